@@ -1,0 +1,131 @@
+package io.tidemark.cli;
+
+import io.tidemark.demo.DemoRunner;
+import io.tidemark.demo.DemoSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tidemark demo}: the whole pipeline on one machine with nothing installed. */
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Start an embedded PostgreSQL, a shop schema and a workload, replicate it into Iceberg",
+            "in-process (Flink web UI on a local port) and print a ground-truth verification report.",
+            "Every run starts fresh: the work directory is wiped first. Exit code 0 when every table",
+            "equals its source."
+        })
+final class DemoCommand implements Callable<Integer> {
+
+    private static final DemoSettings DEFAULTS =
+            DemoSettings.defaults(Path.of("target/tidemark-demo"));
+
+    @Option(
+            names = "--work-dir",
+            paramLabel = "<dir>",
+            description = "Work directory (default: ${DEFAULT-VALUE}).")
+    Path workDir = DEFAULTS.workDir();
+
+    @Option(
+            names = {"-d", "--duration"},
+            paramLabel = "<duration>",
+            converter = DurationConverter.class,
+            description = "How long the workload writes changes (default: 60s).")
+    Duration duration = DEFAULTS.duration();
+
+    @Option(
+            names = {"-r", "--rate"},
+            paramLabel = "<changes/s>",
+            description = "Changes per second (default: ${DEFAULT-VALUE}).")
+    int rate = DEFAULTS.rate();
+
+    @Option(
+            names = "--customers",
+            paramLabel = "<n>",
+            description = "Initial customers (default: ${DEFAULT-VALUE}).")
+    int customers = DEFAULTS.customers();
+
+    @Option(
+            names = "--orders",
+            paramLabel = "<n>",
+            description = "Initial orders (default: ${DEFAULT-VALUE}).")
+    int orders = DEFAULTS.orders();
+
+    @Option(
+            names = {"-p", "--parallelism"},
+            paramLabel = "<n>",
+            description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism = DEFAULTS.parallelism();
+
+    @Option(
+            names = "--checkpoint-interval",
+            paramLabel = "<duration>",
+            converter = DurationConverter.class,
+            description = "Checkpoint (= commit) interval (default: 2s).")
+    Duration checkpointInterval = DEFAULTS.checkpointInterval();
+
+    @Option(
+            names = "--web-ui-port",
+            paramLabel = "<port>",
+            description = "First port tried for the Flink web UI (default: ${DEFAULT-VALUE}).")
+    int webUiPort = DEFAULTS.webUiPort();
+
+    @Option(
+            names = "--settle-timeout",
+            paramLabel = "<duration>",
+            converter = DurationConverter.class,
+            description =
+                    "How long to wait after the workload for the tables to match (default: 120s).")
+    Duration settleTimeout = DEFAULTS.settleTimeout();
+
+    @Option(
+            names = "--seed",
+            paramLabel = "<n>",
+            description = "Workload random seed (default: ${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
+
+    @Override
+    public Integer call() throws Exception {
+        require(rate >= 1, "--rate", rate, "at least 1");
+        require(customers >= 1, "--customers", customers, "at least 1");
+        require(orders >= 1, "--orders", orders, "at least 1");
+        require(parallelism >= 1, "--parallelism", parallelism, "at least 1");
+        require(
+                webUiPort >= 1 && webUiPort <= 65_000,
+                "--web-ui-port",
+                webUiPort,
+                "from 1 to 65000");
+        DemoSettings settings =
+                new DemoSettings(
+                        workDir,
+                        duration,
+                        rate,
+                        customers,
+                        orders,
+                        parallelism,
+                        checkpointInterval,
+                        webUiPort,
+                        settleTimeout,
+                        DEFAULTS.progressInterval(),
+                        seed);
+        DemoRunner.DemoResult result = new DemoRunner(settings, System.out).run();
+        return result.clean() ? 0 : 1;
+    }
+
+    private static void require(boolean ok, String option, Object value, String expected) {
+        if (!ok) {
+            throw new picocli.CommandLine.ParameterException(
+                    new picocli.CommandLine(new DemoCommand()),
+                    "Invalid value for option '"
+                            + option
+                            + "': "
+                            + value
+                            + " (expected "
+                            + expected
+                            + ")");
+        }
+    }
+}

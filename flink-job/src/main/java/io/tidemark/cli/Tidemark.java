@@ -1,0 +1,64 @@
+package io.tidemark.cli;
+
+import io.tidemark.runtime.RunContext;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+
+/**
+ * The one entry point: {@code tidemark run --config <file>} (the production job) and {@code
+ * tidemark demo} (the embedded default). Bad options and values end with a one-line error naming
+ * the option and exit code 2.
+ */
+@Command(
+        name = "tidemark",
+        mixinStandardHelpOptions = true,
+        versionProvider = Tidemark.Version.class,
+        description = "Keeps Apache Iceberg tables an exact, provable replica of database tables.",
+        subcommands = {RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Tidemark implements Runnable {
+
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests). */
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Tidemark());
+        cli.setParameterExceptionHandler(
+                (ex, arguments) -> {
+                    CommandLine command = ex.getCommandLine();
+                    PrintWriter err = command.getErr();
+                    err.printf(
+                            "%s: %s (see '%s --help')%n",
+                            command.getCommandSpec().qualifiedName(),
+                            ex.getMessage(),
+                            command.getCommandSpec().qualifiedName());
+                    err.flush();
+                    return EXIT_USAGE;
+                });
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Prints the version baked in at build time. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tidemark " + RunContext.buildVersion()};
+        }
+    }
+}

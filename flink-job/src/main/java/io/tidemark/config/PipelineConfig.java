@@ -1,0 +1,172 @@
+package io.tidemark.config;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A validated pipeline file. Immutable; produced by {@link PipelineConfigLoader}. Values come from
+ * the file, with {@code ${env:NAME}} references resolved from the environment; the command line
+ * overrides only the run id. {@link #describe()} prints it with secrets masked.
+ */
+public record PipelineConfig(
+        String pipelineId,
+        String jobName,
+        int parallelism,
+        int maxParallelism,
+        Duration checkpointInterval,
+        Duration checkpointTimeout,
+        String checkpointDir,
+        String savepointDir,
+        String stateBackend,
+        SourceConfig source,
+        String catalogName,
+        Map<String, String> catalogProperties,
+        List<TableConfig> tables)
+        implements Serializable {
+
+    public PipelineConfig {
+        catalogProperties = Map.copyOf(catalogProperties);
+        tables = List.copyOf(tables);
+    }
+
+    /** The source database connection and capture settings. */
+    public record SourceConfig(
+            String type,
+            String hostname,
+            int port,
+            String database,
+            String username,
+            String password,
+            String slotName,
+            String publication,
+            String startupMode,
+            int splitSize,
+            int fetchSize,
+            Duration heartbeatInterval,
+            Map<String, String> properties)
+            implements Serializable {
+
+        public SourceConfig {
+            properties = Map.copyOf(properties);
+        }
+
+        /** JDBC URL of the source database. */
+        public String jdbcUrl() {
+            return "jdbc:postgresql://" + hostname + ":" + port + "/" + database;
+        }
+
+        @Override
+        public String toString() {
+            return "SourceConfig{"
+                    + type
+                    + " "
+                    + username
+                    + "@"
+                    + hostname
+                    + ":"
+                    + port
+                    + "/"
+                    + database
+                    + " slot="
+                    + slotName
+                    + "}";
+        }
+    }
+
+    /**
+     * One captured table. {@code primaryKey} is empty when the file leaves it to the source table's
+     * primary key.
+     */
+    public record TableConfig(String source, String target, List<String> primaryKey)
+            implements Serializable {
+
+        public TableConfig {
+            primaryKey = List.copyOf(primaryKey);
+        }
+    }
+
+    /** The configuration as YAML-like text with every secret shown as {@code ***}. */
+    public String describe() {
+        StringBuilder out = new StringBuilder();
+        out.append("pipeline:\n");
+        line(out, "  id", pipelineId);
+        line(out, "  name", jobName);
+        line(out, "  parallelism", parallelism);
+        line(out, "  max-parallelism", maxParallelism);
+        out.append("checkpoint:\n");
+        line(out, "  interval", checkpointInterval);
+        line(out, "  timeout", checkpointTimeout);
+        line(out, "  dir", checkpointDir);
+        line(out, "  savepoint-dir", savepointDir);
+        line(out, "  state-backend", stateBackend);
+        out.append("source:\n");
+        line(out, "  type", source.type());
+        line(out, "  hostname", source.hostname());
+        line(out, "  port", source.port());
+        line(out, "  database", source.database());
+        line(out, "  username", source.username());
+        line(out, "  password", mask("password", source.password()));
+        line(out, "  slot-name", source.slotName());
+        line(out, "  publication", source.publication());
+        line(out, "  startup-mode", source.startupMode());
+        line(out, "  snapshot.split-size", source.splitSize());
+        line(out, "  snapshot.fetch-size", source.fetchSize());
+        line(out, "  heartbeat-interval", source.heartbeatInterval());
+        map(out, "  properties", source.properties());
+        out.append("catalog:\n");
+        line(out, "  name", catalogName);
+        map(out, "  properties", catalogProperties);
+        out.append("tables:\n");
+        for (TableConfig table : tables) {
+            out.append("  - source: ").append(table.source()).append('\n');
+            line(out, "    target", table.target());
+            line(
+                    out,
+                    "    primary-key",
+                    table.primaryKey().isEmpty() ? "(source key)" : table.primaryKey());
+        }
+        return out.toString();
+    }
+
+    private static void map(StringBuilder out, String name, Map<String, String> values) {
+        if (values.isEmpty()) {
+            line(out, name, "{}");
+            return;
+        }
+        out.append(name).append(":\n");
+        for (Map.Entry<String, String> e : new TreeMap<>(values).entrySet()) {
+            line(
+                    out,
+                    name.replaceAll("\\S.*", "") + "    " + e.getKey(),
+                    mask(e.getKey(), e.getValue()));
+        }
+    }
+
+    private static void line(StringBuilder out, String name, Object value) {
+        out.append(name).append(": ").append(value == null ? "~" : value).append('\n');
+    }
+
+    static String mask(String key, String value) {
+        if (value == null || value.isEmpty()) {
+            return value;
+        }
+        return PipelineOptions.isSecret(key) ? "***" : value;
+    }
+
+    /** Never prints secrets. */
+    @Override
+    public String toString() {
+        return "PipelineConfig{"
+                + pipelineId
+                + ", "
+                + source
+                + ", catalog="
+                + catalogName
+                + ", tables="
+                + tables
+                + "}";
+    }
+}

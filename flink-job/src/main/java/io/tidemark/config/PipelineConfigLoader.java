@@ -1,0 +1,455 @@
+package io.tidemark.config;
+
+import io.tidemark.config.ConfigKey.Kind;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.util.TimeUtils;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Reads and validates a pipeline file up front. Every problem stops the start with a message that
+ * names the file, the key and what is expected:
+ *
+ * <ul>
+ *   <li>an unknown key (with the closest known key, if any);
+ *   <li>a missing required key;
+ *   <li>a value of the wrong kind (not an integer, not a duration, not one of the allowed values);
+ *   <li>an {@code ${env:NAME}} reference to a variable that is not set.
+ * </ul>
+ *
+ * <p>Precedence: the file, with {@code ${env:NAME}} references resolved from the environment.
+ */
+public final class PipelineConfigLoader {
+
+    private static final Pattern ENV_REF = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
+
+    private final Function<String, String> environment;
+
+    public PipelineConfigLoader() {
+        this(System::getenv);
+    }
+
+    /** For tests: resolves {@code ${env:NAME}} with {@code environment} instead of the process. */
+    public PipelineConfigLoader(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    public PipelineConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(
+                    file + ": no such file; pass an existing pipeline file to --config");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    public PipelineConfig parse(String yaml, String fileName) {
+        Object root;
+        try {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+        } catch (YAMLException e) {
+            throw new ConfigException(fileName + ": not valid YAML: " + firstLine(e.getMessage()));
+        }
+        if (!(root instanceof Map)) {
+            throw new ConfigException(
+                    fileName
+                            + ": expected a YAML map with pipeline, checkpoint, source, catalog and tables");
+        }
+        Reader reader = new Reader(fileName, environment);
+        Map<String, Object> flat = new LinkedHashMap<>();
+        Object tables = null;
+        for (Map.Entry<?, ?> entry : ((Map<?, ?>) root).entrySet()) {
+            String section = String.valueOf(entry.getKey());
+            if (section.equals("tables")) {
+                tables = entry.getValue();
+            } else {
+                flatten(section, entry.getValue(), flat);
+            }
+        }
+        reader.checkKnown(flat.keySet());
+
+        String pipelineId = reader.string(flat, PipelineOptions.PIPELINE_ID);
+        if (!pipelineId.matches("[A-Za-z0-9][A-Za-z0-9_-]*")) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'pipeline.id': expected letters, digits, '_' or '-', got '%s'",
+                            fileName, pipelineId));
+        }
+        String defaultSlot = "tidemark_" + pipelineId.toLowerCase().replace('-', '_');
+        SourceConfig source =
+                new SourceConfig(
+                        reader.string(flat, PipelineOptions.SOURCE_TYPE),
+                        reader.string(flat, PipelineOptions.SOURCE_HOSTNAME),
+                        reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535),
+                        reader.string(flat, PipelineOptions.SOURCE_DATABASE),
+                        reader.string(flat, PipelineOptions.SOURCE_USERNAME),
+                        reader.optionalString(flat, PipelineOptions.SOURCE_PASSWORD, ""),
+                        reader.optionalString(flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot),
+                        reader.optionalString(
+                                flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot),
+                        reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
+                        reader.integer(
+                                flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),
+                        reader.integer(
+                                flat, PipelineOptions.SOURCE_FETCH_SIZE, 1, Integer.MAX_VALUE),
+                        reader.duration(flat, PipelineOptions.SOURCE_HEARTBEAT),
+                        reader.map(flat, PipelineOptions.SOURCE_PROPERTIES));
+        if (!source.slotName().matches("[a-z0-9_]{1,63}")) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
+                            fileName, source.slotName()));
+        }
+
+        Map<String, String> catalogProperties =
+                new LinkedHashMap<>(reader.map(flat, PipelineOptions.CATALOG_PROPERTIES));
+        if (flat.containsKey(PipelineOptions.CATALOG_TYPE.name())) {
+            catalogProperties.put("type", reader.string(flat, PipelineOptions.CATALOG_TYPE));
+        }
+        if (!catalogProperties.containsKey("type")
+                && !catalogProperties.containsKey("catalog-impl")) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: missing required key 'catalog.type' (one of %s), or set 'catalog.properties.catalog-impl'",
+                            fileName, PipelineOptions.CATALOG_TYPE.allowed()));
+        }
+
+        int parallelism = reader.integer(flat, PipelineOptions.PARALLELISM, 1, 32768);
+        int maxParallelism = reader.integer(flat, PipelineOptions.MAX_PARALLELISM, 1, 32768);
+        if (maxParallelism < parallelism) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'pipeline.max-parallelism' (%d) must be at least 'pipeline.parallelism' (%d)",
+                            fileName, maxParallelism, parallelism));
+        }
+        return new PipelineConfig(
+                pipelineId,
+                reader.optionalString(
+                        flat, PipelineOptions.PIPELINE_NAME, "tidemark-" + pipelineId),
+                parallelism,
+                maxParallelism,
+                reader.duration(flat, PipelineOptions.CHECKPOINT_INTERVAL),
+                reader.duration(flat, PipelineOptions.CHECKPOINT_TIMEOUT),
+                reader.optionalString(flat, PipelineOptions.CHECKPOINT_DIR, null),
+                reader.optionalString(flat, PipelineOptions.SAVEPOINT_DIR, null),
+                reader.string(flat, PipelineOptions.STATE_BACKEND),
+                source,
+                reader.optionalString(flat, PipelineOptions.CATALOG_NAME, "tidemark"),
+                catalogProperties,
+                reader.tables(tables));
+    }
+
+    /** Flattens nested maps to dotted keys, stopping at keys whose kind is MAP. */
+    private static void flatten(String prefix, Object value, Map<String, Object> out) {
+        boolean isMapKey =
+                PipelineOptions.ALL.stream()
+                        .anyMatch(k -> k.name().equals(prefix) && k.kind() == Kind.MAP);
+        if (value instanceof Map && !isMapKey) {
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                flatten(prefix + "." + e.getKey(), e.getValue(), out);
+            }
+        } else {
+            out.put(prefix, value);
+        }
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("").trim();
+    }
+
+    /** Reads typed values from the flattened file, naming the file and key in every error. */
+    private static final class Reader {
+
+        private final String file;
+        private final Function<String, String> environment;
+
+        Reader(String file, Function<String, String> environment) {
+            this.file = file;
+            this.environment = environment;
+        }
+
+        void checkKnown(Set<String> keys) {
+            Set<String> known = new HashSet<>();
+            PipelineOptions.ALL.forEach(k -> known.add(k.name()));
+            for (String key : keys) {
+                if (!known.contains(key)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: unknown key '%s'%s", file, key, suggestion(key, known)));
+                }
+            }
+        }
+
+        String string(Map<String, Object> flat, ConfigKey key) {
+            Object raw = flat.get(key.name());
+            if (raw == null) {
+                if (key.required()) {
+                    throw missing(key.name(), key);
+                }
+                raw = key.defaultValue();
+            }
+            return check(key, key.name(), scalar(key.name(), raw, key));
+        }
+
+        String optionalString(Map<String, Object> flat, ConfigKey key, String fallback) {
+            Object raw = flat.get(key.name());
+            return raw == null ? fallback : scalar(key.name(), raw, key);
+        }
+
+        int integer(Map<String, Object> flat, ConfigKey key, int min, int max) {
+            Object raw = flat.get(key.name());
+            String text = raw == null ? key.defaultValue() : scalar(key.name(), raw, key);
+            try {
+                int value = Integer.parseInt(text.trim());
+                if (value < min || value > max) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s': expected an integer from %d to %d, got %d",
+                                    file, key.name(), min, max, value));
+                }
+                return value;
+            } catch (NumberFormatException e) {
+                throw wrongKind(key.name(), key, text);
+            }
+        }
+
+        Duration duration(Map<String, Object> flat, ConfigKey key) {
+            Object raw = flat.get(key.name());
+            String text = raw == null ? key.defaultValue() : scalar(key.name(), raw, key);
+            try {
+                Duration value =
+                        text.matches("\\d+")
+                                ? Duration.ofMillis(Long.parseLong(text))
+                                : TimeUtils.parseDuration(text);
+                if (value.isZero() || value.isNegative()) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s': expected a positive duration, got '%s'",
+                                    file, key.name(), text));
+                }
+                return value;
+            } catch (IllegalArgumentException e) {
+                throw wrongKind(key.name(), key, text);
+            }
+        }
+
+        Map<String, String> map(Map<String, Object> flat, ConfigKey key) {
+            Object raw = flat.get(key.name());
+            if (raw == null) {
+                if (key.required()) {
+                    throw missing(key.name(), key);
+                }
+                return Map.of();
+            }
+            if (!(raw instanceof Map)) {
+                throw wrongKind(key.name(), key, raw);
+            }
+            Map<String, String> values = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) raw).entrySet()) {
+                String name = key.name() + "." + e.getKey();
+                if (e.getValue() instanceof Map || e.getValue() instanceof List) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s': expected a string value, got a nested %s",
+                                    file, name, e.getValue() instanceof Map ? "map" : "list"));
+                }
+                values.put(
+                        String.valueOf(e.getKey()),
+                        e.getValue() == null ? "" : resolve(name, String.valueOf(e.getValue())));
+            }
+            return values;
+        }
+
+        List<TableConfig> tables(Object raw) {
+            if (raw == null) {
+                throw new ConfigException(
+                        file
+                                + ": missing required key 'tables' (a list of {source, target, primary-key})");
+            }
+            if (!(raw instanceof List) || ((List<?>) raw).isEmpty()) {
+                throw new ConfigException(
+                        file
+                                + ": 'tables': expected a non-empty list of {source, target, primary-key}");
+            }
+            List<TableConfig> tables = new ArrayList<>();
+            Set<String> sources = new HashSet<>();
+            Set<String> targets = new HashSet<>();
+            List<?> entries = (List<?>) raw;
+            Set<String> known = new HashSet<>();
+            PipelineOptions.TABLE_KEYS.forEach(k -> known.add(k.name()));
+            for (int i = 0; i < entries.size(); i++) {
+                String at = "tables[" + i + "]";
+                if (!(entries.get(i) instanceof Map)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s': expected a map with source, target, primary-key",
+                                    file, at));
+                }
+                Map<?, ?> entry = (Map<?, ?>) entries.get(i);
+                for (Object k : entry.keySet()) {
+                    if (!known.contains(String.valueOf(k))) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: unknown key '%s.%s'%s",
+                                        file, at, k, suggestion(String.valueOf(k), known)));
+                    }
+                }
+                Object source = entry.get("source");
+                if (source == null) {
+                    throw missing(at + ".source", PipelineOptions.TABLE_SOURCE);
+                }
+                String sourceName = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
+                if (!sourceName.matches("[A-Za-z_][\\w$]*\\.[A-Za-z_][\\w$]*")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.source': expected schema.table, got '%s'",
+                                    file, at, sourceName));
+                }
+                Object target = entry.get("target");
+                String targetName =
+                        target == null
+                                ? sourceName
+                                : scalar(at + ".target", target, PipelineOptions.TABLE_TARGET);
+                if (!targetName.matches("[A-Za-z_][\\w]*(\\.[A-Za-z_][\\w]*)+")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.target': expected namespace.table, got '%s'",
+                                    file, at, targetName));
+                }
+                List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
+                if (!sources.add(sourceName)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.source': table '%s' is listed twice",
+                                    file, at, sourceName));
+                }
+                if (!targets.add(targetName)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.target': table '%s' is the target of two sources",
+                                    file, at, targetName));
+                }
+                tables.add(new TableConfig(sourceName, targetName, key));
+            }
+            return tables;
+        }
+
+        private List<String> stringList(String name, Object raw) {
+            if (raw == null) {
+                return List.of();
+            }
+            if (raw instanceof String) {
+                return List.of(((String) raw).split("\\s*,\\s*"));
+            }
+            if (!(raw instanceof List) || ((List<?>) raw).isEmpty()) {
+                throw wrongKind(name, PipelineOptions.TABLE_PRIMARY_KEY, raw);
+            }
+            List<String> values = new ArrayList<>();
+            for (Object item : (List<?>) raw) {
+                if (item instanceof Map || item instanceof List || item == null) {
+                    throw wrongKind(name, PipelineOptions.TABLE_PRIMARY_KEY, raw);
+                }
+                values.add(String.valueOf(item));
+            }
+            return values;
+        }
+
+        private String scalar(String name, Object raw, ConfigKey key) {
+            if (raw instanceof Map || raw instanceof List) {
+                throw wrongKind(name, key, raw instanceof Map ? "a map" : "a list");
+            }
+            return resolve(name, String.valueOf(raw));
+        }
+
+        private String check(ConfigKey key, String name, String value) {
+            if (key.kind() == Kind.ENUM && !key.allowed().contains(value)) {
+                throw wrongKind(name, key, value);
+            }
+            if (key.kind() == Kind.BOOLEAN && !value.equals("true") && !value.equals("false")) {
+                throw wrongKind(name, key, value);
+            }
+            return value;
+        }
+
+        private String resolve(String name, String value) {
+            Matcher m = ENV_REF.matcher(value);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String resolved = environment.apply(m.group(1));
+                if (resolved == null) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s': environment variable %s is not set; export it or put the value in the file",
+                                    file, name, m.group(1)));
+                }
+                m.appendReplacement(out, Matcher.quoteReplacement(resolved));
+            }
+            m.appendTail(out);
+            return out.toString();
+        }
+
+        private ConfigException missing(String name, ConfigKey key) {
+            return new ConfigException(
+                    String.format(
+                            "%s: missing required key '%s' (%s: %s)",
+                            file, name, key.expected(), key.description()));
+        }
+
+        private ConfigException wrongKind(String name, ConfigKey key, Object got) {
+            String shown = PipelineOptions.isSecret(name) ? "***" : String.valueOf(got);
+            return new ConfigException(
+                    String.format(
+                            "%s: '%s': expected %s, got '%s'", file, name, key.expected(), shown));
+        }
+
+        private static String suggestion(String key, Set<String> known) {
+            return known.stream()
+                    .min(Comparator.comparingInt(k -> distance(k, key)))
+                    .filter(k -> distance(k, key) <= Math.max(2, key.length() / 4))
+                    .map(k -> " (did you mean '" + k + "'?)")
+                    .orElse("; see the configuration reference in the README");
+        }
+
+        private static int distance(String a, String b) {
+            int[] prev = new int[b.length() + 1];
+            int[] cur = new int[b.length() + 1];
+            for (int j = 0; j <= b.length(); j++) {
+                prev[j] = j;
+            }
+            for (int i = 1; i <= a.length(); i++) {
+                cur[0] = i;
+                for (int j = 1; j <= b.length(); j++) {
+                    int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                    cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+                }
+                int[] t = prev;
+                prev = cur;
+                cur = t;
+            }
+            return prev[b.length()];
+        }
+    }
+}

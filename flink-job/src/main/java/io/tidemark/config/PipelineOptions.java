@@ -1,0 +1,201 @@
+package io.tidemark.config;
+
+import static io.tidemark.config.ConfigKey.Kind.DURATION;
+import static io.tidemark.config.ConfigKey.Kind.INT;
+import static io.tidemark.config.ConfigKey.Kind.MAP;
+import static io.tidemark.config.ConfigKey.Kind.STRING;
+import static io.tidemark.config.ConfigKey.Kind.STRING_LIST;
+
+import java.util.List;
+
+/** Every key of the pipeline file. {@code tables} is a list; its keys are given per entry. */
+public final class PipelineOptions {
+
+    private PipelineOptions() {}
+
+    // pipeline
+    public static final ConfigKey PIPELINE_ID =
+            ConfigKey.required(
+                    "pipeline.id",
+                    STRING,
+                    "Stable identity of this pipeline across runs, job ids and upgrades; "
+                            + "also names the default replication slot.");
+    public static final ConfigKey PIPELINE_NAME =
+            ConfigKey.optional(
+                    "pipeline.name", STRING, "tidemark-<pipeline.id>", "Flink job name.");
+    public static final ConfigKey PARALLELISM =
+            ConfigKey.optional("pipeline.parallelism", INT, "1", "Parallelism of every operator.");
+    public static final ConfigKey MAX_PARALLELISM =
+            ConfigKey.optional(
+                    "pipeline.max-parallelism",
+                    INT,
+                    "128",
+                    "Upper bound for rescaling keyed state; fixed for the life of the state.");
+
+    // checkpoint
+    public static final ConfigKey CHECKPOINT_INTERVAL =
+            ConfigKey.optional(
+                    "checkpoint.interval",
+                    DURATION,
+                    "10s",
+                    "Exactly-once checkpoint interval; each completed checkpoint is one Iceberg commit per table.");
+    public static final ConfigKey CHECKPOINT_TIMEOUT =
+            ConfigKey.optional("checkpoint.timeout", DURATION, "10min", "Checkpoint timeout.");
+    public static final ConfigKey CHECKPOINT_DIR =
+            ConfigKey.optional(
+                    "checkpoint.dir",
+                    STRING,
+                    "(none: the cluster's state.checkpoints.dir)",
+                    "Checkpoint directory URI, e.g. file:///var/tidemark/checkpoints or s3://bucket/path.");
+    public static final ConfigKey SAVEPOINT_DIR =
+            ConfigKey.optional(
+                    "checkpoint.savepoint-dir",
+                    STRING,
+                    "(none: the cluster's default)",
+                    "Default savepoint directory URI.");
+    public static final ConfigKey STATE_BACKEND =
+            ConfigKey.oneOf(
+                    "checkpoint.state-backend",
+                    "hashmap",
+                    List.of("hashmap", "rocksdb"),
+                    "Flink state backend.");
+
+    // source
+    public static final ConfigKey SOURCE_TYPE =
+            ConfigKey.oneOf("source.type", null, List.of("postgres"), "Source database kind.");
+    public static final ConfigKey SOURCE_HOSTNAME =
+            ConfigKey.required("source.hostname", STRING, "Database host.");
+    public static final ConfigKey SOURCE_PORT =
+            ConfigKey.optional("source.port", INT, "5432", "Database port.");
+    public static final ConfigKey SOURCE_DATABASE =
+            ConfigKey.required("source.database", STRING, "Database name.");
+    public static final ConfigKey SOURCE_USERNAME =
+            ConfigKey.required(
+                    "source.username", STRING, "User with REPLICATION and SELECT on the tables.");
+    public static final ConfigKey SOURCE_PASSWORD =
+            ConfigKey.optional(
+                    "source.password",
+                    STRING,
+                    "(empty)",
+                    "Password; use ${env:NAME} to read it from the environment. Never printed.");
+    public static final ConfigKey SOURCE_SLOT_NAME =
+            ConfigKey.optional(
+                    "source.slot-name",
+                    STRING,
+                    "tidemark_<pipeline.id>",
+                    "Logical replication slot (pgoutput). One per pipeline.");
+    public static final ConfigKey SOURCE_PUBLICATION =
+            ConfigKey.optional(
+                    "source.publication",
+                    STRING,
+                    "tidemark_<pipeline.id>",
+                    "Publication; created for the captured tables if missing.");
+    public static final ConfigKey SOURCE_STARTUP_MODE =
+            ConfigKey.oneOf(
+                    "source.startup-mode",
+                    "initial",
+                    List.of("initial", "latest-offset"),
+                    "initial: snapshot every table, then follow the log; latest-offset: log only.");
+    public static final ConfigKey SOURCE_SPLIT_SIZE =
+            ConfigKey.optional(
+                    "source.snapshot.split-size", INT, "8096", "Rows per snapshot chunk.");
+    public static final ConfigKey SOURCE_FETCH_SIZE =
+            ConfigKey.optional(
+                    "source.snapshot.fetch-size",
+                    INT,
+                    "1024",
+                    "JDBC fetch size of snapshot reads.");
+    public static final ConfigKey SOURCE_HEARTBEAT =
+            ConfigKey.optional(
+                    "source.heartbeat-interval",
+                    DURATION,
+                    "30s",
+                    "Heartbeats let the slot advance while captured tables are quiet.");
+    public static final ConfigKey SOURCE_PROPERTIES =
+            ConfigKey.optional(
+                    "source.properties",
+                    MAP,
+                    "{}",
+                    "Extra Debezium properties, passed through unchanged.");
+
+    // catalog
+    public static final ConfigKey CATALOG_NAME =
+            ConfigKey.optional(
+                    "catalog.name",
+                    STRING,
+                    "tidemark",
+                    "Catalog name (for a JDBC catalog, the catalog_name column other engines must use).");
+    public static final ConfigKey CATALOG_TYPE =
+            ConfigKey.oneOf(
+                    "catalog.type",
+                    "(none)",
+                    List.of("jdbc", "rest", "hadoop", "hive"),
+                    "Catalog kind; or set catalog.properties.catalog-impl to a class.");
+    public static final ConfigKey CATALOG_PROPERTIES =
+            ConfigKey.required(
+                    "catalog.properties",
+                    MAP,
+                    "Iceberg catalog properties (uri, warehouse, jdbc.user, io-impl, ...), "
+                            + "as Iceberg documents them.");
+
+    // tables[*]
+    public static final ConfigKey TABLE_SOURCE =
+            ConfigKey.required(
+                    "source", STRING, "Source table as schema.table (tables[*].source).");
+    public static final ConfigKey TABLE_TARGET =
+            ConfigKey.optional(
+                    "target",
+                    STRING,
+                    "<source schema>.<source table>",
+                    "Iceberg table as namespace.table (tables[*].target).");
+    public static final ConfigKey TABLE_PRIMARY_KEY =
+            ConfigKey.optional(
+                    "primary-key",
+                    STRING_LIST,
+                    "the source table's primary key",
+                    "Key columns: identifier fields of the Iceberg table (tables[*].primary-key).");
+
+    /** Scalar and map keys outside {@code tables}. */
+    public static final List<ConfigKey> ALL =
+            List.of(
+                    PIPELINE_ID,
+                    PIPELINE_NAME,
+                    PARALLELISM,
+                    MAX_PARALLELISM,
+                    CHECKPOINT_INTERVAL,
+                    CHECKPOINT_TIMEOUT,
+                    CHECKPOINT_DIR,
+                    SAVEPOINT_DIR,
+                    STATE_BACKEND,
+                    SOURCE_TYPE,
+                    SOURCE_HOSTNAME,
+                    SOURCE_PORT,
+                    SOURCE_DATABASE,
+                    SOURCE_USERNAME,
+                    SOURCE_PASSWORD,
+                    SOURCE_SLOT_NAME,
+                    SOURCE_PUBLICATION,
+                    SOURCE_STARTUP_MODE,
+                    SOURCE_SPLIT_SIZE,
+                    SOURCE_FETCH_SIZE,
+                    SOURCE_HEARTBEAT,
+                    SOURCE_PROPERTIES,
+                    CATALOG_NAME,
+                    CATALOG_TYPE,
+                    CATALOG_PROPERTIES);
+
+    /** Keys of one entry of {@code tables}. */
+    public static final List<ConfigKey> TABLE_KEYS =
+            List.of(TABLE_SOURCE, TABLE_TARGET, TABLE_PRIMARY_KEY);
+
+    /** Whether a key (or map entry) holds a secret that is never printed. */
+    public static boolean isSecret(String key) {
+        String last = key.substring(key.lastIndexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
+        return last.contains("password")
+                || last.contains("secret")
+                || last.contains("token")
+                || last.contains("credential")
+                || last.endsWith("access-key-id")
+                || last.endsWith("private-key");
+    }
+}

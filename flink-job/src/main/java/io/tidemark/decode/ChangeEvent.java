@@ -1,0 +1,166 @@
+package io.tidemark.decode;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
+/**
+ * One change of one row, in Tidemark's own terms: nothing downstream of decoding sees Debezium
+ * classes or JSON.
+ *
+ * <p>Column values are held in canonical Java types, the only ones {@link ChangeEventSerializer}
+ * writes: {@code Boolean, Integer, Long, Float, Double, String, BigDecimal, byte[], LocalDate,
+ * LocalTime, LocalDateTime} (timestamp without zone) and {@code Instant} (timestamp with zone).
+ *
+ * <p>{@code key} holds the primary key values of the row the change applies to (the after image, or
+ * the before image for deletes), in key order. {@code before} is present for updates and deletes
+ * when the source sends it (Postgres: {@code REPLICA IDENTITY FULL}, or the old key when a key
+ * changes).
+ */
+@TypeInfo(ChangeEventTypeInfoFactory.class)
+public final class ChangeEvent {
+
+    private final String table;
+    private final Operation operation;
+    private final List<Object> key;
+    private final Map<String, Object> before;
+    private final Map<String, Object> after;
+    private final SourcePosition position;
+    private final long sourceTimeMillis;
+
+    public ChangeEvent(
+            String table,
+            Operation operation,
+            List<Object> key,
+            Map<String, Object> before,
+            Map<String, Object> after,
+            SourcePosition position,
+            long sourceTimeMillis) {
+        this.table = Objects.requireNonNull(table, "table");
+        this.operation = Objects.requireNonNull(operation, "operation");
+        this.key = Collections.unmodifiableList(key);
+        this.before = before == null ? null : Collections.unmodifiableMap(before);
+        this.after = after == null ? null : Collections.unmodifiableMap(after);
+        this.position = Objects.requireNonNull(position, "position");
+        this.sourceTimeMillis = sourceTimeMillis;
+    }
+
+    /** Source table, {@code schema.table}. */
+    public String table() {
+        return table;
+    }
+
+    public Operation operation() {
+        return operation;
+    }
+
+    public List<Object> key() {
+        return key;
+    }
+
+    /** The row before the change, or null. */
+    public Map<String, Object> before() {
+        return before;
+    }
+
+    /** The row after the change, or null for deletes. */
+    public Map<String, Object> after() {
+        return after;
+    }
+
+    public SourcePosition position() {
+        return position;
+    }
+
+    /** Commit time of the change in the source (snapshot rows: the time they were read). */
+    public long sourceTimeMillis() {
+        return sourceTimeMillis;
+    }
+
+    /** The row image a writer applies: after, or before for deletes. */
+    public Map<String, Object> image() {
+        return operation == Operation.DELETE ? before : after;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ChangeEvent)) {
+            return false;
+        }
+        ChangeEvent that = (ChangeEvent) o;
+        return sourceTimeMillis == that.sourceTimeMillis
+                && table.equals(that.table)
+                && operation == that.operation
+                && valuesEqual(key, that.key)
+                && imagesEqual(before, that.before)
+                && imagesEqual(after, that.after)
+                && position.equals(that.position);
+    }
+
+    private static boolean imagesEqual(Map<String, Object> a, Map<String, Object> b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, Object> e : a.entrySet()) {
+            if (!valueEquals(e.getValue(), b.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean valuesEqual(List<Object> a, List<Object> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!valueEquals(a.get(i), b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean valueEquals(Object a, Object b) {
+        if (a instanceof byte[] && b instanceof byte[]) {
+            return Arrays.equals((byte[]) a, (byte[]) b);
+        }
+        return Objects.equals(a, b);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(table, operation, position, sourceTimeMillis);
+    }
+
+    /** Never prints column values: payloads stay out of logs. */
+    @Override
+    public String toString() {
+        return "ChangeEvent{"
+                + table
+                + " "
+                + operation
+                + " "
+                + position
+                + " ts="
+                + sourceTimeMillis
+                + " columns="
+                + (image() == null ? 0 : image().size())
+                + "}";
+    }
+
+    /** Copies a row image, keeping column order. */
+    public static Map<String, Object> row(Map<String, Object> values) {
+        return new LinkedHashMap<>(values);
+    }
+}

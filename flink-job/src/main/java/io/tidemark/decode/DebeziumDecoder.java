@@ -1,0 +1,265 @@
+package io.tidemark.decode;
+
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns a Debezium change record into a {@link ChangeEvent}. A plain class: no Flink types.
+ *
+ * <ul>
+ *   <li>Operations: {@code r} snapshot read, {@code c} insert, {@code u} update, {@code d} delete.
+ *       Records without a value (Debezium tombstones) decode to nothing.
+ *   <li>Values: Debezium's logical types become canonical Java types ({@code Decimal} and {@code
+ *       VariableScaleDecimal} to BigDecimal, {@code Date} to LocalDate, {@code MicroTime}/{@code
+ *       Time}/{@code NanoTime} to LocalTime, {@code MicroTimestamp}/{@code Timestamp}/{@code
+ *       NanoTimestamp} to LocalDateTime, {@code ZonedTimestamp} to Instant; {@code Json}, {@code
+ *       Uuid}, {@code Enum}, {@code Xml} stay strings). Any other structured type fails with a
+ *       message naming the table and column.
+ *   <li>Key: the values of the table's declared primary key columns, taken from the image the
+ *       change applies to.
+ * </ul>
+ */
+public final class DebeziumDecoder implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final DateTimeFormatter ZONED = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+
+    /** Source table ({@code schema.table}) to its primary key columns, in key order. */
+    private final Map<String, List<String>> primaryKeys;
+
+    public DebeziumDecoder(Map<String, List<String>> primaryKeys) {
+        this.primaryKeys = Map.copyOf(primaryKeys);
+    }
+
+    /** Decodes one record, or returns null for a record that carries no change. */
+    public ChangeEvent decode(SourceRecord record) {
+        if (!(record.value() instanceof Struct)) {
+            return null;
+        }
+        Struct value = (Struct) record.value();
+        if (value.schema().field("op") == null || value.schema().field("source") == null) {
+            return null;
+        }
+        Struct source = value.getStruct("source");
+        String table = source.getString("schema") + "." + source.getString("table");
+        List<String> keyColumns = primaryKeys.get(table);
+        if (keyColumns == null) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "change for table '%s', which is not in the pipeline's tables %s",
+                            table, primaryKeys.keySet()));
+        }
+        Operation operation = operation(value.getString("op"), table);
+        Map<String, Object> before = image(value, "before", table);
+        Map<String, Object> after = image(value, "after", table);
+        Map<String, Object> keyImage = operation == Operation.DELETE ? before : after;
+        if (keyImage == null) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "%s change for table '%s' has no %s image",
+                            operation, table, operation == Operation.DELETE ? "before" : "after"));
+        }
+        List<Object> key = new ArrayList<>(keyColumns.size());
+        for (String column : keyColumns) {
+            if (!keyImage.containsKey(column)) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "%s change for table '%s' lacks primary key column '%s' "
+                                        + "(for deletes set REPLICA IDENTITY FULL or make it the table's key)",
+                                operation, table, column));
+            }
+            key.add(keyImage.get(column));
+        }
+        return new ChangeEvent(
+                table, operation, key, before, after, position(source), sourceTime(source, value));
+    }
+
+    private static Operation operation(String op, String table) {
+        switch (op) {
+            case "r":
+                return Operation.READ;
+            case "c":
+                return Operation.INSERT;
+            case "u":
+                return Operation.UPDATE;
+            case "d":
+                return Operation.DELETE;
+            default:
+                throw new IllegalArgumentException(
+                        String.format("unknown operation '%s' for table '%s'", op, table));
+        }
+    }
+
+    private static Map<String, Object> image(Struct value, String name, String table) {
+        if (value.schema().field(name) == null) {
+            return null;
+        }
+        Struct row = value.getStruct(name);
+        if (row == null) {
+            return null;
+        }
+        Map<String, Object> image = new LinkedHashMap<>();
+        for (Field field : row.schema().fields()) {
+            image.put(field.name(), convert(row.get(field), field.schema(), table, field.name()));
+        }
+        return image;
+    }
+
+    static SourcePosition position(Struct source) {
+        long changeLsn = longField(source, "lsn");
+        long txId = longField(source, "txId");
+        long commitLsn = SourcePosition.UNKNOWN;
+        if (source.schema().field("sequence") != null) {
+            String sequence = source.getString("sequence");
+            if (sequence != null) {
+                commitLsn = firstOfSequence(sequence);
+            }
+        }
+        return new SourcePosition(commitLsn, changeLsn, txId);
+    }
+
+    /** Parses the first element of Debezium's {@code ["<commit lsn>","<lsn>"]}, or UNKNOWN. */
+    static long firstOfSequence(String sequence) {
+        String body = sequence.trim();
+        if (body.startsWith("[")) {
+            body = body.substring(1);
+        }
+        int comma = body.indexOf(',');
+        String first = (comma < 0 ? body.replace("]", "") : body.substring(0, comma)).trim();
+        first = first.replace("\"", "");
+        if (first.isEmpty() || first.equals("null")) {
+            return SourcePosition.UNKNOWN;
+        }
+        return Long.parseLong(first);
+    }
+
+    private static long longField(Struct struct, String name) {
+        if (struct.schema().field(name) == null) {
+            return SourcePosition.UNKNOWN;
+        }
+        Object v = struct.get(name);
+        return v == null ? SourcePosition.UNKNOWN : ((Number) v).longValue();
+    }
+
+    private static long sourceTime(Struct source, Struct value) {
+        Long ts = source.schema().field("ts_ms") == null ? null : source.getInt64("ts_ms");
+        if (ts == null && value.schema().field("ts_ms") != null) {
+            ts = value.getInt64("ts_ms");
+        }
+        return ts == null ? 0L : ts;
+    }
+
+    /** Converts one column value to its canonical Java type (see the class comment). */
+    static Object convert(Object value, Schema schema, String table, String column) {
+        if (value == null) {
+            return null;
+        }
+        String logical = schema.name();
+        if (logical != null) {
+            switch (logical) {
+                case "org.apache.kafka.connect.data.Decimal":
+                    return value;
+                case "io.debezium.data.VariableScaleDecimal":
+                    {
+                        Struct s = (Struct) value;
+                        return new BigDecimal(
+                                new BigInteger(bytes(s.get("value"))), s.getInt32("scale"));
+                    }
+                case "io.debezium.time.Date":
+                    return LocalDate.ofEpochDay(((Number) value).longValue());
+                case "org.apache.kafka.connect.data.Date":
+                    return LocalDate.ofEpochDay(
+                            Math.floorDiv(((java.util.Date) value).getTime(), 86_400_000L));
+                case "io.debezium.time.Time":
+                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000_000L);
+                case "io.debezium.time.MicroTime":
+                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000L);
+                case "io.debezium.time.NanoTime":
+                    return LocalTime.ofNanoOfDay(((Number) value).longValue());
+                case "org.apache.kafka.connect.data.Time":
+                    return LocalTime.ofNanoOfDay(((java.util.Date) value).getTime() * 1_000_000L);
+                case "io.debezium.time.Timestamp":
+                    return micros(((Number) value).longValue() * 1_000L);
+                case "io.debezium.time.MicroTimestamp":
+                    return micros(((Number) value).longValue());
+                case "io.debezium.time.NanoTimestamp":
+                    {
+                        long nanos = ((Number) value).longValue();
+                        return LocalDateTime.ofEpochSecond(
+                                Math.floorDiv(nanos, 1_000_000_000L),
+                                (int) Math.floorMod(nanos, 1_000_000_000L),
+                                ZoneOffset.UTC);
+                    }
+                case "org.apache.kafka.connect.data.Timestamp":
+                    return micros(((java.util.Date) value).getTime() * 1_000L);
+                case "io.debezium.time.ZonedTimestamp":
+                    return OffsetDateTime.parse((String) value, ZONED).toInstant();
+                default:
+                    break;
+            }
+        }
+        switch (schema.type()) {
+            case BOOLEAN:
+            case INT32:
+            case INT64:
+            case FLOAT32:
+            case FLOAT64:
+            case STRING:
+                return value;
+            case INT8:
+            case INT16:
+                return ((Number) value).intValue();
+            case BYTES:
+                return bytes(value);
+            default:
+                throw new IllegalArgumentException(
+                        String.format(
+                                "table '%s' column '%s': unsupported source type %s%s; "
+                                        + "exclude the column or cast it in a view",
+                                table,
+                                column,
+                                schema.type(),
+                                logical == null ? "" : " (" + logical + ")"));
+        }
+    }
+
+    private static LocalDateTime micros(long micros) {
+        return LocalDateTime.ofEpochSecond(
+                Math.floorDiv(micros, 1_000_000L),
+                (int) Math.floorMod(micros, 1_000_000L) * 1_000,
+                ZoneOffset.UTC);
+    }
+
+    private static byte[] bytes(Object value) {
+        if (value instanceof byte[]) {
+            return (byte[]) value;
+        }
+        ByteBuffer buffer = ((ByteBuffer) value).duplicate();
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
+    /** For messages only: what instant a change is from. */
+    static Instant instant(long millis) {
+        return Instant.ofEpochMilli(millis);
+    }
+}

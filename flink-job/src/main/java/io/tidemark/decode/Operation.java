@@ -1,0 +1,29 @@
+package io.tidemark.decode;
+
+/** What a change did to its row. The code is persisted: never renumber. */
+public enum Operation {
+    /** A row read by the initial snapshot. */
+    READ((byte) 0),
+    INSERT((byte) 1),
+    UPDATE((byte) 2),
+    DELETE((byte) 3);
+
+    private final byte code;
+
+    Operation(byte code) {
+        this.code = code;
+    }
+
+    public byte code() {
+        return code;
+    }
+
+    public static Operation ofCode(byte code) {
+        for (Operation op : values()) {
+            if (op.code == code) {
+                return op;
+            }
+        }
+        throw new IllegalArgumentException("unknown operation code " + code);
+    }
+}

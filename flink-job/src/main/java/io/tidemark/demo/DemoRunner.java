@@ -1,0 +1,527 @@
+package io.tidemark.demo;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.verify.DiffReport;
+import io.tidemark.catalog.verify.GroundTruthDiff;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default: a real PostgreSQL from Maven as the source and as the Iceberg JDBC
+ * catalog's store, a local warehouse directory, the pipeline in-process with its web UI, a workload
+ * writing changes, progress while it runs and a ground-truth verification report at the end.
+ *
+ * <p>Every run starts fresh: the work directory is wiped first. Ctrl-C stops the workload, cancels
+ * the job, drops the replication slot and stops the database.
+ */
+public final class DemoRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DemoRunner.class);
+
+    public static final String SOURCE_DATABASE = "shop";
+    public static final String CATALOG_DATABASE = "iceberg_catalog";
+    public static final String CATALOG_NAME = "tidemark";
+    public static final String PIPELINE_ID = "shop-demo";
+
+    private final DemoSettings settings;
+    private final PrintStream out;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+
+    private EmbeddedDatabase database;
+    private JobClient job;
+    private PipelineConfig config;
+    private ScheduledExecutorService workloadExecutor;
+
+    public DemoRunner(DemoSettings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    /** Runs the demo to its report. Returns the report; the process exit code is 0 if clean. */
+    public DemoResult run() throws Exception {
+        Thread hook =
+                new Thread(
+                        () -> {
+                            if (!stopped.get()) {
+                                out.println(
+                                        "Interrupted: stopping the workload, the job and the database...");
+                                stop();
+                            }
+                        },
+                        "tidemark-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return runUntilVerified();
+        } finally {
+            stop();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                LOG.debug("JVM is shutting down; hook already running");
+            }
+        }
+    }
+
+    private DemoResult runUntilVerified() throws Exception {
+        Path work = settings.workDir().toAbsolutePath();
+        wipe(work);
+        out.printf("Tidemark demo: work directory %s (wiped; every demo starts fresh)%n", work);
+
+        Instant started = Instant.now();
+        database = EmbeddedDatabase.start(work.resolve("postgres"));
+        database.createDatabase(SOURCE_DATABASE);
+        database.createDatabase(CATALOG_DATABASE);
+        out.printf(
+                "Embedded PostgreSQL on 127.0.0.1:%d (databases %s, %s), started in %d ms%n",
+                database.port(),
+                SOURCE_DATABASE,
+                CATALOG_DATABASE,
+                Duration.between(started, Instant.now()).toMillis());
+
+        Connection workloadConnection = database.connect(SOURCE_DATABASE);
+        ShopWorkload workload = new ShopWorkload(workloadConnection, settings.seed());
+        workload.createAndSeed(settings.customers(), settings.orders());
+        out.printf("Seeded %d customers and %d orders%n", settings.customers(), settings.orders());
+
+        Path pipelineFile = work.resolve("pipeline.yaml");
+        Files.writeString(pipelineFile, pipelineYaml(work), StandardCharsets.UTF_8);
+        config = new PipelineConfigLoader().load(pipelineFile);
+        RunContext run = RunContext.start(config.pipelineId(), null);
+        run.enterLogContext();
+        out.printf(
+                "Pipeline file %s, run id %s, code version %s%n",
+                pipelineFile, run.runId(), run.codeVersion());
+
+        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        int port = freePort(settings.webUiPort());
+        Configuration conf = TidemarkJob.flinkConfiguration(config);
+        conf.set(RestOptions.PORT, port);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config));
+        job = env.executeAsync(config.jobName());
+        out.printf("Job %s submitted; Flink web UI: http://localhost:%d%n", job.getJobID(), port);
+
+        AtomicReference<Exception> workloadError = new AtomicReference<>();
+        Instant workloadEnd = Instant.now().plus(settings.duration());
+        startWorkload(workload, workloadEnd, workloadError);
+        out.printf(
+                "Workload: %d changes/s for %ds (inserts, updates, deletes, delete+re-insert, key updates)%n",
+                settings.rate(), settings.duration().toSeconds());
+
+        Catalog catalog =
+                Catalogs.load(
+                        config.catalogName(),
+                        config.catalogProperties(),
+                        new org.apache.hadoop.conf.Configuration());
+        try (Connection verify = database.connect(SOURCE_DATABASE)) {
+            Instant nextProgress = Instant.now();
+            while (!workloadExecutor.isTerminated()) {
+                failIfJobEnded();
+                if (!Instant.now().isBefore(nextProgress)) {
+                    printProgress(workload, catalog, tables, verify);
+                    nextProgress = Instant.now().plus(settings.progressInterval());
+                }
+                workloadExecutor.awaitTermination(200, TimeUnit.MILLISECONDS);
+            }
+            if (workloadError.get() != null) {
+                throw workloadError.get();
+            }
+            out.printf(
+                    "Workload done: %d changes. Waiting up to %ds for the tables to equal the source...%n",
+                    workload.changes(), settings.settleTimeout().toSeconds());
+            Instant settleDeadline = Instant.now().plus(settings.settleTimeout());
+            List<DiffReport> reports = diff(verify, catalog, tables);
+            while (!reports.stream().allMatch(DiffReport::isClean)
+                    && Instant.now().isBefore(settleDeadline)) {
+                failIfJobEnded();
+                if (!Instant.now().isBefore(nextProgress)) {
+                    printProgress(workload, catalog, tables, verify);
+                    nextProgress = Instant.now().plus(settings.progressInterval());
+                }
+                TimeUnit.MILLISECONDS.sleep(500);
+                reports = diff(verify, catalog, tables);
+            }
+            printReport(reports, catalog, tables, work, Duration.between(started, Instant.now()));
+            return new DemoResult(reports, run.runId());
+        } finally {
+            if (catalog instanceof Closeable) {
+                ((Closeable) catalog).close();
+            }
+            workloadConnection.close();
+        }
+    }
+
+    private void startWorkload(
+            ShopWorkload workload, Instant end, AtomicReference<Exception> error) {
+        workloadExecutor =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> new Thread(r, "tidemark-demo-workload"));
+        long tickMillis = 100;
+        double perTick = settings.rate() * tickMillis / 1000.0;
+        double[] carry = {0};
+        workloadExecutor.scheduleAtFixedRate(
+                () -> {
+                    if (Instant.now().isAfter(end) || stopped.get()) {
+                        workloadExecutor.shutdown();
+                        return;
+                    }
+                    carry[0] += perTick;
+                    int count = (int) carry[0];
+                    carry[0] -= count;
+                    try {
+                        workload.apply(count);
+                    } catch (SQLException | RuntimeException e) {
+                        error.set(
+                                e instanceof SQLException
+                                        ? (SQLException) e
+                                        : new IllegalStateException(e));
+                        workloadExecutor.shutdown();
+                    }
+                },
+                0,
+                tickMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void failIfJobEnded() throws Exception {
+        JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
+        if (status.isGloballyTerminalState()) {
+            try {
+                job.getJobExecutionResult().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException(
+                        "The Tidemark job stopped (" + status + "): " + rootMessage(e), e);
+            }
+            throw new IllegalStateException("The Tidemark job stopped unexpectedly: " + status);
+        }
+    }
+
+    private void printProgress(
+            ShopWorkload workload, Catalog catalog, List<ResolvedTable> tables, Connection source)
+            throws Exception {
+        Map<String, Object> accumulators = job.getAccumulators().get(10, TimeUnit.SECONDS);
+        StringBuilder line = new StringBuilder();
+        line.append(
+                String.format(
+                        "[%s] workload %d changes | slot lag %s",
+                        Instant.now().toString().substring(11, 19),
+                        workload.changes(),
+                        slotLag(source)));
+        for (ResolvedTable table : tables) {
+            Table iceberg = catalog.loadTable(table.target());
+            Object captured = accumulators.get("changes-in." + table.sourceTable());
+            long commits = 0;
+            long rows = 0;
+            for (Snapshot snapshot : iceberg.snapshots()) {
+                commits++;
+                rows += Long.parseLong(snapshot.summary().getOrDefault("added-records", "0"));
+            }
+            Snapshot last = iceberg.currentSnapshot();
+            line.append(
+                    String.format(
+                            " | %s: captured %s, committed %d rows in %d commits, last commit %s",
+                            table.target().name(),
+                            captured == null ? 0 : captured,
+                            rows,
+                            commits,
+                            last == null
+                                    ? "none"
+                                    : Duration.between(
+                                                            Instant.ofEpochMilli(
+                                                                    last.timestampMillis()),
+                                                            Instant.now())
+                                                    .toSeconds()
+                                            + "s ago"));
+        }
+        out.println(line);
+    }
+
+    private String slotLag(Connection source) throws SQLException {
+        try (Statement s = source.createStatement();
+                ResultSet rs =
+                        s.executeQuery(
+                                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) FROM pg_replication_slots WHERE slot_name = '"
+                                        + config.source().slotName()
+                                        + "'")) {
+            return rs.next() && rs.getObject(1) != null ? rs.getLong(1) / 1024 + " KiB" : "n/a";
+        }
+    }
+
+    private List<DiffReport> diff(Connection source, Catalog catalog, List<ResolvedTable> tables)
+            throws SQLException {
+        List<DiffReport> reports = new ArrayList<>();
+        for (ResolvedTable table : tables) {
+            reports.add(
+                    GroundTruthDiff.diff(
+                            source, table.sourceTable(), catalog.loadTable(table.target())));
+        }
+        return reports;
+    }
+
+    private void printReport(
+            List<DiffReport> reports,
+            Catalog catalog,
+            List<ResolvedTable> tables,
+            Path work,
+            Duration wall)
+            throws IOException {
+        boolean clean = reports.stream().allMatch(DiffReport::isClean);
+        out.println();
+        out.println("Verification report (Iceberg table vs source table, row by row)");
+        out.printf(
+                "%-20s %-18s %12s %12s %8s %8s %10s %8s%n",
+                "source",
+                "iceberg",
+                "source rows",
+                "iceberg rows",
+                "missing",
+                "extra",
+                "duplicate",
+                "stale");
+        for (DiffReport r : reports) {
+            out.printf(
+                    "%-20s %-18s %12d %12d %8d %8d %10d %8d%n",
+                    r.sourceTable(),
+                    shortName(r.icebergTable()),
+                    r.sourceRows(),
+                    r.tableRows(),
+                    r.missing(),
+                    r.extra(),
+                    r.duplicate(),
+                    r.stale());
+            if (!r.isClean()) {
+                out.println("  examples: " + r.examples());
+            }
+        }
+        out.println(
+                clean
+                        ? "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)"
+                        : "RESULT: DIFFERENCES FOUND (see above)");
+        out.println();
+        out.println("Last commit of each table:");
+        for (ResolvedTable table : tables) {
+            Snapshot last = catalog.loadTable(table.target()).currentSnapshot();
+            out.printf(
+                    "  %s: snapshot %s at %s %s%n",
+                    table.target(),
+                    last == null ? "-" : last.snapshotId(),
+                    last == null ? "-" : Instant.ofEpochMilli(last.timestampMillis()),
+                    last == null ? "" : tidemarkSummary(last.summary()));
+        }
+        Path trinoCatalog = work.resolve("trino/catalog/iceberg.properties");
+        Files.createDirectories(trinoCatalog.getParent());
+        Files.writeString(trinoCatalog, trinoCatalogFile(work), StandardCharsets.UTF_8);
+        out.println();
+        out.println("Query the tables:");
+        out.println(
+                "  Iceberg catalog properties (Java/Flink/Spark): name="
+                        + CATALOG_NAME
+                        + ", type=jdbc, uri="
+                        + database.jdbcUrl(CATALOG_DATABASE)
+                        + ", jdbc.user=postgres, warehouse="
+                        + work.resolve("warehouse").toUri());
+        out.println(
+                "  Trino catalog file: "
+                        + trinoCatalog
+                        + " (copy into a Trino etc/catalog/ directory)");
+        out.println(
+                "  e.g. SELECT * FROM iceberg.shop.orders; SELECT * FROM iceberg.shop.\"orders$snapshots\";");
+        out.println(
+                "  (the embedded database stops when the demo exits; both files point at it while it runs)");
+        out.printf("Demo wall time: %ds%n", wall.toSeconds());
+    }
+
+    private static String tidemarkSummary(Map<String, String> summary) {
+        StringBuilder text = new StringBuilder();
+        summary.entrySet().stream()
+                .filter(
+                        e ->
+                                e.getKey().startsWith("tidemark.")
+                                        || e.getKey().equals("added-records")
+                                        || e.getKey().equals("added-equality-deletes"))
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> text.append(e.getKey()).append('=').append(e.getValue()).append(' '));
+        return text.toString().trim();
+    }
+
+    private static String shortName(String icebergName) {
+        int dot = icebergName.indexOf('.');
+        return dot < 0 ? icebergName : icebergName.substring(dot + 1);
+    }
+
+    private String pipelineYaml(Path work) {
+        return String.join(
+                "\n",
+                "# Written by `tidemark demo`: the same file format `tidemark run --config` reads.",
+                "pipeline:",
+                "  id: " + PIPELINE_ID,
+                "  parallelism: " + settings.parallelism(),
+                "checkpoint:",
+                "  interval: " + settings.checkpointInterval().toMillis() + "ms",
+                "  dir: " + work.resolve("checkpoints").toUri(),
+                "source:",
+                "  type: postgres",
+                "  hostname: 127.0.0.1",
+                "  port: " + database.port(),
+                "  database: " + SOURCE_DATABASE,
+                "  username: " + EmbeddedDatabase.USER,
+                "  password: \"\"",
+                "  snapshot:",
+                "    split-size: 1000",
+                "catalog:",
+                "  name: " + CATALOG_NAME,
+                "  type: jdbc",
+                "  properties:",
+                "    uri: " + database.jdbcUrl(CATALOG_DATABASE),
+                "    jdbc.user: " + EmbeddedDatabase.USER,
+                "    jdbc.password: \"\"",
+                "    jdbc.schema-version: V1",
+                "    warehouse: " + work.resolve("warehouse").toUri(),
+                "tables:",
+                "  - source: " + ShopWorkload.CUSTOMERS,
+                "    target: shop.customers",
+                "  - source: " + ShopWorkload.ORDERS,
+                "    target: shop.orders",
+                "    primary-key: [id]",
+                "");
+    }
+
+    private String trinoCatalogFile(Path work) {
+        return String.join(
+                "\n",
+                "connector.name=iceberg",
+                "iceberg.catalog.type=jdbc",
+                "iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
+                "iceberg.jdbc-catalog.connection-url=" + database.jdbcUrl(CATALOG_DATABASE),
+                "iceberg.jdbc-catalog.connection-user=" + EmbeddedDatabase.USER,
+                "iceberg.jdbc-catalog.connection-password=",
+                "iceberg.jdbc-catalog.catalog-name=" + CATALOG_NAME,
+                "iceberg.jdbc-catalog.default-warehouse-dir=" + work.resolve("warehouse").toUri(),
+                "fs.native-local.enabled=true",
+                "local.location=/",
+                "");
+    }
+
+    /** Stops everything this demo started; safe to call twice and from the shutdown hook. */
+    public void stop() {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        if (workloadExecutor != null) {
+            workloadExecutor.shutdownNow();
+        }
+        if (job != null) {
+            try {
+                job.cancel().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.debug(
+                        "Cancel not accepted (the job may have ended already): {}", rootMessage(e));
+            }
+            try {
+                job.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                LOG.debug("Job ended: {}", rootMessage(e));
+            } catch (Exception e) {
+                LOG.warn("The demo job did not stop within 60s: {}", rootMessage(e));
+            }
+        }
+        if (database != null) {
+            try {
+                if (config != null) {
+                    database.dropSlot(SOURCE_DATABASE, config.source().slotName());
+                }
+            } catch (SQLException e) {
+                LOG.warn("Dropping the replication slot failed: {}", e.getMessage());
+            }
+            try {
+                database.close();
+            } catch (IOException e) {
+                LOG.warn("Stopping the embedded database failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private static void wipe(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+    }
+
+    private static int freePort(int from) {
+        for (int port = from; port < from + 100; port++) {
+            try (ServerSocket socket = new ServerSocket(port)) {
+                socket.setReuseAddress(true);
+                return port;
+            } catch (IOException e) {
+                LOG.debug("Port {} is taken", port);
+            }
+        }
+        throw new IllegalStateException(
+                "no free port for the web UI in "
+                        + from
+                        + ".."
+                        + (from + 99)
+                        + "; pass --web-ui-port with another start");
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** The verification reports of a finished demo. */
+    public record DemoResult(List<DiffReport> reports, String runId) {
+        public boolean clean() {
+            return reports.stream().allMatch(DiffReport::isClean);
+        }
+    }
+}

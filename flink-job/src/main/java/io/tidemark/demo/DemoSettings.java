@@ -1,0 +1,42 @@
+package io.tidemark.demo;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * What {@code demo} runs: where, for how long, how fast.
+ *
+ * @param workDir wiped and recreated at every start (a demo always starts fresh)
+ * @param duration how long the workload writes changes
+ * @param rate changes per second the workload writes
+ * @param webUiPort first port tried for the Flink web UI (the next free one is used)
+ * @param settleTimeout how long to wait, after the workload, for the tables to equal the source
+ */
+public record DemoSettings(
+        Path workDir,
+        Duration duration,
+        int rate,
+        int customers,
+        int orders,
+        int parallelism,
+        Duration checkpointInterval,
+        int webUiPort,
+        Duration settleTimeout,
+        Duration progressInterval,
+        long seed) {
+
+    public static DemoSettings defaults(Path workDir) {
+        return new DemoSettings(
+                workDir,
+                Duration.ofSeconds(60),
+                50,
+                2_000,
+                5_000,
+                2,
+                Duration.ofSeconds(2),
+                8081,
+                Duration.ofSeconds(120),
+                Duration.ofSeconds(5),
+                42L);
+    }
+}

@@ -1,0 +1,300 @@
+package io.tidemark.demo;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The demo's shop: {@code customers} and {@code orders}, and a generator of realistic changes.
+ *
+ * <p>Column types cover bigint, integer, text, varchar, boolean, numeric(12,2), double precision,
+ * date, timestamp and timestamptz. Tables use {@code REPLICA IDENTITY FULL} so deletes and updates
+ * carry before images.
+ *
+ * <p>The change mix: inserts, updates, deletes, a delete followed by a re-insert of the same key
+ * (in one transaction), and updates of the primary key. Seeded, so a run is repeatable. Not
+ * thread-safe: one thread drives it.
+ */
+public final class ShopWorkload {
+
+    public static final String CUSTOMERS = "public.customers";
+    public static final String ORDERS = "public.orders";
+
+    private static final String[] STATUSES = {"new", "paid", "shipped", "delivered", "returned"};
+
+    private final Connection connection;
+    private final Random random;
+    private final List<Long> customerIds = new ArrayList<>();
+    private final List<Long> orderIds = new ArrayList<>();
+    private final AtomicLong changes = new AtomicLong();
+    private long nextCustomerId;
+    private long nextOrderId;
+
+    public ShopWorkload(Connection connection, long seed) {
+        this.connection = connection;
+        this.random = new Random(seed);
+    }
+
+    /** Creates the tables (dropping old ones) and inserts the initial rows. */
+    public void createAndSeed(int customers, int orders) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS public.orders");
+            s.execute("DROP TABLE IF EXISTS public.customers");
+            s.execute(
+                    "CREATE TABLE public.customers ("
+                            + "id bigint PRIMARY KEY, "
+                            + "name text NOT NULL, "
+                            + "email varchar(200), "
+                            + "vip boolean NOT NULL, "
+                            + "credit numeric(12,2), "
+                            + "birthday date, "
+                            + "created_at timestamptz NOT NULL)");
+            s.execute(
+                    "CREATE TABLE public.orders ("
+                            + "id bigint PRIMARY KEY, "
+                            + "customer_id bigint NOT NULL, "
+                            + "status text NOT NULL, "
+                            + "quantity integer NOT NULL, "
+                            + "amount numeric(12,2) NOT NULL, "
+                            + "weight double precision, "
+                            + "paid boolean NOT NULL, "
+                            + "ordered_at timestamptz NOT NULL, "
+                            + "updated_at timestamp NOT NULL, "
+                            + "note text)");
+            s.execute("ALTER TABLE public.customers REPLICA IDENTITY FULL");
+            s.execute("ALTER TABLE public.orders REPLICA IDENTITY FULL");
+            s.execute(
+                    "INSERT INTO public.customers SELECT g, 'customer ' || g, 'c' || g || '@example.com', "
+                            + "g % 7 = 0, round((g * 37 % 100000) / 100.0, 2), DATE '1970-01-01' + (g * 13 % 18000), "
+                            + "TIMESTAMPTZ '2024-01-01 00:00:00+00' + g * INTERVAL '1 minute' "
+                            + "FROM generate_series(1, "
+                            + customers
+                            + ") g");
+            s.execute(
+                    "INSERT INTO public.orders SELECT g, 1 + g % "
+                            + Math.max(1, customers)
+                            + ", (ARRAY['new','paid','shipped'])[1 + g % 3], 1 + g % 9, "
+                            + "round((g * 7919 % 1000000) / 100.0, 2), (g % 50) * 0.25, g % 2 = 0, "
+                            + "TIMESTAMPTZ '2024-02-01 00:00:00+00' + g * INTERVAL '1 second', "
+                            + "TIMESTAMP '2024-02-01 00:00:00' + g * INTERVAL '1 second', "
+                            + "CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END "
+                            + "FROM generate_series(1, "
+                            + orders
+                            + ") g");
+        }
+        for (long id = 1; id <= customers; id++) {
+            customerIds.add(id);
+        }
+        for (long id = 1; id <= orders; id++) {
+            orderIds.add(id);
+        }
+        nextCustomerId = customers + 1L;
+        nextOrderId = orders + 1L;
+    }
+
+    /** Changes applied so far (a transaction of two statements counts two). */
+    public long changes() {
+        return changes.get();
+    }
+
+    /** Applies {@code count} random changes, each in its own transaction. */
+    public void apply(int count) throws SQLException {
+        for (int i = 0; i < count; i++) {
+            step();
+        }
+    }
+
+    /** Applies one random change. */
+    public void step() throws SQLException {
+        int dice = random.nextInt(100);
+        if (dice < 15 || orderIds.isEmpty()) {
+            insertOrder();
+        } else if (dice < 45) {
+            updateOrder();
+        } else if (dice < 55) {
+            deleteOrder();
+        } else if (dice < 62 || customerIds.isEmpty()) {
+            insertCustomer();
+        } else if (dice < 84) {
+            updateCustomer();
+        } else if (dice < 89) {
+            deleteCustomer();
+        } else if (dice < 95) {
+            deleteThenReinsertOrder();
+        } else {
+            changeOrderKey();
+        }
+    }
+
+    private void insertCustomer() throws SQLException {
+        long id = nextCustomerId++;
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "INSERT INTO public.customers VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            p.setLong(1, id);
+            p.setString(2, "customer " + id);
+            p.setString(3, random.nextInt(10) == 0 ? null : "c" + id + "@example.com");
+            p.setBoolean(4, random.nextBoolean());
+            p.setBigDecimal(5, money(100_000));
+            p.setObject(
+                    6,
+                    LocalDate.of(
+                            1950 + random.nextInt(55),
+                            1 + random.nextInt(12),
+                            1 + random.nextInt(28)));
+            p.setObject(7, now());
+            p.executeUpdate();
+        }
+        customerIds.add(id);
+        changes.incrementAndGet();
+    }
+
+    private void updateCustomer() throws SQLException {
+        long id = pick(customerIds);
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "UPDATE public.customers SET credit = ?, vip = ?, email = ? WHERE id = ?")) {
+            p.setBigDecimal(1, random.nextInt(8) == 0 ? null : money(100_000));
+            p.setBoolean(2, random.nextBoolean());
+            p.setString(3, "c" + id + "." + random.nextInt(1000) + "@example.com");
+            p.setLong(4, id);
+            p.executeUpdate();
+        }
+        changes.incrementAndGet();
+    }
+
+    private void deleteCustomer() throws SQLException {
+        long id = removeRandom(customerIds);
+        try (PreparedStatement p =
+                connection.prepareStatement("DELETE FROM public.customers WHERE id = ?")) {
+            p.setLong(1, id);
+            p.executeUpdate();
+        }
+        changes.incrementAndGet();
+    }
+
+    private void insertOrder() throws SQLException {
+        long id = nextOrderId++;
+        insertOrder(id);
+        orderIds.add(id);
+        changes.incrementAndGet();
+    }
+
+    private void insertOrder(long id) throws SQLException {
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "INSERT INTO public.orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            p.setLong(1, id);
+            p.setLong(2, customerIds.isEmpty() ? 0 : pick(customerIds));
+            p.setString(3, STATUSES[random.nextInt(STATUSES.length)]);
+            p.setInt(4, 1 + random.nextInt(20));
+            p.setBigDecimal(5, money(1_000_000));
+            p.setDouble(6, random.nextInt(400) * 0.125);
+            p.setBoolean(7, random.nextBoolean());
+            p.setObject(8, now());
+            p.setObject(
+                    9,
+                    LocalDateTime.now(ZoneOffset.UTC).withNano(random.nextInt(1_000_000) * 1000));
+            p.setString(10, random.nextInt(4) == 0 ? null : "note " + random.nextInt(1_000_000));
+            p.executeUpdate();
+        }
+    }
+
+    private void updateOrder() throws SQLException {
+        long id = pick(orderIds);
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "UPDATE public.orders SET status = ?, amount = ?, paid = ?, updated_at = ?, note = ? WHERE id = ?")) {
+            p.setString(1, STATUSES[random.nextInt(STATUSES.length)]);
+            p.setBigDecimal(2, money(1_000_000));
+            p.setBoolean(3, random.nextBoolean());
+            p.setObject(
+                    4,
+                    LocalDateTime.now(ZoneOffset.UTC).withNano(random.nextInt(1_000_000) * 1000));
+            p.setString(5, "updated " + random.nextInt(1_000_000));
+            p.setLong(6, id);
+            p.executeUpdate();
+        }
+        changes.incrementAndGet();
+    }
+
+    private void deleteOrder() throws SQLException {
+        long id = removeRandom(orderIds);
+        try (PreparedStatement p =
+                connection.prepareStatement("DELETE FROM public.orders WHERE id = ?")) {
+            p.setLong(1, id);
+            p.executeUpdate();
+        }
+        changes.incrementAndGet();
+    }
+
+    /** Delete a key and insert it again, in one transaction: the row must survive. */
+    private void deleteThenReinsertOrder() throws SQLException {
+        long id = pick(orderIds);
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            try (PreparedStatement p =
+                    connection.prepareStatement("DELETE FROM public.orders WHERE id = ?")) {
+                p.setLong(1, id);
+                p.executeUpdate();
+            }
+            insertOrder(id);
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+        changes.addAndGet(2);
+    }
+
+    /** Update the primary key: the old key must disappear, the new one appear. */
+    private void changeOrderKey() throws SQLException {
+        int index = random.nextInt(orderIds.size());
+        long oldId = orderIds.get(index);
+        long newId = nextOrderId++;
+        try (PreparedStatement p =
+                connection.prepareStatement("UPDATE public.orders SET id = ? WHERE id = ?")) {
+            p.setLong(1, newId);
+            p.setLong(2, oldId);
+            p.executeUpdate();
+        }
+        orderIds.set(index, newId);
+        changes.incrementAndGet();
+    }
+
+    private BigDecimal money(int maxCents) {
+        return BigDecimal.valueOf(random.nextInt(maxCents), 2)
+                .setScale(2, RoundingMode.UNNECESSARY);
+    }
+
+    private OffsetDateTime now() {
+        return Instant.now().atOffset(ZoneOffset.UTC).withNano(random.nextInt(1_000_000) * 1000);
+    }
+
+    private long pick(List<Long> ids) {
+        return ids.get(random.nextInt(ids.size()));
+    }
+
+    private long removeRandom(List<Long> ids) {
+        int index = random.nextInt(ids.size());
+        long id = ids.get(index);
+        ids.set(index, ids.get(ids.size() - 1));
+        ids.remove(ids.size() - 1);
+        return id;
+    }
+}

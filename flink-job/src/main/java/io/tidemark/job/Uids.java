@@ -1,0 +1,18 @@
+package io.tidemark.job;
+
+/**
+ * The one place operator uids are made. Uids name state in savepoints: never change one for an
+ * existing operator, or savepoints of earlier releases stop restoring.
+ */
+public final class Uids {
+
+    public static final String SOURCE = "tidemark-source";
+    public static final String ROUTER = "tidemark-router";
+
+    private Uids() {}
+
+    /** Uid suffix of the Iceberg sink of one target table. */
+    public static String sink(String targetTable) {
+        return "tidemark-sink-" + targetTable;
+    }
+}

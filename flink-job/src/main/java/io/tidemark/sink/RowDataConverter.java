@@ -1,0 +1,198 @@
+package io.tidemark.sink;
+
+import io.tidemark.decode.ChangeEvent;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.flink.table.data.DecimalData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.types.RowKind;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Turns a {@link ChangeEvent} into the rows an Iceberg upsert writer applies. A plain class.
+ *
+ * <ul>
+ *   <li>snapshot read, insert, update: one {@code INSERT} row (the writer deletes the key first);
+ *   <li>update that changes the primary key: a {@code DELETE} of the old key, then an {@code
+ *       INSERT} of the new row;
+ *   <li>delete: a {@code DELETE} row built from the before image.
+ * </ul>
+ *
+ * <p>Values are checked against the Iceberg column type. A column the table does not have, a
+ * required column without a value, or a value of another type fails with a message naming the table
+ * and column: the row is never silently altered.
+ */
+public final class RowDataConverter implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String table;
+    private final Schema schema;
+    private final List<String> primaryKey;
+
+    public RowDataConverter(String table, Schema schema, List<String> primaryKey) {
+        this.table = table;
+        this.schema = schema;
+        this.primaryKey = List.copyOf(primaryKey);
+    }
+
+    public void convert(ChangeEvent event, Consumer<RowData> out) {
+        switch (event.operation()) {
+            case READ:
+            case INSERT:
+                out.accept(row(RowKind.INSERT, event.after()));
+                break;
+            case UPDATE:
+                if (event.before() != null && keyChanged(event.before(), event.after())) {
+                    out.accept(row(RowKind.DELETE, event.before()));
+                }
+                out.accept(row(RowKind.INSERT, event.after()));
+                break;
+            case DELETE:
+                out.accept(row(RowKind.DELETE, event.before()));
+                break;
+            default:
+                throw new IllegalStateException("unhandled operation " + event.operation());
+        }
+    }
+
+    private boolean keyChanged(Map<String, Object> before, Map<String, Object> after) {
+        for (String column : primaryKey) {
+            if (before.containsKey(column)
+                    && !Objects.equals(before.get(column), after.get(column))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private RowData row(RowKind kind, Map<String, Object> image) {
+        List<Types.NestedField> columns = schema.columns();
+        GenericRowData row = new GenericRowData(kind, columns.size());
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < columns.size(); i++) {
+            Types.NestedField column = columns.get(i);
+            boolean present = image.containsKey(column.name());
+            Object value = image.get(column.name());
+            if (present) {
+                seen.add(column.name());
+            }
+            if (value == null) {
+                // deletes only need the key; a before image may carry just the key columns
+                if (column.isRequired()
+                        && (kind != RowKind.DELETE || primaryKey.contains(column.name()))) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "table '%s' column '%s' is required but the %s change has no value for it",
+                                    table, column.name(), kind));
+                }
+                continue;
+            }
+            row.setField(i, internal(value, column));
+        }
+        if (seen.size() < image.size()) {
+            for (String name : image.keySet()) {
+                if (schema.findField(name) == null) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "table '%s': the source has column '%s' that the Iceberg table %s lacks; "
+                                            + "add the column to the Iceberg table, then restart",
+                                    table,
+                                    name,
+                                    schema.columns().stream()
+                                            .map(Types.NestedField::name)
+                                            .toList()));
+                }
+            }
+        }
+        return row;
+    }
+
+    private Object internal(Object value, Types.NestedField column) {
+        Type type = column.type();
+        switch (type.typeId()) {
+            case BOOLEAN:
+                return expect(value, Boolean.class, column);
+            case INTEGER:
+                return expect(value, Integer.class, column);
+            case LONG:
+                return value instanceof Integer
+                        ? Long.valueOf((Integer) value)
+                        : expect(value, Long.class, column);
+            case FLOAT:
+                return expect(value, Float.class, column);
+            case DOUBLE:
+                return value instanceof Float
+                        ? Double.valueOf((Float) value)
+                        : expect(value, Double.class, column);
+            case STRING:
+                return StringData.fromString(expect(value, String.class, column));
+            case DECIMAL:
+                {
+                    Types.DecimalType decimal = (Types.DecimalType) type;
+                    BigDecimal bd = expect(value, BigDecimal.class, column);
+                    DecimalData data;
+                    try {
+                        data =
+                                DecimalData.fromBigDecimal(
+                                        bd.setScale(decimal.scale(), RoundingMode.UNNECESSARY),
+                                        decimal.precision(),
+                                        decimal.scale());
+                    } catch (ArithmeticException e) {
+                        data = null;
+                    }
+                    if (data == null) {
+                        throw new IllegalArgumentException(
+                                String.format(
+                                        "table '%s' column '%s': value does not fit %s",
+                                        table, column.name(), type));
+                    }
+                    return data;
+                }
+            case DATE:
+                return (int) expect(value, LocalDate.class, column).toEpochDay();
+            case TIME:
+                // Flink's internal TIME is milliseconds of the day
+                return (int) (expect(value, LocalTime.class, column).toNanoOfDay() / 1_000_000L);
+            case TIMESTAMP:
+                if (((Types.TimestampType) type).shouldAdjustToUTC()) {
+                    return TimestampData.fromInstant(expect(value, Instant.class, column));
+                }
+                return TimestampData.fromLocalDateTime(expect(value, LocalDateTime.class, column));
+            case BINARY:
+            case FIXED:
+                return expect(value, byte[].class, column);
+            default:
+                throw new IllegalArgumentException(
+                        String.format(
+                                "table '%s' column '%s': Iceberg type %s is not supported",
+                                table, column.name(), type));
+        }
+    }
+
+    private <T> T expect(Object value, Class<T> expected, Types.NestedField column) {
+        if (!expected.isInstance(value)) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "table '%s' column '%s' is %s in Iceberg but the change carries a %s",
+                            table, column.name(), column.type(), value.getClass().getSimpleName()));
+        }
+        return expected.cast(value);
+    }
+}

@@ -1,0 +1,113 @@
+package io.tidemark.source;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure the pipeline's publication covers every captured table, before the source starts.
+ *
+ * <p>Tidemark owns this step instead of Debezium because Debezium's {@code filtered} mode rewrites
+ * the publication to the table of each snapshot chunk ({@code ALTER PUBLICATION ... SET TABLE}),
+ * which silently drops the other tables' changes from the log stream; {@code all_tables} needs a
+ * superuser. The source then runs with {@code publication.autocreate.mode=disabled}.
+ *
+ * <ul>
+ *   <li>missing publication: created {@code FOR TABLE} the captured tables;
+ *   <li>existing publication lacking tables: they are added ({@code ALTER PUBLICATION ... ADD
+ *       TABLE}); tables it has beyond ours are left alone;
+ *   <li>not allowed to do either: the start fails with the statement a DBA should run.
+ * </ul>
+ */
+public final class PostgresPublication {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresPublication.class);
+
+    private PostgresPublication() {}
+
+    public static void ensure(Connection connection, String publication, List<String> tables)
+            throws SQLException {
+        boolean exists;
+        boolean allTables = false;
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "SELECT puballtables FROM pg_publication WHERE pubname = ?")) {
+            p.setString(1, publication);
+            try (ResultSet rs = p.executeQuery()) {
+                exists = rs.next();
+                if (exists) {
+                    allTables = rs.getBoolean(1);
+                }
+            }
+        }
+        if (!exists) {
+            run(
+                    connection,
+                    "CREATE PUBLICATION " + quote(publication) + " FOR TABLE " + tableList(tables));
+            LOG.info("Created publication {} for {}", publication, tables);
+            return;
+        }
+        if (allTables) {
+            return;
+        }
+        Set<String> published = new TreeSet<>();
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
+            p.setString(1, publication);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    published.add(rs.getString(1));
+                }
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (String table : tables) {
+            if (!published.contains(table)) {
+                missing.add(table);
+            }
+        }
+        if (!missing.isEmpty()) {
+            run(
+                    connection,
+                    "ALTER PUBLICATION " + quote(publication) + " ADD TABLE " + tableList(missing));
+            LOG.info("Added {} to publication {}", missing, publication);
+        }
+    }
+
+    private static void run(Connection connection, String sql) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new SQLException(
+                    "cannot prepare the publication ("
+                            + e.getMessage().lines().findFirst().orElse("")
+                            + "); have a database owner run: "
+                            + sql
+                            + ";",
+                    e.getSQLState(),
+                    e);
+        }
+    }
+
+    private static String tableList(List<String> tables) {
+        List<String> quoted = new ArrayList<>();
+        for (String table : tables) {
+            String[] parts = table.split("\\.", 2);
+            quoted.add(quote(parts[0]) + "." + quote(parts[1]));
+        }
+        return String.join(", ", quoted);
+    }
+
+    private static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+}

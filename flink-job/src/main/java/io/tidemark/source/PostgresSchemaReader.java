@@ -1,0 +1,159 @@
+package io.tidemark.source;
+
+import io.tidemark.catalog.TableSpec;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Reads a captured table's columns and primary key from Postgres' catalog and maps them to an
+ * Iceberg {@link TableSpec}.
+ *
+ * <p>Type mapping: {@code smallint/integer} int, {@code bigint} long, {@code boolean}, {@code real}
+ * float, {@code double precision} double, {@code numeric(p,s)} decimal(p,s) (p at most 38), {@code
+ * text/varchar/char/uuid/json/jsonb/xml/citext} string, {@code date}, {@code time} time, {@code
+ * timestamp} timestamp, {@code timestamptz} timestamptz, {@code bytea} binary. Anything else
+ * (unconstrained numeric, arrays, geometric types, ...) stops the start with a message naming the
+ * column: Tidemark does not guess a lossy type.
+ */
+public final class PostgresSchemaReader {
+
+    private static final String COLUMNS =
+            "SELECT column_name, udt_name, is_nullable, numeric_precision, numeric_scale "
+                    + "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                    + "ORDER BY ordinal_position";
+
+    private static final String PRIMARY_KEY =
+            "SELECT a.attname FROM pg_index i "
+                    + "JOIN pg_class c ON c.oid = i.indrelid "
+                    + "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    + "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
+                    + "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+                    + "WHERE i.indisprimary AND n.nspname = ? AND c.relname = ? ORDER BY k.ord";
+
+    private PostgresSchemaReader() {}
+
+    /** The spec of the Iceberg table that replicates {@code table}. */
+    public static TableSpec read(Connection connection, TableConfig table) throws SQLException {
+        String[] parts = table.source().split("\\.", 2);
+        List<Types.NestedField> columns = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(COLUMNS)) {
+            statement.setString(1, parts[0]);
+            statement.setString(2, parts[1]);
+            try (ResultSet rs = statement.executeQuery()) {
+                int id = 1;
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    Type type =
+                            icebergType(
+                                    table.source(),
+                                    name,
+                                    rs.getString(2),
+                                    (Integer) rs.getObject(4),
+                                    (Integer) rs.getObject(5));
+                    boolean nullable = "YES".equals(rs.getString(3));
+                    columns.add(
+                            nullable
+                                    ? Types.NestedField.optional(id++, name, type)
+                                    : Types.NestedField.required(id++, name, type));
+                }
+            }
+        }
+        if (columns.isEmpty()) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "source table '%s' does not exist or has no columns visible to the configured user; "
+                                    + "check tables[*].source and the user's SELECT grant",
+                            table.source()));
+        }
+        List<String> key = table.primaryKey();
+        if (key.isEmpty()) {
+            key = primaryKey(connection, parts[0], parts[1]);
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "source table '%s' has no primary key: declare one in the database or set "
+                                        + "'primary-key' for it in the pipeline file",
+                                table.source()));
+            }
+        }
+        return new TableSpec(TableIdentifier.parse(table.target()), columns, key);
+    }
+
+    static List<String> primaryKey(Connection connection, String schema, String table)
+            throws SQLException {
+        List<String> key = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(PRIMARY_KEY)) {
+            statement.setString(1, schema);
+            statement.setString(2, table);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    key.add(rs.getString(1));
+                }
+            }
+        }
+        return key;
+    }
+
+    static Type icebergType(
+            String table, String column, String udt, Integer precision, Integer scale) {
+        switch (udt) {
+            case "int2":
+            case "int4":
+                return Types.IntegerType.get();
+            case "int8":
+                return Types.LongType.get();
+            case "bool":
+                return Types.BooleanType.get();
+            case "float4":
+                return Types.FloatType.get();
+            case "float8":
+                return Types.DoubleType.get();
+            case "numeric":
+                if (precision == null || precision > 38) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "table '%s' column '%s': numeric%s cannot be stored exactly in Iceberg; "
+                                            + "declare it numeric(p,s) with p <= 38",
+                                    table,
+                                    column,
+                                    precision == null
+                                            ? " without precision"
+                                            : "(" + precision + ")"));
+                }
+                return Types.DecimalType.of(precision, scale == null ? 0 : scale);
+            case "text":
+            case "varchar":
+            case "bpchar":
+            case "uuid":
+            case "json":
+            case "jsonb":
+            case "xml":
+            case "citext":
+                return Types.StringType.get();
+            case "date":
+                return Types.DateType.get();
+            case "time":
+                return Types.TimeType.get();
+            case "timestamp":
+                return Types.TimestampType.withoutZone();
+            case "timestamptz":
+                return Types.TimestampType.withZone();
+            case "bytea":
+                return Types.BinaryType.get();
+            default:
+                throw new IllegalArgumentException(
+                        String.format(
+                                "table '%s' column '%s': Postgres type '%s' is not supported; "
+                                        + "capture a view that casts it, or drop the column from the publication",
+                                table, column, udt));
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.tidemark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class TidemarkCliTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int execute(String... args) {
+        CommandLine cli = Tidemark.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        return cli.execute(args);
+    }
+
+    @Test
+    void helpOfEachCommand() {
+        assertThat(execute("--help")).isZero();
+        assertThat(out.toString()).contains("run").contains("demo");
+        assertThat(execute("run", "--help")).isZero();
+        assertThat(out.toString()).contains("--config").contains("--run-id");
+        assertThat(execute("demo", "--help")).isZero();
+        assertThat(out.toString())
+                .contains("--duration")
+                .contains("--rate")
+                .contains("--web-ui-port");
+    }
+
+    @Test
+    void unknownOptionIsOneLineNamingIt() {
+        assertThat(execute("demo", "--durration")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo(
+                        "tidemark demo: Unknown option: '--durration' (see 'tidemark demo --help')")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void badValueNamesTheOption() {
+        assertThat(execute("demo", "--duration", "soon")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo(
+                        "tidemark demo: Invalid value for option '--duration': 'soon' is not a duration "
+                                + "(examples: 500ms, 30s, 2min) (see 'tidemark demo --help')");
+    }
+
+    @Test
+    void badIntegerNamesTheOption() {
+        assertThat(execute("demo", "--rate", "fast")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString().strip())
+                .startsWith(
+                        "tidemark demo: Invalid value for option '--rate': 'fast' is not an int")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void runNeedsAConfig() {
+        assertThat(execute("run")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo(
+                        "tidemark run: Missing required option: '--config=<pipeline.yaml>' (see 'tidemark run --help')");
+    }
+
+    @Test
+    void runWithABadFileNamesFileAndKey(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.yaml");
+        Files.writeString(file, "pipeline:\n  idd: x\n");
+        java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(stderr, true));
+        try {
+            assertThat(execute("run", "--config", file.toString())).isEqualTo(Tidemark.EXIT_USAGE);
+        } finally {
+            System.setErr(original);
+        }
+        assertThat(stderr.toString().strip())
+                .isEqualTo(
+                        "tidemark run: "
+                                + file
+                                + ": unknown key 'pipeline.idd' (did you mean 'pipeline.id'?)");
+    }
+}

@@ -1,0 +1,286 @@
+package io.tidemark.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class PipelineConfigLoaderTest {
+
+    private static final String VALID =
+            String.join(
+                    "\n",
+                    "pipeline:",
+                    "  id: shop",
+                    "  parallelism: 2",
+                    "checkpoint:",
+                    "  interval: 5s",
+                    "source:",
+                    "  type: postgres",
+                    "  hostname: db.internal",
+                    "  database: shop",
+                    "  username: replicator",
+                    "  password: ${env:PG_PASSWORD}",
+                    "catalog:",
+                    "  type: jdbc",
+                    "  properties:",
+                    "    uri: jdbc:postgresql://catalog/iceberg",
+                    "    jdbc.user: iceberg",
+                    "    jdbc.password: ${env:CATALOG_PASSWORD}",
+                    "    warehouse: s3://bucket/warehouse",
+                    "tables:",
+                    "  - source: public.customers",
+                    "    target: shop.customers",
+                    "  - source: public.orders",
+                    "    primary-key: [id]",
+                    "");
+
+    private static final Map<String, String> ENV =
+            Map.of("PG_PASSWORD", "s3cr3t-pg", "CATALOG_PASSWORD", "s3cr3t-cat");
+
+    private final PipelineConfigLoader loader = new PipelineConfigLoader(ENV::get);
+
+    private PipelineConfig parse(String yaml) {
+        return loader.parse(yaml, "pipeline.yaml");
+    }
+
+    @Test
+    void readsAValidFileWithDefaults() {
+        PipelineConfig config = parse(VALID);
+
+        assertThat(config.pipelineId()).isEqualTo("shop");
+        assertThat(config.jobName()).isEqualTo("tidemark-shop");
+        assertThat(config.parallelism()).isEqualTo(2);
+        assertThat(config.maxParallelism()).isEqualTo(128);
+        assertThat(config.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.checkpointTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.stateBackend()).isEqualTo("hashmap");
+        assertThat(config.source().port()).isEqualTo(5432);
+        assertThat(config.source().password()).isEqualTo("s3cr3t-pg");
+        assertThat(config.source().slotName()).isEqualTo("tidemark_shop");
+        assertThat(config.source().publication()).isEqualTo("tidemark_shop");
+        assertThat(config.source().startupMode()).isEqualTo("initial");
+        assertThat(config.catalogName()).isEqualTo("tidemark");
+        assertThat(config.catalogProperties())
+                .containsEntry("type", "jdbc")
+                .containsEntry("jdbc.password", "s3cr3t-cat");
+        assertThat(config.tables())
+                .containsExactly(
+                        new PipelineConfig.TableConfig(
+                                "public.customers", "shop.customers", List.of()),
+                        new PipelineConfig.TableConfig(
+                                "public.orders", "public.orders", List.of("id")));
+    }
+
+    @Test
+    void describeMasksEverySecret() {
+        String described = parse(VALID).describe();
+
+        assertThat(described)
+                .doesNotContain("s3cr3t-pg")
+                .doesNotContain("s3cr3t-cat")
+                .contains("password: ***")
+                .contains("jdbc.password: ***")
+                .contains("hostname: db.internal");
+        assertThat(parse(VALID).toString()).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void unknownKeyIsNamedWithASuggestion() {
+        assertThatThrownBy(() -> parse(VALID.replace("  hostname:", "  hostnme:")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(
+                        "pipeline.yaml: unknown key 'source.hostnme' (did you mean 'source.hostname'?)");
+    }
+
+    @Test
+    void unknownKeyWithoutCloseMatchPointsToTheReference() {
+        assertThatThrownBy(() -> parse(VALID + "extras:\n  colour: blue\n"))
+                .hasMessage(
+                        "pipeline.yaml: unknown key 'extras.colour'; see the configuration reference in the README");
+    }
+
+    @Test
+    void unknownKeyInATableEntry() {
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    primary-key: [id]", "    primary_key: [id]")))
+                .hasMessage(
+                        "pipeline.yaml: unknown key 'tables[1].primary_key' (did you mean 'primary-key'?)");
+    }
+
+    @Test
+    void missingRequiredKeyIsNamed() {
+        assertThatThrownBy(() -> parse(VALID.replace("  database: shop\n", "")))
+                .hasMessage(
+                        "pipeline.yaml: missing required key 'source.database' (a string: Database name.)");
+    }
+
+    @Test
+    void missingPipelineId() {
+        assertThatThrownBy(() -> parse(VALID.replace("  id: shop\n", "")))
+                .hasMessageStartingWith(
+                        "pipeline.yaml: missing required key 'pipeline.id' (a string: ");
+    }
+
+    @Test
+    void missingTables() {
+        String noTables = VALID.substring(0, VALID.indexOf("tables:"));
+        assertThatThrownBy(() -> parse(noTables))
+                .hasMessage(
+                        "pipeline.yaml: missing required key 'tables' (a list of {source, target, primary-key})");
+    }
+
+    @Test
+    void missingCatalogType() {
+        assertThatThrownBy(() -> parse(VALID.replace("  type: jdbc\n", "")))
+                .hasMessage(
+                        "pipeline.yaml: missing required key 'catalog.type' (one of [jdbc, rest, hadoop, hive]), "
+                                + "or set 'catalog.properties.catalog-impl'");
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '"',
+            value = {
+                "  parallelism: 2|  parallelism: two|'pipeline.parallelism': expected an integer, got 'two'",
+                "  parallelism: 2|  parallelism: 0|'pipeline.parallelism': expected an integer from 1 to 32768, got 0",
+                "  interval: 5s|  interval: soon|'checkpoint.interval': expected a duration such as 500ms, 10s or 2min, got 'soon'",
+                "  type: postgres|  type: oracle|'source.type': expected one of [postgres], got 'oracle'",
+                "  type: jdbc|  type: glue|'catalog.type': expected one of [jdbc, rest, hadoop, hive], got 'glue'",
+                "  hostname: db.internal|  hostname: [a, b]|'source.hostname': expected a string, got 'a list'",
+                "  database: shop|  port: 99999\\n  database: shop|'source.port': expected an integer from 1 to 65535, got 99999",
+            })
+    void wrongKindOfValueIsNamed(String from, String to, String message) {
+        assertThatThrownBy(() -> parse(VALID.replace(from, to.replace("\\n", "\n"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("pipeline.yaml: " + message);
+    }
+
+    @Test
+    void wrongKindNeverEchoesASecret() {
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  password: ${env:PG_PASSWORD}",
+                                                "  password: [hunter2]")))
+                .hasMessage("pipeline.yaml: 'source.password': expected a string, got '***'");
+    }
+
+    @Test
+    void unsetEnvironmentVariableIsNamed() {
+        PipelineConfigLoader noEnv = new PipelineConfigLoader(name -> null);
+        assertThatThrownBy(() -> noEnv.parse(VALID, "pipeline.yaml"))
+                .hasMessage(
+                        "pipeline.yaml: 'source.password': environment variable PG_PASSWORD is not set; "
+                                + "export it or put the value in the file");
+    }
+
+    @Test
+    void badTableNames() {
+        assertThatThrownBy(
+                        () -> parse(VALID.replace("source: public.customers", "source: customers")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].source': expected schema.table, got 'customers'");
+        assertThatThrownBy(
+                        () -> parse(VALID.replace("target: shop.customers", "target: customers")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].target': expected namespace.table, got 'customers'");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "source: public.orders",
+                                                "source: public.customers")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[1].source': table 'public.customers' is listed twice");
+    }
+
+    @Test
+    void badPipelineIdAndSlot() {
+        assertThatThrownBy(() -> parse(VALID.replace("  id: shop", "  id: shop demo")))
+                .hasMessage(
+                        "pipeline.yaml: 'pipeline.id': expected letters, digits, '_' or '-', got 'shop demo'");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  username:",
+                                                "  slot-name: Bad-Slot\n  username:")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got 'Bad-Slot'");
+    }
+
+    @Test
+    void maxParallelismBelowParallelism() {
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  parallelism: 2",
+                                                "  parallelism: 4\n  max-parallelism: 2")))
+                .hasMessage(
+                        "pipeline.yaml: 'pipeline.max-parallelism' (2) must be at least 'pipeline.parallelism' (4)");
+    }
+
+    @Test
+    void notYamlAndNotAMap() {
+        assertThatThrownBy(() -> parse("pipeline: [unclosed"))
+                .hasMessageStartingWith("pipeline.yaml: not valid YAML: ");
+        assertThatThrownBy(() -> parse("- just\n- a list\n"))
+                .hasMessage(
+                        "pipeline.yaml: expected a YAML map with pipeline, checkpoint, source, catalog and tables");
+    }
+
+    @Test
+    void missingFileIsNamed() {
+        assertThatThrownBy(() -> loader.load(Path.of("/nonexistent/pipeline.yaml")))
+                .hasMessage(
+                        "/nonexistent/pipeline.yaml: no such file; pass an existing pipeline file to --config");
+    }
+
+    @Test
+    void everyDocumentedKeyIsAccepted() {
+        String full =
+                VALID.replace(
+                                "  parallelism: 2",
+                                "  parallelism: 2\n  name: my-job\n  max-parallelism: 256")
+                        .replace(
+                                "  interval: 5s",
+                                "  interval: 5s\n  timeout: 2min\n  dir: file:///cp\n  savepoint-dir: file:///sp\n  state-backend: rocksdb")
+                        .replace(
+                                "  username: replicator",
+                                "  username: replicator\n  port: 6543\n  slot-name: s1\n  publication: p1\n"
+                                        + "  startup-mode: latest-offset\n  heartbeat-interval: 10s\n"
+                                        + "  snapshot:\n    split-size: 100\n    fetch-size: 50\n"
+                                        + "  properties:\n    snapshot.mode: never")
+                        .replace("catalog:\n", "catalog:\n  name: lake\n");
+        PipelineConfig config = parse(full);
+
+        assertThat(config.jobName()).isEqualTo("my-job");
+        assertThat(config.maxParallelism()).isEqualTo(256);
+        assertThat(config.checkpointTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.checkpointDir()).isEqualTo("file:///cp");
+        assertThat(config.savepointDir()).isEqualTo("file:///sp");
+        assertThat(config.stateBackend()).isEqualTo("rocksdb");
+        assertThat(config.source().port()).isEqualTo(6543);
+        assertThat(config.source().slotName()).isEqualTo("s1");
+        assertThat(config.source().publication()).isEqualTo("p1");
+        assertThat(config.source().startupMode()).isEqualTo("latest-offset");
+        assertThat(config.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.source().splitSize()).isEqualTo(100);
+        assertThat(config.source().fetchSize()).isEqualTo(50);
+        assertThat(config.source().properties()).containsEntry("snapshot.mode", "never");
+        assertThat(config.catalogName()).isEqualTo("lake");
+    }
+}

@@ -1,0 +1,195 @@
+package io.tidemark.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Test;
+
+/** Records shaped exactly like Debezium's Postgres envelope (before, after, source, op, ts_ms). */
+class DebeziumDecoderTest {
+
+    private static final Schema ROW =
+            SchemaBuilder.struct()
+                    .name("shop.public.orders.Value")
+                    .field("id", Schema.INT64_SCHEMA)
+                    .field("qty", Schema.OPTIONAL_INT16_SCHEMA)
+                    .field("amount", Decimal.builder(2).optional().build())
+                    .field("paid", Schema.OPTIONAL_BOOLEAN_SCHEMA)
+                    .field("note", Schema.OPTIONAL_STRING_SCHEMA)
+                    .field(
+                            "day",
+                            SchemaBuilder.int32().name("io.debezium.time.Date").optional().build())
+                    .field(
+                            "at",
+                            SchemaBuilder.int64()
+                                    .name("io.debezium.time.MicroTimestamp")
+                                    .optional()
+                                    .build())
+                    .field(
+                            "at_tz",
+                            SchemaBuilder.string()
+                                    .name("io.debezium.time.ZonedTimestamp")
+                                    .optional()
+                                    .build())
+                    .field(
+                            "t",
+                            SchemaBuilder.int64()
+                                    .name("io.debezium.time.MicroTime")
+                                    .optional()
+                                    .build())
+                    .field("raw", Schema.OPTIONAL_BYTES_SCHEMA)
+                    .optional()
+                    .build();
+
+    private static final Schema SOURCE =
+            SchemaBuilder.struct()
+                    .name("io.debezium.connector.postgresql.Source")
+                    .field("ts_ms", Schema.INT64_SCHEMA)
+                    .field("schema", Schema.STRING_SCHEMA)
+                    .field("table", Schema.STRING_SCHEMA)
+                    .field("txId", Schema.OPTIONAL_INT64_SCHEMA)
+                    .field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
+                    .field("sequence", Schema.OPTIONAL_STRING_SCHEMA)
+                    .build();
+
+    private static final Schema ENVELOPE =
+            SchemaBuilder.struct()
+                    .field("before", ROW)
+                    .field("after", ROW)
+                    .field("source", SOURCE)
+                    .field("op", Schema.STRING_SCHEMA)
+                    .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
+                    .build();
+
+    private final DebeziumDecoder decoder =
+            new DebeziumDecoder(Map.of("public.orders", List.of("id")));
+
+    private static Struct row(long id, String note) {
+        return new Struct(ROW)
+                .put("id", id)
+                .put("qty", (short) 3)
+                .put("amount", new BigDecimal("12.34"))
+                .put("paid", true)
+                .put("note", note)
+                .put("day", 19_000)
+                .put("at", 1_700_000_000_123_456L)
+                .put("at_tz", "2024-03-01T10:15:30.123456Z")
+                .put("t", 3_723_000_001L)
+                .put("raw", new byte[] {1, 2, 3});
+    }
+
+    private static SourceRecord record(String op, Struct before, Struct after) {
+        Struct source =
+                new Struct(SOURCE)
+                        .put("ts_ms", 1_700_000_000_000L)
+                        .put("schema", "public")
+                        .put("table", "orders")
+                        .put("txId", 77L)
+                        .put("lsn", 5000L)
+                        .put("sequence", "[\"4096\",\"5000\"]");
+        Struct value =
+                new Struct(ENVELOPE)
+                        .put("before", before)
+                        .put("after", after)
+                        .put("source", source)
+                        .put("op", op);
+        return new SourceRecord(Map.of(), Map.of(), "t", null, null, ENVELOPE, value);
+    }
+
+    @Test
+    void decodesAnInsertWithEveryTypeIntoCanonicalValues() {
+        ChangeEvent event = decoder.decode(record("c", null, row(42L, "hello")));
+
+        assertThat(event.table()).isEqualTo("public.orders");
+        assertThat(event.operation()).isEqualTo(Operation.INSERT);
+        assertThat(event.key()).containsExactly(42L);
+        assertThat(event.before()).isNull();
+        assertThat(event.position()).isEqualTo(new SourcePosition(4096L, 5000L, 77L));
+        assertThat(event.sourceTimeMillis()).isEqualTo(1_700_000_000_000L);
+        Map<String, Object> after = event.after();
+        assertThat(after.keySet())
+                .containsExactly(
+                        "id", "qty", "amount", "paid", "note", "day", "at", "at_tz", "t", "raw");
+        assertThat(after.get("qty")).isEqualTo(3);
+        assertThat(after.get("amount")).isEqualTo(new BigDecimal("12.34"));
+        assertThat(after.get("paid")).isEqualTo(true);
+        assertThat(after.get("day")).isEqualTo(LocalDate.ofEpochDay(19_000));
+        assertThat(after.get("at")).isEqualTo(LocalDateTime.parse("2023-11-14T22:13:20.123456"));
+        assertThat(after.get("at_tz")).isEqualTo(Instant.parse("2024-03-01T10:15:30.123456Z"));
+        assertThat(after.get("t")).isEqualTo(LocalTime.parse("01:02:03.000001"));
+        assertThat((byte[]) after.get("raw")).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void mapsEveryOperation() {
+        assertThat(decoder.decode(record("r", null, row(1, "a"))).operation())
+                .isEqualTo(Operation.READ);
+        assertThat(decoder.decode(record("u", row(1, "a"), row(1, "b"))).operation())
+                .isEqualTo(Operation.UPDATE);
+        ChangeEvent delete = decoder.decode(record("d", row(7, "a"), null));
+        assertThat(delete.operation()).isEqualTo(Operation.DELETE);
+        assertThat(delete.key()).containsExactly(7L);
+        assertThat(delete.image()).isSameAs(delete.before());
+    }
+
+    @Test
+    void keyOfAPrimaryKeyUpdateIsTheNewKey() {
+        ChangeEvent update = decoder.decode(record("u", row(1, "a"), row(2, "a")));
+        assertThat(update.key()).containsExactly(2L);
+        assertThat(update.before().get("id")).isEqualTo(1L);
+    }
+
+    @Test
+    void recordsWithoutAValueAreSkipped() {
+        SourceRecord tombstone = new SourceRecord(Map.of(), Map.of(), "t", null, null, null, null);
+        assertThat(decoder.decode(tombstone)).isNull();
+    }
+
+    @Test
+    void unknownTableIsNamed() {
+        DebeziumDecoder other = new DebeziumDecoder(Map.of("public.customers", List.of("id")));
+        assertThatThrownBy(() -> other.decode(record("c", null, row(1, "a"))))
+                .hasMessage(
+                        "change for table 'public.orders', which is not in the pipeline's tables [public.customers]");
+    }
+
+    @Test
+    void deleteWithoutTheKeyColumnTellsWhatToFix() {
+        DebeziumDecoder byNote = new DebeziumDecoder(Map.of("public.orders", List.of("missing")));
+        assertThatThrownBy(() -> byNote.decode(record("d", row(1, "a"), null)))
+                .hasMessage(
+                        "DELETE change for table 'public.orders' lacks primary key column 'missing' "
+                                + "(for deletes set REPLICA IDENTITY FULL or make it the table's key)");
+    }
+
+    @Test
+    void sequenceParsing() {
+        assertThat(DebeziumDecoder.firstOfSequence("[\"24023928\",\"24023960\"]"))
+                .isEqualTo(24023928L);
+        assertThat(DebeziumDecoder.firstOfSequence("[null,\"24023960\"]"))
+                .isEqualTo(SourcePosition.UNKNOWN);
+        assertThat(DebeziumDecoder.firstOfSequence("[]")).isEqualTo(SourcePosition.UNKNOWN);
+    }
+
+    @Test
+    void unsupportedStructuredTypeNamesTableAndColumn() {
+        Schema array = SchemaBuilder.array(Schema.INT32_SCHEMA).build();
+        assertThatThrownBy(
+                        () -> DebeziumDecoder.convert(List.of(1), array, "public.orders", "tags"))
+                .hasMessage(
+                        "table 'public.orders' column 'tags': unsupported source type ARRAY; "
+                                + "exclude the column or cast it in a view");
+    }
+}

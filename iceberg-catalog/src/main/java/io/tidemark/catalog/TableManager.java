@@ -1,0 +1,118 @@
+package io.tidemark.catalog;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.SupportsNamespaces;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.types.Types;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates target tables that are missing and checks that existing ones can take the pipeline's
+ * changes.
+ *
+ * <ul>
+ *   <li>New tables are format version 2, unpartitioned, with identifier fields = primary key and
+ *       hash write distribution, so every change of one key meets one writer.
+ *   <li>An existing table must have the same identifier fields and every source column with the
+ *       same type; otherwise the start fails with a message naming the difference. Tidemark never
+ *       silently rewrites a table it did not create that way.
+ * </ul>
+ */
+public final class TableManager {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TableManager.class);
+
+    private final Catalog catalog;
+
+    public TableManager(Catalog catalog) {
+        this.catalog = catalog;
+    }
+
+    /** Returns the table for {@code spec}, creating it (and its namespace) if missing. */
+    public Table ensure(TableSpec spec) {
+        if (catalog.tableExists(spec.identifier())) {
+            Table table = catalog.loadTable(spec.identifier());
+            checkCompatible(spec, table);
+            return table;
+        }
+        ensureNamespace(spec.identifier().namespace());
+        Map<String, String> properties = new HashMap<>();
+        properties.put(TableProperties.FORMAT_VERSION, "2");
+        properties.put(TableProperties.WRITE_DISTRIBUTION_MODE, "hash");
+        properties.put(TableProperties.UPSERT_ENABLED, "true");
+        try {
+            Table table =
+                    catalog.buildTable(spec.identifier(), spec.schema())
+                            .withPartitionSpec(PartitionSpec.unpartitioned())
+                            .withProperties(properties)
+                            .create();
+            LOG.info(
+                    "Created table {} with key {} and schema {}",
+                    spec.identifier(),
+                    spec.primaryKey(),
+                    table.schema());
+            return table;
+        } catch (AlreadyExistsException e) {
+            // another job created it between our check and our create: check it like any other
+            Table table = catalog.loadTable(spec.identifier());
+            checkCompatible(spec, table);
+            return table;
+        }
+    }
+
+    private void ensureNamespace(Namespace namespace) {
+        if (namespace.isEmpty() || !(catalog instanceof SupportsNamespaces)) {
+            return;
+        }
+        SupportsNamespaces namespaces = (SupportsNamespaces) catalog;
+        if (!namespaces.namespaceExists(namespace)) {
+            try {
+                namespaces.createNamespace(namespace);
+            } catch (AlreadyExistsException e) {
+                LOG.debug("Namespace {} was created concurrently", namespace);
+            }
+        }
+    }
+
+    static void checkCompatible(TableSpec spec, Table table) {
+        Schema schema = table.schema();
+        Set<String> actualKey = new TreeSet<>(schema.identifierFieldNames());
+        Set<String> expectedKey = new TreeSet<>(spec.primaryKey());
+        if (!actualKey.equals(expectedKey)) {
+            throw new IllegalStateException(
+                    String.format(
+                            "table %s exists with identifier fields %s but the pipeline declares primary key %s: "
+                                    + "fix 'primary-key' in the pipeline file or write to another table",
+                            spec.identifier(), actualKey, expectedKey));
+        }
+        List<String> problems = new java.util.ArrayList<>();
+        for (Types.NestedField column : spec.columns()) {
+            Types.NestedField actual = schema.findField(column.name());
+            if (actual == null) {
+                problems.add(String.format("column '%s' is missing", column.name()));
+            } else if (!actual.type().equals(column.type())) {
+                problems.add(
+                        String.format(
+                                "column '%s' is %s in the table but %s in the source",
+                                column.name(), actual.type(), column.type()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(
+                    String.format(
+                            "table %s exists but does not match the source table: %s",
+                            spec.identifier(), String.join("; ", problems)));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.tidemark.catalog.verify;
+
+import java.util.List;
+
+/**
+ * The row-by-row comparison of one Iceberg table with its source table (the ground truth).
+ *
+ * <ul>
+ *   <li>{@code missing}: keys in the source and not in the table;
+ *   <li>{@code extra}: keys in the table and not in the source;
+ *   <li>{@code duplicate}: table rows beyond the first for a key (a key present twice counts 1);
+ *   <li>{@code stale}: keys in both whose column values differ.
+ * </ul>
+ *
+ * <p>Examples hold up to {@link GroundTruthDiff#MAX_EXAMPLES} keys of each kind, for messages.
+ */
+public record DiffReport(
+        String sourceTable,
+        String icebergTable,
+        long sourceRows,
+        long tableRows,
+        long missing,
+        long extra,
+        long duplicate,
+        long stale,
+        List<String> examples) {
+
+    public DiffReport {
+        examples = List.copyOf(examples);
+    }
+
+    /** True when the table equals the source: no missing, extra, duplicate or stale row. */
+    public boolean isClean() {
+        return missing == 0 && extra == 0 && duplicate == 0 && stale == 0;
+    }
+
+    /** One line for logs and reports. */
+    public String summary() {
+        return String.format(
+                "%s -> %s: source rows %d, iceberg rows %d, missing %d, extra %d, duplicate %d, stale %d%s",
+                sourceTable,
+                icebergTable,
+                sourceRows,
+                tableRows,
+                missing,
+                extra,
+                duplicate,
+                stale,
+                examples.isEmpty() ? "" : " " + examples);
+    }
+
+    @Override
+    public String toString() {
+        return summary();
+    }
+}
