@@ -82,7 +82,7 @@ public final class DemoRunner {
                             if (!stopped.get()) {
                                 out.println(
                                         "Interrupted: stopping the workload, the job and the database...");
-                                stop();
+                                stop(true);
                             }
                         },
                         "tidemark-demo-shutdown");
@@ -90,7 +90,7 @@ public final class DemoRunner {
         try {
             return runUntilVerified();
         } finally {
-            stop();
+            stop(false);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
@@ -443,8 +443,12 @@ public final class DemoRunner {
                 "");
     }
 
-    /** Stops everything this demo started; safe to call twice and from the shutdown hook. */
-    public void stop() {
+    /**
+     * Stops everything this demo started; safe to call twice and from the shutdown hook. On
+     * interrupt the database may already be stopping (its own hook): its slot goes with the work
+     * directory, which the next demo wipes.
+     */
+    private void stop(boolean interrupted) {
         if (!stopped.compareAndSet(false, true)) {
             return;
         }
@@ -472,7 +476,11 @@ public final class DemoRunner {
                     database.dropSlot(SOURCE_DATABASE, config.source().slotName());
                 }
             } catch (SQLException e) {
-                LOG.warn("Dropping the replication slot failed: {}", e.getMessage());
+                if (interrupted) {
+                    LOG.debug("Replication slot not dropped on interrupt: {}", e.getMessage());
+                } else {
+                    LOG.warn("Dropping the replication slot failed: {}", e.getMessage());
+                }
             }
             try {
                 database.close();

@@ -1,0 +1,160 @@
+package io.tidemark.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.verify.DiffReport;
+import io.tidemark.catalog.verify.GroundTruthDiff;
+import io.tidemark.demo.EmbeddedDatabase;
+import java.io.Closeable;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DataFiles;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.SupportsNamespaces;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.FileAppender;
+import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The checker must have teeth: each kind of difference is found and counted exactly. */
+class GroundTruthDiffITCase {
+
+    private static final Schema SCHEMA =
+            new Schema(
+                    List.of(
+                            Types.NestedField.required(1, "id", Types.LongType.get()),
+                            Types.NestedField.optional(2, "name", Types.StringType.get()),
+                            Types.NestedField.optional(3, "amount", Types.DecimalType.of(10, 2)),
+                            Types.NestedField.optional(4, "at", Types.TimestampType.withZone())),
+                    java.util.Set.of(1));
+
+    @TempDir static Path dir;
+
+    private static EmbeddedDatabase database;
+    private static Catalog catalog;
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = EmbeddedDatabase.start(dir.resolve("postgres"));
+        database.createDatabase("src");
+        database.createDatabase("cat");
+        catalog =
+                Catalogs.load(
+                        "diff",
+                        Map.of(
+                                "type",
+                                "jdbc",
+                                "uri",
+                                database.jdbcUrl("cat"),
+                                "jdbc.user",
+                                "postgres",
+                                "jdbc.schema-version",
+                                "V1",
+                                "warehouse",
+                                dir.resolve("wh").toUri().toString()),
+                        new org.apache.hadoop.conf.Configuration());
+        ((SupportsNamespaces) catalog).createNamespace(Namespace.of("t"));
+        try (Connection c = database.connect("src");
+                Statement s = c.createStatement()) {
+            s.execute(
+                    "CREATE TABLE public.items (id bigint PRIMARY KEY, name text, amount numeric(10,2), at timestamptz)");
+            s.execute(
+                    "INSERT INTO public.items VALUES "
+                            + "(1, 'same', 1.50, '2024-01-01 00:00:00+00'), "
+                            + "(2, 'changed in source', 2.00, '2024-01-01 00:00:00+00'), "
+                            + "(3, 'missing in table', 3.00, NULL), "
+                            + "(4, 'duplicated in table', 4.00, NULL), "
+                            + "(5, NULL, NULL, '2024-01-01 02:00:00+02')");
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (catalog instanceof Closeable) {
+            ((Closeable) catalog).close();
+        }
+        database.close();
+    }
+
+    private static Record record(long id, String name, String amount, OffsetDateTime at) {
+        GenericRecord r = GenericRecord.create(SCHEMA);
+        r.setField("id", id);
+        r.setField("name", name);
+        r.setField("amount", amount == null ? null : new BigDecimal(amount));
+        r.setField("at", at);
+        return r;
+    }
+
+    private static void append(Table table, List<Record> records) throws Exception {
+        OutputFile file =
+                table.io()
+                        .newOutputFile(
+                                table.locationProvider()
+                                        .newDataLocation("f-" + System.nanoTime() + ".parquet"));
+        FileAppender<Record> appender =
+                new GenericAppenderFactory(table.schema()).newAppender(file, FileFormat.PARQUET);
+        try (appender) {
+            appender.addAll(records);
+        }
+        DataFile data =
+                DataFiles.builder(PartitionSpec.unpartitioned())
+                        .withInputFile(file.toInputFile())
+                        .withMetrics(appender.metrics())
+                        .withFormat(FileFormat.PARQUET)
+                        .build();
+        table.newAppend().appendFile(data).commit();
+    }
+
+    @Test
+    void countsMissingExtraDuplicateAndStaleRows() throws Exception {
+        OffsetDateTime midnight = OffsetDateTime.of(2024, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+        Table table = catalog.createTable(TableIdentifier.of("t", "items"), SCHEMA);
+        append(
+                table,
+                List.of(
+                        record(1, "same", "1.50", midnight),
+                        record(2, "old value", "2.00", midnight),
+                        record(4, "duplicated in table", "4.00", null),
+                        record(4, "duplicated in table", "4.00", null),
+                        record(5, null, null, midnight), // same instant as 02:00+02
+                        record(6, "extra", "6.00", null)));
+
+        DiffReport report;
+        try (Connection source = database.connect("src")) {
+            report = GroundTruthDiff.diff(source, "public.items", table);
+        }
+
+        assertThat(report.sourceRows()).isEqualTo(5);
+        assertThat(report.tableRows()).isEqualTo(6);
+        assertThat(report.missing()).isEqualTo(1);
+        assertThat(report.extra()).isEqualTo(1);
+        assertThat(report.duplicate()).isEqualTo(1);
+        assertThat(report.stale()).isEqualTo(1);
+        assertThat(report.isClean()).isFalse();
+        assertThat(report.examples())
+                .anyMatch(e -> e.startsWith("missing [3]"))
+                .anyMatch(e -> e.startsWith("extra [6]"))
+                .anyMatch(e -> e.startsWith("duplicate [4]"))
+                .anyMatch(e -> e.startsWith("stale [2]"));
+    }
+}
