@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
             names = "--checkpoint-interval",
             paramLabel = "<duration>",
             converter = DurationConverter.class,
-            description = "Checkpoint (= commit) interval (default: 2s).")
+            description = "Checkpoint (= commit) interval (default: 5s).")
     Duration checkpointInterval = DEFAULTS.checkpointInterval();
 
     @Option(

@@ -24,6 +24,7 @@ public record PipelineConfig(
         SourceConfig source,
         String catalogName,
         Map<String, String> catalogProperties,
+        ReconcileConfig reconcile,
         List<TableConfig> tables)
         implements Serializable {
 
@@ -76,15 +77,30 @@ public record PipelineConfig(
         }
     }
 
+    /** Reconciler timing: watermark bound, lateness, state retention, split idleness. */
+    public record ReconcileConfig(
+            Duration emitDelay, Duration allowedLateness, Duration retention, Duration idleness)
+            implements Serializable {}
+
     /**
      * One captured table. {@code primaryKey} is empty when the file leaves it to the source table's
-     * primary key.
+     * primary key. {@code ordering} is {@code commit-order} or {@code event-time:<column>}.
      */
-    public record TableConfig(String source, String target, List<String> primaryKey)
+    public record TableConfig(
+            String source,
+            String target,
+            List<String> primaryKey,
+            String ordering,
+            String latePolicy)
             implements Serializable {
 
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
+        }
+
+        /** A table with the default ordering (commit order) and late policy (apply-if-newer). */
+        public TableConfig(String source, String target, List<String> primaryKey) {
+            this(source, target, primaryKey, "commit-order", "apply-if-newer");
         }
     }
 
@@ -119,6 +135,11 @@ public record PipelineConfig(
         out.append("catalog:\n");
         line(out, "  name", catalogName);
         map(out, "  properties", catalogProperties);
+        out.append("reconcile:\n");
+        line(out, "  emit-delay", reconcile.emitDelay());
+        line(out, "  allowed-lateness", reconcile.allowedLateness());
+        line(out, "  retention", reconcile.retention());
+        line(out, "  idleness", reconcile.idleness());
         out.append("tables:\n");
         for (TableConfig table : tables) {
             out.append("  - source: ").append(table.source()).append('\n');

@@ -159,6 +159,11 @@ public final class PipelineConfigLoader {
                 source,
                 reader.optionalString(flat, PipelineOptions.CATALOG_NAME, "tidemark"),
                 catalogProperties,
+                new PipelineConfig.ReconcileConfig(
+                        reader.durationOrZero(flat, PipelineOptions.RECONCILE_EMIT_DELAY),
+                        reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
+                        reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
+                        reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
                 reader.tables(tables));
     }
 
@@ -256,6 +261,15 @@ public final class PipelineConfigLoader {
             }
         }
 
+        Duration durationOrZero(Map<String, Object> flat, ConfigKey key) {
+            Object raw = flat.get(key.name());
+            String text = raw == null ? key.defaultValue() : scalar(key.name(), raw, key);
+            if (text.matches("0+(ms|s|min)?")) {
+                return Duration.ZERO;
+            }
+            return duration(flat, key);
+        }
+
         Map<String, String> map(Map<String, Object> flat, ConfigKey key) {
             Object raw = flat.get(key.name());
             if (raw == null) {
@@ -340,6 +354,29 @@ public final class PipelineConfigLoader {
                                     file, at, targetName));
                 }
                 List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
+                String ordering =
+                        entry.get("ordering") == null
+                                ? "commit-order"
+                                : scalar(
+                                        at + ".ordering",
+                                        entry.get("ordering"),
+                                        PipelineOptions.TABLE_ORDERING);
+                try {
+                    io.tidemark.reconcile.OrderingRule.parse(ordering);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(
+                            String.format("%s: '%s.ordering': %s", file, at, e.getMessage()));
+                }
+                String latePolicy =
+                        entry.get("late-policy") == null
+                                ? "apply-if-newer"
+                                : check(
+                                        PipelineOptions.TABLE_LATE_POLICY,
+                                        at + ".late-policy",
+                                        scalar(
+                                                at + ".late-policy",
+                                                entry.get("late-policy"),
+                                                PipelineOptions.TABLE_LATE_POLICY));
                 if (!sources.add(sourceName)) {
                     throw new ConfigException(
                             String.format(
@@ -352,7 +389,7 @@ public final class PipelineConfigLoader {
                                     "%s: '%s.target': table '%s' is the target of two sources",
                                     file, at, targetName));
                 }
-                tables.add(new TableConfig(sourceName, targetName, key));
+                tables.add(new TableConfig(sourceName, targetName, key, ordering, latePolicy));
             }
             return tables;
         }

@@ -138,6 +138,34 @@ public final class PipelineOptions {
                     "Iceberg catalog properties (uri, warehouse, jdbc.user, io-impl, ...), "
                             + "as Iceberg documents them.");
 
+    // reconcile
+    public static final ConfigKey RECONCILE_EMIT_DELAY =
+            ConfigKey.optional(
+                    "reconcile.emit-delay",
+                    DURATION,
+                    "0s",
+                    "Watermark bound (out-of-orderness): a change is emitted once the watermark passes it; "
+                            + "0 emits at once, more collapses several changes of a key into one write.");
+    public static final ConfigKey RECONCILE_ALLOWED_LATENESS =
+            ConfigKey.optional(
+                    "reconcile.allowed-lateness",
+                    DURATION,
+                    "30s",
+                    "A change older than watermark minus this is late and follows its table's late-policy.");
+    public static final ConfigKey RECONCILE_RETENTION =
+            ConfigKey.optional(
+                    "reconcile.retention",
+                    DURATION,
+                    "1h",
+                    "A key's ordering state and tombstone are kept until the watermark passes its newest "
+                            + "event time plus this.");
+    public static final ConfigKey RECONCILE_IDLENESS =
+            ConfigKey.optional(
+                    "reconcile.idleness",
+                    DURATION,
+                    "30s",
+                    "A source split without changes for this long stops holding the watermark back.");
+
     // tables[*]
     public static final ConfigKey TABLE_SOURCE =
             ConfigKey.required(
@@ -154,6 +182,19 @@ public final class PipelineOptions {
                     STRING_LIST,
                     "the source table's primary key",
                     "Key columns: identifier fields of the Iceberg table (tables[*].primary-key).");
+
+    public static final ConfigKey TABLE_ORDERING =
+            ConfigKey.optional(
+                    "ordering",
+                    STRING,
+                    "commit-order",
+                    "commit-order, or event-time:<column> (tables[*].ordering).");
+    public static final ConfigKey TABLE_LATE_POLICY =
+            ConfigKey.oneOf(
+                    "late-policy",
+                    "apply-if-newer",
+                    List.of("apply-if-newer", "quarantine", "fail"),
+                    "What a late change does (tables[*].late-policy).");
 
     /** Scalar and map keys outside {@code tables}. */
     public static final List<ConfigKey> ALL =
@@ -182,11 +223,20 @@ public final class PipelineOptions {
                     SOURCE_PROPERTIES,
                     CATALOG_NAME,
                     CATALOG_TYPE,
-                    CATALOG_PROPERTIES);
+                    CATALOG_PROPERTIES,
+                    RECONCILE_EMIT_DELAY,
+                    RECONCILE_ALLOWED_LATENESS,
+                    RECONCILE_RETENTION,
+                    RECONCILE_IDLENESS);
 
     /** Keys of one entry of {@code tables}. */
     public static final List<ConfigKey> TABLE_KEYS =
-            List.of(TABLE_SOURCE, TABLE_TARGET, TABLE_PRIMARY_KEY);
+            List.of(
+                    TABLE_SOURCE,
+                    TABLE_TARGET,
+                    TABLE_PRIMARY_KEY,
+                    TABLE_ORDERING,
+                    TABLE_LATE_POLICY);
 
     /** Whether a key (or map entry) holds a secret that is never printed. */
     public static boolean isSecret(String key) {

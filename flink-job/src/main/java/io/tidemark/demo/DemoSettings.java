@@ -33,7 +33,7 @@ public record DemoSettings(
                 2_000,
                 5_000,
                 2,
-                Duration.ofSeconds(2),
+                Duration.ofSeconds(5),
                 8081,
                 Duration.ofSeconds(120),
                 Duration.ofSeconds(5),

@@ -4,11 +4,18 @@ import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.ReconcileConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.job.TableRouter.Route;
+import io.tidemark.reconcile.KeyChangeSplitter;
+import io.tidemark.reconcile.LatePolicy;
+import io.tidemark.reconcile.OrderingRule;
+import io.tidemark.reconcile.ReconcileSettings;
+import io.tidemark.reconcile.Reconciler;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.LateTable;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.source.PostgresPublication;
@@ -25,7 +32,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -55,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * Assembles the pipeline, top to bottom:
  *
  * <pre>
- * source -> decode -> route by table -> write (per table, keyed by primary key) -> commit
+ * source -> decode -> split key changes -> reconcile (keyed by table, key) -> route by table
+ *        -> write (per table, keyed by primary key) -> commit;  late -> late tables
  * </pre>
  *
  * <p>{@link #prepare} runs on the client before the job starts: it reads each captured table's
@@ -76,26 +88,52 @@ public final class TidemarkJob {
 
     /** A captured table resolved against the source database and the catalog. */
     public record ResolvedTable(
-            String sourceTable, TableIdentifier target, Schema schema, List<String> primaryKey)
+            String sourceTable,
+            TableIdentifier target,
+            Schema schema,
+            List<String> primaryKey,
+            OrderingRule ordering,
+            LatePolicy latePolicy)
             implements Serializable {}
 
-    /** Creates the changes stream of the job; tests swap the real source for their own. */
+    /**
+     * Creates the changes stream of the job, with event-time watermarks per source split; tests
+     * swap the real source for their own.
+     */
     @FunctionalInterface
     public interface ChangeSource extends Serializable {
         DataStream<ChangeEvent> create(
-                StreamExecutionEnvironment env, Map<String, List<String>> primaryKeys);
+                StreamExecutionEnvironment env,
+                Map<String, List<String>> primaryKeys,
+                WatermarkStrategy<ChangeEvent> watermarks);
     }
 
     /** The Flink CDC Postgres source of {@code config}. */
     public static ChangeSource postgres(PipelineConfig config) {
-        return (env, primaryKeys) ->
+        return (env, primaryKeys, watermarks) ->
                 env.fromSource(
                                 PostgresCdcSource.create(config, primaryKeys),
-                                WatermarkStrategy.noWatermarks(),
+                                watermarks,
                                 "postgres-cdc",
                                 ChangeEventTypeInfo.INSTANCE)
                         .uid(Uids.SOURCE)
                         .name("source: postgres-cdc");
+    }
+
+    /** Event time of a change by its table's ordering rule. */
+    static final class EventTimeAssigner implements SerializableTimestampAssigner<ChangeEvent> {
+        private static final long serialVersionUID = 1L;
+        private final Map<String, OrderingRule> rules;
+
+        EventTimeAssigner(Map<String, OrderingRule> rules) {
+            this.rules = Map.copyOf(rules);
+        }
+
+        @Override
+        public long extractTimestamp(ChangeEvent change, long recordTimestamp) {
+            OrderingRule rule = rules.get(change.table());
+            return rule == null ? recordTimestamp : rule.eventTimeMillis(change);
+        }
     }
 
     /** Flink settings the pipeline file decides. */
@@ -152,18 +190,27 @@ public final class TidemarkJob {
             List<ResolvedTable> resolved = new ArrayList<>();
             for (int i = 0; i < specs.size(); i++) {
                 TableSpec spec = specs.get(i);
+                TableConfig tableConfig = config.tables().get(i);
                 Table table = tables.ensure(spec);
+                LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
+                if (latePolicy == LatePolicy.QUARANTINE) {
+                    tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
+                }
                 resolved.add(
                         new ResolvedTable(
-                                config.tables().get(i).source(),
+                                tableConfig.source(),
                                 spec.identifier(),
                                 table.schema(),
-                                spec.primaryKey()));
+                                spec.primaryKey(),
+                                OrderingRule.parse(tableConfig.ordering()),
+                                latePolicy));
                 LOG.info(
-                        "Table {} -> {} key {}",
-                        config.tables().get(i).source(),
+                        "Table {} -> {} key {} ordering {} late-policy {}",
+                        tableConfig.source(),
                         spec.identifier(),
-                        spec.primaryKey());
+                        spec.primaryKey(),
+                        tableConfig.ordering(),
+                        tableConfig.latePolicy());
             }
             return resolved;
         } finally {
@@ -198,12 +245,47 @@ public final class TidemarkJob {
                                     table.sourceTable(), table.schema(), table.primaryKey())));
         }
 
-        // source -> decode (the source's deserializer emits ChangeEvents)
-        DataStream<ChangeEvent> changes = source.create(env, primaryKeys);
+        Map<String, OrderingRule> orderings = new HashMap<>();
+        Map<String, ReconcileSettings.TableRule> rules = new HashMap<>();
+        for (ResolvedTable table : tables) {
+            orderings.put(table.sourceTable(), table.ordering());
+            rules.put(
+                    table.sourceTable(),
+                    new ReconcileSettings.TableRule(table.ordering(), table.latePolicy()));
+        }
+        ReconcileConfig timing = config.reconcile();
+        ReconcileSettings settings =
+                new ReconcileSettings(
+                        timing.emitDelay(), timing.allowedLateness(), timing.retention(), rules);
+        WatermarkStrategy<ChangeEvent> watermarks =
+                WatermarkStrategy.<ChangeEvent>forBoundedOutOfOrderness(timing.emitDelay())
+                        .withTimestampAssigner(new EventTimeAssigner(orderings))
+                        .withIdleness(timing.idleness());
+
+        // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
+        DataStream<ChangeEvent> changes = source.create(env, primaryKeys, watermarks);
+
+        // -> split primary-key updates into delete + upsert
+        KeyChangeSplitter splitter = new KeyChangeSplitter(primaryKeys);
+        DataStream<ChangeEvent> split =
+                changes.flatMap(
+                                (FlatMapFunction<ChangeEvent, ChangeEvent>)
+                                        (change, out) -> splitter.split(change, out::collect),
+                                ChangeEventTypeInfo.INSTANCE)
+                        .uid(Uids.KEY_SPLIT)
+                        .name("split key changes");
+
+        // -> reconcile per (table, primary key): declared order, tombstones, late policy
+        SingleOutputStreamOperator<ChangeEvent> reconciled =
+                split.keyBy((KeySelector<ChangeEvent, String>) Reconciler::keyOf, Types.STRING)
+                        .process(new Reconciler(run, settings), ChangeEventTypeInfo.INSTANCE)
+                        .uid(Uids.RECONCILER)
+                        .name("reconcile");
 
         // -> route by table
         SingleOutputStreamOperator<ChangeEvent> routed =
-                changes.process(new TableRouter(run, routes), ChangeEventTypeInfo.INSTANCE)
+                reconciled
+                        .process(new TableRouter(run, routes), ChangeEventTypeInfo.INSTANCE)
                         .uid(Uids.ROUTER)
                         .name("route by table");
 
@@ -225,6 +307,28 @@ public final class TidemarkJob {
                     .writeParallelism(config.parallelism())
                     .snapshotProperties(snapshotProperties)
                     .uidSuffix(Uids.sink(table.target().toString()))
+                    .append();
+        }
+
+        // late changes under the quarantine policy -> the table's late table, same checkpoints
+        DataStream<RowData> late = reconciled.getSideOutput(Reconciler.LATE);
+        for (ResolvedTable table : tables) {
+            if (table.latePolicy() != LatePolicy.QUARANTINE) {
+                continue;
+            }
+            String sourceTable = table.sourceTable();
+            DataStream<RowData> tableLate =
+                    late.filter(row -> row.getString(0).toString().equals(sourceTable))
+                            .returns(LateTable.TYPE_INFO)
+                            .uid(Uids.lateSink(table.target().toString()) + "-filter")
+                            .name("late: " + table.target());
+            IcebergSink.forRowData(tableLate)
+                    .tableLoader(
+                            TableLoader.fromCatalog(catalogLoader, LateTable.of(table.target())))
+                    .distributionMode(DistributionMode.NONE)
+                    .writeParallelism(1)
+                    .snapshotProperties(snapshotProperties)
+                    .uidSuffix(Uids.lateSink(table.target().toString()))
                     .append();
         }
     }

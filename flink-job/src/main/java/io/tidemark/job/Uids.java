@@ -7,9 +7,16 @@ package io.tidemark.job;
 public final class Uids {
 
     public static final String SOURCE = "tidemark-source";
+    public static final String KEY_SPLIT = "tidemark-key-split";
+    public static final String RECONCILER = "tidemark-reconciler";
     public static final String ROUTER = "tidemark-router";
 
     private Uids() {}
+
+    /** Uid suffix of the Iceberg sink of one target table's late changes. */
+    public static String lateSink(String targetTable) {
+        return "tidemark-late-sink-" + targetTable;
+    }
 
     /** Uid suffix of the Iceberg sink of one target table. */
     public static String sink(String targetTable) {

@@ -71,6 +71,43 @@ public final class TableManager {
         }
     }
 
+    /**
+     * Returns the append-only table {@code identifier} (no identifier fields), creating it if
+     * missing; an existing one must have every column of {@code schema} with the same type.
+     */
+    public Table ensureAppendOnly(
+            org.apache.iceberg.catalog.TableIdentifier identifier, Schema schema) {
+        if (catalog.tableExists(identifier)) {
+            Table table = catalog.loadTable(identifier);
+            for (Types.NestedField column : schema.columns()) {
+                Types.NestedField actual = table.schema().findField(column.name());
+                if (actual == null || !actual.type().equals(column.type())) {
+                    throw new IllegalStateException(
+                            String.format(
+                                    "table %s exists but its column '%s' is %s, expected %s: "
+                                            + "drop or rename the table so Tidemark can create it",
+                                    identifier,
+                                    column.name(),
+                                    actual == null ? "missing" : actual.type(),
+                                    column.type()));
+                }
+            }
+            return table;
+        }
+        ensureNamespace(identifier.namespace());
+        try {
+            Table table =
+                    catalog.buildTable(identifier, schema)
+                            .withPartitionSpec(PartitionSpec.unpartitioned())
+                            .withProperty(TableProperties.FORMAT_VERSION, "2")
+                            .create();
+            LOG.info("Created append-only table {}", identifier);
+            return table;
+        } catch (AlreadyExistsException e) {
+            return catalog.loadTable(identifier);
+        }
+    }
+
     private void ensureNamespace(Namespace namespace) {
         if (namespace.isEmpty() || !(catalog instanceof SupportsNamespaces)) {
             return;

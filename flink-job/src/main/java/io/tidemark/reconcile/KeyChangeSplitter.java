@@ -1,0 +1,67 @@
+package io.tidemark.reconcile;
+
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * An update that changes the primary key is two changes of two keys: a delete of the old key and an
+ * update (upsert) of the new one, at the same position. Split before keying, so each key's
+ * reconciler sees only its own changes. A plain class.
+ */
+public final class KeyChangeSplitter implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final Map<String, List<String>> primaryKeys;
+
+    public KeyChangeSplitter(Map<String, List<String>> primaryKeys) {
+        this.primaryKeys = Map.copyOf(primaryKeys);
+    }
+
+    public void split(ChangeEvent change, Consumer<ChangeEvent> out) {
+        if (change.operation() != Operation.UPDATE || change.before() == null) {
+            out.accept(change);
+            return;
+        }
+        List<String> keyColumns = primaryKeys.get(change.table());
+        List<Object> oldKey = new ArrayList<>(keyColumns.size());
+        boolean changed = false;
+        for (String column : keyColumns) {
+            if (!change.before().containsKey(column)) {
+                out.accept(change);
+                return;
+            }
+            Object old = change.before().get(column);
+            oldKey.add(old);
+            changed |= !Objects.equals(old, change.after().get(column));
+        }
+        if (!changed) {
+            out.accept(change);
+            return;
+        }
+        out.accept(
+                new ChangeEvent(
+                        change.table(),
+                        Operation.DELETE,
+                        oldKey,
+                        change.before(),
+                        null,
+                        change.position(),
+                        change.sourceTimeMillis()));
+        out.accept(
+                new ChangeEvent(
+                        change.table(),
+                        Operation.UPDATE,
+                        change.key(),
+                        null,
+                        change.after(),
+                        change.position(),
+                        change.sourceTimeMillis()));
+    }
+}

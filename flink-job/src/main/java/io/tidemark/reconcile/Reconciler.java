@@ -1,0 +1,222 @@
+package io.tidemark.reconcile;
+
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.decode.Operation;
+import io.tidemark.metrics.ReconcilerMetrics;
+import io.tidemark.reconcile.ReconcileSettings.TableRule;
+import io.tidemark.reconcile.Reconciliation.Decision;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.LateTable;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keyed by (table, primary key): applies each key's changes in the table's declared order, whatever
+ * order they arrive in, and emits one net change per key. The decisions are {@link
+ * Reconciliation}'s; this class moves data in and out of state and timers.
+ *
+ * <ul>
+ *   <li>applied change: emitted at once when {@code emitDelay} is 0; otherwise held as the key's
+ *       pending net change (a newer change replaces it: "collapsed") and emitted when the watermark
+ *       passes its event time, or after {@code emitDelay} of processing time if the watermark
+ *       stalls;
+ *   <li>stale change (not newer than the applied one, including replayed duplicates): dropped;
+ *   <li>late change: by the table's policy; {@code quarantine} goes to {@link #LATE};
+ *   <li>cleanup: when the watermark passes the key's newest event time plus retention, its state
+ *       (including a tombstone) is cleared, so state grows with change rate times retention.
+ * </ul>
+ */
+public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, ChangeEvent> {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
+    /** Last applied sequence, tombstone and cleanup time of the key: the ordering memory. */
+    static final ValueStateDescriptor<KeyState> KEY_STATE =
+            new ValueStateDescriptor<>("reconcile-key", KeyStateSerializer.INSTANCE);
+
+    /** The key's net change not yet emitted (only when emitDelay > 0). */
+    static final ValueStateDescriptor<ChangeEvent> PENDING =
+            new ValueStateDescriptor<>("reconcile-pending", ChangeEventTypeInfo.INSTANCE);
+
+    /** Late changes under the {@code quarantine} policy, as rows of the table's late table. */
+    public static final OutputTag<RowData> LATE = new OutputTag<>("late", LateTable.TYPE_INFO);
+
+    private final RunContext run;
+    private final ReconcileSettings settings;
+
+    private transient ValueState<KeyState> keyState;
+    private transient ValueState<ChangeEvent> pending;
+    private transient Map<String, ReconcilerMetrics> metrics;
+    private transient long emitDelay;
+    private transient long allowedLateness;
+    private transient long retention;
+
+    public Reconciler(RunContext run, ReconcileSettings settings) {
+        this.run = run;
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        run.enterLogContext();
+        keyState = getRuntimeContext().getState(KEY_STATE);
+        pending = getRuntimeContext().getState(PENDING);
+        metrics = new HashMap<>();
+        for (String table : settings.tables().keySet()) {
+            metrics.put(table, new ReconcilerMetrics(getRuntimeContext(), table));
+        }
+        emitDelay = settings.emitDelay().toMillis();
+        allowedLateness = settings.allowedLateness().toMillis();
+        retention = settings.retention().toMillis();
+    }
+
+    @Override
+    public void processElement(ChangeEvent change, Context ctx, Collector<ChangeEvent> out)
+            throws Exception {
+        TableRule rule = settings.rule(change.table());
+        ReconcilerMetrics m = metrics.get(change.table());
+        KeyState before = keyState.value();
+        long eventTime = rule.ordering().eventTimeMillis(change);
+        long watermark = ctx.timerService().currentWatermark();
+        Decision decision =
+                Reconciliation.decide(
+                        before,
+                        change,
+                        rule.ordering().sequence(change),
+                        eventTime,
+                        watermark,
+                        allowedLateness,
+                        retention,
+                        rule.latePolicy());
+        switch (decision.verdict()) {
+            case STALE:
+                m.staleDropped.inc();
+                return;
+            case QUARANTINE_LATE:
+                m.lateQuarantined.inc();
+                ctx.output(LATE, LateTable.row(change, eventTime, watermark, run.runId()));
+                return;
+            case FAIL_LATE:
+                throw new LateChangeException(
+                        String.format(
+                                "table '%s' key %s: a %s change is %d ms behind the watermark (allowed lateness %d ms) "
+                                        + "and the table's late policy is 'fail'; raise reconcile.allowed-lateness or "
+                                        + "choose late-policy apply-if-newer or quarantine",
+                                change.table(),
+                                change.key(),
+                                change.operation(),
+                                watermark - eventTime,
+                                allowedLateness));
+            case APPLY:
+            default:
+                break;
+        }
+        if (decision.late()) {
+            m.lateApplied.inc();
+        }
+        m.applied.inc();
+        KeyState next = decision.next();
+        if (before == null) {
+            m.stateEntries.inc();
+        }
+        if (next.tombstone() && (before == null || !before.tombstone())) {
+            m.tombstones.inc();
+        } else if (!next.tombstone() && before != null && before.tombstone()) {
+            m.tombstones.dec();
+        }
+        keyState.update(next);
+        if (before == null || before.cleanupAt() != next.cleanupAt()) {
+            if (before != null) {
+                ctx.timerService().deleteEventTimeTimer(before.cleanupAt());
+            }
+            ctx.timerService().registerEventTimeTimer(next.cleanupAt());
+        }
+
+        if (emitDelay == 0 || change.operation() == Operation.READ) {
+            // a snapshot row is only ever applied to a key without state, so nothing is pending
+            out.collect(change);
+            return;
+        }
+        if (pending.value() != null) {
+            m.collapsed.inc();
+        } else {
+            long processingDeadline = ctx.timerService().currentProcessingTime() + emitDelay;
+            ctx.timerService().registerProcessingTimeTimer(processingDeadline);
+        }
+        pending.update(change);
+        if (eventTime != OrderingRule.NO_EVENT_TIME) {
+            ctx.timerService().registerEventTimeTimer(eventTime);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ChangeEvent> out)
+            throws Exception {
+        ChangeEvent held = pending.value();
+        if (held != null) {
+            out.collect(held);
+            pending.clear();
+        }
+        if (ctx.timeDomain() != TimeDomain.EVENT_TIME) {
+            return;
+        }
+        KeyState state = keyState.value();
+        if (state != null && timestamp >= state.cleanupAt()) {
+            String table = tableOf(ctx.getCurrentKey());
+            ReconcilerMetrics m = metrics.get(table);
+            if (m != null) {
+                m.stateEntries.dec();
+                if (state.tombstone()) {
+                    m.tombstones.dec();
+                }
+            }
+            keyState.clear();
+        }
+    }
+
+    /** The table part of a reconciler key ({@code table NUL key}). */
+    static String tableOf(String key) {
+        int sep = key.indexOf(KEY_SEPARATOR);
+        return sep < 0 ? key : key.substring(0, sep);
+    }
+
+    static final char KEY_SEPARATOR = '\u0000';
+
+    /** The reconciler's key of a change: its table and primary key values. */
+    public static String keyOf(ChangeEvent change) {
+        StringBuilder key = new StringBuilder(change.table()).append(KEY_SEPARATOR);
+        for (Object value : change.key()) {
+            key.append(
+                            value instanceof java.math.BigDecimal
+                                    ? ((java.math.BigDecimal) value)
+                                            .stripTrailingZeros()
+                                            .toPlainString()
+                                    : String.valueOf(value))
+                    .append(KEY_SEPARATOR);
+        }
+        return key.toString();
+    }
+
+    /** The job fails on a late change under the {@code fail} policy. */
+    public static final class LateChangeException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LateChangeException(String message) {
+            super(message);
+            LOG.error(message);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.tidemark.reconcile;
+
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+
+/**
+ * Decides what one change does to its key. A plain class; {@link Reconciler} only moves data in and
+ * out of state.
+ *
+ * <p>Decision table, for a change {@code c} with sequence {@code s} and event time {@code t}, a key
+ * whose retained state (if any) applied sequence {@code a}, and the operator's watermark {@code w}:
+ *
+ * <ul>
+ *   <li><b>late</b>: {@code c} is not a snapshot row and {@code t < w - allowedLateness}. Then the
+ *       table's policy decides: {@code quarantine} sends it to the LATE output and leaves the state
+ *       alone; {@code fail} fails the job; {@code apply-if-newer} goes on with the rules below.
+ *   <li><b>no state</b>: apply; a delete leaves a tombstone.
+ *   <li><b>{@code s <= a}</b> (older, or a replayed duplicate with {@code s == a}): stale, dropped
+ *       and counted. This is why a late update cannot resurrect a deleted row: the tombstone's
+ *       sequence is newer.
+ *   <li><b>{@code s > a}</b>: apply; an insert after a delete re-creates the row; a delete leaves a
+ *       tombstone.
+ *   <li>Ties cannot reorder: equal sequences are duplicates. Snapshot rows carry the lowest
+ *       position, so they never overwrite a log change of the same key.
+ * </ul>
+ *
+ * <p>State is kept until the watermark passes {@code eventTime + retention}; snapshot rows, which
+ * have no event time, count from the watermark at which they arrived.
+ */
+public final class Reconciliation {
+
+    private Reconciliation() {}
+
+    /** What to do with the change. */
+    public enum Verdict {
+        APPLY,
+        STALE,
+        QUARANTINE_LATE,
+        FAIL_LATE
+    }
+
+    /** The verdict, whether the change was late, and the key's state afterwards (null: none). */
+    public record Decision(Verdict verdict, boolean late, KeyState next) {}
+
+    /**
+     * @param state the key's retained state, or null
+     * @param watermark the operator's current watermark ({@code Long.MIN_VALUE} before the first)
+     */
+    public static Decision decide(
+            KeyState state,
+            ChangeEvent change,
+            Sequence sequence,
+            long eventTime,
+            long watermark,
+            long allowedLatenessMillis,
+            long retentionMillis,
+            LatePolicy policy) {
+        boolean late =
+                change.operation() != Operation.READ
+                        && eventTime != OrderingRule.NO_EVENT_TIME
+                        && watermark != Long.MIN_VALUE
+                        && eventTime < watermark - allowedLatenessMillis;
+        if (late && policy == LatePolicy.QUARANTINE) {
+            return new Decision(Verdict.QUARANTINE_LATE, true, state);
+        }
+        if (late && policy == LatePolicy.FAIL) {
+            return new Decision(Verdict.FAIL_LATE, true, state);
+        }
+        if (state != null && !sequence.isNewerThan(state.applied())) {
+            return new Decision(Verdict.STALE, late, state);
+        }
+        long base = eventTime == OrderingRule.NO_EVENT_TIME ? Math.max(watermark, 0L) : eventTime;
+        long newest = state == null ? base : Math.max(state.eventTime(), base);
+        long cleanupAt = saturatedAdd(newest, retentionMillis);
+        return new Decision(
+                Verdict.APPLY,
+                late,
+                new KeyState(sequence, change.operation() == Operation.DELETE, newest, cleanupAt));
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+}

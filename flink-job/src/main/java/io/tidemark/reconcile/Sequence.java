@@ -1,0 +1,25 @@
+package io.tidemark.reconcile;
+
+/**
+ * The position of a change in its key's total order. Compared field by field: {@code eventTime} (0
+ * under commit order), then {@code major} and {@code minor} (the source position: commit LSN and
+ * change LSN for Postgres). Snapshot rows carry {@code major = minor = -1}, so they sort before
+ * every log change of the same event time.
+ */
+public record Sequence(long eventTime, long major, long minor) implements Comparable<Sequence> {
+
+    @Override
+    public int compareTo(Sequence other) {
+        int c = Long.compare(eventTime, other.eventTime);
+        if (c != 0) {
+            return c;
+        }
+        c = Long.compare(major, other.major);
+        return c != 0 ? c : Long.compare(minor, other.minor);
+    }
+
+    /** Strictly newer than {@code other}; equal sequences are duplicates, not newer. */
+    public boolean isNewerThan(Sequence other) {
+        return compareTo(other) > 0;
+    }
+}
