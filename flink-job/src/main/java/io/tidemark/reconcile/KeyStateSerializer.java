@@ -10,13 +10,17 @@ import org.apache.flink.core.memory.DataOutputView;
 /**
  * Versioned binary form of {@link KeyState} (reconciler state). Format {@value #VERSION_1}: a
  * version byte, event time of the sequence, major, minor, tombstone flag, event time, cleanup time
- * (34 bytes). Each record carries its version byte so a later release can read every older one.
+ * ({@value #LENGTH} bytes). Each record carries its version byte so a later release can read every
+ * older one.
  */
 public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> {
 
     private static final long serialVersionUID = 1L;
 
     public static final int VERSION_1 = 1;
+
+    /** Version byte, three sequence longs, the tombstone flag, event time and cleanup time. */
+    static final int LENGTH = 1 + 3 * Long.BYTES + 1 + 2 * Long.BYTES;
 
     public static final KeyStateSerializer INSTANCE = new KeyStateSerializer();
 
@@ -42,7 +46,7 @@ public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> 
 
     @Override
     public int getLength() {
-        return 34;
+        return LENGTH;
     }
 
     @Override
@@ -77,7 +81,7 @@ public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> 
 
     @Override
     public void copy(DataInputView source, DataOutputView target) throws IOException {
-        target.write(source, 34);
+        target.write(source, LENGTH);
     }
 
     @Override

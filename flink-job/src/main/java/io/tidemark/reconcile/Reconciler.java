@@ -166,7 +166,12 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ChangeEvent> out)
             throws Exception {
         ChangeEvent held = pending.value();
-        if (held != null) {
+        // emit once the watermark passes the held change itself (not an older change it replaced),
+        // or when the processing-time bound is reached
+        if (held != null
+                && (ctx.timeDomain() == TimeDomain.PROCESSING_TIME
+                        || timestamp
+                                >= settings.rule(held.table()).ordering().eventTimeMillis(held))) {
             out.collect(held);
             pending.clear();
         }

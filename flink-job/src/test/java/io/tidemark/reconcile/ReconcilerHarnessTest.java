@@ -1,0 +1,275 @@
+package io.tidemark.reconcile;
+
+import static io.tidemark.reconcile.Changes.delete;
+import static io.tidemark.reconcile.Changes.insert;
+import static io.tidemark.reconcile.Changes.update;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+import io.tidemark.runtime.RunContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.table.data.RowData;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The reconciler operator with explicit watermarks, state, timers and snapshots. */
+class ReconcilerHarnessTest {
+
+    private static final RunContext RUN = new RunContext("run-test", "pipeline-test", "test");
+    private static final Duration RETENTION = Duration.ofSeconds(60);
+
+    private static ReconcileSettings settings(long emitDelayMillis, LatePolicy policy) {
+        return new ReconcileSettings(
+                Duration.ofMillis(emitDelayMillis),
+                Duration.ofSeconds(1),
+                RETENTION,
+                Map.of(
+                        Changes.TABLE,
+                        new ReconcileSettings.TableRule(OrderingRule.commitOrder(), policy)));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> harness(
+            ReconcileSettings settings) throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> harness =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(new Reconciler(RUN, settings)),
+                        Reconciler::keyOf,
+                        Types.STRING);
+        harness.setup();
+        return harness;
+    }
+
+    /** Applies emitted changes as an upsert sink would: key -> row, deletes remove. */
+    private static Map<List<Object>, Object> materialize(List<ChangeEvent> emitted) {
+        Map<List<Object>, Object> table = new HashMap<>();
+        for (ChangeEvent change : emitted) {
+            if (change.operation() == Operation.DELETE) {
+                table.remove(change.key());
+            } else {
+                table.put(change.key(), change.after().get("v"));
+            }
+        }
+        return table;
+    }
+
+    // insert < update < delete by position; the duplicate replays the update
+    private static final ChangeEvent INS = insert(1, "inserted", 10, 1_000);
+    private static final ChangeEvent UPD = update(1, "updated", 20, 2_000);
+    private static final ChangeEvent DEL = delete(1, 30, 3_000);
+    private static final ChangeEvent DUP = update(1, "updated", 20, 2_000);
+
+    static Stream<Arguments> pairs() {
+        List<ChangeEvent> all = List.of(INS, UPD, DEL, DUP);
+        List<String> names = List.of("insert", "update", "delete", "stale duplicate");
+        List<Arguments> pairs = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                for (long delay : new long[] {0, 5_000}) {
+                    pairs.add(
+                            Arguments.of(
+                                    names.get(i) + " / " + names.get(j),
+                                    all.get(i),
+                                    all.get(j),
+                                    delay));
+                }
+            }
+        }
+        return pairs.stream();
+    }
+
+    private static Map<List<Object>, Object> run(long emitDelay, ChangeEvent... changes)
+            throws Exception {
+        try (var harness = harness(settings(emitDelay, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            for (ChangeEvent change : changes) {
+                harness.processElement(new StreamRecord<>(change, change.sourceTimeMillis()));
+            }
+            harness.processWatermark(new Watermark(10_000));
+            harness.setProcessingTime(Long.MAX_VALUE / 2);
+            return materialize(harness.extractOutputValues());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, emit delay {3} ms")
+    @MethodSource("pairs")
+    void bothOrdersOfEveryPairEndTheSame(String name, ChangeEvent a, ChangeEvent b, long emitDelay)
+            throws Exception {
+        ChangeEvent newer = b.position().commitLsn() >= a.position().commitLsn() ? b : a;
+        Map<List<Object>, Object> expected = materialize(List.of(newer));
+
+        assertThat(run(emitDelay, a, b)).as("in order").isEqualTo(expected);
+        assertThat(run(emitDelay, b, a)).as("reversed").isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "emit delay {0} ms")
+    @ValueSource(longs = {0, 5_000})
+    void lateUpdateNeverResurrectsADeletedRow(long emitDelay) throws Exception {
+        assertThat(run(emitDelay, INS, DEL, UPD, DUP)).isEmpty();
+        assertThat(run(emitDelay, DEL, INS, UPD)).isEmpty();
+        assertThat(run(emitDelay, DEL, insert(1, "re-created", 40, 4_000), UPD))
+                .containsEntry(List.of((Object) 1L), "re-created");
+    }
+
+    @org.junit.jupiter.api.Test
+    void emitDelayCollapsesChangesUntilTheWatermarkPassesThem() throws Exception {
+        try (var harness = harness(settings(5_000, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            harness.processElement(new StreamRecord<>(INS, 1_000));
+            harness.processElement(new StreamRecord<>(UPD, 2_000));
+            assertThat(harness.extractOutputValues()).isEmpty();
+
+            harness.processWatermark(new Watermark(1_500));
+            assertThat(harness.extractOutputValues()).isEmpty();
+
+            harness.processWatermark(new Watermark(2_000));
+            assertThat(harness.extractOutputValues()).containsExactly(UPD);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void stalledWatermarkStillEmitsAfterTheDelay() throws Exception {
+        try (var harness = harness(settings(5_000, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            harness.setProcessingTime(100);
+            harness.processElement(new StreamRecord<>(UPD, 2_000));
+            harness.setProcessingTime(5_099);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            harness.setProcessingTime(5_100);
+            assertThat(harness.extractOutputValues()).containsExactly(UPD);
+        }
+    }
+
+    @ParameterizedTest(name = "emit delay {0} ms")
+    @ValueSource(longs = {0, 5_000})
+    void stateAndTimersReturnToZeroAfterRetention(long emitDelay) throws Exception {
+        try (var harness = harness(settings(emitDelay, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            for (long id = 1; id <= 50; id++) {
+                harness.processElement(new StreamRecord<>(insert(id, "a", 10 + id, 1_000 + id)));
+                harness.processElement(new StreamRecord<>(delete(id, 100 + id, 2_000 + id)));
+            }
+            harness.processWatermark(new Watermark(3_000));
+            assertThat(harness.numKeyedStateEntries()).isPositive();
+
+            harness.processWatermark(new Watermark(2_050 + RETENTION.toMillis()));
+            harness.setProcessingTime(Long.MAX_VALUE / 2);
+
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numEventTimeTimers()).isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+            assertThat(materialize(harness.extractOutputValues())).isEmpty();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void lateChangeUnderQuarantineGoesToTheLateOutput() throws Exception {
+        try (var harness = harness(settings(0, LatePolicy.QUARANTINE))) {
+            harness.open();
+            harness.processElement(new StreamRecord<>(INS));
+            harness.processWatermark(new Watermark(20_000));
+            harness.processElement(new StreamRecord<>(UPD)); // event time 2,000: 18 s late
+
+            assertThat(harness.extractOutputValues()).containsExactly(INS);
+            var late = harness.getSideOutput(Reconciler.LATE);
+            assertThat(late).hasSize(1);
+            RowData row = late.peek().getValue();
+            assertThat(row.getString(0).toString()).isEqualTo(Changes.TABLE);
+            assertThat(row.getString(1).toString()).isEqualTo("[1]");
+            assertThat(row.getString(2).toString()).isEqualTo("UPDATE");
+            assertThat(row.getLong(5)).isEqualTo(18_000L);
+            assertThat(row.getString(10).toString()).isEqualTo("run-test");
+            assertThat(row.getString(12).toString()).contains("\"v\":\"updated\"");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void lateChangeUnderFailFailsNamingTableKeyAndLateness() throws Exception {
+        try (var harness = harness(settings(0, LatePolicy.FAIL))) {
+            harness.open();
+            harness.processWatermark(new Watermark(20_000));
+            assertThatThrownBy(() -> harness.processElement(new StreamRecord<>(UPD)))
+                    .hasMessage(
+                            "table 'public.t' key [1]: a UPDATE change is 18000 ms behind the watermark "
+                                    + "(allowed lateness 1000 ms) and the table's late policy is 'fail'; raise "
+                                    + "reconcile.allowed-lateness or choose late-policy apply-if-newer or quarantine");
+        }
+    }
+
+    /** A scripted run of changes (value) and watermarks (Long). */
+    private static final List<Object> SCRIPT =
+            List.of(
+                    insert(1, "a", 10, 1_000),
+                    insert(2, "b", 11, 1_001),
+                    update(1, "a2", 12, 1_500),
+                    1_200L,
+                    delete(2, 13, 1_600),
+                    update(2, "ghost", 9, 900),
+                    insert(3, "c", 14, 1_700),
+                    2_000L,
+                    update(3, "c2", 15, 2_500),
+                    insert(2, "b again", 16, 2_600),
+                    update(1, "a2", 12, 1_500),
+                    3_000L,
+                    delete(3, 17, 3_100),
+                    100_000L);
+
+    private static void play(
+            KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> harness,
+            List<Object> steps)
+            throws Exception {
+        for (Object step : steps) {
+            if (step instanceof ChangeEvent) {
+                harness.processElement(new StreamRecord<>((ChangeEvent) step));
+            } else {
+                harness.processWatermark(new Watermark((Long) step));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "emit delay {0} ms")
+    @ValueSource(longs = {0, 500})
+    void snapshotAndRestoreAtEveryStepGivesTheUninterruptedOutput(long emitDelay) throws Exception {
+        List<ChangeEvent> uninterrupted;
+        try (var harness = harness(settings(emitDelay, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            play(harness, SCRIPT);
+            uninterrupted = harness.extractOutputValues();
+        }
+        assertThat(materialize(uninterrupted))
+                .containsExactlyInAnyOrderEntriesOf(
+                        Map.of(List.of((Object) 1L), "a2", List.of((Object) 2L), "b again"));
+
+        for (int cut = 0; cut <= SCRIPT.size(); cut++) {
+            List<ChangeEvent> output = new ArrayList<>();
+            OperatorSubtaskState snapshot;
+            try (var first = harness(settings(emitDelay, LatePolicy.APPLY_IF_NEWER))) {
+                first.open();
+                play(first, SCRIPT.subList(0, cut));
+                snapshot = first.snapshot(1L, 1L);
+                output.addAll(first.extractOutputValues());
+            }
+            try (var second = harness(settings(emitDelay, LatePolicy.APPLY_IF_NEWER))) {
+                second.initializeState(snapshot);
+                second.open();
+                play(second, SCRIPT.subList(cut, SCRIPT.size()));
+                output.addAll(second.extractOutputValues());
+            }
+            assertThat(output).as("restored after step %d", cut).isEqualTo(uninterrupted);
+        }
+    }
+}
