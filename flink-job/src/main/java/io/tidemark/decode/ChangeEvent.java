@@ -2,7 +2,6 @@ package io.tidemark.decode;
 
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +23,7 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
 @TypeInfo(ChangeEventTypeInfoFactory.class)
 public final class ChangeEvent {
 
+    private final String source;
     private final String table;
     private final Operation operation;
     private final List<Object> key;
@@ -32,6 +32,7 @@ public final class ChangeEvent {
     private final SourcePosition position;
     private final long sourceTimeMillis;
 
+    /** A change from the pipeline's only (default) source. */
     public ChangeEvent(
             String table,
             Operation operation,
@@ -40,6 +41,19 @@ public final class ChangeEvent {
             Map<String, Object> after,
             SourcePosition position,
             long sourceTimeMillis) {
+        this(DEFAULT_SOURCE, table, operation, key, before, after, position, sourceTimeMillis);
+    }
+
+    public ChangeEvent(
+            String source,
+            String table,
+            Operation operation,
+            List<Object> key,
+            Map<String, Object> before,
+            Map<String, Object> after,
+            SourcePosition position,
+            long sourceTimeMillis) {
+        this.source = Objects.requireNonNull(source, "source");
         this.table = Objects.requireNonNull(table, "table");
         this.operation = Objects.requireNonNull(operation, "operation");
         this.key = Collections.unmodifiableList(key);
@@ -47,6 +61,14 @@ public final class ChangeEvent {
         this.after = after == null ? null : Collections.unmodifiableMap(after);
         this.position = Objects.requireNonNull(position, "position");
         this.sourceTimeMillis = sourceTimeMillis;
+    }
+
+    /** Id of the source a pipeline with one source gives its changes. */
+    public static final String DEFAULT_SOURCE = "source";
+
+    /** Id of the source database the change came from (the pipeline file's source id). */
+    public String source() {
+        return source;
     }
 
     /** Source table, {@code schema.table}. */
@@ -96,6 +118,7 @@ public final class ChangeEvent {
         }
         ChangeEvent that = (ChangeEvent) o;
         return sourceTimeMillis == that.sourceTimeMillis
+                && source.equals(that.source)
                 && table.equals(that.table)
                 && operation == that.operation
                 && valuesEqual(key, that.key)
@@ -147,6 +170,8 @@ public final class ChangeEvent {
     @Override
     public String toString() {
         return "ChangeEvent{"
+                + source
+                + ":"
                 + table
                 + " "
                 + operation
@@ -159,8 +184,13 @@ public final class ChangeEvent {
                 + "}";
     }
 
-    /** Copies a row image, keeping column order. */
-    public static Map<String, Object> row(Map<String, Object> values) {
-        return new LinkedHashMap<>(values);
+    /** The same change with other key and images (used to split primary-key updates). */
+    public ChangeEvent with(
+            Operation operation,
+            List<Object> key,
+            Map<String, Object> before,
+            Map<String, Object> after) {
+        return new ChangeEvent(
+                source, table, operation, key, before, after, position, sourceTimeMillis);
     }
 }

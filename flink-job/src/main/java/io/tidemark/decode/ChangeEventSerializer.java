@@ -25,15 +25,17 @@ import org.apache.flink.types.StringValue;
  * <p>Format {@value #VERSION_1}: table, operation code, position (commit LSN, change LSN, tx id),
  * source time, key values, before image, after image. An image is {@code -1} (absent) or a column
  * count followed by (name, value) pairs. A value is a tag byte and its payload; tags are persisted
- * and never renumbered. A later format adds a version and keeps a reader for every older one; the
- * snapshot records the version written, so a savepoint restores with the reader it needs.
+ * and never renumbered. Format {@value #VERSION_2} writes the source id first, then the same. The
+ * snapshot records the version written, so a savepoint restores with the reader it needs (a
+ * VERSION_1 change reads as coming from {@link ChangeEvent#DEFAULT_SOURCE}) and Flink migrates it.
  */
 public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
 
     private static final long serialVersionUID = 1L;
 
     public static final int VERSION_1 = 1;
-    public static final int CURRENT_VERSION = VERSION_1;
+    public static final int VERSION_2 = 2;
+    public static final int CURRENT_VERSION = VERSION_2;
 
     static final byte NULL = 0;
     static final byte BOOLEAN = 1;
@@ -49,9 +51,29 @@ public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
     static final byte TIMESTAMP = 11;
     static final byte TIMESTAMP_TZ = 12;
 
-    public static final ChangeEventSerializer INSTANCE = new ChangeEventSerializer();
+    public static final ChangeEventSerializer INSTANCE = new ChangeEventSerializer(CURRENT_VERSION);
 
-    private ChangeEventSerializer() {}
+    private static final ChangeEventSerializer VERSION_1_READER =
+            new ChangeEventSerializer(VERSION_1);
+
+    /** The format this instance writes and reads. */
+    private final int version;
+
+    private ChangeEventSerializer(int version) {
+        this.version = version;
+    }
+
+    /** The serializer that reads (and writes) format {@code version}. */
+    public static ChangeEventSerializer forVersion(int version) {
+        switch (version) {
+            case VERSION_1:
+                return VERSION_1_READER;
+            case VERSION_2:
+                return INSTANCE;
+            default:
+                throw new IllegalArgumentException("unknown ChangeEvent format version " + version);
+        }
+    }
 
     @Override
     public boolean isImmutableType() {
@@ -85,6 +107,9 @@ public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
 
     @Override
     public void serialize(ChangeEvent event, DataOutputView out) throws IOException {
+        if (version >= VERSION_2) {
+            StringValue.writeString(event.source(), out);
+        }
         StringValue.writeString(event.table(), out);
         out.writeByte(event.operation().code());
         out.writeLong(event.position().commitLsn());
@@ -101,6 +126,8 @@ public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
 
     @Override
     public ChangeEvent deserialize(DataInputView in) throws IOException {
+        String source =
+                version >= VERSION_2 ? StringValue.readString(in) : ChangeEvent.DEFAULT_SOURCE;
         String table = StringValue.readString(in);
         Operation operation = Operation.ofCode(in.readByte());
         SourcePosition position = new SourcePosition(in.readLong(), in.readLong(), in.readLong());
@@ -112,7 +139,7 @@ public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
         }
         Map<String, Object> before = readImage(in);
         Map<String, Object> after = readImage(in);
-        return new ChangeEvent(table, operation, key, before, after, position, sourceTime);
+        return new ChangeEvent(source, table, operation, key, before, after, position, sourceTime);
     }
 
     @Override
@@ -251,23 +278,42 @@ public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
 
     @Override
     public boolean equals(Object obj) {
-        return obj instanceof ChangeEventSerializer;
+        return obj instanceof ChangeEventSerializer
+                && ((ChangeEventSerializer) obj).version == version;
     }
 
     @Override
     public int hashCode() {
-        return ChangeEventSerializer.class.hashCode();
+        return 31 * ChangeEventSerializer.class.hashCode() + version;
+    }
+
+    private Object readResolve() {
+        return forVersion(version);
     }
 
     @Override
     public TypeSerializerSnapshot<ChangeEvent> snapshotConfiguration() {
-        return new Snapshot();
+        return new Snapshot(version);
     }
 
     /** Records the format version written; restores with the reader of that version. */
     public static final class Snapshot implements TypeSerializerSnapshot<ChangeEvent> {
 
-        private int readVersion = CURRENT_VERSION;
+        private int readVersion;
+
+        /** For Flink's reflective instantiation on restore. */
+        public Snapshot() {
+            this(CURRENT_VERSION);
+        }
+
+        Snapshot(int version) {
+            this.readVersion = version;
+        }
+
+        /** The format the snapshotted serializer wrote. */
+        public int formatVersion() {
+            return readVersion;
+        }
 
         @Override
         public int getCurrentVersion() {
@@ -293,7 +339,7 @@ public final class ChangeEventSerializer extends TypeSerializer<ChangeEvent> {
 
         @Override
         public TypeSerializer<ChangeEvent> restoreSerializer() {
-            return INSTANCE;
+            return forVersion(readVersion);
         }
 
         @Override

@@ -42,10 +42,18 @@ public final class DebeziumDecoder implements Serializable {
 
     private static final DateTimeFormatter ZONED = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
 
+    /** The pipeline's id of the source database. */
+    private final String source;
+
     /** Source table ({@code schema.table}) to its primary key columns, in key order. */
     private final Map<String, List<String>> primaryKeys;
 
     public DebeziumDecoder(Map<String, List<String>> primaryKeys) {
+        this(ChangeEvent.DEFAULT_SOURCE, primaryKeys);
+    }
+
+    public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys) {
+        this.source = source;
         this.primaryKeys = Map.copyOf(primaryKeys);
     }
 
@@ -89,7 +97,14 @@ public final class DebeziumDecoder implements Serializable {
             key.add(keyImage.get(column));
         }
         return new ChangeEvent(
-                table, operation, key, before, after, position(source), sourceTime(source, value));
+                this.source,
+                table,
+                operation,
+                key,
+                before,
+                after,
+                position(source),
+                sourceTime(source, value));
     }
 
     private static Operation operation(String op, String table) {

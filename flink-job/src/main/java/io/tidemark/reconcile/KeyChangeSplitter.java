@@ -45,23 +45,7 @@ public final class KeyChangeSplitter implements Serializable {
             out.accept(change);
             return;
         }
-        out.accept(
-                new ChangeEvent(
-                        change.table(),
-                        Operation.DELETE,
-                        oldKey,
-                        change.before(),
-                        null,
-                        change.position(),
-                        change.sourceTimeMillis()));
-        out.accept(
-                new ChangeEvent(
-                        change.table(),
-                        Operation.UPDATE,
-                        change.key(),
-                        null,
-                        change.after(),
-                        change.position(),
-                        change.sourceTimeMillis()));
+        out.accept(change.with(Operation.DELETE, oldKey, change.before(), null));
+        out.accept(change.with(Operation.UPDATE, change.key(), null, change.after()));
     }
 }

@@ -8,19 +8,22 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * Versioned binary form of {@link KeyState} (reconciler state). Format {@value #VERSION_1}: a
- * version byte, event time of the sequence, major, minor, tombstone flag, event time, cleanup time
- * ({@value #LENGTH} bytes). Each record carries its version byte so a later release can read every
- * older one.
+ * Versioned binary form of {@link KeyState} (reconciler state). Every record starts with its
+ * version byte, so this release reads every older one:
+ *
+ * <ul>
+ *   <li>{@value #VERSION_1}: sequence event time, major, minor; tombstone flag; event time; cleanup
+ *       time (42 bytes). Read with source rank 0.
+ *   <li>{@value #VERSION_2} (written now): as version 1 with the sequence's source rank (an int)
+ *       after its event time (46 bytes).
+ * </ul>
  */
 public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> {
 
     private static final long serialVersionUID = 1L;
 
     public static final int VERSION_1 = 1;
-
-    /** Version byte, three sequence longs, the tombstone flag, event time and cleanup time. */
-    static final int LENGTH = 1 + 3 * Long.BYTES + 1 + 2 * Long.BYTES;
+    public static final int VERSION_2 = 2;
 
     public static final KeyStateSerializer INSTANCE = new KeyStateSerializer();
 
@@ -46,13 +49,14 @@ public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> 
 
     @Override
     public int getLength() {
-        return LENGTH;
+        return -1; // records of older versions are shorter
     }
 
     @Override
     public void serialize(KeyState state, DataOutputView out) throws IOException {
-        out.writeByte(VERSION_1);
+        out.writeByte(VERSION_2);
         out.writeLong(state.applied().eventTime());
+        out.writeInt(state.applied().source());
         out.writeLong(state.applied().major());
         out.writeLong(state.applied().minor());
         out.writeBoolean(state.tombstone());
@@ -63,14 +67,16 @@ public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> 
     @Override
     public KeyState deserialize(DataInputView in) throws IOException {
         int version = in.readByte();
-        if (version != VERSION_1) {
+        if (version != VERSION_1 && version != VERSION_2) {
             throw new IOException(
                     "reconciler key state version "
                             + version
-                            + " is not known to this build (knows 1): "
+                            + " is not known to this build (knows 1..2): "
                             + "restore with the Tidemark release that wrote the savepoint");
         }
-        Sequence applied = new Sequence(in.readLong(), in.readLong(), in.readLong());
+        long eventTime = in.readLong();
+        int source = version >= VERSION_2 ? in.readInt() : 0;
+        Sequence applied = new Sequence(eventTime, source, in.readLong(), in.readLong());
         return new KeyState(applied, in.readBoolean(), in.readLong(), in.readLong());
     }
 
@@ -81,7 +87,7 @@ public final class KeyStateSerializer extends TypeSerializerSingleton<KeyState> 
 
     @Override
     public void copy(DataInputView source, DataOutputView target) throws IOException {
-        target.write(source, LENGTH);
+        serialize(deserialize(source), target);
     }
 
     @Override

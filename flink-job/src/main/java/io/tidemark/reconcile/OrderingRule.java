@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -19,10 +20,10 @@ import java.util.Objects;
  *       LSN, change LSN). A change LSN alone is not safe: interleaved transactions write LSNs out
  *       of commit order. Snapshot rows sort before every log change (their position is -1). Event
  *       time (for watermarks and lateness) is the source commit time; snapshot rows have none.
- *   <li>{@link #eventTime(String)}: an event-time column first (timestamp, timestamptz, date or an
- *       integer of epoch milliseconds), then the source position as the tie-breaker. For a delete
- *       the column is read from the before image, so a delete beats the update it removes and loses
- *       to any later update. Never arrival order.
+ *   <li>{@link #eventTime(String, List)}: an event-time column first (timestamp, timestamptz, date
+ *       or an integer of epoch milliseconds), then the source in the declared order of sources,
+ *       then the source position. For a delete the column is read from the before image, so a
+ *       delete beats the update it removes and loses to any later update. Never arrival order.
  * </ul>
  */
 public abstract class OrderingRule implements Serializable {
@@ -38,8 +39,19 @@ public abstract class OrderingRule implements Serializable {
         return CommitOrder.INSTANCE;
     }
 
+    /** Event-time rule for a table of the pipeline's only source. */
     public static OrderingRule eventTime(String column) {
-        return new EventTimeColumn(column);
+        return new EventTimeColumn(column, List.of(ChangeEvent.DEFAULT_SOURCE));
+    }
+
+    /** Event-time rule; ties between sources go to the later one in {@code sourceOrder}. */
+    public static OrderingRule eventTime(String column, List<String> sourceOrder) {
+        return new EventTimeColumn(column, sourceOrder);
+    }
+
+    /** The same rule for the given declared order of sources. */
+    public OrderingRule withSources(List<String> sourceOrder) {
+        return this;
     }
 
     /** Parses {@code commit-order} or {@code event-time:<column>}. */
@@ -97,22 +109,31 @@ public abstract class OrderingRule implements Serializable {
     private static final class EventTimeColumn extends OrderingRule {
         private static final long serialVersionUID = 1L;
         private final String column;
+        private final List<String> sourceOrder;
 
-        EventTimeColumn(String column) {
+        EventTimeColumn(String column, List<String> sourceOrder) {
             this.column = Objects.requireNonNull(column);
+            this.sourceOrder = List.copyOf(sourceOrder);
+        }
+
+        @Override
+        public OrderingRule withSources(List<String> order) {
+            return new EventTimeColumn(column, order);
         }
 
         @Override
         public Sequence sequence(ChangeEvent change) {
-            long major =
-                    change.operation() == Operation.READ
-                            ? -1L
-                            : position(change.position().commitLsn());
-            long minor =
-                    change.operation() == Operation.READ
-                            ? -1L
-                            : position(change.position().changeLsn());
-            return new Sequence(micros(change), major, minor);
+            boolean snapshot = change.operation() == Operation.READ;
+            long major = snapshot ? -1L : position(change.position().commitLsn());
+            long minor = snapshot ? -1L : position(change.position().changeLsn());
+            int rank = sourceOrder.indexOf(change.source());
+            if (rank < 0) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "table '%s': change from source '%s', which is not among its sources %s",
+                                change.table(), change.source(), sourceOrder));
+            }
+            return new Sequence(micros(change), rank, major, minor);
         }
 
         @Override
@@ -162,12 +183,14 @@ public abstract class OrderingRule implements Serializable {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof EventTimeColumn && ((EventTimeColumn) o).column.equals(column);
+            return o instanceof EventTimeColumn
+                    && ((EventTimeColumn) o).column.equals(column)
+                    && ((EventTimeColumn) o).sourceOrder.equals(sourceOrder);
         }
 
         @Override
         public int hashCode() {
-            return column.hashCode();
+            return column.hashCode() * 31 + sourceOrder.hashCode();
         }
     }
 }

@@ -2,15 +2,26 @@ package io.tidemark.reconcile;
 
 /**
  * The position of a change in its key's total order. Compared field by field: {@code eventTime} (0
- * under commit order), then {@code major} and {@code minor} (the source position: commit LSN and
- * change LSN for Postgres). Snapshot rows carry {@code major = minor = -1}, so they sort before
- * every log change of the same event time.
+ * under commit order), then {@code source} (the rank of the source in the pipeline's declared
+ * order: the deterministic tie-breaker between sources), then {@code major} and {@code minor} (the
+ * source position: commit LSN and change LSN for Postgres). Snapshot rows carry {@code major =
+ * minor = -1}, so they sort before every log change of the same event time and source.
  */
-public record Sequence(long eventTime, long major, long minor) implements Comparable<Sequence> {
+public record Sequence(long eventTime, int source, long major, long minor)
+        implements Comparable<Sequence> {
+
+    /** A sequence of the pipeline's first (or only) source. */
+    public Sequence(long eventTime, long major, long minor) {
+        this(eventTime, 0, major, minor);
+    }
 
     @Override
     public int compareTo(Sequence other) {
         int c = Long.compare(eventTime, other.eventTime);
+        if (c != 0) {
+            return c;
+        }
+        c = Integer.compare(source, other.source);
         if (c != 0) {
             return c;
         }

@@ -117,23 +117,60 @@ class ChangeEventSerializerTest {
                         4L);
         byte[] version1 = java.util.HexFormat.of().parseHex(VERSION_1_BYTES);
 
-        ChangeEvent read = SERIALIZER.deserialize(new DataInputDeserializer(version1));
+        ChangeEventSerializer reader =
+                ChangeEventSerializer.forVersion(ChangeEventSerializer.VERSION_1);
+        ChangeEvent read = reader.deserialize(new DataInputDeserializer(version1));
 
         assertThat(read).isEqualTo(expected);
+        assertThat(read.source()).isEqualTo(ChangeEvent.DEFAULT_SOURCE);
         assertThat(((BigDecimal) read.after().get("amount")).scale()).isEqualTo(2);
         DataOutputSerializer out = new DataOutputSerializer(64);
-        SERIALIZER.serialize(read, out);
+        reader.serialize(read, out);
         assertThat(out.getCopyOfBuffer()).isEqualTo(version1);
+    }
+
+    @Test
+    void version2CarriesTheSource() throws IOException {
+        ChangeEvent fromShard =
+                new ChangeEvent(
+                        "shard_b",
+                        "public.t",
+                        Operation.INSERT,
+                        List.of(1L),
+                        null,
+                        Map.of("id", 1L),
+                        new SourcePosition(1L, 2L, 3L),
+                        4L);
+        ChangeEvent copy = roundTrip(fromShard);
+        assertThat(copy.source()).isEqualTo("shard_b");
+        assertThat(copy).isEqualTo(fromShard);
+    }
+
+    @Test
+    void aVersion1SnapshotRestoresWithTheVersion1ReaderAndMigrates() throws IOException {
+        ChangeEventSerializer.Snapshot old = new ChangeEventSerializer.Snapshot();
+        old.readSnapshot(
+                ChangeEventSerializer.VERSION_1,
+                new DataInputDeserializer(new byte[0]),
+                getClass().getClassLoader());
+        assertThat(old.restoreSerializer())
+                .isEqualTo(ChangeEventSerializer.forVersion(ChangeEventSerializer.VERSION_1));
+        assertThat(
+                        SERIALIZER
+                                .snapshotConfiguration()
+                                .resolveSchemaCompatibility(old)
+                                .isCompatibleAfterMigration())
+                .isTrue();
     }
 
     @Test
     void snapshotRestoresAndIsCompatible() throws IOException {
         ChangeEventSerializer.Snapshot snapshot =
                 (ChangeEventSerializer.Snapshot) SERIALIZER.snapshotConfiguration();
-        assertThat(snapshot.getCurrentVersion()).isEqualTo(ChangeEventSerializer.VERSION_1);
+        assertThat(snapshot.getCurrentVersion()).isEqualTo(ChangeEventSerializer.VERSION_2);
         ChangeEventSerializer.Snapshot restored = new ChangeEventSerializer.Snapshot();
         restored.readSnapshot(
-                ChangeEventSerializer.VERSION_1,
+                ChangeEventSerializer.VERSION_2,
                 new DataInputDeserializer(new byte[0]),
                 getClass().getClassLoader());
         assertThat(restored.restoreSerializer()).isSameAs(SERIALIZER);
@@ -152,7 +189,7 @@ class ChangeEventSerializerTest {
                                                 new DataInputDeserializer(new byte[0]),
                                                 getClass().getClassLoader()))
                 .hasMessage(
-                        "ChangeEvent serializer version 99 is not known to this build (knows 1..1): "
+                        "ChangeEvent serializer version 99 is not known to this build (knows 1..2): "
                                 + "restore with the Tidemark release that wrote the savepoint");
     }
 

@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 class KeyStateSerializerTest {
 
-    private static final KeyState STATE = new KeyState(new Sequence(1, 2, 3), true, 4, 5);
+    private static final KeyStateSerializer SERIALIZER = KeyStateSerializer.INSTANCE;
 
-    /** VERSION_1 bytes (release 0.1.0), frozen: every later release must read them. */
+    /** VERSION_1 bytes, frozen: every later release must read them (source rank 0). */
     private static final String VERSION_1_BYTES =
             "01"
                     + "0000000000000001"
@@ -22,36 +22,53 @@ class KeyStateSerializerTest {
                     + "0000000000000004"
                     + "0000000000000005";
 
+    /** VERSION_2 bytes, frozen: source rank 7 after the sequence's event time. */
+    private static final String VERSION_2_BYTES =
+            "02"
+                    + "0000000000000001"
+                    + "00000007"
+                    + "0000000000000002"
+                    + "0000000000000003"
+                    + "01"
+                    + "0000000000000004"
+                    + "0000000000000005";
+
+    private static final KeyState FROM_V1 = new KeyState(new Sequence(1, 0, 2, 3), true, 4, 5);
+    private static final KeyState FROM_SOURCE_7 =
+            new KeyState(new Sequence(1, 7, 2, 3), true, 4, 5);
+
+    private static KeyState read(String hex) throws Exception {
+        return SERIALIZER.deserialize(new DataInputDeserializer(HexFormat.of().parseHex(hex)));
+    }
+
     @Test
-    void roundTrips() throws Exception {
+    void writesVersion2AndReadsItBack() throws Exception {
         DataOutputSerializer out = new DataOutputSerializer(64);
-        KeyStateSerializer.INSTANCE.serialize(STATE, out);
-        assertThat(out.length()).isEqualTo(KeyStateSerializer.INSTANCE.getLength());
-        assertThat(
-                        KeyStateSerializer.INSTANCE.deserialize(
-                                new DataInputDeserializer(out.getCopyOfBuffer())))
-                .isEqualTo(STATE);
+        SERIALIZER.serialize(FROM_SOURCE_7, out);
+        assertThat(out.getCopyOfBuffer()).isEqualTo(HexFormat.of().parseHex(VERSION_2_BYTES));
+        assertThat(read(VERSION_2_BYTES)).isEqualTo(FROM_SOURCE_7);
     }
 
     @Test
     void readsFrozenVersion1Bytes() throws Exception {
-        byte[] bytes = HexFormat.of().parseHex(VERSION_1_BYTES);
-        assertThat(KeyStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes)))
-                .isEqualTo(STATE);
-        DataOutputSerializer out = new DataOutputSerializer(64);
-        KeyStateSerializer.INSTANCE.serialize(STATE, out);
-        assertThat(out.getCopyOfBuffer()).isEqualTo(bytes);
+        assertThat(read(VERSION_1_BYTES)).isEqualTo(FROM_V1);
+    }
+
+    @Test
+    void copiesRecordsOfEitherVersion() throws Exception {
+        for (String hex : new String[] {VERSION_1_BYTES, VERSION_2_BYTES}) {
+            DataOutputSerializer out = new DataOutputSerializer(64);
+            SERIALIZER.copy(new DataInputDeserializer(HexFormat.of().parseHex(hex)), out);
+            assertThat(SERIALIZER.deserialize(new DataInputDeserializer(out.getCopyOfBuffer())))
+                    .isEqualTo(read(hex));
+        }
     }
 
     @Test
     void unknownVersionTellsWhatToDo() {
-        byte[] bytes = HexFormat.of().parseHex("09" + VERSION_1_BYTES.substring(2));
-        assertThatThrownBy(
-                        () ->
-                                KeyStateSerializer.INSTANCE.deserialize(
-                                        new DataInputDeserializer(bytes)))
+        assertThatThrownBy(() -> read("09" + VERSION_1_BYTES.substring(2)))
                 .hasMessage(
-                        "reconciler key state version 9 is not known to this build (knows 1): "
+                        "reconciler key state version 9 is not known to this build (knows 1..2): "
                                 + "restore with the Tidemark release that wrote the savepoint");
     }
 }
