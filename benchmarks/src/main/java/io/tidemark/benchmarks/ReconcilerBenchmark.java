@@ -48,7 +48,10 @@ public class ReconcilerBenchmark {
     static final int BATCH = 100_000;
     static final int KEYS = 100_000;
 
-    @Param({"heap", "rocksdb"})
+    /**
+     * heap state; RocksDB state with RocksDB timers (the default); RocksDB state with heap timers.
+     */
+    @Param({"heap", "rocksdb", "rocksdb-heap-timers"})
     public String backend;
 
     private KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> harness;

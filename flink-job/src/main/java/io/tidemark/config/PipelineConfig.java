@@ -21,7 +21,7 @@ public record PipelineConfig(
         String checkpointDir,
         String savepointDir,
         String stateBackend,
-        SourceConfig source,
+        List<SourceConfig> sources,
         String catalogName,
         Map<String, String> catalogProperties,
         ReconcileConfig reconcile,
@@ -29,12 +29,19 @@ public record PipelineConfig(
         implements Serializable {
 
     public PipelineConfig {
+        sources = List.copyOf(sources);
         catalogProperties = Map.copyOf(catalogProperties);
         tables = List.copyOf(tables);
     }
 
+    /** The first (in a single-source pipeline, the only) source. */
+    public SourceConfig source() {
+        return sources.get(0);
+    }
+
     /** The source database connection and capture settings. */
     public record SourceConfig(
+            String id,
             String type,
             String hostname,
             int port,
@@ -91,16 +98,24 @@ public record PipelineConfig(
             String target,
             List<String> primaryKey,
             String ordering,
-            String latePolicy)
+            String latePolicy,
+            List<String> sources)
             implements Serializable {
 
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
+            sources = List.copyOf(sources);
         }
 
-        /** A table with the default ordering (commit order) and late policy (apply-if-newer). */
+        /** A table of the only source with the default ordering and late policy. */
         public TableConfig(String source, String target, List<String> primaryKey) {
-            this(source, target, primaryKey, "commit-order", "apply-if-newer");
+            this(
+                    source,
+                    target,
+                    primaryKey,
+                    "commit-order",
+                    "apply-if-newer",
+                    List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE));
         }
     }
 
@@ -118,20 +133,22 @@ public record PipelineConfig(
         line(out, "  dir", checkpointDir);
         line(out, "  savepoint-dir", savepointDir);
         line(out, "  state-backend", stateBackend);
-        out.append("source:\n");
-        line(out, "  type", source.type());
-        line(out, "  hostname", source.hostname());
-        line(out, "  port", source.port());
-        line(out, "  database", source.database());
-        line(out, "  username", source.username());
-        line(out, "  password", mask("password", source.password()));
-        line(out, "  slot-name", source.slotName());
-        line(out, "  publication", source.publication());
-        line(out, "  startup-mode", source.startupMode());
-        line(out, "  snapshot.split-size", source.splitSize());
-        line(out, "  snapshot.fetch-size", source.fetchSize());
-        line(out, "  heartbeat-interval", source.heartbeatInterval());
-        map(out, "  properties", source.properties());
+        for (SourceConfig source : sources) {
+            out.append(sources.size() == 1 ? "source:\n" : "sources[" + source.id() + "]:\n");
+            line(out, "  type", source.type());
+            line(out, "  hostname", source.hostname());
+            line(out, "  port", source.port());
+            line(out, "  database", source.database());
+            line(out, "  username", source.username());
+            line(out, "  password", mask("password", source.password()));
+            line(out, "  slot-name", source.slotName());
+            line(out, "  publication", source.publication());
+            line(out, "  startup-mode", source.startupMode());
+            line(out, "  snapshot.split-size", source.splitSize());
+            line(out, "  snapshot.fetch-size", source.fetchSize());
+            line(out, "  heartbeat-interval", source.heartbeatInterval());
+            map(out, "  properties", source.properties());
+        }
         out.append("catalog:\n");
         line(out, "  name", catalogName);
         map(out, "  properties", catalogProperties);
@@ -183,7 +200,7 @@ public record PipelineConfig(
         return "PipelineConfig{"
                 + pipelineId
                 + ", "
-                + source
+                + sources
                 + ", catalog="
                 + catalogName
                 + ", tables="

@@ -3,6 +3,7 @@ package io.tidemark.config;
 import io.tidemark.config.ConfigKey.Kind;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.ChangeEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,10 +82,13 @@ public final class PipelineConfigLoader {
         Reader reader = new Reader(fileName, environment);
         Map<String, Object> flat = new LinkedHashMap<>();
         Object tables = null;
+        Object sourceList = null;
         for (Map.Entry<?, ?> entry : ((Map<?, ?>) root).entrySet()) {
             String section = String.valueOf(entry.getKey());
             if (section.equals("tables")) {
                 tables = entry.getValue();
+            } else if (section.equals("sources")) {
+                sourceList = entry.getValue();
             } else {
                 flatten(section, entry.getValue(), flat);
             }
@@ -99,29 +103,62 @@ public final class PipelineConfigLoader {
                             fileName, pipelineId));
         }
         String defaultSlot = "tidemark_" + pipelineId.toLowerCase().replace('-', '_');
-        SourceConfig source =
-                new SourceConfig(
-                        reader.string(flat, PipelineOptions.SOURCE_TYPE),
-                        reader.string(flat, PipelineOptions.SOURCE_HOSTNAME),
-                        reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535),
-                        reader.string(flat, PipelineOptions.SOURCE_DATABASE),
-                        reader.string(flat, PipelineOptions.SOURCE_USERNAME),
-                        reader.optionalString(flat, PipelineOptions.SOURCE_PASSWORD, ""),
-                        reader.optionalString(flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot),
-                        reader.optionalString(
-                                flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot),
-                        reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
-                        reader.integer(
-                                flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),
-                        reader.integer(
-                                flat, PipelineOptions.SOURCE_FETCH_SIZE, 1, Integer.MAX_VALUE),
-                        reader.duration(flat, PipelineOptions.SOURCE_HEARTBEAT),
-                        reader.map(flat, PipelineOptions.SOURCE_PROPERTIES));
-        if (!source.slotName().matches("[a-z0-9_]{1,63}")) {
+        List<SourceConfig> sources = new ArrayList<>();
+        boolean single = flat.keySet().stream().anyMatch(k -> k.startsWith("source."));
+        if (sourceList != null && single) {
             throw new ConfigException(
-                    String.format(
-                            "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
-                            fileName, source.slotName()));
+                    fileName
+                            + ": set either 'source' (one database) or 'sources' (a list), not both");
+        }
+        if (sourceList == null) {
+            sources.add(
+                    readSource(
+                            reader,
+                            flat,
+                            fileName,
+                            "source",
+                            ChangeEvent.DEFAULT_SOURCE,
+                            defaultSlot));
+        } else {
+            if (!(sourceList instanceof List) || ((List<?>) sourceList).isEmpty()) {
+                throw new ConfigException(
+                        fileName
+                                + ": 'sources': expected a non-empty list of sources, each with an id");
+            }
+            List<?> entries = (List<?>) sourceList;
+            for (int i = 0; i < entries.size(); i++) {
+                String at = "sources[" + i + "]";
+                if (!(entries.get(i) instanceof Map)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s': expected a map with id, type, hostname, ...",
+                                    fileName, at));
+                }
+                Map<String, Object> entryFlat = new LinkedHashMap<>();
+                flatten("source", entries.get(i), entryFlat);
+                Object id = entryFlat.remove("source.id");
+                if (id == null || !String.valueOf(id).matches("[a-z][a-z0-9_]*")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.id': expected lower-case letters, digits and '_', got '%s'",
+                                    fileName, at, id));
+                }
+                String sourceId = String.valueOf(id);
+                if (sources.stream().anyMatch(existing -> existing.id().equals(sourceId))) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.id': source '%s' is declared twice",
+                                    fileName, at, sourceId));
+                }
+                sources.add(
+                        readSource(
+                                reader,
+                                entryFlat,
+                                fileName,
+                                at,
+                                sourceId,
+                                defaultSlot + "_" + sourceId));
+            }
         }
 
         Map<String, String> catalogProperties =
@@ -156,7 +193,7 @@ public final class PipelineConfigLoader {
                 reader.optionalString(flat, PipelineOptions.CHECKPOINT_DIR, null),
                 reader.optionalString(flat, PipelineOptions.SAVEPOINT_DIR, null),
                 reader.string(flat, PipelineOptions.STATE_BACKEND),
-                source,
+                sources,
                 reader.optionalString(flat, PipelineOptions.CATALOG_NAME, "tidemark"),
                 catalogProperties,
                 new PipelineConfig.ReconcileConfig(
@@ -164,7 +201,67 @@ public final class PipelineConfigLoader {
                         reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
                         reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
                         reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
-                reader.tables(tables));
+                reader.tables(tables, sources.stream().map(SourceConfig::id).toList()));
+    }
+
+    /**
+     * Reads one source from {@code flat} (keys {@code source.*}); errors name the key as the file
+     * spells it ({@code source.x} or {@code sources[i].x}).
+     */
+    private static SourceConfig readSource(
+            Reader reader,
+            Map<String, Object> flat,
+            String fileName,
+            String spelledAs,
+            String id,
+            String defaultSlot) {
+        try {
+            Set<String> known = new HashSet<>();
+            PipelineOptions.ALL.stream()
+                    .map(ConfigKey::name)
+                    .filter(k -> k.startsWith("source."))
+                    .forEach(known::add);
+            for (String key : flat.keySet()) {
+                if (key.startsWith("source.") && !known.contains(key)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: unknown key '%s'%s",
+                                    fileName, key, Reader.suggestion(key, known)));
+                }
+            }
+            SourceConfig source =
+                    new SourceConfig(
+                            id,
+                            reader.string(flat, PipelineOptions.SOURCE_TYPE),
+                            reader.string(flat, PipelineOptions.SOURCE_HOSTNAME),
+                            reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535),
+                            reader.string(flat, PipelineOptions.SOURCE_DATABASE),
+                            reader.string(flat, PipelineOptions.SOURCE_USERNAME),
+                            reader.optionalString(flat, PipelineOptions.SOURCE_PASSWORD, ""),
+                            reader.optionalString(
+                                    flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot),
+                            reader.optionalString(
+                                    flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot),
+                            reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
+                            reader.integer(
+                                    flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),
+                            reader.integer(
+                                    flat, PipelineOptions.SOURCE_FETCH_SIZE, 1, Integer.MAX_VALUE),
+                            reader.duration(flat, PipelineOptions.SOURCE_HEARTBEAT),
+                            reader.map(flat, PipelineOptions.SOURCE_PROPERTIES));
+            if (!source.slotName().matches("[a-z0-9_]{1,63}")) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
+                                fileName, source.slotName()));
+            }
+            return source;
+        } catch (ConfigException e) {
+            if (spelledAs.equals("source")) {
+                throw e;
+            }
+            throw new ConfigException(e.getMessage().replace("'source.", "'" + spelledAs + "."));
+        }
     }
 
     /** Flattens nested maps to dotted keys, stopping at keys whose kind is MAP. */
@@ -297,7 +394,7 @@ public final class PipelineConfigLoader {
             return values;
         }
 
-        List<TableConfig> tables(Object raw) {
+        List<TableConfig> tables(Object raw, List<String> sourceIds) {
             if (raw == null) {
                 throw new ConfigException(
                         file
@@ -389,7 +486,26 @@ public final class PipelineConfigLoader {
                                     "%s: '%s.target': table '%s' is the target of two sources",
                                     file, at, targetName));
                 }
-                tables.add(new TableConfig(sourceName, targetName, key, ordering, latePolicy));
+                List<String> fedBy = stringList(at + ".sources", entry.get("sources"));
+                for (String id : fedBy) {
+                    if (!sourceIds.contains(id)) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.sources': no source with id '%s' (sources: %s)",
+                                        file, at, id, sourceIds));
+                    }
+                }
+                List<String> tableSources = fedBy.isEmpty() ? sourceIds : fedBy;
+                if (tableSources.size() > 1 && !ordering.startsWith("event-time:")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.ordering': table '%s' is fed by %d sources %s; commit order exists only "
+                                            + "within one source, so declare 'event-time:<column>'",
+                                    file, at, sourceName, tableSources.size(), tableSources));
+                }
+                tables.add(
+                        new TableConfig(
+                                sourceName, targetName, key, ordering, latePolicy, tableSources));
             }
             return tables;
         }
@@ -462,7 +578,7 @@ public final class PipelineConfigLoader {
                             "%s: '%s': expected %s, got '%s'", file, name, key.expected(), shown));
         }
 
-        private static String suggestion(String key, Set<String> known) {
+        static String suggestion(String key, Set<String> known) {
             return known.stream()
                     .min(Comparator.comparingInt(k -> distance(k, key)))
                     .filter(k -> distance(k, key) <= Math.max(2, key.length() / 4))

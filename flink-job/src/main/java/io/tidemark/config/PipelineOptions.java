@@ -183,6 +183,12 @@ public final class PipelineOptions {
                     "the source table's primary key",
                     "Key columns: identifier fields of the Iceberg table (tables[*].primary-key).");
 
+    public static final ConfigKey TABLE_SOURCES =
+            ConfigKey.optional(
+                    "sources",
+                    STRING_LIST,
+                    "every source",
+                    "Ids of the sources that feed the table (tables[*].sources).");
     public static final ConfigKey TABLE_ORDERING =
             ConfigKey.optional(
                     "ordering",
@@ -236,7 +242,8 @@ public final class PipelineOptions {
                     TABLE_TARGET,
                     TABLE_PRIMARY_KEY,
                     TABLE_ORDERING,
-                    TABLE_LATE_POLICY);
+                    TABLE_LATE_POLICY,
+                    TABLE_SOURCES);
 
     /** Whether a key (or map entry) holds a secret that is never printed. */
     public static boolean isSecret(String key) {

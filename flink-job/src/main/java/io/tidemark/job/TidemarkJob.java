@@ -5,6 +5,7 @@ import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.ReconcileConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
@@ -84,6 +85,12 @@ public final class TidemarkJob {
     public static final String SUMMARY_RUN_ID = "tidemark.run-id";
     public static final String SUMMARY_CODE_VERSION = "tidemark.code-version";
 
+    static final org.apache.flink.configuration.ConfigOption<String> ROCKSDB_TIMER_SERVICE =
+            org.apache.flink.configuration.ConfigOptions.key(
+                            "state.backend.rocksdb.timer-service.factory")
+                    .stringType()
+                    .defaultValue("ROCKSDB");
+
     private TidemarkJob() {}
 
     /** A captured table resolved against the source database and the catalog. */
@@ -108,16 +115,35 @@ public final class TidemarkJob {
                 WatermarkStrategy<ChangeEvent> watermarks);
     }
 
-    /** The Flink CDC Postgres source of {@code config}. */
+    /** The Flink CDC Postgres sources of {@code config}, one per database, as one stream. */
     public static ChangeSource postgres(PipelineConfig config) {
-        return (env, primaryKeys, watermarks) ->
-                env.fromSource(
-                                PostgresCdcSource.create(config, primaryKeys),
-                                watermarks,
-                                "postgres-cdc",
-                                ChangeEventTypeInfo.INSTANCE)
-                        .uid(Uids.SOURCE)
-                        .name("source: postgres-cdc");
+        return (env, primaryKeys, watermarks) -> {
+            DataStream<ChangeEvent> all = null;
+            for (SourceConfig source : config.sources()) {
+                List<String> tables = tablesOf(config, source.id());
+                if (tables.isEmpty()) {
+                    continue;
+                }
+                DataStream<ChangeEvent> changes =
+                        env.fromSource(
+                                        PostgresCdcSource.create(source, tables, primaryKeys),
+                                        watermarks,
+                                        "postgres-cdc-" + source.id(),
+                                        ChangeEventTypeInfo.INSTANCE)
+                                .uid(Uids.source(source.id()))
+                                .name("source: postgres-cdc " + source.id());
+                all = all == null ? changes : all.union(changes);
+            }
+            return all;
+        };
+    }
+
+    /** The source tables that {@code sourceId} feeds. */
+    static List<String> tablesOf(PipelineConfig config, String sourceId) {
+        return config.tables().stream()
+                .filter(t -> t.sources().contains(sourceId))
+                .map(TableConfig::source)
+                .toList();
     }
 
     /** Event time of a change by its table's ordering rule. */
@@ -155,6 +181,13 @@ public final class TidemarkJob {
                 CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         conf.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
+        if (config.stateBackend().equals("rocksdb")) {
+            // the reconciler moves a key's cleanup timer on every change; timers in RocksDB made
+            // that
+            // ~140x slower (ReconcilerBenchmark). Heap timers are bounded by change rate x
+            // retention.
+            conf.set(ROCKSDB_TIMER_SERVICE, "HEAP");
+        }
         if (config.checkpointDir() != null) {
             conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
         }
@@ -169,19 +202,46 @@ public final class TidemarkJob {
      * and fits. Runs on the client.
      */
     public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
-        Properties credentials = new Properties();
-        credentials.setProperty("user", config.source().username());
-        credentials.setProperty("password", config.source().password());
         List<TableSpec> specs = new ArrayList<>();
-        try (Connection connection =
-                DriverManager.getConnection(config.source().jdbcUrl(), credentials)) {
-            for (TableConfig table : config.tables()) {
-                specs.add(PostgresSchemaReader.read(connection, table));
+        Map<String, Connection> connections = new HashMap<>();
+        try {
+            for (SourceConfig source : config.sources()) {
+                Properties credentials = new Properties();
+                credentials.setProperty("user", source.username());
+                credentials.setProperty("password", source.password());
+                connections.put(
+                        source.id(), DriverManager.getConnection(source.jdbcUrl(), credentials));
             }
-            PostgresPublication.ensure(
-                    connection,
-                    config.source().publication(),
-                    config.tables().stream().map(TableConfig::source).toList());
+            for (TableConfig table : config.tables()) {
+                TableSpec spec = null;
+                String readFrom = null;
+                for (String sourceId : table.sources()) {
+                    TableSpec read = PostgresSchemaReader.read(connections.get(sourceId), table);
+                    if (spec == null) {
+                        spec = read;
+                        readFrom = sourceId;
+                    } else if (!read.columns().equals(spec.columns())
+                            || !read.primaryKey().equals(spec.primaryKey())) {
+                        throw new IllegalStateException(
+                                String.format(
+                                        "table '%s' differs between sources '%s' (%s) and '%s' (%s): every source "
+                                                + "of a table must have the same columns, types and key",
+                                        table.source(), readFrom, spec, sourceId, read));
+                    }
+                }
+                specs.add(spec);
+            }
+            for (SourceConfig source : config.sources()) {
+                List<String> tables = tablesOf(config, source.id());
+                if (!tables.isEmpty()) {
+                    PostgresPublication.ensure(
+                            connections.get(source.id()), source.publication(), tables);
+                }
+            }
+        } finally {
+            for (Connection connection : connections.values()) {
+                connection.close();
+            }
         }
         Catalog catalog =
                 Catalogs.load(config.catalogName(), config.catalogProperties(), hadoopConf());
@@ -202,7 +262,8 @@ public final class TidemarkJob {
                                 spec.identifier(),
                                 table.schema(),
                                 spec.primaryKey(),
-                                OrderingRule.parse(tableConfig.ordering()),
+                                OrderingRule.parse(tableConfig.ordering())
+                                        .withSources(tableConfig.sources()),
                                 latePolicy));
                 LOG.info(
                         "Table {} -> {} key {} ordering {} late-policy {}",

@@ -13,6 +13,15 @@ public final class Uids {
 
     private Uids() {}
 
+    /**
+     * Uid of the CDC source of one database; the only source of a pipeline keeps {@link #SOURCE}.
+     */
+    public static String source(String sourceId) {
+        return sourceId.equals(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE)
+                ? SOURCE
+                : SOURCE + "-" + sourceId;
+    }
+
     /** Uid suffix of the Iceberg sink of one target table's late changes. */
     public static String lateSink(String targetTable) {
         return "tidemark-late-sink-" + targetTable;

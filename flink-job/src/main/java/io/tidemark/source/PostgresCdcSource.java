@@ -1,8 +1,6 @@
 package io.tidemark.source;
 
-import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
-import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
 import java.util.List;
@@ -21,21 +19,21 @@ public final class PostgresCdcSource {
     private PostgresCdcSource() {}
 
     /**
-     * @param primaryKeys source table ({@code schema.table}) to its resolved key columns
+     * @param source the database to read
+     * @param tables the tables ({@code schema.table}) this source captures
+     * @param primaryKeys source table to its resolved key columns
      */
     public static PostgresIncrementalSource<ChangeEvent> create(
-            PipelineConfig config, Map<String, List<String>> primaryKeys) {
-        SourceConfig source = config.source();
+            SourceConfig source, List<String> tables, Map<String, List<String>> primaryKeys) {
         Properties debezium = new Properties();
         debezium.setProperty("publication.name", source.publication());
         // Tidemark prepares the publication (PostgresPublication); Debezium must never rewrite it
         debezium.setProperty("publication.autocreate.mode", "disabled");
         debezium.setProperty("decimal.handling.mode", "precise");
         debezium.putAll(source.properties());
-        String[] tables = config.tables().stream().map(TableConfig::source).toArray(String[]::new);
         String[] schemas =
-                config.tables().stream()
-                        .map(t -> t.source().substring(0, t.source().indexOf('.')))
+                tables.stream()
+                        .map(t -> t.substring(0, t.indexOf('.')))
                         .distinct()
                         .toArray(String[]::new);
         return PostgresSourceBuilder.PostgresIncrementalSource.<ChangeEvent>builder()
@@ -43,7 +41,7 @@ public final class PostgresCdcSource {
                 .port(source.port())
                 .database(source.database())
                 .schemaList(schemas)
-                .tableList(tables)
+                .tableList(tables.toArray(String[]::new))
                 .username(source.username())
                 .password(source.password())
                 .slotName(source.slotName())
@@ -56,7 +54,8 @@ public final class PostgresCdcSource {
                                 ? StartupOptions.latest()
                                 : StartupOptions.initial())
                 .debeziumProperties(debezium)
-                .deserializer(new ChangeEventDeserializer(new DebeziumDecoder(primaryKeys)))
+                .deserializer(
+                        new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)))
                 .build();
     }
 }

@@ -283,4 +283,80 @@ class PipelineConfigLoaderTest {
         assertThat(config.source().properties()).containsEntry("snapshot.mode", "never");
         assertThat(config.catalogName()).isEqualTo("lake");
     }
+
+    private static final String TWO_SOURCES =
+            VALID.replace(
+                            "source:\n  type: postgres\n  hostname: db.internal\n  database: shop\n"
+                                    + "  username: replicator\n  password: ${env:PG_PASSWORD}\n",
+                            "sources:\n  - id: eu\n    type: postgres\n    hostname: eu.db\n    database: shop\n"
+                                    + "    username: r\n  - id: us\n    type: postgres\n    hostname: us.db\n"
+                                    + "    database: shop\n    username: r\n")
+                    .replace(
+                            "    primary-key: [id]",
+                            "    primary-key: [id]\n    ordering: event-time:updated_at")
+                    .replace(
+                            "    target: shop.customers",
+                            "    target: shop.customers\n    sources: [eu]");
+
+    @Test
+    void readsSeveralSources() {
+        PipelineConfig config = parse(TWO_SOURCES);
+
+        assertThat(config.sources())
+                .extracting(PipelineConfig.SourceConfig::id)
+                .containsExactly("eu", "us");
+        assertThat(config.sources())
+                .extracting(PipelineConfig.SourceConfig::slotName)
+                .containsExactly("tidemark_shop_eu", "tidemark_shop_us");
+        assertThat(config.tables().get(0).sources()).containsExactly("eu");
+        assertThat(config.tables().get(1).sources()).containsExactly("eu", "us");
+        assertThat(config.tables().get(1).ordering()).isEqualTo("event-time:updated_at");
+    }
+
+    @Test
+    void aTableOfSeveralSourcesNeedsAnEventTimeRule() {
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        TWO_SOURCES.replace(
+                                                "    ordering: event-time:updated_at\n", "")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[1].ordering': table 'public.orders' is fed by 2 sources "
+                                + "[eu, us]; commit order exists only within one source, so declare 'event-time:<column>'");
+    }
+
+    @Test
+    void sourcesErrorsNameTheEntry() {
+        assertThatThrownBy(() -> parse(TWO_SOURCES.replace("hostname: us.db", "hostnme: us.db")))
+                .hasMessage(
+                        "pipeline.yaml: unknown key 'sources[1].hostnme' (did you mean 'sources[1].hostname'?)");
+        assertThatThrownBy(() -> parse(TWO_SOURCES.replace("sources: [eu]", "sources: [asia]")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].sources': no source with id 'asia' (sources: [eu, us])");
+        assertThatThrownBy(() -> parse(TWO_SOURCES.replace("- id: us", "- id: eu")))
+                .hasMessage("pipeline.yaml: 'sources[1].id': source 'eu' is declared twice");
+        assertThatThrownBy(() -> parse(TWO_SOURCES + "source:\n  hostname: x\n"))
+                .hasMessage(
+                        "pipeline.yaml: set either 'source' (one database) or 'sources' (a list), not both");
+    }
+
+    @Test
+    void badOrderingAndLatePolicyAreNamed() {
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    primary-key: [id]",
+                                                "    primary-key: [id]\n    ordering: arrival")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[1].ordering': expected 'commit-order' or 'event-time:<column>', got 'arrival'");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    primary-key: [id]",
+                                                "    primary-key: [id]\n    late-policy: drop")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[1].late-policy': expected one of [apply-if-newer, quarantine, fail], got 'drop'");
+    }
 }

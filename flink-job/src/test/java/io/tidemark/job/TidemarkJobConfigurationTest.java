@@ -1,0 +1,50 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import java.time.Duration;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.junit.jupiter.api.Test;
+
+class TidemarkJobConfigurationTest {
+
+    private static PipelineConfig config(String stateBackend) {
+        return new PipelineConfigLoader()
+                .parse(
+                        String.join(
+                                "\n",
+                                "pipeline: {id: p, parallelism: 2, max-parallelism: 64}",
+                                "checkpoint: {interval: 3s, state-backend: "
+                                        + stateBackend
+                                        + ", dir: 'file:///cp'}",
+                                "source: {type: postgres, hostname: h, database: d, username: u}",
+                                "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
+                                "tables: [{source: public.t}]"),
+                        "p.yaml");
+    }
+
+    @Test
+    void pipelineFileDecidesTheFlinkSettings() {
+        Configuration conf = TidemarkJob.flinkConfiguration(config("hashmap"));
+
+        assertThat(conf.get(PipelineOptions.AUTO_GENERATE_UIDS)).isFalse();
+        assertThat(conf.get(PipelineOptions.MAX_PARALLELISM)).isEqualTo(64);
+        assertThat(conf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+                .isEqualTo(Duration.ofSeconds(3));
+        assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("file:///cp");
+        assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
+        assertThat(conf.contains(TidemarkJob.ROCKSDB_TIMER_SERVICE)).isFalse();
+    }
+
+    @Test
+    void rocksdbKeepsTimersOnTheHeap() {
+        Configuration conf = TidemarkJob.flinkConfiguration(config("rocksdb"));
+        assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("rocksdb");
+        assertThat(conf.get(TidemarkJob.ROCKSDB_TIMER_SERVICE)).isEqualTo("HEAP");
+    }
+}
