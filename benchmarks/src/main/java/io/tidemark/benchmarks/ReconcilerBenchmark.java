@@ -3,22 +3,12 @@ package io.tidemark.benchmarks;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
-import io.tidemark.reconcile.LatePolicy;
-import io.tidemark.reconcile.OrderingRule;
-import io.tidemark.reconcile.ReconcileSettings;
-import io.tidemark.reconcile.Reconciler;
-import io.tidemark.runtime.RunContext;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
-import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -62,26 +52,7 @@ public class ReconcilerBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        ReconcileSettings settings =
-                new ReconcileSettings(
-                        Duration.ZERO,
-                        Duration.ofSeconds(30),
-                        Duration.ofMinutes(10),
-                        Map.of(
-                                "public.orders",
-                                new ReconcileSettings.TableRule(
-                                        OrderingRule.commitOrder(), LatePolicy.APPLY_IF_NEWER)));
-        harness =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(
-                                new Reconciler(
-                                        new RunContext("bench", "bench", "bench"), settings)),
-                        Reconciler::keyOf,
-                        Types.STRING);
-        harness.setStateBackend(
-                backend.equals("rocksdb")
-                        ? new EmbeddedRocksDBStateBackend()
-                        : new HashMapStateBackend());
+        harness = Harnesses.reconciler(backend);
         harness.open();
     }
 

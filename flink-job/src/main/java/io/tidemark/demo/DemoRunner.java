@@ -260,7 +260,7 @@ public final class DemoRunner {
             Snapshot last = iceberg.currentSnapshot();
             line.append(
                     String.format(
-                            " | %s: captured %s, committed %d rows in %d commits, last commit %s",
+                            " | %s: reconciled %s, committed %d rows in %d commits, last commit %s",
                             table.target().name(),
                             captured == null ? 0 : captured,
                             rows,

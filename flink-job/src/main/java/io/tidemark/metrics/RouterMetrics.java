@@ -10,7 +10,8 @@ import org.apache.flink.metrics.MetricGroup;
  * Per-table metrics of the router, registered as {@code tidemark.router.table.<t>}:
  *
  * <ul>
- *   <li>{@code changesIn}: changes read from the source for the table;
+ *   <li>{@code changesIn}: the table's changes after reconciliation (what reaches its writer; the
+ *       reconciler's own metrics count what was dropped as stale or late);
  *   <li>{@code rowsOut}: rows handed to the table's writer (a key change is two);
  *   <li>{@code lastSourceTimeMillis} and {@code eventTimeLagMillis}: the source commit time of the
  *       newest change and how far processing time is behind it. Alert when the lag stays above the

@@ -8,6 +8,7 @@ import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.TestClusters;
 import java.io.Closeable;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -26,10 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
@@ -50,14 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MultiSourceITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .setConfiguration(noRestarts())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
 
     private static final Duration SHARD_B_SKEW = Duration.ofSeconds(-3);
     private static final int KEYS = 60;
@@ -92,12 +83,6 @@ class MultiSourceITCase {
                 shard.close();
             }
         }
-    }
-
-    private static Configuration noRestarts() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        return conf;
     }
 
     /**

@@ -10,6 +10,7 @@ import io.tidemark.demo.ShopWorkload;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.TestClusters;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,10 +18,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.HasTableOperations;
@@ -44,14 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PostgresToIcebergITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .setConfiguration(noRestarts())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
 
     @TempDir static Path dir;
 
@@ -69,12 +60,6 @@ class PostgresToIcebergITCase {
         if (database != null) {
             database.close();
         }
-    }
-
-    private static Configuration noRestarts() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        return conf;
     }
 
     static String pipelineYaml(Path dir, int port, String id) {

@@ -47,6 +47,21 @@ final class Changes {
         return change(Operation.DELETE, id, "deleted", lsn, ts);
     }
 
+    /**
+     * Applies emitted changes as an upsert sink would: key -> value of {@code v}, deletes remove.
+     */
+    static Map<List<Object>, Object> materialize(List<ChangeEvent> emitted) {
+        Map<List<Object>, Object> table = new java.util.HashMap<>();
+        for (ChangeEvent change : emitted) {
+            if (change.operation() == Operation.DELETE) {
+                table.remove(change.key());
+            } else {
+                table.put(change.key(), change.after().get("v"));
+            }
+        }
+        return table;
+    }
+
     static ChangeEvent read(long id, String value, long ts) {
         return new ChangeEvent(
                 TABLE,

@@ -7,11 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.decode.ChangeEvent;
-import io.tidemark.decode.Operation;
 import io.tidemark.runtime.RunContext;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -63,19 +61,6 @@ class ReconcilerHarnessTest {
         return harness;
     }
 
-    /** Applies emitted changes as an upsert sink would: key -> row, deletes remove. */
-    private static Map<List<Object>, Object> materialize(List<ChangeEvent> emitted) {
-        Map<List<Object>, Object> table = new HashMap<>();
-        for (ChangeEvent change : emitted) {
-            if (change.operation() == Operation.DELETE) {
-                table.remove(change.key());
-            } else {
-                table.put(change.key(), change.after().get("v"));
-            }
-        }
-        return table;
-    }
-
     // insert < update < delete by position; the duplicate replays the update
     private static final ChangeEvent INS = insert(1, "inserted", 10, 1_000);
     private static final ChangeEvent UPD = update(1, "updated", 20, 2_000);
@@ -110,7 +95,7 @@ class ReconcilerHarnessTest {
             }
             harness.processWatermark(new Watermark(10_000));
             harness.setProcessingTime(Long.MAX_VALUE / 2);
-            return materialize(harness.extractOutputValues());
+            return Changes.materialize(harness.extractOutputValues());
         }
     }
 
@@ -119,7 +104,7 @@ class ReconcilerHarnessTest {
     void bothOrdersOfEveryPairEndTheSame(String name, ChangeEvent a, ChangeEvent b, long emitDelay)
             throws Exception {
         ChangeEvent newer = b.position().commitLsn() >= a.position().commitLsn() ? b : a;
-        Map<List<Object>, Object> expected = materialize(List.of(newer));
+        Map<List<Object>, Object> expected = Changes.materialize(List.of(newer));
 
         assertThat(run(emitDelay, a, b)).as("in order").isEqualTo(expected);
         assertThat(run(emitDelay, b, a)).as("reversed").isEqualTo(expected);
@@ -186,7 +171,7 @@ class ReconcilerHarnessTest {
             assertThat(stateEntries(harness)).isZero();
             assertThat(harness.numEventTimeTimers()).isZero();
             assertThat(harness.numProcessingTimeTimers()).isZero();
-            assertThat(materialize(harness.extractOutputValues())).isEmpty();
+            assertThat(Changes.materialize(harness.extractOutputValues())).isEmpty();
         }
     }
 
@@ -270,7 +255,7 @@ class ReconcilerHarnessTest {
             play(harness, SCRIPT);
             uninterrupted = harness.extractOutputValues();
         }
-        assertThat(materialize(uninterrupted))
+        assertThat(Changes.materialize(uninterrupted))
                 .containsExactlyInAnyOrderEntriesOf(
                         Map.of(List.of((Object) 1L), "a2", List.of((Object) 2L), "b again"));
 

@@ -8,7 +8,6 @@ import io.tidemark.runtime.RunContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -60,18 +59,6 @@ class ReconcilerPropertiesTest {
             changes.add(Changes.change(op, step.key(), "v" + i, lsn, ts));
         }
         return changes;
-    }
-
-    private static Map<List<Object>, Object> materialize(List<ChangeEvent> emitted) {
-        Map<List<Object>, Object> table = new HashMap<>();
-        for (ChangeEvent change : emitted) {
-            if (change.operation() == Operation.DELETE) {
-                table.remove(change.key());
-            } else {
-                table.put(change.key(), change.after().get("v"));
-            }
-        }
-        return table;
     }
 
     /**
@@ -129,7 +116,7 @@ class ReconcilerPropertiesTest {
             harness.processWatermark(new Watermark(Long.MAX_VALUE));
             harness.setProcessingTime(Long.MAX_VALUE / 2);
             assertThat(harness.numKeyedStateEntries()).isZero();
-            return materialize(harness.extractOutputValues());
+            return Changes.materialize(harness.extractOutputValues());
         }
     }
 
@@ -140,7 +127,7 @@ class ReconcilerPropertiesTest {
             @ForAll boolean delayedEmission)
             throws Exception {
         List<ChangeEvent> changes = changes(history);
-        Map<List<Object>, Object> expected = materialize(changes);
+        Map<List<Object>, Object> expected = Changes.materialize(changes);
         long emitDelay = delayedEmission ? 20 : 0;
         // disorder within the allowed lateness: the 'fail' policy proves no change was late
         List<ChangeEvent> arrivals = deliver(changes, seed, LATENESS, history.size() / 3 + 1);
@@ -162,6 +149,6 @@ class ReconcilerPropertiesTest {
                 reconcile(arrivals, 0, LatePolicy.APPLY_IF_NEWER, Duration.ofHours(1));
 
         assertThat(result).doesNotContainKey(List.of((Object) 1L));
-        assertThat(result).isEqualTo(materialize(changes));
+        assertThat(result).isEqualTo(Changes.materialize(changes));
     }
 }
