@@ -16,7 +16,12 @@ import picocli.CommandLine.IVersionProvider;
         mixinStandardHelpOptions = true,
         versionProvider = Tidemark.Version.class,
         description = "Keeps Apache Iceberg tables an exact, provable replica of database tables.",
-        subcommands = {RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            RunCommand.class,
+            DemoCommand.class,
+            ProvenanceCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Tidemark implements Runnable {
 
     public static final int EXIT_USAGE = 2;

@@ -1,6 +1,7 @@
 package io.tidemark.demo;
 
 import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.config.PipelineConfig;
@@ -339,15 +340,15 @@ public final class DemoRunner {
                         ? "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)"
                         : "RESULT: DIFFERENCES FOUND (see above)");
         out.println();
-        out.println("Last commit of each table:");
+        out.println(
+                "Provenance of the last commit of each table (tidemark provenance --config "
+                        + work.resolve("pipeline.yaml")
+                        + " prints more):");
         for (ResolvedTable table : tables) {
-            Snapshot last = catalog.loadTable(table.target()).currentSnapshot();
-            out.printf(
-                    "  %s: snapshot %s at %s %s%n",
-                    table.target(),
-                    last == null ? "-" : last.snapshotId(),
-                    last == null ? "-" : Instant.ofEpochMilli(last.timestampMillis()),
-                    last == null ? "" : tidemarkSummary(last.summary()));
+            Provenance.print(
+                    table.target().toString(),
+                    Provenance.lastCommits(catalog.loadTable(table.target()), 1),
+                    out);
         }
         Path trinoCatalog = work.resolve("trino/catalog/iceberg.properties");
         Files.createDirectories(trinoCatalog.getParent());
@@ -370,19 +371,6 @@ public final class DemoRunner {
         out.println(
                 "  (the embedded database stops when the demo exits; both files point at it while it runs)");
         out.printf("Demo wall time: %ds%n", wall.toSeconds());
-    }
-
-    private static String tidemarkSummary(Map<String, String> summary) {
-        StringBuilder text = new StringBuilder();
-        summary.entrySet().stream()
-                .filter(
-                        e ->
-                                e.getKey().startsWith("tidemark.")
-                                        || e.getKey().equals("added-records")
-                                        || e.getKey().equals("added-equality-deletes"))
-                .sorted(Map.Entry.comparingByKey())
-                .forEach(e -> text.append(e.getKey()).append('=').append(e.getValue()).append(' '));
-        return text.toString().trim();
     }
 
     private static String shortName(String icebergName) {

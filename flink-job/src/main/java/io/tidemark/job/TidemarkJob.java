@@ -3,18 +3,23 @@ package io.tidemark.job;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
+import io.tidemark.commit.ChangeWriter;
+import io.tidemark.commit.CommitListener;
+import io.tidemark.commit.LateWriter;
+import io.tidemark.commit.TidemarkCommitter;
+import io.tidemark.commit.TidemarkCommitter.CommitTarget;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.ReconcileConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
-import io.tidemark.job.TableRouter.Route;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
+import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.RowDataConverter;
@@ -36,6 +41,8 @@ import java.util.Properties;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -47,19 +54,12 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.data.RowData;
-import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
-import org.apache.flink.table.types.logical.RowType;
-import org.apache.flink.util.OutputTag;
-import org.apache.iceberg.DistributionMode;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
-import org.apache.iceberg.flink.FlinkSchemaUtil;
-import org.apache.iceberg.flink.TableLoader;
-import org.apache.iceberg.flink.sink.IcebergSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,8 +67,9 @@ import org.slf4j.LoggerFactory;
  * Assembles the pipeline, top to bottom:
  *
  * <pre>
- * source -> decode -> split key changes -> reconcile (keyed by table, key) -> route by table
- *        -> write (per table, keyed by primary key) -> commit;  late -> late tables
+ * source -> decode -> split key changes -> reconcile (keyed by table, key) -> write files
+ *        -> commit (one committer, one snapshot per table and checkpoint, with provenance);
+ * late -> write late files -> the same committer; reconcile tallies -> the same committer
  * </pre>
  *
  * <p>{@link #prepare} runs on the client before the job starts: it reads each captured table's
@@ -78,12 +79,6 @@ import org.slf4j.LoggerFactory;
 public final class TidemarkJob {
 
     private static final Logger LOG = LoggerFactory.getLogger(TidemarkJob.class);
-
-    /** Snapshot summary keys every commit carries. */
-    public static final String SUMMARY_PIPELINE_ID = "tidemark.pipeline-id";
-
-    public static final String SUMMARY_RUN_ID = "tidemark.run-id";
-    public static final String SUMMARY_CODE_VERSION = "tidemark.code-version";
 
     static final org.apache.flink.configuration.ConfigOption<String> ROCKSDB_TIMER_SERVICE =
             org.apache.flink.configuration.ConfigOptions.key(
@@ -292,23 +287,38 @@ public final class TidemarkJob {
             RunContext run,
             List<ResolvedTable> tables,
             ChangeSource source) {
-        Map<String, List<String>> primaryKeys = new LinkedHashMap<>();
-        Map<String, Route> routes = new HashMap<>();
-        for (ResolvedTable table : tables) {
-            primaryKeys.put(table.sourceTable(), table.primaryKey());
-            RowType rowType = FlinkSchemaUtil.convert(table.schema());
-            routes.put(
-                    table.sourceTable(),
-                    new Route(
-                            table.sourceTable(),
-                            new OutputTag<>("rows-" + table.target(), InternalTypeInfo.of(rowType)),
-                            new RowDataConverter(
-                                    table.sourceTable(), table.schema(), table.primaryKey())));
-        }
+        assemble(env, config, run, tables, source, CommitListener.NONE);
+    }
 
+    /** Builds the job graph on {@code env}, with {@code listener} around every table commit. */
+    public static void assemble(
+            StreamExecutionEnvironment env,
+            PipelineConfig config,
+            RunContext run,
+            List<ResolvedTable> tables,
+            ChangeSource source,
+            CommitListener listener) {
+        Map<String, List<String>> primaryKeys = new LinkedHashMap<>();
+        List<ChangeWriter.Route> routes = new ArrayList<>();
+        Map<String, String> lateTables = new LinkedHashMap<>();
+        List<CommitTarget> commitTargets = new ArrayList<>();
         Map<String, OrderingRule> orderings = new HashMap<>();
         Map<String, ReconcileSettings.TableRule> rules = new HashMap<>();
         for (ResolvedTable table : tables) {
+            primaryKeys.put(table.sourceTable(), table.primaryKey());
+            routes.add(
+                    new ChangeWriter.Route(
+                            table.sourceTable(),
+                            table.target().toString(),
+                            new RowDataConverter(
+                                    table.sourceTable(), table.schema(), table.primaryKey())));
+            commitTargets.add(
+                    new CommitTarget(table.target().toString(), table.sourceTable(), false));
+            if (table.latePolicy() == LatePolicy.QUARANTINE) {
+                String late = LateTable.of(table.target()).toString();
+                lateTables.put(table.sourceTable(), late);
+                commitTargets.add(new CommitTarget(late, table.sourceTable(), true));
+            }
             orderings.put(table.sourceTable(), table.ordering());
             rules.put(
                     table.sourceTable(),
@@ -339,60 +349,58 @@ public final class TidemarkJob {
         // -> reconcile per (table, primary key): declared order, tombstones, late policy
         SingleOutputStreamOperator<ChangeEvent> reconciled =
                 split.keyBy((KeySelector<ChangeEvent, String>) Reconciler::keyOf, Types.STRING)
-                        .process(new Reconciler(run, settings), ChangeEventTypeInfo.INSTANCE)
-                        .uid(Uids.RECONCILER)
-                        .name("reconcile");
+                        .transform(
+                                "reconcile",
+                                ChangeEventTypeInfo.INSTANCE,
+                                new ReconcilerOperator(new Reconciler(run, settings)))
+                        .uid(Uids.RECONCILER);
 
-        // -> route by table
-        SingleOutputStreamOperator<ChangeEvent> routed =
+        // -> write files per table, on the reconciler's partitioning (no further exchange)
+        TypeInformation<byte[]> bytes = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+        DataStream<byte[]> toCommit =
                 reconciled
-                        .process(new TableRouter(run, routes), ChangeEventTypeInfo.INSTANCE)
-                        .uid(Uids.ROUTER)
-                        .name("route by table");
-
-        // -> write (keyed by primary key) -> commit, one sink per table
-        CatalogLoader catalogLoader = catalogLoader(config);
-        Map<String, String> snapshotProperties =
-                Map.of(
-                        SUMMARY_PIPELINE_ID, run.pipelineId(),
-                        SUMMARY_RUN_ID, run.runId(),
-                        SUMMARY_CODE_VERSION, run.codeVersion());
-        for (ResolvedTable table : tables) {
-            DataStream<RowData> rows =
-                    routed.getSideOutput(routes.get(table.sourceTable()).output());
-            IcebergSink.forRowData(rows)
-                    .tableLoader(TableLoader.fromCatalog(catalogLoader, table.target()))
-                    .equalityFieldColumns(table.primaryKey())
-                    .upsert(true)
-                    .distributionMode(DistributionMode.HASH)
-                    .writeParallelism(config.parallelism())
-                    .snapshotProperties(snapshotProperties)
-                    .uidSuffix(Uids.sink(table.target().toString()))
-                    .append();
-        }
+                        .transform(
+                                "write",
+                                bytes,
+                                new ChangeWriter(run, catalogLoader(config), routes))
+                        .uid(Uids.WRITER);
 
         // late changes under the quarantine policy -> the table's late table, same checkpoints
-        DataStream<RowData> late = reconciled.getSideOutput(Reconciler.LATE);
-        for (ResolvedTable table : tables) {
-            if (table.latePolicy() != LatePolicy.QUARANTINE) {
-                continue;
-            }
-            String sourceTable = table.sourceTable();
-            DataStream<RowData> tableLate =
-                    late.filter(row -> row.getString(0).toString().equals(sourceTable))
-                            .returns(LateTable.TYPE_INFO)
-                            .uid(Uids.lateSink(table.target().toString()) + "-filter")
-                            .name("late: " + table.target());
-            IcebergSink.forRowData(tableLate)
-                    .tableLoader(
-                            TableLoader.fromCatalog(catalogLoader, LateTable.of(table.target())))
-                    .distributionMode(DistributionMode.NONE)
-                    .writeParallelism(1)
-                    .snapshotProperties(snapshotProperties)
-                    .uidSuffix(Uids.lateSink(table.target().toString()))
-                    .append();
+        if (!lateTables.isEmpty()) {
+            toCommit =
+                    toCommit.union(
+                            reconciled
+                                    .getSideOutput(Reconciler.LATE)
+                                    .transform(
+                                            "write late",
+                                            bytes,
+                                            new LateWriter(run, catalogLoader(config), lateTables))
+                                    .uid(Uids.LATE_WRITER));
         }
+
+        // -> one committer: per completed checkpoint one snapshot per table, with provenance
+        toCommit.union(reconciled.getSideOutput(ReconcilerOperator.TALLY))
+                .transform(
+                        "commit",
+                        Types.VOID,
+                        new TidemarkCommitter(
+                                run,
+                                catalogLoader(config),
+                                commitTargets,
+                                CONTRACT_VERSION_NONE,
+                                config.parallelism(),
+                                listener))
+                .uid(Uids.COMMITTER)
+                .setParallelism(1)
+                .setMaxParallelism(1)
+                .sinkTo(new DiscardingSink<>())
+                .uid(Uids.COMMIT_END)
+                .name("end")
+                .setParallelism(1);
     }
+
+    /** Written as the contract version until tables have versioned contracts. */
+    public static final String CONTRACT_VERSION_NONE = "none";
 
     /** The catalog as the job's operators load it. */
     public static CatalogLoader catalogLoader(PipelineConfig config) {

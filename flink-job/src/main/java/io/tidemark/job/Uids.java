@@ -9,7 +9,10 @@ public final class Uids {
     public static final String SOURCE = "tidemark-source";
     public static final String KEY_SPLIT = "tidemark-key-split";
     public static final String RECONCILER = "tidemark-reconciler";
-    public static final String ROUTER = "tidemark-router";
+    public static final String WRITER = "tidemark-writer";
+    public static final String LATE_WRITER = "tidemark-late-writer";
+    public static final String COMMITTER = "tidemark-committer";
+    public static final String COMMIT_END = "tidemark-commit-end";
 
     private Uids() {}
 
@@ -20,15 +23,5 @@ public final class Uids {
         return sourceId.equals(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE)
                 ? SOURCE
                 : SOURCE + "-" + sourceId;
-    }
-
-    /** Uid suffix of the Iceberg sink of one target table's late changes. */
-    public static String lateSink(String targetTable) {
-        return "tidemark-late-sink-" + targetTable;
-    }
-
-    /** Uid suffix of the Iceberg sink of one target table. */
-    public static String sink(String targetTable) {
-        return "tidemark-sink-" + targetTable;
     }
 }

@@ -63,6 +63,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     private transient long emitDelay;
     private transient long allowedLateness;
     private transient long retention;
+    private transient CheckpointTally tally;
 
     public Reconciler(RunContext run, ReconcileSettings settings) {
         this.run = run;
@@ -81,6 +82,12 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         emitDelay = settings.emitDelay().toMillis();
         allowedLateness = settings.allowedLateness().toMillis();
         retention = settings.retention().toMillis();
+        tally = new CheckpointTally();
+    }
+
+    /** What this subtask saw since the last checkpoint barrier, for the committer. */
+    CheckpointTally tally() {
+        return tally;
     }
 
     @Override
@@ -88,6 +95,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             throws Exception {
         TableRule rule = settings.rule(change.table());
         ReconcilerMetrics m = metrics.get(change.table());
+        tally.in(change);
         KeyState before = keyState.value();
         long eventTime = rule.ordering().eventTimeMillis(change);
         long watermark = ctx.timerService().currentWatermark();
@@ -104,9 +112,11 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         switch (decision.verdict()) {
             case STALE:
                 m.staleDropped.inc();
+                tally.stale(change.table());
                 return;
             case QUARANTINE_LATE:
                 m.lateQuarantined.inc();
+                tally.late(change.table());
                 ctx.output(LATE, LateTable.row(change, eventTime, watermark, run.runId()));
                 return;
             case FAIL_LATE:
@@ -126,6 +136,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         }
         if (decision.late()) {
             m.lateApplied.inc();
+            tally.late(change.table());
         }
         m.applied.inc();
         KeyState next = decision.next();

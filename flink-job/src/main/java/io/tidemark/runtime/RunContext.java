@@ -39,7 +39,11 @@ public record RunContext(String runId, String pipelineId, String codeVersion)
         MDC.put(MDC_RUN_ID, runId);
     }
 
-    /** The project version this code was built as. */
+    /**
+     * The project version and git commit this code was built from, e.g. {@code
+     * 0.1.0-SNAPSHOT+3f2a9c1} ({@code .dirty} when the working tree had uncommitted changes; no
+     * commit part when built outside a git checkout).
+     */
     public static String buildVersion() {
         try (InputStream in =
                 RunContext.class.getResourceAsStream("/tidemark-version.properties")) {
@@ -48,7 +52,15 @@ public record RunContext(String runId, String pipelineId, String codeVersion)
             }
             Properties properties = new Properties();
             properties.load(in);
-            return properties.getProperty("version", "unknown");
+            String version = properties.getProperty("version", "unknown");
+            String commit = properties.getProperty("git.commit", "");
+            if (commit.isEmpty() || commit.startsWith("${")) {
+                return version;
+            }
+            return version
+                    + "+"
+                    + commit
+                    + ("true".equals(properties.getProperty("git.dirty")) ? ".dirty" : "");
         } catch (IOException e) {
             return "unknown";
         }

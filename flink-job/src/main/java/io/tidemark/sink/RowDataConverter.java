@@ -52,6 +52,11 @@ public final class RowDataConverter implements Serializable {
         this.primaryKey = List.copyOf(primaryKey);
     }
 
+    /** The key columns the table is upserted by. */
+    public List<String> primaryKey() {
+        return primaryKey;
+    }
+
     public void convert(ChangeEvent event, Consumer<RowData> out) {
         switch (event.operation()) {
             case READ:

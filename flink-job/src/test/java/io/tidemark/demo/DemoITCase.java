@@ -51,7 +51,9 @@ class DemoITCase {
                 .contains("workload ")
                 .contains(
                         "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)")
-                .contains("tidemark.run-id=" + result.runId())
+                .contains("Provenance of the last commit of each table")
+                .containsPattern("checkpoint \\d+ of pipeline shop-demo, run " + result.runId())
+                .contains("valid through ")
                 .contains("Trino catalog file:");
         Path trino = settings.workDir().resolve("trino/catalog/iceberg.properties");
         assertThat(Files.readString(trino))

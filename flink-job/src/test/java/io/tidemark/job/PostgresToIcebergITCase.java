@@ -3,6 +3,7 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
@@ -151,9 +152,9 @@ class PostgresToIcebergITCase {
                             .isEqualTo(2);
                     for (Snapshot snapshot : table.snapshots()) {
                         assertThat(snapshot.summary())
-                                .containsEntry(TidemarkJob.SUMMARY_PIPELINE_ID, "it-skeleton")
-                                .containsEntry(TidemarkJob.SUMMARY_RUN_ID, run.runId())
-                                .containsEntry(TidemarkJob.SUMMARY_CODE_VERSION, run.codeVersion());
+                                .containsEntry(Provenance.PIPELINE_ID, "it-skeleton")
+                                .containsEntry(Provenance.RUN_ID, run.runId())
+                                .containsEntry(Provenance.CODE_VERSION, run.codeVersion());
                     }
                 }
             } finally {

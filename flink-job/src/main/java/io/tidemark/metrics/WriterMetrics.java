@@ -7,7 +7,7 @@ import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 
 /**
- * Per-table metrics of the router, registered as {@code tidemark.router.table.<t>}:
+ * Per-table metrics of the writer, registered as {@code tidemark.writer.table.<t>}:
  *
  * <ul>
  *   <li>{@code changesIn}: the table's changes after reconciliation (what reaches its writer; the
@@ -21,18 +21,18 @@ import org.apache.flink.metrics.MetricGroup;
  * <p>{@code changesIn} is mirrored into the accumulator {@code changes-in.<table>} so that a client
  * (the demo) can show progress without a metrics reporter.
  */
-public final class RouterMetrics {
+public final class WriterMetrics {
 
     private final Counter changesIn;
     private final Counter rowsOut;
     private final LongCounter changesInAccumulator;
     private volatile long lastSourceTimeMillis;
 
-    public RouterMetrics(RuntimeContext context, String table) {
+    public WriterMetrics(RuntimeContext context, String table) {
         MetricGroup group =
                 context.getMetricGroup()
                         .addGroup("tidemark")
-                        .addGroup("router")
+                        .addGroup("writer")
                         .addGroup("table", table);
         this.changesIn = group.counter("changesIn");
         this.rowsOut = group.counter("rowsOut");

@@ -1,0 +1,96 @@
+package io.tidemark.cli;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.config.ConfigException;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tidemark provenance --config pipeline.yaml}: prints the last commits of the pipeline's
+ * tables with their provenance (run, checkpoint, source positions, valid-through, counts, code
+ * version), read from the tables' own snapshot summaries through the pipeline's catalog.
+ */
+@Command(
+        name = "provenance",
+        mixinStandardHelpOptions = true,
+        description = "Print the provenance of the last commits of the pipeline's Iceberg tables.")
+final class ProvenanceCommand implements Callable<Integer> {
+
+    @Option(
+            names = {"-c", "--config"},
+            required = true,
+            paramLabel = "<pipeline.yaml>",
+            description = "The pipeline file whose catalog and tables to read.")
+    Path config;
+
+    @Option(
+            names = {"-t", "--table"},
+            paramLabel = "<namespace.table>",
+            description = "Only this target table (default: every table of the pipeline).")
+    String table;
+
+    @Option(
+            names = {"-n", "--last"},
+            paramLabel = "<N>",
+            defaultValue = "5",
+            description = "How many commits per table, newest first (default: ${DEFAULT-VALUE}).")
+    int last;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig pipeline;
+        try {
+            pipeline = new PipelineConfigLoader().load(config);
+        } catch (ConfigException e) {
+            System.err.println("tidemark provenance: " + e.getMessage());
+            return Tidemark.EXIT_USAGE;
+        }
+        if (last < 1) {
+            System.err.println("tidemark provenance: --last must be at least 1, got " + last);
+            return Tidemark.EXIT_USAGE;
+        }
+        List<String> tables = new ArrayList<>();
+        for (TableConfig tableConfig : pipeline.tables()) {
+            tables.add(tableConfig.target());
+        }
+        if (table != null) {
+            if (!tables.contains(table)) {
+                System.err.printf(
+                        "tidemark provenance: --table '%s' is not a target of %s; targets: %s%n",
+                        table, config, tables);
+                return Tidemark.EXIT_USAGE;
+            }
+            tables = List.of(table);
+        }
+        Catalog catalog =
+                Catalogs.load(
+                        pipeline.catalogName(),
+                        pipeline.catalogProperties(),
+                        new org.apache.hadoop.conf.Configuration());
+        try {
+            for (String name : tables) {
+                Provenance.print(
+                        name,
+                        Provenance.lastCommits(
+                                catalog.loadTable(TableIdentifier.parse(name)), last),
+                        System.out);
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+        return 0;
+    }
+}

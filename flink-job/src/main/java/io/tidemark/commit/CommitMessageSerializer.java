@@ -1,0 +1,117 @@
+package io.tidemark.commit;
+
+import io.tidemark.commit.CommitMessage.Counts;
+import io.tidemark.commit.CommitMessage.FilesWritten;
+import io.tidemark.commit.CommitMessage.Tally;
+import io.tidemark.decode.SourcePosition;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+/**
+ * Bytes of a {@link CommitMessage}: a version byte, a kind byte, then the fields. The committer
+ * keeps pending messages in checkpoints in this form, so a new version must still read every older
+ * one.
+ */
+public final class CommitMessageSerializer {
+
+    static final int VERSION_1 = 1;
+    static final int CURRENT = VERSION_1;
+
+    private static final byte FILES_WRITTEN = 1;
+    private static final byte TALLY = 2;
+
+    private CommitMessageSerializer() {}
+
+    public static byte[] serialize(CommitMessage message) {
+        try {
+            DataOutputSerializer out = new DataOutputSerializer(256);
+            out.writeByte(CURRENT);
+            if (message instanceof FilesWritten files) {
+                out.writeByte(FILES_WRITTEN);
+                out.writeLong(files.checkpointId());
+                out.writeUTF(files.table());
+                out.writeInt(files.manifestsVersion());
+                out.writeInt(files.manifests().length);
+                out.write(files.manifests());
+                out.writeLong(files.rowsUpserted());
+                out.writeLong(files.rowsDeleted());
+            } else {
+                Tally tally = (Tally) message;
+                out.writeByte(TALLY);
+                out.writeLong(tally.checkpointId());
+                out.writeInt(tally.subtask());
+                out.writeLong(tally.watermark());
+                out.writeInt(tally.tables().size());
+                for (Map.Entry<String, Counts> table : tally.tables().entrySet()) {
+                    out.writeUTF(table.getKey());
+                    out.writeLong(table.getValue().in());
+                    out.writeLong(table.getValue().stale());
+                    out.writeLong(table.getValue().late());
+                }
+                out.writeInt(tally.positions().size());
+                for (Map.Entry<String, SourcePosition> position : tally.positions().entrySet()) {
+                    out.writeUTF(position.getKey());
+                    out.writeLong(position.getValue().commitLsn());
+                    out.writeLong(position.getValue().changeLsn());
+                    out.writeLong(position.getValue().txId());
+                }
+            }
+            return out.getCopyOfBuffer();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize " + message, e);
+        }
+    }
+
+    public static CommitMessage deserialize(byte[] bytes) {
+        try {
+            DataInputDeserializer in = new DataInputDeserializer(bytes);
+            int version = in.readUnsignedByte();
+            if (version != VERSION_1) {
+                throw new IllegalStateException(
+                        "commit message of version "
+                                + version
+                                + " but this build reads up to version "
+                                + CURRENT
+                                + "; restore with the release that wrote it or a newer one");
+            }
+            byte kind = in.readByte();
+            if (kind == FILES_WRITTEN) {
+                long checkpointId = in.readLong();
+                String table = in.readUTF();
+                int manifestsVersion = in.readInt();
+                byte[] manifests = new byte[in.readInt()];
+                in.readFully(manifests);
+                return new FilesWritten(
+                        checkpointId,
+                        table,
+                        manifestsVersion,
+                        manifests,
+                        in.readLong(),
+                        in.readLong());
+            }
+            if (kind == TALLY) {
+                long checkpointId = in.readLong();
+                int subtask = in.readInt();
+                long watermark = in.readLong();
+                Map<String, Counts> tables = new LinkedHashMap<>();
+                for (int i = in.readInt(); i > 0; i--) {
+                    tables.put(
+                            in.readUTF(), new Counts(in.readLong(), in.readLong(), in.readLong()));
+                }
+                Map<String, SourcePosition> positions = new LinkedHashMap<>();
+                for (int i = in.readInt(); i > 0; i--) {
+                    positions.put(
+                            in.readUTF(),
+                            new SourcePosition(in.readLong(), in.readLong(), in.readLong()));
+                }
+                return new Tally(checkpointId, subtask, watermark, tables, positions);
+            }
+            throw new IllegalStateException("unknown commit message kind " + kind);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read a commit message", e);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package io.tidemark.commit;
+
+import io.tidemark.commit.CommitMessage.FilesWritten;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.types.RowKind;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
+import org.apache.iceberg.flink.sink.DeltaManifests;
+import org.apache.iceberg.flink.sink.DeltaManifestsSerializer;
+import org.apache.iceberg.flink.sink.FlinkManifestUtil;
+import org.apache.iceberg.flink.sink.ManifestOutputFileFactory;
+import org.apache.iceberg.flink.sink.RowDataTaskWriterFactory;
+import org.apache.iceberg.io.TaskWriter;
+import org.apache.iceberg.io.WriteResult;
+import org.apache.iceberg.util.PropertyUtil;
+
+/**
+ * Writes rows into Iceberg data and delete files, one Iceberg task writer per table, and at every
+ * checkpoint barrier hands the files to the committer as Iceberg manifests ({@link FilesWritten}).
+ * Nothing becomes visible here: only the committer commits. Iceberg's own writer classes do the
+ * file work; upsert tables (with key columns) write equality deletes, append tables only data.
+ *
+ * @param <IN> what arrives; {@link #route} turns it into (table, row) pairs
+ */
+public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
+        implements OneInputStreamOperator<IN, byte[]>, BoundedOneInput {
+
+    private static final long serialVersionUID = 1L;
+
+    /** An Iceberg table this writer writes; upsert by {@code keyColumns}, append if empty. */
+    public record Target(String table, List<String> keyColumns) implements Serializable {}
+
+    private final CatalogLoader catalogLoader;
+    private final List<Target> targets;
+
+    private transient Map<String, TableFiles> files;
+
+    protected FilesWriter(CatalogLoader catalogLoader, List<Target> targets) {
+        this.catalogLoader = catalogLoader;
+        this.targets = List.copyOf(targets);
+    }
+
+    /** Receives the rows of one input element. */
+    protected interface RowSink {
+        void write(String table, RowData row) throws IOException;
+    }
+
+    /** Hands the rows of {@code element} to {@code sink}, by target table name. */
+    protected abstract void route(IN element, RowSink sink) throws Exception;
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        Catalog catalog = catalogLoader.loadCatalog();
+        files = new LinkedHashMap<>();
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
+        String jobId = getRuntimeContext().getJobInfo().getJobId().toString();
+        for (Target target : targets) {
+            Table table = catalog.loadTable(TableIdentifier.parse(target.table()));
+            List<Integer> equalityIds = new ArrayList<>();
+            for (String column : target.keyColumns()) {
+                equalityIds.add(table.schema().findField(column).fieldId());
+            }
+            RowDataTaskWriterFactory factory =
+                    new RowDataTaskWriterFactory(
+                            table,
+                            FlinkSchemaUtil.convert(table.schema()),
+                            PropertyUtil.propertyAsLong(
+                                    table.properties(),
+                                    TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+                                    TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT),
+                            FileFormat.fromString(
+                                    table.properties()
+                                            .getOrDefault(
+                                                    TableProperties.DEFAULT_FILE_FORMAT,
+                                                    TableProperties.DEFAULT_FILE_FORMAT_DEFAULT)),
+                            table.properties(),
+                            equalityIds,
+                            !equalityIds.isEmpty());
+            factory.initialize(subtask, attempt);
+            ManifestOutputFileFactory manifests =
+                    FlinkManifestUtil.createOutputFileFactory(
+                            () -> table,
+                            table.properties(),
+                            jobId,
+                            getOperatorID().toHexString(),
+                            subtask,
+                            attempt);
+            files.put(target.table(), new TableFiles(table, factory, manifests));
+        }
+        if (catalog instanceof java.io.Closeable closeable) {
+            closeable.close();
+        }
+    }
+
+    @Override
+    public void processElement(StreamRecord<IN> element) throws Exception {
+        route(element.getValue(), this::write);
+    }
+
+    private void write(String table, RowData row) throws IOException {
+        TableFiles tableFiles = files.get(table);
+        if (tableFiles == null) {
+            throw new IllegalStateException(
+                    "row for table '" + table + "' which this writer does not write");
+        }
+        tableFiles.write(row);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flush(checkpointId);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        flush(Long.MAX_VALUE);
+    }
+
+    private void flush(long checkpointId) throws IOException {
+        for (Map.Entry<String, TableFiles> entry : files.entrySet()) {
+            FilesWritten written = entry.getValue().complete(entry.getKey(), checkpointId);
+            if (written != null) {
+                output.collect(new StreamRecord<>(CommitMessageSerializer.serialize(written)));
+            }
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (files != null) {
+            for (TableFiles tableFiles : files.values()) {
+                tableFiles.abort();
+            }
+        }
+        super.close();
+    }
+
+    /** The open writer of one table and what it wrote since the last barrier. */
+    private static final class TableFiles {
+        private final Table table;
+        private final RowDataTaskWriterFactory factory;
+        private final ManifestOutputFileFactory manifests;
+        private TaskWriter<RowData> writer;
+        private long upserted;
+        private long deleted;
+
+        TableFiles(
+                Table table,
+                RowDataTaskWriterFactory factory,
+                ManifestOutputFileFactory manifests) {
+            this.table = table;
+            this.factory = factory;
+            this.manifests = manifests;
+        }
+
+        void write(RowData row) throws IOException {
+            if (writer == null) {
+                writer = factory.create();
+            }
+            writer.write(row);
+            if (row.getRowKind() == RowKind.DELETE || row.getRowKind() == RowKind.UPDATE_BEFORE) {
+                deleted++;
+            } else {
+                upserted++;
+            }
+        }
+
+        FilesWritten complete(String name, long checkpointId) throws IOException {
+            if (writer == null) {
+                return null;
+            }
+            WriteResult result = writer.complete();
+            writer = null;
+            FilesWritten written = null;
+            if (result.dataFiles().length > 0 || result.deleteFiles().length > 0) {
+                DeltaManifests delta =
+                        FlinkManifestUtil.writeCompletedFiles(
+                                result, () -> manifests.create(checkpointId), table.spec());
+                written =
+                        new FilesWritten(
+                                checkpointId,
+                                name,
+                                DeltaManifestsSerializer.INSTANCE.getVersion(),
+                                DeltaManifestsSerializer.INSTANCE.serialize(delta),
+                                upserted,
+                                deleted);
+            }
+            upserted = 0;
+            deleted = 0;
+            return written;
+        }
+
+        void abort() throws IOException {
+            if (writer != null) {
+                writer.abort();
+                writer = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,384 @@
+package io.tidemark.commit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitMessage.Counts;
+import io.tidemark.commit.CommitMessage.FilesWritten;
+import io.tidemark.commit.CommitMessage.Tally;
+import io.tidemark.decode.SourcePosition;
+import io.tidemark.metrics.CommitMetrics;
+import io.tidemark.reconcile.CheckpointTally;
+import io.tidemark.runtime.RunContext;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.flink.sink.DeltaManifests;
+import org.apache.iceberg.flink.sink.DeltaManifestsSerializer;
+import org.apache.iceberg.flink.sink.FlinkManifestUtil;
+import org.apache.iceberg.io.WriteResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline's only committer (parallelism 1). Collects what the writers wrote and what the
+ * reconcilers saw up to each checkpoint barrier, keeps it in its state, and when the checkpoint
+ * completes commits it: per table one atomic {@link RowDelta} per checkpoint, with the checkpoint's
+ * provenance in the snapshot summary ({@link Provenance}).
+ *
+ * <ul>
+ *   <li><b>Exactly once.</b> A checkpoint is committed only after Flink reports it complete; what a
+ *       restored checkpoint holds and has not been committed is committed on restore. Before
+ *       committing, the table's own history decides: a checkpoint of this pipeline and lineage at
+ *       or below the last one found there is skipped, so nothing is committed twice, also under a
+ *       new Flink job id and with several checkpoints pending.
+ *   <li><b>In order.</b> Pending checkpoints are committed in checkpoint order, each as its own
+ *       snapshot, also when notifications arrive late or out of order.
+ *   <li><b>No empty snapshots.</b> A checkpoint that wrote no file for a table commits nothing to
+ *       it.
+ *   <li><b>Other writers.</b> Iceberg retries a commit that lost a race against a concurrent writer
+ *       on fresh metadata (its conflict checks apply); nothing is overwritten.
+ * </ul>
+ *
+ * <p>The lineage is the run id of the run that started without state; restored runs inherit it from
+ * this operator's state, so (pipeline id, lineage, checkpoint id) names one commit. A new start
+ * without state (a replay) is a new lineage and commits everything it reads again, which the
+ * reconciled, keyed upserts make idempotent.
+ */
+public final class TidemarkCommitter extends AbstractStreamOperator<Void>
+        implements OneInputStreamOperator<byte[], Void>, BoundedOneInput {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(TidemarkCommitter.class);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Written when no watermark has been seen yet. */
+    public static final String NO_WATERMARK = "none";
+
+    static final ListStateDescriptor<byte[]> PENDING =
+            new ListStateDescriptor<>(
+                    "tidemark-committer-pending", BytePrimitiveArraySerializer.INSTANCE);
+
+    static final ListStateDescriptor<String> LINEAGE =
+            new ListStateDescriptor<>("tidemark-committer-lineage", StringSerializer.INSTANCE);
+
+    /**
+     * A table the committer commits: a target (fed by {@code sourceTable}'s changes) or the late
+     * table of {@code sourceTable}.
+     */
+    public record CommitTarget(String table, String sourceTable, boolean late)
+            implements Serializable {}
+
+    private final RunContext run;
+    private final CatalogLoader catalogLoader;
+    private final List<CommitTarget> targets;
+    private final String contractVersion;
+    private final int reconcilerParallelism;
+    private final CommitListener listener;
+
+    private transient List<CommitMessage> pending;
+    private transient String lineage;
+    private transient Catalog catalog;
+    private transient Map<String, Long> committedThrough;
+    private transient Map<String, CommitMetrics> metrics;
+    private transient ListState<byte[]> pendingState;
+    private transient ListState<String> lineageState;
+
+    public TidemarkCommitter(
+            RunContext run,
+            CatalogLoader catalogLoader,
+            List<CommitTarget> targets,
+            String contractVersion,
+            int reconcilerParallelism,
+            CommitListener listener) {
+        this.run = run;
+        this.catalogLoader = catalogLoader;
+        this.targets = List.copyOf(targets);
+        this.contractVersion = contractVersion;
+        this.reconcilerParallelism = reconcilerParallelism;
+        this.listener = listener;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        run.enterLogContext();
+        catalog = catalogLoader.loadCatalog();
+        pendingState = context.getOperatorStateStore().getListState(PENDING);
+        lineageState = context.getOperatorStateStore().getListState(LINEAGE);
+        pending = new ArrayList<>();
+        // a start without state is a new lineage even when the run id is reused: its checkpoint
+        // ids start again from 1 and must not be mistaken for those of an earlier start
+        lineage = run.runId() + "." + UUID.randomUUID().toString().substring(0, 8);
+        if (context.isRestored()) {
+            for (String restored : lineageState.get()) {
+                lineage = restored;
+            }
+            for (byte[] message : pendingState.get()) {
+                pending.add(CommitMessageSerializer.deserialize(message));
+            }
+        }
+        metrics = new HashMap<>();
+        committedThrough = new HashMap<>();
+        for (CommitTarget target : targets) {
+            String name = target.table();
+            metrics.put(name, new CommitMetrics(getMetricGroup(), name));
+            long last =
+                    Provenance.lastCommittedCheckpoint(
+                            catalog.loadTable(TableIdentifier.parse(name)),
+                            run.pipelineId(),
+                            lineage);
+            committedThrough.put(name, last);
+        }
+        LOG.info(
+                "Committer of pipeline {} lineage {} (run {}): {} restored message(s), committed through {}",
+                run.pipelineId(),
+                lineage,
+                run.runId(),
+                pending.size(),
+                committedThrough);
+        if (context.isRestored()) {
+            // the restored checkpoint completed; what it holds may not have been committed yet
+            commitThrough(Long.MAX_VALUE);
+        }
+    }
+
+    @Override
+    public void processElement(StreamRecord<byte[]> element) {
+        pending.add(CommitMessageSerializer.deserialize(element.getValue()));
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        List<byte[]> messages = new ArrayList<>(pending.size());
+        for (CommitMessage message : pending) {
+            messages.add(CommitMessageSerializer.serialize(message));
+        }
+        pendingState.update(messages);
+        lineageState.update(List.of(lineage));
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        commitThrough(checkpointId);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        commitThrough(Long.MAX_VALUE);
+    }
+
+    /** Commits every pending checkpoint up to {@code checkpointId}, oldest first. */
+    private void commitThrough(long checkpointId) throws Exception {
+        TreeMap<Long, List<CommitMessage>> byCheckpoint = new TreeMap<>();
+        for (CommitMessage message : pending) {
+            if (message.checkpointId() <= checkpointId) {
+                byCheckpoint
+                        .computeIfAbsent(message.checkpointId(), id -> new ArrayList<>())
+                        .add(message);
+            }
+        }
+        for (Map.Entry<Long, List<CommitMessage>> checkpoint : byCheckpoint.entrySet()) {
+            commitCheckpoint(checkpoint.getKey(), checkpoint.getValue());
+            long done = checkpoint.getKey();
+            pending.removeIf(message -> message.checkpointId() == done);
+        }
+    }
+
+    private void commitCheckpoint(long checkpointId, List<CommitMessage> messages)
+            throws Exception {
+        Map<String, List<FilesWritten>> files = new LinkedHashMap<>();
+        Map<String, Counts> counts = new HashMap<>();
+        Map<String, SourcePosition> positions = new TreeMap<>();
+        long validThrough = Long.MAX_VALUE;
+        int tallies = 0;
+        for (CommitMessage message : messages) {
+            if (message instanceof FilesWritten written) {
+                files.computeIfAbsent(written.table(), t -> new ArrayList<>()).add(written);
+            } else {
+                Tally tally = (Tally) message;
+                tallies++;
+                validThrough = Math.min(validThrough, tally.watermark());
+                tally.tables().forEach((table, c) -> counts.merge(table, c, Counts::plus));
+                tally.positions()
+                        .forEach(
+                                (source, position) ->
+                                        positions.merge(
+                                                source,
+                                                position,
+                                                (a, b) -> CheckpointTally.newer(b, a) ? b : a));
+            }
+        }
+        String validThroughText =
+                tallies < reconcilerParallelism || validThrough == Long.MIN_VALUE
+                        ? NO_WATERMARK
+                        : Instant.ofEpochMilli(validThrough).toString();
+        String positionsJson = positionsJson(positions);
+        for (CommitTarget target : targets) {
+            String name = target.table();
+            List<FilesWritten> written = files.get(name);
+            if (written == null) {
+                continue;
+            }
+            if (checkpointId <= committedThrough.get(name)) {
+                LOG.info(
+                        "Checkpoint {} of pipeline {} lineage {} is already in {}; not committing it again",
+                        checkpointId,
+                        run.pipelineId(),
+                        lineage,
+                        name);
+                continue;
+            }
+            commitTable(
+                    target,
+                    checkpointId,
+                    written,
+                    target.late()
+                            ? Counts.ZERO
+                            : counts.getOrDefault(target.sourceTable(), Counts.ZERO),
+                    validThroughText,
+                    positionsJson);
+        }
+    }
+
+    private void commitTable(
+            CommitTarget target,
+            long checkpointId,
+            List<FilesWritten> written,
+            Counts counts,
+            String validThrough,
+            String positions)
+            throws Exception {
+        String name = target.table();
+        Table table = catalog.loadTable(TableIdentifier.parse(name));
+        RowDelta delta = table.newRowDelta();
+        List<ManifestFile> manifests = new ArrayList<>();
+        int dataFiles = 0;
+        int deleteFiles = 0;
+        long upserted = 0;
+        long deleted = 0;
+        for (FilesWritten files : written) {
+            DeltaManifests delta0 =
+                    DeltaManifestsSerializer.INSTANCE.deserialize(
+                            files.manifestsVersion(), files.manifests());
+            manifests.addAll(delta0.manifests());
+            WriteResult result =
+                    FlinkManifestUtil.readCompletedFiles(delta0, table.io(), table.specs());
+            for (DataFile file : result.dataFiles()) {
+                delta.addRows(file);
+                dataFiles++;
+            }
+            for (DeleteFile file : result.deleteFiles()) {
+                delta.addDeletes(file);
+                deleteFiles++;
+            }
+            upserted += files.rowsUpserted();
+            deleted += files.rowsDeleted();
+        }
+        if (dataFiles + deleteFiles == 0) {
+            return;
+        }
+        long in = target.late() ? upserted : counts.in();
+        delta.set(Provenance.PIPELINE_ID, run.pipelineId())
+                .set(Provenance.RUN_ID, run.runId())
+                .set(Provenance.LINEAGE, lineage)
+                .set(Provenance.CHECKPOINT_ID, Long.toString(checkpointId))
+                .set(
+                        Provenance.FLINK_JOB_ID,
+                        getRuntimeContext().getJobInfo().getJobId().toString())
+                .set(Provenance.CODE_VERSION, run.codeVersion())
+                .set(Provenance.CONTRACT_VERSION, contractVersion)
+                .set(Provenance.SOURCE_POSITIONS, positions)
+                .set(Provenance.VALID_THROUGH, validThrough)
+                .set(Provenance.ROWS_IN, Long.toString(in))
+                .set(Provenance.ROWS_UPSERTED, Long.toString(upserted))
+                .set(Provenance.ROWS_DELETED, Long.toString(deleted))
+                .set(Provenance.ROWS_QUARANTINED, "0")
+                .set(Provenance.ROWS_STALE, Long.toString(counts.stale()))
+                .set(Provenance.ROWS_LATE, Long.toString(target.late() ? upserted : counts.late()));
+        listener.beforeCommit(name, checkpointId);
+        long start = System.nanoTime();
+        delta.commit();
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        long snapshotId = table.currentSnapshot().snapshotId();
+        committedThrough.put(name, checkpointId);
+        metrics.get(name).committed(millis, dataFiles, deleteFiles);
+        LOG.info(
+                "Committed checkpoint {} to {} as snapshot {} in {} ms: +{} data files, +{} delete files, {} rows upserted, {} deleted, valid through {}",
+                checkpointId,
+                name,
+                snapshotId,
+                millis,
+                dataFiles,
+                deleteFiles,
+                upserted,
+                deleted,
+                validThrough);
+        listener.afterCommit(name, checkpointId, snapshotId);
+        try {
+            FlinkManifestUtil.deleteCommittedManifests(
+                    table,
+                    manifests,
+                    getRuntimeContext().getJobInfo().getJobId().toString(),
+                    checkpointId);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not delete the temporary manifests of checkpoint {}", checkpointId, e);
+        }
+    }
+
+    /** {@code {"<source>":{"commit_lsn":"0/16B3748","change_lsn":"0/16B3790","tx_id":745}}}. */
+    static String positionsJson(Map<String, SourcePosition> positions) {
+        ObjectNode root = JSON.createObjectNode();
+        positions.forEach(
+                (source, position) -> {
+                    ObjectNode node = root.putObject(source);
+                    node.put("commit_lsn", SourcePosition.lsn(position.commitLsn()));
+                    node.put("change_lsn", SourcePosition.lsn(position.changeLsn()));
+                    node.put("tx_id", position.txId());
+                });
+        return root.toString();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (catalog instanceof Closeable closeable) {
+            try {
+                closeable.close();
+            } catch (IOException e) {
+                LOG.warn("Closing the catalog failed", e);
+            }
+        }
+        super.close();
+    }
+}

@@ -1,0 +1,60 @@
+package io.tidemark.reconcile;
+
+import io.tidemark.commit.CommitMessage.Counts;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.SourcePosition;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What one reconciler subtask saw since the last checkpoint barrier: changes in, stale and late per
+ * table, and the newest source position per source. Not state: it is handed to the committer at
+ * every barrier ({@link ReconcilerOperator}) and starts again from zero.
+ */
+public final class CheckpointTally {
+
+    private final Map<String, long[]> tables = new HashMap<>();
+    private final Map<String, SourcePosition> positions = new HashMap<>();
+
+    void in(ChangeEvent change) {
+        counts(change.table())[0]++;
+        SourcePosition position = change.position();
+        SourcePosition newest = positions.get(change.source());
+        if (newest == null || newer(position, newest)) {
+            positions.put(change.source(), position);
+        }
+    }
+
+    void stale(String table) {
+        counts(table)[1]++;
+    }
+
+    void late(String table) {
+        counts(table)[2]++;
+    }
+
+    private long[] counts(String table) {
+        return tables.computeIfAbsent(table, t -> new long[3]);
+    }
+
+    /** Whether {@code a} comes after {@code b} in its source's commit order. */
+    public static boolean newer(SourcePosition a, SourcePosition b) {
+        return a.commitLsn() != b.commitLsn()
+                ? a.commitLsn() > b.commitLsn()
+                : a.changeLsn() > b.changeLsn();
+    }
+
+    /** The counts per table since the last call, and starts again. */
+    public Map<String, Counts> drainCounts() {
+        Map<String, Counts> out = new TreeMap<>();
+        tables.forEach((table, c) -> out.put(table, new Counts(c[0], c[1], c[2])));
+        tables.clear();
+        return out;
+    }
+
+    /** The newest position per source; kept (a quiet interval has consumed through it too). */
+    public Map<String, SourcePosition> positions() {
+        return new TreeMap<>(positions);
+    }
+}

@@ -1,0 +1,59 @@
+package io.tidemark.reconcile;
+
+import io.tidemark.commit.CommitMessage.Tally;
+import io.tidemark.commit.CommitMessageSerializer;
+import io.tidemark.decode.ChangeEvent;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Runs the {@link Reconciler} and, at every checkpoint barrier, tells the committer what this
+ * subtask saw since the last one ({@link Tally} on {@link #TALLY}): changes in, stale and late per
+ * table, the newest source position per source, and the watermark, through which every change has
+ * been emitted. The reconciler's state is the function's; this operator adds none.
+ */
+public final class ReconcilerOperator
+        extends KeyedProcessOperator<String, ChangeEvent, ChangeEvent> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The committer's side of the reconciler: serialized {@link Tally} messages. */
+    public static final OutputTag<byte[]> TALLY =
+            new OutputTag<>("tally", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+
+    private transient long watermark;
+
+    public ReconcilerOperator(Reconciler reconciler) {
+        super(reconciler);
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        watermark = Long.MIN_VALUE;
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        // timers fire (and emit held changes) before the watermark moves on
+        super.processWatermark(mark);
+        watermark = Math.max(watermark, mark.getTimestamp());
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        CheckpointTally tally = ((Reconciler) getUserFunction()).tally();
+        Tally message =
+                new Tally(
+                        checkpointId,
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        watermark,
+                        tally.drainCounts(),
+                        tally.positions());
+        output.collect(TALLY, new StreamRecord<>(CommitMessageSerializer.serialize(message)));
+    }
+}

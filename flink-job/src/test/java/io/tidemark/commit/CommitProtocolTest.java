@@ -1,0 +1,498 @@
+package io.tidemark.commit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitMessage.Counts;
+import io.tidemark.commit.CommitMessage.Tally;
+import io.tidemark.commit.TidemarkCommitter.CommitTarget;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+import io.tidemark.decode.SourcePosition;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.RowDataConverter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.hadoop.HadoopCatalog;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commit protocol, step by step, with the real writer and committer operators on harnesses
+ * against real Iceberg tables (a Hadoop catalog in a temporary directory). After every step: the
+ * table's rows equal the expected ones, each checkpoint is committed at most once, and every
+ * Tidemark snapshot carries every provenance key.
+ */
+class CommitProtocolTest {
+
+    private static final Schema SCHEMA =
+            new Schema(
+                    List.of(
+                            Types.NestedField.required(1, "id", Types.LongType.get()),
+                            Types.NestedField.optional(2, "v", Types.StringType.get())),
+                    Set.of(1));
+
+    @TempDir Path warehouse;
+
+    private HadoopCatalog catalog;
+    private CatalogLoader loader;
+    private final List<Pipeline> open = new ArrayList<>();
+
+    @BeforeEach
+    void createTables() {
+        Map<String, String> properties = Map.of("warehouse", warehouse.toUri().toString());
+        catalog = new HadoopCatalog();
+        catalog.setConf(new Configuration());
+        catalog.initialize("test", properties);
+        catalog.createNamespace(Namespace.of("db"));
+        for (String name : List.of("t", "u")) {
+            catalog.createTable(
+                    TableIdentifier.of("db", name),
+                    SCHEMA,
+                    PartitionSpec.unpartitioned(),
+                    Map.of(TableProperties.FORMAT_VERSION, "2"));
+        }
+        loader = CatalogLoader.hadoop("test", new Configuration(), properties);
+    }
+
+    @AfterEach
+    void closeHarnesses() throws Exception {
+        for (Pipeline pipeline : open) {
+            pipeline.close();
+        }
+        catalog.close();
+    }
+
+    @Test
+    void snapshotThenNotifyCommitsOneSnapshotPerCheckpoint() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a").upsert(2, "b");
+        p.checkpoint(1);
+        assertThat(rows("t")).isEmpty();
+        p.notifyComplete(1);
+        assertTable("t", Map.of(1L, "a", 2L, "b"), 1);
+
+        p.upsert(1, "a2").delete(2).upsert(3, "c");
+        p.checkpoint(2);
+        p.notifyComplete(2);
+        assertTable("t", Map.of(1L, "a2", 3L, "c"), 2);
+
+        Map<String, String> last = table("t").currentSnapshot().summary();
+        assertThat(last)
+                .containsEntry(Provenance.CHECKPOINT_ID, "2")
+                .containsEntry(Provenance.RUN_ID, "run-1")
+                .hasEntrySatisfying(Provenance.LINEAGE, l -> assertThat(l).startsWith("run-1."))
+                .containsEntry(Provenance.ROWS_IN, "4")
+                .containsEntry(Provenance.ROWS_UPSERTED, "2")
+                .containsEntry(Provenance.ROWS_DELETED, "1")
+                .containsEntry(Provenance.ROWS_STALE, "1")
+                .containsEntry(Provenance.VALID_THROUGH, "1970-01-01T00:00:05Z")
+                .containsEntry(
+                        Provenance.SOURCE_POSITIONS,
+                        "{\"source\":{\"commit_lsn\":\"0/5\",\"change_lsn\":\"0/5\",\"tx_id\":5}}");
+    }
+
+    @Test
+    void snapshotWithoutNotifyIsCommittedOnRestore() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a").upsert(2, "b");
+        OperatorSubtaskState state = p.checkpoint(1);
+        p.close();
+        assertThat(rows("t")).isEmpty();
+
+        Pipeline restored = pipeline("p", "run-2", "public.t", state);
+        assertTable("t", Map.of(1L, "a", 2L, "b"), 1);
+        assertThat(table("t").currentSnapshot().summary())
+                .containsEntry(Provenance.RUN_ID, "run-2")
+                .hasEntrySatisfying(Provenance.LINEAGE, l -> assertThat(l).startsWith("run-1."));
+
+        restored.upsert(3, "c");
+        restored.checkpoint(2);
+        restored.notifyComplete(2);
+        assertTable("t", Map.of(1L, "a", 2L, "b", 3L, "c"), 2);
+    }
+
+    @Test
+    void restoreUnderNewJobIdDoesNotCommitAgain() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a");
+        p.checkpoint(1);
+        p.notifyComplete(1);
+        p.upsert(1, "b").upsert(2, "x");
+        // checkpoint 2 completes and is committed, then the job dies before checkpoint 3
+        OperatorSubtaskState state = p.checkpoint(2);
+        p.notifyComplete(2);
+        p.close();
+        assertTable("t", Map.of(1L, "b", 2L, "x"), 2);
+
+        // a new job (new job id, new run id) restores checkpoint 2, whose state still lists it
+        Pipeline restored = pipeline("p", "run-2", "public.t", state);
+        assertTable("t", Map.of(1L, "b", 2L, "x"), 2);
+        restored.delete(2);
+        restored.checkpoint(3);
+        restored.notifyComplete(3);
+        assertTable("t", Map.of(1L, "b"), 3);
+    }
+
+    @Test
+    void notificationsInReverseOrderCommitInCheckpointOrder() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a");
+        p.checkpoint(1);
+        p.upsert(1, "b").upsert(2, "c");
+        p.checkpoint(2);
+        p.notifyComplete(2);
+        assertTable("t", Map.of(1L, "b", 2L, "c"), 2);
+        p.notifyComplete(1);
+        assertTable("t", Map.of(1L, "b", 2L, "c"), 2);
+        assertThat(checkpointsInOrder("t")).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void severalPendingCheckpointsRestoreInOrderOnce() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a");
+        p.checkpoint(1);
+        p.upsert(1, "b");
+        p.checkpoint(2);
+        p.upsert(2, "c");
+        OperatorSubtaskState state = p.checkpoint(3);
+        p.notifyComplete(1);
+        p.close();
+        assertTable("t", Map.of(1L, "a"), 1);
+
+        pipeline("p", "run-2", "public.t", state);
+        assertTable("t", Map.of(1L, "b", 2L, "c"), 3);
+        assertThat(checkpointsInOrder("t")).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void twoPipelinesWriteDifferentTablesOfOneCatalog() throws Exception {
+        Pipeline a = pipeline("pipeline-a", "run-a", "public.t", null);
+        Pipeline b = pipeline("pipeline-b", "run-b", "public.u", null);
+        a.upsert(1, "a1");
+        b.upsert(1, "b1").upsert(2, "b2");
+        a.checkpoint(1);
+        OperatorSubtaskState bState = b.checkpoint(1);
+        a.notifyComplete(1);
+        b.close();
+        assertTable("t", Map.of(1L, "a1"), 1);
+        assertThat(rows("u")).isEmpty();
+
+        Pipeline b2 = pipeline("pipeline-b", "run-b2", "public.u", bState);
+        assertTable("u", Map.of(1L, "b1", 2L, "b2"), 1);
+        a.upsert(2, "a2");
+        b2.delete(1);
+        a.checkpoint(2);
+        b2.checkpoint(2);
+        b2.notifyComplete(2);
+        a.notifyComplete(2);
+        assertTable("t", Map.of(1L, "a1", 2L, "a2"), 2);
+        assertTable("u", Map.of(2L, "b2"), 2);
+        for (Snapshot snapshot : table("u").snapshots()) {
+            assertThat(snapshot.summary()).containsEntry(Provenance.PIPELINE_ID, "pipeline-b");
+        }
+    }
+
+    @Test
+    void startWithoutStateIsANewLineageEvenWithTheSameRunId() throws Exception {
+        Pipeline first = pipeline("p", "run-1", "public.t", null);
+        first.upsert(1, "a");
+        first.checkpoint(1);
+        first.notifyComplete(1);
+        first.upsert(1, "b");
+        first.checkpoint(2);
+        first.notifyComplete(2);
+        first.close();
+
+        // same pipeline and run id, no state (checkpoint ids start again): must still commit
+        Pipeline again = pipeline("p", "run-1", "public.t", null);
+        again.upsert(1, "c").upsert(2, "d");
+        again.checkpoint(1);
+        again.notifyComplete(1);
+        assertTable("t", Map.of(1L, "c", 2L, "d"), 3);
+    }
+
+    @Test
+    void emptyCheckpointsCreateNoSnapshots() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        for (long checkpoint = 1; checkpoint <= 5; checkpoint++) {
+            p.checkpoint(checkpoint);
+            p.notifyComplete(checkpoint);
+        }
+        assertThat(table("t").currentSnapshot()).isNull();
+        p.upsert(1, "a");
+        p.checkpoint(6);
+        p.notifyComplete(6);
+        for (long checkpoint = 7; checkpoint <= 9; checkpoint++) {
+            p.checkpoint(checkpoint);
+            p.notifyComplete(checkpoint);
+        }
+        assertTable("t", Map.of(1L, "a"), 1);
+        assertThat(checkpointsInOrder("t")).containsExactly(6L);
+    }
+
+    @Test
+    void failureInsideCommitIsRetriedOnRestoreOnce() throws Exception {
+        FailOnce failOnce = new FailOnce();
+        Pipeline p = pipeline("p", "run-1", "public.t", null, failOnce);
+        p.upsert(1, "a");
+        OperatorSubtaskState state = p.checkpoint(1);
+        assertThatThrownBy(() -> p.notifyComplete(1)).hasMessageContaining("injected");
+        p.close();
+        assertThat(rows("t")).isEmpty();
+
+        pipeline("p", "run-1", "public.t", state, failOnce);
+        assertTable("t", Map.of(1L, "a"), 1);
+    }
+
+    @Test
+    void messagesRoundTripThroughTheirSerializer() {
+        Tally tally =
+                new Tally(
+                        7,
+                        1,
+                        1234,
+                        Map.of("public.t", new Counts(3, 1, 2)),
+                        Map.of("pg", new SourcePosition(10, 11, 12)));
+        assertThat(CommitMessageSerializer.deserialize(CommitMessageSerializer.serialize(tally)))
+                .isEqualTo(tally);
+        byte[] bytes = CommitMessageSerializer.serialize(tally);
+        bytes[0] = 99;
+        assertThatThrownBy(() -> CommitMessageSerializer.deserialize(bytes))
+                .hasMessageContaining("version 99");
+    }
+
+    // ---------------------------------------------------------------------------------------
+
+    /** Fails the first commit it sees. */
+    static final class FailOnce implements CommitListener {
+        private static final long serialVersionUID = 1L;
+        private boolean failed;
+
+        @Override
+        public void beforeCommit(String table, long checkpointId) {
+            if (!failed) {
+                failed = true;
+                throw new IllegalStateException("injected failure inside the commit");
+            }
+        }
+    }
+
+    private Pipeline pipeline(
+            String pipelineId, String runId, String sourceTable, OperatorSubtaskState restore)
+            throws Exception {
+        return pipeline(pipelineId, runId, sourceTable, restore, CommitListener.NONE);
+    }
+
+    private Pipeline pipeline(
+            String pipelineId,
+            String runId,
+            String sourceTable,
+            OperatorSubtaskState restore,
+            CommitListener listener)
+            throws Exception {
+        Pipeline pipeline =
+                new Pipeline(
+                        new RunContext(runId, pipelineId, "test-version"),
+                        sourceTable,
+                        restore,
+                        listener);
+        open.add(pipeline);
+        return pipeline;
+    }
+
+    /** One writer subtask, one reconciler tally and the committer, as the job wires them. */
+    private final class Pipeline {
+        private final String sourceTable;
+        private final OneInputStreamOperatorTestHarness<ChangeEvent, byte[]> writer;
+        private final OneInputStreamOperatorTestHarness<byte[], Void> committer;
+        private long lsn;
+        private long in;
+        private long stale;
+        private boolean closed;
+
+        Pipeline(
+                RunContext run,
+                String sourceTable,
+                OperatorSubtaskState restore,
+                CommitListener listener)
+                throws Exception {
+            this.sourceTable = sourceTable;
+            String target = "db." + sourceTable.substring(sourceTable.indexOf('.') + 1);
+            writer =
+                    new OneInputStreamOperatorTestHarness<>(
+                            new ChangeWriter(
+                                    run,
+                                    loader,
+                                    List.of(
+                                            new ChangeWriter.Route(
+                                                    sourceTable,
+                                                    target,
+                                                    new RowDataConverter(
+                                                            sourceTable, SCHEMA, List.of("id"))))));
+            writer.open();
+            committer =
+                    new OneInputStreamOperatorTestHarness<>(
+                            new TidemarkCommitter(
+                                    run,
+                                    loader,
+                                    List.of(new CommitTarget(target, sourceTable, false)),
+                                    "v1",
+                                    1,
+                                    listener));
+            if (restore != null) {
+                committer.initializeState(restore);
+            }
+            committer.open();
+        }
+
+        Pipeline upsert(long id, String value) throws Exception {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", id);
+            row.put("v", value);
+            return change(Operation.UPDATE, id, null, row);
+        }
+
+        Pipeline delete(long id) throws Exception {
+            return change(Operation.DELETE, id, Map.of("id", id), null);
+        }
+
+        private Pipeline change(
+                Operation op, long id, Map<String, Object> before, Map<String, Object> after)
+                throws Exception {
+            lsn++;
+            in++;
+            writer.processElement(
+                    new StreamRecord<>(
+                            new ChangeEvent(
+                                    sourceTable,
+                                    op,
+                                    List.of(id),
+                                    before,
+                                    after,
+                                    new SourcePosition(lsn, lsn, lsn),
+                                    lsn * 1000)));
+            return this;
+        }
+
+        /** The barrier of {@code checkpointId} passes the writer; the committer snapshots. */
+        OperatorSubtaskState checkpoint(long checkpointId) throws Exception {
+            writer.prepareSnapshotPreBarrier(checkpointId);
+            for (byte[] message : writer.extractOutputValues()) {
+                committer.processElement(new StreamRecord<>(message));
+            }
+            writer.getOutput().clear();
+            // as a reconciler would report: the changes written plus one stale one dropped
+            Map<String, Counts> counts = new HashMap<>();
+            if (in > 0) {
+                stale++;
+                counts.put(sourceTable, new Counts(in + 1, 1, 0));
+            }
+            committer.processElement(
+                    new StreamRecord<>(
+                            CommitMessageSerializer.serialize(
+                                    new Tally(
+                                            checkpointId,
+                                            0,
+                                            lsn * 1000,
+                                            counts,
+                                            lsn == 0
+                                                    ? Map.of()
+                                                    : Map.of(
+                                                            ChangeEvent.DEFAULT_SOURCE,
+                                                            new SourcePosition(lsn, lsn, lsn))))));
+            in = 0;
+            committer.prepareSnapshotPreBarrier(checkpointId);
+            return committer.snapshot(checkpointId, checkpointId);
+        }
+
+        void notifyComplete(long checkpointId) throws Exception {
+            committer.notifyOfCompletedCheckpoint(checkpointId);
+        }
+
+        void close() throws Exception {
+            if (!closed) {
+                closed = true;
+                writer.close();
+                committer.close();
+            }
+        }
+    }
+
+    private Table table(String name) {
+        return catalog.loadTable(TableIdentifier.of("db", name));
+    }
+
+    private Map<Long, String> rows(String name) throws Exception {
+        Map<Long, String> rows = new HashMap<>();
+        Table table = table(name);
+        if (table.currentSnapshot() == null) {
+            return rows;
+        }
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+            for (Record record : records) {
+                String previous =
+                        rows.put((Long) record.getField("id"), (String) record.getField("v"));
+                assertThat(previous).as("duplicate key %s", record.getField("id")).isNull();
+            }
+        }
+        return rows;
+    }
+
+    private List<Long> checkpointsInOrder(String name) {
+        List<Long> checkpoints = new ArrayList<>();
+        for (Snapshot snapshot : table(name).snapshots()) {
+            checkpoints.add(Long.parseLong(snapshot.summary().get(Provenance.CHECKPOINT_ID)));
+        }
+        return checkpoints;
+    }
+
+    /** Rows exact, {@code snapshots} Tidemark snapshots, each checkpoint once, every key. */
+    private void assertTable(String name, Map<Long, String> expected, int snapshots)
+            throws Exception {
+        assertThat(rows(name)).isEqualTo(expected);
+        Set<String> commits = new HashSet<>();
+        int count = 0;
+        for (Snapshot snapshot : table(name).snapshots()) {
+            count++;
+            Map<String, String> summary = snapshot.summary();
+            assertThat(summary).containsKeys(Provenance.KEYS.toArray(new String[0]));
+            assertThat(
+                            commits.add(
+                                    summary.get(Provenance.PIPELINE_ID)
+                                            + "/"
+                                            + summary.get(Provenance.LINEAGE)
+                                            + "/"
+                                            + summary.get(Provenance.CHECKPOINT_ID)))
+                    .as("checkpoint %s committed twice", summary.get(Provenance.CHECKPOINT_ID))
+                    .isTrue();
+        }
+        assertThat(count).as("snapshots of %s", name).isEqualTo(snapshots);
+    }
+}

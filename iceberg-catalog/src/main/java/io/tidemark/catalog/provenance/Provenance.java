@@ -1,0 +1,146 @@
+package io.tidemark.catalog.provenance;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+
+/**
+ * The {@code tidemark.*} keys every Tidemark commit writes into its Iceberg snapshot summary, and
+ * reading them back. Trino shows the same keys in the {@code summary} column of a table's {@code
+ * $snapshots} table.
+ *
+ * <p>A commit is identified by (pipeline id, lineage, checkpoint id): the lineage is made by a run
+ * that starts without state ({@code <run id>.<8 random hex>}); runs restored from its checkpoints
+ * or savepoints inherit it, so a checkpoint committed before a failover is recognised after it
+ * under any Flink job id, and a start without state never mistakes its checkpoints for older ones.
+ */
+public final class Provenance {
+
+    public static final String PIPELINE_ID = "tidemark.pipeline-id";
+    public static final String RUN_ID = "tidemark.run-id";
+    public static final String LINEAGE = "tidemark.lineage";
+    public static final String CHECKPOINT_ID = "tidemark.checkpoint-id";
+    public static final String FLINK_JOB_ID = "tidemark.flink-job-id";
+    public static final String CODE_VERSION = "tidemark.code-version";
+    public static final String CONTRACT_VERSION = "tidemark.contract-version";
+    public static final String SOURCE_POSITIONS = "tidemark.source-positions";
+    public static final String VALID_THROUGH = "tidemark.valid-through";
+    public static final String ROWS_IN = "tidemark.rows-in";
+    public static final String ROWS_UPSERTED = "tidemark.rows-upserted";
+    public static final String ROWS_DELETED = "tidemark.rows-deleted";
+    public static final String ROWS_QUARANTINED = "tidemark.rows-quarantined";
+    public static final String ROWS_STALE = "tidemark.rows-stale";
+    public static final String ROWS_LATE = "tidemark.rows-late";
+
+    /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
+    public static final List<String> KEYS =
+            List.of(
+                    PIPELINE_ID,
+                    RUN_ID,
+                    LINEAGE,
+                    CHECKPOINT_ID,
+                    FLINK_JOB_ID,
+                    CODE_VERSION,
+                    CONTRACT_VERSION,
+                    SOURCE_POSITIONS,
+                    VALID_THROUGH,
+                    ROWS_IN,
+                    ROWS_UPSERTED,
+                    ROWS_DELETED,
+                    ROWS_QUARANTINED,
+                    ROWS_STALE,
+                    ROWS_LATE);
+
+    private Provenance() {}
+
+    /** One Tidemark commit of a table, as its snapshot records it. */
+    public record Commit(long snapshotId, Instant committedAt, Map<String, String> summary) {
+
+        public String get(String key) {
+            return summary.getOrDefault(key, "-");
+        }
+
+        public long checkpointId() {
+            return Long.parseLong(summary.get(CHECKPOINT_ID));
+        }
+    }
+
+    /** The newest {@code limit} Tidemark commits of {@code table}, newest first. */
+    public static List<Commit> lastCommits(Table table, int limit) {
+        List<Commit> commits = new ArrayList<>();
+        for (Snapshot snapshot = table.currentSnapshot();
+                snapshot != null && commits.size() < limit;
+                snapshot = parent(table, snapshot)) {
+            if (snapshot.summary().containsKey(CHECKPOINT_ID)) {
+                commits.add(
+                        new Commit(
+                                snapshot.snapshotId(),
+                                Instant.ofEpochMilli(snapshot.timestampMillis()),
+                                snapshot.summary()));
+            }
+        }
+        return commits;
+    }
+
+    /**
+     * The highest checkpoint of ({@code pipelineId}, {@code lineage}) that {@code table}'s history
+     * (the current snapshot and its ancestors) holds, or -1. Commits of one lineage happen in
+     * checkpoint order, so the newest one found is the highest.
+     */
+    public static long lastCommittedCheckpoint(Table table, String pipelineId, String lineage) {
+        for (Snapshot snapshot = table.currentSnapshot();
+                snapshot != null;
+                snapshot = parent(table, snapshot)) {
+            Map<String, String> summary = snapshot.summary();
+            if (pipelineId.equals(summary.get(PIPELINE_ID))
+                    && lineage.equals(summary.get(LINEAGE))
+                    && summary.containsKey(CHECKPOINT_ID)) {
+                return Long.parseLong(summary.get(CHECKPOINT_ID));
+            }
+        }
+        return -1L;
+    }
+
+    private static Snapshot parent(Table table, Snapshot snapshot) {
+        Long parentId = snapshot.parentId();
+        return parentId == null ? null : table.snapshot(parentId);
+    }
+
+    /** Prints {@code commits} of {@code tableName} for people, one block per commit. */
+    public static void print(String tableName, List<Commit> commits, PrintStream out) {
+        if (commits.isEmpty()) {
+            out.printf("%s: no Tidemark commits%n", tableName);
+            return;
+        }
+        out.printf("%s: last %d Tidemark commit(s), newest first%n", tableName, commits.size());
+        for (Commit commit : commits) {
+            out.printf(
+                    "  snapshot %d at %s: checkpoint %s of pipeline %s, run %s (lineage %s), code %s, contract %s%n",
+                    commit.snapshotId(),
+                    commit.committedAt(),
+                    commit.get(CHECKPOINT_ID),
+                    commit.get(PIPELINE_ID),
+                    commit.get(RUN_ID),
+                    commit.get(LINEAGE),
+                    commit.get(CODE_VERSION),
+                    commit.get(CONTRACT_VERSION));
+            out.printf(
+                    "    valid through %s; source positions %s%n",
+                    commit.get(VALID_THROUGH), commit.get(SOURCE_POSITIONS));
+            out.printf(
+                    "    rows in %s, upserted %s, deleted %s, quarantined %s, stale %s, late %s; files +%s data, +%s delete%n",
+                    commit.get(ROWS_IN),
+                    commit.get(ROWS_UPSERTED),
+                    commit.get(ROWS_DELETED),
+                    commit.get(ROWS_QUARANTINED),
+                    commit.get(ROWS_STALE),
+                    commit.get(ROWS_LATE),
+                    commit.summary().getOrDefault("added-data-files", "0"),
+                    commit.summary().getOrDefault("added-delete-files", "0"));
+        }
+    }
+}
