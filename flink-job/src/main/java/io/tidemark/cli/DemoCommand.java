@@ -87,6 +87,20 @@ final class DemoCommand implements Callable<Integer> {
             description = "Workload random seed (default: ${DEFAULT-VALUE}).")
     long seed = DEFAULTS.seed();
 
+    @Option(
+            names = "--trino",
+            description =
+                    "After the report, start Trino 476 over the demo's tables, print its JDBC URL and "
+                            + "CLI command, and keep running until Ctrl-C (needs the Trino distribution: "
+                            + "./mvnw -Pdemo,trino compile -Ddemo.args=\"demo --trino\").")
+    boolean trino;
+
+    @Option(
+            names = "--trino-home",
+            paramLabel = "<dir>",
+            description = "The unpacked Trino server (default: the one the build unpacked).")
+    Path trinoHome;
+
     @Override
     public Integer call() throws Exception {
         require(rate >= 1, "--rate", rate, "at least 1");
@@ -110,9 +124,27 @@ final class DemoCommand implements Callable<Integer> {
                         webUiPort,
                         settleTimeout,
                         DEFAULTS.progressInterval(),
-                        seed);
+                        seed,
+                        trino ? trinoHome() : null);
         DemoRunner.DemoResult result = new DemoRunner(settings, System.out).run();
         return result.clean() ? 0 : 1;
+    }
+
+    private Path trinoHome() {
+        Path home = trinoHome;
+        if (home == null) {
+            String built = System.getProperty("tidemark.trino.home");
+            home = built == null ? null : Path.of(built);
+        }
+        if (!io.tidemark.deploy.TrinoServer.isDistribution(home)) {
+            throw new picocli.CommandLine.ParameterException(
+                    new picocli.CommandLine(new DemoCommand()),
+                    "Invalid value for option '--trino': no Trino distribution at "
+                            + home
+                            + "; fetch it with "
+                            + "./mvnw -Pdemo,trino compile -Ddemo.args=\"demo --trino\" or pass --trino-home");
+        }
+        return home;
     }
 
     private static void require(boolean ok, String option, Object value, String expected) {

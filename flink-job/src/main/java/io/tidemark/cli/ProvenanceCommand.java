@@ -2,10 +2,8 @@ package io.tidemark.cli;
 
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
-import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,11 +47,8 @@ final class ProvenanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig pipeline;
-        try {
-            pipeline = new PipelineConfigLoader().load(config);
-        } catch (ConfigException e) {
-            System.err.println("tidemark provenance: " + e.getMessage());
+        PipelineConfig pipeline = Tidemark.loadPipeline(config, "provenance");
+        if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
         }
         if (last < 1) {

@@ -1,8 +1,6 @@
 package io.tidemark.cli;
 
-import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -49,11 +47,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig pipeline;
-        try {
-            pipeline = new PipelineConfigLoader().load(config);
-        } catch (ConfigException e) {
-            System.err.println("tidemark run: " + e.getMessage());
+        PipelineConfig pipeline = Tidemark.loadPipeline(config, "run");
+        if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
         }
         if (printConfig) {

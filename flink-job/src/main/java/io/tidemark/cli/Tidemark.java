@@ -1,7 +1,11 @@
 package io.tidemark.cli;
 
+import io.tidemark.config.ConfigException;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.runtime.RunContext;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -52,6 +56,19 @@ public final class Tidemark implements Runnable {
                     return EXIT_USAGE;
                 });
         return cli;
+    }
+
+    /**
+     * Loads and validates a pipeline file; a bad file prints {@code tidemark <command>: <what is
+     * wrong>} and gives null (the caller exits with {@link #EXIT_USAGE}).
+     */
+    static PipelineConfig loadPipeline(Path file, String command) {
+        try {
+            return new PipelineConfigLoader().load(file);
+        } catch (ConfigException e) {
+            System.err.println("tidemark " + command + ": " + e.getMessage());
+            return null;
+        }
     }
 
     @Override

@@ -94,8 +94,10 @@ public final class PipelineOptions {
             ConfigKey.oneOf(
                     "source.startup-mode",
                     "initial",
-                    List.of("initial", "latest-offset"),
-                    "initial: snapshot every table, then follow the log; latest-offset: log only.");
+                    List.of("initial", "latest-offset", "committed-offset"),
+                    "initial: snapshot every table, then follow the log; latest-offset: log only, from now; "
+                            + "committed-offset: log only, from the replication slot's confirmed position "
+                            + "(a replay of what the slot still holds).");
     public static final ConfigKey SOURCE_SPLIT_SIZE =
             ConfigKey.optional(
                     "source.snapshot.split-size", INT, "8096", "Rows per snapshot chunk.");

@@ -6,6 +6,7 @@ import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.deploy.TrinoServer;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -63,6 +64,9 @@ public final class DemoRunner {
 
     private final DemoSettings settings;
     private final PrintStream out;
+    private final java.util.concurrent.CountDownLatch stoppedLatch =
+            new java.util.concurrent.CountDownLatch(1);
+    private volatile TrinoServer trino;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
     private EmbeddedDatabase database;
@@ -184,6 +188,9 @@ public final class DemoRunner {
                 reports = diff(verify, catalog, tables);
             }
             printReport(reports, catalog, tables, work, Duration.between(started, Instant.now()));
+            if (settings.trinoHome() != null) {
+                serveTrino(work);
+            }
             return new DemoResult(reports, run.runId());
         } finally {
             if (catalog instanceof Closeable) {
@@ -415,20 +422,41 @@ public final class DemoRunner {
                 "");
     }
 
+    /** Starts Trino over the demo's catalog and serves until the demo is interrupted. */
+    private void serveTrino(Path work) throws Exception {
+        Instant started = Instant.now();
+        out.println();
+        out.println("Starting Trino 476 from " + settings.trinoHome() + " ...");
+        trino =
+                TrinoServer.start(
+                        settings.trinoHome(),
+                        TrinoServer.findJavaHome(),
+                        work.resolve("trino"),
+                        trinoCatalog(work),
+                        Duration.ofMinutes(3));
+        out.printf(
+                "Trino started in %d s. JDBC URL: %s (user: any name)%n",
+                Duration.between(started, Instant.now()).toSeconds(), trino.jdbcUrl());
+        out.println("  CLI: " + trino.cliCommand());
+        out.println("  e.g. SELECT count(*) FROM iceberg.shop.orders;");
+        out.println(
+                "       SELECT committed_at, element_at(summary, 'tidemark.checkpoint-id'), "
+                        + "element_at(summary, 'tidemark.valid-through') FROM iceberg.shop.\"orders$snapshots\";");
+        out.println("The pipeline keeps running; Ctrl-C stops it, Trino and the database.");
+        stoppedLatch.await();
+    }
+
     private String trinoCatalogFile(Path work) {
-        return String.join(
-                "\n",
-                "connector.name=iceberg",
-                "iceberg.catalog.type=jdbc",
-                "iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
-                "iceberg.jdbc-catalog.connection-url=" + database.jdbcUrl(CATALOG_DATABASE),
-                "iceberg.jdbc-catalog.connection-user=" + EmbeddedDatabase.USER,
-                "iceberg.jdbc-catalog.connection-password=",
-                "iceberg.jdbc-catalog.catalog-name=" + CATALOG_NAME,
-                "iceberg.jdbc-catalog.default-warehouse-dir=" + work.resolve("warehouse").toUri(),
-                "fs.native-local.enabled=true",
-                "local.location=/",
-                "");
+        return TrinoServer.propertiesFile(trinoCatalog(work));
+    }
+
+    private Map<String, String> trinoCatalog(Path work) {
+        return TrinoServer.icebergJdbcCatalog(
+                CATALOG_NAME,
+                database.jdbcUrl(CATALOG_DATABASE),
+                EmbeddedDatabase.USER,
+                "",
+                work.resolve("warehouse").toUri().toString());
     }
 
     /**
@@ -439,6 +467,10 @@ public final class DemoRunner {
     private void stop(boolean interrupted) {
         if (!stopped.compareAndSet(false, true)) {
             return;
+        }
+        stoppedLatch.countDown();
+        if (trino != null) {
+            trino.close();
         }
         if (workloadExecutor != null) {
             workloadExecutor.shutdownNow();

@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param rate changes per second the workload writes
  * @param webUiPort first port tried for the Flink web UI (the next free one is used)
  * @param settleTimeout how long to wait, after the workload, for the tables to equal the source
+ * @param trinoHome an unpacked Trino 476 to start over the demo's tables after the report (the demo
+ *     then runs until interrupted), or null for none
  */
 public record DemoSettings(
         Path workDir,
@@ -23,7 +25,8 @@ public record DemoSettings(
         int webUiPort,
         Duration settleTimeout,
         Duration progressInterval,
-        long seed) {
+        long seed,
+        Path trinoHome) {
 
     public static DemoSettings defaults(Path workDir) {
         return new DemoSettings(
@@ -37,6 +40,7 @@ public record DemoSettings(
                 8081,
                 Duration.ofSeconds(120),
                 Duration.ofSeconds(5),
-                42L);
+                42L,
+                null);
     }
 }

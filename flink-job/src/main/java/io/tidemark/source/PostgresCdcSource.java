@@ -49,13 +49,21 @@ public final class PostgresCdcSource {
                 .splitSize(source.splitSize())
                 .fetchSize(source.fetchSize())
                 .heartbeatInterval(source.heartbeatInterval())
-                .startupOptions(
-                        "latest-offset".equals(source.startupMode())
-                                ? StartupOptions.latest()
-                                : StartupOptions.initial())
+                .startupOptions(startupOptions(source.startupMode()))
                 .debeziumProperties(debezium)
                 .deserializer(
                         new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)))
                 .build();
+    }
+
+    static StartupOptions startupOptions(String mode) {
+        switch (mode) {
+            case "latest-offset":
+                return StartupOptions.latest();
+            case "committed-offset":
+                return StartupOptions.committed();
+            default:
+                return StartupOptions.initial();
+        }
     }
 }

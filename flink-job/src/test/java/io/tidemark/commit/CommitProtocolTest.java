@@ -272,6 +272,48 @@ class CommitProtocolTest {
     }
 
     @Test
+    void concurrentCommitByAnotherWriterIsRetriedNotOverwritten() throws Exception {
+        Pipeline other = pipeline("other-writer", "run-o", "public.t", null);
+        other.upsert(100, "theirs");
+        other.checkpoint(1);
+        // another writer commits after our commit has read the table's metadata: ours must
+        // lose the first attempt, retry on fresh metadata and keep the other snapshot
+        RaceOnce.action =
+                () -> {
+                    try {
+                        other.notifyComplete(1);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                };
+        Pipeline p = pipeline("p", "run-1", "public.t", null, new RaceOnce());
+        p.upsert(1, "ours");
+        p.checkpoint(1);
+        p.notifyComplete(1);
+
+        assertTable("t", Map.of(1L, "ours", 100L, "theirs"), 2);
+        Snapshot ours = table("t").currentSnapshot();
+        assertThat(ours.summary()).containsEntry(Provenance.PIPELINE_ID, "p");
+        assertThat(table("t").snapshot(ours.parentId()).summary())
+                .containsEntry(Provenance.PIPELINE_ID, "other-writer");
+    }
+
+    /** Runs {@link #action} once, inside the first commit, before it is applied. */
+    static final class RaceOnce implements CommitListener {
+        private static final long serialVersionUID = 1L;
+        static volatile Runnable action;
+
+        @Override
+        public void beforeCommit(String table, long checkpointId) {
+            Runnable run = action;
+            action = null;
+            if (run != null) {
+                run.run();
+            }
+        }
+    }
+
+    @Test
     void messagesRoundTripThroughTheirSerializer() {
         Tally tally =
                 new Tally(

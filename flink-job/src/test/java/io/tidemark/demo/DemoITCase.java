@@ -33,7 +33,8 @@ class DemoITCase {
                         18_081,
                         Duration.ofSeconds(90),
                         Duration.ofSeconds(2),
-                        11L);
+                        11L,
+                        null);
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         DemoRunner.DemoResult result;
         try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {

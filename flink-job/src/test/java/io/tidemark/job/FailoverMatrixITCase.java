@@ -1,0 +1,350 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.decode.Operation;
+import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.demo.ShopWorkload;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.testing.CommitHistory;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.TestPipelines;
+import io.tidemark.testing.TestPipelines.Names;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.highavailability.nonha.embedded.HaLeadershipControl;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The failover matrix: {TaskManager loss, JobManager failover, exception in an operator after n
+ * records and m checkpoints, exception inside the commit} x {snapshot phase, streaming phase} x
+ * parallelism {1, 2}, on two tables with thousands of changes including deletes, re-inserts and key
+ * changes. In every case: the Iceberg tables end equal to the source (missing, extra, duplicate and
+ * stale all 0), no two snapshots of a table share (pipeline id, lineage, checkpoint id), every
+ * snapshot carries every provenance key, and all commits belong to one lineage (the job recovered
+ * from its state rather than starting over).
+ *
+ * <p>One embedded PostgreSQL and one MiniCluster (embedded HA with leadership control, so the job
+ * master can be failed over and recovers its checkpoints) serve all cases; each case has its own
+ * database, replication slot, pipeline id and Iceberg namespace.
+ */
+class FailoverMatrixITCase {
+
+    enum Failure {
+        TASK_MANAGER_LOSS,
+        JOB_MANAGER_FAILOVER,
+        OPERATOR_EXCEPTION,
+        COMMIT_EXCEPTION
+    }
+
+    enum Phase {
+        SNAPSHOT,
+        STREAMING
+    }
+
+    @TempDir static Path dir;
+
+    private static EmbeddedDatabase database;
+    private static MiniCluster cluster;
+    private static int liveTaskManager;
+    private static final AtomicInteger CASES = new AtomicInteger();
+
+    /** Fault switches per pipeline id, shared with the job's operators (same JVM). */
+    static final Map<String, Fault> FAULTS = new ConcurrentHashMap<>();
+
+    static final class Fault {
+        final Failure failure;
+        final Phase phase;
+
+        /** Whether a log change (not a snapshot row) has passed: the snapshot phase is over. */
+        final AtomicBoolean streaming = new AtomicBoolean();
+
+        final AtomicBoolean armed = new AtomicBoolean();
+        final AtomicBoolean fired = new AtomicBoolean();
+        final AtomicLong records = new AtomicLong();
+        final AtomicInteger checkpoints = new AtomicInteger();
+        final AtomicInteger commits = new AtomicInteger();
+
+        Fault(Failure failure, Phase phase) {
+            this.failure = failure;
+            this.phase = phase;
+        }
+
+        /** Whether the job is in the phase this case fails in. */
+        boolean inPhase() {
+            return streaming.get() == (phase == Phase.STREAMING);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = EmbeddedDatabase.start(dir.resolve("postgres"));
+        database.createDatabase("iceberg_catalog");
+        cluster =
+                new MiniCluster(
+                        new MiniClusterConfiguration.Builder()
+                                .setConfiguration(new Configuration())
+                                .setNumTaskManagers(1)
+                                .setNumSlotsPerTaskManager(4)
+                                .setHaServices(MiniCluster.HaServices.WITH_LEADERSHIP_CONTROL)
+                                .build());
+        cluster.start();
+        TestStreamEnvironment.setAsContext(cluster, 2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        TestStreamEnvironment.unsetAsContext();
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    static Stream<Arguments> matrix() {
+        return Arrays.stream(Failure.values())
+                .flatMap(
+                        failure ->
+                                Arrays.stream(Phase.values())
+                                        .flatMap(
+                                                phase ->
+                                                        Stream.of(1, 2)
+                                                                .map(
+                                                                        p ->
+                                                                                Arguments.of(
+                                                                                        failure,
+                                                                                        phase,
+                                                                                        p))));
+    }
+
+    @ParameterizedTest(name = "{0} in the {1} phase, parallelism {2}")
+    @MethodSource("matrix")
+    void endsExactlyEqualToTheSource(Failure failure, Phase phase, int parallelism)
+            throws Exception {
+        // TIDEMARK_FAILOVER_ONLY=FAILURE[:PHASE[:PARALLELISM]] in the environment runs only those
+        String only = System.getenv().getOrDefault("TIDEMARK_FAILOVER_ONLY", "");
+        Assumptions.assumeTrue((failure + ":" + phase + ":" + parallelism).startsWith(only));
+        int n = CASES.incrementAndGet();
+        Names names = new Names("failover-" + n, "failover" + n, "failover_" + n, "failover" + n);
+        String db = names.database();
+        String pipelineId = names.pipelineId();
+        database.createDatabase(db);
+        Fault fault = new Fault(failure, phase);
+        FAULTS.put(pipelineId, fault);
+
+        try (Connection writer = database.connect(db);
+                Connection verifier = database.connect(db)) {
+            ShopWorkload workload = new ShopWorkload(writer, n);
+            workload.createAndSeed(3_000, 9_000);
+
+            PipelineConfig config = TestPipelines.shop(database, dir, names, parallelism);
+            RunContext run = RunContext.start(config.pipelineId(), null);
+            List<ResolvedTable> tables = TidemarkJob.prepare(config);
+            Configuration flink = TidemarkJob.flinkConfiguration(config);
+            TestPipelines.restartQuickly(flink);
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(flink);
+            TidemarkJob.ChangeSource postgres = TidemarkJob.postgres(config);
+            TidemarkJob.assemble(
+                    env,
+                    config,
+                    run,
+                    tables,
+                    (e, keys, watermarks) ->
+                            postgres.create(e, keys, watermarks)
+                                    .map(new FailingMap(pipelineId))
+                                    .returns(ChangeEventTypeInfo.INSTANCE)
+                                    .uid("test-fault-injection")
+                                    .name("fault injection"),
+                    new FailingCommit(pipelineId));
+            JobClient job = env.executeAsync(config.jobName());
+
+            Map<String, TableIdentifier> targets = names.targets();
+            Catalog catalog =
+                    Catalogs.load(
+                            config.catalogName(),
+                            config.catalogProperties(),
+                            new org.apache.hadoop.conf.Configuration());
+            try {
+                if (phase == Phase.STREAMING) {
+                    GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                }
+                int before = snapshots(catalog, targets);
+                fault.armed.set(true);
+                workload.apply(1_000);
+                fail(failure, fault, job, catalog, targets, before);
+                workload.apply(1_000);
+
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                assertThat(workload.changes()).isGreaterThanOrEqualTo(2_000);
+                for (TableIdentifier target : targets.values()) {
+                    // one lineage: the job recovered from its state, it did not start over
+                    assertThat(
+                                    CommitHistory.assertEachCheckpointOnce(
+                                            catalog.loadTable(target), pipelineId))
+                            .hasSize(1);
+                }
+            } finally {
+                GroundTruth.cancel(job);
+                FAULTS.remove(pipelineId);
+                database.dropSlot(db, config.source().slotName());
+                if (catalog instanceof Closeable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+    }
+
+    /** Brings the failure about and waits until it has happened. */
+    private static void fail(
+            Failure failure,
+            Fault fault,
+            JobClient job,
+            Catalog catalog,
+            Map<String, TableIdentifier> targets,
+            int snapshotsBefore)
+            throws Exception {
+        switch (failure) {
+            case OPERATOR_EXCEPTION:
+            case COMMIT_EXCEPTION:
+                Awaitility.await(failure + " injected")
+                        .atMost(Duration.ofMinutes(2))
+                        .untilTrue(fault.fired);
+                return;
+            default:
+                break;
+        }
+        // fail while the phase is committing: once a commit of this phase is visible
+        Awaitility.await("a commit before the failure")
+                .atMost(Duration.ofMinutes(2))
+                .until(
+                        () -> {
+                            GroundTruth.assertJobRunning(job);
+                            return snapshots(catalog, targets) > snapshotsBefore;
+                        });
+        assertThat(fault.inPhase()).as("still in the %s phase when failing", fault.phase).isTrue();
+        if (failure == Failure.TASK_MANAGER_LOSS) {
+            // a fresh TaskManager takes over; the one running the job dies
+            cluster.startTaskManager();
+            cluster.terminateTaskManager(liveTaskManager).get(60, TimeUnit.SECONDS);
+            liveTaskManager++;
+        } else {
+            HaLeadershipControl leadership = cluster.getHaLeadershipControl().orElseThrow();
+            leadership.revokeJobMasterLeadership(job.getJobID()).get(60, TimeUnit.SECONDS);
+            leadership.grantJobMasterLeadership(job.getJobID()).get(60, TimeUnit.SECONDS);
+        }
+        fault.fired.set(true);
+    }
+
+    private static int snapshots(Catalog catalog, Map<String, TableIdentifier> targets) {
+        int count = 0;
+        for (TableIdentifier target : targets.values()) {
+            for (Snapshot ignored : catalog.loadTable(target).snapshots()) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Throws once, after n records and m completed checkpoints since the fault was armed. */
+    static final class FailingMap extends RichMapFunction<ChangeEvent, ChangeEvent>
+            implements CheckpointListener {
+        private static final long serialVersionUID = 1L;
+        private static final long RECORDS = 300;
+        private static final int CHECKPOINTS = 1;
+        private final String pipelineId;
+
+        FailingMap(String pipelineId) {
+            this.pipelineId = pipelineId;
+        }
+
+        @Override
+        public ChangeEvent map(ChangeEvent change) {
+            Fault fault = FAULTS.get(pipelineId);
+            if (fault == null) {
+                return change;
+            }
+            if (change.operation() != Operation.READ) {
+                fault.streaming.set(true);
+            }
+            if (fault.armed.get() && !fault.fired.get()) {
+                if (fault.records.incrementAndGet() >= RECORDS
+                        && fault.checkpoints.get() >= CHECKPOINTS
+                        && fault.failure == Failure.OPERATOR_EXCEPTION
+                        && fault.inPhase()
+                        && fault.fired.compareAndSet(false, true)) {
+                    throw new IllegalStateException("injected operator failure");
+                }
+            }
+            return change;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            Fault fault = FAULTS.get(pipelineId);
+            if (fault != null && fault.armed.get()) {
+                fault.checkpoints.incrementAndGet();
+            }
+        }
+    }
+
+    /** Throws once inside a commit, after the first commit since the fault was armed. */
+    static final class FailingCommit implements CommitListener {
+        private static final long serialVersionUID = 1L;
+        private final String pipelineId;
+
+        FailingCommit(String pipelineId) {
+            this.pipelineId = pipelineId;
+        }
+
+        @Override
+        public void beforeCommit(String table, long checkpointId) {
+            Fault fault = FAULTS.get(pipelineId);
+            if (fault != null
+                    && fault.armed.get()
+                    && fault.failure == Failure.COMMIT_EXCEPTION
+                    && fault.inPhase()
+                    && fault.commits.incrementAndGet() > 1
+                    && fault.fired.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected failure inside the commit");
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.tidemark.testing;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.demo.ShopWorkload;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.iceberg.catalog.TableIdentifier;
+
+/**
+ * Pipeline files of the integration tests: the shop workload's two tables from one embedded
+ * database into one Iceberg namespace of the JDBC catalog in database {@code iceberg_catalog}.
+ */
+public final class TestPipelines {
+
+    private TestPipelines() {}
+
+    /** One pipeline's names: its id, source database, replication slot and Iceberg namespace. */
+    public record Names(String pipelineId, String database, String slot, String namespace) {
+
+        /** The source table to Iceberg table pairs the ground-truth diff compares. */
+        public Map<String, TableIdentifier> targets() {
+            Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+            targets.put(ShopWorkload.CUSTOMERS, TableIdentifier.of(namespace, "customers"));
+            targets.put(ShopWorkload.ORDERS, TableIdentifier.of(namespace, "orders"));
+            return targets;
+        }
+    }
+
+    /** The shop pipeline with 1 s checkpoints and 500-row snapshot chunks. */
+    public static PipelineConfig shop(
+            EmbeddedDatabase database, Path dir, Names names, int parallelism) {
+        return new PipelineConfigLoader()
+                .parse(shopYaml(database, dir, names, parallelism), names.pipelineId() + ".yaml");
+    }
+
+    /** The pipeline file of {@link #shop}. */
+    public static String shopYaml(
+            EmbeddedDatabase database, Path dir, Names names, int parallelism) {
+        return String.join(
+                "\n",
+                "pipeline:",
+                "  id: " + names.pipelineId(),
+                "  parallelism: " + parallelism,
+                "checkpoint:",
+                "  interval: 1s",
+                "  dir: " + dir.resolve("checkpoints-" + names.pipelineId()).toUri(),
+                "source:",
+                "  type: postgres",
+                "  hostname: 127.0.0.1",
+                "  port: " + database.port(),
+                "  database: " + names.database(),
+                "  username: postgres",
+                "  slot-name: " + names.slot(),
+                "  snapshot:",
+                "    split-size: 500",
+                "catalog:",
+                "  type: jdbc",
+                "  properties:",
+                "    uri: " + database.jdbcUrl("iceberg_catalog"),
+                "    jdbc.user: postgres",
+                "    jdbc.schema-version: V1",
+                "    warehouse: " + dir.resolve("warehouse").toUri(),
+                "tables:",
+                "  - source: " + ShopWorkload.CUSTOMERS,
+                "    target: " + names.namespace() + ".customers",
+                "  - source: " + ShopWorkload.ORDERS,
+                "    target: " + names.namespace() + ".orders",
+                "");
+    }
+
+    /** Restarts a failed job quickly, many times: the failover tests' restart strategy. */
+    public static void restartQuickly(Configuration flink) {
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 100);
+        flink.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(300));
+    }
+}
