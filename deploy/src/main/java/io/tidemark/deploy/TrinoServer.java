@@ -172,12 +172,7 @@ public final class TrinoServer implements AutoCloseable {
         while (true) {
             if (!process.isAlive()) {
                 throw new IllegalStateException(
-                        "Trino exited with "
-                                + process.exitValue()
-                                + "; the end of "
-                                + log
-                                + ":\n"
-                                + tail(log, 30));
+                        "Trino exited with " + process.exitValue() + "; " + Logs.tail(log, 30));
             }
             if (server.started(http)) {
                 LOG.info("Trino started on port {} (work dir {})", port, workDir);
@@ -190,15 +185,6 @@ public final class TrinoServer implements AutoCloseable {
             }
             // polling the server's own status endpoint
             TimeUnit.MILLISECONDS.sleep(500);
-        }
-    }
-
-    private static String tail(Path log, int lines) {
-        try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 

@@ -6,6 +6,8 @@ import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.runtime.RunContext;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import org.apache.flink.client.program.StreamContextEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -33,7 +35,17 @@ public final class Tidemark implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int code = execute(args);
+        if (StreamExecutionEnvironment.getExecutionEnvironment()
+                instanceof StreamContextEnvironment) {
+            // under `flink run` or a cluster's REST submission the caller owns the JVM: exiting
+            // here would take a JobManager down with it
+            if (code != 0) {
+                throw new IllegalStateException("tidemark ended with exit code " + code);
+            }
+            return;
+        }
+        System.exit(code);
     }
 
     /** Runs the command line and returns its exit code (for tests). */

@@ -111,12 +111,21 @@ class TrinoITCase {
                 user.setProperty("user", "tidemark");
                 try (Connection trinoConnection =
                         DriverManager.getConnection(trino.jdbcUrl(), user)) {
-                    // the first queries after start may find no worker yet
-                    Awaitility.await("Trino answers a query")
+                    String ns = names.namespace();
+                    // queries that scan a table fail with "No nodes available" until the
+                    // coordinator's own worker has announced itself
+                    Awaitility.await("Trino scans a table")
                             .atMost(Duration.ofMinutes(2))
                             .ignoreExceptions()
-                            .until(() -> query(trinoConnection, "SELECT 1").size() == 1);
-                    String ns = names.namespace();
+                            .until(
+                                    () ->
+                                            query(
+                                                                    trinoConnection,
+                                                                    "SELECT count(*) FROM "
+                                                                            + ns
+                                                                            + ".customers")
+                                                            .size()
+                                                    == 1);
 
                     // rows equal the source, deletes applied
                     assertThat(query(trinoConnection, "SELECT id, email FROM " + ns + ".customers"))

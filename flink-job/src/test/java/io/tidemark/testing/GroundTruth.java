@@ -49,6 +49,22 @@ public final class GroundTruth {
             Catalog catalog,
             Map<String, TableIdentifier> tables,
             Duration timeout) {
+        return awaitEqual(() -> assertJobRunning(job), source, catalog, tables, timeout);
+    }
+
+    /** Fails (with the reason) when the job under test is no longer running. */
+    @FunctionalInterface
+    public interface RunningCheck {
+        void assertRunning() throws Exception;
+    }
+
+    /** {@link #awaitEqual(JobClient, Connection, Catalog, Map, Duration)} for any job. */
+    public static List<DiffReport> awaitEqual(
+            RunningCheck running,
+            Connection source,
+            Catalog catalog,
+            Map<String, TableIdentifier> tables,
+            Duration timeout) {
         List<List<DiffReport>> last = new ArrayList<>(List.of(List.of()));
         try {
             Awaitility.await("Iceberg tables equal to the source")
@@ -58,7 +74,7 @@ public final class GroundTruth {
                             e -> e instanceof org.apache.iceberg.exceptions.NotFoundException)
                     .until(
                             () -> {
-                                assertJobRunning(job);
+                                running.assertRunning();
                                 last.set(0, diff(source, catalog, tables));
                                 return last.get(0).stream().allMatch(DiffReport::isClean);
                             });

@@ -1,0 +1,353 @@
+package io.tidemark.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A standalone Flink 1.20 session cluster on loopback: a JobManager and a TaskManager as separate
+ * JVMs whose classpath is a directory of jars Maven assembled (there is no Flink distribution
+ * here), RocksDB state, checkpoint and savepoint directories, the web UI. Jobs are submitted
+ * through the REST API, as users do with a remote cluster; {@code flink run} with a Flink
+ * distribution is the equivalent.
+ */
+public final class FlinkCluster implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FlinkCluster.class);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The opens Flink's own config.yaml gives its JVMs on Java 17. */
+    public static final List<String> JAVA_17_OPENS =
+            List.of(
+                    "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+                    "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+                    "--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED",
+                    "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+                    "--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED",
+                    "--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED",
+                    "--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED",
+                    "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+                    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                    "--add-opens=java.base/java.net=ALL-UNNAMED",
+                    "--add-opens=java.base/java.io=ALL-UNNAMED",
+                    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+                    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                    "--add-opens=java.base/java.text=ALL-UNNAMED",
+                    "--add-opens=java.base/java.time=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+
+    private final Path workDir;
+    private final int restPort;
+    private final Process jobManager;
+    private final Process taskManager;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private FlinkCluster(Path workDir, int restPort, Process jobManager, Process taskManager) {
+        this.workDir = workDir;
+        this.restPort = restPort;
+        this.jobManager = jobManager;
+        this.taskManager = taskManager;
+    }
+
+    /**
+     * Writes {@code conf/config.yaml} under {@code workDir}, starts the JobManager and a
+     * TaskManager with {@code slots} slots on {@code javaHome} (Java 17) with {@code libDir/*} on
+     * the classpath, and returns once the TaskManager's slots are registered.
+     */
+    public static FlinkCluster start(
+            Path libDir, Path workDir, Path javaHome, int slots, Duration timeout)
+            throws IOException, InterruptedException {
+        Path conf = workDir.resolve("conf");
+        Path log = workDir.resolve("log");
+        Files.createDirectories(conf);
+        Files.createDirectories(log);
+        int restPort = freePort();
+        List<String> config =
+                List.of(
+                        "jobmanager.rpc.address: localhost",
+                        "jobmanager.bind-host: localhost",
+                        "jobmanager.rpc.port: \"" + freePort() + "\"",
+                        "jobmanager.memory.process.size: 1024m",
+                        "taskmanager.bind-host: localhost",
+                        "taskmanager.host: localhost",
+                        "taskmanager.rpc.port: \"" + freePort() + "\"",
+                        "taskmanager.memory.process.size: 2048m",
+                        "taskmanager.numberOfTaskSlots: " + slots,
+                        "rest.address: localhost",
+                        "rest.bind-address: localhost",
+                        "rest.port: " + restPort,
+                        "blob.server.port: \"" + freePort() + "\"",
+                        "state.backend.type: rocksdb",
+                        "state.checkpoints.dir: " + workDir.resolve("checkpoints").toUri(),
+                        "execution.checkpointing.savepoint-dir: "
+                                + workDir.resolve("savepoints").toUri(),
+                        "web.upload.dir: " + workDir.resolve("uploads"),
+                        "");
+        Files.writeString(conf.resolve("config.yaml"), String.join("\n", config));
+        Files.writeString(
+                conf.resolve("log4j.properties"),
+                String.join(
+                        "\n",
+                        "rootLogger.level = INFO",
+                        "rootLogger.appenderRef.file.ref = FileAppender",
+                        "appender.file.name = FileAppender",
+                        "appender.file.type = FILE",
+                        "appender.file.fileName = ${sys:log.file}",
+                        "appender.file.layout.type = PatternLayout",
+                        "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
+                        ""));
+        Files.createDirectories(workDir.resolve("uploads"));
+        Path java = javaHome.resolve("bin/java");
+        String classpath = libDir.toAbsolutePath() + "/*";
+
+        Process jobManager =
+                startProcess(
+                        java,
+                        classpath,
+                        conf,
+                        log.resolve("jobmanager.log"),
+                        resourceParams(java, classpath, conf, "GET_JM_RESOURCE_PARAMS"),
+                        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
+        Process taskManager =
+                startProcess(
+                        java,
+                        classpath,
+                        conf,
+                        log.resolve("taskmanager.log"),
+                        resourceParams(java, classpath, conf, "GET_TM_RESOURCE_PARAMS"),
+                        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
+        FlinkCluster cluster = new FlinkCluster(workDir, restPort, jobManager, taskManager);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (cluster.registeredSlots() < slots) {
+            if (!jobManager.isAlive() || !taskManager.isAlive()) {
+                cluster.close();
+                throw new IllegalStateException(
+                        "the Flink cluster stopped while starting; "
+                                + Logs.tail(log.resolve("jobmanager.log.out"), 20)
+                                + "\n"
+                                + Logs.tail(log.resolve("taskmanager.log.out"), 20));
+            }
+            if (System.nanoTime() > deadline) {
+                cluster.close();
+                throw new IllegalStateException(
+                        "the Flink cluster did not register " + slots + " slots within " + timeout);
+            }
+            // polling the cluster's own REST overview
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
+        LOG.info("Flink cluster up: {}", cluster.restUrl());
+        return cluster;
+    }
+
+    /** JVM flags and dynamic properties Flink computes for a process from its memory config. */
+    private static List<List<String>> resourceParams(
+            Path java, String classpath, Path conf, String which)
+            throws IOException, InterruptedException {
+        Process process =
+                new ProcessBuilder(
+                                java.toString(),
+                                "-cp",
+                                classpath,
+                                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                                which,
+                                "--configDir",
+                                conf.toString())
+                        .redirectErrorStream(true)
+                        .start();
+        String output = new String(readAll(process.getInputStream()), StandardCharsets.UTF_8);
+        process.waitFor(60, TimeUnit.SECONDS);
+        List<List<String>> results = new ArrayList<>();
+        for (String line : output.split("\n")) {
+            if (line.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")) {
+                String value = line.substring("BASH_JAVA_UTILS_EXEC_RESULT:".length()).trim();
+                results.add(value.isEmpty() ? List.of() : Arrays.asList(value.split(" +")));
+            }
+        }
+        if (results.size() < 2) {
+            throw new IllegalStateException(
+                    "BashJavaUtils " + which + " gave no resource parameters:\n" + output);
+        }
+        return results;
+    }
+
+    private static Process startProcess(
+            Path java,
+            String classpath,
+            Path conf,
+            Path logFile,
+            List<List<String>> resources,
+            String mainClass)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(java.toString());
+        command.addAll(resources.get(0));
+        command.addAll(JAVA_17_OPENS);
+        command.add("-Dlog.file=" + logFile);
+        command.add("-Dlog4j.configurationFile=" + conf.resolve("log4j.properties").toUri());
+        command.add("-cp");
+        command.add(classpath);
+        command.add(mainClass);
+        command.add("--configDir");
+        command.add(conf.toString());
+        command.addAll(resources.get(1));
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.resolveSibling(logFile.getFileName() + ".out").toFile())
+                .start();
+    }
+
+    public String restUrl() {
+        return "http://localhost:" + restPort;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    private int registeredSlots() {
+        try {
+            return get("/overview").path("slots-total").asInt(0);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Uploads a job jar; returns its id on the cluster. */
+    public String uploadJar(Path jar) throws IOException {
+        String boundary = "tidemark-" + UUID.randomUUID();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(
+                ("--"
+                                + boundary
+                                + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                                + jar.getFileName()
+                                + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
+        body.write(Files.readAllBytes(jar));
+        body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        JsonNode response =
+                send(
+                        HttpRequest.newBuilder(URI.create(restUrl() + "/jars/upload"))
+                                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                                .build());
+        String filename = response.path("filename").asText();
+        return filename.substring(filename.lastIndexOf('/') + 1);
+    }
+
+    /**
+     * Runs an uploaded jar's {@code entryClass} with {@code args}; from {@code savepointPath} if
+     * not null, refusing state that maps to no operator. Returns the job id.
+     */
+    public String run(String jarId, String entryClass, List<String> args, String savepointPath)
+            throws IOException {
+        ObjectNode request = JSON.createObjectNode();
+        request.put("entryClass", entryClass);
+        request.putPOJO("programArgsList", args);
+        if (savepointPath != null) {
+            request.put("savepointPath", savepointPath);
+            request.put("allowNonRestoredState", false);
+            request.put("claimMode", "NO_CLAIM");
+        }
+        JsonNode response =
+                send(
+                        HttpRequest.newBuilder(URI.create(restUrl() + "/jars/" + jarId + "/run"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
+                                .build());
+        return response.path("jobid").asText();
+    }
+
+    /** The job's state, e.g. {@code RUNNING}. */
+    public String jobState(String jobId) throws IOException {
+        return get("/jobs/" + jobId).path("state").asText();
+    }
+
+    /** Cancels a job (no savepoint). */
+    public void cancel(String jobId) throws IOException {
+        send(
+                HttpRequest.newBuilder(URI.create(restUrl() + "/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                        .build());
+    }
+
+    private JsonNode get(String path) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(restUrl() + path)).GET().build());
+    }
+
+    private JsonNode send(HttpRequest request) throws IOException {
+        try {
+            HttpResponse<String> response = http.send(request, BodyHandlers.ofString());
+            if (response.statusCode() >= 300) {
+                throw new IOException(
+                        request.method()
+                                + " "
+                                + request.uri()
+                                + " answered "
+                                + response.statusCode()
+                                + ": "
+                                + response.body());
+            }
+            String body = response.body();
+            return body.isEmpty() ? JSON.createObjectNode() : JSON.readTree(body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** Stops both JVMs. */
+    @Override
+    public void close() {
+        for (Process process : List.of(taskManager, jobManager)) {
+            process.destroy();
+        }
+        for (Process process : List.of(taskManager, jobManager)) {
+            try {
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static byte[] readAll(InputStream in) throws IOException {
+        try (in) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

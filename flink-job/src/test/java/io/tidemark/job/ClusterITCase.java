@@ -1,0 +1,110 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.demo.ShopWorkload;
+import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.testing.CommitHistory;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestPipelines;
+import io.tidemark.testing.TestPipelines.Names;
+import java.io.Closeable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The shaded job jar on a real standalone Flink session cluster (JobManager and TaskManager JVMs
+ * from the jars Maven assembled, RocksDB state), submitted through the REST API the way users
+ * submit to a remote cluster, against embedded PostgreSQL and the JDBC catalog: the tables end
+ * equal to the source and carry the run's provenance; the cluster stops cleanly.
+ */
+class ClusterITCase {
+
+    @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
+
+    @Test
+    void jobJarOnAStandaloneClusterReplicatesExactly() throws Exception {
+        Names names = new Names("cluster-it", "cluster_src", "cluster_slot", "cluster_it");
+        DATABASE.get().createDatabase(names.database());
+        String yaml = TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, 2);
+        Path pipelineFile = DATABASE.dir().resolve("cluster-pipeline.yaml");
+        Files.writeString(pipelineFile, yaml);
+        PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
+        Catalog catalog =
+                Catalogs.load(
+                        config.catalogName(),
+                        config.catalogProperties(),
+                        new org.apache.hadoop.conf.Configuration());
+        long started = System.nanoTime();
+        try (Connection source = DATABASE.get().connect(names.database());
+                FlinkCluster cluster =
+                        FlinkCluster.start(
+                                Path.of(System.getProperty("tidemark.flink.lib")),
+                                DATABASE.dir().resolve("flink"),
+                                Path.of(System.getProperty("java.home")),
+                                4,
+                                Duration.ofMinutes(2))) {
+            System.out.printf(
+                    "Flink cluster started in %d ms (%s)%n",
+                    (System.nanoTime() - started) / 1_000_000, cluster.restUrl());
+            ShopWorkload workload = new ShopWorkload(source, 31L);
+            workload.createAndSeed(1_000, 2_000);
+
+            String jar = cluster.uploadJar(Path.of(System.getProperty("tidemark.job.jar")));
+            String jobId =
+                    cluster.run(
+                            jar,
+                            "io.tidemark.cli.Tidemark",
+                            List.of(
+                                    "run",
+                                    "--config",
+                                    pipelineFile.toString(),
+                                    "--run-id",
+                                    "on-cluster"),
+                            null);
+            GroundTruth.RunningCheck running =
+                    () ->
+                            assertThat(cluster.jobState(jobId))
+                                    .isIn("CREATED", "INITIALIZING", "RUNNING");
+            try {
+                Awaitility.await("job running")
+                        .atMost(Duration.ofMinutes(1))
+                        .until(() -> cluster.jobState(jobId).equals("RUNNING"));
+                workload.apply(1_000);
+                GroundTruth.awaitEqual(
+                        running, source, catalog, names.targets(), Duration.ofMinutes(3));
+                for (TableIdentifier target : names.targets().values()) {
+                    assertThat(
+                                    CommitHistory.assertEachCheckpointOnce(
+                                            catalog.loadTable(target), names.pipelineId()))
+                            .hasSize(1);
+                    assertThat(catalog.loadTable(target).currentSnapshot().summary())
+                            .containsEntry(Provenance.RUN_ID, "on-cluster")
+                            .containsEntry(Provenance.FLINK_JOB_ID, jobId);
+                }
+            } finally {
+                cluster.cancel(jobId);
+                Awaitility.await("job cancelled")
+                        .atMost(Duration.ofMinutes(1))
+                        .until(() -> cluster.jobState(jobId).equals("CANCELED"));
+                DATABASE.get().dropSlot(names.database(), names.slot());
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+}
