@@ -288,6 +288,43 @@ public final class FlinkCluster implements AutoCloseable {
         return get("/jobs/" + jobId).path("state").asText();
     }
 
+    /**
+     * Stops a job with a savepoint in {@code targetDirectory} (no drain: event time does not jump
+     * to the end) and returns the savepoint's path once it is complete.
+     */
+    public String stopWithSavepoint(String jobId, Path targetDirectory, Duration timeout)
+            throws IOException, InterruptedException {
+        ObjectNode request = JSON.createObjectNode();
+        request.put("drain", false);
+        request.put("targetDirectory", targetDirectory.toUri().toString());
+        request.put("formatType", "CANONICAL");
+        String trigger =
+                send(HttpRequest.newBuilder(URI.create(restUrl() + "/jobs/" + jobId + "/stop"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
+                                .build())
+                        .path("request-id")
+                        .asText();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode status = get("/jobs/" + jobId + "/savepoints/" + trigger);
+            if ("COMPLETED".equals(status.path("status").path("id").asText())) {
+                JsonNode operation = status.path("operation");
+                if (operation.has("failure-cause")) {
+                    throw new IOException(
+                            "stop with savepoint of " + jobId + " failed: " + operation);
+                }
+                return operation.path("location").asText();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException(
+                        "stop with savepoint of " + jobId + " not done within " + timeout);
+            }
+            // polling the cluster's own status of the savepoint operation
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+    }
+
     /** Cancels a job (no savepoint). */
     public void cancel(String jobId) throws IOException {
         send(

@@ -34,18 +34,28 @@ public final class Tidemark implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    public static void main(String[] args) {
-        int code = execute(args);
+    public static void main(String[] args) throws Exception {
         if (StreamExecutionEnvironment.getExecutionEnvironment()
                 instanceof StreamContextEnvironment) {
             // under `flink run` or a cluster's REST submission the caller owns the JVM: exiting
-            // here would take a JobManager down with it
-            if (code != 0) {
-                throw new IllegalStateException("tidemark ended with exit code " + code);
+            // would take a JobManager down with it, so failures propagate as exceptions (with
+            // their cause, which the submitter sees) instead of exit codes
+            CommandLine.ParseResult parsed = commandLine().parseArgs(args);
+            Object command =
+                    parsed.hasSubcommand()
+                            ? parsed.subcommand().commandSpec().userObject()
+                            : parsed.commandSpec().userObject();
+            Object code =
+                    command instanceof java.util.concurrent.Callable<?> callable
+                            ? callable.call()
+                            : null;
+            if (code instanceof Integer exit && exit != 0) {
+                throw new IllegalArgumentException(
+                        "tidemark " + String.join(" ", args) + " ended with exit code " + exit);
             }
             return;
         }
-        System.exit(code);
+        System.exit(execute(args));
     }
 
     /** Runs the command line and returns its exit code (for tests). */

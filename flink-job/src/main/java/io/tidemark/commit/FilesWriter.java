@@ -1,5 +1,6 @@
 package io.tidemark.commit;
 
+import io.tidemark.catalog.Catalogs;
 import io.tidemark.commit.CommitMessage.FilesWritten;
 import java.io.IOException;
 import java.io.Serializable;
@@ -66,6 +67,7 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     @Override
     public void open() throws Exception {
         super.open();
+        Catalogs.registerJdbcDrivers();
         Catalog catalog = catalogLoader.loadCatalog();
         files = new LinkedHashMap<>();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();

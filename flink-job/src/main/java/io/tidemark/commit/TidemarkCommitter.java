@@ -2,6 +2,7 @@ package io.tidemark.commit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitMessage.Counts;
 import io.tidemark.commit.CommitMessage.FilesWritten;
@@ -132,6 +133,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         run.enterLogContext();
+        Catalogs.registerJdbcDrivers();
         catalog = catalogLoader.loadCatalog();
         pendingState = context.getOperatorStateStore().getListState(PENDING);
         lineageState = context.getOperatorStateStore().getListState(LINEAGE);

@@ -199,6 +199,7 @@ public final class TidemarkJob {
     public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
         List<TableSpec> specs = new ArrayList<>();
         Map<String, Connection> connections = new HashMap<>();
+        Catalogs.registerJdbcDrivers();
         try {
             for (SourceConfig source : config.sources()) {
                 Properties credentials = new Properties();

@@ -65,10 +65,26 @@ public final class Catalogs {
 
     /** Loads and initializes a catalog. The {@code type} key is not passed on to the catalog. */
     public static Catalog load(String name, Map<String, String> properties, Configuration conf) {
+        registerJdbcDrivers();
         String impl = implementation(properties);
         Map<String, String> withoutType = new java.util.HashMap<>(properties);
         withoutType.remove(TYPE);
         withoutType.remove(IMPL);
         return CatalogUtil.loadCatalog(impl, name, withoutType, conf);
+    }
+
+    /**
+     * Registers the bundled Postgres JDBC driver with {@link java.sql.DriverManager} from the
+     * calling code's class loader. {@code DriverManager} only hands a connection to code that can
+     * see the driver's class: in a Flink JobManager or TaskManager every job has its own class
+     * loader, so without this the second job in one JVM gets "No suitable driver" from the JDBC
+     * catalog and from the schema reader.
+     */
+    public static void registerJdbcDrivers() {
+        try {
+            Class.forName("org.postgresql.Driver", true, Catalogs.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            // no Postgres driver on the classpath: catalogs on other databases bring their own
+        }
     }
 }

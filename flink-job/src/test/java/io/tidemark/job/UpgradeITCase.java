@@ -1,0 +1,228 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.demo.ShopWorkload;
+import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.testing.CommitHistory;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestPipelines;
+import io.tidemark.testing.TestPipelines.Names;
+import java.io.Closeable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A savepoint-based upgrade on a real standalone cluster, the way users do it: version A runs; stop
+ * with savepoint; version B (a changed pipeline file: parallelism 2 to 1, a new run id) starts from
+ * it with {@code allowNonRestoredState=false}. The tables end equal to the source, the reconciler's
+ * state survived (a change older than one applied before the savepoint is still dropped as stale),
+ * commits continue the same lineage, and a pipeline file that renames the source (and with it the
+ * source operator's uid) is refused.
+ */
+class UpgradeITCase {
+
+    @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
+
+    @Test
+    void stopWithSavepointThenUpgradeKeepsStateAndRefusesARenamedUid() throws Exception {
+        Names names = new Names("upgrade-it", "upgrade_src", "upgrade_slot", "upgrade_it");
+        DATABASE.get().createDatabase(names.database());
+        // orders by event time: a change older than the applied one is stale, whatever its arrival
+        String versionA =
+                TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, 2)
+                        .replace(
+                                "    target: upgrade_it.orders\n",
+                                "    target: upgrade_it.orders\n    ordering: event-time:updated_at\n");
+        String versionB = versionA.replace("  parallelism: 2\n", "  parallelism: 1\n");
+        String renamedSource =
+                versionB.replace(
+                                "source:\n  type: postgres\n",
+                                "sources:\n  - id: renamed\n    type: postgres\n")
+                        .replace("\n  hostname:", "\n    hostname:")
+                        .replace("\n  port:", "\n    port:")
+                        .replace("\n  database:", "\n    database:")
+                        .replace("\n  username:", "\n    username:")
+                        .replace("\n  slot-name:", "\n    slot-name:")
+                        .replace(
+                                "\n  snapshot:\n    split-size:",
+                                "\n    snapshot:\n      split-size:");
+        Path fileA = write("upgrade-a.yaml", versionA);
+        Path fileB = write("upgrade-b.yaml", versionB);
+        Path fileRenamed = write("upgrade-renamed.yaml", renamedSource);
+        PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
+        Catalog catalog =
+                Catalogs.load(
+                        config.catalogName(),
+                        config.catalogProperties(),
+                        new org.apache.hadoop.conf.Configuration());
+        TableIdentifier orders = names.targets().get(ShopWorkload.ORDERS);
+        try (Connection source = DATABASE.get().connect(names.database());
+                Statement sql = source.createStatement();
+                FlinkCluster cluster =
+                        FlinkCluster.start(
+                                Path.of(System.getProperty("tidemark.flink.lib")),
+                                DATABASE.dir().resolve("flink"),
+                                Path.of(System.getProperty("java.home")),
+                                4,
+                                Duration.ofMinutes(2))) {
+            new ShopWorkload(source, 41L).createAndSeed(500, 1_000);
+            String jar = cluster.uploadJar(Path.of(System.getProperty("tidemark.job.jar")));
+
+            // version A
+            String jobA = submit(cluster, jar, fileA, "version-a", null);
+            try {
+                GroundTruth.awaitEqual(
+                        running(cluster, jobA),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
+                sql.execute(
+                        "UPDATE public.orders SET status = 'a-' || id, "
+                                + "updated_at = TIMESTAMP '2030-01-01' + id * INTERVAL '1 second' WHERE id <= 200");
+                sql.execute("DELETE FROM public.orders WHERE id BETWEEN 901 AND 950");
+                sql.execute(
+                        "UPDATE public.customers SET email = 'a' || id || '@example.com' WHERE id <= 100");
+                GroundTruth.awaitEqual(
+                        running(cluster, jobA),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
+            } catch (Throwable e) {
+                cluster.cancel(jobA);
+                throw e;
+            }
+            long started = System.nanoTime();
+            String savepoint =
+                    cluster.stopWithSavepoint(
+                            jobA, DATABASE.dir().resolve("savepoints"), Duration.ofMinutes(2));
+            System.out.printf(
+                    "Stop with savepoint took %d ms: %s%n",
+                    (System.nanoTime() - started) / 1_000_000, savepoint);
+
+            // version B from the savepoint
+            String jobB = submit(cluster, jar, fileB, "version-b", savepoint);
+            try {
+                // older than the 2030 version applied before the savepoint: must stay dropped
+                sql.execute(
+                        "UPDATE public.orders SET status = 'stale', updated_at = TIMESTAMP '2029-06-01' WHERE id = 7");
+                sql.execute(
+                        "UPDATE public.orders SET status = 'b-' || id, "
+                                + "updated_at = TIMESTAMP '2031-01-01' + id * INTERVAL '1 second' "
+                                + "WHERE id BETWEEN 100 AND 300");
+                sql.execute("DELETE FROM public.customers WHERE id BETWEEN 401 AND 420");
+                // parallelism 1 applies the log in order: once 'b-300' is in, the stale one was
+                // seen
+                Awaitility.await("changes after the stale one committed")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    running(cluster, jobB).assertRunning();
+                                    return "b-300".equals(status(catalog.loadTable(orders), 300));
+                                });
+                assertThat(status(catalog.loadTable(orders), 7))
+                        .as(
+                                "order 7 after a change older than the one applied before the savepoint")
+                        .isEqualTo("a-7");
+
+                sql.execute(
+                        "UPDATE public.orders SET status = 'final', updated_at = TIMESTAMP '2032-01-01' WHERE id = 7");
+                GroundTruth.awaitEqual(
+                        running(cluster, jobB),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
+
+                long stale = 0;
+                for (Snapshot snapshot : catalog.loadTable(orders).snapshots()) {
+                    if ("version-b".equals(snapshot.summary().get(Provenance.RUN_ID))) {
+                        stale += Long.parseLong(snapshot.summary().get(Provenance.ROWS_STALE));
+                    }
+                }
+                assertThat(stale).as("stale changes counted by version B").isPositive();
+                for (TableIdentifier target : names.targets().values()) {
+                    // B continued A's lineage: restored, not started over
+                    assertThat(
+                                    CommitHistory.assertEachCheckpointOnce(
+                                            catalog.loadTable(target), names.pipelineId()))
+                            .hasSize(1);
+                }
+                assertThat(catalog.loadTable(orders).currentSnapshot().summary())
+                        .containsEntry(Provenance.RUN_ID, "version-b");
+
+                // a build whose source operator has another uid cannot take the savepoint
+                assertThatThrownBy(() -> submit(cluster, jar, fileRenamed, "renamed", savepoint))
+                        .hasMessageContaining("Cannot map checkpoint/savepoint state for operator");
+            } finally {
+                cluster.cancel(jobB);
+                Awaitility.await("version B cancelled")
+                        .atMost(Duration.ofMinutes(1))
+                        .until(() -> cluster.jobState(jobB).equals("CANCELED"));
+                DATABASE.get().dropSlot(names.database(), names.slot());
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    private static String submit(
+            FlinkCluster cluster, String jar, Path pipeline, String runId, String savepoint)
+            throws Exception {
+        String jobId =
+                cluster.run(
+                        jar,
+                        "io.tidemark.cli.Tidemark",
+                        List.of("run", "--config", pipeline.toString(), "--run-id", runId),
+                        savepoint);
+        Awaitility.await("job " + runId + " running")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> cluster.jobState(jobId).equals("RUNNING"));
+        return jobId;
+    }
+
+    private static GroundTruth.RunningCheck running(FlinkCluster cluster, String jobId) {
+        return () -> assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+    }
+
+    private static Path write(String name, String content) throws Exception {
+        Path file = DATABASE.dir().resolve(name);
+        Files.writeString(file, content);
+        return file;
+    }
+
+    /** The status column of order {@code id} in the Iceberg table, or null. */
+    private static String status(Table table, long id) throws Exception {
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(table).where(Expressions.equal("id", id)).build()) {
+            for (Record row : rows) {
+                return String.valueOf(row.getField("status"));
+            }
+        }
+        return null;
+    }
+}
