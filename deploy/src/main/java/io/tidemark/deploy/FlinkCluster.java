@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,22 +86,22 @@ public final class FlinkCluster implements AutoCloseable {
         Path log = workDir.resolve("log");
         Files.createDirectories(conf);
         Files.createDirectories(log);
-        int restPort = freePort();
+        int restPort = ChildProcesses.freePort();
         List<String> config =
                 List.of(
                         "jobmanager.rpc.address: localhost",
                         "jobmanager.bind-host: localhost",
-                        "jobmanager.rpc.port: \"" + freePort() + "\"",
+                        "jobmanager.rpc.port: \"" + ChildProcesses.freePort() + "\"",
                         "jobmanager.memory.process.size: 1024m",
                         "taskmanager.bind-host: localhost",
                         "taskmanager.host: localhost",
-                        "taskmanager.rpc.port: \"" + freePort() + "\"",
+                        "taskmanager.rpc.port: \"" + ChildProcesses.freePort() + "\"",
                         "taskmanager.memory.process.size: 2048m",
                         "taskmanager.numberOfTaskSlots: " + slots,
                         "rest.address: localhost",
                         "rest.bind-address: localhost",
                         "rest.port: " + restPort,
-                        "blob.server.port: \"" + freePort() + "\"",
+                        "blob.server.port: \"" + ChildProcesses.freePort() + "\"",
                         "state.backend.type: rocksdb",
                         "state.checkpoints.dir: " + workDir.resolve("checkpoints").toUri(),
                         "execution.checkpointing.savepoint-dir: "
@@ -149,9 +148,9 @@ public final class FlinkCluster implements AutoCloseable {
                 cluster.close();
                 throw new IllegalStateException(
                         "the Flink cluster stopped while starting; "
-                                + Logs.tail(log.resolve("jobmanager.log.out"), 20)
+                                + ChildProcesses.tail(log.resolve("jobmanager.log.out"), 20)
                                 + "\n"
-                                + Logs.tail(log.resolve("taskmanager.log.out"), 20));
+                                + ChildProcesses.tail(log.resolve("taskmanager.log.out"), 20));
             }
             if (System.nanoTime() > deadline) {
                 cluster.close();
@@ -529,12 +528,6 @@ public final class FlinkCluster implements AutoCloseable {
     private static byte[] readAll(InputStream in) throws IOException {
         try (in) {
             return in.readAllBytes();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -2,7 +2,6 @@ package io.tidemark.deploy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -119,7 +118,7 @@ public final class TrinoServer implements AutoCloseable {
                             + "): let Maven unpack it, e.g. "
                             + "./mvnw -pl flink-job -am -DskipTests -Dit.test=none verify");
         }
-        int port = freePort();
+        int port = ChildProcesses.freePort();
         Path etc = workDir.resolve("etc");
         Files.createDirectories(etc.resolve("catalog"));
         Path data = workDir.resolve("data");
@@ -172,7 +171,10 @@ public final class TrinoServer implements AutoCloseable {
         while (true) {
             if (!process.isAlive()) {
                 throw new IllegalStateException(
-                        "Trino exited with " + process.exitValue() + "; " + Logs.tail(log, 30));
+                        "Trino exited with "
+                                + process.exitValue()
+                                + "; "
+                                + ChildProcesses.tail(log, 30));
             }
             if (server.started(http)) {
                 LOG.info("Trino started on port {} (work dir {})", port, workDir);
@@ -303,12 +305,6 @@ public final class TrinoServer implements AutoCloseable {
             return Optional.of(Integer.parseInt(feature));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -50,6 +50,7 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     private final List<Target> targets;
 
     private transient Map<String, TableFiles> files;
+    private transient Catalog catalog;
 
     protected FilesWriter(CatalogLoader catalogLoader, List<Target> targets) {
         this.catalogLoader = catalogLoader;
@@ -68,7 +69,8 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     public void open() throws Exception {
         super.open();
         Catalogs.registerJdbcDrivers();
-        Catalog catalog = catalogLoader.loadCatalog();
+        // open for the operator's life: closing a catalog may close its FileIO (an S3 client)
+        catalog = catalogLoader.loadCatalog();
         files = new LinkedHashMap<>();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
@@ -105,9 +107,6 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                             subtask,
                             attempt);
             files.put(target.table(), new TableFiles(table, factory, manifests));
-        }
-        if (catalog instanceof java.io.Closeable closeable) {
-            closeable.close();
         }
     }
 
@@ -151,6 +150,9 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
             for (TableFiles tableFiles : files.values()) {
                 tableFiles.abort();
             }
+        }
+        if (catalog instanceof java.io.Closeable closeable) {
+            closeable.close();
         }
         super.close();
     }

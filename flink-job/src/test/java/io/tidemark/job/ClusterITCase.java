@@ -7,6 +7,7 @@ import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.ShopWorkload;
 import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -17,10 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.List;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -49,42 +48,23 @@ class ClusterITCase {
                         new org.apache.hadoop.conf.Configuration());
         long started = System.nanoTime();
         try (Connection source = DATABASE.get().connect(names.database());
-                FlinkCluster cluster =
-                        FlinkCluster.start(
-                                Path.of(System.getProperty("tidemark.flink.lib")),
-                                DATABASE.dir().resolve("flink"),
-                                Path.of(System.getProperty("java.home")),
-                                4,
-                                Duration.ofMinutes(2))) {
+                FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"))) {
             System.out.printf(
                     "Flink cluster started in %d ms (%s)%n",
                     (System.nanoTime() - started) / 1_000_000, cluster.restUrl());
             ShopWorkload workload = new ShopWorkload(source, 31L);
             workload.createAndSeed(1_000, 2_000);
 
-            String jar = cluster.uploadJar(Path.of(System.getProperty("tidemark.job.jar")));
-            String jobId =
-                    cluster.run(
-                            jar,
-                            "io.tidemark.cli.Tidemark",
-                            List.of(
-                                    "run",
-                                    "--config",
-                                    pipelineFile.toString(),
-                                    "--run-id",
-                                    "on-cluster"),
-                            null);
-            GroundTruth.RunningCheck running =
-                    () ->
-                            assertThat(cluster.jobState(jobId))
-                                    .isIn("CREATED", "INITIALIZING", "RUNNING");
+            String jar = ClusterJobs.uploadJobJar(cluster);
+            String jobId = ClusterJobs.run(cluster, jar, pipelineFile, "on-cluster", null);
             try {
-                Awaitility.await("job running")
-                        .atMost(Duration.ofMinutes(1))
-                        .until(() -> cluster.jobState(jobId).equals("RUNNING"));
                 workload.apply(1_000);
                 GroundTruth.awaitEqual(
-                        running, source, catalog, names.targets(), Duration.ofMinutes(3));
+                        ClusterJobs.running(cluster, jobId),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
                 for (TableIdentifier target : names.targets().values()) {
                     assertThat(
                                     CommitHistory.assertEachCheckpointOnce(
@@ -95,10 +75,7 @@ class ClusterITCase {
                             .containsEntry(Provenance.FLINK_JOB_ID, jobId);
                 }
             } finally {
-                cluster.cancel(jobId);
-                Awaitility.await("job cancelled")
-                        .atMost(Duration.ofMinutes(1))
-                        .until(() -> cluster.jobState(jobId).equals("CANCELED"));
+                ClusterJobs.cancel(cluster, jobId);
                 DATABASE.get().dropSlot(names.database(), names.slot());
             }
         } finally {

@@ -8,6 +8,7 @@ import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.ShopWorkload;
 import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -79,21 +79,15 @@ class UpgradeITCase {
         TableIdentifier orders = names.targets().get(ShopWorkload.ORDERS);
         try (Connection source = DATABASE.get().connect(names.database());
                 Statement sql = source.createStatement();
-                FlinkCluster cluster =
-                        FlinkCluster.start(
-                                Path.of(System.getProperty("tidemark.flink.lib")),
-                                DATABASE.dir().resolve("flink"),
-                                Path.of(System.getProperty("java.home")),
-                                4,
-                                Duration.ofMinutes(2))) {
+                FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"))) {
             new ShopWorkload(source, 41L).createAndSeed(500, 1_000);
-            String jar = cluster.uploadJar(Path.of(System.getProperty("tidemark.job.jar")));
+            String jar = ClusterJobs.uploadJobJar(cluster);
 
             // version A
-            String jobA = submit(cluster, jar, fileA, "version-a", null);
+            String jobA = ClusterJobs.run(cluster, jar, fileA, "version-a", null);
             try {
                 GroundTruth.awaitEqual(
-                        running(cluster, jobA),
+                        ClusterJobs.running(cluster, jobA),
                         source,
                         catalog,
                         names.targets(),
@@ -105,7 +99,7 @@ class UpgradeITCase {
                 sql.execute(
                         "UPDATE public.customers SET email = 'a' || id || '@example.com' WHERE id <= 100");
                 GroundTruth.awaitEqual(
-                        running(cluster, jobA),
+                        ClusterJobs.running(cluster, jobA),
                         source,
                         catalog,
                         names.targets(),
@@ -123,7 +117,7 @@ class UpgradeITCase {
                     (System.nanoTime() - started) / 1_000_000, savepoint);
 
             // version B from the savepoint
-            String jobB = submit(cluster, jar, fileB, "version-b", savepoint);
+            String jobB = ClusterJobs.run(cluster, jar, fileB, "version-b", savepoint);
             try {
                 // older than the 2030 version applied before the savepoint: must stay dropped
                 sql.execute(
@@ -139,7 +133,7 @@ class UpgradeITCase {
                         .atMost(Duration.ofMinutes(2))
                         .until(
                                 () -> {
-                                    running(cluster, jobB).assertRunning();
+                                    ClusterJobs.running(cluster, jobB).assertRunning();
                                     return "b-300".equals(status(catalog.loadTable(orders), 300));
                                 });
                 assertThat(status(catalog.loadTable(orders), 7))
@@ -150,7 +144,7 @@ class UpgradeITCase {
                 sql.execute(
                         "UPDATE public.orders SET status = 'final', updated_at = TIMESTAMP '2032-01-01' WHERE id = 7");
                 GroundTruth.awaitEqual(
-                        running(cluster, jobB),
+                        ClusterJobs.running(cluster, jobB),
                         source,
                         catalog,
                         names.targets(),
@@ -174,13 +168,13 @@ class UpgradeITCase {
                         .containsEntry(Provenance.RUN_ID, "version-b");
 
                 // a build whose source operator has another uid cannot take the savepoint
-                assertThatThrownBy(() -> submit(cluster, jar, fileRenamed, "renamed", savepoint))
+                assertThatThrownBy(
+                                () ->
+                                        ClusterJobs.run(
+                                                cluster, jar, fileRenamed, "renamed", savepoint))
                         .hasMessageContaining("Cannot map checkpoint/savepoint state for operator");
             } finally {
-                cluster.cancel(jobB);
-                Awaitility.await("version B cancelled")
-                        .atMost(Duration.ofMinutes(1))
-                        .until(() -> cluster.jobState(jobB).equals("CANCELED"));
+                ClusterJobs.cancel(cluster, jobB);
                 DATABASE.get().dropSlot(names.database(), names.slot());
             }
         } finally {
@@ -188,25 +182,6 @@ class UpgradeITCase {
                 closeable.close();
             }
         }
-    }
-
-    private static String submit(
-            FlinkCluster cluster, String jar, Path pipeline, String runId, String savepoint)
-            throws Exception {
-        String jobId =
-                cluster.run(
-                        jar,
-                        "io.tidemark.cli.Tidemark",
-                        List.of("run", "--config", pipeline.toString(), "--run-id", runId),
-                        savepoint);
-        Awaitility.await("job " + runId + " running")
-                .atMost(Duration.ofMinutes(1))
-                .until(() -> cluster.jobState(jobId).equals("RUNNING"));
-        return jobId;
-    }
-
-    private static GroundTruth.RunningCheck running(FlinkCluster cluster, String jobId) {
-        return () -> assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
     }
 
     private static Path write(String name, String content) throws Exception {

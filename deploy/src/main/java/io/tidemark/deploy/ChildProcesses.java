@@ -1,15 +1,16 @@
 package io.tidemark.deploy;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Reading the end of a child process's log into an error message. */
-final class Logs {
+/** Helpers for the servers the launchers start as child processes. */
+final class ChildProcesses {
 
-    private Logs() {}
+    private ChildProcesses() {}
 
     /** The last {@code lines} lines of {@code log}, headed by its path. */
     static String tail(Path log, int lines) {
@@ -21,6 +22,13 @@ final class Logs {
                     + String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return log + " is unreadable: " + e.getMessage();
+        }
+    }
+
+    /** A port free on this machine right now. */
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 }

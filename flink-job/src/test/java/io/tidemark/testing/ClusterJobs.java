@@ -1,0 +1,62 @@
+package io.tidemark.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.deploy.FlinkCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+
+/** Running the shaded job jar on a {@link FlinkCluster} the way users submit it: REST. */
+public final class ClusterJobs {
+
+    private ClusterJobs() {}
+
+    /** A cluster from the jars the deploy module assembled, on this JVM's Java. */
+    public static FlinkCluster start(Path workDir) throws Exception {
+        return FlinkCluster.start(
+                Path.of(System.getProperty("tidemark.flink.lib")),
+                workDir,
+                Path.of(System.getProperty("java.home")),
+                4,
+                Duration.ofMinutes(2));
+    }
+
+    /** Uploads the job jar the build just shaded; returns its id on the cluster. */
+    public static String uploadJobJar(FlinkCluster cluster) throws Exception {
+        return cluster.uploadJar(Path.of(System.getProperty("tidemark.job.jar")));
+    }
+
+    /**
+     * Runs {@code tidemark run --config <pipeline> --run-id <runId>}, from {@code savepoint} if not
+     * null, and waits until the job runs; returns its id.
+     */
+    public static String run(
+            FlinkCluster cluster, String jar, Path pipeline, String runId, String savepoint)
+            throws Exception {
+        String jobId =
+                cluster.run(
+                        jar,
+                        "io.tidemark.cli.Tidemark",
+                        List.of("run", "--config", pipeline.toString(), "--run-id", runId),
+                        savepoint);
+        Awaitility.await("job " + runId + " running")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> cluster.jobState(jobId).equals("RUNNING"));
+        return jobId;
+    }
+
+    /** Fails unless the job still runs. */
+    public static GroundTruth.RunningCheck running(FlinkCluster cluster, String jobId) {
+        return () -> assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+    }
+
+    /** Cancels the job and waits until it is. */
+    public static void cancel(FlinkCluster cluster, String jobId) throws Exception {
+        cluster.cancel(jobId);
+        Awaitility.await("job cancelled")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> cluster.jobState(jobId).equals("CANCELED"));
+    }
+}
