@@ -510,19 +510,9 @@ public final class FlinkCluster implements AutoCloseable {
     /** Stops both JVMs. */
     @Override
     public void close() {
-        for (Process process : List.of(taskManager, jobManager)) {
-            process.destroy();
-        }
-        for (Process process : List.of(taskManager, jobManager)) {
-            try {
-                if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-        }
+        // the TaskManager first, so the JobManager does not restart jobs on its way down
+        ChildProcesses.stop(taskManager);
+        ChildProcesses.stop(jobManager);
     }
 
     private static byte[] readAll(InputStream in) throws IOException {
