@@ -2,7 +2,6 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.ShopWorkload;
@@ -41,11 +40,7 @@ class ClusterITCase {
         Path pipelineFile = DATABASE.dir().resolve("cluster-pipeline.yaml");
         Files.writeString(pipelineFile, yaml);
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
-        Catalog catalog =
-                Catalogs.load(
-                        config.catalogName(),
-                        config.catalogProperties(),
-                        new org.apache.hadoop.conf.Configuration());
+        Catalog catalog = TestPipelines.catalog(config);
         long started = System.nanoTime();
         try (Connection source = DATABASE.get().connect(names.database());
                 FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"))) {

@@ -2,7 +2,6 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.decode.ChangeEvent;
@@ -197,11 +196,7 @@ class FailoverMatrixITCase {
             JobClient job = env.executeAsync(config.jobName());
 
             Map<String, TableIdentifier> targets = names.targets();
-            Catalog catalog =
-                    Catalogs.load(
-                            config.catalogName(),
-                            config.catalogProperties(),
-                            new org.apache.hadoop.conf.Configuration());
+            Catalog catalog = TestPipelines.catalog(config);
             try {
                 if (phase == Phase.STREAMING) {
                     GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
@@ -257,10 +256,7 @@ class RecoveryITCase {
     /** The test's own view of the catalog; {@link #close} it after use. */
     private static Catalog catalog(Names names) {
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 1);
-        return Catalogs.load(
-                config.catalogName(),
-                config.catalogProperties(),
-                new org.apache.hadoop.conf.Configuration());
+        return TestPipelines.catalog(config);
     }
 
     private static void close(Catalog catalog) throws Exception {

@@ -2,7 +2,6 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.EmbeddedDatabase;
@@ -58,11 +57,7 @@ class TrinoITCase {
         Names names = new Names("trino-it", "trino_src", "trino_slot", "trino_it");
         database.createDatabase(names.database());
         PipelineConfig config = TestPipelines.shop(database, dir, names, 2);
-        Catalog catalog =
-                Catalogs.load(
-                        config.catalogName(),
-                        config.catalogProperties(),
-                        new org.apache.hadoop.conf.Configuration());
+        Catalog catalog = TestPipelines.catalog(config);
         try (Connection source = database.connect(names.database())) {
             ShopWorkload workload = new ShopWorkload(source, 21L);
             workload.createAndSeed(1_000, 2_000);

@@ -3,7 +3,6 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.ShopWorkload;
@@ -71,11 +70,7 @@ class UpgradeITCase {
         Path fileB = write("upgrade-b.yaml", versionB);
         Path fileRenamed = write("upgrade-renamed.yaml", renamedSource);
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
-        Catalog catalog =
-                Catalogs.load(
-                        config.catalogName(),
-                        config.catalogProperties(),
-                        new org.apache.hadoop.conf.Configuration());
+        Catalog catalog = TestPipelines.catalog(config);
         TableIdentifier orders = names.targets().get(ShopWorkload.ORDERS);
         try (Connection source = DATABASE.get().connect(names.database());
                 Statement sql = source.createStatement();

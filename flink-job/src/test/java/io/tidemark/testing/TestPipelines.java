@@ -74,6 +74,14 @@ public final class TestPipelines {
                 "");
     }
 
+    /** The test's own view of a pipeline's Iceberg catalog; close it after use. */
+    public static org.apache.iceberg.catalog.Catalog catalog(PipelineConfig config) {
+        return io.tidemark.catalog.Catalogs.load(
+                config.catalogName(),
+                config.catalogProperties(),
+                new org.apache.hadoop.conf.Configuration());
+    }
+
     /** Restarts a failed job quickly, many times: the failover tests' restart strategy. */
     public static void restartQuickly(Configuration flink) {
         flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
