@@ -13,6 +13,10 @@ import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.Pos
 /**
  * Builds the Flink CDC Postgres incremental source: pgoutput, parallel snapshot chunks with
  * exactly-once hand-over to the log, decoded straight into {@link ChangeEvent}s.
+ *
+ * <p>Newly added tables are scanned: a pipeline restored from a savepoint with one more table in
+ * its file snapshots that table and then follows it in the log, while the tables it had keep their
+ * state. The publication gains the table before the job starts ({@link PostgresPublication}).
  */
 public final class PostgresCdcSource {
 
@@ -50,6 +54,9 @@ public final class PostgresCdcSource {
                 .fetchSize(source.fetchSize())
                 .heartbeatInterval(source.heartbeatInterval())
                 .startupOptions(startupOptions(source.startupMode()))
+                // a table added to the pipeline file is snapshotted, then followed in the log,
+                // when the job restores from a savepoint (the existing tables keep their state)
+                .scanNewlyAddedTableEnabled(true)
                 .debeziumProperties(debezium)
                 .deserializer(
                         new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)))

@@ -19,6 +19,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -33,13 +37,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A savepoint-based upgrade on a real standalone cluster, the way users do it: version A runs; stop
- * with savepoint; version B (a changed pipeline file: parallelism 2 to 1, a new run id) starts from
- * it with {@code allowNonRestoredState=false}. The tables end equal to the source, the reconciler's
- * state survived (a change older than one applied before the savepoint is still dropped as stale),
- * commits continue the same lineage, and a pipeline file that renames the source (and with it the
- * source operator's uid) is refused.
+ * with savepoint; version B (a changed pipeline file: one more table, parallelism 2 to 1, a new run
+ * id) starts from it with {@code allowNonRestoredState=false}. The new table is snapshotted and
+ * then followed in the log, every table ends equal to the source, the reconciler's state survived
+ * (a change older than one applied before the savepoint is still dropped as stale), commits
+ * continue the same lineage, and a pipeline file that renames the source (and with it the source
+ * operator's uid) is refused.
  */
 class UpgradeITCase {
+
+    private static final String PRODUCTS = "public.products";
 
     @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
 
@@ -53,7 +60,12 @@ class UpgradeITCase {
                         .replace(
                                 "    target: upgrade_it.orders\n",
                                 "    target: upgrade_it.orders\n    ordering: event-time:updated_at\n");
-        String versionB = versionA.replace("  parallelism: 2\n", "  parallelism: 1\n");
+        // version B: one more table (in the database all along, not captured by A), parallelism 1
+        String versionB =
+                versionA.replace("  parallelism: 2\n", "  parallelism: 1\n")
+                        + "  - source: "
+                        + PRODUCTS
+                        + "\n    target: upgrade_it.products\n";
         String renamedSource =
                 versionB.replace(
                                 "source:\n  type: postgres\n",
@@ -72,10 +84,20 @@ class UpgradeITCase {
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
         Catalog catalog = TestPipelines.catalog(config);
         TableIdentifier orders = names.targets().get(ShopWorkload.ORDERS);
+        Map<String, TableIdentifier> targetsB = new LinkedHashMap<>(names.targets());
+        targetsB.put(PRODUCTS, TableIdentifier.of("upgrade_it", "products"));
         try (Connection source = DATABASE.get().connect(names.database());
                 Statement sql = source.createStatement();
                 FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"))) {
             new ShopWorkload(source, 41L).createAndSeed(500, 1_000);
+            sql.execute(
+                    "CREATE TABLE "
+                            + PRODUCTS
+                            + " (id BIGINT PRIMARY KEY, name TEXT NOT NULL, price NUMERIC(10,2))");
+            sql.execute(
+                    "INSERT INTO "
+                            + PRODUCTS
+                            + " SELECT g, 'product-' || g, g * 1.25 FROM generate_series(1, 700) g");
             String jar = ClusterJobs.uploadJobJar(cluster);
 
             // version A
@@ -93,6 +115,9 @@ class UpgradeITCase {
                 sql.execute("DELETE FROM public.orders WHERE id BETWEEN 901 AND 950");
                 sql.execute(
                         "UPDATE public.customers SET email = 'a' || id || '@example.com' WHERE id <= 100");
+                // not captured by A: only the snapshot B takes of it can bring these
+                sql.execute("UPDATE " + PRODUCTS + " SET price = 0 WHERE id <= 50");
+                sql.execute("DELETE FROM " + PRODUCTS + " WHERE id > 650");
                 GroundTruth.awaitEqual(
                         ClusterJobs.running(cluster, jobA),
                         source,
@@ -122,6 +147,13 @@ class UpgradeITCase {
                                 + "updated_at = TIMESTAMP '2031-01-01' + id * INTERVAL '1 second' "
                                 + "WHERE id BETWEEN 100 AND 300");
                 sql.execute("DELETE FROM public.customers WHERE id BETWEEN 401 AND 420");
+                // the new table's log changes, during or after its snapshot
+                sql.execute(
+                        "INSERT INTO "
+                                + PRODUCTS
+                                + " SELECT g, 'late-' || g, 9.99 FROM generate_series(701, 760) g");
+                sql.execute("UPDATE " + PRODUCTS + " SET name = 'b-' || id WHERE id % 7 = 0");
+                sql.execute("DELETE FROM " + PRODUCTS + " WHERE id BETWEEN 100 AND 120");
                 // parallelism 1 applies the log in order: once 'b-300' is in, the stale one was
                 // seen
                 Awaitility.await("changes after the stale one committed")
@@ -142,7 +174,7 @@ class UpgradeITCase {
                         ClusterJobs.running(cluster, jobB),
                         source,
                         catalog,
-                        names.targets(),
+                        targetsB,
                         Duration.ofMinutes(3));
 
                 long stale = 0;
@@ -152,13 +184,14 @@ class UpgradeITCase {
                     }
                 }
                 assertThat(stale).as("stale changes counted by version B").isPositive();
-                for (TableIdentifier target : names.targets().values()) {
-                    // B continued A's lineage: restored, not started over
-                    assertThat(
-                                    CommitHistory.assertEachCheckpointOnce(
-                                            catalog.loadTable(target), names.pipelineId()))
-                            .hasSize(1);
+                Set<String> lineages = new HashSet<>();
+                for (TableIdentifier target : targetsB.values()) {
+                    lineages.addAll(
+                            CommitHistory.assertEachCheckpointOnce(
+                                    catalog.loadTable(target), names.pipelineId()));
                 }
+                // B continued A's lineage (the new table too): restored, not started over
+                assertThat(lineages).hasSize(1);
                 assertThat(catalog.loadTable(orders).currentSnapshot().summary())
                         .containsEntry(Provenance.RUN_ID, "version-b");
 
