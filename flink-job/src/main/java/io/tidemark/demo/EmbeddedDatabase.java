@@ -27,8 +27,25 @@ public final class EmbeddedDatabase implements AutoCloseable {
         this.postgres = postgres;
     }
 
-    /** Starts a fresh server whose files live under {@code directory} (wiped first). */
+    /**
+     * Starts a fresh server whose files live under {@code directory} (wiped first, and its data
+     * directory deleted again when the server stops).
+     */
     public static EmbeddedDatabase start(Path directory) throws IOException {
+        return start(directory, true);
+    }
+
+    /**
+     * Starts a server on the data directory {@code directory/data} left by an earlier server (one
+     * stopped cleanly by {@link #close}), keeping its databases, replication slots and write-ahead
+     * log; a missing data directory is initialised. The data directory is kept when the server
+     * stops. It must belong to the same PostgreSQL major version as the binaries.
+     */
+    public static EmbeddedDatabase reopen(Path directory) throws IOException {
+        return start(directory, false);
+    }
+
+    private static EmbeddedDatabase start(Path directory, boolean clean) throws IOException {
         Files.createDirectories(directory);
         Path data = directory.resolve("data");
         Path work = directory.resolve("work");
@@ -37,10 +54,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 EmbeddedPostgres.builder()
                         .setOverrideWorkingDirectory(work.toFile())
                         .setDataDirectory(data)
-                        .setCleanDataDirectory(true)
+                        .setCleanDataDirectory(clean)
+                        // passed to initdb as --wal-segsize=1: 1 MiB log segments keep a data
+                        // directory small enough to be kept as a test fixture
+                        .setLocaleConfig("wal-segsize", "1")
                         .setPGStartupWait(Duration.ofSeconds(60))
                         .setServerConfig("listen_addresses", "127.0.0.1")
                         .setServerConfig("wal_level", "logical")
+                        .setServerConfig("min_wal_size", "2MB")
+                        // finished log segments are removed, not renamed for reuse with old bytes
+                        .setServerConfig("wal_recycle", "off")
                         .setServerConfig("max_replication_slots", "32")
                         .setServerConfig("max_wal_senders", "32")
                         .setServerConfig("max_connections", "200")
@@ -73,7 +96,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 exists = rs.next();
             }
             if (!exists) {
-                s.execute("CREATE DATABASE \"" + name + "\"");
+                // FILE_COPY: a copied template is not written to the log a second time
+                s.execute("CREATE DATABASE \"" + name + "\" STRATEGY = FILE_COPY");
             }
         }
     }
