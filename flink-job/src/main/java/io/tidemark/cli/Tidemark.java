@@ -26,6 +26,7 @@ import picocli.CommandLine.IVersionProvider;
             RunCommand.class,
             DemoCommand.class,
             ProvenanceCommand.class,
+            VerifyCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Tidemark implements Runnable {

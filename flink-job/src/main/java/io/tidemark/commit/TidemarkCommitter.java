@@ -71,7 +71,8 @@ import org.slf4j.LoggerFactory;
  * <p>The lineage is the run id of the run that started without state; restored runs inherit it from
  * this operator's state, so (pipeline id, lineage, checkpoint id) names one commit. A new start
  * without state (a replay) is a new lineage and commits everything it reads again, which the
- * reconciled, keyed upserts make idempotent.
+ * reconciled, keyed upserts make idempotent. So is a rollback: a restore from a checkpoint older
+ * than the lineage's last commit (its checkpoint ids would repeat committed ones).
  */
 public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         implements OneInputStreamOperator<byte[], Void>, BoundedOneInput {
@@ -150,17 +151,10 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             }
         }
         metrics = new HashMap<>();
-        committedThrough = new HashMap<>();
         for (CommitTarget target : targets) {
-            String name = target.table();
-            metrics.put(name, new CommitMetrics(getMetricGroup(), name));
-            long last =
-                    Provenance.lastCommittedCheckpoint(
-                            catalog.loadTable(TableIdentifier.parse(name)),
-                            run.pipelineId(),
-                            lineage);
-            committedThrough.put(name, last);
+            metrics.put(target.table(), new CommitMetrics(getMetricGroup(), target.table()));
         }
+        readCommittedThrough();
         LOG.info(
                 "Committer of pipeline {} lineage {} (run {}): {} restored message(s), committed through {}",
                 run.pipelineId(),
@@ -171,7 +165,57 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         if (context.isRestored()) {
             // the restored checkpoint completed; what it holds may not have been committed yet
             commitThrough(Long.MAX_VALUE);
+            forkIfRestoredBehindCommits(context.getRestoredCheckpointId().orElse(Long.MAX_VALUE));
         }
+    }
+
+    /** The newest checkpoint of this pipeline and lineage each table holds. */
+    private void readCommittedThrough() {
+        committedThrough = new HashMap<>();
+        for (CommitTarget target : targets) {
+            String name = target.table();
+            long last =
+                    Provenance.lastCommittedCheckpoint(
+                            catalog.loadTable(TableIdentifier.parse(name)),
+                            run.pipelineId(),
+                            lineage);
+            committedThrough.put(name, last);
+        }
+    }
+
+    /**
+     * A restore never sees commits newer than its checkpoint, except when it is a rollback: a job
+     * started from an older savepoint or retained checkpoint than the lineage's last commit. Its
+     * checkpoint ids continue from that older checkpoint and so repeat ids already committed; under
+     * the same lineage they would be skipped as committed and their changes lost. Such a restore
+     * continues in a new lineage, after what the restored state itself held was committed (or found
+     * committed) under the old one.
+     */
+    private void forkIfRestoredBehindCommits(long restoredCheckpointId) {
+        String newest = null;
+        long newestCheckpoint = Long.MIN_VALUE;
+        for (Map.Entry<String, Long> table : committedThrough.entrySet()) {
+            if (table.getValue() > newestCheckpoint) {
+                newest = table.getKey();
+                newestCheckpoint = table.getValue();
+            }
+        }
+        if (newestCheckpoint <= restoredCheckpointId) {
+            return;
+        }
+        String forked = run.runId() + "." + UUID.randomUUID().toString().substring(0, 8);
+        LOG.warn(
+                "Restored checkpoint {} of lineage {} is older than checkpoint {} already committed to {}: "
+                        + "a rollback to an older savepoint or checkpoint. Continuing in lineage {}; "
+                        + "changes after checkpoint {} that the source delivers again are applied again (keyed upserts, idempotent)",
+                restoredCheckpointId,
+                lineage,
+                newestCheckpoint,
+                newest,
+                forked,
+                restoredCheckpointId);
+        lineage = forked;
+        readCommittedThrough();
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Tidemark snapshot carries every provenance key.
  */
 class CommitProtocolTest {
+
+    /** The checkpoint each harness snapshot was taken at, handed back on restore. */
+    private static final Map<OperatorSubtaskState, Long> CHECKPOINT_IDS =
+            java.util.Collections.synchronizedMap(new IdentityHashMap<>());
 
     private static final Schema SCHEMA =
             new Schema(
@@ -239,6 +244,37 @@ class CommitProtocolTest {
     }
 
     @Test
+    void restoreFromAnOlderCheckpointThanTheLastCommitForksTheLineage() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a");
+        OperatorSubtaskState savepoint = p.checkpoint(1);
+        p.notifyComplete(1);
+        p.upsert(1, "b").upsert(2, "x");
+        p.checkpoint(2);
+        p.notifyComplete(2);
+        p.upsert(3, "y");
+        p.checkpoint(3);
+        p.notifyComplete(3);
+        p.close();
+        String lineage = table("t").currentSnapshot().summary().get(Provenance.LINEAGE);
+
+        // a rollback: started from checkpoint 1; its next checkpoint is 2 again, and the source
+        // reads again from there
+        Pipeline back = pipeline("p", "run-back", "public.t", savepoint);
+        assertTable("t", Map.of(1L, "b", 2L, "x", 3L, "y"), 3);
+        back.upsert(1, "b").upsert(2, "x").upsert(4, "z");
+        back.checkpoint(2);
+        back.notifyComplete(2);
+        // under the old lineage checkpoint 2 counts as committed: key 4 would be lost
+        assertTable("t", Map.of(1L, "b", 2L, "x", 3L, "y", 4L, "z"), 4);
+        assertThat(table("t").currentSnapshot().summary())
+                .containsEntry(Provenance.CHECKPOINT_ID, "2")
+                .hasEntrySatisfying(
+                        Provenance.LINEAGE,
+                        l -> assertThat(l).startsWith("run-back.").isNotEqualTo(lineage));
+    }
+
+    @Test
     void emptyCheckpointsCreateNoSnapshots() throws Exception {
         Pipeline p = pipeline("p", "run-1", "public.t", null);
         for (long checkpoint = 1; checkpoint <= 5; checkpoint++) {
@@ -409,6 +445,8 @@ class CommitProtocolTest {
                                     1,
                                     listener));
             if (restore != null) {
+                // as Flink does: the restored checkpoint's id reaches the operator
+                committer.setRestoredCheckpointId(CHECKPOINT_IDS.get(restore));
                 committer.initializeState(restore);
             }
             committer.open();
@@ -471,7 +509,9 @@ class CommitProtocolTest {
                                                             new SourcePosition(lsn, lsn, lsn))))));
             in = 0;
             committer.prepareSnapshotPreBarrier(checkpointId);
-            return committer.snapshot(checkpointId, checkpointId);
+            OperatorSubtaskState state = committer.snapshot(checkpointId, checkpointId);
+            CHECKPOINT_IDS.put(state, checkpointId);
+            return state;
         }
 
         void notifyComplete(long checkpointId) throws Exception {

@@ -3,6 +3,7 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.cli.Tidemark;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.ShopWorkload;
 import io.tidemark.deploy.FlinkCluster;
@@ -16,6 +17,7 @@ import java.io.Closeable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -69,10 +71,31 @@ class ClusterITCase {
                             .containsEntry(Provenance.RUN_ID, "on-cluster")
                             .containsEntry(Provenance.FLINK_JOB_ID, jobId);
                 }
+                // the operator's check, as a command: equal, exit code 0
+                assertThat(
+                                Tidemark.execute(
+                                        "verify",
+                                        "--config",
+                                        pipelineFile.toString(),
+                                        "--wait",
+                                        "60s"))
+                        .isZero();
             } finally {
                 ClusterJobs.cancel(cluster, jobId);
                 DATABASE.get().dropSlot(names.database(), names.slot());
             }
+            // nothing replicates any more: a deleted customer is a difference verify reports
+            try (Statement sql = source.createStatement()) {
+                sql.execute("DELETE FROM public.customers WHERE id = 1");
+            }
+            assertThat(
+                            Tidemark.execute(
+                                    "verify",
+                                    "--config",
+                                    pipelineFile.toString(),
+                                    "--table",
+                                    names.targets().get(ShopWorkload.CUSTOMERS).toString()))
+                    .isEqualTo(1);
         } finally {
             if (catalog instanceof Closeable closeable) {
                 closeable.close();

@@ -138,6 +138,7 @@ class UpgradeITCase {
 
             // version B from the savepoint
             String jobB = ClusterJobs.run(cluster, jar, fileB, "version-b", savepoint);
+            Set<String> lineages = new HashSet<>();
             try {
                 // older than the 2030 version applied before the savepoint: must stay dropped
                 sql.execute(
@@ -184,7 +185,6 @@ class UpgradeITCase {
                     }
                 }
                 assertThat(stale).as("stale changes counted by version B").isPositive();
-                Set<String> lineages = new HashSet<>();
                 for (TableIdentifier target : targetsB.values()) {
                     lineages.addAll(
                             CommitHistory.assertEachCheckpointOnce(
@@ -201,8 +201,45 @@ class UpgradeITCase {
                                         ClusterJobs.run(
                                                 cluster, jar, fileRenamed, "renamed", savepoint))
                         .hasMessageContaining("Cannot map checkpoint/savepoint state for operator");
-            } finally {
+            } catch (Throwable e) {
                 ClusterJobs.cancel(cluster, jobB);
+                DATABASE.get().dropSlot(names.database(), names.slot());
+                throw e;
+            }
+
+            // roll back: stop B, start version A again from the savepoint taken before the upgrade
+            String savepointB =
+                    cluster.stopWithSavepoint(
+                            jobB, DATABASE.dir().resolve("savepoints"), Duration.ofMinutes(2));
+            assertThat(savepointB).isNotEqualTo(savepoint);
+            String rollback = ClusterJobs.run(cluster, jar, fileA, "rollback", savepoint);
+            try {
+                sql.execute(
+                        "UPDATE public.orders SET status = 'rolled-back', "
+                                + "updated_at = TIMESTAMP '2033-01-01' WHERE id BETWEEN 1 AND 40");
+                sql.execute("DELETE FROM public.customers WHERE id BETWEEN 421 AND 430");
+                // B's commits stay; A's commits after the rollback must not be mistaken for them
+                GroundTruth.awaitEqual(
+                        ClusterJobs.running(cluster, rollback),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
+                for (TableIdentifier target : names.targets().values()) {
+                    Table table = catalog.loadTable(target);
+                    Set<String> lineagesAfterRollback =
+                            CommitHistory.assertEachCheckpointOnce(table, names.pipelineId());
+                    assertThat(lineagesAfterRollback)
+                            .as("%s: the rollback continues in a lineage of its own", target)
+                            .hasSize(2)
+                            .containsAll(lineages);
+                    assertThat(table.currentSnapshot().summary())
+                            .containsEntry(Provenance.RUN_ID, "rollback")
+                            .hasEntrySatisfying(
+                                    Provenance.LINEAGE, l -> assertThat(l).startsWith("rollback."));
+                }
+            } finally {
+                ClusterJobs.cancel(cluster, rollback);
                 DATABASE.get().dropSlot(names.database(), names.slot());
             }
         } finally {
