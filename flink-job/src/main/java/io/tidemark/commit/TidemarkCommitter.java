@@ -97,8 +97,29 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
      * A table the committer commits: a target (fed by {@code sourceTable}'s changes) or the late
      * table of {@code sourceTable}.
      */
-    public record CommitTarget(String table, String sourceTable, boolean late)
-            implements Serializable {}
+    public record CommitTarget(String table, String sourceTable, Kind kind, String contractVersion)
+            implements Serializable {
+
+        /** What the table holds. */
+        public enum Kind {
+            /** The replica of the source table. */
+            TARGET,
+            /** Late changes under the quarantine late policy, append-only. */
+            LATE,
+            /** Changes that broke the table's contract, append-only. */
+            QUARANTINE
+        }
+
+        /** A target ({@code late} false) or late table without a contract version of its own. */
+        public CommitTarget(String table, String sourceTable, boolean late) {
+            this(table, sourceTable, late ? Kind.LATE : Kind.TARGET, null);
+        }
+
+        /** An append-only side table (late or quarantine) rather than the replica. */
+        public boolean side() {
+            return kind != Kind.TARGET;
+        }
+    }
 
     private final RunContext run;
     private final CatalogLoader catalogLoader;
@@ -291,6 +312,16 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                         ? NO_WATERMARK
                         : Instant.ofEpochMilli(validThrough).toString();
         String positionsJson = positionsJson(positions);
+        // rows the contract gate quarantined, per source table, as its quarantine writers wrote
+        // them
+        Map<String, Long> quarantined = new HashMap<>();
+        for (CommitTarget target : targets) {
+            if (target.kind() == CommitTarget.Kind.QUARANTINE) {
+                for (FilesWritten written : files.getOrDefault(target.table(), List.of())) {
+                    quarantined.merge(target.sourceTable(), written.rowsUpserted(), Long::sum);
+                }
+            }
+        }
         for (CommitTarget target : targets) {
             String name = target.table();
             List<FilesWritten> written = files.get(name);
@@ -310,9 +341,10 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                     target,
                     checkpointId,
                     written,
-                    target.late()
+                    target.side()
                             ? Counts.ZERO
                             : counts.getOrDefault(target.sourceTable(), Counts.ZERO),
+                    quarantined.getOrDefault(target.sourceTable(), 0L),
                     validThroughText,
                     positionsJson);
         }
@@ -323,6 +355,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             long checkpointId,
             List<FilesWritten> written,
             Counts counts,
+            long quarantined,
             String validThrough,
             String positions)
             throws Exception {
@@ -355,7 +388,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         if (dataFiles + deleteFiles == 0) {
             return;
         }
-        long in = target.late() ? upserted : counts.in();
+        long in = target.side() ? upserted : counts.in();
         delta.set(Provenance.PIPELINE_ID, run.pipelineId())
                 .set(Provenance.RUN_ID, run.runId())
                 .set(Provenance.LINEAGE, lineage)
@@ -364,15 +397,24 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                         Provenance.FLINK_JOB_ID,
                         getRuntimeContext().getJobInfo().getJobId().toString())
                 .set(Provenance.CODE_VERSION, run.codeVersion())
-                .set(Provenance.CONTRACT_VERSION, contractVersion)
+                .set(
+                        Provenance.CONTRACT_VERSION,
+                        target.contractVersion() == null
+                                ? contractVersion
+                                : target.contractVersion())
                 .set(Provenance.SOURCE_POSITIONS, positions)
                 .set(Provenance.VALID_THROUGH, validThrough)
                 .set(Provenance.ROWS_IN, Long.toString(in))
                 .set(Provenance.ROWS_UPSERTED, Long.toString(upserted))
                 .set(Provenance.ROWS_DELETED, Long.toString(deleted))
-                .set(Provenance.ROWS_QUARANTINED, "0")
+                .set(Provenance.ROWS_QUARANTINED, Long.toString(quarantined))
                 .set(Provenance.ROWS_STALE, Long.toString(counts.stale()))
-                .set(Provenance.ROWS_LATE, Long.toString(target.late() ? upserted : counts.late()));
+                .set(
+                        Provenance.ROWS_LATE,
+                        Long.toString(
+                                target.kind() == CommitTarget.Kind.LATE
+                                        ? upserted
+                                        : counts.late()));
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();

@@ -25,7 +25,8 @@ public record PipelineConfig(
         String catalogName,
         Map<String, String> catalogProperties,
         ReconcileConfig reconcile,
-        List<TableConfig> tables)
+        List<TableConfig> tables,
+        String contractsDir)
         implements Serializable {
 
     public PipelineConfig {
@@ -99,7 +100,8 @@ public record PipelineConfig(
             List<String> primaryKey,
             String ordering,
             String latePolicy,
-            List<String> sources)
+            List<String> sources,
+            Integer contract)
             implements Serializable {
 
         public TableConfig {
@@ -115,7 +117,8 @@ public record PipelineConfig(
                     primaryKey,
                     "commit-order",
                     "apply-if-newer",
-                    List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE));
+                    List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE),
+                    null);
         }
     }
 
@@ -165,6 +168,13 @@ public record PipelineConfig(
                     out,
                     "    primary-key",
                     table.primaryKey().isEmpty() ? "(source key)" : table.primaryKey());
+            if (table.contract() != null) {
+                line(out, "    contract", "v" + table.contract());
+            }
+        }
+        if (contractsDir != null) {
+            out.append("contracts:\n");
+            line(out, "  dir", contractsDir);
         }
         return out.toString();
     }

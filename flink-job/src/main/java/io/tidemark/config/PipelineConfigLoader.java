@@ -174,6 +174,17 @@ public final class PipelineConfigLoader {
                             fileName, PipelineOptions.CATALOG_TYPE.allowed()));
         }
 
+        String contractsDir = reader.optionalString(flat, PipelineOptions.CONTRACTS_DIR, null);
+        List<TableConfig> tableConfigs =
+                reader.tables(tables, sources.stream().map(SourceConfig::id).toList());
+        for (int i = 0; i < tableConfigs.size(); i++) {
+            if (tableConfigs.get(i).contract() != null && contractsDir == null) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: 'tables[%d].contract' names a contract version but 'contracts.dir' is not set",
+                                fileName, i));
+            }
+        }
         int parallelism = reader.integer(flat, PipelineOptions.PARALLELISM, 1, 32768);
         int maxParallelism = reader.integer(flat, PipelineOptions.MAX_PARALLELISM, 1, 32768);
         if (maxParallelism < parallelism) {
@@ -201,7 +212,8 @@ public final class PipelineConfigLoader {
                         reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
                         reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
                         reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
-                reader.tables(tables, sources.stream().map(SourceConfig::id).toList()));
+                tableConfigs,
+                contractsDir);
     }
 
     /**
@@ -503,9 +515,27 @@ public final class PipelineConfigLoader {
                                             + "within one source, so declare 'event-time:<column>'",
                                     file, at, sourceName, tableSources.size(), tableSources));
                 }
+                Integer contract = null;
+                if (entry.get("contract") != null) {
+                    Object version = entry.get("contract");
+                    String text = String.valueOf(version).replaceFirst("^v", "");
+                    if (!text.matches("[1-9][0-9]{0,8}")) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.contract': expected a contract version (1, 2, ... or v1, v2, ...), got '%s'",
+                                        file, at, version));
+                    }
+                    contract = Integer.parseInt(text);
+                }
                 tables.add(
                         new TableConfig(
-                                sourceName, targetName, key, ordering, latePolicy, tableSources));
+                                sourceName,
+                                targetName,
+                                key,
+                                ordering,
+                                latePolicy,
+                                tableSources,
+                                contract));
             }
             return tables;
         }

@@ -168,6 +168,13 @@ public final class PipelineOptions {
                     "30s",
                     "A source split without changes for this long stops holding the watermark back.");
 
+    public static final ConfigKey CONTRACTS_DIR =
+            ConfigKey.optional(
+                    "contracts.dir",
+                    STRING,
+                    "none",
+                    "Directory of contract files, <schema>.<table>/v<N>.yaml (relative to the working directory).");
+
     // tables[*]
     public static final ConfigKey TABLE_SOURCE =
             ConfigKey.required(
@@ -204,6 +211,13 @@ public final class PipelineOptions {
                     List.of("apply-if-newer", "quarantine", "fail"),
                     "What a late change does (tables[*].late-policy).");
 
+    public static final ConfigKey TABLE_CONTRACT =
+            ConfigKey.optional(
+                    "contract",
+                    INT,
+                    "none",
+                    "Active contract version of the table, read from contracts.dir (tables[*].contract).");
+
     /** Scalar and map keys outside {@code tables}. */
     public static final List<ConfigKey> ALL =
             List.of(
@@ -235,7 +249,8 @@ public final class PipelineOptions {
                     RECONCILE_EMIT_DELAY,
                     RECONCILE_ALLOWED_LATENESS,
                     RECONCILE_RETENTION,
-                    RECONCILE_IDLENESS);
+                    RECONCILE_IDLENESS,
+                    CONTRACTS_DIR);
 
     /** Keys of one entry of {@code tables}. */
     public static final List<ConfigKey> TABLE_KEYS =
@@ -245,7 +260,8 @@ public final class PipelineOptions {
                     TABLE_PRIMARY_KEY,
                     TABLE_ORDERING,
                     TABLE_LATE_POLICY,
-                    TABLE_SOURCES);
+                    TABLE_SOURCES,
+                    TABLE_CONTRACT);
 
     /** Whether a key (or map entry) holds a secret that is never printed. */
     public static boolean isSecret(String key) {

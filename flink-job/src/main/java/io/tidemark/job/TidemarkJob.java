@@ -3,15 +3,19 @@ package io.tidemark.job;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
+import io.tidemark.catalog.contract.Contract;
+import io.tidemark.catalog.contract.ContractLoader;
+import io.tidemark.catalog.contract.ContractTables;
+import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitListener;
-import io.tidemark.commit.LateWriter;
 import io.tidemark.commit.TidemarkCommitter;
 import io.tidemark.commit.TidemarkCommitter.CommitTarget;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.ReconcileConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.contract.ContractGate;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.reconcile.KeyChangeSplitter;
@@ -22,6 +26,7 @@ import io.tidemark.reconcile.Reconciler;
 import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
+import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.source.PostgresPublication;
@@ -29,6 +34,8 @@ import io.tidemark.source.PostgresSchemaReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -37,6 +44,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -95,8 +103,21 @@ public final class TidemarkJob {
             Schema schema,
             List<String> primaryKey,
             OrderingRule ordering,
-            LatePolicy latePolicy)
-            implements Serializable {}
+            LatePolicy latePolicy,
+            Contract contract)
+            implements Serializable {
+
+        /** A table without a contract. */
+        public ResolvedTable(
+                String sourceTable,
+                TableIdentifier target,
+                Schema schema,
+                List<String> primaryKey,
+                OrderingRule ordering,
+                LatePolicy latePolicy) {
+            this(sourceTable, target, schema, primaryKey, ordering, latePolicy, null);
+        }
+    }
 
     /**
      * Creates the changes stream of the job, with event-time watermarks per source split; tests
@@ -245,7 +266,33 @@ public final class TidemarkJob {
             for (int i = 0; i < specs.size(); i++) {
                 TableSpec spec = specs.get(i);
                 TableConfig tableConfig = config.tables().get(i);
-                Table table = tables.ensure(spec);
+                Contract contract = null;
+                Table table;
+                List<String> primaryKey = spec.primaryKey();
+                String ordering = tableConfig.ordering();
+                if (tableConfig.contract() != null) {
+                    contract = contract(config, tableConfig, catalog, spec.identifier());
+                    table = catalog.loadTable(spec.identifier());
+                    tables.ensureAppendOnly(
+                            QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
+                    primaryKey = contract.primaryKey();
+                    if (!contract.ordering().equals(Contract.COMMIT_ORDER)) {
+                        if (!ordering.equals(Contract.COMMIT_ORDER)
+                                && !ordering.equals(contract.ordering())) {
+                            throw new IllegalStateException(
+                                    String.format(
+                                            "table '%s': the pipeline file orders by '%s' but contract %s by '%s'; "
+                                                    + "remove 'ordering' from the pipeline file or make them agree",
+                                            tableConfig.source(),
+                                            ordering,
+                                            contract.id(),
+                                            contract.ordering()));
+                        }
+                        ordering = contract.ordering();
+                    }
+                } else {
+                    table = tables.ensure(spec);
+                }
                 LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
                 if (latePolicy == LatePolicy.QUARANTINE) {
                     tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
@@ -255,17 +302,18 @@ public final class TidemarkJob {
                                 tableConfig.source(),
                                 spec.identifier(),
                                 table.schema(),
-                                spec.primaryKey(),
-                                OrderingRule.parse(tableConfig.ordering())
-                                        .withSources(tableConfig.sources()),
-                                latePolicy));
+                                primaryKey,
+                                OrderingRule.parse(ordering).withSources(tableConfig.sources()),
+                                latePolicy,
+                                contract));
                 LOG.info(
-                        "Table {} -> {} key {} ordering {} late-policy {}",
+                        "Table {} -> {} key {} ordering {} late-policy {} contract {}",
                         tableConfig.source(),
                         spec.identifier(),
-                        spec.primaryKey(),
-                        tableConfig.ordering(),
-                        tableConfig.latePolicy());
+                        primaryKey,
+                        ordering,
+                        tableConfig.latePolicy(),
+                        contract == null ? "none" : contract.id());
             }
             return resolved;
         } finally {
@@ -276,6 +324,39 @@ public final class TidemarkJob {
                     LOG.warn("Closing catalog {} failed", config.catalogName(), e);
                 }
             }
+        }
+    }
+
+    /**
+     * Loads the table's active contract and makes the Iceberg table fit it: created from it when
+     * missing; evolved when the table was made for an older version that the active one may
+     * replace; checked against it when the table was made without a contract. Refused with every
+     * reason otherwise.
+     */
+    static Contract contract(
+            PipelineConfig config, TableConfig tableConfig, Catalog catalog, TableIdentifier id) {
+        ContractLoader loader = new ContractLoader(Path.of(config.contractsDir()));
+        try {
+            Contract contract = loader.load(tableConfig.source(), tableConfig.contract());
+            Optional<Contract> previous = Optional.empty();
+            if (catalog.tableExists(id)) {
+                Optional<Integer> recorded = ContractTables.version(catalog.loadTable(id));
+                if (recorded.isPresent()) {
+                    previous = Optional.of(loader.load(tableConfig.source(), recorded.get()));
+                } else {
+                    // made before contracts: it must already fit this one
+                    new TableManager(catalog).ensure(contract.spec(id));
+                }
+            }
+            new ContractTables(catalog).ensure(id, contract, previous);
+            return contract;
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot read the contracts of "
+                            + tableConfig.source()
+                            + " in "
+                            + config.contractsDir(),
+                    e);
         }
     }
 
@@ -300,6 +381,8 @@ public final class TidemarkJob {
         Map<String, List<String>> primaryKeys = new LinkedHashMap<>();
         List<ChangeWriter.Route> routes = new ArrayList<>();
         Map<String, String> lateTables = new LinkedHashMap<>();
+        Map<String, String> quarantineTables = new LinkedHashMap<>();
+        Map<String, Contract> contracts = new LinkedHashMap<>();
         List<CommitTarget> commitTargets = new ArrayList<>();
         Map<String, OrderingRule> orderings = new HashMap<>();
         Map<String, ReconcileSettings.TableRule> rules = new HashMap<>();
@@ -311,8 +394,27 @@ public final class TidemarkJob {
                             table.target().toString(),
                             new RowDataConverter(
                                     table.sourceTable(), table.schema(), table.primaryKey())));
+            String contractVersion =
+                    table.contract() == null
+                            ? CONTRACT_VERSION_NONE
+                            : Integer.toString(table.contract().version());
             commitTargets.add(
-                    new CommitTarget(table.target().toString(), table.sourceTable(), false));
+                    new CommitTarget(
+                            table.target().toString(),
+                            table.sourceTable(),
+                            CommitTarget.Kind.TARGET,
+                            contractVersion));
+            if (table.contract() != null) {
+                contracts.put(table.sourceTable(), table.contract());
+                String quarantine = QuarantineTable.of(table.target()).toString();
+                quarantineTables.put(table.sourceTable(), quarantine);
+                commitTargets.add(
+                        new CommitTarget(
+                                quarantine,
+                                table.sourceTable(),
+                                CommitTarget.Kind.QUARANTINE,
+                                contractVersion));
+            }
             if (table.latePolicy() == LatePolicy.QUARANTINE) {
                 String late = LateTable.of(table.target()).toString();
                 lateTables.put(table.sourceTable(), late);
@@ -335,10 +437,16 @@ public final class TidemarkJob {
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
         DataStream<ChangeEvent> changes = source.create(env, primaryKeys, watermarks);
 
+        // -> contract gate: changes that break their table's contract go to its quarantine table
+        SingleOutputStreamOperator<ChangeEvent> gated =
+                changes.process(new ContractGate(run, contracts), ChangeEventTypeInfo.INSTANCE)
+                        .uid(Uids.CONTRACT_GATE)
+                        .name("contract gate");
+
         // -> split primary-key updates into delete + upsert
         KeyChangeSplitter splitter = new KeyChangeSplitter(primaryKeys);
         DataStream<ChangeEvent> split =
-                changes.flatMap(
+                gated.flatMap(
                                 (FlatMapFunction<ChangeEvent, ChangeEvent>)
                                         (change, out) -> splitter.split(change, out::collect),
                                 ChangeEventTypeInfo.INSTANCE)
@@ -373,8 +481,25 @@ public final class TidemarkJob {
                                     .transform(
                                             "write late",
                                             bytes,
-                                            new LateWriter(run, catalogLoader(config), lateTables))
+                                            new AppendWriter(
+                                                    run, catalogLoader(config), lateTables, "late"))
                                     .uid(Uids.LATE_WRITER));
+        }
+
+        // quarantined changes -> the table's quarantine table, same checkpoints
+        if (!quarantineTables.isEmpty()) {
+            toCommit =
+                    toCommit.union(
+                            gated.getSideOutput(ContractGate.QUARANTINE)
+                                    .transform(
+                                            "write quarantine",
+                                            bytes,
+                                            new AppendWriter(
+                                                    run,
+                                                    catalogLoader(config),
+                                                    quarantineTables,
+                                                    "quarantine"))
+                                    .uid(Uids.QUARANTINE_WRITER));
         }
 
         // -> one committer: per completed checkpoint one snapshot per table, with provenance

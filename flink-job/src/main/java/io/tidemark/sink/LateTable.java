@@ -78,7 +78,7 @@ public final class LateTable {
         return row;
     }
 
-    private static String json(Object value) {
+    static String json(Object value) {
         try {
             return JSON.writeValueAsString(plain(value));
         } catch (JsonProcessingException e) {

@@ -359,4 +359,26 @@ class PipelineConfigLoaderTest {
                 .hasMessage(
                         "pipeline.yaml: 'tables[1].late-policy': expected one of [apply-if-newer, quarantine, fail], got 'drop'");
     }
+
+    @Test
+    void contractVersionsAndTheirDirectory() {
+        String withContract =
+                VALID.replace("    primary-key: [id]", "    primary-key: [id]\n    contract: v2");
+        assertThatThrownBy(() -> parse(withContract))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[1].contract' names a contract version but 'contracts.dir' is not set");
+        PipelineConfig config = parse(withContract + "contracts:\n  dir: contracts\n");
+        assertThat(config.contractsDir()).isEqualTo("contracts");
+        assertThat(config.tables().get(1).contract()).isEqualTo(2);
+        assertThat(config.tables().get(0).contract()).isNull();
+        assertThat(config.describe()).contains("contract: v2").contains("dir: contracts");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    primary-key: [id]",
+                                                "    primary-key: [id]\n    contract: latest")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[1].contract': expected a contract version (1, 2, ... or v1, v2, ...), got 'latest'");
+    }
 }

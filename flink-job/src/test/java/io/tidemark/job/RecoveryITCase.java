@@ -2,7 +2,6 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
@@ -18,19 +17,12 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -180,7 +172,10 @@ class RecoveryITCase {
                     workload.apply(300);
                     Awaitility.await("the job failing over on the dead catalog")
                             .atMost(Duration.ofMinutes(2))
-                            .until(() -> exceptionHistory(job).size() >= 2);
+                            .until(
+                                    () ->
+                                            TestClusters.exceptionHistory(MINI_CLUSTER, job).size()
+                                                    >= 2);
                     s.execute("ALTER DATABASE iceberg_catalog ALLOW_CONNECTIONS true");
                 }
                 workload.apply(300);
@@ -196,7 +191,7 @@ class RecoveryITCase {
                                 .hasSize(1);
                     }
                     // and it recovered without a restart left in the history since
-                    assertThat(exceptionHistory(job))
+                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
                             .as("exception history of the job")
                             .hasSizeGreaterThanOrEqualTo(2);
                 } finally {
@@ -224,33 +219,6 @@ class RecoveryITCase {
                 .atMost(Duration.ofMinutes(1))
                 .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
         return job;
-    }
-
-    /** The root exceptions the job failed over on, from Flink's REST API. */
-    private static List<String> exceptionHistory(JobClient job) throws Exception {
-        Configuration client = MINI_CLUSTER.getClientConfiguration();
-        URI uri =
-                URI.create(
-                        "http://"
-                                + client.get(RestOptions.ADDRESS)
-                                + ":"
-                                + client.get(RestOptions.PORT)
-                                + "/jobs/"
-                                + job.getJobID()
-                                + "/exceptions");
-        HttpResponse<String> response =
-                HttpClient.newHttpClient()
-                        .send(HttpRequest.newBuilder(uri).build(), BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        List<String> exceptions = new ArrayList<>();
-        for (JsonNode entry :
-                new ObjectMapper()
-                        .readTree(response.body())
-                        .path("exceptionHistory")
-                        .path("entries")) {
-            exceptions.add(entry.path("exceptionName").asText());
-        }
-        return exceptions;
     }
 
     /** The test's own view of the catalog; {@link #close} it after use. */

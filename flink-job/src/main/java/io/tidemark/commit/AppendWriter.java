@@ -1,0 +1,70 @@
+package io.tidemark.commit;
+
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.LateTable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.table.data.RowData;
+import org.apache.iceberg.flink.CatalogLoader;
+
+/**
+ * Appends rows to the side table of their source table (the first column of every row): the
+ * reconciler's late rows ({@link LateTable}) and the contract gate's quarantined changes ({@link
+ * io.tidemark.sink.QuarantineTable}); committed by the same committer on the same checkpoints as
+ * the targets.
+ */
+public final class AppendWriter extends FilesWriter<RowData> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final RunContext run;
+
+    /** Source table to its side table. */
+    private final Map<String, String> sideTables;
+
+    /** What the side tables hold, for messages: {@code late}, {@code quarantine}. */
+    private final String kind;
+
+    public AppendWriter(
+            RunContext run,
+            CatalogLoader catalogLoader,
+            Map<String, String> sideTables,
+            String kind) {
+        super(catalogLoader, targets(sideTables));
+        this.run = run;
+        this.sideTables = Map.copyOf(sideTables);
+        this.kind = kind;
+    }
+
+    private static List<Target> targets(Map<String, String> sideTables) {
+        List<Target> targets = new ArrayList<>();
+        for (String table : sideTables.values()) {
+            targets.add(new Target(table, List.of()));
+        }
+        return targets;
+    }
+
+    @Override
+    public void open() throws Exception {
+        run.enterLogContext();
+        super.open();
+    }
+
+    @Override
+    protected void route(RowData row, RowSink sink) throws Exception {
+        String sourceTable = row.getString(0).toString();
+        String side = sideTables.get(sourceTable);
+        if (side == null) {
+            throw new IllegalStateException(
+                    "a "
+                            + kind
+                            + " row of table '"
+                            + sourceTable
+                            + "', which has no "
+                            + kind
+                            + " table");
+        }
+        sink.write(side, row);
+    }
+}

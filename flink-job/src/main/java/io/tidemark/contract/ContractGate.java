@@ -1,0 +1,148 @@
+package io.tidemark.contract;
+
+import io.tidemark.catalog.contract.Contract;
+import io.tidemark.catalog.contract.Contract.Checked;
+import io.tidemark.catalog.contract.ReasonCode;
+import io.tidemark.catalog.contract.Violation;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineTable;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks every change against its table's contract before the reconciler. A passing change goes on
+ * with its values coerced to the contract's types; a failing one goes to {@link #QUARANTINE} as a
+ * {@link QuarantineTable} row with every reason that applies, and never stops the job. Tables
+ * without a contract pass unchecked.
+ *
+ * <p>Inserts, updates and snapshot reads are checked on their after image; deletes on their key.
+ * Payloads are never logged: log lines and reasons name the table, column and rule only.
+ *
+ * <p>Metrics per table under {@code tidemark.gate.table.<t>}: {@code passed}, {@code quarantined},
+ * and {@code quarantined.<REASON>} for each reason seen.
+ */
+public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent> {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ContractGate.class);
+
+    public static final OutputTag<RowData> QUARANTINE =
+            new OutputTag<>("tidemark-quarantine", QuarantineTable.TYPE_INFO);
+
+    private final RunContext run;
+
+    /** Source table to its active contract. */
+    private final Map<String, Contract> contracts;
+
+    private transient Map<String, Counter> passed;
+    private transient Map<String, Counter> quarantined;
+    private transient Map<String, Counter> byReason;
+    private transient MetricGroup metrics;
+
+    public ContractGate(RunContext run, Map<String, Contract> contracts) {
+        this.run = run;
+        this.contracts = Map.copyOf(contracts);
+    }
+
+    @Override
+    public void open(Configuration parameters) {
+        run.enterLogContext();
+        metrics = getRuntimeContext().getMetricGroup().addGroup("tidemark").addGroup("gate");
+        passed = new HashMap<>();
+        quarantined = new HashMap<>();
+        byReason = new HashMap<>();
+        for (String table : contracts.keySet()) {
+            MetricGroup group = metrics.addGroup("table", table);
+            passed.put(table, group.counter("passed"));
+            quarantined.put(table, group.counter("quarantined"));
+        }
+    }
+
+    @Override
+    public void processElement(ChangeEvent change, Context ctx, Collector<ChangeEvent> out) {
+        Contract contract = contracts.get(change.table());
+        if (contract == null) {
+            out.collect(change);
+            return;
+        }
+        Checked checked = check(contract, change);
+        if (checked.passed()) {
+            passed.get(change.table()).inc();
+            out.collect(coerced(change, checked.row()));
+            return;
+        }
+        List<Violation> violations = checked.violations();
+        quarantined.get(change.table()).inc();
+        for (Violation violation : violations) {
+            byReason.computeIfAbsent(
+                            change.table() + "/" + violation.reason(),
+                            k ->
+                                    metrics.addGroup("table", change.table())
+                                            .counter("quarantined." + violation.reason()))
+                    .inc();
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug(
+                    "Quarantined a {} of {} under {}: {}",
+                    change.operation(),
+                    change.table(),
+                    contract.id(),
+                    violations);
+        }
+        ctx.output(QUARANTINE, QuarantineTable.row(change, contract, violations, run.runId()));
+    }
+
+    /** The contract check of one change: deletes by their key, the rest by their after image. */
+    static Checked check(Contract contract, ChangeEvent change) {
+        if (change.operation() == Operation.DELETE) {
+            Map<String, Object> key = new LinkedHashMap<>();
+            List<String> columns = contract.primaryKey();
+            if (change.key().size() != columns.size()) {
+                return new Checked(
+                        Map.of(),
+                        List.of(
+                                new Violation(
+                                        ReasonCode.MISSING_KEY,
+                                        null,
+                                        "the change carries "
+                                                + change.key().size()
+                                                + " key values, the contract's key "
+                                                + columns)));
+            }
+            for (int i = 0; i < columns.size(); i++) {
+                key.put(columns.get(i), change.key().get(i));
+            }
+            return contract.check(key, true);
+        }
+        return contract.check(change.after() == null ? Map.of() : change.after(), false);
+    }
+
+    private static ChangeEvent coerced(ChangeEvent change, Map<String, Object> row) {
+        if (change.operation() == Operation.DELETE) {
+            return change;
+        }
+        return new ChangeEvent(
+                change.source(),
+                change.table(),
+                change.operation(),
+                change.key(),
+                change.before(),
+                row,
+                change.position(),
+                change.sourceTimeMillis());
+    }
+}

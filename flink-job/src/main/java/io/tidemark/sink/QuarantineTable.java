@@ -1,0 +1,104 @@
+package io.tidemark.sink;
+
+import io.tidemark.catalog.contract.Contract;
+import io.tidemark.catalog.contract.Violation;
+import io.tidemark.decode.ChangeEvent;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
+import org.apache.iceberg.types.Types;
+
+/**
+ * The table beside a target that receives the changes breaking its contract: {@code
+ * <namespace>.<table>__quarantine}, append-only, committed on the same checkpoints as the target. A
+ * plain Iceberg table: Trino and the {@code quarantine} command read it.
+ *
+ * <p>Columns: {@code source_table}; {@code contract} ({@code public.orders v2}) and {@code
+ * contract_version}; {@code reasons}, every reason code that applies, comma-separated (e.g. {@code
+ * NOT_ALLOWED_VALUE,TOO_LONG}); {@code details}, one message per reason naming the column and the
+ * rule, never the value; {@code key} (JSON, when the change has one); {@code operation}; the source
+ * position ({@code commit_lsn, change_lsn, tx_id}) and {@code source_time}; {@code run_id}; {@code
+ * detected_at}; {@code payload}, the raw change as JSON ({@code {"before":..,"after":..}}).
+ */
+public final class QuarantineTable {
+
+    public static final String SUFFIX = "__quarantine";
+
+    public static final Schema SCHEMA =
+            new Schema(
+                    Types.NestedField.required(1, "source_table", Types.StringType.get()),
+                    Types.NestedField.required(2, "contract", Types.StringType.get()),
+                    Types.NestedField.required(3, "contract_version", Types.IntegerType.get()),
+                    Types.NestedField.required(4, "reasons", Types.StringType.get()),
+                    Types.NestedField.required(5, "details", Types.StringType.get()),
+                    Types.NestedField.optional(6, "key", Types.StringType.get()),
+                    Types.NestedField.required(7, "operation", Types.StringType.get()),
+                    Types.NestedField.optional(8, "commit_lsn", Types.LongType.get()),
+                    Types.NestedField.optional(9, "change_lsn", Types.LongType.get()),
+                    Types.NestedField.optional(10, "tx_id", Types.LongType.get()),
+                    Types.NestedField.optional(11, "source_time", Types.TimestampType.withZone()),
+                    Types.NestedField.required(12, "run_id", Types.StringType.get()),
+                    Types.NestedField.required(13, "detected_at", Types.TimestampType.withZone()),
+                    Types.NestedField.optional(14, "payload", Types.StringType.get()));
+
+    public static final InternalTypeInfo<RowData> TYPE_INFO =
+            InternalTypeInfo.of(FlinkSchemaUtil.convert(SCHEMA));
+
+    private QuarantineTable() {}
+
+    public static TableIdentifier of(TableIdentifier target) {
+        return TableIdentifier.of(target.namespace(), target.name() + SUFFIX);
+    }
+
+    /** The quarantine row of {@code change}, which broke {@code contract} in {@code violations}. */
+    public static RowData row(
+            ChangeEvent change, Contract contract, List<Violation> violations, String runId) {
+        GenericRowData row = new GenericRowData(SCHEMA.columns().size());
+        row.setField(0, StringData.fromString(change.table()));
+        row.setField(1, StringData.fromString(contract.id()));
+        row.setField(2, contract.version());
+        row.setField(
+                3,
+                StringData.fromString(
+                        violations.stream()
+                                .map(v -> v.reason().name())
+                                .distinct()
+                                .collect(Collectors.joining(","))));
+        row.setField(
+                4,
+                StringData.fromString(
+                        violations.stream()
+                                .map(Violation::toString)
+                                .collect(Collectors.joining("; "))));
+        row.setField(
+                5,
+                change.key().isEmpty()
+                        ? null
+                        : StringData.fromString(LateTable.json(change.key())));
+        row.setField(6, StringData.fromString(change.operation().name()));
+        row.setField(7, change.position().commitLsn());
+        row.setField(8, change.position().changeLsn());
+        row.setField(9, change.position().txId());
+        row.setField(
+                10,
+                change.sourceTimeMillis() > 0
+                        ? TimestampData.fromEpochMillis(change.sourceTimeMillis())
+                        : null);
+        row.setField(11, StringData.fromString(runId));
+        row.setField(12, TimestampData.fromEpochMillis(System.currentTimeMillis()));
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("before", change.before());
+        payload.put("after", change.after());
+        row.setField(13, StringData.fromString(LateTable.json(payload)));
+        return row;
+    }
+}

@@ -1,0 +1,360 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.catalog.verify.DiffReport;
+import io.tidemark.catalog.verify.GroundTruthDiff;
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineTable;
+import io.tidemark.testing.CommitHistory;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Poison records against a table contract, on a real PostgreSQL source: the contract is narrower
+ * than the source table (an {@code int} for a {@code bigint} column, a required column the source
+ * lets be null, allowed values, a maximum length, a pattern, a timestamp range), so the database
+ * accepts rows the contract refuses. Seven kinds of bad rows, 100 each, are mixed into 50,000 valid
+ * changes (during the snapshot and in the log), and the job is made to fail twice inside commits
+ * while bad rows are in flight.
+ *
+ * <p>The quarantine table must hold exactly the bad rows (none missing, none twice, each with its
+ * reasons), the target must equal the source minus the bad rows, every checkpoint must be committed
+ * once, and the only restarts must be the injected ones: a poison record never stops the job.
+ */
+class PoisonITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
+
+    private static final String PIPELINE = "poison-it";
+    private static final int SEEDED = 20_000;
+    private static final long BAD_FROM = 1_000_000;
+    private static final int PER_KIND = 100;
+
+    /** The bad kinds: what is wrong with the row (as SQL values), and the reasons expected. */
+    private enum Kind {
+        TOO_LONG("'ABC-1234567890123'", "'new'", "1", "'2026-01-01'", "'n'", "TOO_LONG"),
+        NOT_ALLOWED("'ABC-1'", "'lost'", "1", "'2026-01-01'", "'n'", "NOT_ALLOWED_VALUE"),
+        OLD_TIMESTAMP("'ABC-1'", "'new'", "1", "'1970-01-01'", "'n'", "OUT_OF_RANGE"),
+        NULL_REQUIRED("'ABC-1'", "'new'", "1", "'2026-01-01'", "NULL", "NOT_NULL"),
+        TOO_BIG_FOR_INT("'ABC-1'", "'new'", "5000000000", "'2026-01-01'", "'n'", "WRONG_TYPE"),
+        BAD_PATTERN("'abc_1'", "'new'", "1", "'2026-01-01'", "'n'", "PATTERN_MISMATCH"),
+        SEVERAL(
+                "'abc_1234567890123'",
+                "'lost'",
+                "5000000000",
+                "'1970-01-01'",
+                "NULL",
+                "PATTERN_MISMATCH,TOO_LONG,NOT_ALLOWED_VALUE,WRONG_TYPE,OUT_OF_RANGE,NOT_NULL");
+
+        final String sku;
+        final String status;
+        final String qty;
+        final String orderedAt;
+        final String note;
+        final String reasons;
+
+        Kind(String sku, String status, String qty, String orderedAt, String note, String reasons) {
+            this.sku = sku;
+            this.status = status;
+            this.qty = qty;
+            this.orderedAt = orderedAt;
+            this.note = note;
+            this.reasons = reasons;
+        }
+    }
+
+    static final String CONTRACT =
+            String.join(
+                    "\n",
+                    "table: public.items",
+                    "version: 1",
+                    "columns:",
+                    "  - {name: id, type: long, nullable: false}",
+                    "  - {name: sku, type: string, nullable: false}",
+                    "  - {name: status, type: string}",
+                    "  - {name: qty, type: int}",
+                    "  - {name: ordered_at, type: timestamp}",
+                    "  - {name: note, type: string, nullable: false}",
+                    "primary-key: [id]",
+                    "schema-evolution: quarantine",
+                    "constraints:",
+                    "  - {column: sku, max-length: 12, pattern: '[A-Z]{3}-[0-9]+'}",
+                    "  - {column: status, allowed-values: [new, paid, shipped]}",
+                    "  - {column: ordered_at, range: {min: '2000-01-01T00:00:00'}}",
+                    "");
+
+    /** Fails the next commit of the target once each time the test arms it: one restart each. */
+    static final class ArmedFailure implements CommitListener {
+        private static final long serialVersionUID = 1L;
+        static final AtomicBoolean ARMED = new AtomicBoolean();
+        static final AtomicInteger FIRED = new AtomicInteger();
+
+        @Override
+        public void beforeCommit(String table, long checkpointId) {
+            if (table.endsWith(".items") && ARMED.compareAndSet(true, false)) {
+                throw new IllegalStateException("injected restart " + FIRED.incrementAndGet());
+            }
+        }
+
+        /** Arms one failure and waits until a commit hit it. */
+        static void restartOnce() {
+            int before = FIRED.get();
+            ARMED.set(true);
+            Awaitility.await("injected restart " + (before + 1))
+                    .atMost(Duration.ofMinutes(2))
+                    .until(() -> FIRED.get() > before);
+        }
+    }
+
+    @Test
+    void badRecordsAreQuarantinedExactlyOnceAndNeverStopTheJob() throws Exception {
+        Path dir = DATABASE.dir();
+        Path contracts = dir.resolve("contracts");
+        Files.createDirectories(contracts.resolve("public.items"));
+        Files.writeString(contracts.resolve("public.items/v1.yaml"), CONTRACT);
+        DATABASE.get().createDatabase("poison_src");
+        String yaml =
+                String.join(
+                        "\n",
+                        "pipeline:",
+                        "  id: " + PIPELINE,
+                        "  parallelism: 2",
+                        "checkpoint:",
+                        "  interval: 1s",
+                        "  dir: " + dir.resolve("checkpoints-poison").toUri(),
+                        "source:",
+                        "  type: postgres",
+                        "  hostname: 127.0.0.1",
+                        "  port: " + DATABASE.get().port(),
+                        "  database: poison_src",
+                        "  username: postgres",
+                        "  slot-name: poison_slot",
+                        "  snapshot:",
+                        "    split-size: 4000",
+                        "catalog:",
+                        "  type: jdbc",
+                        "  properties:",
+                        "    uri: " + DATABASE.get().jdbcUrl("iceberg_catalog"),
+                        "    jdbc.user: postgres",
+                        "    jdbc.schema-version: V1",
+                        "    warehouse: " + dir.resolve("warehouse").toUri(),
+                        "contracts:",
+                        "  dir: " + contracts,
+                        "tables:",
+                        "  - source: public.items",
+                        "    target: poison.items",
+                        "    contract: 1",
+                        "");
+        PipelineConfig config = new PipelineConfigLoader().parse(yaml, "poison.yaml");
+        TableIdentifier target = TableIdentifier.of("poison", "items");
+        TableIdentifier quarantine = QuarantineTable.of(target);
+        try (Connection source = DATABASE.get().connect("poison_src");
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.items (id bigint PRIMARY KEY, sku text NOT NULL, status text,"
+                            + " qty bigint, ordered_at timestamp, note text)");
+            sql.execute("ALTER TABLE public.items REPLICA IDENTITY FULL");
+            sql.execute(
+                    "INSERT INTO public.items SELECT g, 'SKU-' || g, 'new', g % 50, "
+                            + "TIMESTAMP '2026-01-01' + g * INTERVAL '1 minute', 'n' || g "
+                            + "FROM generate_series(1, "
+                            + SEEDED
+                            + ") g");
+            // the ground truth: the source without the bad rows
+            sql.execute(
+                    "CREATE VIEW public.items_valid AS SELECT * FROM public.items WHERE id < "
+                            + BAD_FROM);
+            long nextBad = BAD_FROM;
+            // half of every kind before the start: read by the snapshot
+            nextBad = insertBad(sql, nextBad, PER_KIND / 2);
+
+            Catalog catalog = TestPipelines.catalog(config);
+            JobClient job = start(config);
+            try {
+                // 30,000 valid changes in the log, the other half of the bad rows between them
+                for (int round = 0; round < 6; round++) {
+                    sql.execute(
+                            "UPDATE public.items SET qty = (qty + 1) % 50, status = 'paid' WHERE id < "
+                                    + BAD_FROM
+                                    + " AND id % 6 = "
+                                    + round);
+                    if (round == 1 || round == 4) {
+                        nextBad = insertBad(sql, nextBad, PER_KIND / 4);
+                        // a failure inside the commit of these changes: the job restarts
+                        ArmedFailure.restartOnce();
+                    }
+                    sql.execute(
+                            "INSERT INTO public.items SELECT g, 'NEW-' || g, 'shipped', 1,"
+                                    + " TIMESTAMP '2030-01-01', 'x' FROM generate_series("
+                                    + (SEEDED + 1 + round * 1_000)
+                                    + ", "
+                                    + (SEEDED + (round + 1) * 1_000)
+                                    + ") g");
+                    sql.execute(
+                            "DELETE FROM public.items WHERE id BETWEEN "
+                                    + (round * 600 + 1)
+                                    + " AND "
+                                    + (round * 600 + 600));
+                }
+                assertThat(nextBad - BAD_FROM).isEqualTo((long) PER_KIND * Kind.values().length);
+
+                Map<String, TableIdentifier> truth = Map.of("public.items_valid", target);
+                GroundTruth.awaitEqual(job, source, catalog, truth, Duration.ofMinutes(4));
+                Awaitility.await("every bad row in quarantine")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return quarantined(catalog.loadTable(quarantine)).size()
+                                            >= PER_KIND * Kind.values().length;
+                                });
+                assertThat(ArmedFailure.FIRED.get()).as("injected restarts").isEqualTo(2);
+                List<String> failures = TestClusters.exceptionHistory(MINI_CLUSTER, job);
+                assertThat(failures)
+                        .as(
+                                "the job's failovers: the injected ones only, none from a poison record")
+                        .hasSize(2)
+                        .allSatisfy(f -> assertThat(f).contains("injected restart"));
+
+                // the quarantine table: each bad row once, with its reasons, nothing else
+                Map<Long, List<Record>> rows = quarantined(catalog.loadTable(quarantine));
+                assertThat(rows).hasSize(PER_KIND * Kind.values().length);
+                for (Map.Entry<Long, List<Record>> entry : rows.entrySet()) {
+                    long id = entry.getKey();
+                    assertThat(entry.getValue()).as("quarantined rows of key %s", id).hasSize(1);
+                    Record row = entry.getValue().get(0);
+                    Kind kind = Kind.values()[(int) ((id - BAD_FROM) % Kind.values().length)];
+                    assertThat(row.getField("reasons").toString().split(","))
+                            .as("reasons of key %s (%s)", id, kind)
+                            .containsExactlyInAnyOrder(kind.reasons.split(","));
+                    assertThat(row.getField("contract")).isEqualTo("public.items v1");
+                    assertThat(row.getField("contract_version")).isEqualTo(1);
+                    assertThat(row.getField("details").toString()).doesNotContain("lost");
+                    assertThat(row.getField("payload").toString()).contains("\"id\":" + id);
+                }
+                // exactly once, with the counts in the commits
+                CommitHistory.assertEachCheckpointOnce(catalog.loadTable(target), PIPELINE);
+                CommitHistory.assertEachCheckpointOnce(catalog.loadTable(quarantine), PIPELINE);
+                long counted = 0;
+                for (Snapshot snapshot : catalog.loadTable(quarantine).snapshots()) {
+                    counted += Long.parseLong(snapshot.summary().get(Provenance.ROWS_QUARANTINED));
+                    assertThat(snapshot.summary()).containsEntry(Provenance.CONTRACT_VERSION, "1");
+                }
+                assertThat(counted).isEqualTo((long) PER_KIND * Kind.values().length);
+                assertThat(catalog.loadTable(target).currentSnapshot().summary())
+                        .containsEntry(Provenance.CONTRACT_VERSION, "1");
+                DiffReport report =
+                        GroundTruthDiff.diff(
+                                source, "public.items_valid", catalog.loadTable(target));
+                assertThat(report.isClean()).as(report.summary()).isTrue();
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("poison_src", "poison_slot");
+                if (catalog instanceof Closeable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+    }
+
+    /** Inserts {@code perKind} rows of every bad kind, keys from {@code next}; the next key. */
+    private static long insertBad(Statement sql, long next, int perKind) throws Exception {
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < perKind; i++) {
+            for (Kind kind : Kind.values()) {
+                long id = next++;
+                // keys cycle through the kinds in declaration order
+                Kind expected = Kind.values()[(int) ((id - BAD_FROM) % Kind.values().length)];
+                assertThat(expected).isEqualTo(kind);
+                values.add(
+                        "("
+                                + id
+                                + ", "
+                                + kind.sku
+                                + ", "
+                                + kind.status
+                                + ", "
+                                + kind.qty
+                                + ", TIMESTAMP "
+                                + kind.orderedAt
+                                + ", "
+                                + kind.note
+                                + ")");
+            }
+        }
+        sql.execute("INSERT INTO public.items VALUES " + String.join(", ", values));
+        return next;
+    }
+
+    /** The quarantine table's rows by the key they carry. */
+    private static Map<Long, List<Record>> quarantined(Table table) throws Exception {
+        table.refresh();
+        Map<Long, List<Record>> rows = new HashMap<>();
+        if (table.currentSnapshot() == null) {
+            return rows;
+        }
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+            for (Record record : records) {
+                String key = record.getField("key").toString();
+                long id = Long.parseLong(key.replaceAll("[\\[\\]\"]", ""));
+                rows.computeIfAbsent(id, k -> new ArrayList<>()).add(record.copy());
+            }
+        }
+        return rows;
+    }
+
+    private static JobClient start(PipelineConfig config) throws Exception {
+        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        Configuration flink = TidemarkJob.flinkConfiguration(config);
+        TestPipelines.restartQuickly(flink);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        TidemarkJob.assemble(
+                env,
+                config,
+                RunContext.start(PIPELINE, "poison-run"),
+                tables,
+                TidemarkJob.postgres(config),
+                new ArmedFailure());
+        JobClient job = env.executeAsync(config.jobName());
+        Awaitility.await("job running")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
+        return job;
+    }
+}
