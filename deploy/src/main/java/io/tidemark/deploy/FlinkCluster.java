@@ -33,6 +33,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class FlinkCluster implements AutoCloseable {
 
+    /**
+     * Log4j 2 pattern of the cluster's log files: the run id of Tidemark's operators, and every
+     * {@code ...password=value} / {@code password: value} masked. Flink CDC logs the whole Debezium
+     * configuration of a source at INFO, database password included; this keeps it out of the
+     * files. Use the same {@code %replace} in your own Flink's {@code log4j.properties}.
+     */
+    public static final String LOG_PATTERN =
+            "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c [run=%X{run.id}] - "
+                    + "%replace{%m}{(?i)(password\\S*?[=:]\\s*)[^\\s,;\\x7D]+}{$1****}%n";
+
     private static final Logger LOG = LoggerFactory.getLogger(FlinkCluster.class);
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -119,7 +129,7 @@ public final class FlinkCluster implements AutoCloseable {
                         "appender.file.type = FILE",
                         "appender.file.fileName = ${sys:log.file}",
                         "appender.file.layout.type = PatternLayout",
-                        "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
+                        "appender.file.layout.pattern = " + LOG_PATTERN.replace("\\", "\\\\"),
                         ""));
         Files.createDirectories(workDir.resolve("uploads"));
         Path java = javaHome.resolve("bin/java");

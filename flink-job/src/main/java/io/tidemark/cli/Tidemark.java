@@ -27,6 +27,7 @@ import picocli.CommandLine.IVersionProvider;
             DemoCommand.class,
             ProvenanceCommand.class,
             VerifyCommand.class,
+            QuarantineCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Tidemark implements Runnable {

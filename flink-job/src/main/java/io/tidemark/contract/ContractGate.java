@@ -1,5 +1,6 @@
 package io.tidemark.contract;
 
+import io.tidemark.catalog.contract.Coercion;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Checked;
 import io.tidemark.catalog.contract.ReasonCode;
@@ -9,12 +10,15 @@ import io.tidemark.decode.Operation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
@@ -52,6 +56,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     private transient Map<String, Counter> quarantined;
     private transient Map<String, Counter> byReason;
     private transient MetricGroup metrics;
+    private transient Set<String> warnedEvolve;
 
     public ContractGate(RunContext run, Map<String, Contract> contracts) {
         this.run = run;
@@ -65,6 +70,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         passed = new HashMap<>();
         quarantined = new HashMap<>();
         byReason = new HashMap<>();
+        warnedEvolve = new HashSet<>();
         for (String table : contracts.keySet()) {
             MetricGroup group = metrics.addGroup("table", table);
             passed.put(table, group.counter("passed"));
@@ -82,10 +88,11 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         Checked checked = check(contract, change);
         if (checked.passed()) {
             passed.get(change.table()).inc();
-            out.collect(coerced(change, checked.row()));
+            out.collect(coerced(contract, change, checked.row()));
             return;
         }
         List<Violation> violations = checked.violations();
+        drift(contract, violations);
         quarantined.get(change.table()).inc();
         for (Violation violation : violations) {
             byReason.computeIfAbsent(
@@ -104,6 +111,47 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     violations);
         }
         ctx.output(QUARANTINE, QuarantineTable.row(change, contract, violations, run.runId()));
+    }
+
+    /**
+     * Applies the contract's schema-evolution policy to drift: a column the contract does not
+     * declare ({@link ReasonCode#UNKNOWN_COLUMN}, e.g. added in the source while running). Under
+     * {@code fail} the job stops for good (no restart would help) with a message naming the column,
+     * the table and the contract version; under {@code quarantine} the change is quarantined like
+     * any other; {@code evolve} is not applied while running yet and quarantines too (logged once
+     * per column).
+     */
+    private void drift(Contract contract, List<Violation> violations) {
+        for (Violation violation : violations) {
+            if (violation.reason() != ReasonCode.UNKNOWN_COLUMN) {
+                continue;
+            }
+            switch (contract.evolution()) {
+                case FAIL:
+                    throw new SuppressRestartsException(
+                            new IllegalStateException(
+                                    String.format(
+                                            "schema drift: table %s has column '%s', which contract %s does not"
+                                                    + " declare (schema-evolution: fail). Deploy a contract version"
+                                                    + " with the column and restart from a savepoint, or set"
+                                                    + " schema-evolution: quarantine",
+                                            contract.table(), violation.column(), contract.id())));
+                case EVOLVE:
+                    if (warnedEvolve.add(contract.table() + "." + violation.column())) {
+                        LOG.warn(
+                                "Table {} has column '{}', which contract {} does not declare;"
+                                        + " schema-evolution: evolve is not applied while running yet,"
+                                        + " so its changes are quarantined until a contract version"
+                                        + " with the column is deployed",
+                                contract.table(),
+                                violation.column(),
+                                contract.id());
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
     }
 
     /** The contract check of one change: deletes by their key, the rest by their after image. */
@@ -131,17 +179,36 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         return contract.check(change.after() == null ? Map.of() : change.after(), false);
     }
 
-    private static ChangeEvent coerced(ChangeEvent change, Map<String, Object> row) {
-        if (change.operation() == Operation.DELETE) {
-            return change;
+    /**
+     * The passing change as the writers get it: the after image coerced to the contract's types;
+     * the before image (the old row of an update or delete) reduced to the key columns, coerced:
+     * the writers need nothing else of it (the key of a delete, or of a key change), and its other
+     * columns may hold values of the source's types or columns the source added since.
+     */
+    private static ChangeEvent coerced(
+            Contract contract, ChangeEvent change, Map<String, Object> row) {
+        Map<String, Object> before = null;
+        if (change.before() != null) {
+            before = new LinkedHashMap<>();
+            for (String key : contract.primaryKey()) {
+                if (change.before().containsKey(key)) {
+                    Object value = change.before().get(key);
+                    try {
+                        value = Coercion.coerce(value, contract.column(key).orElseThrow().type());
+                    } catch (Coercion.CoercionException e) {
+                        // the writer names the column if it cannot take the value
+                    }
+                    before.put(key, value);
+                }
+            }
         }
         return new ChangeEvent(
                 change.source(),
                 change.table(),
                 change.operation(),
                 change.key(),
-                change.before(),
-                row,
+                before,
+                change.operation() == Operation.DELETE ? null : row,
                 change.position(),
                 change.sourceTimeMillis());
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
+import io.tidemark.cli.Tidemark;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
@@ -16,7 +17,10 @@ import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestPipelines;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -181,7 +185,9 @@ class PoisonITCase {
                         "    target: poison.items",
                         "    contract: 1",
                         "");
-        PipelineConfig config = new PipelineConfigLoader().parse(yaml, "poison.yaml");
+        Path file = dir.resolve("poison.yaml");
+        Files.writeString(file, yaml);
+        PipelineConfig config = new PipelineConfigLoader().load(file);
         TableIdentifier target = TableIdentifier.of("poison", "items");
         TableIdentifier quarantine = QuarantineTable.of(target);
         try (Connection source = DATABASE.get().connect("poison_src");
@@ -291,6 +297,19 @@ class PoisonITCase {
                 }
             }
         }
+    }
+
+    /** What a command of the command line printed; it must succeed. */
+    private static String printed(String... args) {
+        PrintStream out = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Tidemark.execute(args)).as(String.join(" ", args)).isZero();
+        } finally {
+            System.setOut(out);
+        }
+        return buffer.toString(StandardCharsets.UTF_8);
     }
 
     /** Inserts {@code perKind} rows of every bad kind, keys from {@code next}; the next key. */

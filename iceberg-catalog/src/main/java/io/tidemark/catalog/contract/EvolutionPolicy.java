@@ -6,7 +6,9 @@ import java.util.Locale;
 public enum EvolutionPolicy {
     /**
      * Additive and widening changes (a new nullable column, int to long, float to double, a wider
-     * decimal) are applied to the Iceberg table while running; anything else is quarantined.
+     * decimal) are applied to the Iceberg table; anything else is quarantined. Today they are
+     * applied when a contract version declaring them is deployed (at the restart from a savepoint);
+     * while running, changes of the new shape are quarantined until then.
      */
     EVOLVE,
     /** Rows of an unknown shape are quarantined until a contract version that accepts them. */

@@ -1,0 +1,144 @@
+package io.tidemark.cli;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.sink.QuarantineTable;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tidemark quarantine --config pipeline.yaml}: counts the quarantined changes of every table
+ * with a contract, by reason, and lists the newest. Payloads are printed only with {@code
+ * --show-payload}: they are the source's data.
+ */
+@Command(
+        name = "quarantine",
+        mixinStandardHelpOptions = true,
+        description = "Count and list the changes quarantined for breaking their table's contract.")
+final class QuarantineCommand implements Callable<Integer> {
+
+    @Option(
+            names = {"-c", "--config"},
+            required = true,
+            paramLabel = "<pipeline.yaml>",
+            description = "The pipeline file whose quarantine tables to read.")
+    Path config;
+
+    @Option(
+            names = {"-t", "--table"},
+            paramLabel = "<namespace.table>",
+            description = "Only this target table (default: every table with a contract).")
+    String table;
+
+    @Option(
+            names = {"-n", "--list"},
+            paramLabel = "<N>",
+            defaultValue = "0",
+            description = "Also list the N newest quarantined changes per table.")
+    int list;
+
+    @Option(
+            names = "--show-payload",
+            description = "Print the quarantined changes' row images (the source's data) too.")
+    boolean showPayload;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig pipeline = Tidemark.loadPipeline(config, "quarantine");
+        if (pipeline == null) {
+            return Tidemark.EXIT_USAGE;
+        }
+        List<TableConfig> tables = new ArrayList<>();
+        for (TableConfig tableConfig : pipeline.tables()) {
+            if (tableConfig.contract() != null
+                    && (table == null || table.equals(tableConfig.target()))) {
+                tables.add(tableConfig);
+            }
+        }
+        if (tables.isEmpty()) {
+            System.err.printf(
+                    "tidemark quarantine: %s has no table with a contract%s%n",
+                    config, table == null ? "" : " named '" + table + "'");
+            return Tidemark.EXIT_USAGE;
+        }
+        Catalog catalog =
+                Catalogs.load(
+                        pipeline.catalogName(),
+                        pipeline.catalogProperties(),
+                        new org.apache.hadoop.conf.Configuration());
+        try {
+            for (TableConfig tableConfig : tables) {
+                TableIdentifier id =
+                        QuarantineTable.of(TableIdentifier.parse(tableConfig.target()));
+                if (!catalog.tableExists(id)) {
+                    System.out.printf("%s: no quarantine table yet%n", id);
+                    continue;
+                }
+                print(catalog.loadTable(id), id);
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+        return 0;
+    }
+
+    private void print(Table quarantine, TableIdentifier id) throws Exception {
+        Map<String, Long> byReason = new TreeMap<>();
+        Map<String, Long> byContract = new TreeMap<>();
+        List<Record> newest = new ArrayList<>();
+        long total = 0;
+        if (quarantine.currentSnapshot() != null) {
+            try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
+                for (Record row : rows) {
+                    total++;
+                    byContract.merge(String.valueOf(row.getField("contract")), 1L, Long::sum);
+                    for (String reason : String.valueOf(row.getField("reasons")).split(",")) {
+                        byReason.merge(reason, 1L, Long::sum);
+                    }
+                    if (list > 0) {
+                        newest.add(row.copy());
+                        newest.sort(
+                                Comparator.comparing(
+                                                (Record r) -> r.getField("detected_at").toString())
+                                        .reversed());
+                        if (newest.size() > list) {
+                            newest.remove(newest.size() - 1);
+                        }
+                    }
+                }
+            }
+        }
+        System.out.printf("%s: %d quarantined change(s) %s%n", id, total, byContract);
+        byReason.forEach((reason, count) -> System.out.printf("  %-18s %d%n", reason, count));
+        for (Record row : newest) {
+            System.out.printf(
+                    "  %s %s key %s [%s] %s (run %s)%n",
+                    row.getField("detected_at"),
+                    row.getField("operation"),
+                    row.getField("key"),
+                    row.getField("reasons"),
+                    row.getField("details"),
+                    row.getField("run_id"));
+            if (showPayload) {
+                System.out.printf("    payload %s%n", row.getField("payload"));
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineTable;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A column added in the source while the job runs ({@code ALTER TABLE ... ADD COLUMN}), under the
+ * contract's schema-evolution policy: {@code quarantine} sends every change of the new shape to the
+ * quarantine table and keeps running; {@code fail} stops the job for good (despite a restart
+ * strategy that would retry) with a message naming the column, the table and the contract version.
+ */
+class SchemaDriftITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
+
+    @Test
+    void quarantinePolicyQuarantinesTheNewShapeAndKeepsRunning() throws Exception {
+        String table = "drift_q";
+        Fixture fixture = fixture(table, "quarantine");
+        try (Connection source = DATABASE.get().connect(table);
+                Statement sql = source.createStatement()) {
+            JobClient job = start(fixture.config, table);
+            try {
+                GroundTruth.awaitEqual(
+                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
+                sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
+                sql.execute(
+                        "INSERT INTO public.items SELECT g, 'new-' || g, g % 10 FROM generate_series(1001, 1020) g");
+                sql.execute("UPDATE public.items SET name = 'after-drift' WHERE id <= 10");
+                sql.execute("DELETE FROM public.items WHERE id BETWEEN 11 AND 15");
+                Awaitility.await("30 changes of the new shape quarantined")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return quarantined(fixture.catalog, fixture.quarantine).size()
+                                            >= 30;
+                                });
+                Map<String, String> reasons = quarantined(fixture.catalog, fixture.quarantine);
+                assertThat(reasons).hasSize(30).containsValue("UNKNOWN_COLUMN");
+                assertThat(reasons.values()).containsOnly("UNKNOWN_COLUMN");
+                // deletes are checked by their key and applied; new-shape rows are not written
+                sql.execute(
+                        "CREATE VIEW public.items_before_drift AS SELECT id, name FROM ("
+                                + "SELECT id, CASE WHEN id <= 10 THEN 'name-' || id ELSE name END AS name"
+                                + " FROM public.items WHERE id <= 1000) v");
+                GroundTruth.awaitEqual(
+                        job,
+                        source,
+                        fixture.catalog,
+                        Map.of("public.items_before_drift", fixture.target),
+                        Duration.ofMinutes(2));
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot(table, table + "_slot");
+                fixture.close();
+            }
+        }
+    }
+
+    @Test
+    void failPolicyStopsTheJobNamingColumnTableAndContract() throws Exception {
+        String table = "drift_f";
+        Fixture fixture = fixture(table, "fail");
+        try (Connection source = DATABASE.get().connect(table);
+                Statement sql = source.createStatement()) {
+            JobClient job = start(fixture.config, table);
+            try {
+                GroundTruth.awaitEqual(
+                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
+                sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
+                sql.execute("INSERT INTO public.items VALUES (2001, 'drifted', 5)");
+                assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                        .hasStackTraceContaining(
+                                "schema drift: table public.items has column 'discount', which contract"
+                                        + " public.items v1 does not declare (schema-evolution: fail)");
+                assertThat(job.getJobStatus().get().name()).isEqualTo("FAILED");
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("no restart after the drift")
+                        .hasSize(1);
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot(table, table + "_slot");
+                fixture.close();
+            }
+        }
+    }
+
+    private record Fixture(
+            PipelineConfig config,
+            Catalog catalog,
+            TableIdentifier target,
+            TableIdentifier quarantine)
+            implements Closeable {
+
+        Map<String, TableIdentifier> truth() {
+            return Map.of("public.items", target);
+        }
+
+        @Override
+        public void close() {
+            if (catalog instanceof Closeable closeable) {
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    /** Database {@code name} with 1,000 items, its contract v1 and pipeline file. */
+    private static Fixture fixture(String name, String policy) throws Exception {
+        DATABASE.get().createDatabase(name);
+        try (Connection source = DATABASE.get().connect(name);
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE TABLE public.items (id bigint PRIMARY KEY, name text NOT NULL)");
+            sql.execute("ALTER TABLE public.items REPLICA IDENTITY FULL");
+            sql.execute(
+                    "INSERT INTO public.items SELECT g, 'name-' || g FROM generate_series(1, 1000) g");
+        }
+        Path dir = DATABASE.dir().resolve(name);
+        Path contracts = dir.resolve("contracts");
+        Files.createDirectories(contracts.resolve("public.items"));
+        Files.writeString(
+                contracts.resolve("public.items/v1.yaml"),
+                String.join(
+                        "\n",
+                        "table: public.items",
+                        "version: 1",
+                        "columns:",
+                        "  - {name: id, type: long, nullable: false}",
+                        "  - {name: name, type: string, nullable: false}",
+                        "primary-key: [id]",
+                        "schema-evolution: " + policy,
+                        ""));
+        String yaml =
+                String.join(
+                        "\n",
+                        "pipeline:",
+                        "  id: " + name,
+                        "checkpoint:",
+                        "  interval: 1s",
+                        "  dir: " + dir.resolve("checkpoints").toUri(),
+                        "source:",
+                        "  type: postgres",
+                        "  hostname: 127.0.0.1",
+                        "  port: " + DATABASE.get().port(),
+                        "  database: " + name,
+                        "  username: postgres",
+                        "  slot-name: " + name + "_slot",
+                        "catalog:",
+                        "  type: jdbc",
+                        "  properties:",
+                        "    uri: " + DATABASE.get().jdbcUrl("iceberg_catalog"),
+                        "    jdbc.user: postgres",
+                        "    jdbc.schema-version: V1",
+                        "    warehouse: " + dir.resolve("warehouse").toUri(),
+                        "contracts:",
+                        "  dir: " + contracts,
+                        "tables:",
+                        "  - source: public.items",
+                        "    target: " + name + ".items",
+                        "    contract: 1",
+                        "");
+        PipelineConfig config = new PipelineConfigLoader().parse(yaml, name + ".yaml");
+        TableIdentifier target = TableIdentifier.of(name, "items");
+        return new Fixture(
+                config, TestPipelines.catalog(config), target, QuarantineTable.of(target));
+    }
+
+    private static JobClient start(PipelineConfig config, String run) throws Exception {
+        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        Configuration flink = TidemarkJob.flinkConfiguration(config);
+        // restarts allowed: the fail policy must stop the job anyway
+        TestPipelines.restartQuickly(flink);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        TidemarkJob.assemble(
+                env,
+                config,
+                RunContext.start(config.pipelineId(), run),
+                tables,
+                TidemarkJob.postgres(config));
+        JobClient job = env.executeAsync(config.jobName());
+        Awaitility.await("job running")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
+        return job;
+    }
+
+    /** The quarantine table's rows: key to reasons (a key quarantined twice shows once). */
+    private static Map<String, String> quarantined(Catalog catalog, TableIdentifier id)
+            throws Exception {
+        Map<String, String> rows = new TreeMap<>();
+        if (!catalog.tableExists(id)) {
+            return rows;
+        }
+        Table table = catalog.loadTable(id);
+        if (table.currentSnapshot() == null) {
+            return rows;
+        }
+        long count = 0;
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+            for (Record record : records) {
+                count++;
+                rows.put(
+                        record.getField("key") + "/" + count,
+                        String.valueOf(record.getField("reasons")));
+            }
+        }
+        return rows;
+    }
+}
