@@ -3,20 +3,25 @@ package io.tidemark.contract;
 import io.tidemark.catalog.contract.Coercion;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Checked;
+import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.catalog.contract.Violation;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -58,6 +63,24 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     private transient MetricGroup metrics;
     private transient Set<String> warnedEvolve;
 
+    /** This checkpoint's counts per table with a contract, and the windows of the last ones. */
+    private transient Map<String, Counts> current;
+
+    private transient Map<String, Deque<Counts>> windows;
+    private transient Map<String, Counter> checksEvaluated;
+    private transient Map<String, Counter> checksFailed;
+    private transient Map<String, LongCounter> checksFailedAccumulator;
+    private transient Map<String, Double> observed;
+
+    /** What one checkpoint of one table brought to the gate. */
+    static final class Counts {
+        long in;
+        long passed;
+        long quarantined;
+        long newestSourceTime;
+        final Map<String, Long> nulls = new HashMap<>();
+    }
+
     public ContractGate(RunContext run, Map<String, Contract> contracts) {
         this.run = run;
         this.contracts = Map.copyOf(contracts);
@@ -71,10 +94,30 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         quarantined = new HashMap<>();
         byReason = new HashMap<>();
         warnedEvolve = new HashSet<>();
-        for (String table : contracts.keySet()) {
+        current = new HashMap<>();
+        windows = new HashMap<>();
+        checksEvaluated = new HashMap<>();
+        checksFailed = new HashMap<>();
+        checksFailedAccumulator = new HashMap<>();
+        observed = new HashMap<>();
+        for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
+            String table = entry.getKey();
             MetricGroup group = metrics.addGroup("table", table);
             passed.put(table, group.counter("passed"));
             quarantined.put(table, group.counter("quarantined"));
+            checksEvaluated.put(table, group.counter("checksEvaluated"));
+            checksFailed.put(table, group.counter("checksFailed"));
+            LongCounter accumulator = new LongCounter();
+            getRuntimeContext().addAccumulator("checks-failed." + table, accumulator);
+            checksFailedAccumulator.put(table, accumulator);
+            for (QualityCheck check : entry.getValue().checks()) {
+                String key = table + "/" + check.name();
+                group.gauge(
+                        "check." + check.name(),
+                        (Gauge<Double>) () -> observed.getOrDefault(key, 0d));
+            }
+            current.put(table, new Counts());
+            windows.put(table, new ArrayDeque<>());
         }
     }
 
@@ -86,13 +129,25 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         Checked checked = check(contract, change);
+        Counts counts = current.get(change.table());
+        counts.in++;
         if (checked.passed()) {
+            counts.passed++;
+            counts.newestSourceTime = Math.max(counts.newestSourceTime, change.sourceTimeMillis());
+            for (QualityCheck check : contract.checks()) {
+                if (check.kind() == QualityCheck.Kind.NULL_RATE
+                        && change.operation() != Operation.DELETE
+                        && checked.row().get(check.column()) == null) {
+                    counts.nulls.merge(check.column(), 1L, Long::sum);
+                }
+            }
             passed.get(change.table()).inc();
             out.collect(coerced(contract, change, checked.row()));
             return;
         }
         List<Violation> violations = checked.violations();
         drift(contract, violations);
+        counts.quarantined++;
         quarantined.get(change.table()).inc();
         for (Violation violation : violations) {
             byReason.computeIfAbsent(
@@ -152,6 +207,121 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     break;
             }
         }
+    }
+
+    /**
+     * Evaluates every table's data-quality checks over its last checkpoints, at a checkpoint
+     * barrier (the operator calls it before the barrier goes on). A failing check in mode {@code
+     * fail} fails the run without restarts (the same data would fail again); in mode {@code warn}
+     * it is logged and counted. Windows cover this gate subtask's changes and start empty after a
+     * restart.
+     */
+    void evaluateChecks(long checkpointId) {
+        for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
+            String table = entry.getKey();
+            Contract contract = entry.getValue();
+            Deque<Counts> window = windows.get(table);
+            window.addFirst(current.get(table));
+            current.put(table, new Counts());
+            int longest = 1;
+            for (QualityCheck check : contract.checks()) {
+                longest = Math.max(longest, check.window());
+            }
+            while (window.size() > longest) {
+                window.removeLast();
+            }
+            for (QualityCheck check : contract.checks()) {
+                evaluate(table, contract, check, window, checkpointId);
+            }
+        }
+    }
+
+    private void evaluate(
+            String table,
+            Contract contract,
+            QualityCheck check,
+            Deque<Counts> window,
+            long checkpointId) {
+        long in = 0;
+        long passing = 0;
+        long bad = 0;
+        long nulls = 0;
+        int seen = 0;
+        boolean arrivingWithoutPassing = true;
+        for (Counts counts : window) {
+            if (seen == check.window()) {
+                break;
+            }
+            seen++;
+            in += counts.in;
+            passing += counts.passed;
+            bad += counts.quarantined;
+            nulls += counts.nulls.getOrDefault(check.column(), 0L);
+            arrivingWithoutPassing &= counts.in > 0 && counts.passed == 0;
+        }
+        double value;
+        boolean breached;
+        String threshold;
+        switch (check.kind()) {
+            case QUARANTINE_RATIO:
+                if (in == 0) {
+                    return;
+                }
+                value = (double) bad / in;
+                breached = value > check.max();
+                threshold = String.format("%.3f", check.max());
+                break;
+            case NULL_RATE:
+                if (passing == 0) {
+                    return;
+                }
+                value = (double) nulls / passing;
+                breached = value > check.max();
+                threshold = String.format("%.3f", check.max());
+                break;
+            case NO_ROWS_WRITTEN:
+                if (seen < check.window()) {
+                    return;
+                }
+                value = passing;
+                breached = arrivingWithoutPassing;
+                threshold = "rows passing while " + in + " arrived";
+                break;
+            default:
+                Counts last = window.peekFirst();
+                if (last == null || last.in == 0 || last.newestSourceTime <= 0) {
+                    return;
+                }
+                value = System.currentTimeMillis() - last.newestSourceTime;
+                breached = value > contract.freshness().toMillis();
+                threshold = contract.freshness().toMillis() + " ms";
+                break;
+        }
+        checksEvaluated.get(table).inc();
+        observed.put(table + "/" + check.name(), value);
+        if (!breached) {
+            return;
+        }
+        checksFailed.get(table).inc();
+        checksFailedAccumulator.get(table).add(1L);
+        String message =
+                String.format(
+                        "data-quality check %s of table %s (contract %s) failed at checkpoint %d:"
+                                + " observed %s over the last %d checkpoint(s), threshold %s",
+                        check.name(),
+                        table,
+                        contract.id(),
+                        checkpointId,
+                        check.kind() == QualityCheck.Kind.QUARANTINE_RATIO
+                                        || check.kind() == QualityCheck.Kind.NULL_RATE
+                                ? String.format("%.3f", value)
+                                : String.format("%.0f", value),
+                        check.kind() == QualityCheck.Kind.FRESHNESS ? 1 : seen,
+                        threshold);
+        if (check.mode() == QualityCheck.Mode.FAIL) {
+            throw new SuppressRestartsException(new IllegalStateException(message));
+        }
+        LOG.warn("{} (mode warn: the run continues)", message);
     }
 
     /** The contract check of one change: deletes by their key, the rest by their after image. */

@@ -16,6 +16,7 @@ import io.tidemark.config.PipelineConfig.ReconcileConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.contract.ContractGate;
+import io.tidemark.contract.ContractGateOperator;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.reconcile.KeyChangeSplitter;
@@ -439,9 +440,11 @@ public final class TidemarkJob {
 
         // -> contract gate: changes that break their table's contract go to its quarantine table
         SingleOutputStreamOperator<ChangeEvent> gated =
-                changes.process(new ContractGate(run, contracts), ChangeEventTypeInfo.INSTANCE)
-                        .uid(Uids.CONTRACT_GATE)
-                        .name("contract gate");
+                changes.transform(
+                                "contract gate",
+                                ChangeEventTypeInfo.INSTANCE,
+                                new ContractGateOperator(new ContractGate(run, contracts)))
+                        .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert
         KeyChangeSplitter splitter = new KeyChangeSplitter(primaryKeys);

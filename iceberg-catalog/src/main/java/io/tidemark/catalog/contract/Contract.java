@@ -31,7 +31,8 @@ public record Contract(
         String ordering,
         List<Constraint> constraints,
         Duration freshness,
-        EvolutionPolicy evolution)
+        EvolutionPolicy evolution,
+        List<QualityCheck> checks)
         implements Serializable {
 
     /** Ordering when the contract names none: the source's commit order. */
@@ -53,7 +54,30 @@ public record Contract(
         }
     }
 
+    /** A contract without data-quality checks. */
+    public Contract(
+            String table,
+            int version,
+            List<Column> columns,
+            List<String> primaryKey,
+            String ordering,
+            List<Constraint> constraints,
+            Duration freshness,
+            EvolutionPolicy evolution) {
+        this(
+                table,
+                version,
+                columns,
+                primaryKey,
+                ordering,
+                constraints,
+                freshness,
+                evolution,
+                List.of());
+    }
+
     public Contract {
+        checks = checks == null ? List.of() : List.copyOf(checks);
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
         constraints = List.copyOf(constraints);
@@ -103,6 +127,14 @@ public record Contract(
         if (ordering.startsWith("event-time:")
                 && !names.contains(ordering.substring("event-time:".length()))) {
             problems.add("ordering '" + ordering + "' names no column");
+        }
+        for (QualityCheck check : checks) {
+            if (check.kind() == QualityCheck.Kind.NULL_RATE && !names.contains(check.column())) {
+                problems.add("check " + check.name() + " names no column (columns: " + names + ")");
+            }
+            if (check.kind() == QualityCheck.Kind.FRESHNESS && freshness == null) {
+                problems.add("check freshness needs freshness-sla");
+            }
         }
         if (!problems.isEmpty()) {
             throw new ContractException("contract " + table + " v" + version, problems);

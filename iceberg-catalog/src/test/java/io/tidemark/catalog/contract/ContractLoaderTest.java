@@ -112,7 +112,7 @@ class ContractLoaderTest {
         assertThatThrownBy(() -> ContractLoader.parse(bad, "t/v2.yaml", "public.t", 2))
                 .isInstanceOf(ContractException.class)
                 .hasMessageStartingWith("t/v2.yaml:")
-                .hasMessageContaining("colums: unknown key (known: [columns, constraints,")
+                .hasMessageContaining("colums: unknown key (known: [checks, columns, constraints,")
                 .hasMessageContaining("version: expected a positive integer, got 'two'")
                 .hasMessageContaining(
                         "columns[0].type: 'lng' is not an Iceberg type (boolean, int, long,")
@@ -144,5 +144,75 @@ class ContractLoaderTest {
                 .hasMessage("x.yaml:\n  - expected a mapping of contract keys");
         assertThatThrownBy(() -> ContractLoader.parse("a: [", "x.yaml", null, null))
                 .hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void qualityChecks() {
+        Contract contract =
+                ContractLoader.parse(
+                        ORDERS_V1
+                                + String.join(
+                                        "\n",
+                                        "checks:",
+                                        "  - {check: quarantine-ratio, max: 0.05}",
+                                        "  - {check: null-rate, column: status, max: 0.2, window: 4, mode: warn}",
+                                        "  - {check: no-rows-written}",
+                                        "  - {check: freshness, mode: warn}",
+                                        ""),
+                        "orders/v1.yaml",
+                        null,
+                        null);
+        assertThat(contract.checks())
+                .containsExactly(
+                        new QualityCheck(
+                                QualityCheck.Kind.QUARANTINE_RATIO,
+                                null,
+                                0.05,
+                                10,
+                                QualityCheck.Mode.FAIL),
+                        new QualityCheck(
+                                QualityCheck.Kind.NULL_RATE,
+                                "status",
+                                0.2,
+                                4,
+                                QualityCheck.Mode.WARN),
+                        new QualityCheck(
+                                QualityCheck.Kind.NO_ROWS_WRITTEN,
+                                null,
+                                0,
+                                5,
+                                QualityCheck.Mode.FAIL),
+                        new QualityCheck(
+                                QualityCheck.Kind.FRESHNESS, null, 0, 10, QualityCheck.Mode.WARN));
+        assertThat(contract.checks().get(1).name()).isEqualTo("null-rate(status)");
+
+        String bad =
+                ORDERS_V1.replace("freshness-sla: 5m\n", "")
+                        + String.join(
+                                "\n",
+                                "checks:",
+                                "  - {check: quarantine-ratio, max: 2}",
+                                "  - {check: null-rate, max: 0.1}",
+                                "  - {check: nulls, max: 0.1}",
+                                "  - {check: no-rows-written, max: 1, mode: loud}",
+                                "  - {check: freshness}",
+                                "  - {check: null-rate, column: nope, max: 0.1}",
+                                "");
+        assertThatThrownBy(() -> ContractLoader.parse(bad, "orders/v1.yaml", null, null))
+                .hasMessageContaining("checks[0].max: expected a ratio between 0 and 1, got '2'")
+                .hasMessageContaining("checks[1].column: required")
+                .hasMessageContaining(
+                        "checks[2].check: 'nulls' is not one of quarantine-ratio, null-rate,"
+                                + " no-rows-written, freshness")
+                .hasMessageContaining(
+                        "checks[3].max: only quarantine-ratio and null-rate take a maximum")
+                .hasMessageContaining("checks[3].mode: 'loud' is not one of fail, warn");
+        String noSla =
+                ORDERS_V1.replace("freshness-sla: 5m\n", "") + "checks:\n  - {check: freshness}\n";
+        assertThatThrownBy(() -> ContractLoader.parse(noSla, "orders/v1.yaml", null, null))
+                .hasMessageContaining("check freshness needs freshness-sla");
+        String noColumn = ORDERS_V1 + "checks:\n  - {check: null-rate, column: nope, max: 0.1}\n";
+        assertThatThrownBy(() -> ContractLoader.parse(noColumn, "orders/v1.yaml", null, null))
+                .hasMessageContaining("check null-rate(nope) names no column");
     }
 }

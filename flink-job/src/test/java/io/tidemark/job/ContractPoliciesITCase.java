@@ -36,12 +36,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A column added in the source while the job runs ({@code ALTER TABLE ... ADD COLUMN}), under the
- * contract's schema-evolution policy: {@code quarantine} sends every change of the new shape to the
- * quarantine table and keeps running; {@code fail} stops the job for good (despite a restart
- * strategy that would retry) with a message naming the column, the table and the contract version.
+ * A contract's policies while the job runs, on a real PostgreSQL source.
+ *
+ * <p>Schema drift: a column added in the source ({@code ALTER TABLE ... ADD COLUMN}) under the
+ * schema-evolution policy: {@code quarantine} sends every change of the new shape to the quarantine
+ * table and keeps running; {@code fail} stops the job for good (despite a restart strategy that
+ * would retry) with a message naming the column, the table and the contract version.
+ *
+ * <p>Data-quality checks, evaluated per checkpoint: a quarantine ratio above its maximum fails the
+ * run with the check, the observed value and the threshold in the message under mode {@code fail};
+ * under {@code warn} the job continues and the failed check is counted (metric {@code
+ * checksFailed}, mirrored in the accumulator {@code checks-failed.<table>}).
  */
-class SchemaDriftITCase {
+class ContractPoliciesITCase {
 
     @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
 
@@ -120,6 +127,87 @@ class SchemaDriftITCase {
         }
     }
 
+    @Test
+    void failingQualityCheckInFailModeFailsTheRun() throws Exception {
+        String table = "dq_fail";
+        Fixture fixture =
+                fixture(
+                        table,
+                        "quarantine",
+                        "checks:\n  - {check: quarantine-ratio, max: 0.1, window: 3, mode: fail}\n");
+        try (Connection source = DATABASE.get().connect(table);
+                Statement sql = source.createStatement()) {
+            JobClient job = start(fixture.config, table);
+            try {
+                GroundTruth.awaitEqual(
+                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
+                // one transaction: 200 of 300 changes break the pattern
+                sql.execute(
+                        "INSERT INTO public.items SELECT g, CASE WHEN g % 3 = 0 THEN 'ok-' || g"
+                                + " ELSE 'BAD ' || g END FROM generate_series(5001, 5300) g");
+                assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                        .hasStackTraceContaining(
+                                "data-quality check quarantine-ratio of table public.items"
+                                        + " (contract public.items v1) failed at checkpoint")
+                        .hasStackTraceContaining("threshold 0.100")
+                        .hasStackTraceContaining("observed 0.6");
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("no restart after the failed check")
+                        .hasSize(1);
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot(table, table + "_slot");
+                fixture.close();
+            }
+        }
+    }
+
+    @Test
+    void failingQualityCheckInWarnModeIsCountedAndTheRunContinues() throws Exception {
+        String table = "dq_warn";
+        Fixture fixture =
+                fixture(
+                        table,
+                        "quarantine",
+                        "checks:\n  - {check: quarantine-ratio, max: 0.1, window: 3, mode: warn}\n");
+        try (Connection source = DATABASE.get().connect(table);
+                Statement sql = source.createStatement()) {
+            JobClient job = start(fixture.config, table);
+            try {
+                GroundTruth.awaitEqual(
+                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
+                sql.execute(
+                        "INSERT INTO public.items SELECT g, CASE WHEN g % 3 = 0 THEN 'ok-' || g"
+                                + " ELSE 'BAD ' || g END FROM generate_series(5001, 5300) g");
+                sql.execute(
+                        "CREATE VIEW public.items_valid AS SELECT * FROM public.items"
+                                + " WHERE name NOT LIKE 'BAD %'");
+                GroundTruth.awaitEqual(
+                        job,
+                        source,
+                        fixture.catalog,
+                        Map.of("public.items_valid", fixture.target),
+                        Duration.ofMinutes(2));
+                Awaitility.await("the failed check counted")
+                        .atMost(Duration.ofMinutes(1))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    Object failed =
+                                            job.getAccumulators()
+                                                    .get()
+                                                    .get("checks-failed.public.items");
+                                    return failed instanceof Long count && count > 0;
+                                });
+                assertThat(job.getJobStatus().get().name()).isEqualTo("RUNNING");
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot(table, table + "_slot");
+                fixture.close();
+            }
+        }
+    }
+
     private record Fixture(
             PipelineConfig config,
             Catalog catalog,
@@ -145,6 +233,10 @@ class SchemaDriftITCase {
 
     /** Database {@code name} with 1,000 items, its contract v1 and pipeline file. */
     private static Fixture fixture(String name, String policy) throws Exception {
+        return fixture(name, policy, "");
+    }
+
+    private static Fixture fixture(String name, String policy, String checks) throws Exception {
         DATABASE.get().createDatabase(name);
         try (Connection source = DATABASE.get().connect(name);
                 Statement sql = source.createStatement()) {
@@ -167,7 +259,9 @@ class SchemaDriftITCase {
                         "  - {name: name, type: string, nullable: false}",
                         "primary-key: [id]",
                         "schema-evolution: " + policy,
-                        ""));
+                        "constraints:",
+                        "  - {column: name, pattern: '[a-z0-9-]+'}",
+                        checks));
         String yaml =
                 String.join(
                         "\n",
