@@ -1,10 +1,8 @@
 package io.tidemark.cli;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import java.io.Closeable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,11 +66,7 @@ final class ProvenanceCommand implements Callable<Integer> {
             }
             tables = List.of(table);
         }
-        Catalog catalog =
-                Catalogs.load(
-                        pipeline.catalogName(),
-                        pipeline.catalogProperties(),
-                        new org.apache.hadoop.conf.Configuration());
+        Catalog catalog = Tidemark.catalog(pipeline);
         try {
             for (String name : tables) {
                 Provenance.print(
@@ -82,9 +76,7 @@ final class ProvenanceCommand implements Callable<Integer> {
                         System.out);
             }
         } finally {
-            if (catalog instanceof Closeable closeable) {
-                closeable.close();
-            }
+            Tidemark.close(catalog);
         }
         return 0;
     }

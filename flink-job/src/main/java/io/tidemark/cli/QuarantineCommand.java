@@ -1,10 +1,8 @@
 package io.tidemark.cli;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.sink.QuarantineTable;
-import java.io.Closeable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -76,11 +74,7 @@ final class QuarantineCommand implements Callable<Integer> {
                     config, table == null ? "" : " named '" + table + "'");
             return Tidemark.EXIT_USAGE;
         }
-        Catalog catalog =
-                Catalogs.load(
-                        pipeline.catalogName(),
-                        pipeline.catalogProperties(),
-                        new org.apache.hadoop.conf.Configuration());
+        Catalog catalog = Tidemark.catalog(pipeline);
         try {
             for (TableConfig tableConfig : tables) {
                 TableIdentifier id =
@@ -92,9 +86,7 @@ final class QuarantineCommand implements Callable<Integer> {
                 print(catalog.loadTable(id), id);
             }
         } finally {
-            if (catalog instanceof Closeable closeable) {
-                closeable.close();
-            }
+            Tidemark.close(catalog);
         }
         return 0;
     }

@@ -86,6 +86,21 @@ public final class Tidemark implements Runnable {
      * Loads and validates a pipeline file; a bad file prints {@code tidemark <command>: <what is
      * wrong>} and gives null (the caller exits with {@link #EXIT_USAGE}).
      */
+    /** The pipeline's Iceberg catalog, as the command-line tools read it; close it after use. */
+    static org.apache.iceberg.catalog.Catalog catalog(PipelineConfig pipeline) {
+        return io.tidemark.catalog.Catalogs.load(
+                pipeline.catalogName(),
+                pipeline.catalogProperties(),
+                new org.apache.hadoop.conf.Configuration());
+    }
+
+    /** Closes what {@link #catalog} opened. */
+    static void close(org.apache.iceberg.catalog.Catalog catalog) throws java.io.IOException {
+        if (catalog instanceof java.io.Closeable closeable) {
+            closeable.close();
+        }
+    }
+
     static PipelineConfig loadPipeline(Path file, String command) {
         try {
             return new PipelineConfigLoader().load(file);

@@ -6,7 +6,6 @@ import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import java.io.Closeable;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -85,11 +84,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
         Catalogs.registerJdbcDrivers();
         Map<String, Connection> connections = new HashMap<>();
-        Catalog catalog =
-                Catalogs.load(
-                        pipeline.catalogName(),
-                        pipeline.catalogProperties(),
-                        new org.apache.hadoop.conf.Configuration());
+        Catalog catalog = Tidemark.catalog(pipeline);
         boolean clean = true;
         try {
             for (SourceConfig source : pipeline.sources()) {
@@ -120,9 +115,7 @@ final class VerifyCommand implements Callable<Integer> {
             for (Connection connection : connections.values()) {
                 connection.close();
             }
-            if (catalog instanceof Closeable closeable) {
-                closeable.close();
-            }
+            Tidemark.close(catalog);
         }
         return clean ? 0 : EXIT_DIFFERENT;
     }

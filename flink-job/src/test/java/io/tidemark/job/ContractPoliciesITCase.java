@@ -3,14 +3,15 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
-import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.Closeable;
 import java.nio.file.Files;
@@ -18,12 +19,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -54,152 +52,143 @@ class ContractPoliciesITCase {
 
     @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
 
+    /** One transaction of 300 inserts, 200 of them breaking the name pattern. */
+    private static final String MOSTLY_BAD =
+            "INSERT INTO public.items SELECT g, CASE WHEN g % 3 = 0 THEN 'ok-' || g"
+                    + " ELSE 'BAD ' || g END FROM generate_series(5001, 5300) g";
+
     @Test
     void quarantinePolicyQuarantinesTheNewShapeAndKeepsRunning() throws Exception {
-        String table = "drift_q";
-        Fixture fixture = fixture(table, "quarantine");
-        try (Connection source = DATABASE.get().connect(table);
-                Statement sql = source.createStatement()) {
-            JobClient job = start(fixture.config, table);
-            try {
-                GroundTruth.awaitEqual(
-                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
-                sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
-                sql.execute(
-                        "INSERT INTO public.items SELECT g, 'new-' || g, g % 10 FROM generate_series(1001, 1020) g");
-                sql.execute("UPDATE public.items SET name = 'after-drift' WHERE id <= 10");
-                sql.execute("DELETE FROM public.items WHERE id BETWEEN 11 AND 15");
-                Awaitility.await("30 changes of the new shape quarantined")
-                        .atMost(Duration.ofMinutes(2))
-                        .until(
-                                () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    return quarantined(fixture.catalog, fixture.quarantine).size()
-                                            >= 30;
-                                });
-                Map<String, String> reasons = quarantined(fixture.catalog, fixture.quarantine);
-                assertThat(reasons).hasSize(30).containsValue("UNKNOWN_COLUMN");
-                assertThat(reasons.values()).containsOnly("UNKNOWN_COLUMN");
-                // deletes are checked by their key and applied; new-shape rows are not written
-                sql.execute(
-                        "CREATE VIEW public.items_before_drift AS SELECT id, name FROM ("
-                                + "SELECT id, CASE WHEN id <= 10 THEN 'name-' || id ELSE name END AS name"
-                                + " FROM public.items WHERE id <= 1000) v");
-                GroundTruth.awaitEqual(
-                        job,
-                        source,
-                        fixture.catalog,
-                        Map.of("public.items_before_drift", fixture.target),
-                        Duration.ofMinutes(2));
-            } finally {
-                GroundTruth.cancel(job);
-                DATABASE.get().dropSlot(table, table + "_slot");
-                fixture.close();
-            }
-        }
+        scenario(
+                "drift_q",
+                "quarantine",
+                "",
+                (fixture, job, source, sql) -> {
+                    sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
+                    sql.execute(
+                            "INSERT INTO public.items SELECT g, 'new-' || g, g % 10 FROM generate_series(1001, 1020) g");
+                    sql.execute("UPDATE public.items SET name = 'after-drift' WHERE id <= 10");
+                    sql.execute("DELETE FROM public.items WHERE id BETWEEN 11 AND 15");
+                    Awaitility.await("30 changes of the new shape quarantined")
+                            .atMost(Duration.ofMinutes(2))
+                            .until(
+                                    () -> {
+                                        GroundTruth.assertJobRunning(job);
+                                        return quarantined(fixture.catalog, fixture.quarantine)
+                                                        .size()
+                                                >= 30;
+                                    });
+                    Map<String, String> reasons = quarantined(fixture.catalog, fixture.quarantine);
+                    assertThat(reasons).hasSize(30).containsValue("UNKNOWN_COLUMN");
+                    assertThat(reasons.values()).containsOnly("UNKNOWN_COLUMN");
+                    // deletes are checked by their key and applied; new-shape rows are not written
+                    sql.execute(
+                            "CREATE VIEW public.items_before_drift AS SELECT id, name FROM ("
+                                    + "SELECT id, CASE WHEN id <= 10 THEN 'name-' || id ELSE name END AS name"
+                                    + " FROM public.items WHERE id <= 1000) v");
+                    GroundTruth.awaitEqual(
+                            job,
+                            source,
+                            fixture.catalog,
+                            Map.of("public.items_before_drift", fixture.target),
+                            Duration.ofMinutes(2));
+                });
     }
 
     @Test
     void failPolicyStopsTheJobNamingColumnTableAndContract() throws Exception {
-        String table = "drift_f";
-        Fixture fixture = fixture(table, "fail");
-        try (Connection source = DATABASE.get().connect(table);
-                Statement sql = source.createStatement()) {
-            JobClient job = start(fixture.config, table);
-            try {
-                GroundTruth.awaitEqual(
-                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
-                sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
-                sql.execute("INSERT INTO public.items VALUES (2001, 'drifted', 5)");
-                assertThatThrownBy(() -> job.getJobExecutionResult().get())
-                        .hasStackTraceContaining(
-                                "schema drift: table public.items has column 'discount', which contract"
-                                        + " public.items v1 does not declare (schema-evolution: fail)");
-                assertThat(job.getJobStatus().get().name()).isEqualTo("FAILED");
-                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
-                        .as("no restart after the drift")
-                        .hasSize(1);
-            } finally {
-                GroundTruth.cancel(job);
-                DATABASE.get().dropSlot(table, table + "_slot");
-                fixture.close();
-            }
-        }
+        scenario(
+                "drift_f",
+                "fail",
+                "",
+                (fixture, job, source, sql) -> {
+                    sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
+                    sql.execute("INSERT INTO public.items VALUES (2001, 'drifted', 5)");
+                    assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                            .hasStackTraceContaining(
+                                    "schema drift: table public.items has column 'discount', which contract"
+                                            + " public.items v1 does not declare (schema-evolution: fail)");
+                    assertThat(job.getJobStatus().get().name()).isEqualTo("FAILED");
+                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                            .as("no restart after the drift")
+                            .hasSize(1);
+                });
     }
 
     @Test
     void failingQualityCheckInFailModeFailsTheRun() throws Exception {
-        String table = "dq_fail";
-        Fixture fixture =
-                fixture(
-                        table,
-                        "quarantine",
-                        "checks:\n  - {check: quarantine-ratio, max: 0.1, window: 3, mode: fail}\n");
-        try (Connection source = DATABASE.get().connect(table);
-                Statement sql = source.createStatement()) {
-            JobClient job = start(fixture.config, table);
-            try {
-                GroundTruth.awaitEqual(
-                        job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
-                // one transaction: 200 of 300 changes break the pattern
-                sql.execute(
-                        "INSERT INTO public.items SELECT g, CASE WHEN g % 3 = 0 THEN 'ok-' || g"
-                                + " ELSE 'BAD ' || g END FROM generate_series(5001, 5300) g");
-                assertThatThrownBy(() -> job.getJobExecutionResult().get())
-                        .hasStackTraceContaining(
-                                "data-quality check quarantine-ratio of table public.items"
-                                        + " (contract public.items v1) failed at checkpoint")
-                        .hasStackTraceContaining("threshold 0.100")
-                        .hasStackTraceContaining("observed 0.6");
-                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
-                        .as("no restart after the failed check")
-                        .hasSize(1);
-            } finally {
-                GroundTruth.cancel(job);
-                DATABASE.get().dropSlot(table, table + "_slot");
-                fixture.close();
-            }
-        }
+        scenario(
+                "dq_fail",
+                "quarantine",
+                "checks:\n  - {check: quarantine-ratio, max: 0.1, window: 3, mode: fail}\n",
+                (fixture, job, source, sql) -> {
+                    // one transaction: 200 of 300 changes break the pattern
+                    sql.execute(MOSTLY_BAD);
+                    assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                            .hasStackTraceContaining(
+                                    "data-quality check quarantine-ratio of table public.items"
+                                            + " (contract public.items v1) failed at checkpoint")
+                            .hasStackTraceContaining("threshold 0.100")
+                            .hasStackTraceContaining("observed 0.");
+                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                            .as("no restart after the failed check")
+                            .hasSize(1);
+                });
     }
 
     @Test
     void failingQualityCheckInWarnModeIsCountedAndTheRunContinues() throws Exception {
-        String table = "dq_warn";
-        Fixture fixture =
-                fixture(
-                        table,
-                        "quarantine",
-                        "checks:\n  - {check: quarantine-ratio, max: 0.1, window: 3, mode: warn}\n");
+        scenario(
+                "dq_warn",
+                "quarantine",
+                "checks:\n  - {check: quarantine-ratio, max: 0.1, window: 3, mode: warn}\n",
+                (fixture, job, source, sql) -> {
+                    sql.execute(MOSTLY_BAD);
+                    sql.execute(
+                            "CREATE VIEW public.items_valid AS SELECT * FROM public.items"
+                                    + " WHERE name NOT LIKE 'BAD %'");
+                    GroundTruth.awaitEqual(
+                            job,
+                            source,
+                            fixture.catalog,
+                            Map.of("public.items_valid", fixture.target),
+                            Duration.ofMinutes(2));
+                    Awaitility.await("the failed check counted")
+                            .atMost(Duration.ofMinutes(1))
+                            .until(
+                                    () -> {
+                                        GroundTruth.assertJobRunning(job);
+                                        Object failed =
+                                                job.getAccumulators()
+                                                        .get()
+                                                        .get("checks-failed.public.items");
+                                        return failed instanceof Long count && count > 0;
+                                    });
+                    assertThat(job.getJobStatus().get().name()).isEqualTo("RUNNING");
+                });
+    }
+
+    /** What a test does once the job runs and the table equals the source. */
+    private interface Scenario {
+        void run(Fixture fixture, JobClient job, Connection source, Statement sql) throws Exception;
+    }
+
+    /** Database {@code table} under a contract with {@code policy} and {@code checks}: runs it. */
+    private static void scenario(String table, String policy, String checks, Scenario scenario)
+            throws Exception {
+        Fixture fixture = fixture(table, policy, checks);
         try (Connection source = DATABASE.get().connect(table);
                 Statement sql = source.createStatement()) {
-            JobClient job = start(fixture.config, table);
+            JobClient job =
+                    TestJobs.start(
+                            fixture.config,
+                            RunContext.start(fixture.config.pipelineId(), table),
+                            CommitListener.NONE,
+                            null);
             try {
                 GroundTruth.awaitEqual(
                         job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
-                sql.execute(
-                        "INSERT INTO public.items SELECT g, CASE WHEN g % 3 = 0 THEN 'ok-' || g"
-                                + " ELSE 'BAD ' || g END FROM generate_series(5001, 5300) g");
-                sql.execute(
-                        "CREATE VIEW public.items_valid AS SELECT * FROM public.items"
-                                + " WHERE name NOT LIKE 'BAD %'");
-                GroundTruth.awaitEqual(
-                        job,
-                        source,
-                        fixture.catalog,
-                        Map.of("public.items_valid", fixture.target),
-                        Duration.ofMinutes(2));
-                Awaitility.await("the failed check counted")
-                        .atMost(Duration.ofMinutes(1))
-                        .until(
-                                () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    Object failed =
-                                            job.getAccumulators()
-                                                    .get()
-                                                    .get("checks-failed.public.items");
-                                    return failed instanceof Long count && count > 0;
-                                });
-                assertThat(job.getJobStatus().get().name()).isEqualTo("RUNNING");
+                scenario.run(fixture, job, source, sql);
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot(table, table + "_slot");
@@ -232,10 +221,6 @@ class ContractPoliciesITCase {
     }
 
     /** Database {@code name} with 1,000 items, its contract v1 and pipeline file. */
-    private static Fixture fixture(String name, String policy) throws Exception {
-        return fixture(name, policy, "");
-    }
-
     private static Fixture fixture(String name, String policy, String checks) throws Exception {
         DATABASE.get().createDatabase(name);
         try (Connection source = DATABASE.get().connect(name);
@@ -295,25 +280,6 @@ class ContractPoliciesITCase {
         TableIdentifier target = TableIdentifier.of(name, "items");
         return new Fixture(
                 config, TestPipelines.catalog(config), target, QuarantineTable.of(target));
-    }
-
-    private static JobClient start(PipelineConfig config, String run) throws Exception {
-        List<ResolvedTable> tables = TidemarkJob.prepare(config);
-        Configuration flink = TidemarkJob.flinkConfiguration(config);
-        // restarts allowed: the fail policy must stop the job anyway
-        TestPipelines.restartQuickly(flink);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(
-                env,
-                config,
-                RunContext.start(config.pipelineId(), run),
-                tables,
-                TidemarkJob.postgres(config));
-        JobClient job = env.executeAsync(config.jobName());
-        Awaitility.await("job running")
-                .atMost(Duration.ofMinutes(1))
-                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
-        return job;
     }
 
     /** The quarantine table's rows: key to reasons (a key quarantined twice shows once). */

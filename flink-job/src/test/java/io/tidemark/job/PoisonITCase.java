@@ -9,13 +9,13 @@ import io.tidemark.cli.Tidemark;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
-import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -32,9 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -211,7 +209,12 @@ class PoisonITCase {
             nextBad = insertBad(sql, nextBad, PER_KIND / 2);
 
             Catalog catalog = TestPipelines.catalog(config);
-            JobClient job = start(config);
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(PIPELINE, "poison-run"),
+                            new ArmedFailure(),
+                            null);
             try {
                 // 30,000 valid changes in the log, the other half of the bad rows between them
                 for (int round = 0; round < 6; round++) {
@@ -356,24 +359,5 @@ class PoisonITCase {
             }
         }
         return rows;
-    }
-
-    private static JobClient start(PipelineConfig config) throws Exception {
-        List<ResolvedTable> tables = TidemarkJob.prepare(config);
-        Configuration flink = TidemarkJob.flinkConfiguration(config);
-        TestPipelines.restartQuickly(flink);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(
-                env,
-                config,
-                RunContext.start(PIPELINE, "poison-run"),
-                tables,
-                TidemarkJob.postgres(config),
-                new ArmedFailure());
-        JobClient job = env.executeAsync(config.jobName());
-        Awaitility.await("job running")
-                .atMost(Duration.ofMinutes(1))
-                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
-        return job;
     }
 }

@@ -3,17 +3,18 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.demo.ShopWorkload;
-import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SavepointFixtures;
 import io.tidemark.testing.SavepointFixtures.Fixture;
 import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
@@ -25,21 +26,12 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.CloseableIterable;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -95,7 +87,12 @@ class SavepointCompatibilityITCase {
             String run = "restore-of-" + fixture.version();
             try (Connection source = database.connect(NAMES.database());
                     Statement sql = source.createStatement()) {
-                JobClient job = start(config, RunContext.start(NAMES.pipelineId(), run), fixture);
+                JobClient job =
+                        TestJobs.start(
+                                config,
+                                RunContext.start(NAMES.pipelineId(), run),
+                                CommitListener.NONE,
+                                fixture.savepoint());
                 try {
                     TableIdentifier orders = NAMES.targets().get(ShopWorkload.ORDERS);
                     sql.execute(
@@ -111,9 +108,13 @@ class SavepointCompatibilityITCase {
                                     () -> {
                                         GroundTruth.assertJobRunning(job);
                                         return "restored-320"
-                                                .equals(status(catalog.loadTable(orders), 320));
+                                                .equals(
+                                                        TestJobs.field(
+                                                                catalog.loadTable(orders),
+                                                                320,
+                                                                "status"));
                                     });
-                    assertThat(status(catalog.loadTable(orders), 7))
+                    assertThat(TestJobs.field(catalog.loadTable(orders), 7, "status"))
                             .as("order 7 after a change older than the one in the savepoint")
                             .isEqualTo(ORDER_7_BEFORE_SAVEPOINT);
 
@@ -178,9 +179,10 @@ class SavepointCompatibilityITCase {
                     Statement sql = source.createStatement()) {
                 new ShopWorkload(source, 43L).createAndSeed(300, 600);
                 JobClient job =
-                        start(
+                        TestJobs.start(
                                 config,
                                 RunContext.start(NAMES.pipelineId(), "fixture-" + version),
+                                CommitListener.NONE,
                                 null);
                 try {
                     GroundTruth.awaitEqual(
@@ -208,10 +210,12 @@ class SavepointCompatibilityITCase {
                     GroundTruth.cancel(job);
                     throw e;
                 }
-                // waiting in the slot for the restored job
+                // waiting in the slot for the restored job; minutes, not months, after the 2030
+                // versions: the watermark they raise must not pass the reconciler's retention of
+                // order 7's state (1 h) before the restored job sees the stale change for it
                 sql.execute(
                         "UPDATE public.orders SET status = 'after-' || id, "
-                                + "updated_at = TIMESTAMP '2030-06-01' + id * INTERVAL '1 second' "
+                                + "updated_at = TIMESTAMP '2030-01-01 00:10:00' + id * INTERVAL '1 second' "
                                 + "WHERE id BETWEEN 50 AND 150 AND id <> 7");
                 sql.execute("DELETE FROM public.customers WHERE id BETWEEN 201 AND 210");
                 lineage =
@@ -248,37 +252,5 @@ class SavepointCompatibilityITCase {
                                 "    target: compat.orders\n    ordering: event-time:updated_at\n");
         assertThat(yaml).contains("    warehouse: " + warehouse + "\n").contains("event-time");
         return new PipelineConfigLoader().parse(yaml, "compat.yaml");
-    }
-
-    private static JobClient start(PipelineConfig config, RunContext run, Fixture fixture)
-            throws Exception {
-        List<ResolvedTable> tables = TidemarkJob.prepare(config);
-        Configuration flink = TidemarkJob.flinkConfiguration(config);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config));
-        StreamGraph graph = env.getStreamGraph();
-        graph.setJobName(config.jobName());
-        if (fixture != null) {
-            // allowNonRestoredState=false: state of an operator this build lacks fails the start
-            graph.setSavepointRestoreSettings(
-                    SavepointRestoreSettings.forPath(
-                            fixture.savepoint().toUri().toString(), false));
-        }
-        JobClient job = env.executeAsync(graph);
-        Awaitility.await("job running")
-                .atMost(Duration.ofMinutes(1))
-                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
-        return job;
-    }
-
-    /** The status column of order {@code id} in the Iceberg table, or null. */
-    private static String status(Table table, long id) throws Exception {
-        try (CloseableIterable<Record> rows =
-                IcebergGenerics.read(table).where(Expressions.equal("id", id)).build()) {
-            for (Record row : rows) {
-                return String.valueOf(row.getField("status"));
-            }
-        }
-        return null;
     }
 }

@@ -11,6 +11,7 @@ import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
@@ -27,10 +28,6 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.CloseableIterable;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -162,9 +159,14 @@ class UpgradeITCase {
                         .until(
                                 () -> {
                                     ClusterJobs.running(cluster, jobB).assertRunning();
-                                    return "b-300".equals(status(catalog.loadTable(orders), 300));
+                                    return "b-300"
+                                            .equals(
+                                                    TestJobs.field(
+                                                            catalog.loadTable(orders),
+                                                            300,
+                                                            "status"));
                                 });
-                assertThat(status(catalog.loadTable(orders), 7))
+                assertThat(TestJobs.field(catalog.loadTable(orders), 7, "status"))
                         .as(
                                 "order 7 after a change older than the one applied before the savepoint")
                         .isEqualTo("a-7");
@@ -253,16 +255,5 @@ class UpgradeITCase {
         Path file = DATABASE.dir().resolve(name);
         Files.writeString(file, content);
         return file;
-    }
-
-    /** The status column of order {@code id} in the Iceberg table, or null. */
-    private static String status(Table table, long id) throws Exception {
-        try (CloseableIterable<Record> rows =
-                IcebergGenerics.read(table).where(Expressions.equal("id", id)).build()) {
-            for (Record row : rows) {
-                return String.valueOf(row.getField("status"));
-            }
-        }
-        return null;
     }
 }

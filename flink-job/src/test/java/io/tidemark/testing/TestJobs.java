@@ -1,0 +1,66 @@
+package io.tidemark.testing;
+
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.awaitility.Awaitility;
+
+/** Starting the real pipeline on the class's MiniCluster, and reading single rows back. */
+public final class TestJobs {
+
+    private TestJobs() {}
+
+    /**
+     * Prepares and starts {@code config}'s pipeline, waits until it runs. {@code savepoint} (or
+     * null) is restored with {@code allowNonRestoredState=false}; failed jobs restart quickly.
+     */
+    public static JobClient start(
+            PipelineConfig config, RunContext run, CommitListener listener, Path savepoint)
+            throws Exception {
+        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        Configuration flink = TidemarkJob.flinkConfiguration(config);
+        TestPipelines.restartQuickly(flink);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config), listener);
+        StreamGraph graph = env.getStreamGraph();
+        graph.setJobName(config.jobName());
+        if (savepoint != null) {
+            // set on the graph: a savepoint path in the environment's configuration does not
+            // reach a MiniCluster job
+            graph.setSavepointRestoreSettings(
+                    SavepointRestoreSettings.forPath(savepoint.toUri().toString(), false));
+        }
+        JobClient job = env.executeAsync(graph);
+        Awaitility.await("job running")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
+        return job;
+    }
+
+    /** Column {@code column} of the row whose {@code id} is {@code id}, as text, or null. */
+    public static String field(Table table, long id, String column) throws Exception {
+        table.refresh();
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(table).where(Expressions.equal("id", id)).build()) {
+            for (Record row : rows) {
+                return String.valueOf(row.getField(column));
+            }
+        }
+        return null;
+    }
+}
