@@ -24,6 +24,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -34,12 +36,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A savepoint-based upgrade on a real standalone cluster, the way users do it: version A runs; stop
- * with savepoint; version B (a changed pipeline file: one more table, parallelism 2 to 1, a new run
- * id) starts from it with {@code allowNonRestoredState=false}. The new table is snapshotted and
- * then followed in the log, every table ends equal to the source, the reconciler's state survived
- * (a change older than one applied before the savepoint is still dropped as stale), commits
- * continue the same lineage, and a pipeline file that renames the source (and with it the source
- * operator's uid) is refused.
+ * with savepoint while customers keep changing (a load thread runs until B has started); version B
+ * (a changed pipeline file: one more table, parallelism 2 to 1, a new run id) starts from it with
+ * {@code allowNonRestoredState=false}. The new table is snapshotted and then followed in the log,
+ * every table ends equal to the source, the reconciler's state survived (a change older than one
+ * applied before the savepoint is still dropped as stale), commits continue the same lineage, and a
+ * pipeline file that renames the source (and with it the source operator's uid) is refused.
  */
 class UpgradeITCase {
 
@@ -125,16 +127,22 @@ class UpgradeITCase {
                 cluster.cancel(jobA);
                 throw e;
             }
+            // under load: customers keep changing while A stops and until B runs
+            CustomerLoad load = new CustomerLoad(DATABASE.get().connect(names.database()));
+            load.start();
+            Awaitility.await("load running").until(() -> load.statements.get() >= 20);
             long started = System.nanoTime();
             String savepoint =
                     cluster.stopWithSavepoint(
                             jobA, DATABASE.dir().resolve("savepoints"), Duration.ofMinutes(2));
             System.out.printf(
-                    "Stop with savepoint took %d ms: %s%n",
+                    "Stop with savepoint took %d ms under load: %s%n",
                     (System.nanoTime() - started) / 1_000_000, savepoint);
 
             // version B from the savepoint
             String jobB = ClusterJobs.run(cluster, jar, fileB, "version-b", savepoint);
+            long during = load.finish();
+            assertThat(during).as("statements of the load").isGreaterThan(20);
             Set<String> lineages = new HashSet<>();
             try {
                 // older than the 2030 version applied before the savepoint: must stay dropped
@@ -248,6 +256,54 @@ class UpgradeITCase {
             if (catalog instanceof Closeable closeable) {
                 closeable.close();
             }
+        }
+    }
+
+    /** Updates and inserts customers in a loop on its own connection until stopped. */
+    private static final class CustomerLoad extends Thread {
+        final AtomicLong statements = new AtomicLong();
+        private final Connection connection;
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private volatile Exception failure;
+
+        CustomerLoad(Connection connection) {
+            super("customer-load");
+            setDaemon(true);
+            this.connection = connection;
+        }
+
+        @Override
+        public void run() {
+            try (Connection c = connection;
+                    Statement sql = c.createStatement()) {
+                long n = 0;
+                while (running.get()) {
+                    n++;
+                    sql.execute(
+                            "UPDATE public.customers SET email = 'load-"
+                                    + n
+                                    + "-' || id || '@example.com' WHERE id % 50 = "
+                                    + (n % 50));
+                    sql.execute(
+                            "INSERT INTO public.customers (id, name, email, vip, created_at)"
+                                    + " VALUES ("
+                                    + (100_000 + n)
+                                    + ", 'load', NULL, false, now())");
+                    statements.addAndGet(2);
+                }
+            } catch (Exception e) {
+                failure = e;
+            }
+        }
+
+        /** Stops the loop; the statements it ran. */
+        long finish() throws Exception {
+            running.set(false);
+            join(60_000);
+            if (failure != null) {
+                throw failure;
+            }
+            return statements.get();
         }
     }
 
