@@ -76,6 +76,10 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     static final class Counts {
         long in;
         long passed;
+
+        /** Passed inserts, updates and snapshot rows: the rows a null rate is taken over. */
+        long rows;
+
         long quarantined;
         long newestSourceTime;
         final Map<String, Long> nulls = new HashMap<>();
@@ -134,11 +138,13 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         if (checked.passed()) {
             counts.passed++;
             counts.newestSourceTime = Math.max(counts.newestSourceTime, change.sourceTimeMillis());
-            for (QualityCheck check : contract.checks()) {
-                if (check.kind() == QualityCheck.Kind.NULL_RATE
-                        && change.operation() != Operation.DELETE
-                        && checked.row().get(check.column()) == null) {
-                    counts.nulls.merge(check.column(), 1L, Long::sum);
+            if (change.operation() != Operation.DELETE) {
+                counts.rows++;
+                for (QualityCheck check : contract.checks()) {
+                    if (check.kind() == QualityCheck.Kind.NULL_RATE
+                            && checked.row().get(check.column()) == null) {
+                        counts.nulls.merge(check.column(), 1L, Long::sum);
+                    }
                 }
             }
             passed.get(change.table()).inc();
@@ -244,6 +250,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             long checkpointId) {
         long in = 0;
         long passing = 0;
+        long rows = 0;
         long bad = 0;
         long nulls = 0;
         int seen = 0;
@@ -255,6 +262,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             seen++;
             in += counts.in;
             passing += counts.passed;
+            rows += counts.rows;
             bad += counts.quarantined;
             nulls += counts.nulls.getOrDefault(check.column(), 0L);
             arrivingWithoutPassing &= counts.in > 0 && counts.passed == 0;
@@ -272,10 +280,10 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                 threshold = String.format("%.3f", check.max());
                 break;
             case NULL_RATE:
-                if (passing == 0) {
+                if (rows == 0) {
                     return;
                 }
-                value = (double) nulls / passing;
+                value = (double) nulls / rows;
                 breached = value > check.max();
                 threshold = String.format("%.3f", check.max());
                 break;

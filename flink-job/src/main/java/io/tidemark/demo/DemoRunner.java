@@ -10,6 +10,7 @@ import io.tidemark.deploy.TrinoServer;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineTable;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +44,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +67,45 @@ public final class DemoRunner {
     public static final String CATALOG_DATABASE = "iceberg_catalog";
     public static final String CATALOG_NAME = "tidemark";
     public static final String PIPELINE_ID = "shop-demo";
+
+    /** Orders the demo inserts that break the orders contract: a status outside its set. */
+    static final int BAD_STATUS = 20;
+
+    /** Orders the demo inserts that break the orders contract: a note over 100 characters. */
+    static final int BAD_NOTE = 5;
+
+    /** Keys of the bad orders start here, far from the workload's. */
+    static final long BAD_FROM = 9_000_000;
+
+    /** The orders as the contract admits them: the ground truth of shop.orders. */
+    static final String ORDERS_ADMITTED = "public.orders_admitted";
+
+    /** The orders contract: the table's columns, plus a status set and a note length. */
+    static final String ORDERS_CONTRACT =
+            String.join(
+                    "\n",
+                    "# Written by `tidemark demo`: version 1 of the contract of public.orders.",
+                    "table: public.orders",
+                    "version: 1",
+                    "columns:",
+                    "  - {name: id, type: long, nullable: false}",
+                    "  - {name: customer_id, type: long, nullable: false}",
+                    "  - {name: status, type: string, nullable: false}",
+                    "  - {name: quantity, type: int, nullable: false}",
+                    "  - {name: amount, type: 'decimal(12,2)', nullable: false}",
+                    "  - {name: weight, type: double}",
+                    "  - {name: paid, type: boolean, nullable: false}",
+                    "  - {name: ordered_at, type: timestamptz, nullable: false}",
+                    "  - {name: updated_at, type: timestamp, nullable: false}",
+                    "  - {name: note, type: string}",
+                    "primary-key: [id]",
+                    "schema-evolution: quarantine",
+                    "constraints:",
+                    "  - {column: status, allowed-values: [new, paid, shipped, delivered, returned]}",
+                    "  - {column: note, max-length: 100}",
+                    "checks:",
+                    "  - {check: quarantine-ratio, max: 0.5, window: 5, mode: warn}",
+                    "");
 
     private final DemoSettings settings;
     private final PrintStream out;
@@ -124,6 +169,19 @@ public final class DemoRunner {
         ShopWorkload workload = new ShopWorkload(workloadConnection, settings.seed());
         workload.createAndSeed(settings.customers(), settings.orders());
         out.printf("Seeded %d customers and %d orders%n", settings.customers(), settings.orders());
+        Path contract = work.resolve("contracts").resolve(ShopWorkload.ORDERS).resolve("v1.yaml");
+        Files.createDirectories(contract.getParent());
+        Files.writeString(contract, ORDERS_CONTRACT, StandardCharsets.UTF_8);
+        try (Statement sql = workloadConnection.createStatement()) {
+            sql.execute(
+                    "CREATE VIEW "
+                            + ORDERS_ADMITTED
+                            + " AS SELECT * FROM public.orders WHERE id < "
+                            + BAD_FROM);
+        }
+        out.printf(
+                "Orders contract %s: %d bad orders will be injected during the workload%n",
+                contract, BAD_STATUS + BAD_NOTE);
 
         Path pipelineFile = work.resolve("pipeline.yaml");
         Files.writeString(pipelineFile, pipelineYaml(work), StandardCharsets.UTF_8);
@@ -153,6 +211,7 @@ public final class DemoRunner {
         out.printf(
                 "Workload: %d changes/s for %ds (inserts, updates, deletes, delete+re-insert, key updates)%n",
                 settings.rate(), settings.duration().toSeconds());
+        injectBadOrders();
 
         Catalog catalog =
                 Catalogs.load(
@@ -177,7 +236,9 @@ public final class DemoRunner {
                     workload.changes(), settings.settleTimeout().toSeconds());
             Instant settleDeadline = Instant.now().plus(settings.settleTimeout());
             List<DiffReport> reports = diff(verify, catalog, tables);
-            while (!reports.stream().allMatch(DiffReport::isClean)
+            while ((!reports.stream().allMatch(DiffReport::isClean)
+                            || quarantined(catalog).values().stream().mapToLong(l -> l).sum()
+                                    < BAD_STATUS + BAD_NOTE)
                     && Instant.now().isBefore(settleDeadline)) {
                 failIfJobEnded();
                 if (!Instant.now().isBefore(nextProgress)) {
@@ -187,11 +248,13 @@ public final class DemoRunner {
                 TimeUnit.MILLISECONDS.sleep(500);
                 reports = diff(verify, catalog, tables);
             }
+            Map<String, Long> quarantined = quarantined(catalog);
             printReport(reports, catalog, tables, work, Duration.between(started, Instant.now()));
+            printQuarantine(quarantined);
             if (settings.trinoHome() != null) {
                 serveTrino(work);
             }
-            return new DemoResult(reports, run.runId());
+            return new DemoResult(reports, run.runId(), quarantined);
         } finally {
             if (catalog instanceof Closeable) {
                 ((Closeable) catalog).close();
@@ -300,9 +363,12 @@ public final class DemoRunner {
             throws SQLException {
         List<DiffReport> reports = new ArrayList<>();
         for (ResolvedTable table : tables) {
-            reports.add(
-                    GroundTruthDiff.diff(
-                            source, table.sourceTable(), catalog.loadTable(table.target())));
+            // the contract keeps the bad orders out of shop.orders: compare with what it admits
+            String truth =
+                    table.sourceTable().equals(ShopWorkload.ORDERS)
+                            ? ORDERS_ADMITTED
+                            : table.sourceTable();
+            reports.add(GroundTruthDiff.diff(source, truth, catalog.loadTable(table.target())));
         }
         return reports;
     }
@@ -385,6 +451,62 @@ public final class DemoRunner {
         return dot < 0 ? icebergName : icebergName.substring(dot + 1);
     }
 
+    /** Inserts the orders that break the contract, on a connection of their own. */
+    private void injectBadOrders() throws SQLException {
+        try (Connection c = database.connect(SOURCE_DATABASE);
+                Statement sql = c.createStatement()) {
+            sql.execute(
+                    "INSERT INTO public.orders SELECT "
+                            + BAD_FROM
+                            + " + g, 1, 'lost', 1, 1.00, NULL, false, now(), localtimestamp, NULL"
+                            + " FROM generate_series(0, "
+                            + (BAD_STATUS - 1)
+                            + ") g");
+            sql.execute(
+                    "INSERT INTO public.orders SELECT "
+                            + (BAD_FROM + BAD_STATUS)
+                            + " + g, 1, 'new', 1, 1.00, NULL, false, now(), localtimestamp,"
+                            + " repeat('x', 150) FROM generate_series(0, "
+                            + (BAD_NOTE - 1)
+                            + ") g");
+        }
+    }
+
+    /** The orders quarantine table's changes by reason code. */
+    private static Map<String, Long> quarantined(Catalog catalog) throws IOException {
+        Map<String, Long> byReason = new TreeMap<>();
+        TableIdentifier id = QuarantineTable.of(TableIdentifier.of("shop", "orders"));
+        if (!catalog.tableExists(id)) {
+            return byReason;
+        }
+        Table table = catalog.loadTable(id);
+        if (table.currentSnapshot() == null) {
+            return byReason;
+        }
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+            for (Record row : rows) {
+                byReason.merge(String.valueOf(row.getField("reasons")), 1L, Long::sum);
+            }
+        }
+        return byReason;
+    }
+
+    private void printQuarantine(Map<String, Long> quarantined) {
+        long total = quarantined.values().stream().mapToLong(l -> l).sum();
+        out.printf(
+                "Quarantine: shop.orders__quarantine holds %d change(s) %s; %d bad orders were injected"
+                        + " (%d with status 'lost', %d with a 150-character note)%s%n",
+                total,
+                quarantined,
+                BAD_STATUS + BAD_NOTE,
+                BAD_STATUS,
+                BAD_NOTE,
+                total == BAD_STATUS + BAD_NOTE ? "" : "  <-- MISMATCH");
+        out.println(
+                "  (tidemark quarantine --config <pipeline.yaml> --list 5 lists them; the orders contract"
+                        + " is in the work directory's contracts/)");
+    }
+
     private String pipelineYaml(Path work) {
         return String.join(
                 "\n",
@@ -413,12 +535,15 @@ public final class DemoRunner {
                 "    jdbc.password: \"\"",
                 "    jdbc.schema-version: V1",
                 "    warehouse: " + work.resolve("warehouse").toUri(),
+                "contracts:",
+                "  dir: " + work.resolve("contracts"),
                 "tables:",
                 "  - source: " + ShopWorkload.CUSTOMERS,
                 "    target: shop.customers",
                 "  - source: " + ShopWorkload.ORDERS,
                 "    target: shop.orders",
                 "    primary-key: [id]",
+                "    contract: 1",
                 "");
     }
 
@@ -547,8 +672,14 @@ public final class DemoRunner {
     }
 
     /** The verification reports of a finished demo. */
-    public record DemoResult(List<DiffReport> reports, String runId) {
+    public record DemoResult(
+            List<DiffReport> reports, String runId, Map<String, Long> quarantined) {
+
+        /** Every table equals its source, and the quarantine holds exactly the injected orders. */
         public boolean clean() {
+            if (quarantined.values().stream().mapToLong(l -> l).sum() != BAD_STATUS + BAD_NOTE) {
+                return false;
+            }
             return reports.stream().allMatch(DiffReport::isClean);
         }
     }

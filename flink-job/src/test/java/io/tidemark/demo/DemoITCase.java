@@ -55,7 +55,12 @@ class DemoITCase {
                 .contains("Provenance of the last commit of each table")
                 .containsPattern("checkpoint \\d+ of pipeline shop-demo, run " + result.runId())
                 .contains("valid through ")
-                .contains("Trino catalog file:");
+                .contains("Trino catalog file:")
+                .contains(
+                        "Quarantine: shop.orders__quarantine holds 25 change(s)"
+                                + " {NOT_ALLOWED_VALUE=20, TOO_LONG=5}; 25 bad orders were injected")
+                .doesNotContain("MISMATCH");
+        assertThat(result.clean()).isTrue();
         Path trino = settings.workDir().resolve("trino/catalog/iceberg.properties");
         assertThat(Files.readString(trino))
                 .contains("connector.name=iceberg")

@@ -204,7 +204,7 @@ class FailoverMatrixITCase {
                 int before = snapshots(catalog, targets);
                 fault.armed.set(true);
                 workload.apply(1_000);
-                fail(failure, fault, job, catalog, targets, before);
+                fail(failure, fault, job, catalog, targets, before, workload);
                 workload.apply(1_000);
 
                 GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
@@ -234,14 +234,25 @@ class FailoverMatrixITCase {
             JobClient job,
             Catalog catalog,
             Map<String, TableIdentifier> targets,
-            int snapshotsBefore)
+            int snapshotsBefore,
+            ShopWorkload workload)
             throws Exception {
         switch (failure) {
             case OPERATOR_EXCEPTION:
             case COMMIT_EXCEPTION:
+                // the fault fires on a change or commit after a checkpoint since it was armed: in
+                // the log phase keep changes coming until it has (all of the first batch may have
+                // gone through before that checkpoint)
                 Awaitility.await(failure + " injected")
                         .atMost(Duration.ofMinutes(2))
-                        .untilTrue(fault.fired);
+                        .pollInterval(Duration.ofMillis(500))
+                        .until(
+                                () -> {
+                                    if (!fault.fired.get() && fault.phase == Phase.STREAMING) {
+                                        workload.apply(20);
+                                    }
+                                    return fault.fired.get();
+                                });
                 return;
             default:
                 break;

@@ -8,7 +8,6 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -113,7 +112,8 @@ public sealed interface Constraint extends Serializable {
 
         @Override
         public Optional<Violation> check(Object value) {
-            if (value == null || Set.copyOf(values).contains(value.toString())) {
+            // a short list: contains() beats building a set for every change
+            if (value == null || values.contains(value.toString())) {
                 return Optional.empty();
             }
             return Optional.of(

@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>{@code quarantine-ratio}: quarantined changes / all changes above {@code max};
- *   <li>{@code null-rate}: changes whose {@code column} is null / changes that passed, above {@code
- *       max};
+ *   <li>{@code null-rate}: passed rows (inserts, updates, snapshot rows; no deletes) whose {@code
+ *       column} is null / all such rows, above {@code max};
  *   <li>{@code no-rows-written}: changes arrived in each of the last {@code window} checkpoints and
  *       none passed to the table;
  *   <li>{@code freshness}: the newest passed change's source time is older than the contract's
