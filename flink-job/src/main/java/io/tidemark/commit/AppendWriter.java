@@ -2,6 +2,7 @@ package io.tidemark.commit;
 
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
+import io.tidemark.sink.QuarantineTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +12,9 @@ import org.apache.iceberg.flink.CatalogLoader;
 /**
  * Appends rows to the side table of their source table (the first column of every row): the
  * reconciler's late rows ({@link LateTable}) and the contract gate's quarantined changes ({@link
- * io.tidemark.sink.QuarantineTable}); committed by the same committer on the same checkpoints as
- * the targets.
+ * QuarantineTable}); committed by the same committer on the same checkpoints as the targets. A row
+ * of a source table without a side table goes to the side table under {@link
+ * QuarantineTable#ANY_TABLE}, if there is one.
  */
 public final class AppendWriter extends FilesWriter<RowData> {
 
@@ -39,7 +41,7 @@ public final class AppendWriter extends FilesWriter<RowData> {
 
     private static List<Target> targets(Map<String, String> sideTables) {
         List<Target> targets = new ArrayList<>();
-        for (String table : sideTables.values()) {
+        for (String table : new java.util.LinkedHashSet<>(sideTables.values())) {
             targets.add(new Target(table, List.of()));
         }
         return targets;
@@ -54,7 +56,8 @@ public final class AppendWriter extends FilesWriter<RowData> {
     @Override
     protected void route(RowData row, RowSink sink) throws Exception {
         String sourceTable = row.getString(0).toString();
-        String side = sideTables.get(sourceTable);
+        String side =
+                sideTables.getOrDefault(sourceTable, sideTables.get(QuarantineTable.ANY_TABLE));
         if (side == null) {
             throw new IllegalStateException(
                     "a "

@@ -1,15 +1,21 @@
 package io.tidemark.commit;
 
+import io.tidemark.contract.Evolution;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.metrics.WriterMetrics;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.RowDataConverter;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
 
 /**
  * Writes reconciled changes into their target tables with upsert semantics. Runs right after the
@@ -19,21 +25,39 @@ import org.apache.iceberg.flink.CatalogLoader;
  * <ul>
  *   <li>a change for a configured table becomes that table's rows ({@link RowDataConverter});
  *   <li>a change for any other table fails the job with the table's name (the source only captures
- *       configured tables, so this is a bug, not data).
+ *       configured tables, so this is a bug, not data);
+ *   <li>under {@code schema-evolution: evolve}, a change with a column the target lacks, or a value
+ *       wider than its column, first evolves the target ({@link FilesWriter#evolve}, {@link
+ *       Evolution}); a null value of a column the target lacks is nothing to keep and is left out.
+ *       Without {@code evolve} such a change fails naming the column (the contract gate quarantines
+ *       drift before it gets here).
  * </ul>
  */
 public final class ChangeWriter extends FilesWriter<ChangeEvent> {
 
     private static final long serialVersionUID = 1L;
 
-    /** Where the changes of one source table go. */
-    public record Route(String sourceTable, String target, RowDataConverter converter)
-            implements Serializable {}
+    /**
+     * Where the changes of one source table go; {@code evolve}: its contract's schema-evolution
+     * policy is {@code evolve}, so columns the source adds or widens are applied to the target.
+     */
+    public record Route(
+            String sourceTable, String target, RowDataConverter converter, boolean evolve)
+            implements Serializable {
+
+        /** A route whose target's schema changes only through a deployment. */
+        public Route(String sourceTable, String target, RowDataConverter converter) {
+            this(sourceTable, target, converter, false);
+        }
+    }
 
     private final RunContext run;
     private final Map<String, Route> routes;
 
     private transient Map<String, WriterMetrics> metrics;
+
+    /** The converter of each source table for its target's current schema. */
+    private transient Map<String, RowDataConverter> converters;
 
     public ChangeWriter(RunContext run, CatalogLoader catalogLoader, List<Route> routes) {
         super(catalogLoader, targets(routes));
@@ -57,8 +81,19 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         run.enterLogContext();
         super.open();
         metrics = new HashMap<>();
-        for (String table : routes.keySet()) {
-            metrics.put(table, new WriterMetrics(getRuntimeContext(), table));
+        converters = new HashMap<>();
+        for (Route route : routes.values()) {
+            metrics.put(
+                    route.sourceTable(),
+                    new WriterMetrics(getRuntimeContext(), route.sourceTable()));
+            // the schema as this writer opened the table: it may have evolved since the job was
+            // built
+            converters.put(
+                    route.sourceTable(),
+                    new RowDataConverter(
+                            route.sourceTable(),
+                            schema(route.target()),
+                            route.converter().primaryKey()));
         }
     }
 
@@ -74,7 +109,11 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         WriterMetrics tableMetrics = metrics.get(change.table());
         tableMetrics.changeIn(change.sourceTimeMillis());
         String target = route.target();
-        route.converter()
+        if (route.evolve() && change.after() != null) {
+            change = evolve(route, change, tableMetrics);
+        }
+        converters
+                .get(change.table())
                 .convert(
                         change,
                         row -> {
@@ -85,5 +124,58 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                                 throw new java.io.UncheckedIOException(e);
                             }
                         });
+    }
+
+    /** Evolves the target to take {@code change}; returns the change as the target takes it. */
+    private ChangeEvent evolve(Route route, ChangeEvent change, WriterMetrics tableMetrics)
+            throws IOException {
+        Schema schema = schema(route.target());
+        Map<String, Type> added = new LinkedHashMap<>();
+        Map<String, Type> widened = new LinkedHashMap<>();
+        boolean nullsToDrop = false;
+        for (Map.Entry<String, Object> column : change.after().entrySet()) {
+            Types.NestedField field = schema.findField(column.getKey());
+            Object value = column.getValue();
+            if (field == null) {
+                if (value == null) {
+                    nullsToDrop = true;
+                    continue;
+                }
+                added.put(
+                        column.getKey(),
+                        Evolution.typeOf(value)
+                                .orElseThrow(
+                                        () ->
+                                                new IllegalStateException(
+                                                        String.format(
+                                                                "table '%s' column '%s': no Iceberg type follows from a %s "
+                                                                        + "(the contract gate lets only such columns through)",
+                                                                route.sourceTable(),
+                                                                column.getKey(),
+                                                                value.getClass()
+                                                                        .getSimpleName()))));
+            } else if (value != null) {
+                Evolution.widened(field.type(), value)
+                        .ifPresent(type -> widened.put(column.getKey(), type));
+            }
+        }
+        if (!added.isEmpty() || !widened.isEmpty()) {
+            tableMetrics.schemaChangesApplied(evolve(route.target(), added, widened));
+            schema = schema(route.target());
+            converters.put(
+                    route.sourceTable(),
+                    new RowDataConverter(
+                            route.sourceTable(), schema, route.converter().primaryKey()));
+        }
+        if (!nullsToDrop) {
+            return change;
+        }
+        Map<String, Object> after = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> column : change.after().entrySet()) {
+            if (column.getValue() != null || schema.findField(column.getKey()) != null) {
+                after.put(column.getKey(), column.getValue());
+            }
+        }
+        return change.with(change.operation(), change.key(), change.before(), after);
     }
 }

@@ -7,7 +7,8 @@ import java.util.Map;
  * What the writers and the reconciler tell the committer about one checkpoint. Sent as bytes of
  * {@link CommitMessageSerializer}, which is also how the committer keeps them in its state.
  */
-public sealed interface CommitMessage permits CommitMessage.FilesWritten, CommitMessage.Tally {
+public sealed interface CommitMessage
+        permits CommitMessage.FilesWritten, CommitMessage.Tally, CommitMessage.GateTally {
 
     /** The checkpoint the message belongs to ({@link Long#MAX_VALUE} at the end of input). */
     long checkpointId();
@@ -15,16 +16,32 @@ public sealed interface CommitMessage permits CommitMessage.FilesWritten, Commit
     /**
      * Files one writer subtask wrote for one Iceberg table up to a checkpoint barrier: Iceberg
      * manifests listing them ({@code DeltaManifests} bytes of the given serializer version), and
-     * the rows they upsert and delete.
+     * the rows they upsert and delete. {@code part} is 0 unless the writer switched the table to a
+     * schema evolved while running within the checkpoint: its files before the switch are part 0,
+     * after it part 1, and so on; the committer commits a checkpoint's parts in order, each as its
+     * own snapshot, so the equality deletes of a later part apply to the rows of an earlier one.
      */
     record FilesWritten(
             long checkpointId,
             String table,
+            int part,
             int manifestsVersion,
             byte[] manifests,
             long rowsUpserted,
             long rowsDeleted)
-            implements CommitMessage {}
+            implements CommitMessage {
+
+        /** Files of part 0. */
+        public FilesWritten(
+                long checkpointId,
+                String table,
+                int manifestsVersion,
+                byte[] manifests,
+                long rowsUpserted,
+                long rowsDeleted) {
+            this(checkpointId, table, 0, manifestsVersion, manifests, rowsUpserted, rowsDeleted);
+        }
+    }
 
     /**
      * What one reconciler subtask saw up to a checkpoint barrier: per source table the changes in,
@@ -37,6 +54,30 @@ public sealed interface CommitMessage permits CommitMessage.FilesWritten, Commit
             Map<String, Counts> tables,
             Map<String, SourcePosition> positions)
             implements CommitMessage {}
+
+    /**
+     * What one contract gate subtask saw up to a checkpoint barrier, per source table: the changes
+     * in, passed and quarantined, and {@code forwarded}, the changes its passing ones become for
+     * the reconciler (an update that changes the primary key is split in two). The committer checks
+     * per checkpoint that every change in was passed or quarantined, that the reconcilers received
+     * what was forwarded and that the quarantine writers wrote what was quarantined.
+     */
+    record GateTally(long checkpointId, int subtask, Map<String, GateCounts> tables)
+            implements CommitMessage {}
+
+    /** Gate counts of one source table. */
+    record GateCounts(long in, long passed, long quarantined, long forwarded) {
+
+        public static final GateCounts ZERO = new GateCounts(0, 0, 0, 0);
+
+        public GateCounts plus(GateCounts other) {
+            return new GateCounts(
+                    in + other.in,
+                    passed + other.passed,
+                    quarantined + other.quarantined,
+                    forwarded + other.forwarded);
+        }
+    }
 
     /** Change counts of one source table. */
     record Counts(long in, long stale, long late) {

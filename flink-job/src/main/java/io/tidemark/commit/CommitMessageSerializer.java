@@ -2,6 +2,8 @@ package io.tidemark.commit;
 
 import io.tidemark.commit.CommitMessage.Counts;
 import io.tidemark.commit.CommitMessage.FilesWritten;
+import io.tidemark.commit.CommitMessage.GateCounts;
+import io.tidemark.commit.CommitMessage.GateTally;
 import io.tidemark.commit.CommitMessage.Tally;
 import io.tidemark.decode.SourcePosition;
 import java.io.IOException;
@@ -13,15 +15,18 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 /**
  * Bytes of a {@link CommitMessage}: a version byte, a kind byte, then the fields. The committer
  * keeps pending messages in checkpoints in this form, so a new version must still read every older
- * one.
+ * one. Version 2 adds the part of {@link FilesWritten} after its table (version 1 reads as part 0)
+ * and the {@link GateTally} kind.
  */
 public final class CommitMessageSerializer {
 
     static final int VERSION_1 = 1;
-    static final int CURRENT = VERSION_1;
+    static final int VERSION_2 = 2;
+    static final int CURRENT = VERSION_2;
 
     private static final byte FILES_WRITTEN = 1;
     private static final byte TALLY = 2;
+    private static final byte GATE_TALLY = 3;
 
     private CommitMessageSerializer() {}
 
@@ -33,11 +38,24 @@ public final class CommitMessageSerializer {
                 out.writeByte(FILES_WRITTEN);
                 out.writeLong(files.checkpointId());
                 out.writeUTF(files.table());
+                out.writeInt(files.part());
                 out.writeInt(files.manifestsVersion());
                 out.writeInt(files.manifests().length);
                 out.write(files.manifests());
                 out.writeLong(files.rowsUpserted());
                 out.writeLong(files.rowsDeleted());
+            } else if (message instanceof GateTally gate) {
+                out.writeByte(GATE_TALLY);
+                out.writeLong(gate.checkpointId());
+                out.writeInt(gate.subtask());
+                out.writeInt(gate.tables().size());
+                for (Map.Entry<String, GateCounts> table : gate.tables().entrySet()) {
+                    out.writeUTF(table.getKey());
+                    out.writeLong(table.getValue().in());
+                    out.writeLong(table.getValue().passed());
+                    out.writeLong(table.getValue().quarantined());
+                    out.writeLong(table.getValue().forwarded());
+                }
             } else {
                 Tally tally = (Tally) message;
                 out.writeByte(TALLY);
@@ -69,7 +87,7 @@ public final class CommitMessageSerializer {
         try {
             DataInputDeserializer in = new DataInputDeserializer(bytes);
             int version = in.readUnsignedByte();
-            if (version != VERSION_1) {
+            if (version != VERSION_1 && version != VERSION_2) {
                 throw new IllegalStateException(
                         "commit message of version "
                                 + version
@@ -81,12 +99,14 @@ public final class CommitMessageSerializer {
             if (kind == FILES_WRITTEN) {
                 long checkpointId = in.readLong();
                 String table = in.readUTF();
+                int part = version >= VERSION_2 ? in.readInt() : 0;
                 int manifestsVersion = in.readInt();
                 byte[] manifests = new byte[in.readInt()];
                 in.readFully(manifests);
                 return new FilesWritten(
                         checkpointId,
                         table,
+                        part,
                         manifestsVersion,
                         manifests,
                         in.readLong(),
@@ -108,6 +128,18 @@ public final class CommitMessageSerializer {
                             new SourcePosition(in.readLong(), in.readLong(), in.readLong()));
                 }
                 return new Tally(checkpointId, subtask, watermark, tables, positions);
+            }
+            if (kind == GATE_TALLY && version >= VERSION_2) {
+                long checkpointId = in.readLong();
+                int subtask = in.readInt();
+                Map<String, GateCounts> tables = new LinkedHashMap<>();
+                for (int i = in.readInt(); i > 0; i--) {
+                    tables.put(
+                            in.readUTF(),
+                            new GateCounts(
+                                    in.readLong(), in.readLong(), in.readLong(), in.readLong()));
+                }
+                return new GateTally(checkpointId, subtask, tables);
             }
             throw new IllegalStateException("unknown commit message kind " + kind);
         } catch (IOException e) {

@@ -15,10 +15,13 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.types.RowKind;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
 import org.apache.iceberg.flink.sink.DeltaManifests;
@@ -28,7 +31,10 @@ import org.apache.iceberg.flink.sink.ManifestOutputFileFactory;
 import org.apache.iceberg.flink.sink.RowDataTaskWriterFactory;
 import org.apache.iceberg.io.TaskWriter;
 import org.apache.iceberg.io.WriteResult;
+import org.apache.iceberg.types.Type;
 import org.apache.iceberg.util.PropertyUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes rows into Iceberg data and delete files, one Iceberg task writer per table, and at every
@@ -42,6 +48,8 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         implements OneInputStreamOperator<IN, byte[]>, BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(FilesWriter.class);
 
     /** An Iceberg table this writer writes; upsert by {@code keyColumns}, append if empty. */
     public record Target(String table, List<String> keyColumns) implements Serializable {}
@@ -77,27 +85,7 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         String jobId = getRuntimeContext().getJobInfo().getJobId().toString();
         for (Target target : targets) {
             Table table = catalog.loadTable(TableIdentifier.parse(target.table()));
-            List<Integer> equalityIds = new ArrayList<>();
-            for (String column : target.keyColumns()) {
-                equalityIds.add(table.schema().findField(column).fieldId());
-            }
-            RowDataTaskWriterFactory factory =
-                    new RowDataTaskWriterFactory(
-                            table,
-                            FlinkSchemaUtil.convert(table.schema()),
-                            PropertyUtil.propertyAsLong(
-                                    table.properties(),
-                                    TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
-                                    TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT),
-                            FileFormat.fromString(
-                                    table.properties()
-                                            .getOrDefault(
-                                                    TableProperties.DEFAULT_FILE_FORMAT,
-                                                    TableProperties.DEFAULT_FILE_FORMAT_DEFAULT)),
-                            table.properties(),
-                            equalityIds,
-                            !equalityIds.isEmpty());
-            factory.initialize(subtask, attempt);
+            RowDataTaskWriterFactory factory = factory(table, target.keyColumns());
             ManifestOutputFileFactory manifests =
                     FlinkManifestUtil.createOutputFileFactory(
                             () -> table,
@@ -106,8 +94,94 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                             getOperatorID().toHexString(),
                             subtask,
                             attempt);
-            files.put(target.table(), new TableFiles(table, factory, manifests));
+            files.put(
+                    target.table(), new TableFiles(table, target.keyColumns(), factory, manifests));
         }
+    }
+
+    private RowDataTaskWriterFactory factory(Table table, List<String> keyColumns) {
+        List<Integer> equalityIds = new ArrayList<>();
+        for (String column : keyColumns) {
+            equalityIds.add(table.schema().findField(column).fieldId());
+        }
+        RowDataTaskWriterFactory factory =
+                new RowDataTaskWriterFactory(
+                        table,
+                        FlinkSchemaUtil.convert(table.schema()),
+                        PropertyUtil.propertyAsLong(
+                                table.properties(),
+                                TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+                                TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT),
+                        FileFormat.fromString(
+                                table.properties()
+                                        .getOrDefault(
+                                                TableProperties.DEFAULT_FILE_FORMAT,
+                                                TableProperties.DEFAULT_FILE_FORMAT_DEFAULT)),
+                        table.properties(),
+                        equalityIds,
+                        !equalityIds.isEmpty());
+        factory.initialize(
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getAttemptNumber());
+        return factory;
+    }
+
+    /** The Iceberg schema this writer writes {@code table} with now. */
+    protected Schema schema(String table) {
+        return files.get(table).table.schema();
+    }
+
+    /**
+     * Gives {@code table} the columns in {@code added} (nullable) and the wider types in {@code
+     * widened} in the catalog, unless another writer already did, and writes the rest of this
+     * checkpoint's rows of it with the new schema, as the checkpoint's next part ({@link
+     * FilesWritten#part()}): the files written so far keep the schema they were written with, and
+     * the committer commits them first, so equality deletes of the new part apply to their rows.
+     * The schema change is not part of a checkpoint: after a failure the table keeps it and the
+     * replayed changes find it in place (additive and widening changes are idempotent).
+     *
+     * @return how many changes this call committed to the catalog (0 when all were in place)
+     */
+    protected int evolve(String table, Map<String, Type> added, Map<String, Type> widened)
+            throws IOException {
+        TableFiles tableFiles = files.get(table);
+        int applied = 0;
+        for (int attempt = 1; ; attempt++) {
+            tableFiles.table.refresh();
+            Schema current = tableFiles.table.schema();
+            UpdateSchema update = tableFiles.table.updateSchema();
+            List<String> changes = new ArrayList<>();
+            added.forEach(
+                    (name, type) -> {
+                        if (current.findField(name) == null) {
+                            update.addColumn(name, type);
+                            changes.add("added " + name + " " + type);
+                        }
+                    });
+            widened.forEach(
+                    (name, type) -> {
+                        if (!current.findField(name).type().equals(type)) {
+                            update.updateColumn(name, type.asPrimitiveType());
+                            changes.add("widened " + name + " to " + type);
+                        }
+                    });
+            if (changes.isEmpty()) {
+                break;
+            }
+            try {
+                update.commit();
+                applied = changes.size();
+                LOG.info("Evolved {} while running (schema-evolution: evolve): {}", table, changes);
+                break;
+            } catch (CommitFailedException e) {
+                // another writer subtask changed the table meanwhile: look again
+                if (attempt >= 10) {
+                    throw e;
+                }
+            }
+        }
+        tableFiles.switchSchema(factory(tableFiles.table, tableFiles.keyColumns));
+        return applied;
     }
 
     @Override
@@ -137,8 +211,7 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
 
     private void flush(long checkpointId) throws IOException {
         for (Map.Entry<String, TableFiles> entry : files.entrySet()) {
-            FilesWritten written = entry.getValue().complete(entry.getKey(), checkpointId);
-            if (written != null) {
+            for (FilesWritten written : entry.getValue().complete(entry.getKey(), checkpointId)) {
                 output.collect(new StreamRecord<>(CommitMessageSerializer.serialize(written)));
             }
         }
@@ -157,22 +230,43 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         super.close();
     }
 
-    /** The open writer of one table and what it wrote since the last barrier. */
+    /**
+     * The open writer of one table and what it wrote since the last barrier: the parts completed at
+     * schema switches, then the open one.
+     */
     private static final class TableFiles {
         private final Table table;
-        private final RowDataTaskWriterFactory factory;
+        private final List<String> keyColumns;
         private final ManifestOutputFileFactory manifests;
+        private final List<Part> completed = new ArrayList<>();
+        private RowDataTaskWriterFactory factory;
         private TaskWriter<RowData> writer;
         private long upserted;
         private long deleted;
 
+        /** Files of one schema within a checkpoint, with the rows they upsert and delete. */
+        private record Part(WriteResult result, long upserted, long deleted) {}
+
         TableFiles(
                 Table table,
+                List<String> keyColumns,
                 RowDataTaskWriterFactory factory,
                 ManifestOutputFileFactory manifests) {
             this.table = table;
+            this.keyColumns = keyColumns;
             this.factory = factory;
             this.manifests = manifests;
+        }
+
+        /** Completes the open part, if any; the next row starts a part written by {@code next}. */
+        void switchSchema(RowDataTaskWriterFactory next) throws IOException {
+            if (writer != null) {
+                completed.add(new Part(writer.complete(), upserted, deleted));
+                writer = null;
+                upserted = 0;
+                deleted = 0;
+            }
+            factory = next;
         }
 
         void write(RowData row) throws IOException {
@@ -187,29 +281,29 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
             }
         }
 
-        FilesWritten complete(String name, long checkpointId) throws IOException {
-            if (writer == null) {
-                return null;
-            }
-            WriteResult result = writer.complete();
-            writer = null;
-            FilesWritten written = null;
-            if (result.dataFiles().length > 0 || result.deleteFiles().length > 0) {
+        List<FilesWritten> complete(String name, long checkpointId) throws IOException {
+            switchSchema(factory);
+            List<FilesWritten> out = new ArrayList<>();
+            for (Part part : completed) {
+                WriteResult result = part.result();
+                if (result.dataFiles().length == 0 && result.deleteFiles().length == 0) {
+                    continue;
+                }
                 DeltaManifests delta =
                         FlinkManifestUtil.writeCompletedFiles(
                                 result, () -> manifests.create(checkpointId), table.spec());
-                written =
+                out.add(
                         new FilesWritten(
                                 checkpointId,
                                 name,
+                                out.size(),
                                 DeltaManifestsSerializer.INSTANCE.getVersion(),
                                 DeltaManifestsSerializer.INSTANCE.serialize(delta),
-                                upserted,
-                                deleted);
+                                part.upserted(),
+                                part.deleted()));
             }
-            upserted = 0;
-            deleted = 0;
-            return written;
+            completed.clear();
+            return out;
         }
 
         void abort() throws IOException {

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.catalog.provenance.Provenance.CommitPoint;
 import io.tidemark.commit.CommitMessage.Counts;
 import io.tidemark.commit.CommitMessage.FilesWritten;
+import io.tidemark.commit.CommitMessage.GateCounts;
+import io.tidemark.commit.CommitMessage.GateTally;
 import io.tidemark.commit.CommitMessage.Tally;
 import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.CommitMetrics;
@@ -23,10 +26,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -83,6 +89,9 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Accumulator and metric: checkpoints the committer found to add up before committing. */
+    public static final String CHECKPOINTS_VERIFIED = "checkpoints-verified";
+
     /** Written when no watermark has been seen yet. */
     public static final String NO_WATERMARK = "none";
 
@@ -131,10 +140,13 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private transient List<CommitMessage> pending;
     private transient String lineage;
     private transient Catalog catalog;
-    private transient Map<String, Long> committedThrough;
+    private transient Map<String, CommitPoint> committedThrough;
     private transient Map<String, CommitMetrics> metrics;
     private transient ListState<byte[]> pendingState;
     private transient ListState<String> lineageState;
+
+    /** Checkpoints whose counts were checked to add up ({@link #checkNothingLost}). */
+    private transient LongCounter verified;
 
     public TidemarkCommitter(
             RunContext run,
@@ -171,6 +183,12 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 pending.add(CommitMessageSerializer.deserialize(message));
             }
         }
+        verified = new LongCounter();
+        getRuntimeContext().addAccumulator(CHECKPOINTS_VERIFIED, verified);
+        getMetricGroup()
+                .addGroup("tidemark")
+                .addGroup("committer")
+                .gauge("checkpointsVerified", (Gauge<Long>) () -> verified.getLocalValue());
         metrics = new HashMap<>();
         for (CommitTarget target : targets) {
             metrics.put(target.table(), new CommitMetrics(getMetricGroup(), target.table()));
@@ -195,12 +213,12 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         committedThrough = new HashMap<>();
         for (CommitTarget target : targets) {
             String name = target.table();
-            long last =
-                    Provenance.lastCommittedCheckpoint(
+            committedThrough.put(
+                    name,
+                    Provenance.lastCommitted(
                             catalog.loadTable(TableIdentifier.parse(name)),
                             run.pipelineId(),
-                            lineage);
-            committedThrough.put(name, last);
+                            lineage));
         }
     }
 
@@ -215,10 +233,10 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private void forkIfRestoredBehindCommits(long restoredCheckpointId) {
         String newest = null;
         long newestCheckpoint = Long.MIN_VALUE;
-        for (Map.Entry<String, Long> table : committedThrough.entrySet()) {
-            if (table.getValue() > newestCheckpoint) {
+        for (Map.Entry<String, CommitPoint> table : committedThrough.entrySet()) {
+            if (table.getValue().checkpointId() > newestCheckpoint) {
                 newest = table.getKey();
-                newestCheckpoint = table.getValue();
+                newestCheckpoint = table.getValue().checkpointId();
             }
         }
         if (newestCheckpoint <= restoredCheckpointId) {
@@ -285,14 +303,21 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
 
     private void commitCheckpoint(long checkpointId, List<CommitMessage> messages)
             throws Exception {
-        Map<String, List<FilesWritten>> files = new LinkedHashMap<>();
+        Map<String, TreeMap<Integer, List<FilesWritten>>> files = new LinkedHashMap<>();
         Map<String, Counts> counts = new HashMap<>();
+        Map<String, GateCounts> gated = new TreeMap<>();
         Map<String, SourcePosition> positions = new TreeMap<>();
         long validThrough = Long.MAX_VALUE;
         int tallies = 0;
+        int gateTallies = 0;
         for (CommitMessage message : messages) {
             if (message instanceof FilesWritten written) {
-                files.computeIfAbsent(written.table(), t -> new ArrayList<>()).add(written);
+                files.computeIfAbsent(written.table(), t -> new TreeMap<>())
+                        .computeIfAbsent(written.part(), p -> new ArrayList<>())
+                        .add(written);
+            } else if (message instanceof GateTally gate) {
+                gateTallies++;
+                gate.tables().forEach((table, c) -> gated.merge(table, c, GateCounts::plus));
             } else {
                 Tally tally = (Tally) message;
                 tallies++;
@@ -317,42 +342,114 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         Map<String, Long> quarantined = new HashMap<>();
         for (CommitTarget target : targets) {
             if (target.kind() == CommitTarget.Kind.QUARANTINE) {
-                for (FilesWritten written : files.getOrDefault(target.table(), List.of())) {
-                    quarantined.merge(target.sourceTable(), written.rowsUpserted(), Long::sum);
+                for (List<FilesWritten> part :
+                        files.getOrDefault(target.table(), new TreeMap<>()).values()) {
+                    for (FilesWritten written : part) {
+                        quarantined.merge(target.sourceTable(), written.rowsUpserted(), Long::sum);
+                    }
                 }
             }
         }
+        if (gateTallies >= reconcilerParallelism && tallies >= reconcilerParallelism) {
+            checkNothingLost(checkpointId, gated, counts, quarantined);
+            verified.add(1L);
+        }
         for (CommitTarget target : targets) {
             String name = target.table();
-            List<FilesWritten> written = files.get(name);
-            if (written == null) {
+            TreeMap<Integer, List<FilesWritten>> parts = files.get(name);
+            if (parts == null) {
                 continue;
             }
-            if (checkpointId <= committedThrough.get(name)) {
-                LOG.info(
-                        "Checkpoint {} of pipeline {} lineage {} is already in {}; not committing it again",
-                        checkpointId,
-                        run.pipelineId(),
-                        lineage,
-                        name);
-                continue;
+            for (Map.Entry<Integer, List<FilesWritten>> part : parts.entrySet()) {
+                CommitPoint point = new CommitPoint(checkpointId, part.getKey());
+                if (point.compareTo(committedThrough.get(name)) <= 0) {
+                    LOG.info(
+                            "Checkpoint {} (part {}) of pipeline {} lineage {} is already in {}; not committing it again",
+                            checkpointId,
+                            part.getKey(),
+                            run.pipelineId(),
+                            lineage,
+                            name);
+                    continue;
+                }
+                // the counts of the checkpoint go with its last part
+                boolean last = part.getKey().equals(parts.lastKey());
+                commitTable(
+                        target,
+                        point,
+                        part.getValue(),
+                        target.side() || !last
+                                ? Counts.ZERO
+                                : counts.getOrDefault(target.sourceTable(), Counts.ZERO),
+                        last ? quarantined.getOrDefault(target.sourceTable(), 0L) : 0L,
+                        validThroughText,
+                        positionsJson);
             }
-            commitTable(
-                    target,
-                    checkpointId,
-                    written,
-                    target.side()
-                            ? Counts.ZERO
-                            : counts.getOrDefault(target.sourceTable(), Counts.ZERO),
-                    quarantined.getOrDefault(target.sourceTable(), 0L),
-                    validThroughText,
-                    positionsJson);
+        }
+    }
+
+    /**
+     * The job's own check that nothing was lost between its operators in one checkpoint: per source
+     * table, every change into the contract gate was passed or quarantined, the reconcilers
+     * received every change the gate forwarded, and the quarantine writers wrote every change the
+     * gate quarantined. A difference is a defect of this job, not of the data: it fails the run
+     * without committing the checkpoint and without restarts (a restart would commit the same
+     * checkpoint). Holds with aligned exactly-once checkpoints (Tidemark's setting): every change
+     * the gate sent before its barrier reaches the reconciler before the reconciler's barrier.
+     */
+    static void checkNothingLost(
+            long checkpointId,
+            Map<String, GateCounts> gated,
+            Map<String, Counts> reconciled,
+            Map<String, Long> quarantineWritten) {
+        List<String> problems = new ArrayList<>();
+        long quarantinedTotal = 0;
+        for (Map.Entry<String, GateCounts> entry : gated.entrySet()) {
+            String table = entry.getKey();
+            GateCounts gate = entry.getValue();
+            quarantinedTotal += gate.quarantined();
+            if (gate.in() != gate.passed() + gate.quarantined()) {
+                problems.add(
+                        String.format(
+                                "%s: %d change(s) into the contract gate but %d passed + %d quarantined",
+                                table, gate.in(), gate.passed(), gate.quarantined()));
+            }
+            long received = reconciled.getOrDefault(table, Counts.ZERO).in();
+            if (received != gate.forwarded()) {
+                problems.add(
+                        String.format(
+                                "%s: the contract gate forwarded %d change(s), the reconcilers received %d",
+                                table, gate.forwarded(), received));
+            }
+        }
+        for (Map.Entry<String, Counts> entry : reconciled.entrySet()) {
+            if (!gated.containsKey(entry.getKey()) && entry.getValue().in() > 0) {
+                problems.add(
+                        String.format(
+                                "%s: the reconcilers received %d change(s) the contract gate never saw",
+                                entry.getKey(), entry.getValue().in()));
+            }
+        }
+        long written = quarantineWritten.values().stream().mapToLong(Long::longValue).sum();
+        if (written != quarantinedTotal) {
+            problems.add(
+                    String.format(
+                            "the contract gate quarantined %d change(s), the quarantine writers wrote %d",
+                            quarantinedTotal, written));
+        }
+        if (!problems.isEmpty()) {
+            throw new SuppressRestartsException(
+                    new IllegalStateException(
+                            "checkpoint "
+                                    + checkpointId
+                                    + " does not add up, not committing it: "
+                                    + String.join("; ", problems)));
         }
     }
 
     private void commitTable(
             CommitTarget target,
-            long checkpointId,
+            CommitPoint point,
             List<FilesWritten> written,
             Counts counts,
             long quarantined,
@@ -360,6 +457,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             String positions)
             throws Exception {
         String name = target.table();
+        long checkpointId = point.checkpointId();
         Table table = catalog.loadTable(TableIdentifier.parse(name));
         RowDelta delta = table.newRowDelta();
         List<ManifestFile> manifests = new ArrayList<>();
@@ -415,12 +513,15 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                 target.kind() == CommitTarget.Kind.LATE
                                         ? upserted
                                         : counts.late()));
+        if (point.part() > 0) {
+            delta.set(Provenance.CHECKPOINT_PART, Integer.toString(point.part()));
+        }
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         long snapshotId = table.currentSnapshot().snapshotId();
-        committedThrough.put(name, checkpointId);
+        committedThrough.put(name, point);
         metrics.get(name).committed(millis, dataFiles, deleteFiles);
         LOG.info(
                 "Committed checkpoint {} to {} as snapshot {} in {} ms: +{} data files, +{} delete files, {} rows upserted, {} deleted, valid through {}",

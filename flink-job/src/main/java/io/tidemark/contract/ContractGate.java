@@ -3,14 +3,19 @@ package io.tidemark.contract;
 import io.tidemark.catalog.contract.Coercion;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Checked;
+import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.catalog.contract.Violation;
+import io.tidemark.commit.CommitMessage.GateCounts;
+import io.tidemark.commit.CommitMessage.GateTally;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
+import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,7 +23,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -40,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * <p>Inserts, updates and snapshot reads are checked on their after image; deletes on their key.
  * Payloads are never logged: log lines and reasons name the table, column and rule only.
  *
+ * <p>A {@link Operation#MALFORMED} change (undecodable, or for a table the pipeline does not
+ * capture) is quarantined with its decoder's reason. Under {@code schema-evolution: evolve} drift
+ * the writers can apply passes ({@link #evolve}). At every barrier the gate tells the committer
+ * what it saw ({@link #TALLY}), which checks that nothing was lost on the way.
+ *
  * <p>Metrics per table under {@code tidemark.gate.table.<t>}: {@code passed}, {@code quarantined},
  * and {@code quarantined.<REASON>} for each reason seen.
  */
@@ -52,16 +64,27 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     public static final OutputTag<RowData> QUARANTINE =
             new OutputTag<>("tidemark-quarantine", QuarantineTable.TYPE_INFO);
 
+    /** The committer's side of the gate: serialized {@link GateTally} messages. */
+    public static final OutputTag<byte[]> TALLY =
+            new OutputTag<>(
+                    "tidemark-gate-tally", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+
     private final RunContext run;
 
     /** Source table to its active contract. */
     private final Map<String, Contract> contracts;
 
+    /** Counts what the passing changes become for the reconciler. */
+    private final KeyChangeSplitter splitter;
+
     private transient Map<String, Counter> passed;
     private transient Map<String, Counter> quarantined;
     private transient Map<String, Counter> byReason;
     private transient MetricGroup metrics;
-    private transient Set<String> warnedEvolve;
+    private transient Set<String> logged;
+
+    /** This checkpoint's in, passed, quarantined, forwarded per source table, for the committer. */
+    private transient Map<String, long[]> tallies;
 
     /** This checkpoint's counts per table with a contract, and the windows of the last ones. */
     private transient Map<String, Counts> current;
@@ -85,9 +108,17 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         final Map<String, Long> nulls = new HashMap<>();
     }
 
-    public ContractGate(RunContext run, Map<String, Contract> contracts) {
+    /**
+     * @param contracts source table to its active contract
+     * @param primaryKeys every source table of the pipeline to its key columns
+     */
+    public ContractGate(
+            RunContext run,
+            Map<String, Contract> contracts,
+            Map<String, List<String>> primaryKeys) {
         this.run = run;
         this.contracts = Map.copyOf(contracts);
+        this.splitter = new KeyChangeSplitter(primaryKeys);
     }
 
     @Override
@@ -97,7 +128,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         passed = new HashMap<>();
         quarantined = new HashMap<>();
         byReason = new HashMap<>();
-        warnedEvolve = new HashSet<>();
+        logged = new HashSet<>();
+        tallies = new TreeMap<>();
         current = new HashMap<>();
         windows = new HashMap<>();
         checksEvaluated = new HashMap<>();
@@ -125,17 +157,48 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         }
     }
 
+    private Counter counter(Map<String, Counter> counters, String table, String name) {
+        return counters.computeIfAbsent(table, t -> metrics.addGroup("table", t).counter(name));
+    }
+
     @Override
     public void processElement(ChangeEvent change, Context ctx, Collector<ChangeEvent> out) {
+        long[] tally = tallies.computeIfAbsent(change.table(), t -> new long[4]);
+        tally[0]++;
         Contract contract = contracts.get(change.table());
+        Counts counts = contract == null ? null : current.get(change.table());
+        if (counts != null) {
+            counts.in++;
+        }
+        if (change.operation() == Operation.MALFORMED) {
+            tally[2]++;
+            if (counts != null) {
+                counts.quarantined++;
+            }
+            quarantine(change.table(), List.of(change.malformedReason()));
+            if (logged.add(change.table() + "/" + change.malformedReason())) {
+                LOG.warn(
+                        "Quarantined an undecodable change ({}) of table {}: {}; further ones are counted in"
+                                + " metric quarantined.{}",
+                        change.malformedReason(),
+                        change.table(),
+                        change.malformedDetail(),
+                        change.malformedReason());
+            }
+            ctx.output(QUARANTINE, QuarantineTable.malformedRow(change, contract, run.runId()));
+            return;
+        }
         if (contract == null) {
-            out.collect(change);
+            tally[1]++;
+            forward(change, tally, out);
             return;
         }
         Checked checked = check(contract, change);
-        Counts counts = current.get(change.table());
-        counts.in++;
+        if (!checked.passed() && contract.evolution() == EvolutionPolicy.EVOLVE) {
+            checked = evolve(contract, change, checked);
+        }
         if (checked.passed()) {
+            tally[1]++;
             counts.passed++;
             counts.newestSourceTime = Math.max(counts.newestSourceTime, change.sourceTimeMillis());
             if (change.operation() != Operation.DELETE) {
@@ -147,22 +210,17 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     }
                 }
             }
-            passed.get(change.table()).inc();
-            out.collect(coerced(contract, change, checked.row()));
+            counter(passed, change.table(), "passed").inc();
+            forward(coerced(contract, change, checked.row()), tally, out);
             return;
         }
         List<Violation> violations = checked.violations();
         drift(contract, violations);
+        tally[2]++;
         counts.quarantined++;
-        quarantined.get(change.table()).inc();
-        for (Violation violation : violations) {
-            byReason.computeIfAbsent(
-                            change.table() + "/" + violation.reason(),
-                            k ->
-                                    metrics.addGroup("table", change.table())
-                                            .counter("quarantined." + violation.reason()))
-                    .inc();
-        }
+        quarantine(
+                change.table(),
+                violations.stream().map(v -> v.reason().name()).distinct().toList());
         if (LOG.isDebugEnabled()) {
             LOG.debug(
                     "Quarantined a {} of {} under {}: {}",
@@ -174,43 +232,108 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         ctx.output(QUARANTINE, QuarantineTable.row(change, contract, violations, run.runId()));
     }
 
+    private void forward(ChangeEvent change, long[] tally, Collector<ChangeEvent> out) {
+        splitter.split(change, part -> tally[3]++);
+        out.collect(change);
+    }
+
+    private void quarantine(String table, List<String> reasons) {
+        counter(quarantined, table, "quarantined").inc();
+        for (String reason : reasons) {
+            byReason.computeIfAbsent(
+                            table + "/" + reason,
+                            k -> metrics.addGroup("table", table).counter("quarantined." + reason))
+                    .inc();
+        }
+    }
+
     /**
-     * Applies the contract's schema-evolution policy to drift: a column the contract does not
-     * declare ({@link ReasonCode#UNKNOWN_COLUMN}, e.g. added in the source while running). Under
-     * {@code fail} the job stops for good (no restart would help) with a message naming the column,
-     * the table and the contract version; under {@code quarantine} the change is quarantined like
-     * any other; {@code evolve} is not applied while running yet and quarantines too (logged once
-     * per column).
+     * What this subtask saw since the last barrier, for the committer's check that nothing was lost
+     * (the operator sends it before the barrier goes on); starts again from zero.
+     */
+    GateTally drainTally(long checkpointId, int subtask) {
+        Map<String, GateCounts> tables = new TreeMap<>();
+        tallies.forEach((table, c) -> tables.put(table, new GateCounts(c[0], c[1], c[2], c[3])));
+        tallies.clear();
+        return new GateTally(checkpointId, subtask, tables);
+    }
+
+    /**
+     * Under {@code schema-evolution: evolve}: the violations the writers resolve by evolving the
+     * target are lifted, their values pass as they came (see {@link Evolution}): a column the
+     * contract does not declare whose value names its type (or is null), and a value wider than its
+     * contract column ({@code Long} for {@code int}, {@code Double} for {@code float}). Every other
+     * violation stays.
+     */
+    private Checked evolve(Contract contract, ChangeEvent change, Checked checked) {
+        Map<String, Object> after = change.after() == null ? Map.of() : change.after();
+        Map<String, Object> row = new LinkedHashMap<>(checked.row());
+        List<Violation> left = new ArrayList<>();
+        for (Violation violation : checked.violations()) {
+            String column = violation.column();
+            Object value = column == null ? null : after.get(column);
+            boolean lifted = false;
+            if (violation.reason() == ReasonCode.UNKNOWN_COLUMN) {
+                lifted = value == null || Evolution.typeOf(value).isPresent();
+                if (!lifted && logged.add(contract.table() + "." + column)) {
+                    LOG.warn(
+                            "Table {} has column '{}', which contract {} does not declare; its type does not"
+                                    + " follow from its values ({}), so schema-evolution: evolve cannot add it"
+                                    + " while running: its changes are quarantined until a contract version"
+                                    + " declares it",
+                            contract.table(),
+                            column,
+                            contract.id(),
+                            value.getClass().getSimpleName());
+                }
+            } else if (violation.reason() == ReasonCode.WRONG_TYPE && value != null) {
+                lifted =
+                        contract.column(column)
+                                .flatMap(c -> Evolution.widened(c.type(), value))
+                                .isPresent();
+            }
+            if (lifted) {
+                row.put(column, value);
+                if (value != null
+                        && logged.add(violation.reason() + "/" + contract.table() + "." + column)) {
+                    LOG.info(
+                            "Table {} column '{}' {} contract {} (schema-evolution: evolve): the writers"
+                                    + " apply it to the Iceberg table",
+                            contract.table(),
+                            column,
+                            violation.reason() == ReasonCode.UNKNOWN_COLUMN
+                                    ? "is new to"
+                                    : "is wider than in",
+                            contract.id());
+                }
+            } else {
+                left.add(violation);
+            }
+        }
+        return new Checked(row, left);
+    }
+
+    /**
+     * Applies the contract's schema-evolution policy to drift that is still a violation: a column
+     * the contract does not declare ({@link ReasonCode#UNKNOWN_COLUMN}, e.g. added in the source
+     * while running). Under {@code fail} the job stops for good (no restart would help) with a
+     * message naming the column, the table and the contract version; under {@code quarantine} (and
+     * {@code evolve}, for what it cannot apply) the change is quarantined like any other.
      */
     private void drift(Contract contract, List<Violation> violations) {
+        if (contract.evolution() != EvolutionPolicy.FAIL) {
+            return;
+        }
         for (Violation violation : violations) {
-            if (violation.reason() != ReasonCode.UNKNOWN_COLUMN) {
-                continue;
-            }
-            switch (contract.evolution()) {
-                case FAIL:
-                    throw new SuppressRestartsException(
-                            new IllegalStateException(
-                                    String.format(
-                                            "schema drift: table %s has column '%s', which contract %s does not"
-                                                    + " declare (schema-evolution: fail). Deploy a contract version"
-                                                    + " with the column and restart from a savepoint, or set"
-                                                    + " schema-evolution: quarantine",
-                                            contract.table(), violation.column(), contract.id())));
-                case EVOLVE:
-                    if (warnedEvolve.add(contract.table() + "." + violation.column())) {
-                        LOG.warn(
-                                "Table {} has column '{}', which contract {} does not declare;"
-                                        + " schema-evolution: evolve is not applied while running yet,"
-                                        + " so its changes are quarantined until a contract version"
-                                        + " with the column is deployed",
-                                contract.table(),
-                                violation.column(),
-                                contract.id());
-                    }
-                    break;
-                default:
-                    break;
+            if (violation.reason() == ReasonCode.UNKNOWN_COLUMN) {
+                throw new SuppressRestartsException(
+                        new IllegalStateException(
+                                String.format(
+                                        "schema drift: table %s has column '%s', which contract %s does not"
+                                                + " declare (schema-evolution: fail). Deploy a contract version"
+                                                + " with the column and restart from a savepoint, or set"
+                                                + " schema-evolution: quarantine or evolve",
+                                        contract.table(), violation.column(), contract.id())));
             }
         }
     }

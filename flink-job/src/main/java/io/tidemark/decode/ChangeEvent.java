@@ -63,6 +63,53 @@ public final class ChangeEvent {
         this.sourceTimeMillis = sourceTimeMillis;
     }
 
+    private static final String REASON = "reason";
+    private static final String DETAIL = "detail";
+    private static final String PAYLOAD = "payload";
+
+    /**
+     * A source record that could not be decoded ({@link Operation#MALFORMED}): why ({@code reason},
+     * a {@code ReasonCode} name; {@code detail}, a message without values) and the record as text.
+     * {@code table} is the table the record names, or {@code "unknown"}.
+     */
+    public static ChangeEvent malformed(
+            String source,
+            String table,
+            String reason,
+            String detail,
+            String payload,
+            SourcePosition position,
+            long sourceTimeMillis) {
+        Map<String, Object> about = new java.util.LinkedHashMap<>();
+        about.put(REASON, reason);
+        about.put(DETAIL, detail);
+        about.put(PAYLOAD, payload);
+        return new ChangeEvent(
+                source,
+                table,
+                Operation.MALFORMED,
+                List.of(),
+                null,
+                about,
+                position,
+                sourceTimeMillis);
+    }
+
+    /** Why a {@link Operation#MALFORMED} change could not be decoded: a reason code name. */
+    public String malformedReason() {
+        return (String) after.get(REASON);
+    }
+
+    /** What was wrong with a {@link Operation#MALFORMED} change, without values. */
+    public String malformedDetail() {
+        return (String) after.get(DETAIL);
+    }
+
+    /** The undecodable record of a {@link Operation#MALFORMED} change, as text. */
+    public String malformedPayload() {
+        return (String) after.get(PAYLOAD);
+    }
+
     /** Id of the source a pipeline with one source gives its changes. */
     public static final String DEFAULT_SOURCE = "source";
 

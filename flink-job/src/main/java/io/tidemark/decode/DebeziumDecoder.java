@@ -57,25 +57,80 @@ public final class DebeziumDecoder implements Serializable {
         this.primaryKeys = Map.copyOf(primaryKeys);
     }
 
-    /** Decodes one record, or returns null for a record that carries no change. */
+    /** A change names a table the pipeline does not capture. */
+    static final class UnknownTableException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownTableException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Decodes one record, or returns null for a record that carries no change (a tombstone, a
+     * heartbeat). A record that cannot be decoded, or that is for a table the pipeline does not
+     * capture, becomes a {@link Operation#MALFORMED} change (reason {@code CORRUPT_ENVELOPE} or
+     * {@code UNKNOWN_TABLE}) that the contract gate quarantines: never a failure of the job, never
+     * dropped.
+     */
     public ChangeEvent decode(SourceRecord record) {
         if (!(record.value() instanceof Struct)) {
             return null;
         }
         Struct value = (Struct) record.value();
-        if (value.schema().field("op") == null || value.schema().field("source") == null) {
+        if (value.schema().field("op") == null && value.schema().field("source") == null) {
             return null;
+        }
+        try {
+            return decodeChange(value);
+        } catch (RuntimeException e) {
+            // IllegalArgumentException from here, DataException or ClassCastException from a
+            // record whose structs do not have the fields or types of a Debezium envelope
+            return malformed(
+                    value,
+                    e instanceof UnknownTableException ? "UNKNOWN_TABLE" : "CORRUPT_ENVELOPE",
+                    e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private ChangeEvent malformed(Struct value, String reason, String detail) {
+        String table = "unknown";
+        SourcePosition position =
+                new SourcePosition(
+                        SourcePosition.UNKNOWN, SourcePosition.UNKNOWN, SourcePosition.UNKNOWN);
+        long time = 0L;
+        try {
+            Struct source = value.getStruct("source");
+            table = source.getString("schema") + "." + source.getString("table");
+            position = position(source);
+            time = sourceTime(source, value);
+        } catch (RuntimeException e) {
+            // what is left of the envelope is in the payload
+        }
+        return ChangeEvent.malformed(
+                this.source, table, reason, detail, value.toString(), position, time);
+    }
+
+    private ChangeEvent decodeChange(Struct value) {
+        if (value.schema().field("op") == null || value.schema().field("source") == null) {
+            throw new IllegalArgumentException(
+                    "a change envelope without "
+                            + (value.schema().field("op") == null ? "'op'" : "'source'"));
         }
         Struct source = value.getStruct("source");
         String table = source.getString("schema") + "." + source.getString("table");
         List<String> keyColumns = primaryKeys.get(table);
         if (keyColumns == null) {
-            throw new IllegalArgumentException(
+            throw new UnknownTableException(
                     String.format(
                             "change for table '%s', which is not in the pipeline's tables %s",
                             table, primaryKeys.keySet()));
         }
-        Operation operation = operation(value.getString("op"), table);
+        String op = value.getString("op");
+        if (op == null) {
+            throw new IllegalArgumentException("a change for table '" + table + "' without 'op'");
+        }
+        Operation operation = operation(op, table);
         Map<String, Object> before = image(value, "before", table);
         Map<String, Object> after = image(value, "after", table);
         Map<String, Object> keyImage = operation == Operation.DELETE ? before : after;

@@ -6,7 +6,13 @@ public enum Operation {
     READ((byte) 0),
     INSERT((byte) 1),
     UPDATE((byte) 2),
-    DELETE((byte) 3);
+    DELETE((byte) 3),
+    /**
+     * A source record that could not be decoded into a change (a corrupt envelope, or a change for
+     * a table the pipeline does not capture): carried to the contract gate, which quarantines it.
+     * It never reaches the reconciler or its state.
+     */
+    MALFORMED((byte) 4);
 
     private final byte code;
 

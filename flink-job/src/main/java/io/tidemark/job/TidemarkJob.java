@@ -6,6 +6,7 @@ import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.ContractLoader;
 import io.tidemark.catalog.contract.ContractTables;
+import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitListener;
@@ -316,6 +317,10 @@ public final class TidemarkJob {
                         tableConfig.latePolicy(),
                         contract == null ? "none" : contract.id());
             }
+            if (!resolved.isEmpty()) {
+                tables.ensureAppendOnly(
+                        QuarantineTable.unrouted(resolved.get(0).target()), QuarantineTable.SCHEMA);
+            }
             return resolved;
         } finally {
             if (catalog instanceof Closeable) {
@@ -394,7 +399,9 @@ public final class TidemarkJob {
                             table.sourceTable(),
                             table.target().toString(),
                             new RowDataConverter(
-                                    table.sourceTable(), table.schema(), table.primaryKey())));
+                                    table.sourceTable(), table.schema(), table.primaryKey()),
+                            table.contract() != null
+                                    && table.contract().evolution() == EvolutionPolicy.EVOLVE));
             String contractVersion =
                     table.contract() == null
                             ? CONTRACT_VERSION_NONE
@@ -426,6 +433,17 @@ public final class TidemarkJob {
                     table.sourceTable(),
                     new ReconcileSettings.TableRule(table.ordering(), table.latePolicy()));
         }
+        if (!tables.isEmpty()) {
+            // undecodable changes of tables without a contract, changes of tables not captured
+            String unrouted = QuarantineTable.unrouted(tables.get(0).target()).toString();
+            quarantineTables.put(QuarantineTable.ANY_TABLE, unrouted);
+            commitTargets.add(
+                    new CommitTarget(
+                            unrouted,
+                            QuarantineTable.ANY_TABLE,
+                            CommitTarget.Kind.QUARANTINE,
+                            CONTRACT_VERSION_NONE));
+        }
         ReconcileConfig timing = config.reconcile();
         ReconcileSettings settings =
                 new ReconcileSettings(
@@ -443,7 +461,8 @@ public final class TidemarkJob {
                 changes.transform(
                                 "contract gate",
                                 ChangeEventTypeInfo.INSTANCE,
-                                new ContractGateOperator(new ContractGate(run, contracts)))
+                                new ContractGateOperator(
+                                        new ContractGate(run, contracts, primaryKeys)))
                         .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert
@@ -489,7 +508,8 @@ public final class TidemarkJob {
                                     .uid(Uids.LATE_WRITER));
         }
 
-        // quarantined changes -> the table's quarantine table, same checkpoints
+        // quarantined changes -> the table's quarantine table (or the pipeline's unrouted one),
+        // same checkpoints
         if (!quarantineTables.isEmpty()) {
             toCommit =
                     toCommit.union(
@@ -506,7 +526,9 @@ public final class TidemarkJob {
         }
 
         // -> one committer: per completed checkpoint one snapshot per table, with provenance
-        toCommit.union(reconciled.getSideOutput(ReconcilerOperator.TALLY))
+        toCommit.union(
+                        reconciled.getSideOutput(ReconcilerOperator.TALLY),
+                        gated.getSideOutput(ContractGate.TALLY))
                 .transform(
                         "commit",
                         Types.VOID,

@@ -25,7 +25,9 @@ public final class WriterMetrics {
 
     private final Counter changesIn;
     private final Counter rowsOut;
+    private final Counter schemaChangesApplied;
     private final LongCounter changesInAccumulator;
+    private final LongCounter schemaChangesAccumulator;
     private volatile long lastSourceTimeMillis;
 
     public WriterMetrics(RuntimeContext context, String table) {
@@ -36,6 +38,7 @@ public final class WriterMetrics {
                         .addGroup("table", table);
         this.changesIn = group.counter("changesIn");
         this.rowsOut = group.counter("rowsOut");
+        this.schemaChangesApplied = group.counter("schemaChangesApplied");
         group.gauge("lastSourceTimeMillis", (Gauge<Long>) () -> lastSourceTimeMillis);
         group.gauge(
                 "eventTimeLagMillis",
@@ -46,6 +49,8 @@ public final class WriterMetrics {
                                         : System.currentTimeMillis() - lastSourceTimeMillis);
         this.changesInAccumulator = new LongCounter();
         context.addAccumulator("changes-in." + table, changesInAccumulator);
+        this.schemaChangesAccumulator = new LongCounter();
+        context.addAccumulator("schema-changes-applied." + table, schemaChangesAccumulator);
     }
 
     public void changeIn(long sourceTimeMillis) {
@@ -54,6 +59,12 @@ public final class WriterMetrics {
         if (sourceTimeMillis > lastSourceTimeMillis) {
             lastSourceTimeMillis = sourceTimeMillis;
         }
+    }
+
+    /** Schema changes this writer applied to the table while running (evolve policy). */
+    public void schemaChangesApplied(int changes) {
+        schemaChangesApplied.inc(changes);
+        schemaChangesAccumulator.add((long) changes);
     }
 
     public void rowOut() {

@@ -55,8 +55,53 @@ public final class QuarantineTable {
 
     private QuarantineTable() {}
 
+    /**
+     * Name of the pipeline's table for changes no target's quarantine table takes: changes for
+     * tables the pipeline does not capture, and undecodable changes of tables without a contract.
+     * It lives in the namespace of the pipeline's first target.
+     */
+    public static final String UNROUTED = "tidemark_unrouted" + SUFFIX;
+
+    /** The key an {@code AppendWriter} routes rows of every other source table by. */
+    public static final String ANY_TABLE = "*";
+
+    /** The contract column of rows no contract covers. */
+    public static final String NO_CONTRACT = "none";
+
+    public static TableIdentifier unrouted(TableIdentifier firstTarget) {
+        return TableIdentifier.of(firstTarget.namespace(), UNROUTED);
+    }
+
     public static TableIdentifier of(TableIdentifier target) {
         return TableIdentifier.of(target.namespace(), target.name() + SUFFIX);
+    }
+
+    /**
+     * The quarantine row of a {@link io.tidemark.decode.Operation#MALFORMED} change: its reason,
+     * what was wrong, the contract of its table if it has one, and the undecodable record as the
+     * payload.
+     */
+    public static RowData malformedRow(ChangeEvent change, Contract contract, String runId) {
+        GenericRowData row = new GenericRowData(SCHEMA.columns().size());
+        row.setField(0, StringData.fromString(change.table()));
+        row.setField(1, StringData.fromString(contract == null ? NO_CONTRACT : contract.id()));
+        row.setField(2, contract == null ? 0 : contract.version());
+        row.setField(3, StringData.fromString(change.malformedReason()));
+        row.setField(4, StringData.fromString(change.malformedDetail()));
+        row.setField(5, null);
+        row.setField(6, StringData.fromString(change.operation().name()));
+        row.setField(7, change.position().commitLsn());
+        row.setField(8, change.position().changeLsn());
+        row.setField(9, change.position().txId());
+        row.setField(
+                10,
+                change.sourceTimeMillis() > 0
+                        ? TimestampData.fromEpochMillis(change.sourceTimeMillis())
+                        : null);
+        row.setField(11, StringData.fromString(runId));
+        row.setField(12, TimestampData.fromEpochMillis(System.currentTimeMillis()));
+        row.setField(13, StringData.fromString(change.malformedPayload()));
+        return row;
     }
 
     /** The quarantine row of {@code change}, which broke {@code contract} in {@code violations}. */

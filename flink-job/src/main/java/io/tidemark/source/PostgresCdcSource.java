@@ -9,6 +9,7 @@ import java.util.Properties;
 import org.apache.flink.cdc.connectors.base.options.StartupOptions;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
+import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 
 /**
  * Builds the Flink CDC Postgres incremental source: pgoutput, parallel snapshot chunks with
@@ -29,6 +30,17 @@ public final class PostgresCdcSource {
      */
     public static PostgresIncrementalSource<ChangeEvent> create(
             SourceConfig source, List<String> tables, Map<String, List<String>> primaryKeys) {
+        return create(
+                source,
+                tables,
+                new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)));
+    }
+
+    /** The source of {@code tables} with its own deserializer (tests wrap Tidemark's). */
+    public static PostgresIncrementalSource<ChangeEvent> create(
+            SourceConfig source,
+            List<String> tables,
+            DebeziumDeserializationSchema<ChangeEvent> deserializer) {
         Properties debezium = new Properties();
         debezium.setProperty("publication.name", source.publication());
         // Tidemark prepares the publication (PostgresPublication); Debezium must never rewrite it
@@ -58,8 +70,7 @@ public final class PostgresCdcSource {
                 // when the job restores from a savepoint (the existing tables keep their state)
                 .scanNewlyAddedTableEnabled(true)
                 .debeziumProperties(debezium)
-                .deserializer(
-                        new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)))
+                .deserializer(deserializer)
                 .build();
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitMessage.Counts;
+import io.tidemark.commit.CommitMessage.GateCounts;
 import io.tidemark.commit.CommitMessage.Tally;
 import io.tidemark.commit.TidemarkCommitter.CommitTarget;
 import io.tidemark.decode.ChangeEvent;
@@ -21,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.hadoop.conf.Configuration;
@@ -66,6 +69,10 @@ class CommitProtocolTest {
 
     private HadoopCatalog catalog;
     private CatalogLoader loader;
+
+    /** Whether pipelines made from now on evolve their target (schema-evolution: evolve). */
+    private boolean evolve;
+
     private final List<Pipeline> open = new ArrayList<>();
 
     @BeforeEach
@@ -120,6 +127,65 @@ class CommitProtocolTest {
                 .containsEntry(
                         Provenance.SOURCE_POSITIONS,
                         "{\"source\":{\"commit_lsn\":\"0/5\",\"change_lsn\":\"0/5\",\"tx_id\":5}}");
+    }
+
+    @Test
+    void aSchemaEvolvedWithinACheckpointIsCommittedAsPartsInOrderAndOnce() throws Exception {
+        evolve = true;
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        // key 1 is written with the old schema, then updated with a column the source added:
+        // the update's equality delete must apply to the first row, so it lands in a later snapshot
+        p.upsert(1, "a").upsert(2, "b");
+        p.upsert(1, "a2", "color", "red").upsert(3, "c", "color", null);
+        OperatorSubtaskState state = p.checkpoint(1);
+        p.close();
+
+        assertThat(table("t").schema().findField("color").type()).isEqualTo(Types.StringType.get());
+        Pipeline restored = pipeline("p", "run-1", "public.t", state);
+        assertTable("t", Map.of(1L, "a2", 2L, "b", 3L, "c"), 2);
+        assertThat(column("t", "color")).containsOnly(Map.entry(1L, "red"));
+        List<Snapshot> snapshots = new ArrayList<>();
+        table("t").snapshots().forEach(snapshots::add);
+        assertThat(snapshots.get(0).summary())
+                .doesNotContainKey(Provenance.CHECKPOINT_PART)
+                .containsEntry(Provenance.ROWS_IN, "0")
+                .containsEntry(Provenance.ROWS_UPSERTED, "2");
+        assertThat(snapshots.get(1).summary())
+                .containsEntry(Provenance.CHECKPOINT_PART, "1")
+                .containsEntry(Provenance.ROWS_IN, "5")
+                .containsEntry(Provenance.ROWS_UPSERTED, "2");
+        restored.close();
+
+        // restored once more from the same checkpoint: both parts are found committed
+        pipeline("p", "run-1", "public.t", state).close();
+        assertTable("t", Map.of(1L, "a2", 2L, "b", 3L, "c"), 2);
+    }
+
+    @Test
+    void aCheckpointThatDoesNotAddUpIsRefusedNamingEveryDifference() {
+        Map<String, GateCounts> gated = new TreeMap<>();
+        gated.put("public.a", new GateCounts(10, 8, 2, 9));
+        gated.put("public.b", new GateCounts(5, 4, 0, 4));
+        Map<String, Counts> reconciled =
+                Map.of("public.a", new Counts(8, 0, 0), "public.b", new Counts(4, 0, 0));
+
+        assertThatThrownBy(
+                        () ->
+                                TidemarkCommitter.checkNothingLost(
+                                        12L, gated, reconciled, Map.of("public.a", 1L)))
+                .isInstanceOf(SuppressRestartsException.class)
+                .cause()
+                .hasMessage(
+                        "checkpoint 12 does not add up, not committing it: "
+                                + "public.a: the contract gate forwarded 9 change(s), the reconcilers received 8; "
+                                + "public.b: 5 change(s) into the contract gate but 4 passed + 0 quarantined; "
+                                + "the contract gate quarantined 2 change(s), the quarantine writers wrote 1");
+        // and what adds up passes
+        TidemarkCommitter.checkNothingLost(
+                12L,
+                Map.of("public.a", new GateCounts(10, 8, 2, 9)),
+                Map.of("public.a", new Counts(9, 0, 0)),
+                Map.of("public.a", 2L));
     }
 
     @Test
@@ -433,7 +499,8 @@ class CommitProtocolTest {
                                                     sourceTable,
                                                     target,
                                                     new RowDataConverter(
-                                                            sourceTable, SCHEMA, List.of("id"))))));
+                                                            sourceTable, SCHEMA, List.of("id")),
+                                                    evolve))));
             writer.open();
             committer =
                     new OneInputStreamOperatorTestHarness<>(
@@ -456,6 +523,14 @@ class CommitProtocolTest {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("id", id);
             row.put("v", value);
+            return change(Operation.UPDATE, id, null, row);
+        }
+
+        Pipeline upsert(long id, String value, String column, Object columnValue) throws Exception {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", id);
+            row.put("v", value);
+            row.put(column, columnValue);
             return change(Operation.UPDATE, id, null, row);
         }
 
@@ -547,6 +622,18 @@ class CommitProtocolTest {
         return rows;
     }
 
+    private Map<Long, Object> column(String name, String column) throws Exception {
+        Map<Long, Object> values = new HashMap<>();
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table(name)).build()) {
+            for (Record record : records) {
+                if (record.getField(column) != null) {
+                    values.put((Long) record.getField("id"), record.getField(column));
+                }
+            }
+        }
+        return values;
+    }
+
     private List<Long> checkpointsInOrder(String name) {
         List<Long> checkpoints = new ArrayList<>();
         for (Snapshot snapshot : table(name).snapshots()) {
@@ -571,7 +658,9 @@ class CommitProtocolTest {
                                             + "/"
                                             + summary.get(Provenance.LINEAGE)
                                             + "/"
-                                            + summary.get(Provenance.CHECKPOINT_ID)))
+                                            + summary.get(Provenance.CHECKPOINT_ID)
+                                            + "/"
+                                            + summary.get(Provenance.CHECKPOINT_PART)))
                     .as("checkpoint %s committed twice", summary.get(Provenance.CHECKPOINT_ID))
                     .isTrue();
         }

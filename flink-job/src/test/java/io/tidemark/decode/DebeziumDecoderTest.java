@@ -69,7 +69,7 @@ class DebeziumDecoderTest {
                     .field("before", ROW)
                     .field("after", ROW)
                     .field("source", SOURCE)
-                    .field("op", Schema.STRING_SCHEMA)
+                    .field("op", Schema.OPTIONAL_STRING_SCHEMA)
                     .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
                     .build();
 
@@ -158,20 +158,67 @@ class DebeziumDecoderTest {
     }
 
     @Test
-    void unknownTableIsNamed() {
+    void aChangeForAnUnknownTableBecomesMalformedNamingIt() {
         DebeziumDecoder other = new DebeziumDecoder(Map.of("public.customers", List.of("id")));
-        assertThatThrownBy(() -> other.decode(record("c", null, row(1, "a"))))
-                .hasMessage(
-                        "change for table 'public.orders', which is not in the pipeline's tables [public.customers]");
+        ChangeEvent event = other.decode(record("c", null, row(1, "a")));
+
+        assertThat(event.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(event.table()).isEqualTo("public.orders");
+        assertThat(event.malformedReason()).isEqualTo("UNKNOWN_TABLE");
+        assertThat(event.malformedDetail())
+                .isEqualTo(
+                        "UnknownTableException: change for table 'public.orders', which is not in the pipeline's tables [public.customers]");
+        assertThat(event.malformedPayload()).contains("orders");
+        assertThat(event.position()).isEqualTo(new SourcePosition(4096L, 5000L, 77L));
+        assertThat(event.sourceTimeMillis()).isEqualTo(1_700_000_000_000L);
     }
 
     @Test
-    void deleteWithoutTheKeyColumnTellsWhatToFix() {
+    void deleteWithoutTheKeyColumnIsMalformedAndTellsWhatToFix() {
         DebeziumDecoder byNote = new DebeziumDecoder(Map.of("public.orders", List.of("missing")));
-        assertThatThrownBy(() -> byNote.decode(record("d", row(1, "a"), null)))
-                .hasMessage(
-                        "DELETE change for table 'public.orders' lacks primary key column 'missing' "
+        ChangeEvent event = byNote.decode(record("d", row(1, "a"), null));
+
+        assertThat(event.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(event.malformedReason()).isEqualTo("CORRUPT_ENVELOPE");
+        assertThat(event.malformedDetail())
+                .isEqualTo(
+                        "IllegalArgumentException: DELETE change for table 'public.orders' lacks primary key column 'missing' "
                                 + "(for deletes set REPLICA IDENTITY FULL or make it the table's key)");
+    }
+
+    @Test
+    void corruptEnvelopesBecomeMalformedChanges() {
+        assertThat(decoder.decode(record("x", null, row(1, "a"))).malformedDetail())
+                .isEqualTo(
+                        "IllegalArgumentException: unknown operation 'x' for table 'public.orders'");
+        assertThat(decoder.decode(record(null, null, row(1, "a"))).malformedDetail())
+                .isEqualTo(
+                        "IllegalArgumentException: a change for table 'public.orders' without 'op'");
+        ChangeEvent noImage = decoder.decode(record("c", null, null));
+        assertThat(noImage.malformedReason()).isEqualTo("CORRUPT_ENVELOPE");
+        assertThat(noImage.malformedDetail())
+                .isEqualTo(
+                        "IllegalArgumentException: INSERT change for table 'public.orders' has no after image");
+        Schema noSource =
+                SchemaBuilder.struct()
+                        .field("op", Schema.OPTIONAL_STRING_SCHEMA)
+                        .field("after", ROW)
+                        .build();
+        ChangeEvent bare =
+                decoder.decode(
+                        new SourceRecord(
+                                Map.of(),
+                                Map.of(),
+                                "t",
+                                null,
+                                null,
+                                noSource,
+                                new Struct(noSource).put("op", "c").put("after", row(1, "a"))));
+        assertThat(bare.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(bare.table()).isEqualTo("unknown");
+        assertThat(bare.malformedDetail())
+                .isEqualTo("IllegalArgumentException: a change envelope without 'source'");
+        assertThat(bare.position().commitLsn()).isEqualTo(SourcePosition.UNKNOWN);
     }
 
     @Test

@@ -29,6 +29,7 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,7 +40,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * <p>Schema drift: a column added in the source ({@code ALTER TABLE ... ADD COLUMN}) under the
  * schema-evolution policy: {@code quarantine} sends every change of the new shape to the quarantine
  * table and keeps running; {@code fail} stops the job for good (despite a restart strategy that
- * would retry) with a message naming the column, the table and the contract version.
+ * would retry) with a message naming the column, the table and the contract version; {@code evolve}
+ * adds the new columns to the Iceberg table and widens a column the source widened, without a
+ * restart, and the table then equals the source in every column.
  *
  * <p>Data-quality checks, evaluated per checkpoint: a quarantine ratio above its maximum fails the
  * run with the check, the observed value and the threshold in the message under mode {@code fail};
@@ -92,6 +95,63 @@ class ContractPoliciesITCase {
                             fixture.catalog,
                             Map.of("public.items_before_drift", fixture.target),
                             Duration.ofMinutes(2));
+                });
+    }
+
+    @Test
+    void evolvePolicyAddsAndWidensColumnsWhileRunningAndTheRowsMatchTheSource() throws Exception {
+        scenario(
+                "drift_e",
+                "evolve",
+                "",
+                (fixture, job, source, sql) -> {
+                    sql.execute("ALTER TABLE public.items ADD COLUMN discount integer");
+                    sql.execute("ALTER TABLE public.items ADD COLUMN added_at timestamptz");
+                    sql.execute(
+                            "INSERT INTO public.items SELECT g, 'new-' || g, g % 10,"
+                                    + " timestamptz '2030-01-01 00:00:00+00' + g * interval '1 second'"
+                                    + " FROM generate_series(1001, 1020) g");
+                    sql.execute("UPDATE public.items SET discount = 7 WHERE id <= 10");
+                    sql.execute("DELETE FROM public.items WHERE id BETWEEN 11 AND 15");
+                    // widened in the source: a value only a bigint holds
+                    sql.execute("ALTER TABLE public.items ALTER COLUMN discount TYPE bigint");
+                    sql.execute("UPDATE public.items SET discount = 5000000000 WHERE id = 1001");
+                    sql.execute("UPDATE public.items SET name = 'after-widening' WHERE id = 1002");
+                    Awaitility.await("the target evolved")
+                            .atMost(Duration.ofMinutes(2))
+                            .until(
+                                    () -> {
+                                        GroundTruth.assertJobRunning(job);
+                                        Table table = fixture.catalog.loadTable(fixture.target);
+                                        return table.schema().findField("discount") != null
+                                                && table.schema()
+                                                        .findField("discount")
+                                                        .type()
+                                                        .equals(Types.LongType.get());
+                                    });
+                    Table table = fixture.catalog.loadTable(fixture.target);
+                    assertThat(table.schema().findField("added_at").type())
+                            .isEqualTo(Types.TimestampType.withZone());
+                    assertThat(table.schema().findField("added_at").isOptional()).isTrue();
+                    // every column of the source, with every value, and nothing quarantined
+                    GroundTruth.awaitEqual(
+                            job, source, fixture.catalog, fixture.truth(), Duration.ofMinutes(2));
+                    assertThat(quarantined(fixture.catalog, fixture.quarantine)).isEmpty();
+                    // accumulators of a running job reach the client with the TaskManager's
+                    // heartbeats
+                    Awaitility.await("schema changes applied (metric): 2 columns added, 1 widened")
+                            .atMost(Duration.ofMinutes(1))
+                            .until(
+                                    () ->
+                                            Long.valueOf(3L)
+                                                    .equals(
+                                                            job.getAccumulators()
+                                                                    .get()
+                                                                    .get(
+                                                                            "schema-changes-applied.public.items")));
+                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                            .as("no restart")
+                            .isEmpty();
                 });
     }
 

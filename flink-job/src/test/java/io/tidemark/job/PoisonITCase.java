@@ -7,10 +7,17 @@ import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.cli.Tidemark;
 import io.tidemark.commit.CommitListener;
+import io.tidemark.commit.TidemarkCommitter;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.decode.DebeziumDecoder;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import io.tidemark.source.ChangeEventDeserializer;
+import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -32,8 +39,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.Collector;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -41,6 +53,9 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,7 +64,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Poison records against a table contract, on a real PostgreSQL source: the contract is narrower
  * than the source table (an {@code int} for a {@code bigint} column, a required column the source
  * lets be null, allowed values, a maximum length, a pattern, a timestamp range), so the database
- * accepts rows the contract refuses. Seven kinds of bad rows, 100 each, are mixed into 50,000 valid
+ * accepts rows the contract refuses. Seven kinds of bad rows, plus rows whose change envelope is
+ * broken on the way in ({@link CorruptingDeserializer}) and changes of a table the pipeline does
+ * not capture (the source reads {@code public.ghosts} too), 100 each, are mixed into 50,000 valid
  * changes (during the snapshot and in the log), and the job is made to fail twice inside commits
  * while bad rows are in flight.
  *
@@ -76,6 +93,8 @@ class PoisonITCase {
         NULL_REQUIRED("'ABC-1'", "'new'", "1", "'2026-01-01'", "NULL", "NOT_NULL"),
         TOO_BIG_FOR_INT("'ABC-1'", "'new'", "5000000000", "'2026-01-01'", "'n'", "WRONG_TYPE"),
         BAD_PATTERN("'abc_1'", "'new'", "1", "'2026-01-01'", "'n'", "PATTERN_MISMATCH"),
+        /** A valid row whose change envelope {@link CorruptingDeserializer} breaks. */
+        CORRUPT_ENVELOPE("'ABC-1'", "'new'", "1", "'2026-01-01'", "'corrupt'", "CORRUPT_ENVELOPE"),
         SEVERAL(
                 "'abc_1234567890123'",
                 "'lost'",
@@ -120,6 +139,75 @@ class PoisonITCase {
                     "  - {column: status, allowed-values: [new, paid, shipped]}",
                     "  - {column: ordered_at, range: {min: '2000-01-01T00:00:00'}}",
                     "");
+
+    /**
+     * Tidemark's deserializer behind one that breaks the envelope of every change whose row has
+     * note {@code corrupt} (its operation becomes {@code ?}), as a damaged or foreign record would
+     * arrive.
+     */
+    static final class CorruptingDeserializer
+            implements DebeziumDeserializationSchema<ChangeEvent> {
+        private static final long serialVersionUID = 1L;
+        private final ChangeEventDeserializer inner;
+
+        CorruptingDeserializer(ChangeEventDeserializer inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void deserialize(SourceRecord record, Collector<ChangeEvent> out) throws Exception {
+            if (record.value() instanceof Struct value
+                    && value.schema().field("after") != null
+                    && value.getStruct("after") != null
+                    && value.getStruct("after").schema().field("note") != null
+                    && "corrupt".equals(value.getStruct("after").get("note"))) {
+                Struct broken = new Struct(value.schema());
+                for (Field field : value.schema().fields()) {
+                    broken.put(field, value.get(field));
+                }
+                broken.put("op", "?");
+                record =
+                        record.newRecord(
+                                record.topic(),
+                                record.kafkaPartition(),
+                                record.keySchema(),
+                                record.key(),
+                                record.valueSchema(),
+                                broken,
+                                record.timestamp());
+            }
+            inner.deserialize(record, out);
+        }
+
+        @Override
+        public TypeInformation<ChangeEvent> getProducedType() {
+            return inner.getProducedType();
+        }
+    }
+
+    /**
+     * The pipeline's source, capturing one more table than the pipeline file names ({@code
+     * public.ghosts}: changes for a table the pipeline does not know) through {@link
+     * CorruptingDeserializer}.
+     */
+    private static TidemarkJob.ChangeSource poisonedSource(PipelineConfig config) {
+        return (env, primaryKeys, watermarks) -> {
+            SourceConfig source = config.sources().get(0);
+            return env.fromSource(
+                            PostgresCdcSource.create(
+                                    source,
+                                    List.of("public.items", "public.ghosts"),
+                                    new CorruptingDeserializer(
+                                            new ChangeEventDeserializer(
+                                                    new DebeziumDecoder(
+                                                            source.id(), primaryKeys)))),
+                            watermarks,
+                            "postgres-cdc-" + source.id(),
+                            ChangeEventTypeInfo.INSTANCE)
+                    .uid(Uids.source(source.id()))
+                    .name("source: postgres-cdc " + source.id() + " (poisoned)");
+        };
+    }
 
     /** Fails the next commit of the target once each time the test arms it: one restart each. */
     static final class ArmedFailure implements CommitListener {
@@ -188,12 +276,15 @@ class PoisonITCase {
         PipelineConfig config = new PipelineConfigLoader().load(file);
         TableIdentifier target = TableIdentifier.of("poison", "items");
         TableIdentifier quarantine = QuarantineTable.of(target);
+        TableIdentifier unrouted = QuarantineTable.unrouted(target);
         try (Connection source = DATABASE.get().connect("poison_src");
                 Statement sql = source.createStatement()) {
             sql.execute(
                     "CREATE TABLE public.items (id bigint PRIMARY KEY, sku text NOT NULL, status text,"
                             + " qty bigint, ordered_at timestamp, note text)");
             sql.execute("ALTER TABLE public.items REPLICA IDENTITY FULL");
+            sql.execute("CREATE TABLE public.ghosts (id bigint PRIMARY KEY, what text)");
+            insertGhosts(sql, 1, PER_KIND / 2);
             sql.execute(
                     "INSERT INTO public.items SELECT g, 'SKU-' || g, 'new', g % 50, "
                             + "TIMESTAMP '2026-01-01' + g * INTERVAL '1 minute', 'n' || g "
@@ -214,8 +305,15 @@ class PoisonITCase {
                             config,
                             RunContext.start(PIPELINE, "poison-run"),
                             new ArmedFailure(),
-                            null);
+                            null,
+                            poisonedSource(config));
             try {
+                // the publication Tidemark prepared names the pipeline's tables only; the log
+                // carries the ghosts' changes from here on
+                sql.execute(
+                        "ALTER PUBLICATION "
+                                + config.sources().get(0).publication()
+                                + " ADD TABLE public.ghosts");
                 // 30,000 valid changes in the log, the other half of the bad rows between them
                 for (int round = 0; round < 6; round++) {
                     sql.execute(
@@ -225,6 +323,7 @@ class PoisonITCase {
                                     + round);
                     if (round == 1 || round == 4) {
                         nextBad = insertBad(sql, nextBad, PER_KIND / 4);
+                        insertGhosts(sql, round == 1 ? 51 : 76, PER_KIND / 4);
                         // a failure inside the commit of these changes: the job restarts
                         ArmedFailure.restartOnce();
                     }
@@ -251,7 +350,9 @@ class PoisonITCase {
                                 () -> {
                                     GroundTruth.assertJobRunning(job);
                                     return quarantined(catalog.loadTable(quarantine)).size()
-                                            >= PER_KIND * Kind.values().length;
+                                                    >= PER_KIND * Kind.values().length
+                                            && quarantined(catalog.loadTable(unrouted)).size()
+                                                    >= PER_KIND;
                                 });
                 assertThat(ArmedFailure.FIRED.get()).as("injected restarts").isEqualTo(2);
                 List<String> failures = TestClusters.exceptionHistory(MINI_CLUSTER, job);
@@ -275,8 +376,44 @@ class PoisonITCase {
                     assertThat(row.getField("contract")).isEqualTo("public.items v1");
                     assertThat(row.getField("contract_version")).isEqualTo(1);
                     assertThat(row.getField("details").toString()).doesNotContain("lost");
-                    assertThat(row.getField("payload").toString()).contains("\"id\":" + id);
+                    assertThat(row.getField("payload").toString())
+                            .contains(
+                                    kind == Kind.CORRUPT_ENVELOPE
+                                            ? "after=Struct{id=" + id + ","
+                                            : "\"id\":" + id);
+                    if (kind == Kind.CORRUPT_ENVELOPE) {
+                        assertThat(row.getField("operation")).isEqualTo("MALFORMED");
+                    } else {
+                        assertThat(row.getField("operation")).isIn("READ", "INSERT");
+                    }
                 }
+                // changes of the table the pipeline does not capture: each once, in the
+                // pipeline's unrouted quarantine table
+                Map<Long, List<Record>> ghosts = quarantined(catalog.loadTable(unrouted));
+                assertThat(ghosts.keySet())
+                        .containsExactlyInAnyOrderElementsOf(
+                                java.util.stream.LongStream.rangeClosed(1, PER_KIND)
+                                        .boxed()
+                                        .toList());
+                for (List<Record> ghost : ghosts.values()) {
+                    assertThat(ghost).hasSize(1);
+                    assertThat(ghost.get(0).getField("source_table")).isEqualTo("public.ghosts");
+                    assertThat(ghost.get(0).getField("reasons")).isEqualTo("UNKNOWN_TABLE");
+                    assertThat(ghost.get(0).getField("contract")).isEqualTo("none");
+                }
+                CommitHistory.assertEachCheckpointOnce(catalog.loadTable(unrouted), PIPELINE);
+                // the job itself checked that in = passed + quarantined, per checkpoint
+                Awaitility.await("checkpoints the committer found to add up")
+                        .atMost(Duration.ofMinutes(1))
+                        .until(
+                                () ->
+                                        job.getAccumulators()
+                                                                .get()
+                                                                .get(
+                                                                        TidemarkCommitter
+                                                                                .CHECKPOINTS_VERIFIED)
+                                                        instanceof Long verified
+                                                && verified > 0);
                 // exactly once, with the counts in the commits
                 CommitHistory.assertEachCheckpointOnce(catalog.loadTable(target), PIPELINE);
                 CommitHistory.assertEachCheckpointOnce(catalog.loadTable(quarantine), PIPELINE);
@@ -344,7 +481,22 @@ class PoisonITCase {
         return next;
     }
 
-    /** The quarantine table's rows by the key they carry. */
+    /** Ghost rows {@code from} .. {@code from + count - 1}. */
+    private static void insertGhosts(Statement sql, long from, int count) throws Exception {
+        sql.execute(
+                "INSERT INTO public.ghosts SELECT g, 'boo' FROM generate_series("
+                        + from
+                        + ", "
+                        + (from + count - 1)
+                        + ") g");
+    }
+
+    private static final Pattern PAYLOAD_ID = Pattern.compile("after=Struct\\{id=(\\d+)");
+
+    /**
+     * The quarantine table's rows by the key they carry; an undecodable change has none, its key is
+     * read from its payload.
+     */
     private static Map<Long, List<Record>> quarantined(Table table) throws Exception {
         table.refresh();
         Map<Long, List<Record>> rows = new HashMap<>();
@@ -353,8 +505,16 @@ class PoisonITCase {
         }
         try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
             for (Record record : records) {
-                String key = record.getField("key").toString();
-                long id = Long.parseLong(key.replaceAll("[\\[\\]\"]", ""));
+                long id;
+                if (record.getField("key") != null) {
+                    id =
+                            Long.parseLong(
+                                    record.getField("key").toString().replaceAll("[\\[\\]\"]", ""));
+                } else {
+                    Matcher matcher = PAYLOAD_ID.matcher(record.getField("payload").toString());
+                    assertThat(matcher.find()).as("key in %s", record).isTrue();
+                    id = Long.parseLong(matcher.group(1));
+                }
                 rows.computeIfAbsent(id, k -> new ArrayList<>()).add(record.copy());
             }
         }

@@ -32,11 +32,22 @@ public final class TestJobs {
     public static JobClient start(
             PipelineConfig config, RunContext run, CommitListener listener, Path savepoint)
             throws Exception {
+        return start(config, run, listener, savepoint, TidemarkJob.postgres(config));
+    }
+
+    /** As {@link #start(PipelineConfig, RunContext, CommitListener, Path)}, from {@code source}. */
+    public static JobClient start(
+            PipelineConfig config,
+            RunContext run,
+            CommitListener listener,
+            Path savepoint,
+            TidemarkJob.ChangeSource source)
+            throws Exception {
         List<ResolvedTable> tables = TidemarkJob.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         TestPipelines.restartQuickly(flink);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config), listener);
+        TidemarkJob.assemble(env, config, run, tables, source, listener);
         StreamGraph graph = env.getStreamGraph();
         graph.setJobName(config.jobName());
         if (savepoint != null) {

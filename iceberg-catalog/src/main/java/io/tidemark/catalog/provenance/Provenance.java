@@ -24,6 +24,14 @@ public final class Provenance {
     public static final String RUN_ID = "tidemark.run-id";
     public static final String LINEAGE = "tidemark.lineage";
     public static final String CHECKPOINT_ID = "tidemark.checkpoint-id";
+
+    /**
+     * Present only when a checkpoint's changes of a table are committed in several snapshots (its
+     * writers switched to a schema evolved while running, see {@code ChangeWriter}): 0, 1, ... in
+     * commit order. Absent means part 0.
+     */
+    public static final String CHECKPOINT_PART = "tidemark.checkpoint-part";
+
     public static final String FLINK_JOB_ID = "tidemark.flink-job-id";
     public static final String CODE_VERSION = "tidemark.code-version";
     public static final String CONTRACT_VERSION = "tidemark.contract-version";
@@ -86,12 +94,25 @@ public final class Provenance {
         return commits;
     }
 
+    /** Where a lineage's commits to a table stand: a checkpoint and its part. */
+    public record CommitPoint(long checkpointId, int part) implements Comparable<CommitPoint> {
+
+        /** Before every commit. */
+        public static final CommitPoint NONE = new CommitPoint(-1L, 0);
+
+        @Override
+        public int compareTo(CommitPoint other) {
+            return checkpointId != other.checkpointId
+                    ? Long.compare(checkpointId, other.checkpointId)
+                    : Integer.compare(part, other.part);
+        }
+    }
+
     /**
-     * The highest checkpoint of ({@code pipelineId}, {@code lineage}) that {@code table}'s history
-     * (the current snapshot and its ancestors) holds, or -1. Commits of one lineage happen in
-     * checkpoint order, so the newest one found is the highest.
+     * The newest (checkpoint, part) of ({@code pipelineId}, {@code lineage}) that {@code table}'s
+     * history (the current snapshot and its ancestors) holds, or {@link CommitPoint#NONE}.
      */
-    public static long lastCommittedCheckpoint(Table table, String pipelineId, String lineage) {
+    public static CommitPoint lastCommitted(Table table, String pipelineId, String lineage) {
         for (Snapshot snapshot = table.currentSnapshot();
                 snapshot != null;
                 snapshot = parent(table, snapshot)) {
@@ -99,10 +120,21 @@ public final class Provenance {
             if (pipelineId.equals(summary.get(PIPELINE_ID))
                     && lineage.equals(summary.get(LINEAGE))
                     && summary.containsKey(CHECKPOINT_ID)) {
-                return Long.parseLong(summary.get(CHECKPOINT_ID));
+                return new CommitPoint(
+                        Long.parseLong(summary.get(CHECKPOINT_ID)),
+                        Integer.parseInt(summary.getOrDefault(CHECKPOINT_PART, "0")));
             }
         }
-        return -1L;
+        return CommitPoint.NONE;
+    }
+
+    /**
+     * The highest checkpoint of ({@code pipelineId}, {@code lineage}) that {@code table}'s history
+     * (the current snapshot and its ancestors) holds, or -1. Commits of one lineage happen in
+     * checkpoint order, so the newest one found is the highest.
+     */
+    public static long lastCommittedCheckpoint(Table table, String pipelineId, String lineage) {
+        return lastCommitted(table, pipelineId, lineage).checkpointId();
     }
 
     private static Snapshot parent(Table table, Snapshot snapshot) {

@@ -1,0 +1,218 @@
+package io.tidemark.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.contract.Constraint;
+import io.tidemark.catalog.contract.Contract;
+import io.tidemark.catalog.contract.Contract.Column;
+import io.tidemark.catalog.contract.EvolutionPolicy;
+import io.tidemark.commit.CommitMessage.GateCounts;
+import io.tidemark.commit.CommitMessage.GateTally;
+import io.tidemark.commit.CommitMessageSerializer;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+import io.tidemark.decode.SourcePosition;
+import io.tidemark.runtime.RunContext;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.table.data.RowData;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+
+/** The contract gate on the real operator: evolution, undecodable changes and its tally. */
+class ContractGateTest {
+
+    private static final String TABLE = "public.items";
+
+    private static Contract contract(EvolutionPolicy evolution) {
+        return new Contract(
+                TABLE,
+                1,
+                List.of(
+                        new Column("id", Types.LongType.get(), false),
+                        new Column("qty", Types.IntegerType.get(), true),
+                        new Column("name", Types.StringType.get(), true)),
+                List.of("id"),
+                Contract.COMMIT_ORDER,
+                List.<Constraint>of(),
+                Duration.ofHours(1),
+                evolution);
+    }
+
+    private static ChangeEvent insert(long id, Map<String, Object> extra) {
+        Map<String, Object> after = new LinkedHashMap<>();
+        after.put("id", id);
+        after.put("qty", 1);
+        after.put("name", "n" + id);
+        after.putAll(extra);
+        return new ChangeEvent(
+                TABLE,
+                Operation.INSERT,
+                List.of(id),
+                null,
+                after,
+                new SourcePosition(100 + id, 100 + id, id),
+                1_000L);
+    }
+
+    /** Runs {@code changes} through a gate; returns (passed, quarantined, tally). */
+    private static Result run(Contract contract, List<ChangeEvent> changes) throws Exception {
+        ContractGate gate =
+                new ContractGate(
+                        RunContext.start("p", "run-1"),
+                        contract == null ? Map.of() : Map.of(TABLE, contract),
+                        Map.of(TABLE, List.of("id")));
+        try (OneInputStreamOperatorTestHarness<ChangeEvent, ChangeEvent> harness =
+                new OneInputStreamOperatorTestHarness<>(new ContractGateOperator(gate))) {
+            harness.open();
+            for (ChangeEvent change : changes) {
+                harness.processElement(new StreamRecord<>(change));
+            }
+            harness.prepareSnapshotPreBarrier(7L);
+            List<ChangeEvent> passed = new ArrayList<>();
+            for (Object out : harness.getOutput()) {
+                if (out instanceof StreamRecord<?> record) {
+                    passed.add((ChangeEvent) record.getValue());
+                }
+            }
+            List<RowData> quarantined = new ArrayList<>();
+            for (StreamRecord<RowData> record :
+                    harness.getSideOutput(ContractGate.QUARANTINE) == null
+                            ? List.<StreamRecord<RowData>>of()
+                            : harness.getSideOutput(ContractGate.QUARANTINE)) {
+                quarantined.add(record.getValue());
+            }
+            GateTally tally =
+                    (GateTally)
+                            CommitMessageSerializer.deserialize(
+                                    harness.getSideOutput(ContractGate.TALLY).poll().getValue());
+            return new Result(passed, quarantined, tally);
+        }
+    }
+
+    private record Result(List<ChangeEvent> passed, List<RowData> quarantined, GateTally tally) {}
+
+    @Test
+    void evolvePassesANewColumnWhoseTypeFollowsFromItsValueAndAWiderValue() throws Exception {
+        Result result =
+                run(
+                        contract(EvolutionPolicy.EVOLVE),
+                        List.of(
+                                insert(1, Map.of("color", "red")),
+                                insert(2, Map.of("qty", 5_000_000_000L)),
+                                insert(3, nullColumn("color"))));
+
+        assertThat(result.quarantined()).isEmpty();
+        assertThat(result.passed()).hasSize(3);
+        assertThat(result.passed().get(0).after()).containsEntry("color", "red");
+        assertThat(result.passed().get(1).after()).containsEntry("qty", 5_000_000_000L);
+        assertThat(result.passed().get(2).after()).containsEntry("color", null);
+    }
+
+    @Test
+    void evolveQuarantinesANewColumnWhoseTypeDoesNotFollowFromItsValue() throws Exception {
+        Result result =
+                run(
+                        contract(EvolutionPolicy.EVOLVE),
+                        List.of(insert(1, Map.of("price", new BigDecimal("1.50")))));
+
+        assertThat(result.passed()).isEmpty();
+        assertThat(result.quarantined()).hasSize(1);
+        assertThat(result.quarantined().get(0).getString(3).toString()).isEqualTo("UNKNOWN_COLUMN");
+    }
+
+    @Test
+    void quarantinePolicyQuarantinesWhatEvolveWouldPass() throws Exception {
+        Result result =
+                run(
+                        contract(EvolutionPolicy.QUARANTINE),
+                        List.of(
+                                insert(1, Map.of("color", "red")),
+                                insert(2, Map.of("qty", 5_000_000_000L))));
+
+        assertThat(result.passed()).isEmpty();
+        assertThat(result.quarantined())
+                .extracting(row -> row.getString(3).toString())
+                .containsExactly("UNKNOWN_COLUMN", "WRONG_TYPE");
+    }
+
+    @Test
+    void malformedChangesAreQuarantinedWithTheirReasonAndPayload() throws Exception {
+        ChangeEvent ghost =
+                ChangeEvent.malformed(
+                        "source",
+                        "public.ghost",
+                        "UNKNOWN_TABLE",
+                        "change for table 'public.ghost', which is not in the pipeline's tables",
+                        "Struct{op=c}",
+                        new SourcePosition(5, 6, 7),
+                        2_000L);
+        ChangeEvent corrupt =
+                ChangeEvent.malformed(
+                        "source",
+                        TABLE,
+                        "CORRUPT_ENVELOPE",
+                        "unknown operation 'x'",
+                        "Struct{op=x}",
+                        new SourcePosition(8, 9, 10),
+                        2_000L);
+
+        Result result = run(contract(EvolutionPolicy.QUARANTINE), List.of(ghost, corrupt));
+
+        assertThat(result.passed()).isEmpty();
+        assertThat(result.quarantined()).hasSize(2);
+        RowData first = result.quarantined().get(0);
+        assertThat(first.getString(0).toString()).isEqualTo("public.ghost");
+        assertThat(first.getString(1).toString()).isEqualTo("none");
+        assertThat(first.getString(3).toString()).isEqualTo("UNKNOWN_TABLE");
+        assertThat(first.getString(13).toString()).isEqualTo("Struct{op=c}");
+        RowData second = result.quarantined().get(1);
+        assertThat(second.getString(1).toString()).isEqualTo("public.items v1");
+        assertThat(second.getString(3).toString()).isEqualTo("CORRUPT_ENVELOPE");
+        assertThat(result.tally().tables())
+                .containsEntry("public.ghost", new GateCounts(1, 0, 1, 0))
+                .containsEntry(TABLE, new GateCounts(1, 0, 1, 0));
+    }
+
+    @Test
+    void tallyCountsEveryChangeInOnceAndWhatTheReconcilerReceives() throws Exception {
+        ChangeEvent keyChange =
+                new ChangeEvent(
+                        TABLE,
+                        Operation.UPDATE,
+                        List.of(20L),
+                        Map.of("id", 2L),
+                        Map.of("id", 20L, "qty", 1, "name", "moved"),
+                        new SourcePosition(300, 300, 3),
+                        1_000L);
+        Result result =
+                run(
+                        contract(EvolutionPolicy.QUARANTINE),
+                        List.of(insert(1, Map.of()), insert(2, Map.of("color", "x")), keyChange));
+
+        // the key change becomes a delete of key 2 and an upsert of key 20 for the reconciler
+        assertThat(result.tally().tables())
+                .containsExactly(Map.entry(TABLE, new GateCounts(3, 2, 1, 3)));
+        assertThat(result.tally().checkpointId()).isEqualTo(7L);
+    }
+
+    @Test
+    void tablesWithoutAContractPassAndAreCounted() throws Exception {
+        Result result = run(null, List.of(insert(1, Map.of("anything", "goes"))));
+
+        assertThat(result.passed()).hasSize(1);
+        assertThat(result.tally().tables()).containsEntry(TABLE, new GateCounts(1, 1, 0, 1));
+    }
+
+    private static Map<String, Object> nullColumn(String name) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put(name, null);
+        return extra;
+    }
+}
