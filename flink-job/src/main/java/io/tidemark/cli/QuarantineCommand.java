@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.iceberg.Table;
@@ -61,24 +62,28 @@ final class QuarantineCommand implements Callable<Integer> {
         if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
         }
-        List<TableConfig> tables = new ArrayList<>();
+        List<TableIdentifier> tables = new ArrayList<>();
         for (TableConfig tableConfig : pipeline.tables()) {
             if (tableConfig.contract() != null
                     && (table == null || table.equals(tableConfig.target()))) {
-                tables.add(tableConfig);
+                tables.add(QuarantineTable.of(TableIdentifier.parse(tableConfig.target())));
             }
+        }
+        // undecodable changes of tables without a contract, changes of tables not captured
+        TableIdentifier unrouted =
+                QuarantineTable.unrouted(TableIdentifier.parse(pipeline.tables().get(0).target()));
+        if (table == null || table.equals(unrouted.toString())) {
+            tables.add(unrouted);
         }
         if (tables.isEmpty()) {
             System.err.printf(
-                    "tidemark quarantine: %s has no table with a contract%s%n",
-                    config, table == null ? "" : " named '" + table + "'");
+                    "tidemark quarantine: %s has no table with a contract named '%s' (nor is it %s)%n",
+                    config, table, unrouted);
             return Tidemark.EXIT_USAGE;
         }
         Catalog catalog = Tidemark.catalog(pipeline);
         try {
-            for (TableConfig tableConfig : tables) {
-                TableIdentifier id =
-                        QuarantineTable.of(TableIdentifier.parse(tableConfig.target()));
+            for (TableIdentifier id : tables) {
                 if (!catalog.tableExists(id)) {
                     System.out.printf("%s: no quarantine table yet%n", id);
                     continue;
@@ -94,7 +99,10 @@ final class QuarantineCommand implements Callable<Integer> {
     private void print(Table quarantine, TableIdentifier id) throws Exception {
         Map<String, Long> byReason = new TreeMap<>();
         Map<String, Long> byContract = new TreeMap<>();
-        List<Record> newest = new ArrayList<>();
+        Comparator<Record> byDetection =
+                Comparator.comparing((Record r) -> r.getField("detected_at").toString());
+        // the newest `list` rows: a heap whose head is the oldest kept
+        PriorityQueue<Record> newest = new PriorityQueue<>(byDetection);
         long total = 0;
         if (quarantine.currentSnapshot() != null) {
             try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
@@ -106,12 +114,8 @@ final class QuarantineCommand implements Callable<Integer> {
                     }
                     if (list > 0) {
                         newest.add(row.copy());
-                        newest.sort(
-                                Comparator.comparing(
-                                                (Record r) -> r.getField("detected_at").toString())
-                                        .reversed());
                         if (newest.size() > list) {
-                            newest.remove(newest.size() - 1);
+                            newest.poll();
                         }
                     }
                 }
@@ -119,7 +123,9 @@ final class QuarantineCommand implements Callable<Integer> {
         }
         System.out.printf("%s: %d quarantined change(s) %s%n", id, total, byContract);
         byReason.forEach((reason, count) -> System.out.printf("  %-18s %d%n", reason, count));
-        for (Record row : newest) {
+        List<Record> shown = new ArrayList<>(newest);
+        shown.sort(byDetection.reversed());
+        for (Record row : shown) {
             System.out.printf(
                     "  %s %s key %s [%s] %s (run %s)%n",
                     row.getField("detected_at"),

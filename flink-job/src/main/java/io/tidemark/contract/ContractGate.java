@@ -14,6 +14,7 @@ import io.tidemark.decode.Operation;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -25,12 +26,20 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
@@ -55,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * <p>Metrics per table under {@code tidemark.gate.table.<t>}: {@code passed}, {@code quarantined},
  * and {@code quarantined.<REASON>} for each reason seen.
  */
-public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent> {
+public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -94,6 +104,23 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     private transient Map<String, Counter> checksFailed;
     private transient Map<String, LongCounter> checksFailedAccumulator;
     private transient Map<String, Double> observed;
+
+    /** The data-quality windows of every subtask, one element each ({@link #WINDOWS}). */
+    private transient ListState<byte[]> windowsState;
+
+    /** Windows restored for this subtask, applied in {@link #open}. */
+    private transient byte[] restoredWindows;
+
+    /**
+     * Union state: each subtask keeps its data-quality windows as one element, so a restart
+     * continues them; a subtask takes its own element back when the parallelism is unchanged (a
+     * rescaled job starts its windows empty).
+     */
+    static final ListStateDescriptor<byte[]> WINDOWS =
+            new ListStateDescriptor<>(
+                    "tidemark-gate-windows", BytePrimitiveArraySerializer.INSTANCE);
+
+    private static final int WINDOWS_VERSION = 1;
 
     /** What one checkpoint of one table brought to the gate. */
     static final class Counts {
@@ -154,6 +181,99 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             }
             current.put(table, new Counts());
             windows.put(table, new ArrayDeque<>());
+        }
+        if (restoredWindows != null) {
+            readWindows(restoredWindows);
+            restoredWindows = null;
+        }
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        windowsState = context.getOperatorStateStore().getUnionListState(WINDOWS);
+        if (!context.isRestored()) {
+            return;
+        }
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        List<byte[]> all = new ArrayList<>();
+        windowsState.get().forEach(all::add);
+        if (all.size() != parallelism) {
+            return;
+        }
+        for (byte[] element : all) {
+            DataInputDeserializer in = new DataInputDeserializer(element);
+            in.readInt();
+            if (in.readInt() == subtask) {
+                restoredWindows = element;
+            }
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        windowsState.update(List.of(writeWindows()));
+    }
+
+    /** This subtask's windows: version, subtask, then per table its checkpoints' counts. */
+    private byte[] writeWindows() throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        out.writeInt(WINDOWS_VERSION);
+        out.writeInt(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        out.writeInt(windows.size());
+        for (Map.Entry<String, Deque<Counts>> table : windows.entrySet()) {
+            out.writeUTF(table.getKey());
+            out.writeInt(table.getValue().size());
+            for (Counts counts : table.getValue()) {
+                out.writeLong(counts.in);
+                out.writeLong(counts.passed);
+                out.writeLong(counts.rows);
+                out.writeLong(counts.quarantined);
+                out.writeLong(counts.newestSourceTime);
+                out.writeInt(counts.nulls.size());
+                for (Map.Entry<String, Long> nulls : counts.nulls.entrySet()) {
+                    out.writeUTF(nulls.getKey());
+                    out.writeLong(nulls.getValue());
+                }
+            }
+        }
+        return out.getCopyOfBuffer();
+    }
+
+    private void readWindows(byte[] bytes) {
+        try {
+            DataInputDeserializer in = new DataInputDeserializer(bytes);
+            int version = in.readInt();
+            if (version != WINDOWS_VERSION) {
+                throw new IllegalStateException(
+                        "data-quality windows of version "
+                                + version
+                                + " but this build reads version "
+                                + WINDOWS_VERSION);
+            }
+            in.readInt();
+            for (int t = in.readInt(); t > 0; t--) {
+                String table = in.readUTF();
+                Deque<Counts> window = new ArrayDeque<>();
+                for (int c = in.readInt(); c > 0; c--) {
+                    Counts counts = new Counts();
+                    counts.in = in.readLong();
+                    counts.passed = in.readLong();
+                    counts.rows = in.readLong();
+                    counts.quarantined = in.readLong();
+                    counts.newestSourceTime = in.readLong();
+                    for (int n = in.readInt(); n > 0; n--) {
+                        counts.nulls.put(in.readUTF(), in.readLong());
+                    }
+                    window.addLast(counts);
+                }
+                // a table whose contract is gone no longer has checks
+                if (windows.containsKey(table)) {
+                    windows.put(table, window);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the data-quality windows", e);
         }
     }
 
@@ -342,8 +462,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
      * Evaluates every table's data-quality checks over its last checkpoints, at a checkpoint
      * barrier (the operator calls it before the barrier goes on). A failing check in mode {@code
      * fail} fails the run without restarts (the same data would fail again); in mode {@code warn}
-     * it is logged and counted. Windows cover this gate subtask's changes and start empty after a
-     * restart.
+     * it is logged and counted. Windows cover this gate subtask's changes and are kept in its state
+     * across restarts.
      */
     void evaluateChecks(long checkpointId) {
         for (Map.Entry<String, Contract> entry : contracts.entrySet()) {

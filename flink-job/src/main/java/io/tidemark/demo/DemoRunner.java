@@ -77,6 +77,12 @@ public final class DemoRunner {
     /** Keys of the bad orders start here, far from the workload's. */
     static final long BAD_FROM = 9_000_000;
 
+    /** The column the demo adds to public.orders while the job runs (schema drift). */
+    static final String DRIFT_COLUMN = "gift_wrap";
+
+    /** Orders that get a value in the drifted column. */
+    static final int DRIFT_ROWS = 100;
+
     /** The orders as the contract admits them: the ground truth of shop.orders. */
     static final String ORDERS_ADMITTED = "public.orders_admitted";
 
@@ -99,7 +105,7 @@ public final class DemoRunner {
                     "  - {name: updated_at, type: timestamp, nullable: false}",
                     "  - {name: note, type: string}",
                     "primary-key: [id]",
-                    "schema-evolution: quarantine",
+                    "schema-evolution: evolve",
                     "constraints:",
                     "  - {column: status, allowed-values: [new, paid, shipped, delivered, returned]}",
                     "  - {column: note, max-length: 100}",
@@ -218,10 +224,16 @@ public final class DemoRunner {
                         config.catalogName(),
                         config.catalogProperties(),
                         new org.apache.hadoop.conf.Configuration());
+        Instant driftAt = Instant.now().plus(settings.duration().dividedBy(2));
+        boolean drifted = false;
         try (Connection verify = database.connect(SOURCE_DATABASE)) {
             Instant nextProgress = Instant.now();
             while (!workloadExecutor.isTerminated()) {
                 failIfJobEnded();
+                if (!drifted && !Instant.now().isBefore(driftAt)) {
+                    injectDrift(verify);
+                    drifted = true;
+                }
                 if (!Instant.now().isBefore(nextProgress)) {
                     printProgress(workload, catalog, tables, verify);
                     nextProgress = Instant.now().plus(settings.progressInterval());
@@ -231,6 +243,9 @@ public final class DemoRunner {
             if (workloadError.get() != null) {
                 throw workloadError.get();
             }
+            if (!drifted) {
+                injectDrift(verify);
+            }
             out.printf(
                     "Workload done: %d changes. Waiting up to %ds for the tables to equal the source...%n",
                     workload.changes(), settings.settleTimeout().toSeconds());
@@ -238,7 +253,8 @@ public final class DemoRunner {
             List<DiffReport> reports = diff(verify, catalog, tables);
             while ((!reports.stream().allMatch(DiffReport::isClean)
                             || quarantined(catalog).values().stream().mapToLong(l -> l).sum()
-                                    < BAD_STATUS + BAD_NOTE)
+                                    < BAD_STATUS + BAD_NOTE
+                            || driftedType(catalog) == null)
                     && Instant.now().isBefore(settleDeadline)) {
                 failIfJobEnded();
                 if (!Instant.now().isBefore(nextProgress)) {
@@ -249,12 +265,14 @@ public final class DemoRunner {
                 reports = diff(verify, catalog, tables);
             }
             Map<String, Long> quarantined = quarantined(catalog);
+            String driftedType = driftedType(catalog);
             printReport(reports, catalog, tables, work, Duration.between(started, Instant.now()));
             printQuarantine(quarantined);
+            printDrift(driftedType);
             if (settings.trinoHome() != null) {
                 serveTrino(work);
             }
-            return new DemoResult(reports, run.runId(), quarantined);
+            return new DemoResult(reports, run.runId(), quarantined, driftedType != null);
         } finally {
             if (catalog instanceof Closeable) {
                 ((Closeable) catalog).close();
@@ -472,6 +490,53 @@ public final class DemoRunner {
         }
     }
 
+    /**
+     * Schema drift while the job runs: a column added to public.orders, set on some orders. The
+     * contract's {@code schema-evolution: evolve} adds it to shop.orders without a restart; the
+     * view the orders are compared with is replaced to show it too.
+     */
+    private void injectDrift(Connection connection) throws SQLException {
+        try (Statement sql = connection.createStatement()) {
+            sql.execute("ALTER TABLE public.orders ADD COLUMN " + DRIFT_COLUMN + " boolean");
+            sql.execute(
+                    "CREATE OR REPLACE VIEW "
+                            + ORDERS_ADMITTED
+                            + " AS SELECT * FROM public.orders WHERE id < "
+                            + BAD_FROM);
+            sql.execute(
+                    "UPDATE public.orders SET "
+                            + DRIFT_COLUMN
+                            + " = (id % 2 = 0) WHERE id IN (SELECT id FROM public.orders WHERE id < "
+                            + BAD_FROM
+                            + " ORDER BY id LIMIT "
+                            + DRIFT_ROWS
+                            + ")");
+        }
+        out.printf(
+                "Schema drift: added column %s (boolean) to public.orders while the job runs, set on %d orders%n",
+                DRIFT_COLUMN, DRIFT_ROWS);
+    }
+
+    /** The Iceberg type of the drifted column in shop.orders, or null while it lacks it. */
+    private static String driftedType(Catalog catalog) {
+        Table table = catalog.loadTable(TableIdentifier.of("shop", "orders"));
+        org.apache.iceberg.types.Types.NestedField field = table.schema().findField(DRIFT_COLUMN);
+        return field == null ? null : field.type().toString();
+    }
+
+    private void printDrift(String type) {
+        out.printf(
+                "Schema drift: shop.orders %s%n",
+                type == null
+                        ? "does not have column " + DRIFT_COLUMN + "  <-- MISMATCH"
+                        : "gained column "
+                                + DRIFT_COLUMN
+                                + " ("
+                                + type
+                                + ") without a restart (contract public.orders v1,"
+                                + " schema-evolution: evolve); its values are in the diff above");
+    }
+
     /** The orders quarantine table's changes by reason code. */
     private static Map<String, Long> quarantined(Catalog catalog) throws IOException {
         Map<String, Long> byReason = new TreeMap<>();
@@ -673,11 +738,18 @@ public final class DemoRunner {
 
     /** The verification reports of a finished demo. */
     public record DemoResult(
-            List<DiffReport> reports, String runId, Map<String, Long> quarantined) {
+            List<DiffReport> reports,
+            String runId,
+            Map<String, Long> quarantined,
+            boolean evolved) {
 
-        /** Every table equals its source, and the quarantine holds exactly the injected orders. */
+        /**
+         * Every table equals its source, the quarantine holds exactly the injected orders, and the
+         * drifted column reached shop.orders.
+         */
         public boolean clean() {
-            if (quarantined.values().stream().mapToLong(l -> l).sum() != BAD_STATUS + BAD_NOTE) {
+            if (quarantined.values().stream().mapToLong(l -> l).sum() != BAD_STATUS + BAD_NOTE
+                    || !evolved) {
                 return false;
             }
             return reports.stream().allMatch(DiffReport::isClean);

@@ -1,11 +1,13 @@
 package io.tidemark.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.contract.Constraint;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Column;
 import io.tidemark.catalog.contract.EvolutionPolicy;
+import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.commit.CommitMessage.GateCounts;
 import io.tidemark.commit.CommitMessage.GateTally;
 import io.tidemark.commit.CommitMessageSerializer;
@@ -19,6 +21,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.table.data.RowData;
@@ -208,6 +212,60 @@ class ContractGateTest {
 
         assertThat(result.passed()).hasSize(1);
         assertThat(result.tally().tables()).containsEntry(TABLE, new GateCounts(1, 1, 0, 1));
+    }
+
+    @Test
+    void qualityCheckWindowsSurviveARestart() throws Exception {
+        // no rows written for 2 checkpoints while changes arrive: one checkpoint before the
+        // restart, one after it
+        Contract contract =
+                new Contract(
+                        TABLE,
+                        1,
+                        contract(EvolutionPolicy.QUARANTINE).columns(),
+                        List.of("id"),
+                        Contract.COMMIT_ORDER,
+                        List.<Constraint>of(),
+                        Duration.ofHours(1),
+                        EvolutionPolicy.QUARANTINE,
+                        List.of(
+                                new QualityCheck(
+                                        QualityCheck.Kind.NO_ROWS_WRITTEN,
+                                        null,
+                                        0,
+                                        2,
+                                        QualityCheck.Mode.FAIL)));
+        ChangeEvent bad = insert(1, Map.of("color", "red"));
+        OperatorSubtaskState state;
+        try (OneInputStreamOperatorTestHarness<ChangeEvent, ChangeEvent> before =
+                harness(contract)) {
+            before.open();
+            before.processElement(new StreamRecord<>(bad));
+            before.prepareSnapshotPreBarrier(1L);
+            state = before.snapshot(1L, 1L);
+        }
+        try (OneInputStreamOperatorTestHarness<ChangeEvent, ChangeEvent> after =
+                harness(contract)) {
+            after.initializeState(state);
+            after.open();
+            after.processElement(new StreamRecord<>(bad));
+            assertThatThrownBy(() -> after.prepareSnapshotPreBarrier(2L))
+                    .isInstanceOf(SuppressRestartsException.class)
+                    .cause()
+                    .hasMessageContaining(
+                            "data-quality check no-rows-written of table public.items (contract public.items v1)"
+                                    + " failed at checkpoint 2: observed 0 over the last 2 checkpoint(s)");
+        }
+    }
+
+    private static OneInputStreamOperatorTestHarness<ChangeEvent, ChangeEvent> harness(
+            Contract contract) throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(
+                new ContractGateOperator(
+                        new ContractGate(
+                                RunContext.start("p", "run-1"),
+                                Map.of(TABLE, contract),
+                                Map.of(TABLE, List.of("id")))));
     }
 
     private static Map<String, Object> nullColumn(String name) {

@@ -59,7 +59,11 @@ class DemoITCase {
                 .contains(
                         "Quarantine: shop.orders__quarantine holds 25 change(s)"
                                 + " {NOT_ALLOWED_VALUE=20, TOO_LONG=5}; 25 bad orders were injected")
+                .contains("Schema drift: added column gift_wrap (boolean) to public.orders")
+                .contains(
+                        "Schema drift: shop.orders gained column gift_wrap (boolean) without a restart")
                 .doesNotContain("MISMATCH");
+        assertThat(result.evolved()).isTrue();
         assertThat(result.clean()).isTrue();
         Path trino = settings.workDir().resolve("trino/catalog/iceberg.properties");
         assertThat(Files.readString(trino))

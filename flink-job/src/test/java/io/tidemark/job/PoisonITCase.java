@@ -402,6 +402,22 @@ class PoisonITCase {
                     assertThat(ghost.get(0).getField("contract")).isEqualTo("none");
                 }
                 CommitHistory.assertEachCheckpointOnce(catalog.loadTable(unrouted), PIPELINE);
+                // the quarantine command counts them by table, contract and reason
+                String printed = printed("quarantine", "--config", file.toString(), "--list", "2");
+                assertThat(printed)
+                        .contains(
+                                "poison.items__quarantine: 800 quarantined change(s) {public.items v1=800}")
+                        .containsPattern("CORRUPT_ENVELOPE +100\n")
+                        .containsPattern("NOT_ALLOWED_VALUE +200\n")
+                        .containsPattern("NOT_NULL +200\n")
+                        .containsPattern("OUT_OF_RANGE +200\n")
+                        .containsPattern("PATTERN_MISMATCH +200\n")
+                        .containsPattern("TOO_LONG +200\n")
+                        .containsPattern("WRONG_TYPE +200\n")
+                        .contains(
+                                "poison.tidemark_unrouted__quarantine: 100 quarantined change(s) {none=100}")
+                        .containsPattern("UNKNOWN_TABLE +100\n")
+                        .doesNotContain("payload");
                 // the job itself checked that in = passed + quarantined, per checkpoint
                 Awaitility.await("checkpoints the committer found to add up")
                         .atMost(Duration.ofMinutes(1))

@@ -1,0 +1,115 @@
+package io.tidemark.benchmarks.e2e;
+
+import io.tidemark.demo.EmbeddedDatabase;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.iceberg.catalog.TableIdentifier;
+
+/**
+ * The baseline a user would otherwise write: Flink SQL with a {@code postgres-cdc} table and {@code
+ * INSERT INTO} an Iceberg format-version-2 upsert table with the same primary key, in the same
+ * catalog, with the same parallelism, checkpoint interval and snapshot split size.
+ */
+final class FlinkSqlSide implements Side {
+
+    @Override
+    public String name() {
+        return "flink-sql";
+    }
+
+    @Override
+    public TableIdentifier table(String run) {
+        return TableIdentifier.of("bench_sql", "items_" + run);
+    }
+
+    @Override
+    public String slot(String run) {
+        return "sql_" + run;
+    }
+
+    @Override
+    public JobClient start(Bench bench, String run) throws Exception {
+        BenchSettings settings = bench.settings();
+        EmbeddedDatabase db = bench.database();
+        Configuration conf = new Configuration();
+        conf.set(CoreOptions.DEFAULT_PARALLELISM, settings.parallelism());
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, settings.checkpointInterval());
+        conf.set(
+                CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
+                CheckpointingMode.EXACTLY_ONCE);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        StreamTableEnvironment sql = StreamTableEnvironment.create(env);
+        String columns =
+                "id BIGINT, qty INT, score BIGINT, price DECIMAL(12, 2), ratio DOUBLE,"
+                        + " active BOOLEAN, name STRING, code STRING, `day` DATE,"
+                        + " updated_at TIMESTAMP_LTZ(6), PRIMARY KEY (id) NOT ENFORCED";
+        sql.executeSql(
+                "CREATE TABLE src ("
+                        + columns
+                        + ") WITH ("
+                        + "'connector' = 'postgres-cdc',"
+                        + "'hostname' = '127.0.0.1',"
+                        + "'port' = '"
+                        + db.port()
+                        + "',"
+                        + "'username' = '"
+                        + EmbeddedDatabase.USER
+                        + "',"
+                        + "'password' = '',"
+                        + "'database-name' = '"
+                        + Bench.SOURCE_DATABASE
+                        + "',"
+                        + "'schema-name' = 'public',"
+                        + "'table-name' = 'items',"
+                        + "'slot.name' = '"
+                        + slot(run)
+                        + "',"
+                        + "'decoding.plugin.name' = 'pgoutput',"
+                        + "'scan.incremental.snapshot.enabled' = 'true',"
+                        + "'scan.incremental.snapshot.chunk.size' = '"
+                        + settings.splitSize()
+                        + "',"
+                        + "'debezium.publication.name' = '"
+                        + slot(run)
+                        + "_pub')");
+        // the Flink catalog's name is the JDBC catalog's name: the same catalog as Tidemark's
+        String ice = Bench.CATALOG_NAME;
+        sql.executeSql(
+                "CREATE CATALOG "
+                        + ice
+                        + " WITH ("
+                        + "'type' = 'iceberg',"
+                        + "'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',"
+                        + "'uri' = '"
+                        + db.jdbcUrl(Bench.CATALOG_DATABASE)
+                        + "',"
+                        + "'jdbc.user' = '"
+                        + EmbeddedDatabase.USER
+                        + "',"
+                        + "'jdbc.password' = '',"
+                        + "'jdbc.schema-version' = 'V1',"
+                        + "'warehouse' = '"
+                        + bench.warehouse()
+                        + "')");
+        TableIdentifier target = table(run);
+        sql.executeSql("CREATE DATABASE IF NOT EXISTS " + ice + "." + target.namespace());
+        sql.executeSql(
+                "CREATE TABLE "
+                        + ice
+                        + "."
+                        + target
+                        + " ("
+                        + columns
+                        + ") WITH ('format-version' = '2', 'write.upsert.enabled' = 'true')");
+        TableResult insert =
+                sql.executeSql("INSERT INTO " + ice + "." + target + " SELECT * FROM src");
+        return insert.getJobClient()
+                .orElseThrow(() -> new IllegalStateException("INSERT INTO started no job"));
+    }
+}

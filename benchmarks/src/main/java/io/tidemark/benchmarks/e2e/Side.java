@@ -1,0 +1,29 @@
+package io.tidemark.benchmarks.e2e;
+
+import io.tidemark.demo.EmbeddedDatabase;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.iceberg.catalog.TableIdentifier;
+
+/** One side of the comparison: a pipeline from {@code public.items} into an Iceberg table. */
+interface Side {
+
+    /** For reports: {@code tidemark}, {@code flink-sql}. */
+    String name();
+
+    /** The Iceberg table this side writes in run {@code run}. */
+    TableIdentifier table(String run);
+
+    /** The replication slot this side reads with in run {@code run}; dropped after the run. */
+    String slot(String run);
+
+    /** Starts the pipeline (its Iceberg table does not exist yet) and returns its job. */
+    JobClient start(Bench bench, String run) throws Exception;
+
+    /** What both sides share: the database, the catalog's properties, the settings. */
+    record Bench(EmbeddedDatabase database, BenchSettings settings, String warehouse) {
+
+        static final String SOURCE_DATABASE = "bench";
+        static final String CATALOG_DATABASE = "iceberg_catalog";
+        static final String CATALOG_NAME = "bench";
+    }
+}

@@ -1,0 +1,291 @@
+package io.tidemark.benchmarks.e2e;
+
+import com.sun.management.OperatingSystemMXBean;
+import io.tidemark.catalog.verify.DiffReport;
+import io.tidemark.catalog.verify.GroundTruthDiff;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.sql.Connection;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.parquet.Parquet;
+
+/** Runs one side once: snapshot, then the stream of changes, measuring as it goes. */
+final class SideRunner {
+
+    private static final OperatingSystemMXBean OS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
+
+    private final Side.Bench bench;
+    private final Catalog catalog;
+    private final PrintStream out;
+
+    SideRunner(Side.Bench bench, Catalog catalog, PrintStream out) {
+        this.bench = bench;
+        this.catalog = catalog;
+        this.out = out;
+    }
+
+    /**
+     * One run of {@code side}: the table is generated afresh, the side started, the snapshot and
+     * the stream measured; {@code rawSlot} (or null) is a slot to create before the stream, for the
+     * source's raw decoding rate, which is returned through {@code rawRate}.
+     */
+    RunFigures run(Side side, int repetition, String rawSlot, double[] rawRate) throws Exception {
+        BenchSettings settings = bench.settings();
+        String run = side.name().replace('-', '_') + "_" + repetition;
+        TableIdentifier id = side.table(run);
+        long deadline = System.currentTimeMillis() + settings.timeout().toMillis();
+        try (Connection source = bench.database().connect(Side.Bench.SOURCE_DATABASE)) {
+            SourceTable.generate(source, settings.rows());
+            if (catalog.tableExists(id)) {
+                catalog.dropTable(id, true);
+            }
+            Sampler sampler = new Sampler();
+            long submitted = System.currentTimeMillis();
+            long cpuStart = OS.getProcessCpuTime();
+            JobClient job = side.start(bench, run);
+            try {
+                // snapshot: every generated row committed
+                Table table = null;
+                while (true) {
+                    sampler.sample();
+                    failIfEnded(job, side);
+                    if (table == null && catalog.tableExists(id)) {
+                        table = catalog.loadTable(id);
+                    }
+                    if (table != null) {
+                        table.refresh();
+                        Snapshot current = table.currentSnapshot();
+                        if (current != null
+                                && Long.parseLong(
+                                                current.summary()
+                                                        .getOrDefault("total-records", "0"))
+                                        >= settings.rows()) {
+                            break;
+                        }
+                    }
+                    timeout(deadline, side, "the snapshot");
+                    TimeUnit.MILLISECONDS.sleep(200);
+                }
+                double snapshotSeconds = (System.currentTimeMillis() - submitted) / 1000.0;
+                out.printf(
+                        "  %s run %d: snapshot of %,d rows committed in %.1f s (%,.0f rows/s)%n",
+                        side.name(),
+                        repetition,
+                        settings.rows(),
+                        snapshotSeconds,
+                        settings.rows() / snapshotSeconds);
+                long cpuBeforeDiff = OS.getProcessCpuTime();
+                DiffReport snapshotDiff = GroundTruthDiff.diff(source, SourceTable.TABLE, table);
+                long diffCpu = OS.getProcessCpuTime() - cpuBeforeDiff;
+                out.printf("    snapshot diff: %s%n", snapshotDiff.summary());
+
+                // the stream of changes
+                if (rawSlot != null) {
+                    SourceTable.createRawSlot(source, rawSlot);
+                }
+                long streamStart = System.currentTimeMillis();
+                long markerCommitted =
+                        SourceTable.applyChanges(
+                                source, settings.rows(), settings.changes(), settings.seed());
+                out.printf(
+                        "    %,d changes written to the source in %.1f s%n",
+                        settings.changes(), (markerCommitted - streamStart) / 1000.0);
+                while (!hasMarker(table)) {
+                    sampler.sample();
+                    failIfEnded(job, side);
+                    timeout(deadline, side, "the stream");
+                    TimeUnit.MILLISECONDS.sleep(200);
+                }
+                long markerSeen = System.currentTimeMillis();
+                long cpu = OS.getProcessCpuTime() - cpuStart - diffCpu;
+                double streamSeconds = (markerSeen - streamStart) / 1000.0;
+                out.printf(
+                        "    stream applied %.1f s after its first change (%,.0f changes/s), %.1f s after its last%n",
+                        streamSeconds,
+                        settings.changes() / streamSeconds,
+                        (markerSeen - markerCommitted) / 1000.0);
+                if (rawSlot != null) {
+                    rawRate[0] = SourceTable.rawDecodingRate(source, rawSlot, settings.changes());
+                }
+                GroundTruth.cancel(job);
+                table.refresh();
+                DiffReport finalDiff = GroundTruthDiff.diff(source, SourceTable.TABLE, table);
+                out.printf("    final diff: %s%n", finalDiff.summary());
+                Map<String, String> summary = table.currentSnapshot().summary();
+                long readStart = System.nanoTime();
+                long read = 0;
+                try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+                    for (Record ignored : rows) {
+                        read++;
+                    }
+                }
+                double readSeconds = (System.nanoTime() - readStart) / 1e9;
+                List<Double> freshness = new ArrayList<>();
+                List<double[]> freshnessTimeline = new ArrayList<>();
+                freshness(table, streamStart, freshness, freshnessTimeline);
+                Collections.sort(freshness);
+                return new RunFigures(
+                        side.name(),
+                        repetition,
+                        snapshotSeconds,
+                        settings.rows() / snapshotSeconds,
+                        streamSeconds,
+                        settings.changes() / streamSeconds,
+                        (markerSeen - markerCommitted) / 1000.0,
+                        percentile(freshness, 0.50),
+                        percentile(freshness, 0.99),
+                        cpu / 1e9 / ((settings.rows() + settings.changes()) / 1e6),
+                        sampler.peakHeap / 1024.0 / 1024.0,
+                        Long.parseLong(summary.getOrDefault("total-data-files", "0")),
+                        Long.parseLong(summary.getOrDefault("total-delete-files", "0")),
+                        Long.parseLong(summary.getOrDefault("total-equality-deletes", "0")),
+                        readSeconds,
+                        snapshotDiff,
+                        finalDiff,
+                        timeline(table, submitted),
+                        freshnessTimeline);
+            } finally {
+                GroundTruth.cancel(job);
+                bench.database().dropSlot(Side.Bench.SOURCE_DATABASE, side.slot(run));
+            }
+        }
+    }
+
+    private static boolean hasMarker(Table table) throws Exception {
+        table.refresh();
+        if (table.currentSnapshot() == null) {
+            return false;
+        }
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(table)
+                        .where(Expressions.equal("id", SourceTable.MARKER))
+                        .build()) {
+            return rows.iterator().hasNext();
+        }
+    }
+
+    /**
+     * Freshness of every change of the stream: the commit time of the snapshot that added its row
+     * minus the time the source wrote it ({@code updated_at}).
+     */
+    private static void freshness(
+            Table table, long streamStart, List<Double> all, List<double[]> timeline)
+            throws Exception {
+        Schema projection = table.schema().select("updated_at");
+        for (Snapshot snapshot : table.snapshots()) {
+            if (snapshot.timestampMillis() < streamStart) {
+                continue;
+            }
+            double worst = 0;
+            for (DataFile file : snapshot.addedDataFiles(table.io())) {
+                try (CloseableIterable<Record> rows =
+                        Parquet.read(table.io().newInputFile(file.location()))
+                                .project(projection)
+                                .createReaderFunc(
+                                        fileSchema ->
+                                                GenericParquetReaders.buildReader(
+                                                        projection, fileSchema))
+                                .build()) {
+                    for (Record row : rows) {
+                        long written =
+                                ((OffsetDateTime) row.getField("updated_at"))
+                                        .toInstant()
+                                        .toEpochMilli();
+                        if (written < streamStart) {
+                            continue;
+                        }
+                        double ms = snapshot.timestampMillis() - written;
+                        all.add(ms);
+                        worst = Math.max(worst, ms);
+                    }
+                }
+            }
+            timeline.add(new double[] {(snapshot.timestampMillis() - streamStart) / 1000.0, worst});
+        }
+    }
+
+    /** (seconds since submission, rows committed so far) per snapshot. */
+    private static List<double[]> timeline(Table table, long submitted) {
+        List<double[]> points = new ArrayList<>();
+        long rows = 0;
+        for (Snapshot snapshot : table.snapshots()) {
+            rows += Long.parseLong(snapshot.summary().getOrDefault("added-records", "0"));
+            points.add(new double[] {(snapshot.timestampMillis() - submitted) / 1000.0, rows});
+        }
+        return points;
+    }
+
+    static double percentile(List<Double> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(p * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private static void failIfEnded(JobClient job, Side side) throws Exception {
+        JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
+        if (status.isGloballyTerminalState()) {
+            throw new IllegalStateException(
+                    side.name() + " job ended " + status + " before the run was measured");
+        }
+    }
+
+    private static void timeout(long deadline, Side side, String phase) {
+        if (System.currentTimeMillis() > deadline) {
+            throw new IllegalStateException(
+                    side.name() + ": " + phase + " did not reach the table within the timeout");
+        }
+    }
+
+    /** Peak heap, sampled. */
+    private static final class Sampler {
+        long peakHeap;
+
+        void sample() {
+            peakHeap = Math.max(peakHeap, MEMORY.getHeapMemoryUsage().getUsed());
+        }
+    }
+
+    /** Cancels a job and waits until it ended. */
+    static final class GroundTruth {
+        private GroundTruth() {}
+
+        static void cancel(JobClient job) throws Exception {
+            try {
+                if (job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                    return;
+                }
+                job.cancel().get(1, TimeUnit.MINUTES);
+                long until = System.currentTimeMillis() + 60_000;
+                while (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()
+                        && System.currentTimeMillis() < until) {
+                    TimeUnit.MILLISECONDS.sleep(100);
+                }
+            } catch (java.util.concurrent.ExecutionException | IllegalStateException e) {
+                // the local cluster of a job that ended is gone: nothing left to cancel
+            }
+        }
+    }
+}

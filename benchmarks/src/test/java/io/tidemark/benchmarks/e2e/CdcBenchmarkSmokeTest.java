@@ -1,0 +1,59 @@
+package io.tidemark.benchmarks.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The benchmark's smoke preset in the build: both sides ran against a real PostgreSQL and their
+ * tables were diffed against it; the source's limits were measured; the report and charts were
+ * written. Speed is never asserted here.
+ */
+class CdcBenchmarkSmokeTest {
+
+    @TempDir Path results;
+
+    @Test
+    void bothSidesRunAndAreDiffedAgainstTheSource() throws Exception {
+        BenchSettings settings =
+                BenchSettings.smoke(Path.of("target", "bench-smoke").toAbsolutePath(), results);
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        CdcBenchmark.Result result;
+        try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8)) {
+            result = CdcBenchmark.run(settings, out);
+        }
+
+        assertThat(result.runs())
+                .extracting(RunFigures::side)
+                .containsExactlyInAnyOrder("tidemark", "flink-sql");
+        for (RunFigures run : result.runs()) {
+            assertThat(run.snapshotDiff().sourceRows()).as(run.side()).isEqualTo(settings.rows());
+            assertThat(run.finalDiff().sourceRows()).as(run.side()).isPositive();
+            assertThat(run.snapshotRowsPerSecond()).as(run.side()).isPositive();
+            assertThat(run.streamRowsPerSecond()).as(run.side()).isPositive();
+            assertThat(run.timeline()).as(run.side()).isNotEmpty();
+        }
+        assertThat(result.copyRates()).hasSize(1).allSatisfy(r -> assertThat(r).isPositive());
+        assertThat(result.rawDecodingRates())
+                .hasSize(1)
+                .allSatisfy(r -> assertThat(r).isPositive());
+        String report = Files.readString(result.report());
+        assertThat(report)
+                .contains("| snapshot rows/s |")
+                .contains("| tidemark | 1 |")
+                .contains("| flink-sql | 1 |")
+                .contains("Source limits: COPY export");
+        try (var files = Files.list(results)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")))
+                    .hasSize(2);
+        }
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+                .contains("snapshot of 2,000 rows committed");
+    }
+}
