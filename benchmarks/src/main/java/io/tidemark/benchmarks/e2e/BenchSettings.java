@@ -25,6 +25,11 @@ public record BenchSettings(
         long seed,
         Duration timeout) {
 
+    /** Whether an untimed small run of each side goes first (not for the smoke preset). */
+    public boolean warmUp() {
+        return !preset.equals("smoke");
+    }
+
     /** The default sizes: 1,000,000 rows, 200,000 changes, 3 repetitions. */
     public static BenchSettings defaults(Path workDir, Path resultsDir) {
         return new BenchSettings(

@@ -48,6 +48,7 @@ public final class CdcBenchmark {
         Integer repetitions = null;
         Path work = Path.of("target", "bench");
         Path results = Path.of("results");
+        String only = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -57,10 +58,12 @@ public final class CdcBenchmark {
                 case "--repetitions" -> repetitions = Integer.parseInt(value);
                 case "--work-dir" -> work = Path.of(value);
                 case "--results-dir" -> results = Path.of(value);
+                case "--only" -> only = value;
                 default -> {
                     System.err.println(
                             "usage: [--preset default|quick|smoke] [--rows N] [--changes M]"
-                                    + " [--repetitions R] [--work-dir D] [--results-dir D]; unknown "
+                                    + " [--repetitions R] [--only tidemark|flink-sql] [--work-dir D]"
+                                    + " [--results-dir D]; unknown "
                                     + args[i]);
                     System.exit(2);
                 }
@@ -70,12 +73,21 @@ public final class CdcBenchmark {
         BenchSettings settings =
                 BenchSettings.preset(preset, work.toAbsolutePath(), results.toAbsolutePath())
                         .withSizes(rows, changes, repetitions);
-        run(settings, System.out);
+        run(settings, only, System.out);
         System.exit(0);
     }
 
     /** Runs the benchmark with {@code settings}; progress and the report go to {@code out}. */
     public static Result run(BenchSettings settings, PrintStream out) throws Exception {
+        return run(settings, null, out);
+    }
+
+    /**
+     * Runs the benchmark; {@code only} (or null for both) names the one side to run, for profiling
+     * it alone.
+     */
+    public static Result run(BenchSettings settings, String only, PrintStream out)
+            throws Exception {
         System.setProperty("java.awt.headless", "true");
         Path work = settings.workDir();
         deleteRecursively(work);
@@ -113,7 +125,25 @@ public final class CdcBenchmark {
                             new org.apache.hadoop.conf.Configuration());
             try {
                 SideRunner runner = new SideRunner(bench, catalog, out);
-                List<Side> sides = List.of(new TidemarkSide(), new FlinkSqlSide());
+                List<Side> sides =
+                        List.<Side>of(new TidemarkSide(), new FlinkSqlSide()).stream()
+                                .filter(side -> only == null || side.name().equals(only))
+                                .toList();
+                if (settings.warmUp()) {
+                    // one small untimed run of each side first: the JVM's warm-up is nobody's cost
+                    SideRunner warm =
+                            new SideRunner(
+                                    new Side.Bench(
+                                            database,
+                                            BenchSettings.smoke(work, settings.resultsDir()),
+                                            warehouse),
+                                    catalog,
+                                    new PrintStream(java.io.OutputStream.nullOutputStream()));
+                    for (Side side : sides) {
+                        warm.run(side, 0, null, new double[1]);
+                    }
+                    out.println("Warm-up runs of every side done");
+                }
                 for (int rep = 1; rep <= settings.repetitions(); rep++) {
                     try (Connection source = database.connect(Side.Bench.SOURCE_DATABASE)) {
                         SourceTable.generate(source, settings.rows());
