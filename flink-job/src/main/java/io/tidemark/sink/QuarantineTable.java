@@ -89,17 +89,7 @@ public final class QuarantineTable {
         row.setField(3, StringData.fromString(change.malformedReason()));
         row.setField(4, StringData.fromString(change.malformedDetail()));
         row.setField(5, null);
-        row.setField(6, StringData.fromString(change.operation().name()));
-        row.setField(7, change.position().commitLsn());
-        row.setField(8, change.position().changeLsn());
-        row.setField(9, change.position().txId());
-        row.setField(
-                10,
-                change.sourceTimeMillis() > 0
-                        ? TimestampData.fromEpochMillis(change.sourceTimeMillis())
-                        : null);
-        row.setField(11, StringData.fromString(runId));
-        row.setField(12, TimestampData.fromEpochMillis(System.currentTimeMillis()));
+        where(row, change, runId);
         row.setField(13, StringData.fromString(change.malformedPayload()));
         return row;
     }
@@ -129,6 +119,16 @@ public final class QuarantineTable {
                 change.key().isEmpty()
                         ? null
                         : StringData.fromString(LateTable.json(change.key())));
+        where(row, change, runId);
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("before", change.before());
+        payload.put("after", change.after());
+        row.setField(13, StringData.fromString(LateTable.json(payload)));
+        return row;
+    }
+
+    /** The columns every quarantine row fills alike: operation, source position and time, run. */
+    private static void where(GenericRowData row, ChangeEvent change, String runId) {
         row.setField(6, StringData.fromString(change.operation().name()));
         row.setField(7, change.position().commitLsn());
         row.setField(8, change.position().changeLsn());
@@ -140,10 +140,5 @@ public final class QuarantineTable {
                         : null);
         row.setField(11, StringData.fromString(runId));
         row.setField(12, TimestampData.fromEpochMillis(System.currentTimeMillis()));
-        Map<String, Object> payload = new LinkedHashMap<>();
-        payload.put("before", change.before());
-        payload.put("after", change.after());
-        row.setField(13, StringData.fromString(LateTable.json(payload)));
-        return row;
     }
 }

@@ -54,6 +54,8 @@ import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.awaitility.Awaitility;
@@ -64,11 +66,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Poison records against a table contract, on a real PostgreSQL source: the contract is narrower
  * than the source table (an {@code int} for a {@code bigint} column, a required column the source
  * lets be null, allowed values, a maximum length, a pattern, a timestamp range), so the database
- * accepts rows the contract refuses. Seven kinds of bad rows, plus rows whose change envelope is
- * broken on the way in ({@link CorruptingDeserializer}) and changes of a table the pipeline does
- * not capture (the source reads {@code public.ghosts} too), 100 each, are mixed into 50,000 valid
- * changes (during the snapshot and in the log), and the job is made to fail twice inside commits
- * while bad rows are in flight.
+ * accepts rows the contract refuses. Seven kinds of bad rows, plus rows whose change arrives
+ * damaged ({@link CorruptingDeserializer}: a broken envelope, a missing column, a null key) and
+ * changes of a table the pipeline does not capture (the source reads {@code public.ghosts} too),
+ * 100 each, are mixed into 50,000 valid changes (during the snapshot and in the log), and the job
+ * is made to fail twice inside commits while bad rows are in flight.
  *
  * <p>The quarantine table must hold exactly the bad rows (none missing, none twice, each with its
  * reasons), the target must equal the source minus the bad rows, every checkpoint must be committed
@@ -95,6 +97,10 @@ class PoisonITCase {
         BAD_PATTERN("'abc_1'", "'new'", "1", "'2026-01-01'", "'n'", "PATTERN_MISMATCH"),
         /** A valid row whose change envelope {@link CorruptingDeserializer} breaks. */
         CORRUPT_ENVELOPE("'ABC-1'", "'new'", "1", "'2026-01-01'", "'corrupt'", "CORRUPT_ENVELOPE"),
+        /** A valid row whose change arrives without its {@code note} column. */
+        MISSING_COLUMN("'ABC-1'", "'new'", "1", "'2026-01-01'", "'missing'", "MISSING_COLUMN"),
+        /** A valid row whose change arrives with a null key (its id moves into {@code note}). */
+        NULL_KEY("'ABC-1'", "'new'", "1", "'2026-01-01'", "'nullkey'", "NULL_KEY"),
         SEVERAL(
                 "'abc_1234567890123'",
                 "'lost'",
@@ -141,9 +147,10 @@ class PoisonITCase {
                     "");
 
     /**
-     * Tidemark's deserializer behind one that breaks the envelope of every change whose row has
-     * note {@code corrupt} (its operation becomes {@code ?}), as a damaged or foreign record would
-     * arrive.
+     * Tidemark's deserializer behind one that damages changes by the note of their row, as a broken
+     * or foreign producer would deliver them: {@code corrupt}, the envelope's operation becomes
+     * {@code ?}; {@code missing}, the row image loses its {@code note} column; {@code nullkey}, the
+     * key column becomes null (the id goes into {@code note} so the test can find the row).
      */
     static final class CorruptingDeserializer
             implements DebeziumDeserializationSchema<ChangeEvent> {
@@ -159,24 +166,68 @@ class PoisonITCase {
             if (record.value() instanceof Struct value
                     && value.schema().field("after") != null
                     && value.getStruct("after") != null
-                    && value.getStruct("after").schema().field("note") != null
-                    && "corrupt".equals(value.getStruct("after").get("note"))) {
-                Struct broken = new Struct(value.schema());
-                for (Field field : value.schema().fields()) {
-                    broken.put(field, value.get(field));
+                    && value.getStruct("after").schema().field("note") != null) {
+                Object note = value.getStruct("after").get("note");
+                Struct broken = null;
+                if ("corrupt".equals(note)) {
+                    broken = new Struct(value.schema());
+                    for (Field field : value.schema().fields()) {
+                        broken.put(field, value.get(field));
+                    }
+                    broken.put("op", "?");
+                } else if ("missing".equals(note) || "nullkey".equals(note)) {
+                    broken = withAfter(value, (String) note);
                 }
-                broken.put("op", "?");
-                record =
-                        record.newRecord(
-                                record.topic(),
-                                record.kafkaPartition(),
-                                record.keySchema(),
-                                record.key(),
-                                record.valueSchema(),
-                                broken,
-                                record.timestamp());
+                if (broken != null) {
+                    record =
+                            record.newRecord(
+                                    record.topic(),
+                                    record.kafkaPartition(),
+                                    record.keySchema(),
+                                    record.key(),
+                                    broken.schema(),
+                                    broken,
+                                    record.timestamp());
+                }
             }
             inner.deserialize(record, out);
+        }
+
+        /** The envelope with its after image rebuilt: without note, or with a null id. */
+        private static Struct withAfter(Struct value, String how) {
+            Struct after = value.getStruct("after");
+            SchemaBuilder rowSchema = SchemaBuilder.struct().name(after.schema().name()).optional();
+            for (Field field : after.schema().fields()) {
+                if (how.equals("missing") && field.name().equals("note")) {
+                    continue;
+                }
+                rowSchema.field(
+                        field.name(),
+                        how.equals("nullkey") && field.name().equals("id")
+                                ? Schema.OPTIONAL_INT64_SCHEMA
+                                : field.schema());
+            }
+            Schema row = rowSchema.build();
+            Struct image = new Struct(row);
+            for (Field field : row.fields()) {
+                image.put(field.name(), after.get(field.name()));
+            }
+            if (how.equals("nullkey")) {
+                image.put("id", null);
+                image.put("note", "nullkey-" + after.get("id"));
+            }
+            SchemaBuilder envelope = SchemaBuilder.struct().name(value.schema().name());
+            for (Field field : value.schema().fields()) {
+                envelope.field(field.name(), field.name().equals("after") ? row : field.schema());
+            }
+            Schema envelopeSchema = envelope.build();
+            Struct broken = new Struct(envelopeSchema);
+            for (Field field : envelopeSchema.fields()) {
+                broken.put(
+                        field.name(),
+                        field.name().equals("after") ? image : value.get(field.name()));
+            }
+            return broken;
         }
 
         @Override
@@ -380,7 +431,9 @@ class PoisonITCase {
                             .contains(
                                     kind == Kind.CORRUPT_ENVELOPE
                                             ? "after=Struct{id=" + id + ","
-                                            : "\"id\":" + id);
+                                            : kind == Kind.NULL_KEY
+                                                    ? "\"note\":\"nullkey-" + id + "\""
+                                                    : "\"id\":" + id);
                     if (kind == Kind.CORRUPT_ENVELOPE) {
                         assertThat(row.getField("operation")).isEqualTo("MALFORMED");
                     } else {
@@ -406,8 +459,10 @@ class PoisonITCase {
                 String printed = printed("quarantine", "--config", file.toString(), "--list", "2");
                 assertThat(printed)
                         .contains(
-                                "poison.items__quarantine: 800 quarantined change(s) {public.items v1=800}")
+                                "poison.items__quarantine: 1000 quarantined change(s) {public.items v1=1000}")
                         .containsPattern("CORRUPT_ENVELOPE +100\n")
+                        .containsPattern("MISSING_COLUMN +100\n")
+                        .containsPattern("NULL_KEY +100\n")
                         .containsPattern("NOT_ALLOWED_VALUE +200\n")
                         .containsPattern("NOT_NULL +200\n")
                         .containsPattern("OUT_OF_RANGE +200\n")
@@ -509,6 +564,8 @@ class PoisonITCase {
 
     private static final Pattern PAYLOAD_ID = Pattern.compile("after=Struct\\{id=(\\d+)");
 
+    private static final Pattern NULL_KEY_ID = Pattern.compile("nullkey-(\\d+)");
+
     /**
      * The quarantine table's rows by the key they carry; an undecodable change has none, its key is
      * read from its payload.
@@ -522,12 +579,13 @@ class PoisonITCase {
         try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
             for (Record record : records) {
                 long id;
-                if (record.getField("key") != null) {
-                    id =
-                            Long.parseLong(
-                                    record.getField("key").toString().replaceAll("[\\[\\]\"]", ""));
+                Object key = record.getField("key");
+                if (key != null && !key.toString().equals("[null]")) {
+                    id = Long.parseLong(key.toString().replaceAll("[\\[\\]\"]", ""));
                 } else {
-                    Matcher matcher = PAYLOAD_ID.matcher(record.getField("payload").toString());
+                    Matcher matcher =
+                            (key == null ? PAYLOAD_ID : NULL_KEY_ID)
+                                    .matcher(record.getField("payload").toString());
                     assertThat(matcher.find()).as("key in %s", record).isTrue();
                     id = Long.parseLong(matcher.group(1));
                 }

@@ -11,6 +11,7 @@ import org.apache.iceberg.Transaction;
 import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,8 @@ public final class ContractTables {
     /**
      * The table {@code identifier} for {@code contract}: created if missing; evolved from {@code
      * previous} (the version it was made for) when that is older; refused with every reason when
-     * {@code contract} cannot replace it.
+     * {@code contract} cannot replace it. An existing table without a recorded version (made before
+     * contracts; the caller checks that it fits) gets {@code contract}'s version recorded.
      */
     public Table ensure(
             TableIdentifier identifier, Contract contract, Optional<Contract> previous) {
@@ -49,7 +51,18 @@ public final class ContractTables {
             return table;
         }
         Table table = catalog.loadTable(identifier);
-        if (previous.isEmpty() || previous.get().version() == contract.version()) {
+        if (previous.isEmpty()) {
+            // a table made before contracts, which the caller checked against this one: from now
+            // on it is the table of this version
+            if (version(table).isEmpty()) {
+                table.updateProperties()
+                        .set(VERSION_PROPERTY, Integer.toString(contract.version()))
+                        .commit();
+                LOG.info("Table {} is now under contract {}", table.name(), contract.id());
+            }
+            return table;
+        }
+        if (previous.get().version() == contract.version()) {
             return table;
         }
         ContractCompatibility.check(previous.get(), contract);
@@ -78,8 +91,14 @@ public final class ContractTables {
                 continue;
             }
             if (!field.type().equals(column.type())) {
-                update.updateColumn(column.name(), column.type());
-                changes.add("widened " + column.name() + " to " + column.type());
+                if (TypeUtil.isPromotionAllowed(field.type(), column.type())) {
+                    update.updateColumn(column.name(), column.type());
+                    changes.add("widened " + column.name() + " to " + column.type());
+                } else {
+                    // widened while running (schema-evolution: evolve) beyond what the contract
+                    // declares: the table keeps the wider type, the contract's values fit it
+                    changes.add(column.name() + " stays " + field.type());
+                }
             }
             if (field.isRequired() && column.nullable()) {
                 update.makeColumnOptional(column.name());

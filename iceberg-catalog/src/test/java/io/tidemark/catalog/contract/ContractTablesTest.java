@@ -82,4 +82,48 @@ class ContractTablesTest {
             assertThat(catalog.loadTable(id).schemas()).hasSize(schemas);
         }
     }
+
+    @Test
+    void aTableMadeBeforeContractsGetsTheVersionRecorded() throws Exception {
+        try (HadoopCatalog catalog =
+                new HadoopCatalog(new Configuration(), warehouse.toUri().toString())) {
+            TableIdentifier id = TableIdentifier.of("shop", "orders");
+            Contract v1 = contract(1, V1);
+            catalog.createTable(id, v1.spec(id).schema());
+            assertThat(ContractTables.version(catalog.loadTable(id))).isEmpty();
+
+            new ContractTables(catalog).ensure(id, v1, Optional.empty());
+
+            assertThat(ContractTables.version(catalog.loadTable(id))).contains(1);
+        }
+    }
+
+    @Test
+    void aColumnWidenedWhileRunningKeepsItsWiderTypeWhenTheNextVersionIsDeployed()
+            throws Exception {
+        try (HadoopCatalog catalog =
+                new HadoopCatalog(new Configuration(), warehouse.toUri().toString())) {
+            TableIdentifier id = TableIdentifier.of("shop", "orders");
+            ContractTables tables = new ContractTables(catalog);
+            Contract v1 = contract(1, V1);
+            tables.ensure(id, v1, Optional.empty());
+            // what schema-evolution: evolve does while running when the source widens qty
+            catalog.loadTable(id).updateSchema().updateColumn("qty", Types.LongType.get()).commit();
+            Contract v2 =
+                    contract(
+                            2,
+                            List.of(
+                                    new Column("id", Types.LongType.get(), false),
+                                    new Column("qty", Types.IntegerType.get(), false),
+                                    new Column("note", Types.StringType.get(), true),
+                                    new Column("color", Types.StringType.get(), true)));
+
+            tables.ensure(id, v2, Optional.of(v1));
+
+            Table table = catalog.loadTable(id);
+            assertThat(table.schema().findField("qty").type()).isEqualTo(Types.LongType.get());
+            assertThat(table.schema().findField("color")).isNotNull();
+            assertThat(ContractTables.version(table)).contains(2);
+        }
+    }
 }
