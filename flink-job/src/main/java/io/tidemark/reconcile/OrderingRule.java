@@ -76,6 +76,17 @@ public abstract class OrderingRule implements Serializable {
         return value == SourcePosition.UNKNOWN ? -1L : value;
     }
 
+    /**
+     * Whether a snapshot row must leave state behind. Under commit order it need not: a snapshot
+     * row sorts before every log change, so a log change is never stale against one; and a snapshot
+     * row read again (a chunk a checkpoint cut, re-read after a restore, at a newer point of the
+     * log) must replace the first read rather than be dropped as its duplicate. Under an event-time
+     * rule the row's event time orders it against later changes, so it keeps its state.
+     */
+    public boolean snapshotRowsKeepState() {
+        return true;
+    }
+
     private static final class CommitOrder extends OrderingRule {
         private static final long serialVersionUID = 1L;
         static final CommitOrder INSTANCE = new CommitOrder();
@@ -94,6 +105,11 @@ public abstract class OrderingRule implements Serializable {
         @Override
         public long eventTimeMillis(ChangeEvent change) {
             return change.operation() == Operation.READ ? NO_EVENT_TIME : change.sourceTimeMillis();
+        }
+
+        @Override
+        public boolean snapshotRowsKeepState() {
+            return false;
         }
 
         @Override

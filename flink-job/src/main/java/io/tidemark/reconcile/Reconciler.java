@@ -139,6 +139,11 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             tally.late(change.table());
         }
         m.applied.inc();
+        if (change.operation() == Operation.READ && !rule.ordering().snapshotRowsKeepState()) {
+            // nothing to remember (see OrderingRule#snapshotRowsKeepState): no state, no timer
+            out.collect(change);
+            return;
+        }
         KeyState next = decision.next();
         if (before == null) {
             m.stateEntries.inc();

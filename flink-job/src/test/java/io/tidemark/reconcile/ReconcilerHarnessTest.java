@@ -176,6 +176,27 @@ class ReconcilerHarnessTest {
     }
 
     @org.junit.jupiter.api.Test
+    void underCommitOrderASnapshotRowLeavesNoStateAndARereadReplacesIt() throws Exception {
+        try (var harness = harness(settings(0, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            ChangeEvent first = Changes.read(1, "read", 1_000);
+            // the same chunk read again after a restore, at a newer point of the log
+            ChangeEvent reread = Changes.read(1, "read again", 1_500);
+            harness.processElement(new StreamRecord<>(first));
+            harness.processElement(new StreamRecord<>(reread));
+            assertThat(stateEntries(harness)).isZero();
+            assertThat(harness.numEventTimeTimers()).isZero();
+
+            // a log change applies and is remembered; a snapshot row after it is stale
+            harness.processElement(new StreamRecord<>(UPD));
+            harness.processElement(new StreamRecord<>(Changes.read(1, "too old", 2_500)));
+
+            assertThat(harness.extractOutputValues()).containsExactly(first, reread, UPD);
+            assertThat(stateEntries(harness)).isEqualTo(1);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void lateChangeUnderQuarantineGoesToTheLateOutput() throws Exception {
         try (var harness = harness(settings(0, LatePolicy.QUARANTINE))) {
             harness.open();
