@@ -130,8 +130,9 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
     private ChangeEvent evolve(Route route, ChangeEvent change, WriterMetrics tableMetrics)
             throws IOException {
         Schema schema = schema(route.target());
-        Map<String, Type> added = new LinkedHashMap<>();
-        Map<String, Type> widened = new LinkedHashMap<>();
+        // per change: allocate only when the change needs the table to evolve (rare)
+        Map<String, Type> added = null;
+        Map<String, Type> widened = null;
         boolean nullsToDrop = false;
         for (Map.Entry<String, Object> column : change.after().entrySet()) {
             Types.NestedField field = schema.findField(column.getKey());
@@ -140,6 +141,9 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                 if (value == null) {
                     nullsToDrop = true;
                     continue;
+                }
+                if (added == null) {
+                    added = new LinkedHashMap<>();
                 }
                 added.put(
                         column.getKey(),
@@ -155,12 +159,21 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                                                                 value.getClass()
                                                                         .getSimpleName()))));
             } else if (value != null) {
-                Evolution.widened(field.type(), value)
-                        .ifPresent(type -> widened.put(column.getKey(), type));
+                Type wider = Evolution.widened(field.type(), value).orElse(null);
+                if (wider != null) {
+                    if (widened == null) {
+                        widened = new LinkedHashMap<>();
+                    }
+                    widened.put(column.getKey(), wider);
+                }
             }
         }
-        if (!added.isEmpty() || !widened.isEmpty()) {
-            tableMetrics.schemaChangesApplied(evolve(route.target(), added, widened));
+        if (added != null || widened != null) {
+            tableMetrics.schemaChangesApplied(
+                    evolve(
+                            route.target(),
+                            added == null ? Map.of() : added,
+                            widened == null ? Map.of() : widened));
             schema = schema(route.target());
             converters.put(
                     route.sourceTable(),

@@ -33,7 +33,10 @@ public final class CommitHistory {
                             commits.add(
                                     summary.get(Provenance.LINEAGE)
                                             + "/"
-                                            + summary.get(Provenance.CHECKPOINT_ID)))
+                                            + summary.get(Provenance.CHECKPOINT_ID)
+                                            + "/"
+                                            + summary.getOrDefault(
+                                                    Provenance.CHECKPOINT_PART, "0")))
                     .as(
                             "%s: checkpoint %s of lineage %s committed twice",
                             table.name(),
