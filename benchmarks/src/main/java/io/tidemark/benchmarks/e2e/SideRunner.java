@@ -128,7 +128,7 @@ final class SideRunner {
                 if (rawSlot != null) {
                     rawRate[0] = SourceTable.rawDecodingRate(source, rawSlot, settings.changes());
                 }
-                GroundTruth.cancel(job);
+                cancel(job);
                 table.refresh();
                 DiffReport finalDiff = GroundTruthDiff.diff(source, SourceTable.TABLE, table);
                 out.printf("    final diff: %s%n", finalDiff.summary());
@@ -166,7 +166,7 @@ final class SideRunner {
                         timeline(table, submitted),
                         freshnessTimeline);
             } finally {
-                GroundTruth.cancel(job);
+                cancel(job);
                 bench.database().dropSlot(Side.Bench.SOURCE_DATABASE, side.slot(run));
             }
         }
@@ -268,24 +268,20 @@ final class SideRunner {
         }
     }
 
-    /** Cancels a job and waits until it ended. */
-    static final class GroundTruth {
-        private GroundTruth() {}
-
-        static void cancel(JobClient job) throws Exception {
-            try {
-                if (job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
-                    return;
-                }
-                job.cancel().get(1, TimeUnit.MINUTES);
-                long until = System.currentTimeMillis() + 60_000;
-                while (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()
-                        && System.currentTimeMillis() < until) {
-                    TimeUnit.MILLISECONDS.sleep(100);
-                }
-            } catch (java.util.concurrent.ExecutionException | IllegalStateException e) {
-                // the local cluster of a job that ended is gone: nothing left to cancel
+    /** Cancels a job and waits until it ended (a job whose local cluster is gone has ended). */
+    static void cancel(JobClient job) throws Exception {
+        try {
+            if (job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                return;
             }
+            job.cancel().get(1, TimeUnit.MINUTES);
+            long until = System.currentTimeMillis() + 60_000;
+            while (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()
+                    && System.currentTimeMillis() < until) {
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+        } catch (java.util.concurrent.ExecutionException | IllegalStateException e) {
+            // the local cluster of a job that ended is gone: nothing left to cancel
         }
     }
 }
