@@ -2,11 +2,13 @@ package io.tidemark.commit;
 
 import io.tidemark.contract.Evolution;
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
 import io.tidemark.metrics.WriterMetrics;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.RowDataConverter;
 import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -38,16 +40,27 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
     private static final long serialVersionUID = 1L;
 
     /**
-     * Where the changes of one source table go; {@code evolve}: its contract's schema-evolution
-     * policy is {@code evolve}, so columns the source adds or widens are applied to the target.
+     * Where the changes of one source table go.
+     *
+     * @param evolve its contract's schema-evolution policy is {@code evolve}, so columns the source
+     *     adds or widens are applied to the target
+     * @param snapshotRowsAreNewKeys every snapshot row is the first change of its key this job
+     *     writes, once: the table is fed by one source whose snapshot reads each key once and
+     *     before any log change of it (Flink CDC's incremental snapshot), under commit order. Then,
+     *     while the target {@linkplain FilesWriter#startedEmpty started empty}, snapshot rows are
+     *     appended without equality deletes.
      */
     public record Route(
-            String sourceTable, String target, RowDataConverter converter, boolean evolve)
+            String sourceTable,
+            String target,
+            RowDataConverter converter,
+            boolean evolve,
+            boolean snapshotRowsAreNewKeys)
             implements Serializable {
 
         /** A route whose target's schema changes only through a deployment. */
         public Route(String sourceTable, String target, RowDataConverter converter) {
-            this(sourceTable, target, converter, false);
+            this(sourceTable, target, converter, false, false);
         }
     }
 
@@ -112,6 +125,12 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         if (route.evolve() && change.after() != null) {
             change = evolve(route, change, tableMetrics);
         }
+        // a snapshot row of a key this job has not written, into a table that held no row: nothing
+        // to delete (a READ converts to one insert row)
+        boolean newKey =
+                change.operation() == Operation.READ
+                        && route.snapshotRowsAreNewKeys()
+                        && startedEmpty(target);
         converters
                 .get(change.table())
                 .convert(
@@ -119,9 +138,13 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                         row -> {
                             tableMetrics.rowOut();
                             try {
-                                sink.write(target, row);
-                            } catch (java.io.IOException e) {
-                                throw new java.io.UncheckedIOException(e);
+                                if (newKey) {
+                                    sink.append(target, row);
+                                } else {
+                                    sink.write(target, row);
+                                }
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
                             }
                         });
     }

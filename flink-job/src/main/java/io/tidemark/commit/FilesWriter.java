@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.ChainingStrategy;
@@ -43,6 +44,16 @@ import org.slf4j.LoggerFactory;
  * Nothing becomes visible here: only the committer commits. Iceberg's own writer classes do the
  * file work; upsert tables (with key columns) write equality deletes, append tables only data.
  *
+ * <p><b>New keys without deletes.</b> An upsert writer writes an equality delete for every row,
+ * inserts included: every reader then joins every data file against them. A row whose key the table
+ * has never held needs none. {@link RowSink#append} writes such a row through a plain data writer
+ * of its own; its files are committed as an earlier part of the checkpoint ({@link
+ * FilesWritten#part()}) than the upsert writer's, so an equality delete written later in the same
+ * checkpoint for one of those keys still applies to it. The caller vouches that the key is new
+ * ({@link ChangeWriter}: a snapshot row of a table that was empty when this job started fresh);
+ * this class allows it only for a table with no snapshot at all when this writer started, and never
+ * after a restore ({@link #startedEmpty}).
+ *
  * @param <IN> what arrives; {@link #route} turns it into (table, row) pairs
  */
 public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
@@ -60,6 +71,8 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
 
     private transient Map<String, TableFiles> files;
     private transient Catalog catalog;
+    private transient boolean restored;
+    private transient RowSink sink;
 
     protected FilesWriter(CatalogLoader catalogLoader, List<Target> targets) {
         this.catalogLoader = catalogLoader;
@@ -73,10 +86,25 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     /** Receives the rows of one input element. */
     protected interface RowSink {
         void write(String table, RowData row) throws IOException;
+
+        /**
+         * Writes an insert of a key {@code table} has never held, without an equality delete. Only
+         * for a table {@link #startedEmpty}; the caller vouches that nothing of the key was written
+         * before (then an upsert or delete of the key may follow through {@link #write}).
+         */
+        void append(String table, RowData row) throws IOException;
     }
 
     /** Hands the rows of {@code element} to {@code sink}, by target table name. */
     protected abstract void route(IN element, RowSink sink) throws Exception;
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        // restored from a checkpoint or savepoint: rows may be replayed that a committed
+        // checkpoint already holds (a snapshot chunk a checkpoint cut is read again in full)
+        restored = context.isRestored();
+    }
 
     @Override
     public void open() throws Exception {
@@ -99,11 +127,66 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                             getOperatorID().toHexString(),
                             subtask,
                             attempt);
+            // empty: no snapshot at all, so no row of any key, committed by anyone; not restored:
+            // nothing this job wrote before is replayed
+            boolean empty = !restored && table.currentSnapshot() == null;
             files.put(
-                    target.table(), new TableFiles(table, target.keyColumns(), factory, manifests));
+                    target.table(),
+                    new TableFiles(
+                            table,
+                            target.keyColumns(),
+                            factory,
+                            manifests,
+                            empty,
+                            empty && !target.keyColumns().isEmpty()
+                                    ? factory(table, List.of())
+                                    : null));
+            if (empty && !target.keyColumns().isEmpty()) {
+                LOG.info(
+                        "{} is empty and this job started fresh: new keys are appended without equality deletes",
+                        target.table());
+            }
         }
+        sink =
+                new RowSink() {
+                    @Override
+                    public void write(String table, RowData row) throws IOException {
+                        tableFiles(table).write(row);
+                    }
+
+                    @Override
+                    public void append(String table, RowData row) throws IOException {
+                        TableFiles tableFiles = tableFiles(table);
+                        if (!tableFiles.startedEmpty) {
+                            throw new IllegalStateException(
+                                    "an append without deletes into '"
+                                            + table
+                                            + "', which was not empty when this writer started");
+                        }
+                        tableFiles.append(row);
+                    }
+                };
     }
 
+    /**
+     * Whether {@code table} had no snapshot when this writer started, and the job did not start
+     * from a checkpoint or savepoint: then a key this job has not written is in no file of the
+     * table.
+     */
+    protected boolean startedEmpty(String table) {
+        return tableFiles(table).startedEmpty;
+    }
+
+    private TableFiles tableFiles(String table) {
+        TableFiles tableFiles = files.get(table);
+        if (tableFiles == null) {
+            throw new IllegalStateException(
+                    "row for table '" + table + "' which this writer does not write");
+        }
+        return tableFiles;
+    }
+
+    /** A task writer factory for {@code table}: upsert by {@code keyColumns}, append if empty. */
     private RowDataTaskWriterFactory factory(Table table, List<String> keyColumns) {
         List<Integer> equalityIds = new ArrayList<>();
         for (String column : keyColumns) {
@@ -185,22 +268,15 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                 }
             }
         }
-        tableFiles.switchSchema(factory(tableFiles.table, tableFiles.keyColumns));
+        tableFiles.switchSchema(
+                factory(tableFiles.table, tableFiles.keyColumns),
+                tableFiles.appendFactory == null ? null : factory(tableFiles.table, List.of()));
         return applied;
     }
 
     @Override
     public void processElement(StreamRecord<IN> element) throws Exception {
-        route(element.getValue(), this::write);
-    }
-
-    private void write(String table, RowData row) throws IOException {
-        TableFiles tableFiles = files.get(table);
-        if (tableFiles == null) {
-            throw new IllegalStateException(
-                    "row for table '" + table + "' which this writer does not write");
-        }
-        tableFiles.write(row);
+        route(element.getValue(), sink);
     }
 
     @Override
@@ -236,18 +312,26 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     }
 
     /**
-     * The open writer of one table and what it wrote since the last barrier: the parts completed at
-     * schema switches, then the open one.
+     * The open writers of one table and what they wrote since the last barrier: the parts completed
+     * at schema switches, then the open ones. Of each schema, the rows appended without deletes
+     * form a part before the upsert writer's.
      */
     private static final class TableFiles {
         private final Table table;
         private final List<String> keyColumns;
         private final ManifestOutputFileFactory manifests;
+        private final boolean startedEmpty;
         private final List<Part> completed = new ArrayList<>();
         private RowDataTaskWriterFactory factory;
         private TaskWriter<RowData> writer;
         private long upserted;
         private long deleted;
+
+        /** Writes keys new to the table without deletes; null unless {@link #startedEmpty}. */
+        private RowDataTaskWriterFactory appendFactory;
+
+        private TaskWriter<RowData> appender;
+        private long appended;
 
         /** Files of one schema within a checkpoint, with the rows they upsert and delete. */
         private record Part(WriteResult result, long upserted, long deleted) {}
@@ -256,15 +340,28 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                 Table table,
                 List<String> keyColumns,
                 RowDataTaskWriterFactory factory,
-                ManifestOutputFileFactory manifests) {
+                ManifestOutputFileFactory manifests,
+                boolean startedEmpty,
+                RowDataTaskWriterFactory appendFactory) {
             this.table = table;
             this.keyColumns = keyColumns;
             this.factory = factory;
             this.manifests = manifests;
+            this.startedEmpty = startedEmpty;
+            this.appendFactory = appendFactory;
         }
 
-        /** Completes the open part, if any; the next row starts a part written by {@code next}. */
-        void switchSchema(RowDataTaskWriterFactory next) throws IOException {
+        /**
+         * Completes the open parts, if any (the appended rows' first); the next rows start parts
+         * written by {@code next} and {@code nextAppend}.
+         */
+        void switchSchema(RowDataTaskWriterFactory next, RowDataTaskWriterFactory nextAppend)
+                throws IOException {
+            if (appender != null) {
+                completed.add(new Part(appender.complete(), appended, 0));
+                appender = null;
+                appended = 0;
+            }
             if (writer != null) {
                 completed.add(new Part(writer.complete(), upserted, deleted));
                 writer = null;
@@ -272,6 +369,19 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                 deleted = 0;
             }
             factory = next;
+            appendFactory = nextAppend;
+        }
+
+        void append(RowData row) throws IOException {
+            if (appender == null) {
+                if (appendFactory == null) {
+                    throw new IllegalStateException(
+                            "no append writer for " + table.name() + " (it did not start empty)");
+                }
+                appender = appendFactory.create();
+            }
+            appender.write(row);
+            appended++;
         }
 
         void write(RowData row) throws IOException {
@@ -287,7 +397,7 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         }
 
         List<FilesWritten> complete(String name, long checkpointId) throws IOException {
-            switchSchema(factory);
+            switchSchema(factory, appendFactory);
             List<FilesWritten> out = new ArrayList<>();
             for (Part part : completed) {
                 WriteResult result = part.result();
@@ -312,6 +422,10 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         }
 
         void abort() throws IOException {
+            if (appender != null) {
+                appender.abort();
+                appender = null;
+            }
             if (writer != null) {
                 writer.abort();
                 writer = null;

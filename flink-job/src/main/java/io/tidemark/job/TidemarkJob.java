@@ -392,6 +392,10 @@ public final class TidemarkJob {
         List<CommitTarget> commitTargets = new ArrayList<>();
         Map<String, OrderingRule> orderings = new HashMap<>();
         Map<String, ReconcileSettings.TableRule> rules = new HashMap<>();
+        Map<String, Integer> sourcesPerTable = new HashMap<>();
+        for (TableConfig tableConfig : config.tables()) {
+            sourcesPerTable.merge(tableConfig.source(), tableConfig.sources().size(), Integer::sum);
+        }
         for (ResolvedTable table : tables) {
             primaryKeys.put(table.sourceTable(), table.primaryKey());
             routes.add(
@@ -401,7 +405,11 @@ public final class TidemarkJob {
                             new RowDataConverter(
                                     table.sourceTable(), table.schema(), table.primaryKey()),
                             table.contract() != null
-                                    && table.contract().evolution() == EvolutionPolicy.EVOLVE));
+                                    && table.contract().evolution() == EvolutionPolicy.EVOLVE,
+                            // one Flink CDC source reads each key once in its snapshot, before the
+                            // key's log changes; commit order keeps them in that order
+                            sourcesPerTable.getOrDefault(table.sourceTable(), 0) == 1
+                                    && OrderingRule.commitOrder().equals(table.ordering())));
             String contractVersion =
                     table.contract() == null
                             ? CONTRACT_VERSION_NONE

@@ -28,6 +28,7 @@ import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -72,6 +73,9 @@ class CommitProtocolTest {
 
     /** Whether pipelines made from now on evolve their target (schema-evolution: evolve). */
     private boolean evolve;
+
+    /** Whether pipelines made from now on may append snapshot rows as new keys. */
+    private boolean snapshotRowsAreNewKeys;
 
     private final List<Pipeline> open = new ArrayList<>();
 
@@ -159,6 +163,77 @@ class CommitProtocolTest {
         // restored once more from the same checkpoint: both parts are found committed
         pipeline("p", "run-1", "public.t", state).close();
         assertTable("t", Map.of(1L, "a2", 2L, "b", 3L, "c"), 2);
+    }
+
+    @Test
+    void snapshotRowsIntoAnEmptyTableAreAppendedWithoutDeletesAndLaterChangesStillApply()
+            throws Exception {
+        snapshotRowsAreNewKeys = true;
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        // changes of appended keys in the same checkpoint: their deletes must reach the appended
+        // rows, so the appended rows are committed first, as their own snapshot
+        p.read(1, "a").read(2, "b").read(3, "c").upsert(2, "b2").delete(3);
+        p.checkpoint(1);
+        p.notifyComplete(1);
+        assertTable("t", Map.of(1L, "a", 2L, "b2"), 2);
+        List<Snapshot> snapshots = snapshots("t");
+        assertThat(deleteFiles(snapshots.get(0))).isZero();
+        assertThat(snapshots.get(0).summary())
+                .doesNotContainKey(Provenance.CHECKPOINT_PART)
+                .containsEntry(Provenance.ROWS_UPSERTED, "3");
+        assertThat(deleteFiles(snapshots.get(1))).isPositive();
+        assertThat(snapshots.get(1).summary())
+                .containsEntry(Provenance.CHECKPOINT_PART, "1")
+                .containsEntry(Provenance.ROWS_IN, "6");
+
+        // a checkpoint of snapshot rows only: one snapshot, data files only
+        p.read(4, "d").read(5, "e");
+        p.checkpoint(2);
+        p.notifyComplete(2);
+        assertTable("t", Map.of(1L, "a", 2L, "b2", 4L, "d", 5L, "e"), 3);
+        assertThat(deleteFiles(table("t").currentSnapshot())).isZero();
+    }
+
+    @Test
+    void snapshotRowsAreUpsertedAfterARestoreAndIntoATableThatHoldsRows() throws Exception {
+        snapshotRowsAreNewKeys = true;
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.read(1, "a").read(2, "b");
+        OperatorSubtaskState state = p.checkpoint(1);
+        p.close();
+
+        // restored from checkpoint 1 before its commit: the writer opens on an empty table, the
+        // committer commits checkpoint 1 on restore, and the source reads the chunk the checkpoint
+        // cut again in full: rows 1 and 2 must be replaced, not added again
+        assertThat(table("t").currentSnapshot()).isNull();
+        Pipeline restored = pipeline("p", "run-1", "public.t", state);
+        restored.read(1, "a").read(2, "b").read(3, "c");
+        restored.checkpoint(2);
+        restored.notifyComplete(2);
+        assertTable("t", Map.of(1L, "a", 2L, "b", 3L, "c"), 2);
+        assertThat(deleteFiles(table("t").currentSnapshot())).isPositive();
+        restored.close();
+
+        // a fresh start (no state) into a table that holds rows: its snapshot rows may be there
+        Pipeline again = pipeline("p", "run-2", "public.t", null);
+        again.read(1, "a1").read(4, "d");
+        again.checkpoint(1);
+        again.notifyComplete(1);
+        assertThat(rows("t")).isEqualTo(Map.of(1L, "a1", 2L, "b", 3L, "c", 4L, "d"));
+    }
+
+    private List<Snapshot> snapshots(String name) {
+        List<Snapshot> snapshots = new ArrayList<>();
+        table(name).snapshots().forEach(snapshots::add);
+        return snapshots;
+    }
+
+    private int deleteFiles(Snapshot snapshot) {
+        int count = 0;
+        for (DeleteFile ignored : snapshot.addedDeleteFiles(table("t").io())) {
+            count++;
+        }
+        return count;
     }
 
     @Test
@@ -500,7 +575,13 @@ class CommitProtocolTest {
                                                     target,
                                                     new RowDataConverter(
                                                             sourceTable, SCHEMA, List.of("id")),
-                                                    evolve))));
+                                                    evolve,
+                                                    snapshotRowsAreNewKeys))));
+            if (restore != null) {
+                // the writer keeps no state, but it knows the job was restored
+                writer.setRestoredCheckpointId(CHECKPOINT_IDS.get(restore));
+                writer.initializeState(OperatorSubtaskState.builder().build());
+            }
             writer.open();
             committer =
                     new OneInputStreamOperatorTestHarness<>(
@@ -517,6 +598,14 @@ class CommitProtocolTest {
                 committer.initializeState(restore);
             }
             committer.open();
+        }
+
+        /** A snapshot row. */
+        Pipeline read(long id, String value) throws Exception {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", id);
+            row.put("v", value);
+            return change(Operation.READ, id, null, row);
         }
 
         Pipeline upsert(long id, String value) throws Exception {

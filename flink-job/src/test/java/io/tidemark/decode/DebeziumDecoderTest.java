@@ -109,6 +109,64 @@ class DebeziumDecoderTest {
     }
 
     @Test
+    void zonedTimestampsParseExactlyAsIsoOffsetDateTimeDoes() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        java.time.format.DateTimeFormatter iso =
+                java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+        for (int i = 0; i < 20_000; i++) {
+            java.time.LocalDateTime local =
+                    java.time.LocalDateTime.ofEpochSecond(
+                            random.nextLong(-62_135_596_800L, 253_402_300_799L),
+                            0,
+                            java.time.ZoneOffset.UTC);
+            int offsetMinutes = random.nextInt(-18 * 60, 18 * 60 + 1);
+            int digits = random.nextInt(10);
+            StringBuilder text = new StringBuilder(local.toString().substring(0, 16));
+            text.append(String.format(":%02d", local.getSecond()));
+            if (digits > 0) {
+                text.append('.');
+                for (int d = 0; d < digits; d++) {
+                    text.append(random.nextInt(10));
+                }
+            }
+            text.append(
+                    offsetMinutes == 0 && random.nextBoolean()
+                            ? "Z"
+                            : String.format(
+                                    "%s%02d:%02d",
+                                    offsetMinutes < 0 ? "-" : "+",
+                                    Math.abs(offsetMinutes) / 60,
+                                    Math.abs(offsetMinutes) % 60));
+            String value = text.toString();
+            assertThat(DebeziumDecoder.zonedTimestamp(value))
+                    .as(value)
+                    .isEqualTo(java.time.OffsetDateTime.parse(value, iso).toInstant());
+        }
+        assertThat(DebeziumDecoder.zonedTimestamp("2024-02-29T23:59:59.999999Z"))
+                .isEqualTo(Instant.parse("2024-02-29T23:59:59.999999Z"));
+        // shapes the fast path leaves to the formatter
+        assertThat(DebeziumDecoder.zonedTimestamp("0000-01-01T00:00:00Z"))
+                .isEqualTo(Instant.parse("0000-01-01T00:00:00Z"));
+        assertThat(DebeziumDecoder.zonedTimestamp("2026-01-01T10:15:30.Z"))
+                .isEqualTo(Instant.parse("2026-01-01T10:15:30Z"));
+        assertThat(DebeziumDecoder.zonedTimestamp("2026-01-01T10:15:30+05:30:15"))
+                .isEqualTo(Instant.parse("2026-01-01T04:45:15Z"));
+        for (String invalid :
+                List.of(
+                        "2026-02-29T00:00:00Z",
+                        "2026-13-01T00:00:00Z",
+                        "2026-01-01T24:00:00Z",
+                        "2026-01-01T10:60:00Z",
+                        "2026-01-01T10:15:30.1234567891Z",
+                        "2026-01-01T10:15:30+18:30",
+                        "2026-01-01 10:15:30Z")) {
+            assertThatThrownBy(() -> DebeziumDecoder.zonedTimestamp(invalid))
+                    .as(invalid)
+                    .isInstanceOf(java.time.format.DateTimeParseException.class);
+        }
+    }
+
+    @Test
     void decodesAnInsertWithEveryTypeIntoCanonicalValues() {
         ChangeEvent event = decoder.decode(record("c", null, row(42L, "hello")));
 

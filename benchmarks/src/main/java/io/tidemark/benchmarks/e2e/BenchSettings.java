@@ -25,6 +25,16 @@ public record BenchSettings(
         long seed,
         Duration timeout) {
 
+    /** Rows in each shard of the multi-source variant (both hold the same keys): a tenth. */
+    public int shardRows() {
+        return Math.max(100, rows / 10);
+    }
+
+    /** Changes over both shards in the multi-source variant: half the stream. */
+    public int shardChanges() {
+        return Math.max(100, changes / 2);
+    }
+
     /** Whether an untimed small run of each side goes first (not for the smoke preset). */
     public boolean warmUp() {
         return !preset.equals("smoke");

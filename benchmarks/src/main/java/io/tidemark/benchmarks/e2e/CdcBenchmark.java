@@ -37,6 +37,7 @@ public final class CdcBenchmark {
     public record Result(
             BenchSettings settings,
             List<RunFigures> runs,
+            List<ShardFigures> shardRuns,
             List<Double> copyRates,
             List<Double> rawDecodingRates,
             Path report) {}
@@ -104,6 +105,7 @@ public final class CdcBenchmark {
                 settings.checkpointInterval().toSeconds(),
                 settings.splitSize());
         List<RunFigures> runs = new ArrayList<>();
+        List<ShardFigures> shardRuns = new ArrayList<>();
         List<Double> copyRates = new ArrayList<>();
         List<Double> rawRates = new ArrayList<>();
         try (EmbeddedDatabase database = EmbeddedDatabase.start(work.resolve("postgres"))) {
@@ -167,14 +169,29 @@ public final class CdcBenchmark {
                         }
                     }
                 }
+                // the multi-source variant: two shards writing the same keys, out of order
+                out.printf(
+                        "Multi-source variant: 2 shards x %,d rows (the same keys), %,d changes"
+                                + " delivered out of order%n",
+                        settings.shardRows(), settings.shardChanges());
+                ShardRunner shardRunner = new ShardRunner(bench, catalog, out);
+                for (int rep = 1; rep <= settings.repetitions(); rep++) {
+                    List<Side> order =
+                            rep % 2 == 1 || sides.size() < 2
+                                    ? sides
+                                    : List.of(sides.get(1), sides.get(0));
+                    for (Side side : order) {
+                        shardRuns.add(shardRunner.run(side, rep));
+                    }
+                }
             } finally {
                 if (catalog instanceof Closeable closeable) {
                     closeable.close();
                 }
             }
         }
-        Path report = Report.write(settings, runs, copyRates, rawRates, out);
-        return new Result(settings, runs, copyRates, rawRates, report);
+        Path report = Report.write(settings, runs, shardRuns, copyRates, rawRates, out);
+        return new Result(settings, runs, shardRuns, copyRates, rawRates, report);
     }
 
     static void deleteRecursively(Path dir) throws java.io.IOException {
@@ -195,6 +212,7 @@ public final class CdcBenchmark {
         static Path write(
                 BenchSettings settings,
                 List<RunFigures> runs,
+                List<ShardFigures> shardRuns,
                 List<Double> copyRates,
                 List<Double> rawRates,
                 PrintStream out)
@@ -306,6 +324,7 @@ public final class CdcBenchmark {
                             + " side keeps up: compare catch-up and freshness. Freshness: commit time of the"
                             + " Iceberg snapshot holding a change minus the time the source wrote it"
                             + " (`updated_at = clock_timestamp()`).\n");
+            multiSource(md, settings, shardRuns);
             Map<String, List<double[]>> throughput = Charts.series();
             Map<String, List<double[]>> freshness = Charts.series();
             for (Map.Entry<String, List<RunFigures>> side : bySide.entrySet()) {
@@ -344,6 +363,90 @@ public final class CdcBenchmark {
             return report;
         }
 
+        private static void multiSource(
+                StringBuilder md, BenchSettings settings, List<ShardFigures> shardRuns) {
+            if (shardRuns.isEmpty()) {
+                return;
+            }
+            Map<String, List<ShardFigures>> bySide = new LinkedHashMap<>();
+            for (ShardFigures run : shardRuns) {
+                bySide.computeIfAbsent(run.side(), s -> new ArrayList<>()).add(run);
+            }
+            List<ShardFigures> tm = bySide.getOrDefault("tidemark", List.of());
+            List<ShardFigures> sql = bySide.getOrDefault("flink-sql", List.of());
+            md.append(
+                    String.format(
+                            "%n## Multi-source variant: two shards, out-of-order delivery%n%n"
+                                    + "`public.items` in two databases holding the same %,d keys (shard B's rows 1 s"
+                                    + " newer on even keys, older on odd ones), then %,d changes over both (upserts,"
+                                    + " new keys, deletes; half on hot keys) in rounds where shard B's transaction"
+                                    + " stays open while shard A writes and commits the same keys: B's older changes"
+                                    + " arrive after A's newer ones. The declared rule: the newest `updated_at` wins"
+                                    + " (Tidemark: `ordering: event-time:updated_at` over `sources:`); the baseline"
+                                    + " is both `postgres-cdc` tables `UNION ALL` into the upsert table. The stream"
+                                    + " starts once a side reads both logs. Expected table: the shards' rows and the"
+                                    + " stream's deletes merged by the rule. Medians, [min, max].%n%n",
+                            settings.shardRows(), settings.shardChanges()));
+            md.append("| figure | tidemark | flink-sql | tidemark / flink-sql |\n");
+            md.append("| --- | --- | --- | --- |\n");
+            row(
+                    md,
+                    "snapshot rows/s (both shards read)",
+                    tm,
+                    sql,
+                    ShardFigures::snapshotRowsPerSecond,
+                    "%,.0f");
+            row(
+                    md,
+                    "stream changes/s (first change to both markers shown)",
+                    tm,
+                    sql,
+                    ShardFigures::streamChangesPerSecond,
+                    "%,.0f");
+            row(
+                    md,
+                    "catch-up after the last change, s",
+                    tm,
+                    sql,
+                    ShardFigures::catchUpSeconds,
+                    "%.1f");
+            row(
+                    md,
+                    "equal to the expected merge after the last change, s (NaN: never)",
+                    tm,
+                    sql,
+                    ShardFigures::consistentSeconds,
+                    "%.1f");
+            row(
+                    md,
+                    "CPU s per million rows+changes",
+                    tm,
+                    sql,
+                    ShardFigures::cpuSecondsPerMillionRows,
+                    "%.1f");
+            row(md, "peak heap, MB (sampled)", tm, sql, ShardFigures::peakHeapMb, "%,.0f");
+            row(md, "data files", tm, sql, r -> r.dataFiles(), "%,.0f");
+            row(md, "delete files", tm, sql, r -> r.deleteFiles(), "%,.0f");
+            row(
+                    md,
+                    "full table read (Iceberg Java scan), s",
+                    tm,
+                    sql,
+                    ShardFigures::readSeconds,
+                    "%.2f");
+            md.append("\nCorrectness against the expected merge (every run):\n\n");
+            md.append("| side | run | expected rows | diff |\n| --- | --- | --- | --- |\n");
+            for (ShardFigures run : shardRuns) {
+                md.append(
+                        String.format(
+                                "| %s | %d | %,d | %s |%n",
+                                run.side(),
+                                run.repetition(),
+                                run.expectedRows(),
+                                diff(run.diff())));
+            }
+        }
+
         private static String diff(io.tidemark.catalog.verify.DiffReport report) {
             return String.format(
                     "%s (missing %d, extra %d, duplicate %d, stale %d)",
@@ -354,12 +457,12 @@ public final class CdcBenchmark {
                     report.stale());
         }
 
-        private static void row(
+        private static <T> void row(
                 StringBuilder md,
                 String name,
-                List<RunFigures> tm,
-                List<RunFigures> sql,
-                ToDoubleFunction<RunFigures> figure,
+                List<T> tm,
+                List<T> sql,
+                ToDoubleFunction<T> figure,
                 String format) {
             List<Double> a = values(tm, figure);
             List<Double> b = values(sql, figure);
@@ -374,9 +477,9 @@ public final class CdcBenchmark {
                     .append(" |\n");
         }
 
-        private static List<Double> values(List<RunFigures> runs, ToDoubleFunction<RunFigures> f) {
+        private static <T> List<Double> values(List<T> runs, ToDoubleFunction<T> f) {
             List<Double> values = new ArrayList<>();
-            for (RunFigures run : runs) {
+            for (T run : runs) {
                 values.add(f.applyAsDouble(run));
             }
             return values;

@@ -1,6 +1,8 @@
 package io.tidemark.benchmarks.e2e;
 
 import io.tidemark.demo.EmbeddedDatabase;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -35,6 +37,24 @@ final class FlinkSqlSide implements Side {
 
     @Override
     public JobClient start(Bench bench, String run) throws Exception {
+        return insert(bench, run, List.of(Bench.SOURCE_DATABASE), List.of(slot(run)));
+    }
+
+    /**
+     * What a user would write for several databases: one {@code postgres-cdc} table each, {@code
+     * UNION ALL} into the upsert table (it applies changes in the order they arrive).
+     */
+    @Override
+    public JobClient startShards(Bench bench, String run, List<String> shards) throws Exception {
+        List<String> slots = new ArrayList<>();
+        for (int i = 0; i < shards.size(); i++) {
+            slots.add(slot(run) + "_" + i);
+        }
+        return insert(bench, run, shards, slots);
+    }
+
+    private JobClient insert(Bench bench, String run, List<String> databases, List<String> slots)
+            throws Exception {
         BenchSettings settings = bench.settings();
         EmbeddedDatabase db = bench.database();
         Configuration conf = new Configuration();
@@ -49,35 +69,42 @@ final class FlinkSqlSide implements Side {
                 "id BIGINT, qty INT, score BIGINT, price DECIMAL(12, 2), ratio DOUBLE,"
                         + " active BOOLEAN, name STRING, code STRING, `day` DATE,"
                         + " updated_at TIMESTAMP_LTZ(6), PRIMARY KEY (id) NOT ENFORCED";
-        sql.executeSql(
-                "CREATE TABLE src ("
-                        + columns
-                        + ") WITH ("
-                        + "'connector' = 'postgres-cdc',"
-                        + "'hostname' = '127.0.0.1',"
-                        + "'port' = '"
-                        + db.port()
-                        + "',"
-                        + "'username' = '"
-                        + EmbeddedDatabase.USER
-                        + "',"
-                        + "'password' = '',"
-                        + "'database-name' = '"
-                        + Bench.SOURCE_DATABASE
-                        + "',"
-                        + "'schema-name' = 'public',"
-                        + "'table-name' = 'items',"
-                        + "'slot.name' = '"
-                        + slot(run)
-                        + "',"
-                        + "'decoding.plugin.name' = 'pgoutput',"
-                        + "'scan.incremental.snapshot.enabled' = 'true',"
-                        + "'scan.incremental.snapshot.chunk.size' = '"
-                        + settings.splitSize()
-                        + "',"
-                        + "'debezium.publication.name' = '"
-                        + slot(run)
-                        + "_pub')");
+        List<String> selects = new ArrayList<>();
+        for (int i = 0; i < databases.size(); i++) {
+            String src = "src_" + i;
+            sql.executeSql(
+                    "CREATE TABLE "
+                            + src
+                            + " ("
+                            + columns
+                            + ") WITH ("
+                            + "'connector' = 'postgres-cdc',"
+                            + "'hostname' = '127.0.0.1',"
+                            + "'port' = '"
+                            + db.port()
+                            + "',"
+                            + "'username' = '"
+                            + EmbeddedDatabase.USER
+                            + "',"
+                            + "'password' = '',"
+                            + "'database-name' = '"
+                            + databases.get(i)
+                            + "',"
+                            + "'schema-name' = 'public',"
+                            + "'table-name' = 'items',"
+                            + "'slot.name' = '"
+                            + slots.get(i)
+                            + "',"
+                            + "'decoding.plugin.name' = 'pgoutput',"
+                            + "'scan.incremental.snapshot.enabled' = 'true',"
+                            + "'scan.incremental.snapshot.chunk.size' = '"
+                            + settings.splitSize()
+                            + "',"
+                            + "'debezium.publication.name' = '"
+                            + slots.get(i)
+                            + "_pub')");
+            selects.add("SELECT * FROM " + src);
+        }
         // the Flink catalog's name is the JDBC catalog's name: the same catalog as Tidemark's
         String ice = Bench.CATALOG_NAME;
         sql.executeSql(
@@ -108,7 +135,13 @@ final class FlinkSqlSide implements Side {
                         + columns
                         + ") WITH ('format-version' = '2', 'write.upsert.enabled' = 'true')");
         TableResult insert =
-                sql.executeSql("INSERT INTO " + ice + "." + target + " SELECT * FROM src");
+                sql.executeSql(
+                        "INSERT INTO "
+                                + ice
+                                + "."
+                                + target
+                                + " "
+                                + String.join(" UNION ALL ", selects));
         return insert.getJobClient()
                 .orElseThrow(() -> new IllegalStateException("INSERT INTO started no job"));
     }

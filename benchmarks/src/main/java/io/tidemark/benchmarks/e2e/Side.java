@@ -19,6 +19,13 @@ interface Side {
     /** Starts the pipeline (its Iceberg table does not exist yet) and returns its job. */
     JobClient start(Bench bench, String run) throws Exception;
 
+    /**
+     * Starts the multi-source pipeline: {@code public.items} of every database in {@code shards}
+     * (in the rule's tie-break order) into one table, reading shard {@code i} with slot {@code
+     * slot(run) + "_" + i}.
+     */
+    JobClient startShards(Bench bench, String run, java.util.List<String> shards) throws Exception;
+
     /** What both sides share: the database, the catalog's properties, the settings. */
     record Bench(EmbeddedDatabase database, BenchSettings settings, String warehouse) {
 

@@ -31,7 +31,7 @@ import org.apache.iceberg.parquet.Parquet;
 /** Runs one side once: snapshot, then the stream of changes, measuring as it goes. */
 final class SideRunner {
 
-    private static final OperatingSystemMXBean OS =
+    static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
 
@@ -133,14 +133,7 @@ final class SideRunner {
                 DiffReport finalDiff = GroundTruthDiff.diff(source, SourceTable.TABLE, table);
                 out.printf("    final diff: %s%n", finalDiff.summary());
                 Map<String, String> summary = table.currentSnapshot().summary();
-                long readStart = System.nanoTime();
-                long read = 0;
-                try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
-                    for (Record ignored : rows) {
-                        read++;
-                    }
-                }
-                double readSeconds = (System.nanoTime() - readStart) / 1e9;
+                double readSeconds = readSeconds(table);
                 List<Double> freshness = new ArrayList<>();
                 List<double[]> freshnessTimeline = new ArrayList<>();
                 freshness(table, streamStart, freshness, freshnessTimeline);
@@ -173,16 +166,31 @@ final class SideRunner {
     }
 
     private static boolean hasMarker(Table table) throws Exception {
+        return hasRow(table, SourceTable.MARKER);
+    }
+
+    /** Whether the table's current snapshot holds the row of key {@code id}. */
+    static boolean hasRow(Table table, long id) throws Exception {
         table.refresh();
         if (table.currentSnapshot() == null) {
             return false;
         }
         try (CloseableIterable<Record> rows =
-                IcebergGenerics.read(table)
-                        .where(Expressions.equal("id", SourceTable.MARKER))
-                        .build()) {
+                IcebergGenerics.read(table).where(Expressions.equal("id", id)).build()) {
             return rows.iterator().hasNext();
         }
+    }
+
+    /** Seconds to read the whole table with an Iceberg Java scan. */
+    static double readSeconds(Table table) throws java.io.IOException {
+        long readStart = System.nanoTime();
+        long read = 0;
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+            for (Record ignored : rows) {
+                read++;
+            }
+        }
+        return (System.nanoTime() - readStart) / 1e9;
     }
 
     /**
@@ -244,7 +252,7 @@ final class SideRunner {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
-    private static void failIfEnded(JobClient job, Side side) throws Exception {
+    static void failIfEnded(JobClient job, Side side) throws Exception {
         JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
         if (status.isGloballyTerminalState()) {
             throw new IllegalStateException(
@@ -252,7 +260,7 @@ final class SideRunner {
         }
     }
 
-    private static void timeout(long deadline, Side side, String phase) {
+    static void timeout(long deadline, Side side, String phase) {
         if (System.currentTimeMillis() > deadline) {
             throw new IllegalStateException(
                     side.name() + ": " + phase + " did not reach the table within the timeout");
@@ -260,7 +268,7 @@ final class SideRunner {
     }
 
     /** Peak heap, sampled. */
-    private static final class Sampler {
+    static final class Sampler {
         long peakHeap;
 
         void sample() {

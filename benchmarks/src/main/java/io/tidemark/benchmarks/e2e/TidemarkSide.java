@@ -5,6 +5,7 @@ import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -31,41 +32,80 @@ final class TidemarkSide implements Side {
 
     @Override
     public JobClient start(Bench bench, String run) throws Exception {
+        List<String> yaml = new ArrayList<>(head(bench, run));
+        yaml.add("source:");
+        yaml.addAll(source(bench, "  ", Bench.SOURCE_DATABASE, slot(run)));
+        yaml.addAll(tail(bench, run, null));
+        return submit(run, yaml);
+    }
+
+    @Override
+    public JobClient startShards(Bench bench, String run, List<String> shards) throws Exception {
+        List<String> yaml = new ArrayList<>(head(bench, run));
+        yaml.add("sources:");
+        for (int i = 0; i < shards.size(); i++) {
+            List<String> source = source(bench, "    ", shards.get(i), slot(run) + "_" + i);
+            yaml.add("  - id: " + shards.get(i));
+            yaml.addAll(source);
+        }
+        // the shards write the same keys: the newest updated_at wins, not the last to arrive
+        yaml.addAll(tail(bench, run, "event-time:updated_at"));
+        return submit(run, yaml);
+    }
+
+    private static List<String> head(Bench bench, String run) {
         BenchSettings settings = bench.settings();
+        return List.of(
+                "pipeline:",
+                "  id: bench-" + run,
+                "  parallelism: " + settings.parallelism(),
+                "checkpoint:",
+                "  interval: " + settings.checkpointInterval().toMillis() + "ms",
+                "  dir: " + settings.workDir().resolve("checkpoints").toUri());
+    }
+
+    private static List<String> source(Bench bench, String indent, String database, String slot) {
         EmbeddedDatabase db = bench.database();
-        String yaml =
-                String.join(
-                        "\n",
-                        "pipeline:",
-                        "  id: bench-" + run,
-                        "  parallelism: " + settings.parallelism(),
-                        "checkpoint:",
-                        "  interval: " + settings.checkpointInterval().toMillis() + "ms",
-                        "  dir: " + settings.workDir().resolve("checkpoints").toUri(),
-                        "source:",
-                        "  type: postgres",
-                        "  hostname: 127.0.0.1",
-                        "  port: " + db.port(),
-                        "  database: " + Bench.SOURCE_DATABASE,
-                        "  username: " + EmbeddedDatabase.USER,
-                        "  password: \"\"",
-                        "  slot-name: " + slot(run),
-                        "  snapshot:",
-                        "    split-size: " + settings.splitSize(),
-                        "catalog:",
-                        "  name: " + Bench.CATALOG_NAME,
-                        "  type: jdbc",
-                        "  properties:",
-                        "    uri: " + db.jdbcUrl(Bench.CATALOG_DATABASE),
-                        "    jdbc.user: " + EmbeddedDatabase.USER,
-                        "    jdbc.password: \"\"",
-                        "    jdbc.schema-version: V1",
-                        "    warehouse: " + bench.warehouse(),
-                        "tables:",
-                        "  - source: " + SourceTable.TABLE,
-                        "    target: " + table(run),
-                        "");
-        PipelineConfig config = new PipelineConfigLoader().parse(yaml, "bench-" + run + ".yaml");
+        return List.of(
+                indent + "type: postgres",
+                indent + "hostname: 127.0.0.1",
+                indent + "port: " + db.port(),
+                indent + "database: " + database,
+                indent + "username: " + EmbeddedDatabase.USER,
+                indent + "password: \"\"",
+                indent + "slot-name: " + slot,
+                indent + "publication: " + slot + "_pub",
+                indent + "snapshot:",
+                indent + "  split-size: " + bench.settings().splitSize());
+    }
+
+    private List<String> tail(Bench bench, String run, String ordering) {
+        EmbeddedDatabase db = bench.database();
+        List<String> lines =
+                new ArrayList<>(
+                        List.of(
+                                "catalog:",
+                                "  name: " + Bench.CATALOG_NAME,
+                                "  type: jdbc",
+                                "  properties:",
+                                "    uri: " + db.jdbcUrl(Bench.CATALOG_DATABASE),
+                                "    jdbc.user: " + EmbeddedDatabase.USER,
+                                "    jdbc.password: \"\"",
+                                "    jdbc.schema-version: V1",
+                                "    warehouse: " + bench.warehouse(),
+                                "tables:",
+                                "  - source: " + SourceTable.TABLE,
+                                "    target: " + table(run)));
+        if (ordering != null) {
+            lines.add("    ordering: " + ordering);
+        }
+        lines.add("");
+        return lines;
+    }
+
+    private static JobClient submit(String run, List<String> yaml) throws Exception {
+        PipelineConfig config =
+                new PipelineConfigLoader().parse(String.join("\n", yaml), "bench-" + run + ".yaml");
         List<TidemarkJob.ResolvedTable> tables = TidemarkJob.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

@@ -39,6 +39,18 @@ class CdcBenchmarkSmokeTest {
             assertThat(run.streamRowsPerSecond()).as(run.side()).isPositive();
             assertThat(run.timeline()).as(run.side()).isNotEmpty();
         }
+        // the multi-source variant: both sides ran and were diffed against the expected merge;
+        // Tidemark merges by the declared rule, so its table equals it
+        assertThat(result.shardRuns())
+                .extracting(ShardFigures::side)
+                .containsExactlyInAnyOrder("tidemark", "flink-sql");
+        for (ShardFigures run : result.shardRuns()) {
+            assertThat(run.diff().sourceRows()).as(run.side()).isEqualTo(run.expectedRows());
+            assertThat(run.expectedRows()).as(run.side()).isPositive();
+            if (run.side().equals("tidemark")) {
+                assertThat(run.diff().isClean()).as(run.diff().summary()).isTrue();
+            }
+        }
         assertThat(result.copyRates()).hasSize(1).allSatisfy(r -> assertThat(r).isPositive());
         assertThat(result.rawDecodingRates())
                 .hasSize(1)
@@ -48,7 +60,9 @@ class CdcBenchmarkSmokeTest {
                 .contains("| snapshot rows/s |")
                 .contains("| tidemark | 1 |")
                 .contains("| flink-sql | 1 |")
-                .contains("Source limits: COPY export");
+                .contains("Source limits: COPY export")
+                .contains("## Multi-source variant")
+                .contains("| equal to the expected merge after the last change, s (NaN: never) |");
         try (var files = Files.list(results)) {
             assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")))
                     .hasSize(2);
