@@ -50,6 +50,7 @@ public final class CdcBenchmark {
         Path work = Path.of("target", "bench");
         Path results = Path.of("results");
         String only = null;
+        String variant = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -60,10 +61,11 @@ public final class CdcBenchmark {
                 case "--work-dir" -> work = Path.of(value);
                 case "--results-dir" -> results = Path.of(value);
                 case "--only" -> only = value;
+                case "--variant" -> variant = value;
                 default -> {
                     System.err.println(
                             "usage: [--preset default|quick|smoke] [--rows N] [--changes M]"
-                                    + " [--repetitions R] [--only tidemark|flink-sql] [--work-dir D]"
+                                    + " [--repetitions R] [--only tidemark|flink-sql] [--variant single|multi] [--work-dir D]"
                                     + " [--results-dir D]; unknown "
                                     + args[i]);
                     System.exit(2);
@@ -74,20 +76,21 @@ public final class CdcBenchmark {
         BenchSettings settings =
                 BenchSettings.preset(preset, work.toAbsolutePath(), results.toAbsolutePath())
                         .withSizes(rows, changes, repetitions);
-        run(settings, only, System.out);
+        run(settings, only, variant, System.out);
         System.exit(0);
     }
 
     /** Runs the benchmark with {@code settings}; progress and the report go to {@code out}. */
     public static Result run(BenchSettings settings, PrintStream out) throws Exception {
-        return run(settings, null, out);
+        return run(settings, null, null, out);
     }
 
     /**
      * Runs the benchmark; {@code only} (or null for both) names the one side to run, for profiling
+     * it alone; {@code variant} ({@code single} or {@code multi}, or null for both) the workload.
      * it alone.
      */
-    public static Result run(BenchSettings settings, String only, PrintStream out)
+    public static Result run(BenchSettings settings, String only, String variant, PrintStream out)
             throws Exception {
         System.setProperty("java.awt.headless", "true");
         Path work = settings.workDir();
@@ -146,7 +149,13 @@ public final class CdcBenchmark {
                     }
                     out.println("Warm-up runs of every side done");
                 }
-                for (int rep = 1; rep <= settings.repetitions(); rep++) {
+                boolean single = variant == null || variant.equals("single");
+                boolean multi = variant == null || variant.equals("multi");
+                if (!single && !multi) {
+                    throw new IllegalArgumentException(
+                            "unknown variant '" + variant + "': single or multi");
+                }
+                for (int rep = 1; single && rep <= settings.repetitions(); rep++) {
                     try (Connection source = database.connect(Side.Bench.SOURCE_DATABASE)) {
                         SourceTable.generate(source, settings.rows());
                         double copy = SourceTable.copyRate(source, settings.rows());
@@ -156,7 +165,10 @@ public final class CdcBenchmark {
                                 rep, copy);
                     }
                     // alternate which side goes first: the machine warms up and is shared
-                    List<Side> order = rep % 2 == 1 ? sides : List.of(sides.get(1), sides.get(0));
+                    List<Side> order =
+                            rep % 2 == 1 || sides.size() < 2
+                                    ? sides
+                                    : List.of(sides.get(1), sides.get(0));
                     for (Side side : order) {
                         double[] raw = {Double.NaN};
                         boolean measureRaw = side instanceof TidemarkSide;
@@ -170,12 +182,14 @@ public final class CdcBenchmark {
                     }
                 }
                 // the multi-source variant: two shards writing the same keys, out of order
-                out.printf(
-                        "Multi-source variant: 2 shards x %,d rows (the same keys), %,d changes"
-                                + " delivered out of order%n",
-                        settings.shardRows(), settings.shardChanges());
+                if (multi) {
+                    out.printf(
+                            "Multi-source variant: 2 shards x %,d rows (the same keys), %,d changes"
+                                    + " delivered out of order%n",
+                            settings.shardRows(), settings.shardChanges());
+                }
                 ShardRunner shardRunner = new ShardRunner(bench, catalog, out);
-                for (int rep = 1; rep <= settings.repetitions(); rep++) {
+                for (int rep = 1; multi && rep <= settings.repetitions(); rep++) {
                     List<Side> order =
                             rep % 2 == 1 || sides.size() < 2
                                     ? sides

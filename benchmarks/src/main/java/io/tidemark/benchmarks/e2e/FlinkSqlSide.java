@@ -63,6 +63,11 @@ final class FlinkSqlSide implements Side {
         conf.set(
                 CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
                 CheckpointingMode.EXACTLY_ONCE);
+        // checkpoints to files, as Tidemark's: the sink's upsert materializer (added for the
+        // multi-source UNION ALL) outgrows the JobManager's 5 MB in-memory checkpoint storage
+        conf.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                settings.workDir().resolve("checkpoints-sql").toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         StreamTableEnvironment sql = StreamTableEnvironment.create(env);
         String columns =

@@ -62,23 +62,30 @@ final class ShardedTable {
 
     /**
      * Generates both shards with the same keys 1..{@code rows}: shard B's rows carry other names
-     * and are 1 s newer than shard A's on even keys, 1 s older on odd ones.
+     * and are 1 s newer than shard A's on even keys, 1 s older on odd ones. The rows were last
+     * written in the last half hour: within {@code reconcile.retention} (1 h by default), so their
+     * versions are still known when a shard deletes one (a delete of a version older than the
+     * retention finds no state and follows the table's late policy; see the README's "Ordering").
      */
     static void generate(EmbeddedDatabase database, int rows) throws SQLException {
-        for (String shard : SHARDS) {
-            database.createDatabase(shard);
-            try (Connection connection = database.connect(shard)) {
+        long base = System.currentTimeMillis() - 30 * 60 * 1000L;
+        for (int rank = 0; rank < SHARDS.size(); rank++) {
+            database.createDatabase(SHARDS.get(rank));
+            try (Connection connection = database.connect(SHARDS.get(rank));
+                    Statement sql = connection.createStatement()) {
                 SourceTable.generate(connection, rows);
+                String at = "to_timestamp(" + base + " / 1000.0) + id * INTERVAL '1 millisecond'";
+                sql.execute(
+                        "UPDATE "
+                                + SourceTable.TABLE
+                                + (rank == 0
+                                        ? " SET updated_at = " + at
+                                        : " SET name = 'b ' || name, updated_at = "
+                                                + at
+                                                + " + CASE WHEN id % 2 = 0 THEN INTERVAL '1 second'"
+                                                + " ELSE INTERVAL '-1 second' END"));
+                sql.execute("VACUUM ANALYZE " + SourceTable.TABLE);
             }
-        }
-        try (Connection b = database.connect(SHARDS.get(1));
-                Statement sql = b.createStatement()) {
-            sql.execute(
-                    "UPDATE "
-                            + SourceTable.TABLE
-                            + " SET name = 'b ' || name, updated_at = updated_at + CASE WHEN id % 2 = 0"
-                            + " THEN INTERVAL '1 second' ELSE INTERVAL '-1 second' END");
-            sql.execute("VACUUM ANALYZE " + SourceTable.TABLE);
         }
     }
 
