@@ -196,6 +196,16 @@ public final class DebeziumDecoder implements Serializable {
     }
 
     static SourcePosition position(Struct source) {
+        if (source.schema().field("file") != null && source.schema().field("pos") != null) {
+            // MySQL / MariaDB: the binlog file, the rows event's position, the row in the event
+            String file = source.getString("file");
+            long pos = longField(source, "pos");
+            if (file == null || file.isEmpty() || pos == SourcePosition.UNKNOWN) {
+                return SourcePosition.NONE;
+            }
+            long row = longField(source, "row");
+            return BinlogPosition.of(file, pos, row == SourcePosition.UNKNOWN ? 0 : (int) row);
+        }
         long changeLsn = longField(source, "lsn");
         long txId = longField(source, "txId");
         long commitLsn = SourcePosition.UNKNOWN;
