@@ -290,24 +290,7 @@ public final class CdcBenchmark {
                     "%.1f");
             row(md, "freshness p50, ms", tm, sql, RunFigures::freshnessP50Ms, "%,.0f");
             row(md, "freshness p99, ms", tm, sql, RunFigures::freshnessP99Ms, "%,.0f");
-            row(
-                    md,
-                    "CPU s per million rows+changes",
-                    tm,
-                    sql,
-                    RunFigures::cpuSecondsPerMillionRows,
-                    "%.1f");
-            row(md, "peak heap, MB (sampled)", tm, sql, RunFigures::peakHeapMb, "%,.0f");
-            row(md, "data files", tm, sql, r -> r.dataFiles(), "%,.0f");
-            row(md, "delete files", tm, sql, r -> r.deleteFiles(), "%,.0f");
-            row(md, "equality delete records", tm, sql, r -> r.equalityDeleteRecords(), "%,.0f");
-            row(
-                    md,
-                    "full table read (Iceberg Java scan), s",
-                    tm,
-                    sql,
-                    RunFigures::readSeconds,
-                    "%.2f");
+            costRows(md, tm, sql);
             md.append("\nCorrectness (ground-truth diff against the source, every run):\n\n");
             md.append("| side | run | after snapshot | at the end |\n| --- | --- | --- | --- |\n");
             for (RunFigures run : runs) {
@@ -431,23 +414,7 @@ public final class CdcBenchmark {
                     sql,
                     ShardFigures::consistentSeconds,
                     "%.1f");
-            row(
-                    md,
-                    "CPU s per million rows+changes",
-                    tm,
-                    sql,
-                    ShardFigures::cpuSecondsPerMillionRows,
-                    "%.1f");
-            row(md, "peak heap, MB (sampled)", tm, sql, ShardFigures::peakHeapMb, "%,.0f");
-            row(md, "data files", tm, sql, r -> r.dataFiles(), "%,.0f");
-            row(md, "delete files", tm, sql, r -> r.deleteFiles(), "%,.0f");
-            row(
-                    md,
-                    "full table read (Iceberg Java scan), s",
-                    tm,
-                    sql,
-                    ShardFigures::readSeconds,
-                    "%.2f");
+            costRows(md, tm, sql);
             md.append("\nCorrectness against the expected merge (every run):\n\n");
             md.append("| side | run | expected rows | diff |\n| --- | --- | --- | --- |\n");
             for (ShardFigures run : shardRuns) {
@@ -459,6 +426,33 @@ public final class CdcBenchmark {
                                 run.expectedRows(),
                                 diff(run.diff())));
             }
+        }
+
+        /** The rows both workloads report: what a side cost and what it left to readers. */
+        private static void costRows(
+                StringBuilder md,
+                List<? extends CostFigures> tidemark,
+                List<? extends CostFigures> baseline) {
+            List<CostFigures> tm = List.copyOf(tidemark);
+            List<CostFigures> sql = List.copyOf(baseline);
+            row(
+                    md,
+                    "CPU s per million rows+changes",
+                    tm,
+                    sql,
+                    CostFigures::cpuSecondsPerMillionRows,
+                    "%.1f");
+            row(md, "peak heap, MB (sampled)", tm, sql, CostFigures::peakHeapMb, "%,.0f");
+            row(md, "data files", tm, sql, r -> r.dataFiles(), "%,.0f");
+            row(md, "delete files", tm, sql, r -> r.deleteFiles(), "%,.0f");
+            row(md, "equality delete records", tm, sql, r -> r.equalityDeleteRecords(), "%,.0f");
+            row(
+                    md,
+                    "full table read (Iceberg Java scan), s",
+                    tm,
+                    sql,
+                    CostFigures::readSeconds,
+                    "%.2f");
         }
 
         private static String diff(io.tidemark.catalog.verify.DiffReport report) {

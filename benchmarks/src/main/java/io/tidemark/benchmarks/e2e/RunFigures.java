@@ -37,4 +37,5 @@ record RunFigures(
         DiffReport snapshotDiff,
         DiffReport finalDiff,
         List<double[]> timeline,
-        List<double[]> freshnessTimeline) {}
+        List<double[]> freshnessTimeline)
+        implements CostFigures {}

@@ -30,4 +30,5 @@ record ShardFigures(
         long equalityDeleteRecords,
         double readSeconds,
         long expectedRows,
-        DiffReport diff) {}
+        DiffReport diff)
+        implements CostFigures {}
