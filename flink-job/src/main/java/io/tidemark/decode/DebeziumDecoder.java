@@ -17,10 +17,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.data.Field;
-import org.apache.kafka.connect.data.Schema;
-import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Field;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.source.SourceRecord;
 
 /**
  * Turns a Debezium change record into a {@link ChangeEvent}. A plain class: no Flink types.
@@ -257,7 +257,7 @@ public final class DebeziumDecoder implements Serializable {
         String logical = schema.name();
         if (logical != null) {
             switch (logical) {
-                case "org.apache.kafka.connect.data.Decimal":
+                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Decimal":
                     return value;
                 case "io.debezium.data.VariableScaleDecimal":
                     {
@@ -267,7 +267,7 @@ public final class DebeziumDecoder implements Serializable {
                     }
                 case "io.debezium.time.Date":
                     return LocalDate.ofEpochDay(((Number) value).longValue());
-                case "org.apache.kafka.connect.data.Date":
+                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Date":
                     return LocalDate.ofEpochDay(
                             Math.floorDiv(((java.util.Date) value).getTime(), 86_400_000L));
                 case "io.debezium.time.Time":
@@ -276,7 +276,7 @@ public final class DebeziumDecoder implements Serializable {
                     return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000L);
                 case "io.debezium.time.NanoTime":
                     return LocalTime.ofNanoOfDay(((Number) value).longValue());
-                case "org.apache.kafka.connect.data.Time":
+                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Time":
                     return LocalTime.ofNanoOfDay(((java.util.Date) value).getTime() * 1_000_000L);
                 case "io.debezium.time.Timestamp":
                     return micros(((Number) value).longValue() * 1_000L);
@@ -290,7 +290,7 @@ public final class DebeziumDecoder implements Serializable {
                                 (int) Math.floorMod(nanos, 1_000_000_000L),
                                 ZoneOffset.UTC);
                     }
-                case "org.apache.kafka.connect.data.Timestamp":
+                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Timestamp":
                     return micros(((java.util.Date) value).getTime() * 1_000L);
                 case "io.debezium.time.ZonedTimestamp":
                     return zonedTimestamp((String) value);

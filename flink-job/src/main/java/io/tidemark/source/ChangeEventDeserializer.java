@@ -4,9 +4,9 @@ import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.DebeziumDecoder;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.source.SourceRecord;
 import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 import org.apache.flink.util.Collector;
-import org.apache.kafka.connect.source.SourceRecord;
 
 /** The Flink CDC hook around {@link DebeziumDecoder}: Debezium records in, ChangeEvents out. */
 public final class ChangeEventDeserializer implements DebeziumDeserializationSchema<ChangeEvent> {

@@ -86,20 +86,46 @@ class BinlogPositionTest {
 
     @Test
     void theDecoderReadsABinlogSourceStruct() {
-        org.apache.kafka.connect.data.Schema schema =
-                org.apache.kafka.connect.data.SchemaBuilder.struct()
+        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema schema =
+                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.SchemaBuilder
+                        .struct()
                         .name("io.debezium.connector.mysql.Source")
-                        .field("ts_ms", org.apache.kafka.connect.data.Schema.INT64_SCHEMA)
-                        .field("db", org.apache.kafka.connect.data.Schema.STRING_SCHEMA)
-                        .field("table", org.apache.kafka.connect.data.Schema.OPTIONAL_STRING_SCHEMA)
-                        .field("server_id", org.apache.kafka.connect.data.Schema.INT64_SCHEMA)
-                        .field("gtid", org.apache.kafka.connect.data.Schema.OPTIONAL_STRING_SCHEMA)
-                        .field("file", org.apache.kafka.connect.data.Schema.STRING_SCHEMA)
-                        .field("pos", org.apache.kafka.connect.data.Schema.INT64_SCHEMA)
-                        .field("row", org.apache.kafka.connect.data.Schema.INT32_SCHEMA)
+                        .field(
+                                "ts_ms",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.INT64_SCHEMA)
+                        .field(
+                                "db",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.STRING_SCHEMA)
+                        .field(
+                                "table",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.OPTIONAL_STRING_SCHEMA)
+                        .field(
+                                "server_id",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.INT64_SCHEMA)
+                        .field(
+                                "gtid",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.OPTIONAL_STRING_SCHEMA)
+                        .field(
+                                "file",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.STRING_SCHEMA)
+                        .field(
+                                "pos",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.INT64_SCHEMA)
+                        .field(
+                                "row",
+                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
+                                        .Schema.INT32_SCHEMA)
                         .build();
-        org.apache.kafka.connect.data.Struct source =
-                new org.apache.kafka.connect.data.Struct(schema)
+        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct source =
+                new org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct(
+                                schema)
                         .put("ts_ms", 1_700_000_000_000L)
                         .put("db", "shop")
                         .put("table", "orders")
