@@ -24,7 +24,15 @@ public final class BinlogPosition {
     public static SourcePosition of(String file, long position, int row) {
         if (position < 0 || position > MAX_POSITION) {
             throw new IllegalArgumentException(
-                    "binlog position " + position + " of " + file + " is outside 0..2^32-1");
+                    "binlog position "
+                            + position
+                            + " of "
+                            + file
+                            + " is outside 0..2^32-1"
+                            + (position < 0
+                                    ? " (MariaDB 11.4 and later write binlog events without their"
+                                            + " positions unless binlog_legacy_event_pos=ON: set it)"
+                                    : ""));
         }
         if (row < 0) {
             throw new IllegalArgumentException(

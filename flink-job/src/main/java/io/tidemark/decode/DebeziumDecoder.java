@@ -103,7 +103,7 @@ public final class DebeziumDecoder implements Serializable {
         long time = 0L;
         try {
             Struct source = value.getStruct("source");
-            table = source.getString("schema") + "." + source.getString("table");
+            table = tableName(source);
             position = position(source);
             time = sourceTime(source, value);
         } catch (RuntimeException e) {
@@ -120,7 +120,7 @@ public final class DebeziumDecoder implements Serializable {
                             + (value.schema().field("op") == null ? "'op'" : "'source'"));
         }
         Struct source = value.getStruct("source");
-        String table = source.getString("schema") + "." + source.getString("table");
+        String table = tableName(source);
         List<String> keyColumns = primaryKeys.get(table);
         if (keyColumns == null) {
             throw new UnknownTableException(
@@ -193,6 +193,15 @@ public final class DebeziumDecoder implements Serializable {
             image.put(field.name(), convert(row.get(field), field.schema(), table, field.name()));
         }
         return image;
+    }
+
+    /** {@code schema.table} (Postgres), or {@code database.table} (MySQL, MariaDB: no schemas). */
+    static String tableName(Struct source) {
+        String namespace =
+                source.schema().field("schema") != null
+                        ? source.getString("schema")
+                        : source.getString("db");
+        return namespace + "." + source.getString("table");
     }
 
     static SourcePosition position(Struct source) {

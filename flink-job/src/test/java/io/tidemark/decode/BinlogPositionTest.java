@@ -151,5 +151,9 @@ class BinlogPositionTest {
                 .hasMessageContaining("below 2^31");
         assertThatThrownBy(() -> BinlogPosition.of("mysql-bin.000001", 1L << 32, 0))
                 .hasMessageContaining("outside 0..2^32-1");
+        // what MariaDB 11.4+ gives without binlog_legacy_event_pos (seen in BinlogSourceITCase)
+        assertThatThrownBy(() -> BinlogPosition.of("mysql-bin.000001", -59, 0))
+                .hasMessageContaining("binlog position -59 of mysql-bin.000001")
+                .hasMessageContaining("binlog_legacy_event_pos=ON");
     }
 }
