@@ -11,8 +11,8 @@ package io.tidemark.decode;
  * share {@code commitLsn} (file number in the high 32 bits, position in the low 32: a binlog file
  * ends below 4 GiB, the event header's position field being 32 bits), the row is {@code changeLsn}.
  * A change in a later file is thus newer than every change of an earlier one, whatever the
- * positions. Not yet read by a source: the MySQL source is being built (see the README's "Not done
- * yet").
+ * positions. The decoder reads it from a MySQL source's records ({@code BinlogSourceITCase}); the
+ * pipeline file does not offer a MySQL source yet (see the README's "Not done yet").
  */
 public final class BinlogPosition {
 
