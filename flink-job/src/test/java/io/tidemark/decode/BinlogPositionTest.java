@@ -10,6 +10,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.Test;
 
 class BinlogPositionTest {
@@ -86,46 +89,20 @@ class BinlogPositionTest {
 
     @Test
     void theDecoderReadsABinlogSourceStruct() {
-        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema schema =
-                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.SchemaBuilder
-                        .struct()
+        Schema schema =
+                SchemaBuilder.struct()
                         .name("io.debezium.connector.mysql.Source")
-                        .field(
-                                "ts_ms",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.INT64_SCHEMA)
-                        .field(
-                                "db",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.STRING_SCHEMA)
-                        .field(
-                                "table",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.OPTIONAL_STRING_SCHEMA)
-                        .field(
-                                "server_id",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.INT64_SCHEMA)
-                        .field(
-                                "gtid",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.OPTIONAL_STRING_SCHEMA)
-                        .field(
-                                "file",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.STRING_SCHEMA)
-                        .field(
-                                "pos",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.INT64_SCHEMA)
-                        .field(
-                                "row",
-                                org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data
-                                        .Schema.INT32_SCHEMA)
+                        .field("ts_ms", Schema.INT64_SCHEMA)
+                        .field("db", Schema.STRING_SCHEMA)
+                        .field("table", Schema.OPTIONAL_STRING_SCHEMA)
+                        .field("server_id", Schema.INT64_SCHEMA)
+                        .field("gtid", Schema.OPTIONAL_STRING_SCHEMA)
+                        .field("file", Schema.STRING_SCHEMA)
+                        .field("pos", Schema.INT64_SCHEMA)
+                        .field("row", Schema.INT32_SCHEMA)
                         .build();
-        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct source =
-                new org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct(
-                                schema)
+        Struct source =
+                new Struct(schema)
                         .put("ts_ms", 1_700_000_000_000L)
                         .put("db", "shop")
                         .put("table", "orders")
