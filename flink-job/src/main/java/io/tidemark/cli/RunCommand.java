@@ -69,7 +69,7 @@ final class RunCommand implements Callable<Integer> {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(
                         TidemarkJob.flinkConfiguration(pipeline));
-        TidemarkJob.assemble(env, pipeline, run, tables, TidemarkJob.postgres(pipeline));
+        TidemarkJob.assemble(env, pipeline, run, tables, TidemarkJob.cdc(pipeline));
         env.execute(pipeline.jobName());
         return 0;
     }

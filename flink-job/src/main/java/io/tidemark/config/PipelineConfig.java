@@ -51,6 +51,8 @@ public record PipelineConfig(
             String password,
             String slotName,
             String publication,
+            String serverId,
+            String serverTimeZone,
             String startupMode,
             int splitSize,
             int fetchSize,
@@ -62,8 +64,28 @@ public record PipelineConfig(
             properties = Map.copyOf(properties);
         }
 
+        public static final String POSTGRES = "postgres";
+        public static final String MYSQL = "mysql";
+
+        /** Whether this is a MySQL (or MariaDB) source. */
+        public boolean isMySql() {
+            return MYSQL.equals(type);
+        }
+
         /** JDBC URL of the source database. */
         public String jdbcUrl() {
+            if (isMySql()) {
+                // the server's zone reads TIMESTAMP columns as the binlog reader does
+                return "jdbc:mysql://"
+                        + hostname
+                        + ":"
+                        + port
+                        + "/"
+                        + database
+                        + "?useSSL=false&allowPublicKeyRetrieval=true&connectionTimeZone="
+                        + serverTimeZone
+                        + "&forceConnectionTimeZoneToSession=true";
+            }
             return "jdbc:postgresql://" + hostname + ":" + port + "/" + database;
         }
 
@@ -79,8 +101,7 @@ public record PipelineConfig(
                     + port
                     + "/"
                     + database
-                    + " slot="
-                    + slotName
+                    + (isMySql() ? " server-id=" + serverId : " slot=" + slotName)
                     + "}";
         }
     }
@@ -144,8 +165,13 @@ public record PipelineConfig(
             line(out, "  database", source.database());
             line(out, "  username", source.username());
             line(out, "  password", mask("password", source.password()));
-            line(out, "  slot-name", source.slotName());
-            line(out, "  publication", source.publication());
+            if (source.isMySql()) {
+                line(out, "  server-id", source.serverId());
+                line(out, "  server-time-zone", source.serverTimeZone());
+            } else {
+                line(out, "  slot-name", source.slotName());
+                line(out, "  publication", source.publication());
+            }
             line(out, "  startup-mode", source.startupMode());
             line(out, "  snapshot.split-size", source.splitSize());
             line(out, "  snapshot.fetch-size", source.fetchSize());

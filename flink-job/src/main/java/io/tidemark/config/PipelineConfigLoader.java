@@ -103,6 +103,7 @@ public final class PipelineConfigLoader {
                             fileName, pipelineId));
         }
         String defaultSlot = "tidemark_" + pipelineId.toLowerCase().replace('-', '_');
+        int parallelism = reader.integer(flat, PipelineOptions.PARALLELISM, 1, 32768);
         List<SourceConfig> sources = new ArrayList<>();
         boolean single = flat.keySet().stream().anyMatch(k -> k.startsWith("source."));
         if (sourceList != null && single) {
@@ -117,8 +118,10 @@ public final class PipelineConfigLoader {
                             flat,
                             fileName,
                             "source",
+                            pipelineId,
                             ChangeEvent.DEFAULT_SOURCE,
-                            defaultSlot));
+                            defaultSlot,
+                            parallelism));
         } else {
             if (!(sourceList instanceof List) || ((List<?>) sourceList).isEmpty()) {
                 throw new ConfigException(
@@ -156,8 +159,10 @@ public final class PipelineConfigLoader {
                                 entryFlat,
                                 fileName,
                                 at,
+                                pipelineId,
                                 sourceId,
-                                defaultSlot + "_" + sourceId));
+                                defaultSlot + "_" + sourceId,
+                                parallelism));
             }
         }
 
@@ -185,7 +190,6 @@ public final class PipelineConfigLoader {
                                 fileName, i));
             }
         }
-        int parallelism = reader.integer(flat, PipelineOptions.PARALLELISM, 1, 32768);
         int maxParallelism = reader.integer(flat, PipelineOptions.MAX_PARALLELISM, 1, 32768);
         if (maxParallelism < parallelism) {
             throw new ConfigException(
@@ -225,8 +229,10 @@ public final class PipelineConfigLoader {
             Map<String, Object> flat,
             String fileName,
             String spelledAs,
+            String pipelineId,
             String id,
-            String defaultSlot) {
+            String defaultSlot,
+            int parallelism) {
         try {
             Set<String> known = new HashSet<>();
             PipelineOptions.ALL.stream()
@@ -241,19 +247,61 @@ public final class PipelineConfigLoader {
                                     fileName, key, Reader.suggestion(key, known)));
                 }
             }
+            String type = reader.string(flat, PipelineOptions.SOURCE_TYPE);
+            boolean mysql = type.equals(SourceConfig.MYSQL);
+            for (ConfigKey only :
+                    mysql
+                            ? List.of(
+                                    PipelineOptions.SOURCE_SLOT_NAME,
+                                    PipelineOptions.SOURCE_PUBLICATION)
+                            : List.of(
+                                    PipelineOptions.SOURCE_SERVER_ID,
+                                    PipelineOptions.SOURCE_SERVER_TIME_ZONE)) {
+                if (flat.containsKey(only.name())) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s' is for %s sources, and this one is %s; remove it",
+                                    fileName,
+                                    only.name(),
+                                    mysql ? SourceConfig.POSTGRES : SourceConfig.MYSQL,
+                                    type));
+                }
+            }
+            int port =
+                    flat.containsKey(PipelineOptions.SOURCE_PORT.name())
+                            ? reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535)
+                            : mysql ? 3306 : 5432;
+            String serverId = null;
+            if (mysql) {
+                serverId =
+                        reader.optionalString(
+                                flat,
+                                PipelineOptions.SOURCE_SERVER_ID,
+                                defaultServerIds(pipelineId + "/" + id, parallelism));
+                checkServerIds(fileName, serverId, parallelism);
+            }
             SourceConfig source =
                     new SourceConfig(
                             id,
-                            reader.string(flat, PipelineOptions.SOURCE_TYPE),
+                            type,
                             reader.string(flat, PipelineOptions.SOURCE_HOSTNAME),
-                            reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535),
+                            port,
                             reader.string(flat, PipelineOptions.SOURCE_DATABASE),
                             reader.string(flat, PipelineOptions.SOURCE_USERNAME),
                             reader.optionalString(flat, PipelineOptions.SOURCE_PASSWORD, ""),
-                            reader.optionalString(
-                                    flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot),
-                            reader.optionalString(
-                                    flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot),
+                            mysql
+                                    ? null
+                                    : reader.optionalString(
+                                            flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot),
+                            mysql
+                                    ? null
+                                    : reader.optionalString(
+                                            flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot),
+                            serverId,
+                            mysql
+                                    ? reader.optionalString(
+                                            flat, PipelineOptions.SOURCE_SERVER_TIME_ZONE, "UTC")
+                                    : null,
                             reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
                             reader.integer(
                                     flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),
@@ -261,7 +309,7 @@ public final class PipelineConfigLoader {
                                     flat, PipelineOptions.SOURCE_FETCH_SIZE, 1, Integer.MAX_VALUE),
                             reader.duration(flat, PipelineOptions.SOURCE_HEARTBEAT),
                             reader.map(flat, PipelineOptions.SOURCE_PROPERTIES));
-            if (!source.slotName().matches("[a-z0-9_]{1,63}")) {
+            if (!mysql && !source.slotName().matches("[a-z0-9_]{1,63}")) {
                 throw new ConfigException(
                         String.format(
                                 "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
@@ -273,6 +321,45 @@ public final class PipelineConfigLoader {
                 throw e;
             }
             throw new ConfigException(e.getMessage().replace("'source.", "'" + spelledAs + "."));
+        }
+    }
+
+    /**
+     * {@code parallelism} consecutive replica server ids from a hash of the pipeline and source, so
+     * two pipelines reading one server do not collide by default (5400 to about 6.4 million).
+     */
+    static String defaultServerIds(String seed, int parallelism) {
+        long first = 5_400L + Math.floorMod(seed.hashCode(), 100_000) * 64L;
+        return parallelism == 1 ? Long.toString(first) : first + "-" + (first + parallelism - 1);
+    }
+
+    private static void checkServerIds(String fileName, String serverId, int parallelism) {
+        Matcher m =
+                Pattern.compile("\\s*(\\d{1,10})\\s*(?:-\\s*(\\d{1,10})\\s*)?").matcher(serverId);
+        if (!m.matches()) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'source.server-id': expected a server id or a range 'N-M', got '%s'",
+                            fileName, serverId));
+        }
+        long first = Long.parseLong(m.group(1));
+        long last = m.group(2) == null ? first : Long.parseLong(m.group(2));
+        if (first < 1 || last > 4_294_967_295L || last < first) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'source.server-id': expected ids from 1 to 4294967295, the range ascending, got '%s'",
+                            fileName, serverId));
+        }
+        if (last - first + 1 < parallelism) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'source.server-id': %d id(s) for pipeline.parallelism %d; every parallel "
+                                    + "binlog reader needs its own, e.g. '%d-%d'",
+                            fileName,
+                            last - first + 1,
+                            parallelism,
+                            first,
+                            first + parallelism - 1));
         }
     }
 

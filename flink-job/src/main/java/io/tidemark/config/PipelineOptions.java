@@ -62,16 +62,25 @@ public final class PipelineOptions {
 
     // source
     public static final ConfigKey SOURCE_TYPE =
-            ConfigKey.oneOf("source.type", null, List.of("postgres"), "Source database kind.");
+            ConfigKey.oneOf(
+                    "source.type",
+                    null,
+                    List.of("postgres", "mysql"),
+                    "Source database kind: postgres (logical replication, pgoutput) or mysql "
+                            + "(MySQL 8 or MariaDB, row binlog).");
     public static final ConfigKey SOURCE_HOSTNAME =
             ConfigKey.required("source.hostname", STRING, "Database host.");
     public static final ConfigKey SOURCE_PORT =
-            ConfigKey.optional("source.port", INT, "5432", "Database port.");
+            ConfigKey.optional(
+                    "source.port", INT, "5432 (postgres), 3306 (mysql)", "Database port.");
     public static final ConfigKey SOURCE_DATABASE =
             ConfigKey.required("source.database", STRING, "Database name.");
     public static final ConfigKey SOURCE_USERNAME =
             ConfigKey.required(
-                    "source.username", STRING, "User with REPLICATION and SELECT on the tables.");
+                    "source.username",
+                    STRING,
+                    "User with SELECT on the tables and the right to read the log: REPLICATION "
+                            + "(postgres); REPLICATION SLAVE, REPLICATION CLIENT (mysql).");
     public static final ConfigKey SOURCE_PASSWORD =
             ConfigKey.optional(
                     "source.password",
@@ -83,13 +92,26 @@ public final class PipelineOptions {
                     "source.slot-name",
                     STRING,
                     "tidemark_<pipeline.id>",
-                    "Logical replication slot (pgoutput). One per pipeline.");
+                    "Logical replication slot (pgoutput). One per pipeline. postgres only.");
     public static final ConfigKey SOURCE_PUBLICATION =
             ConfigKey.optional(
                     "source.publication",
                     STRING,
                     "tidemark_<pipeline.id>",
-                    "Publication; created for the captured tables if missing.");
+                    "Publication; created for the captured tables if missing. postgres only.");
+    public static final ConfigKey SOURCE_SERVER_ID =
+            ConfigKey.optional(
+                    "source.server-id",
+                    STRING,
+                    "a range of pipeline.parallelism ids derived from pipeline.id",
+                    "Replica server ids the binlog readers use, as 'N' or 'N-M' (at least "
+                            + "pipeline.parallelism ids); unique among the server's replicas. mysql only.");
+    public static final ConfigKey SOURCE_SERVER_TIME_ZONE =
+            ConfigKey.optional(
+                    "source.server-time-zone",
+                    STRING,
+                    "UTC",
+                    "The server's time zone (its time_zone), to read TIMESTAMP columns. mysql only.");
     public static final ConfigKey SOURCE_STARTUP_MODE =
             ConfigKey.oneOf(
                     "source.startup-mode",
@@ -238,6 +260,8 @@ public final class PipelineOptions {
                     SOURCE_PASSWORD,
                     SOURCE_SLOT_NAME,
                     SOURCE_PUBLICATION,
+                    SOURCE_SERVER_ID,
+                    SOURCE_SERVER_TIME_ZONE,
                     SOURCE_STARTUP_MODE,
                     SOURCE_SPLIT_SIZE,
                     SOURCE_FETCH_SIZE,

@@ -207,7 +207,7 @@ public final class DemoRunner {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config));
+        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
         job = env.executeAsync(config.jobName());
         out.printf("Job %s submitted; Flink web UI: http://localhost:%d%n", job.getJobID(), port);
 

@@ -23,6 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * date, timestamp and timestamptz. Tables use {@code REPLICA IDENTITY FULL} so deletes and updates
  * carry before images.
  *
+ * <p>The same tables and changes run on MySQL and MariaDB ({@link #mysql}): {@code boolean} is
+ * MySQL's {@code tinyint(1)}, {@code timestamptz} its {@code timestamp(6)}, {@code timestamp} its
+ * {@code datetime(6)}, {@code numeric} its {@code decimal}; binlog rows are always whole images.
+ *
  * <p>The change mix: inserts, updates, deletes, a delete followed by a re-insert of the same key
  * (in one transaction), and updates of the primary key. Seeded, so a run is repeatable. Not
  * thread-safe: one thread drives it.
@@ -36,19 +40,61 @@ public final class ShopWorkload {
 
     private final Connection connection;
     private final Random random;
+    private final boolean mysql;
+    private final String customers;
+    private final String orders;
     private final List<Long> customerIds = new ArrayList<>();
     private final List<Long> orderIds = new ArrayList<>();
     private final AtomicLong changes = new AtomicLong();
     private long nextCustomerId;
     private long nextOrderId;
 
+    /** The shop in Postgres schema {@code public}. */
     public ShopWorkload(Connection connection, long seed) {
+        this(connection, seed, false, "public");
+    }
+
+    private ShopWorkload(Connection connection, long seed, boolean mysql, String namespace) {
         this.connection = connection;
         this.random = new Random(seed);
+        this.mysql = mysql;
+        this.customers = namespace + ".customers";
+        this.orders = namespace + ".orders";
+    }
+
+    /** The shop in MySQL (or MariaDB) database {@code database}. */
+    public static ShopWorkload mysql(Connection connection, long seed, String database) {
+        return new ShopWorkload(connection, seed, true, database);
+    }
+
+    /** The customers table, {@code schema.table}. */
+    public String customersTable() {
+        return customers;
+    }
+
+    /** The orders table, {@code schema.table}. */
+    public String ordersTable() {
+        return orders;
     }
 
     /** Creates the tables (dropping old ones) and inserts the initial rows. */
-    public void createAndSeed(int customers, int orders) throws SQLException {
+    public void createAndSeed(int customerRows, int orderRows) throws SQLException {
+        if (mysql) {
+            createAndSeedMySql(customerRows, orderRows);
+        } else {
+            createAndSeedPostgres(customerRows, orderRows);
+        }
+        for (long id = 1; id <= customerRows; id++) {
+            customerIds.add(id);
+        }
+        for (long id = 1; id <= orderRows; id++) {
+            orderIds.add(id);
+        }
+        nextCustomerId = customerRows + 1L;
+        nextOrderId = orderRows + 1L;
+    }
+
+    private void createAndSeedPostgres(int customerRows, int orderRows) throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.execute("DROP TABLE IF EXISTS public.orders");
             s.execute("DROP TABLE IF EXISTS public.customers");
@@ -80,28 +126,92 @@ public final class ShopWorkload {
                             + "g % 7 = 0, round((g * 37 % 100000) / 100.0, 2), DATE '1970-01-01' + (g * 13 % 18000), "
                             + "TIMESTAMPTZ '2024-01-01 00:00:00+00' + g * INTERVAL '1 minute' "
                             + "FROM generate_series(1, "
-                            + customers
+                            + customerRows
                             + ") g");
             s.execute(
                     "INSERT INTO public.orders SELECT g, 1 + g % "
-                            + Math.max(1, customers)
+                            + Math.max(1, customerRows)
                             + ", (ARRAY['new','paid','shipped'])[1 + g % 3], 1 + g % 9, "
                             + "round((g * 7919 % 1000000) / 100.0, 2), (g % 50) * 0.25, g % 2 = 0, "
                             + "TIMESTAMPTZ '2024-02-01 00:00:00+00' + g * INTERVAL '1 second', "
                             + "TIMESTAMP '2024-02-01 00:00:00' + g * INTERVAL '1 second', "
                             + "CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END "
                             + "FROM generate_series(1, "
-                            + orders
+                            + orderRows
                             + ") g");
         }
-        for (long id = 1; id <= customers; id++) {
-            customerIds.add(id);
+    }
+
+    private void createAndSeedMySql(int customerRows, int orderRows) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + orders);
+            s.execute("DROP TABLE IF EXISTS " + customers);
+            s.execute(
+                    "CREATE TABLE "
+                            + customers
+                            + " (id bigint PRIMARY KEY, name text NOT NULL, email varchar(200), "
+                            + "vip boolean NOT NULL, credit decimal(12,2), birthday date, "
+                            + "created_at timestamp(6) NOT NULL)");
+            s.execute(
+                    "CREATE TABLE "
+                            + orders
+                            + " (id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, "
+                            + "quantity integer NOT NULL, amount decimal(12,2) NOT NULL, weight double, "
+                            + "paid boolean NOT NULL, ordered_at timestamp(6) NOT NULL, "
+                            + "updated_at datetime(6) NOT NULL, note text)");
         }
-        for (long id = 1; id <= orders; id++) {
-            orderIds.add(id);
+        // the Postgres seed's values, row by row (MySQL has no generate_series)
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try (PreparedStatement c =
+                        connection.prepareStatement(
+                                "INSERT INTO " + customers + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+                PreparedStatement o =
+                        connection.prepareStatement(
+                                "INSERT INTO "
+                                        + orders
+                                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            Instant customersFrom = Instant.parse("2024-01-01T00:00:00Z");
+            for (int g = 1; g <= customerRows; g++) {
+                c.setLong(1, g);
+                c.setString(2, "customer " + g);
+                c.setString(3, "c" + g + "@example.com");
+                c.setBoolean(4, g % 7 == 0);
+                c.setBigDecimal(5, BigDecimal.valueOf(g * 37L % 100_000, 2));
+                c.setObject(6, LocalDate.ofEpochDay(g * 13L % 18_000));
+                c.setObject(7, customersFrom.plusSeconds(60L * g).atOffset(ZoneOffset.UTC));
+                c.addBatch();
+                if (g % 500 == 0) {
+                    c.executeBatch();
+                }
+            }
+            c.executeBatch();
+            String[] seedStatuses = {"new", "paid", "shipped"};
+            Instant ordersFrom = Instant.parse("2024-02-01T00:00:00Z");
+            for (int g = 1; g <= orderRows; g++) {
+                o.setLong(1, g);
+                o.setLong(2, 1 + g % Math.max(1, customerRows));
+                o.setString(3, seedStatuses[g % 3]);
+                o.setInt(4, 1 + g % 9);
+                o.setBigDecimal(5, BigDecimal.valueOf(g * 7919L % 1_000_000, 2));
+                o.setDouble(6, (g % 50) * 0.25);
+                o.setBoolean(7, g % 2 == 0);
+                o.setObject(8, ordersFrom.plusSeconds(g).atOffset(ZoneOffset.UTC));
+                o.setObject(9, LocalDateTime.ofInstant(ordersFrom.plusSeconds(g), ZoneOffset.UTC));
+                o.setString(10, g % 5 == 0 ? null : "note " + g);
+                o.addBatch();
+                if (g % 500 == 0) {
+                    o.executeBatch();
+                }
+            }
+            o.executeBatch();
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
         }
-        nextCustomerId = customers + 1L;
-        nextOrderId = orders + 1L;
     }
 
     /** Changes applied so far (a transaction of two statements counts two). */
@@ -142,7 +252,7 @@ public final class ShopWorkload {
         long id = nextCustomerId++;
         try (PreparedStatement p =
                 connection.prepareStatement(
-                        "INSERT INTO public.customers VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                        "INSERT INTO " + customers + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             p.setLong(1, id);
             p.setString(2, "customer " + id);
             p.setString(3, random.nextInt(10) == 0 ? null : "c" + id + "@example.com");
@@ -165,7 +275,9 @@ public final class ShopWorkload {
         long id = pick(customerIds);
         try (PreparedStatement p =
                 connection.prepareStatement(
-                        "UPDATE public.customers SET credit = ?, vip = ?, email = ? WHERE id = ?")) {
+                        "UPDATE "
+                                + customers
+                                + " SET credit = ?, vip = ?, email = ? WHERE id = ?")) {
             p.setBigDecimal(1, random.nextInt(8) == 0 ? null : money(100_000));
             p.setBoolean(2, random.nextBoolean());
             p.setString(3, "c" + id + "." + random.nextInt(1000) + "@example.com");
@@ -178,7 +290,7 @@ public final class ShopWorkload {
     private void deleteCustomer() throws SQLException {
         long id = removeRandom(customerIds);
         try (PreparedStatement p =
-                connection.prepareStatement("DELETE FROM public.customers WHERE id = ?")) {
+                connection.prepareStatement("DELETE FROM " + customers + " WHERE id = ?")) {
             p.setLong(1, id);
             p.executeUpdate();
         }
@@ -195,7 +307,7 @@ public final class ShopWorkload {
     private void insertOrder(long id) throws SQLException {
         try (PreparedStatement p =
                 connection.prepareStatement(
-                        "INSERT INTO public.orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        "INSERT INTO " + orders + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setLong(1, id);
             p.setLong(2, customerIds.isEmpty() ? 0 : pick(customerIds));
             p.setString(3, STATUSES[random.nextInt(STATUSES.length)]);
@@ -216,7 +328,9 @@ public final class ShopWorkload {
         long id = pick(orderIds);
         try (PreparedStatement p =
                 connection.prepareStatement(
-                        "UPDATE public.orders SET status = ?, amount = ?, paid = ?, updated_at = ?, note = ? WHERE id = ?")) {
+                        "UPDATE "
+                                + orders
+                                + " SET status = ?, amount = ?, paid = ?, updated_at = ?, note = ? WHERE id = ?")) {
             p.setString(1, STATUSES[random.nextInt(STATUSES.length)]);
             p.setBigDecimal(2, money(1_000_000));
             p.setBoolean(3, random.nextBoolean());
@@ -233,7 +347,7 @@ public final class ShopWorkload {
     private void deleteOrder() throws SQLException {
         long id = removeRandom(orderIds);
         try (PreparedStatement p =
-                connection.prepareStatement("DELETE FROM public.orders WHERE id = ?")) {
+                connection.prepareStatement("DELETE FROM " + orders + " WHERE id = ?")) {
             p.setLong(1, id);
             p.executeUpdate();
         }
@@ -247,7 +361,7 @@ public final class ShopWorkload {
         connection.setAutoCommit(false);
         try {
             try (PreparedStatement p =
-                    connection.prepareStatement("DELETE FROM public.orders WHERE id = ?")) {
+                    connection.prepareStatement("DELETE FROM " + orders + " WHERE id = ?")) {
                 p.setLong(1, id);
                 p.executeUpdate();
             }
@@ -268,7 +382,7 @@ public final class ShopWorkload {
         long oldId = orderIds.get(index);
         long newId = nextOrderId++;
         try (PreparedStatement p =
-                connection.prepareStatement("UPDATE public.orders SET id = ? WHERE id = ?")) {
+                connection.prepareStatement("UPDATE " + orders + " SET id = ? WHERE id = ?")) {
             p.setLong(1, newId);
             p.setLong(2, oldId);
             p.executeUpdate();

@@ -30,6 +30,8 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
+import io.tidemark.source.MySqlCdcSource;
+import io.tidemark.source.MySqlSchemaReader;
 import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.source.PostgresPublication;
 import io.tidemark.source.PostgresSchemaReader;
@@ -133,8 +135,10 @@ public final class TidemarkJob {
                 WatermarkStrategy<ChangeEvent> watermarks);
     }
 
-    /** The Flink CDC Postgres sources of {@code config}, one per database, as one stream. */
-    public static ChangeSource postgres(PipelineConfig config) {
+    /**
+     * The Flink CDC sources of {@code config} (Postgres or MySQL), one per database, as one stream.
+     */
+    public static ChangeSource cdc(PipelineConfig config) {
         return (env, primaryKeys, watermarks) -> {
             DataStream<ChangeEvent> all = null;
             for (SourceConfig source : config.sources()) {
@@ -142,14 +146,22 @@ public final class TidemarkJob {
                 if (tables.isEmpty()) {
                     continue;
                 }
+                String kind = source.isMySql() ? "mysql-cdc" : "postgres-cdc";
                 DataStream<ChangeEvent> changes =
-                        env.fromSource(
-                                        PostgresCdcSource.create(source, tables, primaryKeys),
-                                        watermarks,
-                                        "postgres-cdc-" + source.id(),
-                                        ChangeEventTypeInfo.INSTANCE)
+                        (source.isMySql()
+                                        ? env.fromSource(
+                                                MySqlCdcSource.create(source, tables, primaryKeys),
+                                                watermarks,
+                                                kind + "-" + source.id(),
+                                                ChangeEventTypeInfo.INSTANCE)
+                                        : env.fromSource(
+                                                PostgresCdcSource.create(
+                                                        source, tables, primaryKeys),
+                                                watermarks,
+                                                kind + "-" + source.id(),
+                                                ChangeEventTypeInfo.INSTANCE))
                                 .uid(Uids.source(source.id()))
-                                .name("source: postgres-cdc " + source.id());
+                                .name("source: " + kind + " " + source.id());
                 all = all == null ? changes : all.union(changes);
             }
             return all;
@@ -220,20 +232,28 @@ public final class TidemarkJob {
     public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
         List<TableSpec> specs = new ArrayList<>();
         Map<String, Connection> connections = new HashMap<>();
+        Map<String, SourceConfig> sourceTypes = new HashMap<>();
         Catalogs.registerJdbcDrivers();
         try {
             for (SourceConfig source : config.sources()) {
                 Properties credentials = new Properties();
                 credentials.setProperty("user", source.username());
                 credentials.setProperty("password", source.password());
-                connections.put(
-                        source.id(), DriverManager.getConnection(source.jdbcUrl(), credentials));
+                Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
+                connections.put(source.id(), connection);
+                sourceTypes.put(source.id(), source);
+                if (source.isMySql()) {
+                    MySqlSchemaReader.checkBinlog(connection, source.username());
+                }
             }
             for (TableConfig table : config.tables()) {
                 TableSpec spec = null;
                 String readFrom = null;
                 for (String sourceId : table.sources()) {
-                    TableSpec read = PostgresSchemaReader.read(connections.get(sourceId), table);
+                    TableSpec read =
+                            sourceTypes.get(sourceId).isMySql()
+                                    ? MySqlSchemaReader.read(connections.get(sourceId), table)
+                                    : PostgresSchemaReader.read(connections.get(sourceId), table);
                     if (spec == null) {
                         spec = read;
                         readFrom = sourceId;
@@ -250,7 +270,7 @@ public final class TidemarkJob {
             }
             for (SourceConfig source : config.sources()) {
                 List<String> tables = tablesOf(config, source.id());
-                if (!tables.isEmpty()) {
+                if (!tables.isEmpty() && !source.isMySql()) {
                     PostgresPublication.ensure(
                             connections.get(source.id()), source.publication(), tables);
                 }

@@ -180,7 +180,7 @@ class FailoverMatrixITCase {
             TestPipelines.restartQuickly(flink);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(flink);
-            TidemarkJob.ChangeSource postgres = TidemarkJob.postgres(config);
+            TidemarkJob.ChangeSource postgres = TidemarkJob.cdc(config);
             TidemarkJob.assemble(
                     env,
                     config,

@@ -271,7 +271,7 @@ class MultiSourceITCase {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config));
+            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
             JobClient job = env.executeAsync(config.jobName());
             Catalog catalog =
                     Catalogs.load(

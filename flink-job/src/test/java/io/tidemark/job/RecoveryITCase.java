@@ -213,7 +213,7 @@ class RecoveryITCase {
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         TestPipelines.restartQuickly(flink);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config));
+        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
         JobClient job = env.executeAsync(config.jobName());
         Awaitility.await("job running")
                 .atMost(Duration.ofMinutes(1))

@@ -66,7 +66,7 @@ class TrinoITCase {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.postgres(config));
+            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
             JobClient job = env.executeAsync(config.jobName());
             TableIdentifier customers = names.targets().get(ShopWorkload.CUSTOMERS);
             long earlier;

@@ -8,8 +8,8 @@ import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.DebeziumDecoder;
 import io.tidemark.decode.Operation;
+import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.reconcile.OrderingRule;
-import io.tidemark.testing.EmbeddedMariaDb;
 import io.tidemark.testing.TestClusters;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -87,8 +87,8 @@ class BinlogSourceITCase {
                         .port(mariadb.port())
                         .databaseList("shop")
                         .tableList("shop.orders")
-                        .username("root")
-                        .password("")
+                        .username(EmbeddedMariaDb.CDC_USER)
+                        .password(EmbeddedMariaDb.CDC_PASSWORD)
                         .serverId("5401-5404")
                         .serverTimeZone("UTC")
                         .startupOptions(StartupOptions.initial())

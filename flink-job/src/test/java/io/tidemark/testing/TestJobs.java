@@ -32,7 +32,7 @@ public final class TestJobs {
     public static JobClient start(
             PipelineConfig config, RunContext run, CommitListener listener, Path savepoint)
             throws Exception {
-        return start(config, run, listener, savepoint, TidemarkJob.postgres(config));
+        return start(config, run, listener, savepoint, TidemarkJob.cdc(config));
     }
 
     /** As {@link #start(PipelineConfig, RunContext, CommitListener, Path)}, from {@code source}. */

@@ -3,6 +3,7 @@ package io.tidemark.testing;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.demo.ShopWorkload;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +26,18 @@ public final class TestPipelines {
 
         /** The source table to Iceberg table pairs the ground-truth diff compares. */
         public Map<String, TableIdentifier> targets() {
+            return targets(ShopWorkload.CUSTOMERS, ShopWorkload.ORDERS);
+        }
+
+        /** The pairs of a workload whose tables have other names (a MySQL database). */
+        public Map<String, TableIdentifier> targets(ShopWorkload workload) {
+            return targets(workload.customersTable(), workload.ordersTable());
+        }
+
+        private Map<String, TableIdentifier> targets(String customers, String orders) {
             Map<String, TableIdentifier> targets = new LinkedHashMap<>();
-            targets.put(ShopWorkload.CUSTOMERS, TableIdentifier.of(namespace, "customers"));
-            targets.put(ShopWorkload.ORDERS, TableIdentifier.of(namespace, "orders"));
+            targets.put(customers, TableIdentifier.of(namespace, "customers"));
+            targets.put(orders, TableIdentifier.of(namespace, "orders"));
             return targets;
         }
     }
@@ -42,6 +52,66 @@ public final class TestPipelines {
     /** The pipeline file of {@link #shop}. */
     public static String shopYaml(
             EmbeddedDatabase database, Path dir, Names names, int parallelism) {
+        return shopYaml(
+                String.join(
+                        "\n",
+                        "source:",
+                        "  type: postgres",
+                        "  hostname: 127.0.0.1",
+                        "  port: " + database.port(),
+                        "  database: " + names.database(),
+                        "  username: postgres",
+                        "  slot-name: " + names.slot(),
+                        "  snapshot:",
+                        "    split-size: 500"),
+                database,
+                dir,
+                names,
+                parallelism,
+                ShopWorkload.CUSTOMERS,
+                ShopWorkload.ORDERS);
+    }
+
+    /**
+     * The shop pipeline on MariaDB database {@code names.database()} (its tables {@code
+     * <database>.customers} and {@code <database>.orders}), catalog in {@code catalogDatabase}.
+     */
+    public static PipelineConfig shopMySql(
+            EmbeddedMariaDb mariadb,
+            EmbeddedDatabase catalogDatabase,
+            Path dir,
+            Names names,
+            int parallelism) {
+        String yaml =
+                shopYaml(
+                        String.join(
+                                "\n",
+                                "source:",
+                                "  type: mysql",
+                                "  hostname: 127.0.0.1",
+                                "  port: " + mariadb.port(),
+                                "  database: " + names.database(),
+                                "  username: " + EmbeddedMariaDb.CDC_USER,
+                                "  password: " + EmbeddedMariaDb.CDC_PASSWORD,
+                                "  snapshot:",
+                                "    split-size: 500"),
+                        catalogDatabase,
+                        dir,
+                        names,
+                        parallelism,
+                        names.database() + ".customers",
+                        names.database() + ".orders");
+        return new PipelineConfigLoader().parse(yaml, names.pipelineId() + ".yaml");
+    }
+
+    private static String shopYaml(
+            String sourceBlock,
+            EmbeddedDatabase database,
+            Path dir,
+            Names names,
+            int parallelism,
+            String customers,
+            String orders) {
         return String.join(
                 "\n",
                 "pipeline:",
@@ -50,15 +120,7 @@ public final class TestPipelines {
                 "checkpoint:",
                 "  interval: 1s",
                 "  dir: " + dir.resolve("checkpoints-" + names.pipelineId()).toUri(),
-                "source:",
-                "  type: postgres",
-                "  hostname: 127.0.0.1",
-                "  port: " + database.port(),
-                "  database: " + names.database(),
-                "  username: postgres",
-                "  slot-name: " + names.slot(),
-                "  snapshot:",
-                "    split-size: 500",
+                sourceBlock,
                 "catalog:",
                 "  type: jdbc",
                 "  properties:",
@@ -67,9 +129,9 @@ public final class TestPipelines {
                 "    jdbc.schema-version: V1",
                 "    warehouse: " + dir.resolve("warehouse").toUri(),
                 "tables:",
-                "  - source: " + ShopWorkload.CUSTOMERS,
+                "  - source: " + customers,
                 "    target: " + names.namespace() + ".customers",
-                "  - source: " + ShopWorkload.ORDERS,
+                "  - source: " + orders,
                 "    target: " + names.namespace() + ".orders",
                 "");
     }

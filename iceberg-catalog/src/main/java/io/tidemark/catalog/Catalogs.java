@@ -74,17 +74,19 @@ public final class Catalogs {
     }
 
     /**
-     * Registers the bundled Postgres JDBC driver with {@link java.sql.DriverManager} from the
-     * calling code's class loader. {@code DriverManager} only hands a connection to code that can
-     * see the driver's class: in a Flink JobManager or TaskManager every job has its own class
-     * loader, so without this the second job in one JVM gets "No suitable driver" from the JDBC
-     * catalog and from the schema reader.
+     * Registers the bundled Postgres and MySQL JDBC drivers with {@link java.sql.DriverManager}
+     * from the calling code's class loader. {@code DriverManager} only hands a connection to code
+     * that can see the driver's class: in a Flink JobManager or TaskManager every job has its own
+     * class loader, so without this the second job in one JVM gets "No suitable driver" from the
+     * JDBC catalog and from the schema reader.
      */
     public static void registerJdbcDrivers() {
-        try {
-            Class.forName("org.postgresql.Driver", true, Catalogs.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            // no Postgres driver on the classpath: catalogs on other databases bring their own
+        for (String driver : new String[] {"org.postgresql.Driver", "com.mysql.cj.jdbc.Driver"}) {
+            try {
+                Class.forName(driver, true, Catalogs.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                // not on the classpath: catalogs and sources on other databases bring their own
+            }
         }
     }
 }

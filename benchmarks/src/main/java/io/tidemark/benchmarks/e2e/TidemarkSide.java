@@ -114,7 +114,7 @@ final class TidemarkSide implements Side {
                 config,
                 RunContext.start(config.pipelineId(), "bench-" + run),
                 tables,
-                TidemarkJob.postgres(config));
+                TidemarkJob.cdc(config));
         return env.executeAsync(config.jobName());
     }
 }

@@ -117,8 +117,13 @@ public final class GroundTruthDiff {
             throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT ");
         List<Types.NestedField> columns = schema.columns();
+        // '"' in Postgres, '`' in MySQL
+        String quote = source.getMetaData().getIdentifierQuoteString().trim();
         for (int i = 0; i < columns.size(); i++) {
-            sql.append(i == 0 ? "" : ", ").append('"').append(columns.get(i).name()).append('"');
+            sql.append(i == 0 ? "" : ", ")
+                    .append(quote)
+                    .append(columns.get(i).name())
+                    .append(quote);
         }
         sql.append(" FROM ").append(sourceTable);
         Map<List<Object>, List<Object>> rows = new HashMap<>();

@@ -1,0 +1,262 @@
+package io.tidemark.source;
+
+import io.tidemark.catalog.TableSpec;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a captured MySQL (or MariaDB) table's columns and primary key from {@code
+ * information_schema} and maps them to an Iceberg {@link TableSpec}, and checks that the server and
+ * user can feed a binlog reader ({@link #checkBinlog}).
+ *
+ * <p>Type mapping, as the binlog reader (Debezium) decodes the values: {@code tinyint, smallint,
+ * mediumint, int} int (also {@code tinyint(1)}/{@code BOOLEAN}: MySQL stores any integer there),
+ * {@code int unsigned} and {@code bigint} long, {@code bigint unsigned} decimal(20,0), {@code
+ * bit(1)} boolean, {@code float, double} double, {@code decimal(p,s)} decimal(p,s) (p at most 38),
+ * {@code char, varchar, *text, enum, set, json} string, {@code date}, {@code time} time, {@code
+ * datetime} timestamp, {@code timestamp} timestamptz, {@code year} int, {@code binary, varbinary,
+ * *blob} binary. Anything else (spatial types, {@code bit(n>1)}) stops the start with a message
+ * naming the column.
+ */
+public final class MySqlSchemaReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MySqlSchemaReader.class);
+
+    private static final String COLUMNS =
+            "SELECT column_name, data_type, column_type, is_nullable, numeric_precision, numeric_scale "
+                    + "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                    + "ORDER BY ordinal_position";
+
+    private static final String PRIMARY_KEY =
+            "SELECT column_name FROM information_schema.key_column_usage "
+                    + "WHERE table_schema = ? AND table_name = ? AND constraint_name = 'PRIMARY' "
+                    + "ORDER BY ordinal_position";
+
+    private MySqlSchemaReader() {}
+
+    /** The spec of the Iceberg table that replicates {@code table} ({@code database.table}). */
+    public static TableSpec read(Connection connection, TableConfig table) throws SQLException {
+        String[] parts = table.source().split("\\.", 2);
+        List<Types.NestedField> columns = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(COLUMNS)) {
+            statement.setString(1, parts[0]);
+            statement.setString(2, parts[1]);
+            try (ResultSet rs = statement.executeQuery()) {
+                int id = 1;
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    Type type =
+                            icebergType(
+                                    table.source(),
+                                    name,
+                                    rs.getString(2),
+                                    rs.getString(3),
+                                    rs.getObject(5) == null ? null : rs.getInt(5),
+                                    rs.getObject(6) == null ? null : rs.getInt(6));
+                    boolean nullable = "YES".equals(rs.getString(4));
+                    columns.add(
+                            nullable
+                                    ? Types.NestedField.optional(id++, name, type)
+                                    : Types.NestedField.required(id++, name, type));
+                }
+            }
+        }
+        if (columns.isEmpty()) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "source table '%s' does not exist or has no columns visible to the configured user; "
+                                    + "check tables[*].source (database.table) and the user's SELECT grant",
+                            table.source()));
+        }
+        List<String> key = table.primaryKey();
+        if (key.isEmpty()) {
+            key = primaryKey(connection, parts[0], parts[1]);
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "source table '%s' has no primary key: declare one in the database or set "
+                                        + "'primary-key' for it in the pipeline file",
+                                table.source()));
+            }
+        }
+        return new TableSpec(TableIdentifier.parse(table.target()), columns, key);
+    }
+
+    static List<String> primaryKey(Connection connection, String database, String table)
+            throws SQLException {
+        List<String> key = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(PRIMARY_KEY)) {
+            statement.setString(1, database);
+            statement.setString(2, table);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    key.add(rs.getString(1));
+                }
+            }
+        }
+        return key;
+    }
+
+    static Type icebergType(
+            String table,
+            String column,
+            String dataType,
+            String columnType,
+            Integer precision,
+            Integer scale) {
+        String type = dataType.toLowerCase(Locale.ROOT);
+        boolean unsigned = columnType.toLowerCase(Locale.ROOT).contains("unsigned");
+        switch (type) {
+            case "tinyint":
+            case "smallint":
+            case "mediumint":
+            case "year":
+                return Types.IntegerType.get();
+            case "int":
+            case "integer":
+                return unsigned ? Types.LongType.get() : Types.IntegerType.get();
+            case "bigint":
+                return unsigned ? Types.DecimalType.of(20, 0) : Types.LongType.get();
+            case "bit":
+                if (precision != null && precision == 1 || columnType.equalsIgnoreCase("bit(1)")) {
+                    return Types.BooleanType.get();
+                }
+                throw unsupported(table, column, columnType, "use bit(1), or an integer type");
+            case "float":
+            case "double":
+            case "real":
+                return Types.DoubleType.get();
+            case "decimal":
+            case "numeric":
+                if (precision == null || precision > 38) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "table '%s' column '%s': %s cannot be stored exactly in Iceberg; "
+                                            + "declare it decimal(p,s) with p <= 38",
+                                    table, column, columnType));
+                }
+                return Types.DecimalType.of(precision, scale == null ? 0 : scale);
+            case "char":
+            case "varchar":
+            case "tinytext":
+            case "text":
+            case "mediumtext":
+            case "longtext":
+            case "enum":
+            case "set":
+            case "json":
+                return Types.StringType.get();
+            case "date":
+                return Types.DateType.get();
+            case "time":
+                return Types.TimeType.get();
+            case "datetime":
+                return Types.TimestampType.withoutZone();
+            case "timestamp":
+                return Types.TimestampType.withZone();
+            case "binary":
+            case "varbinary":
+            case "tinyblob":
+            case "blob":
+            case "mediumblob":
+            case "longblob":
+                return Types.BinaryType.get();
+            default:
+                throw unsupported(
+                        table, column, columnType, "capture a view that casts it, or drop it");
+        }
+    }
+
+    private static IllegalArgumentException unsupported(
+            String table, String column, String columnType, String fix) {
+        return new IllegalArgumentException(
+                String.format(
+                        "table '%s' column '%s': MySQL type '%s' is not supported; %s",
+                        table, column, columnType, fix));
+    }
+
+    /**
+     * Checks that the server writes a binlog the reader can follow (on, ROW format, FULL images,
+     * positions on MariaDB 11.4+) and that the user may read it; every problem is named with its
+     * fix. The REPLICATION SLAVE grant is checked as far as {@code SHOW GRANTS} tells (a role may
+     * hold it: then only a warning).
+     */
+    public static void checkBinlog(Connection connection, String user) throws SQLException {
+        List<String> problems = new ArrayList<>();
+        try (Statement s = connection.createStatement();
+                ResultSet rs =
+                        s.executeQuery(
+                                "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format', "
+                                        + "'binlog_row_image', 'binlog_legacy_event_pos')")) {
+            java.util.Map<String, String> settings = new java.util.HashMap<>();
+            while (rs.next()) {
+                settings.put(
+                        rs.getString(1).toLowerCase(Locale.ROOT),
+                        rs.getString(2).toUpperCase(Locale.ROOT));
+            }
+            if (!"ON".equals(settings.get("log_bin")) && !"1".equals(settings.get("log_bin"))) {
+                problems.add("the binlog is off: start the server with log-bin");
+            }
+            if (!"ROW".equals(settings.get("binlog_format"))) {
+                problems.add(
+                        "binlog_format is "
+                                + settings.get("binlog_format")
+                                + ": set binlog_format=ROW (changes are read as rows)");
+            }
+            if (!"FULL".equals(settings.get("binlog_row_image"))) {
+                problems.add(
+                        "binlog_row_image is "
+                                + settings.get("binlog_row_image")
+                                + ": set binlog_row_image=FULL (updates and deletes need whole images)");
+            }
+            if ("OFF".equals(settings.get("binlog_legacy_event_pos"))) {
+                problems.add(
+                        "binlog_legacy_event_pos is OFF (MariaDB 11.4+): set binlog_legacy_event_pos=ON, "
+                                + "or the reader sees no binlog positions to order changes by");
+            }
+        }
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("SHOW MASTER STATUS")) {
+            rs.next();
+        } catch (SQLException e) {
+            problems.add(
+                    "user '"
+                            + user
+                            + "' cannot read the binlog position ("
+                            + e.getMessage()
+                            + "): GRANT REPLICATION CLIENT ON *.* (MariaDB 10.5+: BINLOG MONITOR)");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(
+                    "the MySQL source cannot be read: " + String.join("; ", problems));
+        }
+        StringBuilder grants = new StringBuilder();
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("SHOW GRANTS FOR CURRENT_USER()")) {
+            while (rs.next()) {
+                grants.append(rs.getString(1).toUpperCase(Locale.ROOT)).append('\n');
+            }
+        }
+        if (!grants.toString().contains("ALL PRIVILEGES")
+                && !grants.toString().contains("REPLICATION SLAVE")
+                && !grants.toString().contains("REPLICATION REPLICA")) {
+            LOG.warn(
+                    "User '{}' shows no REPLICATION SLAVE grant (unless a role holds it, the binlog "
+                            + "reader will be refused): GRANT REPLICATION SLAVE ON *.* TO '{}'",
+                    user,
+                    user);
+        }
+    }
+}
