@@ -4,6 +4,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.source.TableDiscovery;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -65,6 +66,8 @@ final class RunCommand implements Callable<Integer> {
                 pipeline.describe());
         System.out.printf(
                 "tidemark run: pipeline %s, run id %s%n", pipeline.pipelineId(), run.runId());
+        // whole-database capture: the file's table patterns become the tables they match now
+        pipeline = TableDiscovery.resolve(pipeline);
         List<ResolvedTable> tables = TidemarkJob.prepare(pipeline);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(

@@ -6,6 +6,7 @@ import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.source.TableDiscovery;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -64,10 +65,11 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig pipeline = Tidemark.loadPipeline(config, "verify");
-        if (pipeline == null) {
+        PipelineConfig loaded = Tidemark.loadPipeline(config, "verify");
+        if (loaded == null) {
             return Tidemark.EXIT_USAGE;
         }
+        PipelineConfig pipeline = TableDiscovery.resolve(loaded);
         List<TableConfig> tables = new ArrayList<>();
         for (TableConfig tableConfig : pipeline.tables()) {
             if (table == null || table.equals(tableConfig.target())) {

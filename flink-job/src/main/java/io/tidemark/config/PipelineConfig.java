@@ -35,6 +35,42 @@ public record PipelineConfig(
         tables = List.copyOf(tables);
     }
 
+    /** This pipeline with {@code tables} instead of its own (patterns resolved to tables). */
+    public PipelineConfig withTables(List<TableConfig> resolved) {
+        return new PipelineConfig(
+                pipelineId,
+                jobName,
+                parallelism,
+                maxParallelism,
+                checkpointInterval,
+                checkpointTimeout,
+                checkpointDir,
+                savepointDir,
+                stateBackend,
+                sources,
+                catalogName,
+                catalogProperties,
+                reconcile,
+                resolved,
+                contractsDir);
+    }
+
+    /**
+     * Fails if a table entry is still a pattern: whatever builds the job must resolve patterns
+     * against the source first ({@code io.tidemark.source.TableDiscovery}).
+     */
+    public void requireResolvedTables() {
+        for (TableConfig table : tables) {
+            if (table.isPattern()) {
+                throw new IllegalStateException(
+                        "table pattern '"
+                                + table.source()
+                                + "' is not resolved; resolve the pipeline's patterns with "
+                                + "TableDiscovery.resolve before preparing the job");
+            }
+        }
+    }
+
     /** The first (in a single-source pipeline, the only) source. */
     public SourceConfig source() {
         return sources.get(0);
@@ -128,6 +164,53 @@ public record PipelineConfig(
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
             sources = List.copyOf(sources);
+        }
+
+        /**
+         * Whether {@code source} names tables by pattern: {@code *} (any characters) or {@code ?}
+         * (one) in the table part, for example {@code shop.*} for every table of {@code shop}.
+         */
+        public boolean isPattern() {
+            return isPattern(source);
+        }
+
+        static boolean isPattern(String name) {
+            return name.indexOf('*') >= 0 || name.indexOf('?') >= 0;
+        }
+
+        /**
+         * Whether this entry (a pattern or a table) covers table {@code table} of its namespace.
+         */
+        public boolean matches(String table) {
+            String namespace = source.substring(0, source.indexOf('.') + 1);
+            if (!table.startsWith(namespace)) {
+                return false;
+            }
+            StringBuilder regex = new StringBuilder();
+            for (char c : source.substring(namespace.length()).toCharArray()) {
+                regex.append(
+                        c == '*'
+                                ? ".*"
+                                : c == '?'
+                                        ? "."
+                                        : java.util.regex.Pattern.quote(String.valueOf(c)));
+            }
+            return table.substring(namespace.length()).matches(regex.toString());
+        }
+
+        /**
+         * The entry of one table this pattern matched: its target's {@code *} is the table name.
+         */
+        public TableConfig forTable(String table) {
+            String name = table.substring(table.indexOf('.') + 1);
+            return new TableConfig(
+                    table,
+                    target.replace("*", name),
+                    primaryKey,
+                    ordering,
+                    latePolicy,
+                    sources,
+                    contract);
         }
 
         /** A table of the only source with the default ordering and late policy. */

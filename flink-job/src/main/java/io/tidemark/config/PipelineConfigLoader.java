@@ -532,18 +532,37 @@ public final class PipelineConfigLoader {
                     throw missing(at + ".source", PipelineOptions.TABLE_SOURCE);
                 }
                 String sourceName = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
-                if (!sourceName.matches("[A-Za-z_][\\w$]*\\.[A-Za-z_][\\w$]*")) {
+                boolean pattern = TableConfig.isPattern(sourceName);
+                if (!sourceName.matches("[A-Za-z_][\\w$]*\\.[A-Za-z_*?][\\w$*?]*")) {
                     throw new ConfigException(
                             String.format(
-                                    "%s: '%s.source': expected schema.table, got '%s'",
+                                    "%s: '%s.source': expected schema.table, or a pattern such as schema.* "
+                                            + "(MySQL: database.table), got '%s'",
                                     file, at, sourceName));
                 }
                 Object target = entry.get("target");
                 String targetName =
                         target == null
-                                ? sourceName
+                                ? pattern
+                                        ? sourceName.substring(0, sourceName.indexOf('.')) + ".*"
+                                        : sourceName
                                 : scalar(at + ".target", target, PipelineOptions.TABLE_TARGET);
-                if (!targetName.matches("[A-Za-z_][\\w]*(\\.[A-Za-z_][\\w]*)+")) {
+                if (pattern) {
+                    if (!targetName.matches("[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)*\\.\\w*\\*\\w*")) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.target': the source is a pattern, so the target is "
+                                                + "namespace.<name with one *> ('*' becomes each table's name, e.g. lake.*), got '%s'",
+                                        file, at, targetName));
+                    }
+                    if (entry.get("contract") != null) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.contract': a contract is one table's; list the table on "
+                                                + "its own entry (it then leaves the pattern '%s')",
+                                        file, at, sourceName));
+                    }
+                } else if (!targetName.matches("[A-Za-z_][\\w]*(\\.[A-Za-z_][\\w]*)+")) {
                     throw new ConfigException(
                             String.format(
                                     "%s: '%s.target': expected namespace.table, got '%s'",

@@ -170,6 +170,7 @@ public final class TidemarkJob {
 
     /** The source tables that {@code sourceId} feeds. */
     static List<String> tablesOf(PipelineConfig config, String sourceId) {
+        config.requireResolvedTables();
         return config.tables().stream()
                 .filter(t -> t.sources().contains(sourceId))
                 .map(TableConfig::source)
@@ -230,6 +231,7 @@ public final class TidemarkJob {
      * and fits. Runs on the client.
      */
     public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
+        config.requireResolvedTables();
         List<TableSpec> specs = new ArrayList<>();
         Map<String, Connection> connections = new HashMap<>();
         Map<String, SourceConfig> sourceTypes = new HashMap<>();
@@ -404,6 +406,7 @@ public final class TidemarkJob {
             List<ResolvedTable> tables,
             ChangeSource source,
             CommitListener listener) {
+        config.requireResolvedTables();
         Map<String, List<String>> primaryKeys = new LinkedHashMap<>();
         List<ChangeWriter.Route> routes = new ArrayList<>();
         Map<String, String> lateTables = new LinkedHashMap<>();

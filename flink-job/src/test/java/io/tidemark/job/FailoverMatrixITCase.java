@@ -8,6 +8,7 @@ import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
 import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.demo.ShopWorkload;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -58,9 +59,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * snapshot carries every provenance key, and all commits belong to one lineage (the job recovered
  * from its state rather than starting over).
  *
- * <p>One embedded PostgreSQL and one MiniCluster (embedded HA with leadership control, so the job
- * master can be failed over and recovers its checkpoints) serve all cases; each case has its own
- * database, replication slot, pipeline id and Iceberg namespace.
+ * <p>The MySQL binlog source (MariaDB) runs the case that matters most for a log reader: its
+ * TaskManager lost while it follows the binlog, at parallelism 2.
+ *
+ * <p>One embedded PostgreSQL, one MariaDB and one MiniCluster (embedded HA with leadership control,
+ * so the job master can be failed over and recovers its checkpoints) serve all cases; each case has
+ * its own database, replication slot, pipeline id and Iceberg namespace.
  */
 class FailoverMatrixITCase {
 
@@ -79,6 +83,7 @@ class FailoverMatrixITCase {
     @TempDir static Path dir;
 
     private static EmbeddedDatabase database;
+    private static EmbeddedMariaDb mariadb;
     private static MiniCluster cluster;
     private static int liveTaskManager;
     private static final AtomicInteger CASES = new AtomicInteger();
@@ -114,6 +119,7 @@ class FailoverMatrixITCase {
     static void start() throws Exception {
         database = EmbeddedDatabase.start(dir.resolve("postgres"));
         database.createDatabase("iceberg_catalog");
+        mariadb = EmbeddedMariaDb.start(dir.resolve("mariadb"));
         cluster =
                 new MiniCluster(
                         new MiniClusterConfiguration.Builder()
@@ -135,45 +141,65 @@ class FailoverMatrixITCase {
         if (database != null) {
             database.close();
         }
+        if (mariadb != null) {
+            mariadb.close();
+        }
     }
 
     static Stream<Arguments> matrix() {
-        return Arrays.stream(Failure.values())
-                .flatMap(
-                        failure ->
-                                Arrays.stream(Phase.values())
-                                        .flatMap(
-                                                phase ->
-                                                        Stream.of(1, 2)
-                                                                .map(
-                                                                        p ->
-                                                                                Arguments.of(
-                                                                                        failure,
-                                                                                        phase,
-                                                                                        p))));
+        Stream<Arguments> postgres =
+                Arrays.stream(Failure.values())
+                        .flatMap(
+                                failure ->
+                                        Arrays.stream(Phase.values())
+                                                .flatMap(
+                                                        phase ->
+                                                                Stream.of(1, 2)
+                                                                        .map(
+                                                                                p ->
+                                                                                        Arguments
+                                                                                                .of(
+                                                                                                        failure,
+                                                                                                        phase,
+                                                                                                        p,
+                                                                                                        "postgres"))));
+        // the MySQL binlog source: its TaskManager dies while it reads the binlog
+        return Stream.concat(
+                postgres,
+                Stream.of(Arguments.of(Failure.TASK_MANAGER_LOSS, Phase.STREAMING, 2, "mysql")));
     }
 
-    @ParameterizedTest(name = "{0} in the {1} phase, parallelism {2}")
+    @ParameterizedTest(name = "{0} in the {1} phase, parallelism {2}, {3}")
     @MethodSource("matrix")
-    void endsExactlyEqualToTheSource(Failure failure, Phase phase, int parallelism)
+    void endsExactlyEqualToTheSource(Failure failure, Phase phase, int parallelism, String source)
             throws Exception {
-        // TIDEMARK_FAILOVER_ONLY=FAILURE[:PHASE[:PARALLELISM]] in the environment runs only those
+        // TIDEMARK_FAILOVER_ONLY=FAILURE[:PHASE[:PARALLELISM[:SOURCE]]] runs only those
         String only = System.getenv().getOrDefault("TIDEMARK_FAILOVER_ONLY", "");
-        Assumptions.assumeTrue((failure + ":" + phase + ":" + parallelism).startsWith(only));
+        Assumptions.assumeTrue(
+                (failure + ":" + phase + ":" + parallelism + ":" + source).startsWith(only));
+        boolean mysql = source.equals("mysql");
         int n = CASES.incrementAndGet();
         Names names = new Names("failover-" + n, "failover" + n, "failover_" + n, "failover" + n);
         String db = names.database();
         String pipelineId = names.pipelineId();
-        database.createDatabase(db);
+        if (mysql) {
+            mariadb.createDatabase(db);
+        } else {
+            database.createDatabase(db);
+        }
         Fault fault = new Fault(failure, phase);
         FAULTS.put(pipelineId, fault);
 
-        try (Connection writer = database.connect(db);
-                Connection verifier = database.connect(db)) {
-            ShopWorkload workload = new ShopWorkload(writer, n);
+        try (Connection writer = mysql ? mariadb.connect(db) : database.connect(db);
+                Connection verifier = mysql ? mariadb.connect(db) : database.connect(db)) {
+            ShopWorkload workload =
+                    mysql ? ShopWorkload.mysql(writer, n, db) : new ShopWorkload(writer, n);
             workload.createAndSeed(3_000, 9_000);
 
-            PipelineConfig config = TestPipelines.shop(database, dir, names, parallelism);
+            PipelineConfig config =
+                    mysql
+                            ? TestPipelines.shopMySql(mariadb, database, dir, names, parallelism)
+                            : TestPipelines.shop(database, dir, names, parallelism);
             RunContext run = RunContext.start(config.pipelineId(), null);
             List<ResolvedTable> tables = TidemarkJob.prepare(config);
             Configuration flink = TidemarkJob.flinkConfiguration(config);
@@ -195,7 +221,7 @@ class FailoverMatrixITCase {
                     new FailingCommit(pipelineId));
             JobClient job = env.executeAsync(config.jobName());
 
-            Map<String, TableIdentifier> targets = names.targets();
+            Map<String, TableIdentifier> targets = names.targets(workload);
             Catalog catalog = TestPipelines.catalog(config);
             try {
                 if (phase == Phase.STREAMING) {
@@ -219,7 +245,9 @@ class FailoverMatrixITCase {
             } finally {
                 GroundTruth.cancel(job);
                 FAULTS.remove(pipelineId);
-                database.dropSlot(db, config.source().slotName());
+                if (!mysql) {
+                    database.dropSlot(db, config.source().slotName());
+                }
                 if (catalog instanceof Closeable closeable) {
                     closeable.close();
                 }

@@ -155,6 +155,8 @@ public final class GroundTruthDiff {
                     case STRING -> rs.getString(index);
                     case BINARY, FIXED -> rs.getBytes(index);
                     case INTEGER -> rs.getInt(index);
+                        // BIGINT UNSIGNED comes as a BigInteger from MySQL's driver
+                    case DECIMAL -> rs.getBigDecimal(index);
                     case LONG -> rs.getLong(index);
                     default -> rs.getObject(index);
                 };

@@ -1,0 +1,160 @@
+package io.tidemark.source;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whole-database capture: resolves the pipeline file's table patterns ({@code shop.*}) to the
+ * tables they match in the source, when the job is prepared.
+ *
+ * <ul>
+ *   <li>A pattern matches base tables (not views) of its schema (MySQL: database), in every source
+ *       that feeds it; tables are taken in name order.
+ *   <li>A table listed on an entry of its own is left to that entry, whatever patterns match it.
+ *   <li>A pattern that matches nothing stops the start: a typo must not capture an empty set.
+ *   <li>Matched tables without a primary key stop the start, all named at once, unless the entry
+ *       declares {@code primary-key} (every matched table must then have those columns).
+ * </ul>
+ *
+ * <p>Tables created after the start are not captured by a running job; a restart from its savepoint
+ * resolves the pattern again and the source snapshots the new tables, then follows them (newly
+ * added tables are scanned on restore), while the others keep their state.
+ */
+public final class TableDiscovery {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TableDiscovery.class);
+
+    private static final String TABLES =
+            "SELECT table_name FROM information_schema.tables "
+                    + "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name";
+
+    private TableDiscovery() {}
+
+    /** {@code config} with every pattern entry replaced by one entry per matched table. */
+    public static PipelineConfig resolve(PipelineConfig config) throws SQLException {
+        if (config.tables().stream().noneMatch(TableConfig::isPattern)) {
+            return config;
+        }
+        Catalogs.registerJdbcDrivers();
+        Map<String, Connection> connections = new HashMap<>();
+        try {
+            for (SourceConfig source : config.sources()) {
+                connections.put(
+                        source.id(),
+                        DriverManager.getConnection(
+                                source.jdbcUrl(), source.username(), source.password()));
+            }
+            return resolve(config, connections);
+        } finally {
+            for (Connection connection : connections.values()) {
+                connection.close();
+            }
+        }
+    }
+
+    static PipelineConfig resolve(PipelineConfig config, Map<String, Connection> connections)
+            throws SQLException {
+        Set<String> listed =
+                config.tables().stream()
+                        .filter(t -> !t.isPattern())
+                        .map(TableConfig::source)
+                        .collect(Collectors.toSet());
+        Map<String, TableConfig> resolved = new LinkedHashMap<>();
+        List<String> keyless = new ArrayList<>();
+        for (TableConfig entry : config.tables()) {
+            if (!entry.isPattern()) {
+                resolved.put(entry.source(), entry);
+                continue;
+            }
+            String namespace = entry.source().substring(0, entry.source().indexOf('.'));
+            Set<String> matched = new TreeSet<>();
+            for (String sourceId : entry.sources()) {
+                Connection connection = connections.get(sourceId);
+                for (String table : tables(connection, namespace)) {
+                    String name = namespace + "." + table;
+                    if (entry.matches(name) && !listed.contains(name)) {
+                        matched.add(name);
+                    }
+                }
+            }
+            if (matched.isEmpty()) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "table pattern '%s' matches no table of '%s' in source(s) %s that is "
+                                        + "not listed on its own; check the pattern and the user's SELECT grant",
+                                entry.source(), namespace, entry.sources()));
+            }
+            for (String table : matched) {
+                if (resolved.containsKey(table)) {
+                    continue; // an earlier pattern has it
+                }
+                if (entry.primaryKey().isEmpty()) {
+                    String[] parts = table.split("\\.", 2);
+                    Connection connection = connections.get(entry.sources().get(0));
+                    List<String> key =
+                            connection.getMetaData().getURL().startsWith("jdbc:mysql:")
+                                    ? MySqlSchemaReader.primaryKey(connection, parts[0], parts[1])
+                                    : PostgresSchemaReader.primaryKey(
+                                            connection, parts[0], parts[1]);
+                    if (key.isEmpty()) {
+                        keyless.add(table);
+                        continue;
+                    }
+                }
+                resolved.put(table, entry.forTable(table));
+            }
+            LOG.info("Table pattern {} matched {}", entry.source(), matched);
+        }
+        if (!keyless.isEmpty()) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "table(s) %s match a pattern but have no primary key, so Tidemark cannot "
+                                    + "replicate them row by row: add a primary key in the database, list each "
+                                    + "on its own entry with 'primary-key', or narrow the pattern",
+                            keyless));
+        }
+        Map<String, String> targets = new HashMap<>();
+        for (TableConfig table : resolved.values()) {
+            String other = targets.putIfAbsent(table.target(), table.source());
+            if (other != null) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "tables '%s' and '%s' would both be written to '%s'; give one of them "
+                                        + "an entry of its own with another target",
+                                other, table.source(), table.target()));
+            }
+        }
+        return config.withTables(new ArrayList<>(resolved.values()));
+    }
+
+    private static List<String> tables(Connection connection, String namespace)
+            throws SQLException {
+        List<String> tables = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(TABLES)) {
+            statement.setString(1, namespace);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+        }
+        return tables;
+    }
+}

@@ -1,0 +1,306 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.demo.EmbeddedMariaDb;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.source.TableDiscovery;
+import io.tidemark.testing.CommitHistory;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whole-database capture from MariaDB (the MySQL binlog source): one pattern, {@code erp.*},
+ * captures five tables of assorted MySQL types (unsigned integers, bit(1), enum, json, year,
+ * datetime(3), timestamp(6), varbinary, a composite key), each into an Iceberg table created from
+ * its source schema. A sixth table created while the job runs is not half-captured: the running job
+ * does not read it at all, and after a stop with savepoint and a restart the pattern matches it,
+ * its rows are snapshotted and followed, while the five keep their state (one lineage each). Every
+ * table ends equal to the source.
+ */
+class WholeDatabaseITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @TempDir static Path dir;
+
+    private static EmbeddedDatabase catalogDatabase;
+    private static EmbeddedMariaDb mariadb;
+
+    private static final String[] TABLES = {"accounts", "events", "items", "ledger", "memberships"};
+
+    @BeforeAll
+    static void start() throws Exception {
+        catalogDatabase = EmbeddedDatabase.start(dir.resolve("postgres"));
+        catalogDatabase.createDatabase("iceberg_catalog");
+        mariadb = EmbeddedMariaDb.start(dir.resolve("mariadb"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (mariadb != null) {
+            mariadb.close();
+        }
+        if (catalogDatabase != null) {
+            catalogDatabase.close();
+        }
+    }
+
+    static String yaml(String database, String pattern) {
+        return String.join(
+                "\n",
+                "pipeline:",
+                "  id: whole-" + database,
+                "  parallelism: 2",
+                "checkpoint:",
+                "  interval: 1s",
+                "  dir: " + dir.resolve("checkpoints-" + database).toUri(),
+                "source:",
+                "  type: mysql",
+                "  hostname: 127.0.0.1",
+                "  port: " + mariadb.port(),
+                "  database: " + database,
+                "  username: " + EmbeddedMariaDb.CDC_USER,
+                "  password: " + EmbeddedMariaDb.CDC_PASSWORD,
+                "  snapshot:",
+                "    split-size: 200",
+                "catalog:",
+                "  type: jdbc",
+                "  properties:",
+                "    uri: " + catalogDatabase.jdbcUrl("iceberg_catalog"),
+                "    jdbc.user: postgres",
+                "    jdbc.schema-version: V1",
+                "    warehouse: " + dir.resolve("warehouse").toUri(),
+                "tables:",
+                "  - source: " + pattern,
+                "    target: lake_" + database + ".*",
+                "");
+    }
+
+    @Test
+    void capturesEveryTableOfAPatternAndANewTableAfterARestart() throws Exception {
+        mariadb.createDatabase("erp");
+        try (Connection sql = mariadb.connect("erp");
+                Statement s = sql.createStatement()) {
+            s.execute(
+                    "CREATE TABLE accounts (id int unsigned PRIMARY KEY, name varchar(50) NOT NULL, "
+                            + "active bit(1) NOT NULL, balance decimal(14,4), opened date)");
+            s.execute(
+                    "CREATE TABLE ledger (id bigint unsigned PRIMARY KEY, account_id int NOT NULL, "
+                            + "amount decimal(12,2) NOT NULL, posted_at datetime(3) NOT NULL, note text)");
+            s.execute(
+                    "CREATE TABLE items (sku varchar(20) PRIMARY KEY, title varchar(100) NOT NULL, "
+                            + "kind enum('tool','part','kit') NOT NULL, attrs json, weight double)");
+            s.execute(
+                    "CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp(6) NOT NULL, "
+                            + "yr year, took time, payload varbinary(64))");
+            s.execute(
+                    "CREATE TABLE memberships (tenant_id int NOT NULL, user_id int NOT NULL, "
+                            + "role varchar(20) NOT NULL, updated_at datetime(6) NOT NULL, "
+                            + "PRIMARY KEY (tenant_id, user_id))");
+            seed(s, 1, 600);
+        }
+        PipelineConfig file = new PipelineConfigLoader().parse(yaml("erp", "erp.*"), "erp.yaml");
+        PipelineConfig config = TableDiscovery.resolve(file);
+        assertThat(config.tables())
+                .extracting(PipelineConfig.TableConfig::source)
+                .containsExactly(
+                        "erp.accounts", "erp.events", "erp.items", "erp.ledger", "erp.memberships");
+        assertThat(config.tables().get(0).target()).isEqualTo("lake_erp.accounts");
+
+        Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+        for (String table : TABLES) {
+            targets.put("erp." + table, TableIdentifier.of("lake_erp", table));
+        }
+        RunContext run = RunContext.start(config.pipelineId(), null);
+        Catalog catalog = TestPipelines.catalog(config);
+        try (Connection writer = mariadb.connect("erp");
+                Statement s = writer.createStatement();
+                Connection verifier = mariadb.connect("erp")) {
+            JobClient job = TestJobs.start(config, run, CommitListener.NONE, null);
+            String savepoint;
+            try {
+                // during the snapshot and after it
+                churn(s, 1);
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                churn(s, 2);
+
+                // created while the job runs: not captured by this job, not even in part
+                s.execute(
+                        "CREATE TABLE refunds (id bigint PRIMARY KEY, ledger_id bigint NOT NULL, "
+                                + "amount decimal(12,2) NOT NULL)");
+                s.execute(
+                        "INSERT INTO refunds SELECT id - 18000000000000000000, id - 18000000000000000000, "
+                                + "amount / 2 FROM ledger WHERE id % 10 = 0");
+                churn(s, 3);
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                assertThat(catalog.tableExists(TableIdentifier.of("lake_erp", "refunds")))
+                        .isFalse();
+                savepoint =
+                        job.stopWithSavepoint(
+                                        false,
+                                        dir.resolve("savepoints").toUri().toString(),
+                                        SavepointFormatType.CANONICAL)
+                                .get();
+            } catch (Throwable e) {
+                GroundTruth.cancel(job);
+                throw e;
+            }
+
+            // while stopped, then restarted: the pattern now matches the new table as well
+            s.execute("UPDATE refunds SET amount = amount + 1 WHERE id % 20 = 0");
+            churn(s, 4);
+            PipelineConfig again = TableDiscovery.resolve(file);
+            assertThat(again.tables()).hasSize(6);
+            targets.put("erp.refunds", TableIdentifier.of("lake_erp", "refunds"));
+            JobClient restarted =
+                    TestJobs.start(
+                            again,
+                            run,
+                            CommitListener.NONE,
+                            Path.of(java.net.URI.create(savepoint)));
+            try {
+                s.execute("INSERT INTO refunds VALUES (100001, 5, 1.25)");
+                s.execute("DELETE FROM refunds WHERE id = 10");
+                churn(s, 5);
+                GroundTruth.awaitEqual(
+                        restarted, verifier, catalog, targets, Duration.ofMinutes(3));
+            } finally {
+                GroundTruth.cancel(restarted);
+            }
+            for (String table : TABLES) {
+                // the five kept their state across the restart: one lineage, no commit twice
+                assertThat(
+                                CommitHistory.assertEachCheckpointOnce(
+                                        catalog.loadTable(TableIdentifier.of("lake_erp", table)),
+                                        config.pipelineId()))
+                        .hasSize(1);
+            }
+            assertThat(
+                            catalog.loadTable(TableIdentifier.of("lake_erp", "ledger"))
+                                    .schema()
+                                    .findField("id")
+                                    .type()
+                                    .toString())
+                    .isEqualTo("decimal(20, 0)");
+            assertThat(
+                            catalog.loadTable(TableIdentifier.of("lake_erp", "memberships"))
+                                    .schema()
+                                    .identifierFieldNames())
+                    .containsExactlyInAnyOrder("tenant_id", "user_id");
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    @Test
+    void refusesTablesWithoutAPrimaryKeyNamingThem() throws Exception {
+        mariadb.createDatabase("crm");
+        try (Connection sql = mariadb.connect("crm");
+                Statement s = sql.createStatement()) {
+            s.execute("CREATE TABLE contacts (id int PRIMARY KEY, name text)");
+            s.execute("CREATE TABLE audit_log (at datetime(6), what text)");
+            s.execute("CREATE TABLE notes (body text)");
+        }
+        PipelineConfig file = new PipelineConfigLoader().parse(yaml("crm", "crm.*"), "crm.yaml");
+        assertThatThrownBy(() -> TableDiscovery.resolve(file))
+                .hasMessageContaining("[crm.audit_log, crm.notes]")
+                .hasMessageContaining("no primary key");
+        PipelineConfig typo =
+                new PipelineConfigLoader().parse(yaml("crm", "crm.contact_*"), "crm.yaml");
+        assertThatThrownBy(() -> TableDiscovery.resolve(typo))
+                .hasMessageContaining("'crm.contact_*' matches no table");
+    }
+
+    /** Rows {@code from..to} of the five tables. */
+    private static void seed(Statement s, int from, int to) throws Exception {
+        s.execute(
+                "INSERT INTO accounts WITH RECURSIVE g(n) AS (SELECT "
+                        + from
+                        + " UNION ALL SELECT n + 1 FROM g WHERE n < "
+                        + to
+                        + ") SELECT n, CONCAT('account ', n), n % 2, n * 1.0625, "
+                        + "DATE '2020-01-01' + INTERVAL n DAY FROM g");
+        s.execute(
+                "INSERT INTO ledger WITH RECURSIVE g(n) AS (SELECT "
+                        + from
+                        + " UNION ALL SELECT n + 1 FROM g WHERE n < "
+                        + to
+                        + ") SELECT n + 18000000000000000000, n % 50, n * 3.25, "
+                        + "TIMESTAMP '2025-01-01 00:00:00.123' + INTERVAL n MINUTE, "
+                        + "IF(n % 4 = 0, NULL, CONCAT('entry ', n)) FROM g");
+        s.execute(
+                "INSERT INTO items WITH RECURSIVE g(n) AS (SELECT "
+                        + from
+                        + " UNION ALL SELECT n + 1 FROM g WHERE n < "
+                        + to
+                        + ") SELECT CONCAT('SKU-', n), CONCAT('item ', n), ELT(1 + n % 3, 'tool', 'part', 'kit'), "
+                        + "IF(n % 5 = 0, NULL, CONCAT('{\"n\": ', n, '}')), n / 8 FROM g");
+        s.execute(
+                "INSERT INTO events WITH RECURSIVE g(n) AS (SELECT "
+                        + from
+                        + " UNION ALL SELECT n + 1 FROM g WHERE n < "
+                        + to
+                        + ") SELECT n, TIMESTAMP '2026-01-01 00:00:00.000001' + INTERVAL n SECOND, "
+                        + "2000 + n % 100, SEC_TO_TIME(n * 7), UNHEX(SHA1(n)) FROM g");
+        s.execute(
+                "INSERT INTO memberships WITH RECURSIVE g(n) AS (SELECT "
+                        + from
+                        + " UNION ALL SELECT n + 1 FROM g WHERE n < "
+                        + to
+                        + ") SELECT n % 7, n, ELT(1 + n % 3, 'owner', 'admin', 'viewer'), "
+                        + "TIMESTAMP '2026-02-01 00:00:00.5' + INTERVAL n SECOND FROM g");
+    }
+
+    /** Inserts, updates, deletes, a re-insert and a key change in every table; round r. */
+    private static void churn(Statement s, int round) throws Exception {
+        int base = 1_000 * round;
+        seed(s, base, base + 40);
+        s.execute(
+                "UPDATE accounts SET active = NOT active, balance = balance + 1 WHERE id % 9 = "
+                        + round);
+        s.execute("DELETE FROM accounts WHERE id % 13 = " + round);
+        s.execute(
+                "UPDATE ledger SET note = CONCAT('round ', "
+                        + round
+                        + "), amount = amount + 0.01 WHERE id % 11 = "
+                        + round);
+        s.execute("DELETE FROM ledger WHERE id % 17 = " + round);
+        s.execute("UPDATE items SET attrs = NULL, kind = 'kit' WHERE title LIKE '%" + round + "'");
+        s.execute("DELETE FROM items WHERE sku = 'SKU-" + (base + 3) + "'");
+        s.execute("INSERT INTO items VALUES ('SKU-" + (base + 3) + "', 'back', 'tool', NULL, 1.5)");
+        s.execute("UPDATE events SET id = id + 500000 WHERE id = " + (base + 7));
+        s.execute("UPDATE events SET payload = NULL, took = '01:02:03' WHERE id % 8 = " + round);
+        s.execute(
+                "UPDATE memberships SET role = 'owner', updated_at = updated_at + INTERVAL 1 DAY "
+                        + "WHERE user_id % 10 = "
+                        + round);
+        s.execute("DELETE FROM memberships WHERE user_id % 23 = " + round);
+    }
+}
