@@ -155,7 +155,7 @@ class PipelineConfigLoaderTest {
                 "  parallelism: 2|  parallelism: two|'pipeline.parallelism': expected an integer, got 'two'",
                 "  parallelism: 2|  parallelism: 0|'pipeline.parallelism': expected an integer from 1 to 32768, got 0",
                 "  interval: 5s|  interval: soon|'checkpoint.interval': expected a duration such as 500ms, 10s or 2min, got 'soon'",
-                "  type: postgres|  type: oracle|'source.type': expected one of [postgres], got 'oracle'",
+                "  type: postgres|  type: oracle|'source.type': expected one of [postgres, mysql], got 'oracle'",
                 "  type: jdbc|  type: glue|'catalog.type': expected one of [jdbc, rest, hadoop, hive], got 'glue'",
                 "  hostname: db.internal|  hostname: [a, b]|'source.hostname': expected a string, got 'a list'",
                 "  database: shop|  port: 99999\\n  database: shop|'source.port': expected an integer from 1 to 65535, got 99999",
@@ -191,7 +191,8 @@ class PipelineConfigLoaderTest {
         assertThatThrownBy(
                         () -> parse(VALID.replace("source: public.customers", "source: customers")))
                 .hasMessage(
-                        "pipeline.yaml: 'tables[0].source': expected schema.table, got 'customers'");
+                        "pipeline.yaml: 'tables[0].source': expected schema.table, or a pattern such as "
+                                + "schema.* (MySQL: database.table), got 'customers'");
         assertThatThrownBy(
                         () -> parse(VALID.replace("target: shop.customers", "target: customers")))
                 .hasMessage(
@@ -204,6 +205,107 @@ class PipelineConfigLoaderTest {
                                                 "source: public.customers")))
                 .hasMessage(
                         "pipeline.yaml: 'tables[1].source': table 'public.customers' is listed twice");
+    }
+
+    @Test
+    void readsAMySqlSourceWithItsDefaults() {
+        PipelineConfig config =
+                parse(
+                        VALID.replace("  type: postgres", "  type: mysql")
+                                .replace("public.", "shop."));
+        PipelineConfig.SourceConfig source = config.source();
+        assertThat(source.isMySql()).isTrue();
+        assertThat(source.port()).isEqualTo(3306);
+        assertThat(source.serverTimeZone()).isEqualTo("UTC");
+        assertThat(source.slotName()).isNull();
+        // one id per parallel reader, derived from the pipeline id: stable across restarts
+        assertThat(source.serverId()).matches("\\d+-\\d+");
+        String[] range = source.serverId().split("-");
+        assertThat(Long.parseLong(range[1]) - Long.parseLong(range[0])).isEqualTo(1);
+        assertThat(parse(VALID.replace("  type: postgres", "  type: mysql")).source().serverId())
+                .isEqualTo(source.serverId());
+        assertThat(source.jdbcUrl()).startsWith("jdbc:mysql://db.internal:3306/shop?");
+        assertThat(config.describe()).contains("server-id: " + source.serverId());
+        assertThat(
+                        parse(
+                                        VALID.replace(
+                                                "  type: postgres",
+                                                "  type: mysql\n  server-id: 5400-5403\n  port: 3307"))
+                                .source())
+                .extracting(
+                        PipelineConfig.SourceConfig::serverId, PipelineConfig.SourceConfig::port)
+                .containsExactly("5400-5403", 3307);
+    }
+
+    @Test
+    void mySqlSettingsAreCheckedAndNotMixedWithPostgresOnes() {
+        String mysql = VALID.replace("  type: postgres", "  type: mysql");
+        assertThatThrownBy(
+                        () -> parse(mysql.replace("  username:", "  server-id: 5400\n  username:")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.server-id': 1 id(s) for pipeline.parallelism 2; every "
+                                + "parallel binlog reader needs its own, e.g. '5400-5401'");
+        assertThatThrownBy(
+                        () -> parse(mysql.replace("  username:", "  server-id: 9-x\n  username:")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.server-id': expected a server id or a range 'N-M', got '9-x'");
+        assertThatThrownBy(() -> parse(mysql.replace("  username:", "  slot-name: s\n  username:")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.slot-name' is for postgres sources, and this one is mysql; remove it");
+        assertThatThrownBy(
+                        () -> parse(VALID.replace("  username:", "  server-id: 1-4\n  username:")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.server-id' is for mysql sources, and this one is postgres; remove it");
+    }
+
+    @Test
+    void tablePatternsAndTheirTargets() {
+        PipelineConfig config =
+                parse(
+                        VALID.replace(
+                                "  - source: public.customers\n    target: shop.customers",
+                                "  - source: public.*\n    target: lake.pg_*"));
+        PipelineConfig.TableConfig pattern = config.tables().get(0);
+        assertThat(pattern.isPattern()).isTrue();
+        assertThat(pattern.matches("public.invoices")).isTrue();
+        assertThat(pattern.matches("other.invoices")).isFalse();
+        assertThat(pattern.forTable("public.invoices").target()).isEqualTo("lake.pg_invoices");
+        assertThat(config.tables().get(1).isPattern()).isFalse();
+        assertThatThrownBy(config::requireResolvedTables)
+                .hasMessageContaining("table pattern 'public.*' is not resolved");
+        PipelineConfig.TableConfig question =
+                parse(
+                                VALID.replace(
+                                        "  - source: public.customers\n    target: shop.customers",
+                                        "  - source: public.cust?mers\n    target: shop.*"))
+                        .tables()
+                        .get(0);
+        assertThat(question.matches("public.customers")).isTrue();
+        assertThat(question.matches("public.custoomers")).isFalse();
+        // the default target keeps the source's names
+        assertThat(
+                        parse(
+                                        VALID.replace(
+                                                "  - source: public.customers\n    target: shop.customers",
+                                                "  - source: public.inv_*"))
+                                .tables()
+                                .get(0)
+                                .forTable("public.inv_2026")
+                                .target())
+                .isEqualTo("public.inv_2026");
+        assertThatThrownBy(
+                        () -> parse(VALID.replace("source: public.customers", "source: public.*")))
+                .hasMessageContaining("'tables[0].target': the source is a pattern");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                        "  - source: public.customers\n    target: shop.customers",
+                                                        "  - source: public.*\n    contract: 1")
+                                                .replace(
+                                                        "catalog:",
+                                                        "contracts:\n  dir: c\ncatalog:")))
+                .hasMessageContaining("'tables[0].contract': a contract is one table's");
     }
 
     @Test
