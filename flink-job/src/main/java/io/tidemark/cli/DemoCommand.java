@@ -82,6 +82,15 @@ final class DemoCommand implements Callable<Integer> {
     Duration settleTimeout = DEFAULTS.settleTimeout();
 
     @Option(
+            names = "--source",
+            paramLabel = "<postgres|mysql>",
+            description =
+                    "The source database: postgres (embedded PostgreSQL 16, with the orders contract "
+                            + "and schema drift) or mysql (embedded MariaDB 11.4 read through its binlog; "
+                            + "default: ${DEFAULT-VALUE}).")
+    String source = DEFAULTS.source();
+
+    @Option(
             names = "--seed",
             paramLabel = "<n>",
             description = "Workload random seed (default: ${DEFAULT-VALUE}).")
@@ -103,6 +112,11 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        require(
+                source.equals("postgres") || source.equals(DemoSettings.MYSQL),
+                "--source",
+                source,
+                "postgres or mysql");
         require(rate >= 1, "--rate", rate, "at least 1");
         require(customers >= 1, "--customers", customers, "at least 1");
         require(orders >= 1, "--orders", orders, "at least 1");
@@ -125,7 +139,8 @@ final class DemoCommand implements Callable<Integer> {
                         settleTimeout,
                         DEFAULTS.progressInterval(),
                         seed,
-                        trino ? trinoHome() : null);
+                        trino ? trinoHome() : null,
+                        source);
         DemoRunner.DemoResult result = new DemoRunner(settings, System.out).run();
         return result.clean() ? 0 : 1;
     }

@@ -26,7 +26,16 @@ public record DemoSettings(
         Duration settleTimeout,
         Duration progressInterval,
         long seed,
-        Path trinoHome) {
+        Path trinoHome,
+        String source) {
+
+    /** The source of {@code demo --source mysql}: an embedded MariaDB read through its binlog. */
+    public static final String MYSQL = "mysql";
+
+    /** Whether the demo's source is MariaDB (else PostgreSQL). */
+    public boolean mysql() {
+        return MYSQL.equals(source);
+    }
 
     public static DemoSettings defaults(Path workDir) {
         return new DemoSettings(
@@ -41,6 +50,7 @@ public record DemoSettings(
                 Duration.ofSeconds(120),
                 Duration.ofSeconds(5),
                 42L,
-                null);
+                null,
+                "postgres");
     }
 }

@@ -34,7 +34,8 @@ class DemoITCase {
                         Duration.ofSeconds(90),
                         Duration.ofSeconds(2),
                         11L,
-                        null);
+                        null,
+                        "postgres");
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         DemoRunner.DemoResult result;
         try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
@@ -72,5 +73,45 @@ class DemoITCase {
                 .contains("iceberg.jdbc-catalog.catalog-name=" + DemoRunner.CATALOG_NAME);
         assertThat(Files.readString(settings.workDir().resolve("pipeline.yaml")))
                 .contains("id: shop-demo");
+    }
+
+    @Test
+    void mySqlDemoCapturesTheWholeDatabaseThroughTheBinlog() throws Exception {
+        DemoSettings settings =
+                new DemoSettings(
+                        dir.resolve("demo-mysql"),
+                        Duration.ofSeconds(6),
+                        40,
+                        500,
+                        1_000,
+                        2,
+                        Duration.ofSeconds(1),
+                        18_091,
+                        Duration.ofSeconds(90),
+                        Duration.ofSeconds(2),
+                        12L,
+                        null,
+                        DemoSettings.MYSQL);
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        DemoRunner.DemoResult result;
+        try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+            result = new DemoRunner(settings, out).run();
+        }
+        String printed = output.toString(StandardCharsets.UTF_8);
+
+        assertThat(result.reports()).hasSize(2);
+        for (DiffReport report : result.reports()) {
+            assertThat(report.isClean()).as(report.summary()).isTrue();
+            assertThat(report.sourceRows()).isPositive();
+        }
+        assertThat(printed)
+                .contains("Embedded MariaDB on 127.0.0.1:")
+                .contains(
+                        "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)")
+                .doesNotContain("MISMATCH");
+        assertThat(Files.readString(settings.workDir().resolve("pipeline.yaml")))
+                .contains("type: mysql")
+                .contains("source: shop.*");
+        assertThat(result.clean()).isTrue();
     }
 }
