@@ -64,6 +64,10 @@ public final class DemoRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(DemoRunner.class);
 
+    /** The MySQL demo's binlog client logger; held so the level set on it is not collected. */
+    private static final java.util.logging.Logger BINLOG_CLIENT_LOG =
+            java.util.logging.Logger.getLogger("com.github.shyiko.mysql.binlog");
+
     public static final String SOURCE_DATABASE = "shop";
     public static final String CATALOG_DATABASE = "iceberg_catalog";
     public static final String CATALOG_NAME = "tidemark";
@@ -521,6 +525,8 @@ public final class DemoRunner {
                             + "-Ddemo.args=\"demo --source mysql\"",
                     e);
         }
+        // the binlog client logs every (re)connect through java.util.logging to the console
+        BINLOG_CLIENT_LOG.setLevel(java.util.logging.Level.WARNING);
         return EmbeddedMariaDb.start(dir);
     }
 
