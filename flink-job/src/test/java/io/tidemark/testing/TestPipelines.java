@@ -82,6 +82,25 @@ public final class TestPipelines {
             Path dir,
             Names names,
             int parallelism) {
+        return shopMySql(
+                mariadb.port(),
+                EmbeddedMariaDb.CDC_USER,
+                EmbeddedMariaDb.CDC_PASSWORD,
+                catalogDatabase,
+                dir,
+                names,
+                parallelism);
+    }
+
+    /** The shop pipeline on any MySQL-family server on 127.0.0.1:{@code port}. */
+    public static PipelineConfig shopMySql(
+            int port,
+            String user,
+            String password,
+            EmbeddedDatabase catalogDatabase,
+            Path dir,
+            Names names,
+            int parallelism) {
         String yaml =
                 shopYaml(
                         String.join(
@@ -89,10 +108,10 @@ public final class TestPipelines {
                                 "source:",
                                 "  type: mysql",
                                 "  hostname: 127.0.0.1",
-                                "  port: " + mariadb.port(),
+                                "  port: " + port,
                                 "  database: " + names.database(),
-                                "  username: " + EmbeddedMariaDb.CDC_USER,
-                                "  password: " + EmbeddedMariaDb.CDC_PASSWORD,
+                                "  username: " + user,
+                                "  password: " + password,
                                 "  snapshot:",
                                 "    split-size: 500"),
                         catalogDatabase,
