@@ -1,11 +1,14 @@
 package io.tidemark.commit;
 
+import io.tidemark.catalog.TableManager;
+import io.tidemark.catalog.TableSpec;
 import io.tidemark.contract.Evolution;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.metrics.WriterMetrics;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.RowDataConverter;
+import io.tidemark.source.LiveTables;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -15,9 +18,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes reconciled changes into their target tables with upsert semantics. Runs right after the
@@ -64,8 +71,11 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         }
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeWriter.class);
+
     private final RunContext run;
     private final Map<String, Route> routes;
+    private final LiveTables live;
 
     private transient Map<String, WriterMetrics> metrics;
 
@@ -73,8 +83,18 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
     private transient Map<String, RowDataConverter> converters;
 
     public ChangeWriter(RunContext run, CatalogLoader catalogLoader, List<Route> routes) {
+        this(run, catalogLoader, routes, LiveTables.NONE);
+    }
+
+    /**
+     * A writer that also writes tables created in the source while the job runs ({@code live}),
+     * creating each one's Iceberg table from its source schema when its first change arrives.
+     */
+    public ChangeWriter(
+            RunContext run, CatalogLoader catalogLoader, List<Route> routes, LiveTables live) {
         super(catalogLoader, targets(routes));
         this.run = run;
+        this.live = live;
         this.routes = new HashMap<>();
         for (Route route : routes) {
             this.routes.put(route.sourceTable(), route);
@@ -114,10 +134,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
     protected void route(ChangeEvent change, RowSink sink) throws Exception {
         Route route = routes.get(change.table());
         if (route == null) {
-            throw new IllegalStateException(
-                    "change for table '"
-                            + change.table()
-                            + "' which the pipeline does not capture");
+            route = liveRoute(change.table());
         }
         WriterMetrics tableMetrics = metrics.get(change.table());
         tableMetrics.changeIn(change.sourceTimeMillis());
@@ -147,6 +164,41 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                                 throw new UncheckedIOException(e);
                             }
                         });
+    }
+
+    /**
+     * The route of a table created in the source while the job runs: its Iceberg table is made from
+     * the source schema (by whichever writer comes first; the others find it), then written like
+     * any other.
+     */
+    private Route liveRoute(String sourceTable) throws IOException {
+        if (live.entryFor(sourceTable).isEmpty()) {
+            throw new IllegalStateException(
+                    "change for table '" + sourceTable + "' which the pipeline does not capture");
+        }
+        TableSpec spec = live.spec(sourceTable);
+        Table table;
+        try {
+            table = new TableManager(catalog()).ensure(spec);
+        } catch (AlreadyExistsException e) {
+            // another writer created it between the check and the create
+            table = new TableManager(catalog()).ensure(spec);
+        }
+        LOG.info(
+                "Table {}, created in the source while the job runs, is captured into {} (key {})",
+                sourceTable,
+                spec.identifier(),
+                spec.primaryKey());
+        Route route =
+                new Route(
+                        sourceTable,
+                        spec.identifier().toString(),
+                        new RowDataConverter(sourceTable, table.schema(), spec.primaryKey()));
+        addTarget(new Target(route.target(), spec.primaryKey()));
+        routes.put(sourceTable, route);
+        metrics.put(sourceTable, new WriterMetrics(getRuntimeContext(), sourceTable));
+        converters.put(sourceTable, route.converter());
+        return route;
     }
 
     /** Evolves the target to take {@code change}; returns the change as the target takes it. */

@@ -113,39 +113,8 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         // open for the operator's life: closing a catalog may close its FileIO (an S3 client)
         catalog = catalogLoader.loadCatalog();
         files = new LinkedHashMap<>();
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
-        String jobId = getRuntimeContext().getJobInfo().getJobId().toString();
         for (Target target : targets) {
-            Table table = catalog.loadTable(TableIdentifier.parse(target.table()));
-            RowDataTaskWriterFactory factory = factory(table, target.keyColumns());
-            ManifestOutputFileFactory manifests =
-                    FlinkManifestUtil.createOutputFileFactory(
-                            () -> table,
-                            table.properties(),
-                            jobId,
-                            getOperatorID().toHexString(),
-                            subtask,
-                            attempt);
-            // empty: no snapshot at all, so no row of any key, committed by anyone; not restored:
-            // nothing this job wrote before is replayed
-            boolean empty = !restored && table.currentSnapshot() == null;
-            files.put(
-                    target.table(),
-                    new TableFiles(
-                            table,
-                            target.keyColumns(),
-                            factory,
-                            manifests,
-                            empty,
-                            empty && !target.keyColumns().isEmpty()
-                                    ? factory(table, List.of())
-                                    : null));
-            if (empty && !target.keyColumns().isEmpty()) {
-                LOG.info(
-                        "{} is empty and this job started fresh: new keys are appended without equality deletes",
-                        target.table());
-            }
+            openTarget(target);
         }
         sink =
                 new RowSink() {
@@ -166,6 +135,55 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                         tableFiles.append(row);
                     }
                 };
+    }
+
+    /**
+     * Starts writing {@code target}, a table created while the job runs; no-op if it is written.
+     */
+    protected void addTarget(Target target) throws IOException {
+        if (!files.containsKey(target.table())) {
+            openTarget(target);
+        }
+    }
+
+    /** The catalog this writer writes through, open for the operator's life. */
+    protected Catalog catalog() {
+        return catalog;
+    }
+
+    private void openTarget(Target target) throws IOException {
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
+        String jobId = getRuntimeContext().getJobInfo().getJobId().toString();
+        Table table = catalog.loadTable(TableIdentifier.parse(target.table()));
+        RowDataTaskWriterFactory factory = factory(table, target.keyColumns());
+        ManifestOutputFileFactory manifests =
+                FlinkManifestUtil.createOutputFileFactory(
+                        () -> table,
+                        table.properties(),
+                        jobId,
+                        getOperatorID().toHexString(),
+                        subtask,
+                        attempt);
+        // empty: no snapshot at all, so no row of any key, committed by anyone; not restored:
+        // nothing this job wrote before is replayed
+        boolean empty = !restored && table.currentSnapshot() == null;
+        files.put(
+                target.table(),
+                new TableFiles(
+                        table,
+                        target.keyColumns(),
+                        factory,
+                        manifests,
+                        empty,
+                        empty && !target.keyColumns().isEmpty()
+                                ? factory(table, List.of())
+                                : null));
+        if (empty && !target.keyColumns().isEmpty()) {
+            LOG.info(
+                    "{} is empty and this job started fresh: new keys are appended without equality deletes",
+                    target.table());
+        }
     }
 
     /**

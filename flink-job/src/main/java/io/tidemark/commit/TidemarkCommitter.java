@@ -14,6 +14,7 @@ import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.CommitMetrics;
 import io.tidemark.reconcile.CheckpointTally;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.source.LiveTables;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.Serializable;
@@ -136,6 +137,10 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private final String contractVersion;
     private final int reconcilerParallelism;
     private final CommitListener listener;
+    private final LiveTables live;
+
+    /** {@link #targets} and the tables created in the source while the job runs. */
+    private transient List<CommitTarget> allTargets;
 
     private transient List<CommitMessage> pending;
     private transient String lineage;
@@ -155,12 +160,32 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             String contractVersion,
             int reconcilerParallelism,
             CommitListener listener) {
+        this(
+                run,
+                catalogLoader,
+                targets,
+                contractVersion,
+                reconcilerParallelism,
+                listener,
+                LiveTables.NONE);
+    }
+
+    /** A committer that also commits the tables {@code live} captures while the job runs. */
+    public TidemarkCommitter(
+            RunContext run,
+            CatalogLoader catalogLoader,
+            List<CommitTarget> targets,
+            String contractVersion,
+            int reconcilerParallelism,
+            CommitListener listener,
+            LiveTables live) {
         this.run = run;
         this.catalogLoader = catalogLoader;
         this.targets = List.copyOf(targets);
         this.contractVersion = contractVersion;
         this.reconcilerParallelism = reconcilerParallelism;
         this.listener = listener;
+        this.live = live;
     }
 
     @Override
@@ -169,6 +194,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         run.enterLogContext();
         Catalogs.registerJdbcDrivers();
         catalog = catalogLoader.loadCatalog();
+        allTargets = new ArrayList<>(targets);
         pendingState = context.getOperatorStateStore().getListState(PENDING);
         lineageState = context.getOperatorStateStore().getListState(LINEAGE);
         pending = new ArrayList<>();
@@ -190,7 +216,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 .addGroup("committer")
                 .gauge("checkpointsVerified", (Gauge<Long>) () -> verified.getLocalValue());
         metrics = new HashMap<>();
-        for (CommitTarget target : targets) {
+        for (CommitTarget target : allTargets) {
             metrics.put(target.table(), new CommitMetrics(getMetricGroup(), target.table()));
         }
         readCommittedThrough();
@@ -211,7 +237,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     /** The newest checkpoint of this pipeline and lineage each table holds. */
     private void readCommittedThrough() {
         committedThrough = new HashMap<>();
-        for (CommitTarget target : targets) {
+        for (CommitTarget target : allTargets) {
             String name = target.table();
             committedThrough.put(
                     name,
@@ -337,10 +363,15 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                         ? NO_WATERMARK
                         : Instant.ofEpochMilli(validThrough).toString();
         String positionsJson = positionsJson(positions);
+        for (String table : files.keySet()) {
+            if (!committedThrough.containsKey(table)) {
+                addLiveTarget(table);
+            }
+        }
         // rows the contract gate quarantined, per source table, as its quarantine writers wrote
         // them
         Map<String, Long> quarantined = new HashMap<>();
-        for (CommitTarget target : targets) {
+        for (CommitTarget target : allTargets) {
             if (target.kind() == CommitTarget.Kind.QUARANTINE) {
                 for (List<FilesWritten> part :
                         files.getOrDefault(target.table(), new TreeMap<>()).values()) {
@@ -354,7 +385,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             checkNothingLost(checkpointId, gated, counts, quarantined);
             verified.add(1L);
         }
-        for (CommitTarget target : targets) {
+        for (CommitTarget target : allTargets) {
             String name = target.table();
             TreeMap<Integer, List<FilesWritten>> parts = files.get(name);
             if (parts == null) {
@@ -386,6 +417,29 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                         positionsJson);
             }
         }
+    }
+
+    /**
+     * Starts committing {@code table}, the Iceberg table of a source table created while the job
+     * runs (its writers created it); refuses files of any other table.
+     */
+    private void addLiveTarget(String table) {
+        String sourceTable = live.sourceOfTarget(table);
+        if (sourceTable == null) {
+            throw new IllegalStateException(
+                    "files for table '" + table + "', which this committer does not commit");
+        }
+        CommitTarget target =
+                new CommitTarget(table, sourceTable, CommitTarget.Kind.TARGET, contractVersion);
+        allTargets.add(target);
+        metrics.put(table, new CommitMetrics(getMetricGroup(), table));
+        committedThrough.put(
+                table,
+                Provenance.lastCommitted(
+                        catalog.loadTable(TableIdentifier.parse(table)),
+                        run.pipelineId(),
+                        lineage));
+        LOG.info("Committing {} (source table {}, created while the job runs)", table, sourceTable);
     }
 
     /**

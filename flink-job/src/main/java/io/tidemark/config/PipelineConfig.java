@@ -26,17 +26,22 @@ public record PipelineConfig(
         Map<String, String> catalogProperties,
         ReconcileConfig reconcile,
         List<TableConfig> tables,
-        String contractsDir)
+        String contractsDir,
+        List<TableConfig> liveTables)
         implements Serializable {
 
     public PipelineConfig {
         sources = List.copyOf(sources);
         catalogProperties = Map.copyOf(catalogProperties);
         tables = List.copyOf(tables);
+        liveTables = List.copyOf(liveTables);
     }
 
-    /** This pipeline with {@code tables} instead of its own (patterns resolved to tables). */
-    public PipelineConfig withTables(List<TableConfig> resolved) {
+    /**
+     * This pipeline with {@code tables} instead of its own (patterns resolved to tables), and the
+     * patterns whose tables created while the job runs are captured ({@code new-tables: capture}).
+     */
+    public PipelineConfig withTables(List<TableConfig> resolved, List<TableConfig> live) {
         return new PipelineConfig(
                 pipelineId,
                 jobName,
@@ -52,7 +57,8 @@ public record PipelineConfig(
                 catalogProperties,
                 reconcile,
                 resolved,
-                contractsDir);
+                contractsDir,
+                live);
     }
 
     /**
@@ -158,8 +164,11 @@ public record PipelineConfig(
             String ordering,
             String latePolicy,
             List<String> sources,
-            Integer contract)
+            Integer contract,
+            String newTables)
             implements Serializable {
+
+        public static final String CAPTURE = "capture";
 
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
@@ -210,7 +219,8 @@ public record PipelineConfig(
                     ordering,
                     latePolicy,
                     sources,
-                    contract);
+                    contract,
+                    newTables);
         }
 
         /** A table of the only source with the default ordering and late policy. */
@@ -222,7 +232,28 @@ public record PipelineConfig(
                     "commit-order",
                     "apply-if-newer",
                     List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE),
-                    null);
+                    null,
+                    "ignore");
+        }
+
+        /** Whether tables this pattern matches that are created while the job runs are captured. */
+        public boolean capturesNewTables() {
+            return isPattern() && CAPTURE.equals(newTables);
+        }
+
+        /** The source table whose Iceberg table {@code target} this pattern names, or null. */
+        public String sourceOfTarget(String target) {
+            int star = this.target.indexOf('*');
+            String prefix = this.target.substring(0, star);
+            String suffix = this.target.substring(star + 1);
+            if (!target.startsWith(prefix)
+                    || !target.endsWith(suffix)
+                    || target.length() < prefix.length() + suffix.length()) {
+                return null;
+            }
+            String name = target.substring(prefix.length(), target.length() - suffix.length());
+            String table = source.substring(0, source.indexOf('.') + 1) + name;
+            return matches(table) && forTable(table).target().equals(target) ? table : null;
         }
     }
 

@@ -183,6 +183,22 @@ public final class PipelineConfigLoader {
         List<TableConfig> tableConfigs =
                 reader.tables(tables, sources.stream().map(SourceConfig::id).toList());
         for (int i = 0; i < tableConfigs.size(); i++) {
+            TableConfig table = tableConfigs.get(i);
+            if (!table.capturesNewTables()) {
+                continue;
+            }
+            for (SourceConfig source : sources) {
+                if (table.sources().contains(source.id()) && !source.isMySql()) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: 'tables[%d].new-tables': capture follows tables created while "
+                                            + "running in the MySQL binlog; source '%s' is %s (a publication "
+                                            + "names its tables): use 'ignore' and restart from a savepoint",
+                                    fileName, i, source.id(), source.type()));
+                }
+            }
+        }
+        for (int i = 0; i < tableConfigs.size(); i++) {
             if (tableConfigs.get(i).contract() != null && contractsDir == null) {
                 throw new ConfigException(
                         String.format(
@@ -217,7 +233,8 @@ public final class PipelineConfigLoader {
                         reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
                         reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
                 tableConfigs,
-                contractsDir);
+                contractsDir,
+                List.of());
     }
 
     /**
@@ -633,6 +650,31 @@ public final class PipelineConfigLoader {
                     }
                     contract = Integer.parseInt(text);
                 }
+                String newTables = "ignore";
+                if (entry.get("new-tables") != null) {
+                    newTables =
+                            check(
+                                    PipelineOptions.TABLE_NEW_TABLES,
+                                    at + ".new-tables",
+                                    scalar(
+                                            at + ".new-tables",
+                                            entry.get("new-tables"),
+                                            PipelineOptions.TABLE_NEW_TABLES));
+                    if (!pattern) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.new-tables': only a pattern (such as schema.*) can match tables "
+                                                + "created later; '%s' is one table",
+                                        file, at, sourceName));
+                    }
+                    if (newTables.equals(TableConfig.CAPTURE) && latePolicy.equals("quarantine")) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.late-policy': quarantine needs a late table per target, made "
+                                                + "before the start; with 'new-tables: capture' use apply-if-newer or fail",
+                                        file, at));
+                    }
+                }
                 tables.add(
                         new TableConfig(
                                 sourceName,
@@ -641,7 +683,8 @@ public final class PipelineConfigLoader {
                                 ordering,
                                 latePolicy,
                                 tableSources,
-                                contract));
+                                contract,
+                                newTables));
             }
             return tables;
         }

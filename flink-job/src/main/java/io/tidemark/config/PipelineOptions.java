@@ -233,6 +233,15 @@ public final class PipelineOptions {
                     List.of("apply-if-newer", "quarantine", "fail"),
                     "What a late change does (tables[*].late-policy).");
 
+    public static final ConfigKey TABLE_NEW_TABLES =
+            ConfigKey.oneOf(
+                    "new-tables",
+                    "ignore",
+                    List.of("ignore", "capture"),
+                    "For a pattern: what a table created while the job runs does. ignore: not read "
+                            + "until the next start from a savepoint; capture: followed from its first "
+                            + "change on, into a new Iceberg table (mysql sources) (tables[*].new-tables).");
+
     public static final ConfigKey TABLE_CONTRACT =
             ConfigKey.optional(
                     "contract",
@@ -285,6 +294,7 @@ public final class PipelineOptions {
                     TABLE_ORDERING,
                     TABLE_LATE_POLICY,
                     TABLE_SOURCES,
+                    TABLE_NEW_TABLES,
                     TABLE_CONTRACT);
 
     /** Whether a key (or map entry) holds a secret that is never printed. */

@@ -14,6 +14,7 @@ import io.tidemark.decode.Operation;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import io.tidemark.source.LiveTables;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -143,9 +144,18 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             RunContext run,
             Map<String, Contract> contracts,
             Map<String, List<String>> primaryKeys) {
+        this(run, contracts, primaryKeys, LiveTables.NONE);
+    }
+
+    /** A gate that also counts tables created while the job runs ({@code live}, no contract). */
+    public ContractGate(
+            RunContext run,
+            Map<String, Contract> contracts,
+            Map<String, List<String>> primaryKeys,
+            LiveTables live) {
         this.run = run;
         this.contracts = Map.copyOf(contracts);
-        this.splitter = new KeyChangeSplitter(primaryKeys);
+        this.splitter = new KeyChangeSplitter(primaryKeys, live);
     }
 
     @Override

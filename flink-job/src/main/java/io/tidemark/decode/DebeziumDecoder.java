@@ -1,5 +1,6 @@
 package io.tidemark.decode;
 
+import io.tidemark.source.LiveTables;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -54,9 +55,20 @@ public final class DebeziumDecoder implements Serializable {
         this(ChangeEvent.DEFAULT_SOURCE, primaryKeys);
     }
 
+    /**
+     * Tables created while the job runs that a pattern captures: their key columns are the fields
+     * of the record's key (Debezium's key holds the table's primary key, in key order).
+     */
+    private final LiveTables live;
+
     public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys) {
+        this(source, primaryKeys, LiveTables.NONE);
+    }
+
+    public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys, LiveTables live) {
         this.source = source;
         this.primaryKeys = Map.copyOf(primaryKeys);
+        this.live = live;
     }
 
     /** A change names a table the pipeline does not capture. */
@@ -84,7 +96,7 @@ public final class DebeziumDecoder implements Serializable {
             return null;
         }
         try {
-            return decodeChange(value);
+            return decodeChange(record, value);
         } catch (RuntimeException e) {
             // IllegalArgumentException from here, DataException or ClassCastException from a
             // record whose structs do not have the fields or types of a Debezium envelope
@@ -113,7 +125,7 @@ public final class DebeziumDecoder implements Serializable {
                 this.source, table, reason, detail, value.toString(), position, time);
     }
 
-    private ChangeEvent decodeChange(Struct value) {
+    private ChangeEvent decodeChange(SourceRecord record, Struct value) {
         if (value.schema().field("op") == null || value.schema().field("source") == null) {
             throw new IllegalArgumentException(
                     "a change envelope without "
@@ -122,6 +134,9 @@ public final class DebeziumDecoder implements Serializable {
         Struct source = value.getStruct("source");
         String table = tableName(source);
         List<String> keyColumns = primaryKeys.get(table);
+        if (keyColumns == null && live.entryFor(table).isPresent()) {
+            keyColumns = recordKeyColumns(record, table);
+        }
         if (keyColumns == null) {
             throw new UnknownTableException(
                     String.format(
@@ -162,6 +177,22 @@ public final class DebeziumDecoder implements Serializable {
                 after,
                 position(source),
                 sourceTime(source, value));
+    }
+
+    /** The primary key columns of a table created while the job runs, from the record's key. */
+    private static List<String> recordKeyColumns(SourceRecord record, String table) {
+        if (!(record.key() instanceof Struct)) {
+            throw new UnknownTableException(
+                    String.format(
+                            "table '%s', created while the job runs, has no primary key, so it cannot be "
+                                    + "replicated row by row: add one (its changes until then are here)",
+                            table));
+        }
+        List<String> columns = new ArrayList<>();
+        for (Field field : ((Struct) record.key()).schema().fields()) {
+            columns.add(field.name());
+        }
+        return columns;
     }
 
     private static Operation operation(String op, String table) {

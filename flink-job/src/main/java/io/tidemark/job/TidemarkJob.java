@@ -30,6 +30,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
+import io.tidemark.source.LiveTables;
 import io.tidemark.source.MySqlCdcSource;
 import io.tidemark.source.MySqlSchemaReader;
 import io.tidemark.source.PostgresCdcSource;
@@ -139,18 +140,22 @@ public final class TidemarkJob {
      * The Flink CDC sources of {@code config} (Postgres or MySQL), one per database, as one stream.
      */
     public static ChangeSource cdc(PipelineConfig config) {
+        LiveTables live = LiveTables.of(config);
         return (env, primaryKeys, watermarks) -> {
             DataStream<ChangeEvent> all = null;
             for (SourceConfig source : config.sources()) {
                 List<String> tables = tablesOf(config, source.id());
-                if (tables.isEmpty()) {
+                boolean livePatterns =
+                        live.patterns().stream().anyMatch(p -> p.sources().contains(source.id()));
+                if (tables.isEmpty() && !livePatterns) {
                     continue;
                 }
                 String kind = source.isMySql() ? "mysql-cdc" : "postgres-cdc";
                 DataStream<ChangeEvent> changes =
                         (source.isMySql()
                                         ? env.fromSource(
-                                                MySqlCdcSource.create(source, tables, primaryKeys),
+                                                MySqlCdcSource.create(
+                                                        source, tables, primaryKeys, live),
                                                 watermarks,
                                                 kind + "-" + source.id(),
                                                 ChangeEventTypeInfo.INSTANCE)
@@ -181,14 +186,24 @@ public final class TidemarkJob {
     static final class EventTimeAssigner implements SerializableTimestampAssigner<ChangeEvent> {
         private static final long serialVersionUID = 1L;
         private final Map<String, OrderingRule> rules;
+        private final ReconcileSettings live;
 
         EventTimeAssigner(Map<String, OrderingRule> rules) {
+            this(rules, null);
+        }
+
+        /** With {@code settings} for the rules of tables created while the job runs. */
+        EventTimeAssigner(Map<String, OrderingRule> rules, ReconcileSettings settings) {
             this.rules = Map.copyOf(rules);
+            this.live = settings;
         }
 
         @Override
         public long extractTimestamp(ChangeEvent change, long recordTimestamp) {
             OrderingRule rule = rules.get(change.table());
+            if (rule == null && live != null && live.live().entryFor(change.table()).isPresent()) {
+                rule = live.rule(change.table()).ordering();
+            }
             return rule == null ? recordTimestamp : rule.eventTimeMillis(change);
         }
     }
@@ -476,12 +491,17 @@ public final class TidemarkJob {
                             CONTRACT_VERSION_NONE));
         }
         ReconcileConfig timing = config.reconcile();
+        LiveTables live = LiveTables.of(config);
         ReconcileSettings settings =
                 new ReconcileSettings(
-                        timing.emitDelay(), timing.allowedLateness(), timing.retention(), rules);
+                        timing.emitDelay(),
+                        timing.allowedLateness(),
+                        timing.retention(),
+                        rules,
+                        live);
         WatermarkStrategy<ChangeEvent> watermarks =
                 WatermarkStrategy.<ChangeEvent>forBoundedOutOfOrderness(timing.emitDelay())
-                        .withTimestampAssigner(new EventTimeAssigner(orderings))
+                        .withTimestampAssigner(new EventTimeAssigner(orderings, settings))
                         .withIdleness(timing.idleness());
 
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
@@ -493,11 +513,11 @@ public final class TidemarkJob {
                                 "contract gate",
                                 ChangeEventTypeInfo.INSTANCE,
                                 new ContractGateOperator(
-                                        new ContractGate(run, contracts, primaryKeys)))
+                                        new ContractGate(run, contracts, primaryKeys, live)))
                         .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert
-        KeyChangeSplitter splitter = new KeyChangeSplitter(primaryKeys);
+        KeyChangeSplitter splitter = new KeyChangeSplitter(primaryKeys, live);
         DataStream<ChangeEvent> split =
                 gated.flatMap(
                                 (FlatMapFunction<ChangeEvent, ChangeEvent>)
@@ -522,7 +542,7 @@ public final class TidemarkJob {
                         .transform(
                                 "write",
                                 bytes,
-                                new ChangeWriter(run, catalogLoader(config), routes))
+                                new ChangeWriter(run, catalogLoader(config), routes, live))
                         .uid(Uids.WRITER);
 
         // late changes under the quarantine policy -> the table's late table, same checkpoints
@@ -569,7 +589,8 @@ public final class TidemarkJob {
                                 commitTargets,
                                 CONTRACT_VERSION_NONE,
                                 config.parallelism(),
-                                listener))
+                                listener,
+                                live))
                 .uid(Uids.COMMITTER)
                 .setParallelism(1)
                 .setMaxParallelism(1)

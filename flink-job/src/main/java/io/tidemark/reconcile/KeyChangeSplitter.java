@@ -2,6 +2,7 @@ package io.tidemark.reconcile;
 
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
+import io.tidemark.source.LiveTables;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,9 +20,16 @@ public final class KeyChangeSplitter implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final Map<String, List<String>> primaryKeys;
+    private final LiveTables live;
 
     public KeyChangeSplitter(Map<String, List<String>> primaryKeys) {
+        this(primaryKeys, LiveTables.NONE);
+    }
+
+    /** A splitter that also knows the keys of tables created while the job runs. */
+    public KeyChangeSplitter(Map<String, List<String>> primaryKeys, LiveTables live) {
         this.primaryKeys = Map.copyOf(primaryKeys);
+        this.live = live;
     }
 
     public void split(ChangeEvent change, Consumer<ChangeEvent> out) {
@@ -30,6 +38,9 @@ public final class KeyChangeSplitter implements Serializable {
             return;
         }
         List<String> keyColumns = primaryKeys.get(change.table());
+        if (keyColumns == null) {
+            keyColumns = live.keyColumns(change.table());
+        }
         List<Object> oldKey = new ArrayList<>(keyColumns.size());
         boolean changed = false;
         for (String column : keyColumns) {

@@ -1,5 +1,7 @@
 package io.tidemark.reconcile;
 
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.source.LiveTables;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
@@ -14,16 +16,27 @@ import java.util.Map;
  * @param retention a key's state is dropped once the watermark passes its newest event time plus
  *     this; must cover the lateness you want tombstones to survive
  * @param tables per source table, its ordering rule and late policy
+ * @param live tables created while the job runs, with the rule of the pattern that captures them
  */
 public record ReconcileSettings(
         Duration emitDelay,
         Duration allowedLateness,
         Duration retention,
-        Map<String, TableRule> tables)
+        Map<String, TableRule> tables,
+        LiveTables live)
         implements Serializable {
 
     public ReconcileSettings {
         tables = Map.copyOf(tables);
+    }
+
+    /** Settings of a pipeline whose tables are all known at the start. */
+    public ReconcileSettings(
+            Duration emitDelay,
+            Duration allowedLateness,
+            Duration retention,
+            Map<String, TableRule> tables) {
+        this(emitDelay, allowedLateness, retention, tables, LiveTables.NONE);
     }
 
     /** Ordering rule and late policy of one table. */
@@ -32,7 +45,15 @@ public record ReconcileSettings(
     public TableRule rule(String table) {
         TableRule rule = tables.get(table);
         if (rule == null) {
-            throw new IllegalStateException("no reconcile rule for table '" + table + "'");
+            TableConfig entry =
+                    live.entryFor(table)
+                            .orElseThrow(
+                                    () ->
+                                            new IllegalStateException(
+                                                    "no reconcile rule for table '" + table + "'"));
+            return new TableRule(
+                    OrderingRule.parse(entry.ordering()).withSources(entry.sources()),
+                    LatePolicy.parse(entry.latePolicy()));
         }
         return rule;
     }

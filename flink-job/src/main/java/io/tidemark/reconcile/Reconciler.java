@@ -85,6 +85,18 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         tally = new CheckpointTally();
     }
 
+    /**
+     * The metrics of {@code table}; registered on first sight for a table created while running.
+     */
+    private ReconcilerMetrics metrics(String table) {
+        ReconcilerMetrics m = metrics.get(table);
+        if (m == null) {
+            m = new ReconcilerMetrics(getRuntimeContext(), table);
+            metrics.put(table, m);
+        }
+        return m;
+    }
+
     /** What this subtask saw since the last checkpoint barrier, for the committer. */
     CheckpointTally tally() {
         return tally;
@@ -94,7 +106,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     public void processElement(ChangeEvent change, Context ctx, Collector<ChangeEvent> out)
             throws Exception {
         TableRule rule = settings.rule(change.table());
-        ReconcilerMetrics m = metrics.get(change.table());
+        ReconcilerMetrics m = metrics(change.table());
         tally.in(change);
         KeyState before = keyState.value();
         long eventTime = rule.ordering().eventTimeMillis(change);
@@ -197,7 +209,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         KeyState state = keyState.value();
         if (state != null && timestamp >= state.cleanupAt()) {
             String table = tableOf(ctx.getCurrentKey());
-            ReconcilerMetrics m = metrics.get(table);
+            ReconcilerMetrics m = metrics(table);
             if (m != null) {
                 m.stateEntries.dec();
                 if (state.tombstone()) {

@@ -1,8 +1,10 @@
 package io.tidemark.source;
 
 import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -29,10 +31,23 @@ public final class MySqlCdcSource {
      */
     public static MySqlSource<ChangeEvent> create(
             SourceConfig source, List<String> tables, Map<String, List<String>> primaryKeys) {
+        return create(source, tables, primaryKeys, LiveTables.NONE);
+    }
+
+    /**
+     * The source of {@code tables} and, where {@code live} has patterns of this source, of every
+     * table created while the job runs that they match.
+     */
+    public static MySqlSource<ChangeEvent> create(
+            SourceConfig source,
+            List<String> tables,
+            Map<String, List<String>> primaryKeys,
+            LiveTables live) {
         return create(
                 source,
                 tables,
-                new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)));
+                live,
+                new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys, live)));
     }
 
     /** The source of {@code tables} with its own deserializer (tests wrap Tidemark's). */
@@ -40,21 +55,36 @@ public final class MySqlCdcSource {
             SourceConfig source,
             List<String> tables,
             DebeziumDeserializationSchema<ChangeEvent> deserializer) {
+        return create(source, tables, LiveTables.NONE, deserializer);
+    }
+
+    private static MySqlSource<ChangeEvent> create(
+            SourceConfig source,
+            List<String> tables,
+            LiveTables live,
+            DebeziumDeserializationSchema<ChangeEvent> deserializer) {
         Properties debezium = new Properties();
         debezium.setProperty("decimal.handling.mode", "precise");
         // BIGINT UNSIGNED beyond Long.MAX_VALUE stays exact: decimal(20,0) in Iceberg
         debezium.setProperty("bigint.unsigned.handling.mode", "precise");
         debezium.putAll(source.properties());
+        List<String> filters = new ArrayList<>();
+        tables.forEach(t -> filters.add(exactly(t)));
+        for (TableConfig pattern : live.patterns()) {
+            if (pattern.sources().contains(source.id())) {
+                filters.add(regex(pattern.source()));
+            }
+        }
         String[] databases =
-                tables.stream()
-                        .map(t -> t.substring(0, t.indexOf('.')))
+                filters.stream()
+                        .map(t -> t.substring(0, t.indexOf("\\.")))
                         .distinct()
                         .toArray(String[]::new);
         return MySqlSource.<ChangeEvent>builder()
                 .hostname(source.hostname())
                 .port(source.port())
                 .databaseList(databases)
-                .tableList(tables.stream().map(MySqlCdcSource::exactly).toArray(String[]::new))
+                .tableList(filters.toArray(String[]::new))
                 .username(source.username())
                 .password(source.password())
                 .serverId(source.serverId())
@@ -63,7 +93,11 @@ public final class MySqlCdcSource {
                 .fetchSize(source.fetchSize())
                 .heartbeatInterval(source.heartbeatInterval())
                 .startupOptions(startupOptions(source.startupMode()))
-                .scanNewlyAddedTableEnabled(true)
+                // a table created while the job runs is read from the binlog only when newly added
+                // tables are not scanned (Flink CDC then emits the binlog changes of any table the
+                // filter matches that had no snapshot); otherwise a table added to the file is
+                // snapshotted on restore
+                .scanNewlyAddedTableEnabled(live.isEmpty())
                 .debeziumProperties(debezium)
                 .deserializer(deserializer)
                 .build();
@@ -74,6 +108,21 @@ public final class MySqlCdcSource {
         // names are letters, digits, '_' and '$' (PipelineConfigLoader): only '.' and '$' are
         // special in Debezium's table filter
         return table.replace(".", "\\.").replace("$", "\\$");
+    }
+
+    /** The table filter entry of a pattern ({@code *} any characters, {@code ?} one). */
+    static String regex(String pattern) {
+        StringBuilder regex = new StringBuilder();
+        for (char c : pattern.toCharArray()) {
+            switch (c) {
+                case '*' -> regex.append("[^.]*");
+                case '?' -> regex.append("[^.]");
+                case '.' -> regex.append("\\.");
+                case '$' -> regex.append("\\$");
+                default -> regex.append(c);
+            }
+        }
+        return regex.toString();
     }
 
     static StartupOptions startupOptions(String mode) {

@@ -94,7 +94,7 @@ public final class TableDiscovery {
                     }
                 }
             }
-            if (matched.isEmpty()) {
+            if (matched.isEmpty() && !entry.capturesNewTables()) {
                 throw new IllegalArgumentException(
                         String.format(
                                 "table pattern '%s' matches no table of '%s' in source(s) %s that is "
@@ -130,6 +130,11 @@ public final class TableDiscovery {
                                     + "on its own entry with 'primary-key', or narrow the pattern",
                             keyless));
         }
+        if (resolved.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "the pipeline's patterns match no table at the start; create one first (or list a "
+                            + "table), then start it");
+        }
         Map<String, String> targets = new HashMap<>();
         for (TableConfig table : resolved.values()) {
             String other = targets.putIfAbsent(table.target(), table.source());
@@ -141,7 +146,9 @@ public final class TableDiscovery {
                                 other, table.source(), table.target()));
             }
         }
-        return config.withTables(new ArrayList<>(resolved.values()));
+        return config.withTables(
+                new ArrayList<>(resolved.values()),
+                config.tables().stream().filter(TableConfig::capturesNewTables).toList());
     }
 
     private static List<String> tables(Connection connection, String namespace)

@@ -21,12 +21,14 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,6 +73,10 @@ class WholeDatabaseITCase {
     }
 
     static String yaml(String database, String pattern) {
+        return yaml(database, pattern, "ignore");
+    }
+
+    static String yaml(String database, String pattern, String newTables) {
         return String.join(
                 "\n",
                 "pipeline:",
@@ -98,6 +104,7 @@ class WholeDatabaseITCase {
                 "tables:",
                 "  - source: " + pattern,
                 "    target: lake_" + database + ".*",
+                "    new-tables: " + newTables,
                 "");
     }
 
@@ -217,6 +224,169 @@ class WholeDatabaseITCase {
                 closeable.close();
             }
         }
+    }
+
+    @Test
+    void capturesTablesCreatedWhileRunningWithoutARestart() throws Exception {
+        mariadb.createDatabase("shop2");
+        try (Connection sql = mariadb.connect("shop2");
+                Statement s = sql.createStatement()) {
+            s.execute("CREATE TABLE carts (id bigint PRIMARY KEY, owner varchar(20) NOT NULL)");
+            s.execute(
+                    "INSERT INTO carts WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                            + "WHERE n < 300) SELECT n, CONCAT('owner ', n) FROM g");
+        }
+        PipelineConfig config =
+                TableDiscovery.resolve(
+                        new PipelineConfigLoader()
+                                .parse(yaml("shop2", "shop2.*", "capture"), "shop2.yaml"));
+        assertThat(config.tables())
+                .extracting(PipelineConfig.TableConfig::source)
+                .containsExactly("shop2.carts");
+        Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+        targets.put("shop2.carts", TableIdentifier.of("lake_shop2", "carts"));
+        Catalog catalog = TestPipelines.catalog(config);
+        try (Connection writer = mariadb.connect("shop2");
+                Statement s = writer.createStatement();
+                Connection verifier = mariadb.connect("shop2")) {
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null);
+            String savepoint;
+            try {
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                // created while the job runs, with rows in the same transaction as the create's
+                // neighbours, then changed: inserts, updates, a delete, a re-insert, a key change
+                s.execute(
+                        "CREATE TABLE coupons (code varchar(12) PRIMARY KEY, percent decimal(5,2) NOT NULL, "
+                                + "valid_until datetime(6), used bit(1) NOT NULL)");
+                s.execute(
+                        "INSERT INTO coupons WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                                + "WHERE n < 200) SELECT CONCAT('C-', n), n % 50 + 0.5, "
+                                + "TIMESTAMP '2027-01-01 00:00:00.000001' + INTERVAL n HOUR, n % 2 FROM g");
+                s.execute(
+                        "UPDATE coupons SET percent = percent + 1, used = 1 WHERE code LIKE 'C-1%'");
+                s.execute("DELETE FROM coupons WHERE code IN ('C-7', 'C-8')");
+                s.execute("INSERT INTO coupons VALUES ('C-7', 12.5, NULL, 0)");
+                s.execute("UPDATE coupons SET code = 'C-NEW' WHERE code = 'C-9'");
+                // created while running without a key: never half-captured, every change kept in
+                // the unrouted quarantine with its reason
+                s.execute("CREATE TABLE clicks (at datetime(6), url text)");
+                s.execute(
+                        "INSERT INTO clicks VALUES (NOW(6), '/a'), (NOW(6), '/b'), (NOW(6), '/c')");
+                s.execute("UPDATE carts SET owner = 'changed' WHERE id <= 10");
+
+                TableIdentifier coupons = TableIdentifier.of("lake_shop2", "coupons");
+                Awaitility.await("the new table's Iceberg table, made by the running job")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    // the job must not be failing over instead
+                                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                                            .isEmpty();
+                                    return catalog.tableExists(coupons);
+                                });
+                targets.put("shop2.coupons", coupons);
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                TableIdentifier unrouted =
+                        TableIdentifier.of("lake_shop2", "tidemark_unrouted__quarantine");
+                Awaitility.await("the keyless table's changes in quarantine")
+                        .atMost(Duration.ofMinutes(1))
+                        .until(() -> quarantinedRows(catalog, unrouted, "shop2.clicks") == 3);
+                assertThat(catalog.tableExists(TableIdentifier.of("lake_shop2", "clicks")))
+                        .isFalse();
+                assertThat(
+                                catalog.loadTable(TableIdentifier.of("lake_shop2", "coupons"))
+                                        .schema()
+                                        .identifierFieldNames())
+                        .containsExactly("code");
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job)).isEmpty();
+                savepoint =
+                        job.stopWithSavepoint(
+                                        false,
+                                        dir.resolve("savepoints-live").toUri().toString(),
+                                        SavepointFormatType.CANONICAL)
+                                .get();
+            } catch (Throwable e) {
+                GroundTruth.cancel(job);
+                throw e;
+            }
+            // while stopped; then the restart knows coupons from the start and keeps its state
+            s.execute("UPDATE coupons SET percent = 1 WHERE code = 'C-20'");
+            s.execute("DELETE FROM coupons WHERE code = 'C-21'");
+            PipelineConfig file =
+                    new PipelineConfigLoader()
+                            .parse(yaml("shop2", "shop2.*", "capture"), "shop2.yaml");
+            // at a start the keyless table is refused by name, as any matched table without a key
+            assertThatThrownBy(() -> TableDiscovery.resolve(file))
+                    .hasMessageContaining("[shop2.clicks]");
+            s.execute("DROP TABLE clicks");
+            PipelineConfig again = TableDiscovery.resolve(file);
+            assertThat(again.tables())
+                    .extracting(PipelineConfig.TableConfig::source)
+                    .containsExactly("shop2.carts", "shop2.coupons");
+            JobClient restarted =
+                    TestJobs.start(
+                            again,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            Path.of(java.net.URI.create(savepoint)));
+            try {
+                s.execute("CREATE TABLE gifts (id int PRIMARY KEY, note varchar(20))");
+                s.execute("INSERT INTO gifts VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+                s.execute("UPDATE gifts SET id = 30 WHERE id = 3");
+                s.execute("INSERT INTO coupons VALUES ('C-LATER', 3.0, NULL, 1)");
+                TableIdentifier gifts = TableIdentifier.of("lake_shop2", "gifts");
+                Awaitility.await("the second new table's Iceberg table")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(restarted);
+                                    return catalog.tableExists(gifts);
+                                });
+                targets.put("shop2.gifts", gifts);
+                GroundTruth.awaitEqual(
+                        restarted, verifier, catalog, targets, Duration.ofMinutes(3));
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restarted)).isEmpty();
+            } finally {
+                GroundTruth.cancel(restarted);
+            }
+            for (String table : List.of("carts", "coupons")) {
+                // one lineage across the restart: state kept, nothing committed twice
+                assertThat(
+                                CommitHistory.assertEachCheckpointOnce(
+                                        catalog.loadTable(TableIdentifier.of("lake_shop2", table)),
+                                        config.pipelineId()))
+                        .hasSize(1);
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    private static long quarantinedRows(Catalog catalog, TableIdentifier table, String source)
+            throws Exception {
+        if (!catalog.tableExists(table)) {
+            return 0;
+        }
+        long rows = 0;
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
+                org.apache.iceberg.data.IcebergGenerics.read(catalog.loadTable(table)).build()) {
+            for (org.apache.iceberg.data.Record record : records) {
+                if (source.equals(record.getField("source_table"))) {
+                    assertThat(String.valueOf(record.getField("details")))
+                            .contains("has no primary key");
+                    rows++;
+                }
+            }
+        }
+        return rows;
     }
 
     @Test

@@ -1,0 +1,150 @@
+package io.tidemark.source;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.TableSpec;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Tables created in a MySQL source while the job runs, captured because a pattern with {@code
+ * new-tables: capture} matches them. Known tables (resolved at the start) are never live.
+ *
+ * <p>The binlog carries every row of a table created after the job started, from its {@code CREATE
+ * TABLE} on, so following it from its first change captures it whole. Operators ask for a live
+ * table's key and schema here; both are read from the source's {@code information_schema} once per
+ * table and operator instance (the table's schema as it is when first seen).
+ *
+ * <p>Serializable configuration; the cache is per instance and not persisted.
+ */
+public final class LiveTables implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** No pattern captures new tables. */
+    public static final LiveTables NONE = new LiveTables(List.of(), Map.of(), Set.of());
+
+    private final List<TableConfig> patterns;
+    private final Map<String, SourceConfig> sources;
+    private final Set<String> known;
+
+    private transient Map<String, TableSpec> specs;
+    private transient Map<String, Optional<TableConfig>> entries;
+
+    private LiveTables(
+            List<TableConfig> patterns, Map<String, SourceConfig> sources, Set<String> known) {
+        this.patterns = List.copyOf(patterns);
+        this.sources = Map.copyOf(sources);
+        this.known = Set.copyOf(known);
+    }
+
+    /** The live-capture patterns of a resolved pipeline. */
+    public static LiveTables of(PipelineConfig config) {
+        if (config.liveTables().isEmpty()) {
+            return NONE;
+        }
+        Map<String, SourceConfig> sources = new HashMap<>();
+        config.sources().forEach(s -> sources.put(s.id(), s));
+        return new LiveTables(
+                config.liveTables(),
+                sources,
+                config.tables().stream()
+                        .map(TableConfig::source)
+                        .collect(java.util.stream.Collectors.toSet()));
+    }
+
+    public boolean isEmpty() {
+        return patterns.isEmpty();
+    }
+
+    /** The patterns, for the source's table filter. */
+    public List<TableConfig> patterns() {
+        return patterns;
+    }
+
+    /** The entry of {@code sourceTable} if it is a live table (matched by a pattern, not known). */
+    public synchronized Optional<TableConfig> entryFor(String sourceTable) {
+        if (patterns.isEmpty() || known.contains(sourceTable)) {
+            return Optional.empty();
+        }
+        if (entries == null) {
+            entries = new HashMap<>();
+        }
+        return entries.computeIfAbsent(
+                sourceTable,
+                table -> {
+                    for (TableConfig pattern : patterns) {
+                        if (pattern.matches(table)) {
+                            return Optional.of(pattern.forTable(table));
+                        }
+                    }
+                    return Optional.empty();
+                });
+    }
+
+    /** The live source table written to Iceberg table {@code target}, or null. */
+    public String sourceOfTarget(String target) {
+        for (TableConfig pattern : patterns) {
+            String table = pattern.sourceOfTarget(target);
+            if (table != null && !known.contains(table)) {
+                return table;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The spec (columns, key, target) of live table {@code sourceTable}, read from its source.
+     *
+     * @throws IllegalArgumentException if it is not a live table, or has no primary key
+     */
+    public synchronized TableSpec spec(String sourceTable) {
+        if (specs == null) {
+            specs = new HashMap<>();
+        }
+        TableSpec spec = specs.get(sourceTable);
+        if (spec != null) {
+            return spec;
+        }
+        TableConfig entry =
+                entryFor(sourceTable)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalArgumentException(
+                                                "table '"
+                                                        + sourceTable
+                                                        + "' is not captured by any pattern"));
+        SourceConfig source = sources.get(entry.sources().get(0));
+        Catalogs.registerJdbcDrivers();
+        try (Connection connection =
+                DriverManager.getConnection(
+                        source.jdbcUrl(), source.username(), source.password())) {
+            spec = MySqlSchemaReader.read(connection, entry);
+        } catch (SQLException e) {
+            throw new IllegalStateException(
+                    "cannot read the schema of table '"
+                            + sourceTable
+                            + "', created while the job runs, from source '"
+                            + source.id()
+                            + "': "
+                            + e.getMessage(),
+                    e);
+        }
+        specs.put(sourceTable, spec);
+        return spec;
+    }
+
+    /** The key columns of live table {@code sourceTable}. */
+    public List<String> keyColumns(String sourceTable) {
+        return spec(sourceTable).primaryKey();
+    }
+}
