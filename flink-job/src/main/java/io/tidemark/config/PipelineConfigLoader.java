@@ -192,9 +192,14 @@ public final class PipelineConfigLoader {
                     throw new ConfigException(
                             String.format(
                                     "%s: 'tables[%d].new-tables': capture follows tables created while "
-                                            + "running in the MySQL binlog; source '%s' is %s (a publication "
+                                            + "running in the MySQL binlog; %s is %s (a publication "
                                             + "names its tables): use 'ignore' and restart from a savepoint",
-                                    fileName, i, source.id(), source.type()));
+                                    fileName,
+                                    i,
+                                    sources.size() == 1
+                                            ? "the source"
+                                            : "source '" + source.id() + "'",
+                                    source.type()));
                 }
             }
         }

@@ -309,6 +309,43 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void newTablesIsForPatternsAndCaptureForMySql() {
+        String pattern =
+                VALID.replace(
+                        "  - source: public.customers\n    target: shop.customers",
+                        "  - source: public.*\n    target: lake.*\n    new-tables: capture");
+        assertThatThrownBy(() -> parse(pattern))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].new-tables': capture follows tables created while running "
+                                + "in the MySQL binlog; the source is postgres (a publication names its "
+                                + "tables): use 'ignore' and restart from a savepoint");
+        PipelineConfig mysql = parse(pattern.replace("  type: postgres", "  type: mysql"));
+        assertThat(mysql.tables().get(0).capturesNewTables()).isTrue();
+        assertThat(mysql.tables().get(0).sourceOfTarget("lake.invoices"))
+                .isEqualTo("public.invoices");
+        assertThat(mysql.tables().get(0).sourceOfTarget("shop.invoices")).isNull();
+        assertThat(mysql.tables().get(1).capturesNewTables()).isFalse();
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    target: shop.customers",
+                                                "    target: shop.customers\n    new-tables: capture")))
+                .hasMessageContaining(
+                        "'tables[0].new-tables': only a pattern (such as schema.*) can match tables created later");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        pattern.replace("  type: postgres", "  type: mysql")
+                                                .replace(
+                                                        "new-tables: capture",
+                                                        "new-tables: capture\n    late-policy: quarantine")))
+                .hasMessageContaining("'tables[0].late-policy': quarantine needs a late table");
+        assertThatThrownBy(() -> parse(pattern.replace("new-tables: capture", "new-tables: maybe")))
+                .hasMessageContaining("'tables[0].new-tables': expected one of [ignore, capture]");
+    }
+
+    @Test
     void badPipelineIdAndSlot() {
         assertThatThrownBy(() -> parse(VALID.replace("  id: shop", "  id: shop demo")))
                 .hasMessage(

@@ -3,6 +3,9 @@ package io.tidemark.decode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.source.LiveTables;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -229,6 +232,61 @@ class DebeziumDecoderTest {
         assertThat(event.malformedPayload()).contains("orders");
         assertThat(event.position()).isEqualTo(new SourcePosition(4096L, 5000L, 77L));
         assertThat(event.sourceTimeMillis()).isEqualTo(1_700_000_000_000L);
+    }
+
+    @Test
+    void aTableCreatedWhileRunningTakesItsKeyFromTheRecordKey() {
+        PipelineConfig file =
+                new PipelineConfigLoader(name -> null)
+                        .parse(
+                                String.join(
+                                        "\n",
+                                        "pipeline:",
+                                        "  id: live",
+                                        "source:",
+                                        "  type: mysql",
+                                        "  hostname: db",
+                                        "  database: public",
+                                        "  username: cdc",
+                                        "catalog:",
+                                        "  type: jdbc",
+                                        "  properties:",
+                                        "    uri: jdbc:postgresql://catalog/iceberg",
+                                        "tables:",
+                                        "  - source: public.*",
+                                        "    target: lake.*",
+                                        "    new-tables: capture",
+                                        ""),
+                                "live.yaml");
+        // resolved with no table at the start: every table of 'public' is live
+        LiveTables live = LiveTables.of(file.withTables(List.of(), file.tables()));
+        DebeziumDecoder decoder = new DebeziumDecoder("default", Map.of(), live);
+        Schema keySchema = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).build();
+        SourceRecord insert = record("c", null, row(7, "new table"));
+        SourceRecord keyed =
+                new SourceRecord(
+                        Map.of(),
+                        Map.of(),
+                        "t",
+                        null,
+                        keySchema,
+                        new Struct(keySchema).put("id", 7L),
+                        ENVELOPE,
+                        insert.value());
+
+        ChangeEvent event = decoder.decode(keyed);
+        assertThat(event.operation()).isEqualTo(Operation.INSERT);
+        assertThat(event.table()).isEqualTo("public.orders");
+        assertThat(event.key()).containsExactly(7L);
+
+        // without a key (the table has no primary key): quarantined, with the reason
+        ChangeEvent keyless = decoder.decode(insert);
+        assertThat(keyless.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(keyless.malformedReason()).isEqualTo("UNKNOWN_TABLE");
+        assertThat(keyless.malformedDetail())
+                .contains("table 'public.orders', created while the job runs, has no primary key");
+        assertThat(live.sourceOfTarget("lake.orders")).isEqualTo("public.orders");
+        assertThat(live.sourceOfTarget("other.orders")).isNull();
     }
 
     @Test
