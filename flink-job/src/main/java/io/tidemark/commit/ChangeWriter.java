@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -180,8 +179,12 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         Table table;
         try {
             table = new TableManager(catalog()).ensure(spec);
-        } catch (AlreadyExistsException e) {
-            // another writer created it between the check and the create
+        } catch (RuntimeException e) {
+            // another writer created it between the check and the create: AlreadyExistsException,
+            // or from the JDBC catalog the unique key's violation as an UncheckedSQLException
+            if (!catalog().tableExists(spec.identifier())) {
+                throw e;
+            }
             table = new TableManager(catalog()).ensure(spec);
         }
         LOG.info(

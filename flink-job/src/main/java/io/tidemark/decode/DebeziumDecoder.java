@@ -184,8 +184,9 @@ public final class DebeziumDecoder implements Serializable {
         if (!(record.key() instanceof Struct)) {
             throw new UnknownTableException(
                     String.format(
-                            "table '%s', created while the job runs, has no primary key, so it cannot be "
-                                    + "replicated row by row: add one (its changes until then are here)",
+                            "table '%s', created while the job runs, has no primary key, so it is not "
+                                    + "replicated: its changes are kept here; to replicate it, re-create it with a "
+                                    + "primary key (adding one later captures only the changes after that)",
                             table));
         }
         List<String> columns = new ArrayList<>();

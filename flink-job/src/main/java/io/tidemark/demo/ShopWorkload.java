@@ -161,8 +161,10 @@ public final class ShopWorkload {
                             + "updated_at datetime(6) NOT NULL, note text)");
         }
         // the Postgres seed's values, row by row (MySQL has no generate_series)
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
+        inTransaction(() -> seedMySql(customerRows, orderRows));
+    }
+
+    private void seedMySql(int customerRows, int orderRows) throws SQLException {
         try (PreparedStatement c =
                         connection.prepareStatement(
                                 "INSERT INTO " + customers + " VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -205,6 +207,21 @@ public final class ShopWorkload {
                 }
             }
             o.executeBatch();
+        }
+    }
+
+    /** A unit of work on the workload's connection. */
+    @FunctionalInterface
+    private interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: committed, or rolled back on failure. */
+    private void inTransaction(SqlWork work) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            work.run();
             connection.commit();
         } catch (SQLException e) {
             connection.rollback();
@@ -357,22 +374,16 @@ public final class ShopWorkload {
     /** Delete a key and insert it again, in one transaction: the row must survive. */
     private void deleteThenReinsertOrder() throws SQLException {
         long id = pick(orderIds);
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try {
-            try (PreparedStatement p =
-                    connection.prepareStatement("DELETE FROM " + orders + " WHERE id = ?")) {
-                p.setLong(1, id);
-                p.executeUpdate();
-            }
-            insertOrder(id);
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(autoCommit);
-        }
+        inTransaction(
+                () -> {
+                    try (PreparedStatement p =
+                            connection.prepareStatement(
+                                    "DELETE FROM " + orders + " WHERE id = ?")) {
+                        p.setLong(1, id);
+                        p.executeUpdate();
+                    }
+                    insertOrder(id);
+                });
         changes.addAndGet(2);
     }
 

@@ -249,7 +249,7 @@ public final class TidemarkJob {
         config.requireResolvedTables();
         List<TableSpec> specs = new ArrayList<>();
         Map<String, Connection> connections = new HashMap<>();
-        Map<String, SourceConfig> sourceTypes = new HashMap<>();
+        Map<String, SourceConfig> sourcesById = new HashMap<>();
         Catalogs.registerJdbcDrivers();
         try {
             for (SourceConfig source : config.sources()) {
@@ -258,7 +258,7 @@ public final class TidemarkJob {
                 credentials.setProperty("password", source.password());
                 Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
                 connections.put(source.id(), connection);
-                sourceTypes.put(source.id(), source);
+                sourcesById.put(source.id(), source);
                 if (source.isMySql()) {
                     MySqlSchemaReader.checkBinlog(connection, source.username());
                 }
@@ -268,7 +268,7 @@ public final class TidemarkJob {
                 String readFrom = null;
                 for (String sourceId : table.sources()) {
                     TableSpec read =
-                            sourceTypes.get(sourceId).isMySql()
+                            sourcesById.get(sourceId).isMySql()
                                     ? MySqlSchemaReader.read(connections.get(sourceId), table)
                                     : PostgresSchemaReader.read(connections.get(sourceId), table);
                     if (spec == null) {

@@ -3,14 +3,12 @@ package io.tidemark.source;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
@@ -35,7 +33,7 @@ public final class MySqlSchemaReader {
     private static final Logger LOG = LoggerFactory.getLogger(MySqlSchemaReader.class);
 
     private static final String COLUMNS =
-            "SELECT column_name, data_type, column_type, is_nullable, numeric_precision, numeric_scale "
+            "SELECT column_name, is_nullable, data_type, column_type, numeric_precision, numeric_scale "
                     + "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
                     + "ORDER BY ordinal_position";
 
@@ -48,65 +46,24 @@ public final class MySqlSchemaReader {
 
     /** The spec of the Iceberg table that replicates {@code table} ({@code database.table}). */
     public static TableSpec read(Connection connection, TableConfig table) throws SQLException {
-        String[] parts = table.source().split("\\.", 2);
-        List<Types.NestedField> columns = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(COLUMNS)) {
-            statement.setString(1, parts[0]);
-            statement.setString(2, parts[1]);
-            try (ResultSet rs = statement.executeQuery()) {
-                int id = 1;
-                while (rs.next()) {
-                    String name = rs.getString(1);
-                    Type type =
-                            icebergType(
-                                    table.source(),
-                                    name,
-                                    rs.getString(2),
-                                    rs.getString(3),
-                                    rs.getObject(5) == null ? null : rs.getInt(5),
-                                    rs.getObject(6) == null ? null : rs.getInt(6));
-                    boolean nullable = "YES".equals(rs.getString(4));
-                    columns.add(
-                            nullable
-                                    ? Types.NestedField.optional(id++, name, type)
-                                    : Types.NestedField.required(id++, name, type));
-                }
-            }
-        }
-        if (columns.isEmpty()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "source table '%s' does not exist or has no columns visible to the configured user; "
-                                    + "check tables[*].source (database.table) and the user's SELECT grant",
-                            table.source()));
-        }
-        List<String> key = table.primaryKey();
-        if (key.isEmpty()) {
-            key = primaryKey(connection, parts[0], parts[1]);
-            if (key.isEmpty()) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "source table '%s' has no primary key: declare one in the database or set "
-                                        + "'primary-key' for it in the pipeline file",
-                                table.source()));
-            }
-        }
-        return new TableSpec(TableIdentifier.parse(table.target()), columns, key);
+        return SchemaReading.read(
+                connection,
+                table,
+                COLUMNS,
+                (source, column, row) ->
+                        icebergType(
+                                source,
+                                column,
+                                row.getString(3),
+                                row.getString(4),
+                                SchemaReading.integer(row, 5),
+                                SchemaReading.integer(row, 6)),
+                MySqlSchemaReader::primaryKey);
     }
 
     static List<String> primaryKey(Connection connection, String database, String table)
             throws SQLException {
-        List<String> key = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(PRIMARY_KEY)) {
-            statement.setString(1, database);
-            statement.setString(2, table);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    key.add(rs.getString(1));
-                }
-            }
-        }
-        return key;
+        return SchemaReading.firstColumn(connection, PRIMARY_KEY, database, table);
     }
 
     static Type icebergType(

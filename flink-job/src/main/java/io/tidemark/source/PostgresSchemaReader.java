@@ -3,12 +3,8 @@ package io.tidemark.source;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -26,7 +22,7 @@ import org.apache.iceberg.types.Types;
 public final class PostgresSchemaReader {
 
     private static final String COLUMNS =
-            "SELECT column_name, udt_name, is_nullable, numeric_precision, numeric_scale "
+            "SELECT column_name, is_nullable, udt_name, numeric_precision, numeric_scale "
                     + "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
                     + "ORDER BY ordinal_position";
 
@@ -42,64 +38,23 @@ public final class PostgresSchemaReader {
 
     /** The spec of the Iceberg table that replicates {@code table}. */
     public static TableSpec read(Connection connection, TableConfig table) throws SQLException {
-        String[] parts = table.source().split("\\.", 2);
-        List<Types.NestedField> columns = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(COLUMNS)) {
-            statement.setString(1, parts[0]);
-            statement.setString(2, parts[1]);
-            try (ResultSet rs = statement.executeQuery()) {
-                int id = 1;
-                while (rs.next()) {
-                    String name = rs.getString(1);
-                    Type type =
-                            icebergType(
-                                    table.source(),
-                                    name,
-                                    rs.getString(2),
-                                    (Integer) rs.getObject(4),
-                                    (Integer) rs.getObject(5));
-                    boolean nullable = "YES".equals(rs.getString(3));
-                    columns.add(
-                            nullable
-                                    ? Types.NestedField.optional(id++, name, type)
-                                    : Types.NestedField.required(id++, name, type));
-                }
-            }
-        }
-        if (columns.isEmpty()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "source table '%s' does not exist or has no columns visible to the configured user; "
-                                    + "check tables[*].source and the user's SELECT grant",
-                            table.source()));
-        }
-        List<String> key = table.primaryKey();
-        if (key.isEmpty()) {
-            key = primaryKey(connection, parts[0], parts[1]);
-            if (key.isEmpty()) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "source table '%s' has no primary key: declare one in the database or set "
-                                        + "'primary-key' for it in the pipeline file",
-                                table.source()));
-            }
-        }
-        return new TableSpec(TableIdentifier.parse(table.target()), columns, key);
+        return SchemaReading.read(
+                connection,
+                table,
+                COLUMNS,
+                (source, column, row) ->
+                        icebergType(
+                                source,
+                                column,
+                                row.getString(3),
+                                SchemaReading.integer(row, 4),
+                                SchemaReading.integer(row, 5)),
+                PostgresSchemaReader::primaryKey);
     }
 
     static List<String> primaryKey(Connection connection, String schema, String table)
             throws SQLException {
-        List<String> key = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(PRIMARY_KEY)) {
-            statement.setString(1, schema);
-            statement.setString(2, table);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    key.add(rs.getString(1));
-                }
-            }
-        }
-        return key;
+        return SchemaReading.firstColumn(connection, PRIMARY_KEY, schema, table);
     }
 
     static Type icebergType(

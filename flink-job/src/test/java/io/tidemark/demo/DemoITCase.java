@@ -19,35 +19,48 @@ class DemoITCase {
 
     @TempDir Path dir;
 
-    @Test
-    void shortDemoEndsWithAZeroDifferenceReport() throws Exception {
-        DemoSettings settings =
-                new DemoSettings(
-                        dir.resolve("demo"),
-                        Duration.ofSeconds(6),
-                        40,
-                        500,
-                        1_000,
-                        2,
-                        Duration.ofSeconds(1),
-                        18_081,
-                        Duration.ofSeconds(90),
-                        Duration.ofSeconds(2),
-                        11L,
-                        null,
-                        "postgres");
+    /** A finished demo and what it printed. */
+    private record Run(DemoRunner.DemoResult result, String printed) {}
+
+    /** Runs the demo; both tables must end equal to their source. */
+    private static Run run(DemoSettings settings) throws Exception {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         DemoRunner.DemoResult result;
         try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             result = new DemoRunner(settings, out).run();
         }
-        String printed = output.toString(StandardCharsets.UTF_8);
-
         assertThat(result.reports()).hasSize(2);
         for (DiffReport report : result.reports()) {
             assertThat(report.isClean()).as(report.summary()).isTrue();
             assertThat(report.sourceRows()).isPositive();
         }
+        return new Run(result, output.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A short demo: 6 s of 40 changes/s over 500 customers and 1,000 orders, 1 s checkpoints. */
+    private DemoSettings settings(String workDir, int webUiPort, long seed, String source) {
+        return new DemoSettings(
+                dir.resolve(workDir),
+                Duration.ofSeconds(6),
+                40,
+                500,
+                1_000,
+                2,
+                Duration.ofSeconds(1),
+                webUiPort,
+                Duration.ofSeconds(90),
+                Duration.ofSeconds(2),
+                seed,
+                null,
+                source);
+    }
+
+    @Test
+    void shortDemoEndsWithAZeroDifferenceReport() throws Exception {
+        DemoSettings settings = settings("demo", 18_081, 11L, "postgres");
+        Run run = run(settings);
+        DemoRunner.DemoResult result = run.result();
+        String printed = run.printed();
         assertThat(printed)
                 .contains("Flink web UI: http://localhost:")
                 .contains("workload ")
@@ -77,33 +90,10 @@ class DemoITCase {
 
     @Test
     void mySqlDemoCapturesTheWholeDatabaseThroughTheBinlog() throws Exception {
-        DemoSettings settings =
-                new DemoSettings(
-                        dir.resolve("demo-mysql"),
-                        Duration.ofSeconds(6),
-                        40,
-                        500,
-                        1_000,
-                        2,
-                        Duration.ofSeconds(1),
-                        18_091,
-                        Duration.ofSeconds(90),
-                        Duration.ofSeconds(2),
-                        12L,
-                        null,
-                        DemoSettings.MYSQL);
-        ByteArrayOutputStream output = new ByteArrayOutputStream();
-        DemoRunner.DemoResult result;
-        try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            result = new DemoRunner(settings, out).run();
-        }
-        String printed = output.toString(StandardCharsets.UTF_8);
-
-        assertThat(result.reports()).hasSize(2);
-        for (DiffReport report : result.reports()) {
-            assertThat(report.isClean()).as(report.summary()).isTrue();
-            assertThat(report.sourceRows()).isPositive();
-        }
+        DemoSettings settings = settings("demo-mysql", 18_091, 12L, DemoSettings.MYSQL);
+        Run run = run(settings);
+        DemoRunner.DemoResult result = run.result();
+        String printed = run.printed();
         assertThat(printed)
                 .contains("Embedded MariaDB on 127.0.0.1:")
                 .contains(
