@@ -289,6 +289,18 @@ public final class PipelineConfigLoader {
                                     type));
                 }
             }
+            if (mysql
+                    && "committed-offset"
+                            .equals(
+                                    reader.optionalString(
+                                            flat, PipelineOptions.SOURCE_STARTUP_MODE, ""))) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: 'source.startup-mode': committed-offset resumes from a Postgres "
+                                        + "replication slot; a mysql source keeps its position only in "
+                                        + "checkpoints and savepoints: start from one, or use initial",
+                                fileName));
+            }
             int port =
                     flat.containsKey(PipelineOptions.SOURCE_PORT.name())
                             ? reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535)

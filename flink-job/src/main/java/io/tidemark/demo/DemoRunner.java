@@ -171,13 +171,14 @@ public final class DemoRunner {
 
         Instant started = Instant.now();
         database = EmbeddedDatabase.start(work.resolve("postgres"));
-        database.createDatabase(SOURCE_DATABASE);
+        if (!settings.mysql()) {
+            database.createDatabase(SOURCE_DATABASE);
+        }
         database.createDatabase(CATALOG_DATABASE);
         out.printf(
-                "Embedded PostgreSQL on 127.0.0.1:%d (databases %s, %s), started in %d ms%n",
+                "Embedded PostgreSQL on 127.0.0.1:%d (databases %s), started in %d ms%n",
                 database.port(),
-                SOURCE_DATABASE,
-                CATALOG_DATABASE,
+                settings.mysql() ? CATALOG_DATABASE : SOURCE_DATABASE + ", " + CATALOG_DATABASE,
                 Duration.between(started, Instant.now()).toMillis());
 
         if (settings.mysql()) {

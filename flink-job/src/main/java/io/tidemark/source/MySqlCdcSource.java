@@ -18,7 +18,9 @@ import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
  * position is the binlog's commit order ({@link io.tidemark.decode.BinlogPosition}).
  *
  * <p>Tables are matched exactly ({@code database\.table}): a table the pipeline does not name is
- * not read. Newly added tables are scanned on restore, as for Postgres.
+ * not read, and a table added to the file is snapshotted on restore, as for Postgres. A pattern
+ * with {@code new-tables: capture} joins the filter as a regular expression, and then tables the
+ * filter matches that have no snapshot are followed from their first binlog change instead.
  */
 public final class MySqlCdcSource {
 

@@ -28,14 +28,17 @@ import org.slf4j.LoggerFactory;
  *   <li>A pattern matches base tables (not views) of its schema (MySQL: database), in every source
  *       that feeds it; tables are taken in name order.
  *   <li>A table listed on an entry of its own is left to that entry, whatever patterns match it.
- *   <li>A pattern that matches nothing stops the start: a typo must not capture an empty set.
+ *   <li>A pattern that matches nothing stops the start (a typo must not capture an empty set),
+ *       unless it captures tables created later.
  *   <li>Matched tables without a primary key stop the start, all named at once, unless the entry
  *       declares {@code primary-key} (every matched table must then have those columns).
  * </ul>
  *
- * <p>Tables created after the start are not captured by a running job; a restart from its savepoint
- * resolves the pattern again and the source snapshots the new tables, then follows them (newly
- * added tables are scanned on restore), while the others keep their state.
+ * <p>Tables created after the start: under {@code new-tables: ignore} a running job does not read
+ * them; a restart from its savepoint resolves the pattern again and the source snapshots the new
+ * tables, then follows them, while the others keep their state. Under {@code new-tables: capture}
+ * (MySQL) the running job follows them from their first binlog change ({@link LiveTables}), and
+ * such a pattern may match nothing at the start (the pipeline as a whole must match some table).
  */
 public final class TableDiscovery {
 
