@@ -60,6 +60,10 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     private transient ValueState<KeyState> keyState;
     private transient ValueState<ChangeEvent> pending;
     private transient Map<String, ReconcilerMetrics> metrics;
+
+    /** Each table's rule, looked up once (a table created while running derives its rule). */
+    private transient Map<String, TableRule> rules;
+
     private transient long emitDelay;
     private transient long allowedLateness;
     private transient long retention;
@@ -76,6 +80,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         keyState = getRuntimeContext().getState(KEY_STATE);
         pending = getRuntimeContext().getState(PENDING);
         metrics = new HashMap<>();
+        rules = new HashMap<>();
         for (String table : settings.tables().keySet()) {
             metrics.put(table, new ReconcilerMetrics(getRuntimeContext(), table));
         }
@@ -105,7 +110,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     @Override
     public void processElement(ChangeEvent change, Context ctx, Collector<ChangeEvent> out)
             throws Exception {
-        TableRule rule = settings.rule(change.table());
+        TableRule rule = rules.computeIfAbsent(change.table(), settings::rule);
         ReconcilerMetrics m = metrics(change.table());
         tally.in(change);
         KeyState before = keyState.value();
@@ -199,7 +204,9 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         if (held != null
                 && (ctx.timeDomain() == TimeDomain.PROCESSING_TIME
                         || timestamp
-                                >= settings.rule(held.table()).ordering().eventTimeMillis(held))) {
+                                >= rules.computeIfAbsent(held.table(), settings::rule)
+                                        .ordering()
+                                        .eventTimeMillis(held))) {
             out.collect(held);
             pending.clear();
         }
