@@ -308,6 +308,9 @@ public record PipelineConfig(
                     out,
                     "    primary-key",
                     table.primaryKey().isEmpty() ? "(source key)" : table.primaryKey());
+            if (table.isPattern()) {
+                line(out, "    new-tables", table.newTables());
+            }
             if (table.contract() != null) {
                 line(out, "    contract", "v" + table.contract());
             }

@@ -325,6 +325,8 @@ class PipelineConfigLoaderTest {
                 .isEqualTo("public.invoices");
         assertThat(mysql.tables().get(0).sourceOfTarget("shop.invoices")).isNull();
         assertThat(mysql.tables().get(1).capturesNewTables()).isFalse();
+        assertThat(mysql.describe()).contains("  - source: public.*\n    target: lake.*\n");
+        assertThat(mysql.describe()).contains("    new-tables: capture\n");
         assertThatThrownBy(
                         () ->
                                 parse(
