@@ -390,6 +390,46 @@ class WholeDatabaseITCase {
     }
 
     @Test
+    void refusesAUserWithoutReplicationGrantsAndAServerWithoutFullImages() throws Exception {
+        mariadb.createDatabase("grants");
+        try (Connection admin = mariadb.connect("grants");
+                Statement s = admin.createStatement()) {
+            s.execute("CREATE TABLE t (id int PRIMARY KEY)");
+            s.execute("CREATE USER IF NOT EXISTS 'reader'@'%' IDENTIFIED BY 'reader'");
+            s.execute("GRANT SELECT ON *.* TO 'reader'@'%'");
+            PipelineConfig weak =
+                    TableDiscovery.resolve(
+                            new PipelineConfigLoader()
+                                    .parse(
+                                            yaml("grants", "grants.*")
+                                                    .replace(
+                                                            "username: " + EmbeddedMariaDb.CDC_USER,
+                                                            "username: reader")
+                                                    .replace(
+                                                            "password: "
+                                                                    + EmbeddedMariaDb.CDC_PASSWORD,
+                                                            "password: reader"),
+                                            "grants.yaml"));
+            assertThatThrownBy(() -> TidemarkJob.prepare(weak))
+                    .hasMessageContaining("user 'reader' cannot read the binlog position")
+                    .hasMessageContaining("GRANT REPLICATION CLIENT ON *.*");
+
+            PipelineConfig config =
+                    TableDiscovery.resolve(
+                            new PipelineConfigLoader()
+                                    .parse(yaml("grants", "grants.*"), "grants.yaml"));
+            s.execute("SET GLOBAL binlog_row_image = 'MINIMAL'");
+            try {
+                assertThatThrownBy(() -> TidemarkJob.prepare(config))
+                        .hasMessageContaining(
+                                "binlog_row_image is MINIMAL: set binlog_row_image=FULL");
+            } finally {
+                s.execute("SET GLOBAL binlog_row_image = 'FULL'");
+            }
+        }
+    }
+
+    @Test
     void refusesTablesWithoutAPrimaryKeyNamingThem() throws Exception {
         mariadb.createDatabase("crm");
         try (Connection sql = mariadb.connect("crm");
