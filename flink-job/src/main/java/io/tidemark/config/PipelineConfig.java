@@ -191,20 +191,26 @@ public record PipelineConfig(
          * Whether this entry (a pattern or a table) covers table {@code table} of its namespace.
          */
         public boolean matches(String table) {
-            String namespace = source.substring(0, source.indexOf('.') + 1);
-            if (!table.startsWith(namespace)) {
-                return false;
-            }
+            return table.matches(regex(source));
+        }
+
+        /**
+         * The regular expression of a table name or pattern, {@code schema.table} with {@code *}
+         * any characters of a name and {@code ?} one; names hold letters, digits, '_' and '$', so
+         * only '.' and '$' need escaping. Debezium's table filter reads the same expression.
+         */
+        public static String regex(String pattern) {
             StringBuilder regex = new StringBuilder();
-            for (char c : source.substring(namespace.length()).toCharArray()) {
-                regex.append(
-                        c == '*'
-                                ? ".*"
-                                : c == '?'
-                                        ? "."
-                                        : java.util.regex.Pattern.quote(String.valueOf(c)));
+            for (char c : pattern.toCharArray()) {
+                switch (c) {
+                    case '*' -> regex.append("[^.]*");
+                    case '?' -> regex.append("[^.]");
+                    case '.' -> regex.append("\\.");
+                    case '$' -> regex.append("\\$");
+                    default -> regex.append(c);
+                }
             }
-            return table.substring(namespace.length()).matches(regex.toString());
+            return regex.toString();
         }
 
         /**

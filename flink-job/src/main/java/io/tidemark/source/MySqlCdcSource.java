@@ -71,10 +71,11 @@ public final class MySqlCdcSource {
         debezium.setProperty("bigint.unsigned.handling.mode", "precise");
         debezium.putAll(source.properties());
         List<String> filters = new ArrayList<>();
-        tables.forEach(t -> filters.add(exactly(t)));
+        // exact names, and patterns, as Debezium table filter expressions
+        tables.forEach(t -> filters.add(TableConfig.regex(t)));
         for (TableConfig pattern : live.patterns()) {
             if (pattern.sources().contains(source.id())) {
-                filters.add(regex(pattern.source()));
+                filters.add(TableConfig.regex(pattern.source()));
             }
         }
         String[] databases =
@@ -103,28 +104,6 @@ public final class MySqlCdcSource {
                 .debeziumProperties(debezium)
                 .deserializer(deserializer)
                 .build();
-    }
-
-    /** The table list entry that matches {@code database.table} and nothing else. */
-    static String exactly(String table) {
-        // names are letters, digits, '_' and '$' (PipelineConfigLoader): only '.' and '$' are
-        // special in Debezium's table filter
-        return table.replace(".", "\\.").replace("$", "\\$");
-    }
-
-    /** The table filter entry of a pattern ({@code *} any characters, {@code ?} one). */
-    static String regex(String pattern) {
-        StringBuilder regex = new StringBuilder();
-        for (char c : pattern.toCharArray()) {
-            switch (c) {
-                case '*' -> regex.append("[^.]*");
-                case '?' -> regex.append("[^.]");
-                case '.' -> regex.append("\\.");
-                case '$' -> regex.append("\\$");
-                default -> regex.append(c);
-            }
-        }
-        return regex.toString();
     }
 
     static StartupOptions startupOptions(String mode) {
