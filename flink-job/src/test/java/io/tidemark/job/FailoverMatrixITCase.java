@@ -14,21 +14,32 @@ import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
@@ -49,6 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The failover matrix: {TaskManager loss, JobManager failover, exception in an operator after n
@@ -67,6 +80,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * its own database, replication slot, pipeline id and Iceberg namespace.
  */
 class FailoverMatrixITCase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverMatrixITCase.class);
 
     enum Failure {
         TASK_MANAGER_LOSS,
@@ -104,6 +119,15 @@ class FailoverMatrixITCase {
         final AtomicInteger checkpoints = new AtomicInteger();
         final AtomicInteger commits = new AtomicInteger();
 
+        /**
+         * The source threads of a lost TaskManager, once captured: the restarted tasks wait until
+         * they have stopped ({@link #awaitOrphansGone}).
+         */
+        final CompletableFuture<Set<Thread>> orphans = new CompletableFuture<>();
+
+        /** Set just before the TaskManager is terminated. */
+        final AtomicBoolean lost = new AtomicBoolean();
+
         Fault(Failure failure, Phase phase) {
             this.failure = failure;
             this.phase = phase;
@@ -113,6 +137,74 @@ class FailoverMatrixITCase {
         boolean inPhase() {
             return streaming.get() == (phase == Phase.STREAMING);
         }
+
+        /**
+         * Holds a task of the job until the lost TaskManager's source threads have stopped, as they
+         * would have with the process; a no-op before the loss and in other cases.
+         */
+        void awaitOrphansGone() throws Exception {
+            if (!lost.get()) {
+                return;
+            }
+            Set<Thread> threads = orphans.get(2, TimeUnit.MINUTES);
+            long start = System.nanoTime();
+            long deadline = start + TimeUnit.MINUTES.toNanos(2);
+            // the split fetchers first: a fetcher still alive may hand an idle reader a chunk
+            List<Thread> ordered = new ArrayList<>(threads);
+            ordered.sort(Comparator.comparing((Thread t) -> !isFetcher(t)));
+            for (Thread thread : ordered) {
+                while (!stopped(thread)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException(
+                                "the lost TaskManager's thread "
+                                        + thread.getName()
+                                        + " still runs: "
+                                        + Arrays.toString(thread.getStackTrace()));
+                    }
+                    thread.interrupt();
+                    thread.join(100);
+                }
+            }
+            LOG.info(
+                    "The lost TaskManager's {} source thread(s) stopped after {} ms",
+                    threads.size(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        }
+    }
+
+    /**
+     * The threads the sources read on: Flink's split fetchers and the threads Flink CDC reads
+     * snapshot chunks on (one per source subtask).
+     */
+    private static Set<Thread> chunkReaders() {
+        Set<Thread> readers = new HashSet<>();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (isFetcher(thread) || thread.getName().startsWith("debezium-snapshot-reader-")) {
+                readers.add(thread);
+            }
+        }
+        return readers;
+    }
+
+    private static boolean isFetcher(Thread thread) {
+        return thread.getName().startsWith("Source Data Fetcher for ");
+    }
+
+    /** Dead, or (a chunk reader) an idle pool thread waiting for a chunk it will never get. */
+    private static boolean stopped(Thread thread) {
+        if (!thread.isAlive()) {
+            return true;
+        }
+        if (isFetcher(thread)) {
+            return false;
+        }
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            if (frame.getClassName().equals(ThreadPoolExecutor.class.getName())
+                    && frame.getMethodName().equals("getTask")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @BeforeAll
@@ -230,10 +322,22 @@ class FailoverMatrixITCase {
                 int before = snapshots(catalog, targets);
                 fault.armed.set(true);
                 workload.apply(1_000);
-                fail(failure, fault, job, catalog, targets, before, workload);
+                ThrowingRunnable closeSessions =
+                        mysql ? () -> {} : () -> closeSessionsExcept(db, List.of(writer, verifier));
+                fail(failure, fault, job, catalog, targets, before, workload, closeSessions);
                 workload.apply(1_000);
 
-                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                try {
+                    GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                } catch (AssertionError e) {
+                    throw new AssertionError(
+                            e.getMessage()
+                                    + "\n"
+                                    + TestClusters.describe(
+                                            cluster.getRestAddress().get(10, TimeUnit.SECONDS),
+                                            job),
+                            e);
+                }
                 assertThat(workload.changes()).isGreaterThanOrEqualTo(2_000);
                 for (TableIdentifier target : targets.values()) {
                     // one lineage: the job recovered from its state, it did not start over
@@ -263,7 +367,8 @@ class FailoverMatrixITCase {
             Catalog catalog,
             Map<String, TableIdentifier> targets,
             int snapshotsBefore,
-            ShopWorkload workload)
+            ShopWorkload workload,
+            ThrowingRunnable closeSessions)
             throws Exception {
         switch (failure) {
             case OPERATOR_EXCEPTION:
@@ -295,16 +400,57 @@ class FailoverMatrixITCase {
                         });
         assertThat(fault.inPhase()).as("still in the %s phase when failing", fault.phase).isTrue();
         if (failure == Failure.TASK_MANAGER_LOSS) {
-            // a fresh TaskManager takes over; the one running the job dies
+            // a fresh TaskManager takes over; the one running the job dies. A lost TaskManager is
+            // a dead process: its threads stop, its database sessions close. Terminated inside
+            // this JVM it stops its tasks, but the threads Flink CDC reads chunks on go on (after
+            // their task failed, they were seen creating and reading through the reader's
+            // backfill slot <slot>_<subtask> while the replacement reader waited for it). So their
+            // sessions are closed, they are interrupted, and the restarted tasks wait for them
+            Set<Thread> orphans = chunkReaders();
             cluster.startTaskManager();
+            fault.lost.set(true);
             cluster.terminateTaskManager(liveTaskManager).get(60, TimeUnit.SECONDS);
             liveTaskManager++;
+            orphans.addAll(chunkReaders());
+            closeSessions.run();
+            fault.orphans.complete(orphans);
         } else {
             HaLeadershipControl leadership = cluster.getHaLeadershipControl().orElseThrow();
             leadership.revokeJobMasterLeadership(job.getJobID()).get(60, TimeUnit.SECONDS);
             leadership.grantJobMasterLeadership(job.getJobID()).get(60, TimeUnit.SECONDS);
         }
         fault.fired.set(true);
+    }
+
+    /** What {@link #fail} runs after a TaskManager died. */
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /**
+     * Closes every session of {@code db} but the test's own connections, as the server does for a
+     * process that died (the job's sessions reconnect; replication sessions end).
+     */
+    private static void closeSessionsExcept(String db, List<Connection> own) throws Exception {
+        List<Integer> keep = new ArrayList<>();
+        for (Connection connection : own) {
+            try (Statement s = connection.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                keep.add(rs.getInt(1));
+            }
+        }
+        try (Connection admin = database.connect(db);
+                PreparedStatement s =
+                        admin.prepareStatement(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        + "WHERE datname = ? AND pid <> pg_backend_pid() "
+                                        + "AND NOT (pid = ANY (?))")) {
+            s.setString(1, db);
+            s.setArray(2, admin.createArrayOf("integer", keep.toArray()));
+            s.execute();
+        }
     }
 
     private static int snapshots(Catalog catalog, Map<String, TableIdentifier> targets) {
@@ -327,6 +473,15 @@ class FailoverMatrixITCase {
 
         FailingMap(String pipelineId) {
             this.pipelineId = pipelineId;
+        }
+
+        @Override
+        public void open(OpenContext context) throws Exception {
+            // opened before the source it is chained to: the source starts reading after this
+            Fault fault = FAULTS.get(pipelineId);
+            if (fault != null) {
+                fault.awaitOrphansGone();
+            }
         }
 
         @Override

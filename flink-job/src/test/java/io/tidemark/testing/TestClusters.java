@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -43,28 +44,20 @@ public final class TestClusters {
     public static List<String> exceptionHistory(MiniClusterExtension cluster, JobClient job)
             throws Exception {
         Configuration client = cluster.getClientConfiguration();
-        URI uri =
+        return exceptionHistory(
                 URI.create(
                         "http://"
                                 + client.get(RestOptions.ADDRESS)
                                 + ":"
-                                + client.get(RestOptions.PORT)
-                                + "/jobs/"
-                                + job.getJobID()
-                                + "/exceptions");
-        HttpResponse<String> response =
-                HttpClient.newHttpClient()
-                        .send(HttpRequest.newBuilder(uri).build(), BodyHandlers.ofString());
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException(
-                    "exception history: HTTP " + response.statusCode() + " " + response.body());
-        }
+                                + client.get(RestOptions.PORT)),
+                job);
+    }
+
+    /** {@link #exceptionHistory(MiniClusterExtension, JobClient)} from a REST endpoint. */
+    public static List<String> exceptionHistory(URI rest, JobClient job) throws Exception {
+        JsonNode body = get(rest, "/jobs/" + job.getJobID() + "/exceptions");
         List<String> exceptions = new ArrayList<>();
-        for (JsonNode entry :
-                new ObjectMapper()
-                        .readTree(response.body())
-                        .path("exceptionHistory")
-                        .path("entries")) {
+        for (JsonNode entry : body.path("exceptionHistory").path("entries")) {
             exceptions.add(
                     entry.path("exceptionName").asText()
                             + "\t"
@@ -72,5 +65,59 @@ public final class TestClusters {
         }
         java.util.Collections.reverse(exceptions);
         return exceptions;
+    }
+
+    /**
+     * What a test that timed out waiting on a job reports: the job's status, its checkpoint counts
+     * and latest completed checkpoint, and the first line of each failure it failed over on.
+     */
+    public static String describe(URI rest, JobClient job) {
+        StringBuilder out = new StringBuilder();
+        try {
+            out.append("job ").append(job.getJobStatus().get(30, TimeUnit.SECONDS));
+            JsonNode checkpoints = get(rest, "/jobs/" + job.getJobID() + "/checkpoints");
+            out.append(", checkpoints ")
+                    .append(checkpoints.path("counts"))
+                    .append(", latest completed ")
+                    .append(checkpoints.path("latest").path("completed").path("id"))
+                    .append(" at ")
+                    .append(
+                            checkpoints
+                                    .path("latest")
+                                    .path("completed")
+                                    .path("latest_ack_timestamp"));
+            List<String> failures = exceptionHistory(rest, job);
+            out.append(", ").append(failures.size()).append(" failovers");
+            for (String failure : failures) {
+                // its first line and its root cause
+                int end = failure.indexOf('\n');
+                out.append("\n  ").append(end < 0 ? failure : failure.substring(0, end));
+                int cause = failure.lastIndexOf("Caused by: ");
+                if (cause >= 0) {
+                    int causeEnd = failure.indexOf('\n', cause);
+                    out.append("\n    ")
+                            .append(
+                                    causeEnd < 0
+                                            ? failure.substring(cause)
+                                            : failure.substring(cause, causeEnd));
+                }
+            }
+        } catch (Exception e) {
+            out.append(" (could not describe the job: ").append(e).append(')');
+        }
+        return out.toString();
+    }
+
+    private static JsonNode get(URI rest, String path) throws Exception {
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(rest.resolve(path)).build(),
+                                BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(
+                    path + ": HTTP " + response.statusCode() + " " + response.body());
+        }
+        return new ObjectMapper().readTree(response.body());
     }
 }
