@@ -402,10 +402,11 @@ class FailoverMatrixITCase {
         if (failure == Failure.TASK_MANAGER_LOSS) {
             // a fresh TaskManager takes over; the one running the job dies. A lost TaskManager is
             // a dead process: its threads stop, its database sessions close. Terminated inside
-            // this JVM it stops its tasks, but the threads Flink CDC reads chunks on go on (after
-            // their task failed, they were seen creating and reading through the reader's
-            // backfill slot <slot>_<subtask> while the replacement reader waited for it). So their
-            // sessions are closed, they are interrupted, and the restarted tasks wait for them
+            // this JVM it stops its tasks, but the threads Flink CDC reads chunks on go on (one was
+            // seen creating the reader's backfill slot <slot>_<subtask> while the TaskManager shut
+            // down and reading through it after its task had failed, while the replacement reader
+            // waited for the slot). So their sessions are closed, they are interrupted, and the
+            // restarted tasks wait for them
             Set<Thread> orphans = chunkReaders();
             cluster.startTaskManager();
             fault.lost.set(true);
