@@ -186,8 +186,10 @@ class FailoverMatrixITCase {
         return readers;
     }
 
+    /** A split fetcher of this class's jobs (their source is chained to the fault injection). */
     private static boolean isFetcher(Thread thread) {
-        return thread.getName().startsWith("Source Data Fetcher for ");
+        return thread.getName().startsWith("Source Data Fetcher for ")
+                && thread.getName().contains("fault injection");
     }
 
     /** Dead, or (a chunk reader) an idle pool thread waiting for a chunk it will never get. */

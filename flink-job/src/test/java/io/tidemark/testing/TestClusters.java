@@ -69,7 +69,8 @@ public final class TestClusters {
 
     /**
      * What a test that timed out waiting on a job reports: the job's status, its checkpoint counts
-     * and latest completed checkpoint, and the first line of each failure it failed over on.
+     * and latest completed checkpoint, and the first line and root cause of each failure it failed
+     * over on.
      */
     public static String describe(URI rest, JobClient job) {
         StringBuilder out = new StringBuilder();
