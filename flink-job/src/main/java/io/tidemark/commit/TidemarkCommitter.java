@@ -10,6 +10,7 @@ import io.tidemark.commit.CommitMessage.FilesWritten;
 import io.tidemark.commit.CommitMessage.GateCounts;
 import io.tidemark.commit.CommitMessage.GateTally;
 import io.tidemark.commit.CommitMessage.Tally;
+import io.tidemark.decode.GtidPosition;
 import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.CommitMetrics;
 import io.tidemark.reconcile.CheckpointTally;
@@ -600,12 +601,19 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         }
     }
 
-    /** {@code {"<source>":{"commit_lsn":"0/16B3748","change_lsn":"0/16B3790","tx_id":745}}}. */
+    /**
+     * {@code {"<source>":{"commit_lsn":"0/16B3748","change_lsn":"0/16B3790","tx_id":745}}}; a
+     * position placed by GTID adds {@code "gtid_ordinal"} (the transaction's place in the GTID
+     * order, see {@link GtidPosition}).
+     */
     static String positionsJson(Map<String, SourcePosition> positions) {
         ObjectNode root = JSON.createObjectNode();
         positions.forEach(
                 (source, position) -> {
                     ObjectNode node = root.putObject(source);
+                    if (GtidPosition.isGtid(position)) {
+                        node.put("gtid_ordinal", position.commitLsn() & ~GtidPosition.GTID_ORDER);
+                    }
                     node.put("commit_lsn", SourcePosition.lsn(position.commitLsn()));
                     node.put("change_lsn", SourcePosition.lsn(position.changeLsn()));
                     node.put("tx_id", position.txId());

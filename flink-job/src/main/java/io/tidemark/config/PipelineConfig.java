@@ -95,6 +95,7 @@ public record PipelineConfig(
             String publication,
             String serverId,
             String serverTimeZone,
+            String binlogOrder,
             String startupMode,
             int splitSize,
             int fetchSize,
@@ -288,6 +289,7 @@ public record PipelineConfig(
             if (source.isMySql()) {
                 line(out, "  server-id", source.serverId());
                 line(out, "  server-time-zone", source.serverTimeZone());
+                line(out, "  binlog-order", source.binlogOrder());
             } else {
                 line(out, "  slot-name", source.slotName());
                 line(out, "  publication", source.publication());

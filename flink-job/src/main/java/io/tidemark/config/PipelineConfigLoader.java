@@ -278,7 +278,8 @@ public final class PipelineConfigLoader {
                                     PipelineOptions.SOURCE_PUBLICATION)
                             : List.of(
                                     PipelineOptions.SOURCE_SERVER_ID,
-                                    PipelineOptions.SOURCE_SERVER_TIME_ZONE)) {
+                                    PipelineOptions.SOURCE_SERVER_TIME_ZONE,
+                                    PipelineOptions.SOURCE_BINLOG_ORDER)) {
                 if (flat.containsKey(only.name())) {
                     throw new ConfigException(
                             String.format(
@@ -336,6 +337,7 @@ public final class PipelineConfigLoader {
                                     ? reader.optionalString(
                                             flat, PipelineOptions.SOURCE_SERVER_TIME_ZONE, "UTC")
                                     : null,
+                            mysql ? reader.string(flat, PipelineOptions.SOURCE_BINLOG_ORDER) : null,
                             reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
                             reader.integer(
                                     flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),

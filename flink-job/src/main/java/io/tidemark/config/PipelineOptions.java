@@ -112,6 +112,14 @@ public final class PipelineOptions {
                     STRING,
                     "UTC",
                     "The server's time zone (its time_zone), to read TIMESTAMP columns. mysql only.");
+    public static final ConfigKey SOURCE_BINLOG_ORDER =
+            ConfigKey.oneOf(
+                    "source.binlog-order",
+                    "auto",
+                    List.of("auto", "gtid", "binlog-position"),
+                    "Commit order of binlog changes: gtid (the order across a failover to a replica), "
+                            + "binlog-position (one server's order); auto: gtid when the server's "
+                            + "gtid_mode is ON. mysql only.");
     public static final ConfigKey SOURCE_STARTUP_MODE =
             ConfigKey.oneOf(
                     "source.startup-mode",
@@ -271,6 +279,7 @@ public final class PipelineOptions {
                     SOURCE_PUBLICATION,
                     SOURCE_SERVER_ID,
                     SOURCE_SERVER_TIME_ZONE,
+                    SOURCE_BINLOG_ORDER,
                     SOURCE_STARTUP_MODE,
                     SOURCE_SPLIT_SIZE,
                     SOURCE_FETCH_SIZE,

@@ -11,12 +11,19 @@ package io.tidemark.decode;
  * share {@code commitLsn} (file number in the high 32 bits, position in the low 32: a binlog file
  * ends below 4 GiB, the event header's position field being 32 bits), the row is {@code changeLsn}.
  * A change in a later file is thus newer than every change of an earlier one, whatever the
- * positions. The decoder reads it from a MySQL source's records ({@code BinlogSourceITCase}); the
- * pipeline file does not offer a MySQL source yet (see the README's "Not done yet").
+ * positions. The decoder reads it from a MySQL source's records ({@code BinlogSourceITCase}) when
+ * the source orders by binlog position ({@code source.binlog-order}); positions of two servers do
+ * not compare, which is what {@link GtidPosition} is for.
  */
 public final class BinlogPosition {
 
     private static final long MAX_POSITION = 0xFFFF_FFFFL;
+
+    /**
+     * File numbers stay below 2^30 (a server rotating every minute takes 2,000 years to get there),
+     * so that bit 62 of {@code commitLsn} marks a {@link GtidPosition} instead.
+     */
+    private static final long MAX_FILE_NUMBER = (1L << 30) - 1;
 
     private BinlogPosition() {}
 
@@ -54,25 +61,31 @@ public final class BinlogPosition {
         long number = 0;
         for (int i = dot + 1; i < file.length(); i++) {
             char c = file.charAt(i);
-            if (c < '0' || c > '9' || number > Integer.MAX_VALUE) {
+            if (c < '0' || c > '9' || number > MAX_FILE_NUMBER) {
                 throw new IllegalArgumentException(
                         "binlog file name '"
                                 + file
-                                + "' does not end in a sequence number below 2^31");
+                                + "' does not end in a sequence number below 2^30");
             }
             number = number * 10 + (c - '0');
         }
-        if (number > Integer.MAX_VALUE) {
+        if (number > MAX_FILE_NUMBER) {
             throw new IllegalArgumentException(
-                    "binlog file name '" + file + "' does not end in a sequence number below 2^31");
+                    "binlog file name '" + file + "' does not end in a sequence number below 2^30");
         }
         return number;
     }
 
-    /** {@code <file number>:<position>#<row>}, for logs and provenance. */
+    /**
+     * {@code <file number>:<position>#<row>} ({@link GtidPosition#describe} for one placed by
+     * GTID), for logs and provenance.
+     */
     public static String describe(SourcePosition position) {
         if (position.commitLsn() == SourcePosition.UNKNOWN) {
             return "-";
+        }
+        if (GtidPosition.isGtid(position)) {
+            return GtidPosition.describe(position);
         }
         return (position.commitLsn() >>> 32)
                 + ":"

@@ -65,10 +65,22 @@ public final class DebeziumDecoder implements Serializable {
         this(source, primaryKeys, LiveTables.NONE);
     }
 
+    /** How binlog changes are placed (MySQL sources; Postgres changes ignore it). */
+    private final BinlogOrder binlogOrder;
+
     public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys, LiveTables live) {
+        this(source, primaryKeys, live, BinlogOrder.BINLOG_POSITION);
+    }
+
+    public DebeziumDecoder(
+            String source,
+            Map<String, List<String>> primaryKeys,
+            LiveTables live,
+            BinlogOrder binlogOrder) {
         this.source = source;
         this.primaryKeys = Map.copyOf(primaryKeys);
         this.live = live;
+        this.binlogOrder = binlogOrder;
     }
 
     /** A change names a table the pipeline does not capture. */
@@ -175,8 +187,36 @@ public final class DebeziumDecoder implements Serializable {
                 key,
                 before,
                 after,
-                position(source),
+                operation == Operation.READ || binlogOrder != BinlogOrder.GTID
+                        ? position(source)
+                        : gtidPosition(record, source, table),
                 sourceTime(source, value));
+    }
+
+    /**
+     * A binlog change's {@link GtidPosition}: its transaction's GTID ({@code source.gtid}), the
+     * GTID set consumed before it and the event within the transaction (the record's offset: {@code
+     * gtids}, {@code event}), the row within the event ({@code source.row}).
+     */
+    static SourcePosition gtidPosition(SourceRecord record, Struct source, String table) {
+        String gtid = source.schema().field("gtid") == null ? null : source.getString("gtid");
+        if (gtid == null || gtid.isBlank()) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "binlog change for table '%s' at %s:%s has no GTID, and the source orders by "
+                                    + "GTID: the server's gtid_mode is no longer ON. Turn it back on, or set "
+                                    + "'source.binlog-order: binlog-position' and start the pipeline afresh",
+                            table, source.get("file"), source.get("pos")));
+        }
+        Map<String, ?> offset = record.sourceOffset();
+        Object consumed = offset == null ? null : offset.get("gtids");
+        Object event = offset == null ? null : offset.get("event");
+        long row = longField(source, "row");
+        return GtidPosition.of(
+                consumed == null ? null : consumed.toString(),
+                gtid,
+                event == null ? 0L : ((Number) event).longValue(),
+                row == SourcePosition.UNKNOWN ? 0 : (int) row);
     }
 
     /** The primary key columns of a table created while the job runs, from the record's key. */

@@ -155,7 +155,11 @@ public final class TidemarkJob {
                         (source.isMySql()
                                         ? env.fromSource(
                                                 MySqlCdcSource.create(
-                                                        source, tables, primaryKeys, live),
+                                                        source,
+                                                        tables,
+                                                        primaryKeys,
+                                                        live,
+                                                        MySqlCdcSource.binlogOrder(source)),
                                                 watermarks,
                                                 kind + "-" + source.id(),
                                                 ChangeEventTypeInfo.INSTANCE)
@@ -261,6 +265,7 @@ public final class TidemarkJob {
                 sourcesById.put(source.id(), source);
                 if (source.isMySql()) {
                     MySqlSchemaReader.checkBinlog(connection, source.username());
+                    MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
                 }
             }
             for (TableConfig table : config.tables()) {

@@ -1,9 +1,14 @@
 package io.tidemark.source;
 
+import io.tidemark.catalog.Catalogs;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +20,9 @@ import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 /**
  * Builds the Flink CDC MySQL incremental source (MySQL 8, MariaDB): parallel snapshot chunks, then
  * the row binlog with exactly-once hand-over, decoded straight into {@link ChangeEvent}s whose
- * position is the binlog's commit order ({@link io.tidemark.decode.BinlogPosition}).
+ * position is the binlog's commit order: by GTID ({@link io.tidemark.decode.GtidPosition}) or by
+ * binlog position ({@link io.tidemark.decode.BinlogPosition}), as {@code source.binlog-order}
+ * resolves.
  *
  * <p>Tables are matched exactly ({@code database\.table}): a table the pipeline does not name is
  * not read, and a table added to the file is snapshotted on restore, as for Postgres. A pattern
@@ -45,11 +52,36 @@ public final class MySqlCdcSource {
             List<String> tables,
             Map<String, List<String>> primaryKeys,
             LiveTables live) {
+        return create(source, tables, primaryKeys, live, BinlogOrder.BINLOG_POSITION);
+    }
+
+    /** The same, placing binlog changes in {@code order} ({@link #binlogOrder} resolves it). */
+    public static MySqlSource<ChangeEvent> create(
+            SourceConfig source,
+            List<String> tables,
+            Map<String, List<String>> primaryKeys,
+            LiveTables live,
+            BinlogOrder order) {
         return create(
                 source,
                 tables,
                 live,
-                new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys, live)));
+                new ChangeEventDeserializer(
+                        new DebeziumDecoder(source.id(), primaryKeys, live, order)));
+    }
+
+    /** {@code source.binlog-order} resolved against the server (it connects to ask). */
+    public static BinlogOrder binlogOrder(SourceConfig source) {
+        Catalogs.registerJdbcDrivers();
+        Properties credentials = new Properties();
+        credentials.setProperty("user", source.username());
+        credentials.setProperty("password", source.password());
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials)) {
+            return MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
+        } catch (SQLException e) {
+            throw new IllegalStateException(
+                    "cannot ask " + source + " for its gtid_mode: " + e.getMessage(), e);
+        }
     }
 
     /** The source of {@code tables} with its own deserializer (tests wrap Tidemark's). */

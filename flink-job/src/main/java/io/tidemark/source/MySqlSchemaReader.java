@@ -2,6 +2,7 @@ package io.tidemark.source;
 
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.BinlogOrder;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -142,6 +143,55 @@ public final class MySqlSchemaReader {
                 String.format(
                         "table '%s' column '%s': MySQL type '%s' is not supported; %s",
                         table, column, columnType, fix));
+    }
+
+    /**
+     * The commit order the source's changes are placed in, {@code requested} ({@code auto}, {@code
+     * gtid} or {@code binlog-position}) resolved against the server: {@code auto} is GTID order
+     * when MySQL's {@code gtid_mode} is {@code ON}, binlog positions otherwise (and always on
+     * MariaDB, whose GTIDs the binlog reader of Flink CDC 3.5, Debezium 1.9, does not read). A
+     * {@code gtid} the server cannot give is refused, naming the fix.
+     */
+    public static BinlogOrder binlogOrder(Connection connection, String requested)
+            throws SQLException {
+        if ("binlog-position".equals(requested)) {
+            return BinlogOrder.BINLOG_POSITION;
+        }
+        String version;
+        String gtidMode = null;
+        try (Statement s = connection.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT VERSION()")) {
+                rs.next();
+                version = rs.getString(1);
+            }
+            try (ResultSet rs = s.executeQuery("SHOW GLOBAL VARIABLES LIKE 'gtid_mode'")) {
+                if (rs.next()) {
+                    gtidMode = rs.getString(2).toUpperCase(Locale.ROOT);
+                }
+            }
+        }
+        boolean mariaDb = version != null && version.toLowerCase(Locale.ROOT).contains("mariadb");
+        if (mariaDb || !"ON".equals(gtidMode)) {
+            if ("gtid".equals(requested)) {
+                throw new IllegalStateException(
+                        mariaDb
+                                ? "source.binlog-order is gtid, but the server is MariaDB "
+                                        + version
+                                        + ": the binlog reader (Flink CDC 3.5, Debezium 1.9) does not read "
+                                        + "MariaDB's GTIDs. Set source.binlog-order: binlog-position (or auto)"
+                                : "source.binlog-order is gtid, but the server's gtid_mode is "
+                                        + gtidMode
+                                        + ": set gtid_mode=ON (with enforce_gtid_consistency=ON), or "
+                                        + "source.binlog-order: binlog-position");
+            }
+            LOG.info(
+                    "Binlog changes are ordered by binlog position ({}{})",
+                    mariaDb ? "MariaDB " + version : "gtid_mode " + gtidMode,
+                    mariaDb ? ": its GTIDs do not reach the reader" : "");
+            return BinlogOrder.BINLOG_POSITION;
+        }
+        LOG.info("Binlog changes are ordered by GTID (gtid_mode ON, {} {})", requested, version);
+        return BinlogOrder.GTID;
     }
 
     /**

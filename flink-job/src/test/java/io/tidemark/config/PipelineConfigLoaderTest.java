@@ -217,6 +217,16 @@ class PipelineConfigLoaderTest {
         assertThat(source.isMySql()).isTrue();
         assertThat(source.port()).isEqualTo(3306);
         assertThat(source.serverTimeZone()).isEqualTo("UTC");
+        // GTID order where the server has GTIDs on, resolved when the job is built
+        assertThat(source.binlogOrder()).isEqualTo("auto");
+        assertThat(
+                        parse(
+                                        VALID.replace(
+                                                "  type: postgres",
+                                                "  type: mysql\n  binlog-order: binlog-position"))
+                                .source()
+                                .binlogOrder())
+                .isEqualTo("binlog-position");
         assertThat(source.slotName()).isNull();
         // one id per parallel reader, derived from the pipeline id: stable across restarts
         assertThat(source.serverId()).matches("\\d+-\\d+");
@@ -256,6 +266,22 @@ class PipelineConfigLoaderTest {
                         () -> parse(VALID.replace("  username:", "  server-id: 1-4\n  username:")))
                 .hasMessage(
                         "pipeline.yaml: 'source.server-id' is for mysql sources, and this one is postgres; remove it");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  username:",
+                                                "  binlog-order: gtid\n  username:")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.binlog-order' is for mysql sources, and this one is postgres; remove it");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        mysql.replace(
+                                                "  username:",
+                                                "  binlog-order: gtids\n  username:")))
+                .hasMessageContaining("'source.binlog-order'")
+                .hasMessageContaining("gtids");
     }
 
     @Test

@@ -83,6 +83,9 @@ class SourceToIcebergITCase {
                                         "--binlog-format=ROW",
                                         "--binlog-row-image=FULL",
                                         "--server-id=1",
+                                        // GTIDs on, as most MySQL 8 servers run: GTID order
+                                        "--gtid-mode=ON",
+                                        "--enforce-gtid-consistency=ON",
                                         "--default-time-zone=+00:00");
                 container.start();
                 try (Connection root =
@@ -219,6 +222,15 @@ class SourceToIcebergITCase {
                     // each commit names the source positions it consumed
                     assertThat(table.currentSnapshot().summary())
                             .containsKey(Provenance.SOURCE_POSITIONS);
+                    // MySQL 8 with GTIDs on orders by GTID; MariaDB's GTIDs do not reach the
+                    // reader, so it orders by binlog position (source.binlog-order: auto)
+                    String positions =
+                            table.currentSnapshot().summary().get(Provenance.SOURCE_POSITIONS);
+                    if (kind.equals("mysql8")) {
+                        assertThat(positions).contains("\"gtid_ordinal\":");
+                    } else {
+                        assertThat(positions).doesNotContain("gtid_ordinal").contains("commit_lsn");
+                    }
                 }
             } finally {
                 GroundTruth.cancel(job);

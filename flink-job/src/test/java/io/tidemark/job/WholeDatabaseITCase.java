@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.decode.BinlogOrder;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.source.MySqlSchemaReader;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
@@ -418,6 +420,28 @@ class WholeDatabaseITCase {
                     TableDiscovery.resolve(
                             new PipelineConfigLoader()
                                     .parse(yaml("grants", "grants.*"), "grants.yaml"));
+            // MariaDB's GTIDs do not reach the binlog reader: GTID order is refused by name
+            PipelineConfig gtid =
+                    TableDiscovery.resolve(
+                            new PipelineConfigLoader()
+                                    .parse(
+                                            yaml("grants", "grants.*")
+                                                    .replace(
+                                                            "  type: mysql",
+                                                            "  type: mysql\n  binlog-order: gtid"),
+                                            "grants.yaml"));
+            assertThatThrownBy(() -> TidemarkJob.prepare(gtid))
+                    .hasMessageContaining("source.binlog-order is gtid, but the server is MariaDB")
+                    .hasMessageContaining("Set source.binlog-order: binlog-position (or auto)");
+            try (Connection cdc =
+                    java.sql.DriverManager.getConnection(
+                            config.source().jdbcUrl(),
+                            EmbeddedMariaDb.CDC_USER,
+                            EmbeddedMariaDb.CDC_PASSWORD)) {
+                assertThat(MySqlSchemaReader.binlogOrder(cdc, "auto"))
+                        .isEqualTo(BinlogOrder.BINLOG_POSITION);
+            }
+
             s.execute("SET GLOBAL binlog_row_image = 'MINIMAL'");
             try {
                 assertThatThrownBy(() -> TidemarkJob.prepare(config))
