@@ -4,6 +4,7 @@ import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
+import io.tidemark.commit.TidemarkCommitter;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.deploy.TrinoServer;
@@ -82,41 +83,48 @@ public final class DemoRunner {
     /** Keys of the bad orders start here, far from the workload's. */
     static final long BAD_FROM = 9_000_000;
 
-    /** The column the demo adds to public.orders while the job runs (schema drift). */
+    /** The column the demo adds to the orders table while the job runs (schema drift). */
     static final String DRIFT_COLUMN = "gift_wrap";
 
     /** Orders that get a value in the drifted column. */
     static final int DRIFT_ROWS = 100;
 
-    /** The orders as the contract admits them: the ground truth of shop.orders. */
-    static final String ORDERS_ADMITTED = "public.orders_admitted";
+    /** The orders as the contract admits them (a view): the ground truth of shop.orders. */
+    static final String ORDERS_ADMITTED = "orders_admitted";
 
-    /** The orders contract: the table's columns, plus a status set and a note length. */
-    static final String ORDERS_CONTRACT =
-            String.join(
-                    "\n",
-                    "# Written by `tidemark demo`: version 1 of the contract of public.orders.",
-                    "table: public.orders",
-                    "version: 1",
-                    "columns:",
-                    "  - {name: id, type: long, nullable: false}",
-                    "  - {name: customer_id, type: long, nullable: false}",
-                    "  - {name: status, type: string, nullable: false}",
-                    "  - {name: quantity, type: int, nullable: false}",
-                    "  - {name: amount, type: 'decimal(12,2)', nullable: false}",
-                    "  - {name: weight, type: double}",
-                    "  - {name: paid, type: boolean, nullable: false}",
-                    "  - {name: ordered_at, type: timestamptz, nullable: false}",
-                    "  - {name: updated_at, type: timestamp, nullable: false}",
-                    "  - {name: note, type: string}",
-                    "primary-key: [id]",
-                    "schema-evolution: evolve",
-                    "constraints:",
-                    "  - {column: status, allowed-values: [new, paid, shipped, delivered, returned]}",
-                    "  - {column: note, max-length: 100}",
-                    "checks:",
-                    "  - {check: quarantine-ratio, max: 0.5, window: 5, mode: warn}",
-                    "");
+    /** The Postgres demo's orders contract. */
+    static final String ORDERS_CONTRACT = ordersContract(ShopWorkload.ORDERS, "boolean");
+
+    /**
+     * The orders contract of {@code table}: the table's columns, plus a status set and a note
+     * length. {@code paidType}: MySQL keeps a BOOLEAN as tinyint(1), an int.
+     */
+    static String ordersContract(String table, String paidType) {
+        return String.join(
+                "\n",
+                "# Written by `tidemark demo`: version 1 of the contract of " + table + ".",
+                "table: " + table,
+                "version: 1",
+                "columns:",
+                "  - {name: id, type: long, nullable: false}",
+                "  - {name: customer_id, type: long, nullable: false}",
+                "  - {name: status, type: string, nullable: false}",
+                "  - {name: quantity, type: int, nullable: false}",
+                "  - {name: amount, type: 'decimal(12,2)', nullable: false}",
+                "  - {name: weight, type: double}",
+                "  - {name: paid, type: " + paidType + ", nullable: false}",
+                "  - {name: ordered_at, type: timestamptz, nullable: false}",
+                "  - {name: updated_at, type: timestamp, nullable: false}",
+                "  - {name: note, type: string}",
+                "primary-key: [id]",
+                "schema-evolution: evolve",
+                "constraints:",
+                "  - {column: status, allowed-values: [new, paid, shipped, delivered, returned]}",
+                "  - {column: note, max-length: 100}",
+                "checks:",
+                "  - {check: quarantine-ratio, max: 0.5, window: 5, mode: warn}",
+                "");
+    }
 
     private final DemoSettings settings;
     private final PrintStream out;
@@ -198,22 +206,24 @@ public final class DemoRunner {
                         : new ShopWorkload(workloadConnection, settings.seed());
         workload.createAndSeed(settings.customers(), settings.orders());
         out.printf("Seeded %d customers and %d orders%n", settings.customers(), settings.orders());
-        if (!settings.mysql()) {
-            Path contract =
-                    work.resolve("contracts").resolve(ShopWorkload.ORDERS).resolve("v1.yaml");
-            Files.createDirectories(contract.getParent());
-            Files.writeString(contract, ORDERS_CONTRACT, StandardCharsets.UTF_8);
-            try (Statement sql = workloadConnection.createStatement()) {
-                sql.execute(
-                        "CREATE VIEW "
-                                + ORDERS_ADMITTED
-                                + " AS SELECT * FROM public.orders WHERE id < "
-                                + BAD_FROM);
-            }
-            out.printf(
-                    "Orders contract %s: %d bad orders will be injected during the workload%n",
-                    contract, BAD_STATUS + BAD_NOTE);
+        Path contract = work.resolve("contracts").resolve(ordersTable()).resolve("v1.yaml");
+        Files.createDirectories(contract.getParent());
+        Files.writeString(
+                contract,
+                settings.mysql() ? ordersContract(ordersTable(), "int") : ORDERS_CONTRACT,
+                StandardCharsets.UTF_8);
+        try (Statement sql = workloadConnection.createStatement()) {
+            sql.execute(
+                    "CREATE VIEW "
+                            + admittedView()
+                            + " AS SELECT * FROM "
+                            + ordersTable()
+                            + " WHERE id < "
+                            + BAD_FROM);
         }
+        out.printf(
+                "Orders contract %s: %d bad orders will be injected during the workload%n",
+                contract, BAD_STATUS + BAD_NOTE);
 
         Path pipelineFile = work.resolve("pipeline.yaml");
         Files.writeString(pipelineFile, pipelineYaml(work), StandardCharsets.UTF_8);
@@ -244,9 +254,7 @@ public final class DemoRunner {
         out.printf(
                 "Workload: %d changes/s for %ds (inserts, updates, deletes, delete+re-insert, key updates)%n",
                 settings.rate(), settings.duration().toSeconds());
-        if (!settings.mysql()) {
-            injectBadOrders();
-        }
+        injectBadOrders();
 
         Catalog catalog =
                 Catalogs.load(
@@ -254,13 +262,12 @@ public final class DemoRunner {
                         config.catalogProperties(),
                         new org.apache.hadoop.conf.Configuration());
         Instant driftAt = Instant.now().plus(settings.duration().dividedBy(2));
-        // the contract and schema-drift steps are the Postgres demo's
-        boolean drifted = settings.mysql();
+        boolean drifted = false;
         try (Connection verify = sourceConnection()) {
             Instant nextProgress = Instant.now();
             while (!workloadExecutor.isTerminated()) {
                 failIfJobEnded();
-                if (!drifted && !Instant.now().isBefore(driftAt)) {
+                if (!drifted && !Instant.now().isBefore(driftAt) && driftAllowed(catalog)) {
                     injectDrift(verify);
                     drifted = true;
                 }
@@ -274,9 +281,14 @@ public final class DemoRunner {
                 throw workloadError.get();
             }
             if (!drifted) {
+                Instant deadline = Instant.now().plus(settings.settleTimeout());
+                while (!driftAllowed(catalog) && Instant.now().isBefore(deadline)) {
+                    failIfJobEnded();
+                    TimeUnit.MILLISECONDS.sleep(200);
+                }
                 injectDrift(verify);
             }
-            int bad = settings.mysql() ? 0 : BAD_STATUS + BAD_NOTE;
+            int bad = BAD_STATUS + BAD_NOTE;
             out.printf(
                     "Workload done: %d changes. Waiting up to %ds for the tables to equal the source...%n",
                     workload.changes(), settings.settleTimeout().toSeconds());
@@ -284,7 +296,7 @@ public final class DemoRunner {
             List<DiffReport> reports = diff(verify, catalog, tables);
             while ((!reports.stream().allMatch(DiffReport::isClean)
                             || quarantined(catalog).values().stream().mapToLong(l -> l).sum() < bad
-                            || !settings.mysql() && driftedType(catalog) == null)
+                            || driftedType(catalog) == null)
                     && Instant.now().isBefore(settleDeadline)) {
                 failIfJobEnded();
                 if (!Instant.now().isBefore(nextProgress)) {
@@ -295,17 +307,14 @@ public final class DemoRunner {
                 reports = diff(verify, catalog, tables);
             }
             Map<String, Long> quarantined = quarantined(catalog);
-            String driftedType = settings.mysql() ? null : driftedType(catalog);
+            String driftedType = driftedType(catalog);
             printReport(reports, catalog, tables, work, Duration.between(started, Instant.now()));
-            if (!settings.mysql()) {
-                printQuarantine(quarantined);
-                printDrift(driftedType);
-            }
+            printQuarantine(quarantined);
+            printDrift(driftedType);
             if (settings.trinoHome() != null) {
                 serveTrino(work);
             }
-            return new DemoResult(
-                    reports, run.runId(), quarantined, driftedType != null, !settings.mysql());
+            return new DemoResult(reports, run.runId(), quarantined, driftedType != null);
         } finally {
             if (catalog instanceof Closeable) {
                 ((Closeable) catalog).close();
@@ -419,8 +428,8 @@ public final class DemoRunner {
         for (ResolvedTable table : tables) {
             // the contract keeps the bad orders out of shop.orders: compare with what it admits
             String truth =
-                    table.sourceTable().equals(ShopWorkload.ORDERS)
-                            ? ORDERS_ADMITTED
+                    table.sourceTable().equals(ordersTable())
+                            ? admittedView()
                             : table.sourceTable();
             reports.add(GroundTruthDiff.diff(source, truth, catalog.loadTable(table.target())));
         }
@@ -531,8 +540,29 @@ public final class DemoRunner {
         return EmbeddedMariaDb.start(dir);
     }
 
+    /** The source's orders table: {@code public.orders} (Postgres), {@code shop.orders} (MySQL). */
+    private String ordersTable() {
+        return settings.mysql() ? SOURCE_DATABASE + ".orders" : ShopWorkload.ORDERS;
+    }
+
+    /** The view of the orders the contract admits, beside the orders table. */
+    private String admittedView() {
+        return (settings.mysql() ? SOURCE_DATABASE : "public") + "." + ORDERS_ADMITTED;
+    }
+
     /** Inserts the orders that break the contract, on a connection of their own. */
     private void injectBadOrders() throws SQLException {
+        if (settings.mysql()) {
+            // no generate_series: one multi-row statement per kind
+            try (Connection c = sourceConnection();
+                    Statement sql = c.createStatement()) {
+                sql.execute(badOrdersMySql(BAD_FROM, BAD_STATUS, "'lost'", "NULL"));
+                sql.execute(
+                        badOrdersMySql(
+                                BAD_FROM + BAD_STATUS, BAD_NOTE, "'new'", "REPEAT('x', 150)"));
+            }
+            return;
+        }
         try (Connection c = database.connect(SOURCE_DATABASE);
                 Statement sql = c.createStatement()) {
             sql.execute(
@@ -552,31 +582,100 @@ public final class DemoRunner {
         }
     }
 
+    /** {@code count} bad orders from key {@code from} in one MySQL statement. */
+    private String badOrdersMySql(long from, int count, String status, String note) {
+        StringBuilder insert =
+                new StringBuilder(
+                        "INSERT INTO "
+                                + ordersTable()
+                                + " "
+                                + ShopWorkload.ORDER_COLUMNS
+                                + " VALUES ");
+        for (int i = 0; i < count; i++) {
+            insert.append(i == 0 ? "" : ", ")
+                    .append("(")
+                    .append(from + i)
+                    .append(", 1, ")
+                    .append(status)
+                    .append(", 1, 1.00, NULL, false, NOW(6), UTC_TIMESTAMP(6), ")
+                    .append(note)
+                    .append(")");
+        }
+        return insert.toString();
+    }
+
     /**
-     * Schema drift while the job runs: a column added to public.orders, set on some orders. The
+     * Schema drift while the job runs: a column added to the orders table, set on some orders. The
      * contract's {@code schema-evolution: evolve} adds it to shop.orders without a restart; the
      * view the orders are compared with is replaced to show it too.
      */
     private void injectDrift(Connection connection) throws SQLException {
+        String orders = ordersTable();
         try (Statement sql = connection.createStatement()) {
-            sql.execute("ALTER TABLE public.orders ADD COLUMN " + DRIFT_COLUMN + " boolean");
+            sql.execute("ALTER TABLE " + orders + " ADD COLUMN " + DRIFT_COLUMN + " boolean");
             sql.execute(
                     "CREATE OR REPLACE VIEW "
-                            + ORDERS_ADMITTED
-                            + " AS SELECT * FROM public.orders WHERE id < "
+                            + admittedView()
+                            + " AS SELECT * FROM "
+                            + orders
+                            + " WHERE id < "
                             + BAD_FROM);
             sql.execute(
-                    "UPDATE public.orders SET "
-                            + DRIFT_COLUMN
-                            + " = (id % 2 = 0) WHERE id IN (SELECT id FROM public.orders WHERE id < "
-                            + BAD_FROM
-                            + " ORDER BY id LIMIT "
-                            + DRIFT_ROWS
-                            + ")");
+                    settings.mysql()
+                            // MySQL cannot select from the table it updates; it orders and limits
+                            ? "UPDATE "
+                                    + orders
+                                    + " SET "
+                                    + DRIFT_COLUMN
+                                    + " = (id % 2 = 0) WHERE id < "
+                                    + BAD_FROM
+                                    + " ORDER BY id LIMIT "
+                                    + DRIFT_ROWS
+                            : "UPDATE "
+                                    + orders
+                                    + " SET "
+                                    + DRIFT_COLUMN
+                                    + " = (id % 2 = 0) WHERE id IN (SELECT id FROM "
+                                    + orders
+                                    + " WHERE id < "
+                                    + BAD_FROM
+                                    + " ORDER BY id LIMIT "
+                                    + DRIFT_ROWS
+                                    + ")");
         }
         out.printf(
-                "Schema drift: added column %s (boolean) to public.orders while the job runs, set on %d orders%n",
-                DRIFT_COLUMN, DRIFT_ROWS);
+                "Schema drift: added column %s (boolean%s) to %s while the job runs, set on %d orders%n",
+                DRIFT_COLUMN,
+                settings.mysql() ? ", which MySQL keeps as tinyint(1)" : "",
+                orders,
+                DRIFT_ROWS);
+    }
+
+    /**
+     * Whether the schema drift may happen now. A MySQL table must not change its schema before the
+     * source reads the binlog: Flink CDC takes the schemas of its binlog reader from the tables as
+     * they are when that reader starts, and the reader starts from before the end of the snapshot,
+     * so rows written before the change would not fit them (see the README). The binlog phase has
+     * begun once a commit deleted rows (snapshot rows never delete; the workload deletes every few
+     * changes) or is valid through a time (only binlog changes carry one).
+     */
+    private boolean driftAllowed(Catalog catalog) {
+        if (!settings.mysql()) {
+            return true;
+        }
+        for (String name : List.of("customers", "orders")) {
+            Table table = catalog.loadTable(TableIdentifier.of("shop", name));
+            for (org.apache.iceberg.Snapshot snapshot : table.snapshots()) {
+                Map<String, String> summary = snapshot.summary();
+                String validThrough = summary.get(Provenance.VALID_THROUGH);
+                String deleted = summary.get(Provenance.ROWS_DELETED);
+                if (validThrough != null && !validThrough.equals(TidemarkCommitter.NO_WATERMARK)
+                        || deleted != null && Long.parseLong(deleted) > 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The Iceberg type of the drifted column in shop.orders, or null while it lacks it. */
@@ -595,8 +694,9 @@ public final class DemoRunner {
                                 + DRIFT_COLUMN
                                 + " ("
                                 + type
-                                + ") without a restart (contract public.orders v1,"
-                                + " schema-evolution: evolve); its values are in the diff above");
+                                + ") without a restart (contract "
+                                + ordersTable()
+                                + " v1, schema-evolution: evolve); its values are in the diff above");
     }
 
     /** The orders quarantine table's changes by reason code. */
@@ -677,10 +777,17 @@ public final class DemoRunner {
                 settings.mysql()
                         ? String.join(
                                 "\n",
+                                "contracts:",
+                                "  dir: " + work.resolve("contracts"),
                                 "tables:",
-                                "  # every table of MariaDB database shop, each into shop.<table>",
+                                "  # every table of MariaDB database shop, each into shop.<table>;",
+                                "  # shop.orders has a contract, so it has an entry of its own",
                                 "  - source: " + SOURCE_DATABASE + ".*",
-                                "    target: shop.*")
+                                "    target: shop.*",
+                                "  - source: " + ordersTable(),
+                                "    target: shop.orders",
+                                "    primary-key: [id]",
+                                "    contract: 1")
                         : String.join(
                                 "\n",
                                 "contracts:",
@@ -833,18 +940,15 @@ public final class DemoRunner {
             List<DiffReport> reports,
             String runId,
             Map<String, Long> quarantined,
-            boolean evolved,
-            boolean withContract) {
+            boolean evolved) {
 
         /**
-         * Every table equals its source and, in the demo with the orders contract (Postgres), the
-         * quarantine holds exactly the injected orders and the drifted column reached shop.orders.
+         * Every table equals its source, the quarantine holds exactly the injected orders and the
+         * drifted column reached shop.orders.
          */
         public boolean clean() {
-            if (withContract
-                    && (quarantined.values().stream().mapToLong(l -> l).sum()
-                                    != BAD_STATUS + BAD_NOTE
-                            || !evolved)) {
+            if (quarantined.values().stream().mapToLong(l -> l).sum() != BAD_STATUS + BAD_NOTE
+                    || !evolved) {
                 return false;
             }
             return reports.stream().allMatch(DiffReport::isClean);

@@ -36,6 +36,13 @@ public final class ShopWorkload {
     public static final String CUSTOMERS = "public.customers";
     public static final String ORDERS = "public.orders";
 
+    /**
+     * The orders columns an insert names: MySQL, unlike Postgres, refuses an insert without a
+     * column list once a column was added (the demo's schema drift).
+     */
+    public static final String ORDER_COLUMNS =
+            "(id, customer_id, status, quantity, amount, weight, paid, ordered_at, updated_at, note)";
+
     private static final String[] STATUSES = {"new", "paid", "shipped", "delivered", "returned"};
 
     private final Connection connection;
@@ -324,7 +331,11 @@ public final class ShopWorkload {
     private void insertOrder(long id) throws SQLException {
         try (PreparedStatement p =
                 connection.prepareStatement(
-                        "INSERT INTO " + orders + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        "INSERT INTO "
+                                + orders
+                                + " "
+                                + ORDER_COLUMNS
+                                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setLong(1, id);
             p.setLong(2, customerIds.isEmpty() ? 0 : pick(customerIds));
             p.setString(3, STATUSES[random.nextInt(STATUSES.length)]);

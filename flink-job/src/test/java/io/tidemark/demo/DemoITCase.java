@@ -98,10 +98,19 @@ class DemoITCase {
                 .contains("Embedded MariaDB on 127.0.0.1:")
                 .contains(
                         "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)")
+                .contains(
+                        "Quarantine: shop.orders__quarantine holds 25 change(s)"
+                                + " {NOT_ALLOWED_VALUE=20, TOO_LONG=5}; 25 bad orders were injected")
+                .contains("Schema drift: added column gift_wrap (boolean, which MySQL keeps as")
+                // Debezium types the added column from the DDL text (boolean), not as tinyint(1)
+                .contains(
+                        "Schema drift: shop.orders gained column gift_wrap (boolean) without a restart")
                 .doesNotContain("MISMATCH");
         assertThat(Files.readString(settings.workDir().resolve("pipeline.yaml")))
                 .contains("type: mysql")
-                .contains("source: shop.*");
+                .contains("source: shop.*")
+                .contains("source: shop.orders");
+        assertThat(result.evolved()).isTrue();
         assertThat(result.clean()).isTrue();
     }
 }
