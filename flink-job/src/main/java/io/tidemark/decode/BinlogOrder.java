@@ -1,7 +1,5 @@
 package io.tidemark.decode;
 
-import java.util.Locale;
-
 /**
  * Which commit order a MySQL source's changes are placed in: by binlog position ({@link
  * BinlogPosition}, one server's order) or by GTID ({@link GtidPosition}, the order across a
@@ -16,22 +14,6 @@ public enum BinlogOrder {
 
     BinlogOrder(String text) {
         this.text = text;
-    }
-
-    /** {@code binlog-position} or {@code gtid}. */
-    public String text() {
-        return text;
-    }
-
-    /** Parses {@code binlog-position} or {@code gtid}. */
-    public static BinlogOrder parse(String text) {
-        for (BinlogOrder order : values()) {
-            if (order.text.equals(text.toLowerCase(Locale.ROOT))) {
-                return order;
-            }
-        }
-        throw new IllegalArgumentException(
-                "expected 'binlog-position' or 'gtid', got '" + text + "'");
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.tidemark.decode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -81,7 +82,7 @@ public final class GtidPosition {
         if (colon <= 0) {
             throw new IllegalArgumentException("GTID '" + gtid + "' is not '<uuid>:<number>'");
         }
-        String source = compact.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
+        String source = compact.substring(0, colon).toLowerCase(Locale.ROOT);
         long number = number(compact.substring(colon + 1), gtid);
         long count = 0;
         boolean contained = false;
@@ -118,7 +119,7 @@ public final class GtidPosition {
                         "GTID set '" + set + "': '" + member + "' has no intervals");
             }
             // uuid, then tags (MySQL 8.3+: uuid:tag:1-5) and intervals in any order after it
-            String uuid = parts[0].toLowerCase(java.util.Locale.ROOT);
+            String uuid = parts[0].toLowerCase(Locale.ROOT);
             String tag = null;
             for (int i = 1; i < parts.length; i++) {
                 String part = parts[i];
@@ -135,7 +136,7 @@ public final class GtidPosition {
                             .computeIfAbsent(source, s -> new ArrayList<>())
                             .add(new long[] {first, last});
                 } else {
-                    tag = part.toLowerCase(java.util.Locale.ROOT);
+                    tag = part.toLowerCase(Locale.ROOT);
                 }
             }
         }

@@ -372,6 +372,109 @@ class WholeDatabaseITCase {
         }
     }
 
+    /**
+     * A column added in the binlog phase, and then a restore from a savepoint taken before it (a
+     * rollback): Flink CDC restores the binlog reader's table schemas with its position, replays
+     * the rows written before the change with the old schema, follows the DDL, and the table
+     * (evolved by the first run, under {@code schema-evolution: evolve}) ends equal to the source
+     * in every column.
+     */
+    @Test
+    void aColumnAddedInTheBinlogPhaseSurvivesARestoreFromBeforeIt() throws Exception {
+        mariadb.createDatabase("drift");
+        try (Connection sql = mariadb.connect("drift");
+                Statement s = sql.createStatement()) {
+            s.execute(
+                    "CREATE TABLE parcels (id bigint PRIMARY KEY, label varchar(40) NOT NULL, weight int)");
+            s.execute(
+                    "INSERT INTO parcels WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                            + "WHERE n < 400) SELECT n, CONCAT('parcel ', n), n % 90 FROM g");
+        }
+        Path contracts = dir.resolve("contracts-drift");
+        java.nio.file.Files.createDirectories(contracts.resolve("drift.parcels"));
+        java.nio.file.Files.writeString(
+                contracts.resolve("drift.parcels/v1.yaml"),
+                String.join(
+                        "\n",
+                        "table: drift.parcels",
+                        "version: 1",
+                        "columns:",
+                        "  - {name: id, type: long, nullable: false}",
+                        "  - {name: label, type: string, nullable: false}",
+                        "  - {name: weight, type: int}",
+                        "primary-key: [id]",
+                        "schema-evolution: evolve",
+                        ""));
+        String yaml =
+                yaml("drift", "drift.parcels")
+                        .replace(
+                                "tables:\n  - source: drift.parcels\n    target: lake_drift.*\n"
+                                        + "    new-tables: ignore\n",
+                                "contracts:\n  dir: "
+                                        + contracts
+                                        + "\ntables:\n  - source: drift.parcels\n"
+                                        + "    target: lake_drift.parcels\n    contract: 1\n");
+        assertThat(yaml).contains("contract: 1");
+        PipelineConfig config = new PipelineConfigLoader().parse(yaml, "drift.yaml");
+        Map<String, TableIdentifier> targets =
+                Map.of("drift.parcels", TableIdentifier.of("lake_drift", "parcels"));
+        RunContext run = RunContext.start(config.pipelineId(), null);
+        Catalog catalog = TestPipelines.catalog(config);
+        try (Connection writer = mariadb.connect("drift");
+                Statement s = writer.createStatement();
+                Connection verifier = mariadb.connect("drift")) {
+            JobClient job = TestJobs.start(config, run, CommitListener.NONE, null);
+            String savepoint;
+            try {
+                s.execute("UPDATE parcels SET weight = weight + 1 WHERE id % 7 = 0");
+                // the binlog phase has begun once a change after the snapshot is committed
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                savepoint =
+                        job.triggerSavepoint(
+                                        dir.resolve("savepoints-drift").toUri().toString(),
+                                        SavepointFormatType.CANONICAL)
+                                .get();
+                // after the savepoint: rows in the old shape, the DDL, rows in the new one
+                s.execute("UPDATE parcels SET label = CONCAT(label, ' v2') WHERE id % 5 = 0");
+                s.execute("DELETE FROM parcels WHERE id % 11 = 0");
+                s.execute("ALTER TABLE parcels ADD COLUMN fragile boolean");
+                s.execute("UPDATE parcels SET fragile = (id % 3 = 0) WHERE id <= 150");
+                s.execute("INSERT INTO parcels VALUES (1001, 'late parcel', 5, 1)");
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job)).isEmpty();
+            } finally {
+                GroundTruth.cancel(job);
+            }
+            assertThat(
+                            catalog.loadTable(TableIdentifier.of("lake_drift", "parcels"))
+                                    .schema()
+                                    .findField("fragile"))
+                    .isNotNull();
+
+            // more in the new shape while stopped, then the rollback to the older savepoint
+            s.execute("UPDATE parcels SET fragile = NOT fragile, weight = 1 WHERE id <= 40");
+            s.execute("INSERT INTO parcels VALUES (1002, 'rolled back', NULL, NULL)");
+            JobClient restored =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            Path.of(java.net.URI.create(savepoint)));
+            try {
+                s.execute("UPDATE parcels SET fragile = 1 WHERE id BETWEEN 300 AND 320");
+                s.execute("DELETE FROM parcels WHERE id = 1001");
+                GroundTruth.awaitEqual(restored, verifier, catalog, targets, Duration.ofMinutes(3));
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restored)).isEmpty();
+            } finally {
+                GroundTruth.cancel(restored);
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
     private static long quarantinedRows(Catalog catalog, TableIdentifier table, String source)
             throws Exception {
         if (!catalog.tableExists(table)) {
