@@ -10,8 +10,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema;
-import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.Test;
 
@@ -89,20 +87,8 @@ class BinlogPositionTest {
 
     @Test
     void theDecoderReadsABinlogSourceStruct() {
-        Schema schema =
-                SchemaBuilder.struct()
-                        .name("io.debezium.connector.mysql.Source")
-                        .field("ts_ms", Schema.INT64_SCHEMA)
-                        .field("db", Schema.STRING_SCHEMA)
-                        .field("table", Schema.OPTIONAL_STRING_SCHEMA)
-                        .field("server_id", Schema.INT64_SCHEMA)
-                        .field("gtid", Schema.OPTIONAL_STRING_SCHEMA)
-                        .field("file", Schema.STRING_SCHEMA)
-                        .field("pos", Schema.INT64_SCHEMA)
-                        .field("row", Schema.INT32_SCHEMA)
-                        .build();
         Struct source =
-                new Struct(schema)
+                new Struct(GtidPositionTest.SOURCE)
                         .put("ts_ms", 1_700_000_000_000L)
                         .put("db", "shop")
                         .put("table", "orders")

@@ -123,7 +123,8 @@ class GtidPositionTest {
                     .optional()
                     .build();
 
-    private static final Schema SOURCE =
+    /** Debezium 1.9's MySQL source struct. */
+    static final Schema SOURCE =
             SchemaBuilder.struct()
                     .name("io.debezium.connector.mysql.Source")
                     .field("ts_ms", Schema.INT64_SCHEMA)
