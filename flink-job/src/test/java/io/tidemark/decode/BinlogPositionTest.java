@@ -18,15 +18,21 @@ class BinlogPositionTest {
     private final OrderingRule commit = OrderingRule.commitOrder();
 
     private Sequence at(String file, long position, int row) {
-        return commit.sequence(
-                new ChangeEvent(
-                        "shop.orders",
-                        Operation.UPDATE,
-                        List.of(1L),
-                        null,
-                        Map.of("id", 1L),
-                        BinlogPosition.of(file, position, row),
-                        0L));
+        return sequence(BinlogPosition.of(file, position, row));
+    }
+
+    /** The commit-order sequence of an update of {@code shop.orders} at {@code position}. */
+    static Sequence sequence(SourcePosition position) {
+        return OrderingRule.commitOrder()
+                .sequence(
+                        new ChangeEvent(
+                                "shop.orders",
+                                Operation.UPDATE,
+                                List.of(1L),
+                                null,
+                                Map.of("id", 1L),
+                                position,
+                                0L));
     }
 
     @Test

@@ -32,16 +32,8 @@ class GtidPositionTest {
 
     private final OrderingRule commit = OrderingRule.commitOrder();
 
-    private Sequence at(SourcePosition position) {
-        return commit.sequence(
-                new ChangeEvent(
-                        "shop.orders",
-                        Operation.UPDATE,
-                        List.of(1L),
-                        null,
-                        Map.of("id", 1L),
-                        position,
-                        0L));
+    private static Sequence at(SourcePosition position) {
+        return BinlogPositionTest.sequence(position);
     }
 
     @Test
