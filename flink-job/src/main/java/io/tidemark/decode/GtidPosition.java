@@ -27,7 +27,9 @@ import java.util.Map;
  * stay below it (file numbers below 2^30). So every change placed by GTID sorts after every change
  * placed by binlog position: a pipeline that starts ordering by GTID (GTIDs turned on, {@code
  * source.binlog-order} changed) from a savepoint taken under binlog positions keeps its state. The
- * reverse switch would make new changes look older than the state: start afresh for it.
+ * reverse switch would make new changes look older than the state: start afresh for it (a job
+ * restored across it fails naming this, in {@link io.tidemark.reconcile.Reconciliation}, rather
+ * than dropping them as stale).
  */
 public final class GtidPosition {
 

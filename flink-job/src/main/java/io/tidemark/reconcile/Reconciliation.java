@@ -1,6 +1,7 @@
 package io.tidemark.reconcile;
 
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.GtidPosition;
 import io.tidemark.decode.Operation;
 
 /**
@@ -20,6 +21,9 @@ import io.tidemark.decode.Operation;
  *       sequence is newer.
  *   <li><b>{@code s > a}</b>: apply; an insert after a delete re-creates the row; a delete leaves a
  *       tombstone.
+ *   <li>A log change placed by binlog position against state placed by GTID ({@link
+ *       io.tidemark.decode.GtidPosition}): the two kinds do not compare, so the job fails naming
+ *       the fix rather than dropping the change as stale.
  *   <li>Ties cannot reorder: equal sequences are duplicates. Snapshot rows carry the lowest
  *       position, so they never overwrite a log change of the same key.
  * </ul>
@@ -30,6 +34,11 @@ import io.tidemark.decode.Operation;
 public final class Reconciliation {
 
     private Reconciliation() {}
+
+    /** Whether a sequence's {@code major} is a GTID ordinal ({@link GtidPosition}). */
+    private static boolean placedByGtid(long major) {
+        return major >= 0 && (major & GtidPosition.GTID_ORDER) != 0;
+    }
 
     /** What to do with the change. */
     public enum Verdict {
@@ -67,6 +76,23 @@ public final class Reconciliation {
             return new Decision(Verdict.FAIL_LATE, true, state);
         }
         if (state != null && !sequence.isNewerThan(state.applied())) {
+            Sequence applied = state.applied();
+            if (change.operation() != Operation.READ
+                    && sequence.eventTime() == applied.eventTime()
+                    && sequence.source() == applied.source()
+                    && placedByGtid(applied.major())
+                    && !placedByGtid(sequence.major())) {
+                // checked off the hot path: only a change that looks older than its state gets here
+                throw new IllegalStateException(
+                        String.format(
+                                "table '%s' key %s: a change placed by binlog position meets state placed by "
+                                        + "GTID, and positions of the two kinds do not compare (the change would "
+                                        + "be dropped as stale). The source ordered by GTID when this state was "
+                                        + "written and no longer does (gtid_mode turned off, or "
+                                        + "source.binlog-order changed): turn gtid_mode back on, or start the "
+                                        + "pipeline afresh, without this savepoint",
+                                change.table(), change.key()));
+            }
             return new Decision(Verdict.STALE, late, state);
         }
         long base = eventTime == OrderingRule.NO_EVENT_TIME ? Math.max(watermark, 0L) : eventTime;

@@ -61,6 +61,26 @@ class ReconciliationTest {
     }
 
     @Test
+    void aBinlogPositionAgainstGtidStateFailsInsteadOfBeingDroppedAsStale() {
+        // state written while the source ordered by GTID, then a change placed by binlog position
+        // (the server's gtid_mode turned off between a savepoint and its restore)
+        long gtid = io.tidemark.decode.GtidPosition.GTID_ORDER | 41;
+        KeyState state = decide(null, update(1, "b", gtid, 6_000)).next();
+        ChangeEvent byPosition = update(1, "c", (7L << 32) | 900, 7_000);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> decide(state, byPosition))
+                .hasMessageContaining("table 'public.t' key [1]")
+                .hasMessageContaining("placed by binlog position meets state placed by GTID")
+                .hasMessageContaining("turn gtid_mode back on, or start the pipeline afresh");
+        // the other way round is an order: GTID positions follow every binlog position
+        KeyState old = decide(null, update(1, "b", (7L << 32) | 900, 6_000)).next();
+        assertThat(decide(old, update(1, "c", gtid, 7_000)).verdict()).isEqualTo(Verdict.APPLY);
+        // snapshot rows stay stale against any log state, as before
+        assertThat(decide(state, read(1, "a", 0)).verdict()).isEqualTo(Verdict.STALE);
+        // and a replayed GTID change against GTID state is a plain duplicate
+        assertThat(decide(state, update(1, "b", gtid, 6_000)).verdict()).isEqualTo(Verdict.STALE);
+    }
+
+    @Test
     void replayedDuplicateIsStale() {
         KeyState state = decide(null, update(1, "b", 11, 6_000)).next();
         assertThat(decide(state, update(1, "b", 11, 6_000)).verdict()).isEqualTo(Verdict.STALE);
