@@ -3,6 +3,7 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
@@ -28,6 +29,8 @@ import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.awaitility.Awaitility;
@@ -426,8 +429,33 @@ class WholeDatabaseITCase {
             JobClient job = TestJobs.start(config, run, CommitListener.NONE, null);
             String savepoint;
             try {
+                // the DDL must come after the binlog reader started (see the README): a delete
+                // made once the snapshot is committed reaches the table only through the binlog
+                TableIdentifier parcels = TableIdentifier.of("lake_drift", "parcels");
+                Awaitility.await("the snapshot's commit")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return catalog.loadTable(parcels).currentSnapshot() != null;
+                                });
+                s.execute("DELETE FROM parcels WHERE id % 13 = 0");
                 s.execute("UPDATE parcels SET weight = weight + 1 WHERE id % 7 = 0");
-                // the binlog phase has begun once a change after the snapshot is committed
+                Awaitility.await("a commit of the binlog phase")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    Table table = catalog.loadTable(parcels);
+                                    for (Snapshot snapshot : table.snapshots()) {
+                                        String deleted =
+                                                snapshot.summary().get(Provenance.ROWS_DELETED);
+                                        if (deleted != null && Long.parseLong(deleted) > 0) {
+                                            return true;
+                                        }
+                                    }
+                                    return false;
+                                });
                 GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
                 savepoint =
                         job.triggerSavepoint(
