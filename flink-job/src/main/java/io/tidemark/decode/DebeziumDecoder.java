@@ -68,6 +68,9 @@ public final class DebeziumDecoder implements Serializable {
     /** How binlog changes are placed (MySQL sources; Postgres changes ignore it). */
     private final BinlogOrder binlogOrder;
 
+    /** The GTID set of the transaction being decoded, parsed once (GTID order only). */
+    private transient GtidPosition.Positions gtidPositions;
+
     public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys, LiveTables live) {
         this(source, primaryKeys, live, BinlogOrder.BINLOG_POSITION);
     }
@@ -198,7 +201,7 @@ public final class DebeziumDecoder implements Serializable {
      * GTID set consumed before it and the event within the transaction (the record's offset: {@code
      * gtids}, {@code event}), the row within the event ({@code source.row}).
      */
-    static SourcePosition gtidPosition(SourceRecord record, Struct source, String table) {
+    private SourcePosition gtidPosition(SourceRecord record, Struct source, String table) {
         String gtid = source.schema().field("gtid") == null ? null : source.getString("gtid");
         if (gtid == null || gtid.isBlank()) {
             throw new IllegalArgumentException(
@@ -212,7 +215,10 @@ public final class DebeziumDecoder implements Serializable {
         Object consumed = offset == null ? null : offset.get("gtids");
         Object event = offset == null ? null : offset.get("event");
         long row = longField(source, "row");
-        return GtidPosition.of(
+        if (gtidPositions == null) {
+            gtidPositions = new GtidPosition.Positions();
+        }
+        return gtidPositions.of(
                 consumed == null ? null : consumed.toString(),
                 gtid,
                 event == null ? 0L : ((Number) event).longValue(),

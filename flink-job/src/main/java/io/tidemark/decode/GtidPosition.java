@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A MySQL change's place in the GTID order, as a {@link SourcePosition}: the order that holds
@@ -36,6 +38,8 @@ public final class GtidPosition {
     /** Marks a {@code commitLsn} that is a GTID ordinal. */
     public static final long GTID_ORDER = 1L << 62;
 
+    private static final Pattern WHITESPACE = Pattern.compile("\\s");
+
     private GtidPosition() {}
 
     /**
@@ -44,13 +48,36 @@ public final class GtidPosition {
      * hold {@code gtid}, as Debezium's first offset after a start does).
      */
     public static SourcePosition of(String consumed, String gtid, long event, int row) {
+        return at(ordinal(consumed, gtid), event, row, gtid);
+    }
+
+    private static SourcePosition at(long ordinal, long event, int row, String gtid) {
         if (event < 0 || event > Integer.MAX_VALUE || row < 0) {
             throw new IllegalArgumentException(
                     "event " + event + ", row " + row + " of the transaction " + gtid);
         }
-        long ordinal = ordinal(consumed, gtid);
         return new SourcePosition(
                 GTID_ORDER | ordinal, (event << 32) | row, SourcePosition.UNKNOWN);
+    }
+
+    /**
+     * {@link GtidPosition#of} that parses a transaction's GTID set once: every change of a
+     * transaction carries the same GTID and consumed set, so the last ordinal is kept. Not
+     * thread-safe: one per decoder (a source reader decodes on one thread).
+     */
+    public static final class Positions {
+        private String consumed;
+        private String gtid;
+        private long ordinal;
+
+        public SourcePosition of(String consumed, String gtid, long event, int row) {
+            if (!gtid.equals(this.gtid) || !Objects.equals(consumed, this.consumed)) {
+                ordinal = ordinal(consumed, gtid);
+                this.consumed = consumed;
+                this.gtid = gtid;
+            }
+            return at(ordinal, event, row, gtid);
+        }
     }
 
     /** Whether {@code position} was placed by GTID. */
@@ -79,7 +106,7 @@ public final class GtidPosition {
             throw new IllegalArgumentException("a binlog change without a GTID");
         }
         Map<String, List<long[]>> intervals = parse(set == null ? "" : set);
-        String compact = gtid.replaceAll("\\s", "");
+        String compact = WHITESPACE.matcher(gtid).replaceAll("");
         int colon = compact.lastIndexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException("GTID '" + gtid + "' is not '<uuid>:<number>'");
@@ -107,7 +134,7 @@ public final class GtidPosition {
 
     private static Map<String, List<long[]>> parse(String set) {
         Map<String, List<long[]>> intervals = new LinkedHashMap<>();
-        String compact = set.replaceAll("\\s", "");
+        String compact = WHITESPACE.matcher(set).replaceAll("");
         if (compact.isEmpty()) {
             return intervals;
         }
