@@ -2,6 +2,7 @@ package io.tidemark.cli;
 
 import io.tidemark.demo.DemoRunner;
 import io.tidemark.demo.DemoSettings;
+import io.tidemark.demo.DemoStress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -97,6 +98,21 @@ final class DemoCommand implements Callable<Integer> {
     long seed = DEFAULTS.seed();
 
     @Option(
+            names = "--repeat",
+            paramLabel = "<n>",
+            description =
+                    "Run the demo n times in a row, each fresh with the next seed, and print each "
+                            + "run's diff and a closing tally (a stress run; default: ${DEFAULT-VALUE}).")
+    int repeat = 1;
+
+    @Option(
+            names = "--contend",
+            description =
+                    "While the demo runs, keep every core but one busy with a spinning thread, as "
+                            + "other processes on a shared machine do.")
+    boolean contend;
+
+    @Option(
             names = "--trino",
             description =
                     "After the report, start Trino 476 over the demo's tables, print its JDBC URL and "
@@ -121,6 +137,8 @@ final class DemoCommand implements Callable<Integer> {
         require(customers >= 1, "--customers", customers, "at least 1");
         require(orders >= 1, "--orders", orders, "at least 1");
         require(parallelism >= 1, "--parallelism", parallelism, "at least 1");
+        require(repeat >= 1, "--repeat", repeat, "at least 1");
+        require(repeat == 1 || !trino, "--repeat", repeat, "1 with --trino");
         require(
                 webUiPort >= 1 && webUiPort <= 65_000,
                 "--web-ui-port",
@@ -141,6 +159,9 @@ final class DemoCommand implements Callable<Integer> {
                         seed,
                         trino ? trinoHome() : null,
                         source);
+        if (repeat > 1 || contend) {
+            return new DemoStress(settings, repeat, contend, System.out).run() ? 0 : 1;
+        }
         DemoRunner.DemoResult result = new DemoRunner(settings, System.out).run();
         return result.clean() ? 0 : 1;
     }

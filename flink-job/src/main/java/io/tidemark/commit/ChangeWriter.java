@@ -136,7 +136,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
             route = liveRoute(change.table());
         }
         WriterMetrics tableMetrics = metrics.get(change.table());
-        tableMetrics.changeIn(change.sourceTimeMillis());
+        tableMetrics.changeIn(change.sourceTimeMillis(), change.position().commitLsn());
         String target = route.target();
         if (route.evolve() && change.after() != null) {
             change = evolve(route, change, tableMetrics);

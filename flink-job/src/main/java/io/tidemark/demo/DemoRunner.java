@@ -7,6 +7,7 @@ import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.commit.TidemarkCommitter;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.decode.SourcePosition;
 import io.tidemark.deploy.TrinoServer;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
@@ -36,9 +37,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -62,6 +66,10 @@ import org.slf4j.LoggerFactory;
  * the job, drops the replication slot and stops the database.
  */
 public final class DemoRunner {
+
+    /** A {@code commit_lsn} in a commit's source positions. */
+    private static final Pattern COMMIT_LSN =
+            Pattern.compile("\"commit_lsn\":\"([0-9A-F]+)/([0-9A-F]+)\"");
 
     private static final Logger LOG = LoggerFactory.getLogger(DemoRunner.class);
 
@@ -239,6 +247,8 @@ public final class DemoRunner {
         int port = freePort(settings.webUiPort());
         Configuration conf = TidemarkJob.flinkConfiguration(config);
         conf.set(RestOptions.PORT, port);
+        // accumulators (the progress line's "received") travel with heartbeats: every second
+        conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
@@ -388,7 +398,8 @@ public final class DemoRunner {
                         slotLag(source)));
         for (ResolvedTable table : tables) {
             Table iceberg = catalog.loadTable(table.target());
-            Object captured = accumulators.get("changes-in." + table.sourceTable());
+            Object received = accumulators.get("changes-in." + table.sourceTable());
+            Object receivedThrough = accumulators.get("position-in." + table.sourceTable());
             long commits = 0;
             long rows = 0;
             for (Snapshot snapshot : iceberg.snapshots()) {
@@ -396,13 +407,19 @@ public final class DemoRunner {
                 rows += Long.parseLong(snapshot.summary().getOrDefault("added-records", "0"));
             }
             Snapshot last = iceberg.currentSnapshot();
+            // received: what reached the table's writer (accumulators, as of the last TaskManager
+            // heartbeat); committed: what the table's newest commit says it holds
             line.append(
                     String.format(
-                            " | %s: reconciled %s, committed %d rows in %d commits, last commit %s",
+                            " | %s: received %s changes through %s, committed %d rows in %d commits through %s, last commit %s",
                             table.target().name(),
-                            captured == null ? 0 : captured,
+                            received == null ? 0 : received,
+                            receivedThrough instanceof Long
+                                    ? SourcePosition.lsn((Long) receivedThrough)
+                                    : "-",
                             rows,
                             commits,
+                            last == null ? "-" : committedThrough(last),
                             last == null
                                     ? "none"
                                     : Duration.between(
@@ -413,6 +430,25 @@ public final class DemoRunner {
                                             + "s ago"));
         }
         out.println(line);
+    }
+
+    /** The newest source position a commit names (its sources' highest {@code commit_lsn}). */
+    static String committedThrough(Snapshot snapshot) {
+        String positions = snapshot.summary().get(Provenance.SOURCE_POSITIONS);
+        if (positions == null) {
+            return "-";
+        }
+        String newest = "-";
+        long highest = Long.MIN_VALUE;
+        Matcher m = COMMIT_LSN.matcher(positions);
+        while (m.find()) {
+            long value = (Long.parseLong(m.group(1), 16) << 32) | Long.parseLong(m.group(2), 16);
+            if (value > highest) {
+                highest = value;
+                newest = m.group(1) + "/" + m.group(2);
+            }
+        }
+        return newest;
     }
 
     private String slotLag(Connection source) throws SQLException {
@@ -478,6 +514,9 @@ public final class DemoRunner {
                 out.println("  examples: " + r.examples());
             }
         }
+        if (!clean) {
+            printWhereLastSeen(catalog, tables);
+        }
         out.println(
                 clean
                         ? "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)"
@@ -514,6 +553,60 @@ public final class DemoRunner {
         out.println(
                 "  (the embedded database stops when the demo exits; both files point at it while it runs)");
         out.printf("Demo wall time: %ds%n", wall.toSeconds());
+    }
+
+    /**
+     * For a failed run, per table, what each stage counted, so a difference can be placed: changes
+     * the writers received (accumulators) against what the commits say went in, and what the gate
+     * and the reconciler set aside. When every change the writers received was committed, a missing
+     * row was never delivered to them: lost at the source or before the reconciler.
+     */
+    private void printWhereLastSeen(Catalog catalog, List<ResolvedTable> tables) {
+        Map<String, Object> accumulators;
+        try {
+            accumulators = job.getAccumulators().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            out.println("  (no counts: the job's accumulators are gone: " + rootMessage(e) + ")");
+            return;
+        }
+        out.println("Where the changes were last seen (counts per stage):");
+        for (ResolvedTable table : tables) {
+            long in = 0;
+            long quarantined = 0;
+            long stale = 0;
+            long late = 0;
+            Snapshot last = catalog.loadTable(table.target()).currentSnapshot();
+            for (Snapshot snapshot : catalog.loadTable(table.target()).snapshots()) {
+                in += summaryCount(snapshot, Provenance.ROWS_IN);
+                quarantined += summaryCount(snapshot, Provenance.ROWS_QUARANTINED);
+                stale += summaryCount(snapshot, Provenance.ROWS_STALE);
+                late += summaryCount(snapshot, Provenance.ROWS_LATE);
+            }
+            Object received = accumulators.get("changes-in." + table.sourceTable());
+            long writers = received instanceof Long ? (Long) received : -1;
+            out.printf(
+                    "  %-18s commits: %d changes in, %d quarantined, %d stale, %d late, through %s; writers received %d (through %s)%n",
+                    table.target().name(),
+                    in,
+                    quarantined,
+                    stale,
+                    late,
+                    last == null ? "-" : committedThrough(last),
+                    writers,
+                    accumulators.get("position-in." + table.sourceTable()) instanceof Long
+                            ? SourcePosition.lsn(
+                                    (Long) accumulators.get("position-in." + table.sourceTable()))
+                            : "-");
+        }
+        out.println(
+                "  (a missing row whose table was committed through a position after the row's "
+                        + "change was never delivered by the source; the gate's and reconciler's "
+                        + "counts say what they set aside)");
+    }
+
+    private static long summaryCount(Snapshot snapshot, String key) {
+        String value = snapshot.summary().get(key);
+        return value == null ? 0 : Long.parseLong(value);
     }
 
     private static String shortName(String icebergName) {

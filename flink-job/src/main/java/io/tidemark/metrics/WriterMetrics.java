@@ -1,6 +1,7 @@
 package io.tidemark.metrics;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -18,8 +19,10 @@ import org.apache.flink.metrics.MetricGroup;
  *       table's freshness target for longer than a few checkpoint intervals.
  * </ul>
  *
- * <p>{@code changesIn} is mirrored into the accumulator {@code changes-in.<table>} so that a client
- * (the demo) can show progress without a metrics reporter.
+ * <p>{@code changesIn} is mirrored into the accumulator {@code changes-in.<table>}, and the newest
+ * source position of those changes ({@code SourcePosition.commitLsn}: the commit LSN, or the binlog
+ * or GTID order) into {@code position-in.<table>}, so that a client (the demo) can show progress
+ * without a metrics reporter. Accumulators reach the client with TaskManager heartbeats.
  */
 public final class WriterMetrics {
 
@@ -28,6 +31,7 @@ public final class WriterMetrics {
     private final Counter schemaChangesApplied;
     private final LongCounter changesInAccumulator;
     private final LongCounter schemaChangesAccumulator;
+    private final LongMaximum positionAccumulator;
     private volatile long lastSourceTimeMillis;
 
     public WriterMetrics(RuntimeContext context, String table) {
@@ -49,13 +53,17 @@ public final class WriterMetrics {
                                         : System.currentTimeMillis() - lastSourceTimeMillis);
         this.changesInAccumulator = new LongCounter();
         context.addAccumulator("changes-in." + table, changesInAccumulator);
+        this.positionAccumulator = new LongMaximum();
+        context.addAccumulator("position-in." + table, positionAccumulator);
         this.schemaChangesAccumulator = new LongCounter();
         context.addAccumulator("schema-changes-applied." + table, schemaChangesAccumulator);
     }
 
-    public void changeIn(long sourceTimeMillis) {
+    /** A change reached the writer: its source commit time, and its position in the source. */
+    public void changeIn(long sourceTimeMillis, long sourcePosition) {
         changesIn.inc();
         changesInAccumulator.add(1L);
+        positionAccumulator.add(sourcePosition);
         if (sourceTimeMillis > lastSourceTimeMillis) {
             lastSourceTimeMillis = sourceTimeMillis;
         }

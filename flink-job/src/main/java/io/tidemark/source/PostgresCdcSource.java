@@ -7,13 +7,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.cdc.connectors.base.options.StartupOptions;
-import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
+import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffsetFactory;
 import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
+import org.apache.flink.util.Preconditions;
 
 /**
  * Builds the Flink CDC Postgres incremental source: pgoutput, parallel snapshot chunks with
- * exactly-once hand-over to the log, decoded straight into {@link ChangeEvent}s.
+ * exactly-once hand-over to the log ({@link SnapshotHandOver}, through {@link
+ * PostgresHandOverDialect}: Flink CDC 3.5's own hand-over loses a change made while a chunk is
+ * read, issue 17), decoded straight into {@link ChangeEvent}s.
  *
  * <p>Newly added tables are scanned: a pipeline restored from a savepoint with one more table in
  * its file snapshots that table and then follows it in the log, while the tables it had keep their
@@ -52,26 +56,31 @@ public final class PostgresCdcSource {
                         .map(t -> t.substring(0, t.indexOf('.')))
                         .distinct()
                         .toArray(String[]::new);
-        return PostgresSourceBuilder.PostgresIncrementalSource.<ChangeEvent>builder()
-                .hostname(source.hostname())
-                .port(source.port())
-                .database(source.database())
-                .schemaList(schemas)
-                .tableList(tables.toArray(String[]::new))
-                .username(source.username())
-                .password(source.password())
-                .slotName(source.slotName())
-                .decodingPluginName("pgoutput")
-                .splitSize(source.splitSize())
-                .fetchSize(source.fetchSize())
-                .heartbeatInterval(source.heartbeatInterval())
-                .startupOptions(startupOptions(source.startupMode()))
-                // a table added to the pipeline file is snapshotted, then followed in the log,
-                // when the job restores from a savepoint (the existing tables keep their state)
-                .scanNewlyAddedTableEnabled(true)
-                .debeziumProperties(debezium)
-                .deserializer(deserializer)
-                .build();
+        // the builder's settings, on a factory of our own: the source is built with Tidemark's
+        // dialect (PostgresSourceBuilder.build() always uses Flink CDC's)
+        PostgresSourceConfigFactory factory = new PostgresSourceConfigFactory();
+        factory.hostname(source.hostname());
+        factory.port(source.port());
+        factory.database(source.database());
+        factory.schemaList(schemas);
+        factory.tableList(tables.toArray(String[]::new));
+        factory.username(source.username());
+        factory.password(source.password());
+        factory.slotName(source.slotName());
+        factory.decodingPluginName("pgoutput");
+        factory.splitSize(source.splitSize());
+        factory.fetchSize(source.fetchSize());
+        factory.heartbeatInterval(source.heartbeatInterval());
+        factory.startupOptions(startupOptions(source.startupMode()));
+        // a table added to the pipeline file is snapshotted, then followed in the log, when the
+        // job restores from a savepoint (the existing tables keep their state)
+        factory.scanNewlyAddedTableEnabled(true);
+        factory.debeziumProperties(debezium);
+        return new PostgresIncrementalSource<>(
+                factory,
+                Preconditions.checkNotNull(deserializer),
+                new PostgresOffsetFactory(),
+                new PostgresHandOverDialect(factory.create(0)));
     }
 
     static StartupOptions startupOptions(String mode) {

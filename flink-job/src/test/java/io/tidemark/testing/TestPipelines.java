@@ -52,6 +52,31 @@ public final class TestPipelines {
     /** The pipeline file of {@link #shop}. */
     public static String shopYaml(
             EmbeddedDatabase database, Path dir, Names names, int parallelism) {
+        return shopYaml(database, database, dir, names, parallelism);
+    }
+
+    /**
+     * The shop pipeline from {@code source} with the Iceberg catalog in another server, {@code
+     * catalog}: the source server's WAL then holds the source's changes only.
+     */
+    public static PipelineConfig shop(
+            EmbeddedDatabase source,
+            EmbeddedDatabase catalog,
+            Path dir,
+            Names names,
+            int parallelism) {
+        return new PipelineConfigLoader()
+                .parse(
+                        shopYaml(source, catalog, dir, names, parallelism),
+                        names.pipelineId() + ".yaml");
+    }
+
+    private static String shopYaml(
+            EmbeddedDatabase database,
+            EmbeddedDatabase catalog,
+            Path dir,
+            Names names,
+            int parallelism) {
         return shopYaml(
                 String.join(
                         "\n",
@@ -64,7 +89,7 @@ public final class TestPipelines {
                         "  slot-name: " + names.slot(),
                         "  snapshot:",
                         "    split-size: 500"),
-                database,
+                catalog,
                 dir,
                 names,
                 parallelism,

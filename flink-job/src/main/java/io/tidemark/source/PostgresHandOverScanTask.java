@@ -1,0 +1,64 @@
+package io.tidemark.source;
+
+import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.debezium.jdbc.JdbcConnection;
+import java.sql.SQLException;
+import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
+import org.apache.flink.cdc.connectors.base.source.meta.offset.Offset;
+import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
+import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
+import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplit;
+import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresScanFetchTask;
+import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffset;
+import org.apache.flink.util.FlinkRuntimeException;
+
+/**
+ * Reads one snapshot chunk as Flink CDC does, with Tidemark's hand-over ({@link SnapshotHandOver}):
+ * the context learns the chunk's high watermark before the backfill's changes reach it, and the
+ * backfill reads until every transaction open at the high watermark has ended.
+ */
+final class PostgresHandOverScanTask extends PostgresScanFetchTask {
+
+    private transient PostgresHandOverContext context;
+
+    PostgresHandOverScanTask(SnapshotSplit split) {
+        super(split);
+    }
+
+    @Override
+    public void execute(Context context) throws Exception {
+        this.context = (PostgresHandOverContext) context;
+        super.execute(context);
+    }
+
+    @Override
+    protected void dispatchHighWaterMarkEvent(
+            Context context, SourceSplitBase split, Offset highWatermark) throws Exception {
+        // before the watermark event: the backfill's changes follow it through the same queue
+        this.context.chunkHighWatermark(((PostgresOffset) highWatermark).getLsn().asLong());
+        super.dispatchHighWaterMarkEvent(context, split, highWatermark);
+    }
+
+    @Override
+    protected StreamSplit createBackfillStreamSplit(Offset lowWatermark, Offset highWatermark) {
+        JdbcSourceConfig config = (JdbcSourceConfig) context.getSourceConfig();
+        try (JdbcConnection jdbc = context.getDataSourceDialect().openJdbcConnection(config)) {
+            PostgresConnection postgres = (PostgresConnection) jdbc;
+            PostgresWal.awaitTransactionsOpenNow(
+                    postgres.connection(),
+                    () -> taskRunning,
+                    "snapshot split " + snapshotSplit.splitId());
+            context.chunkAudit(PostgresWal.countChunk(postgres.connection(), snapshotSplit));
+            // past every such transaction's commit; always after the low watermark, so the
+            // backfill always runs (Flink CDC skips it when the two watermarks are equal, which
+            // loses a transaction open across both)
+            return super.createBackfillStreamSplit(
+                    lowWatermark, PostgresWal.insertPosition(postgres.connection()));
+        } catch (SQLException e) {
+            throw new FlinkRuntimeException(
+                    "Could not find the end of the log read of snapshot split "
+                            + snapshotSplit.splitId(),
+                    e);
+        }
+    }
+}
