@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -15,6 +16,7 @@ import java.time.Year;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,8 +100,9 @@ public final class DebeziumDecoder implements Serializable {
     /**
      * Decodes one record, or returns null for a record that carries no change (a tombstone, a
      * heartbeat). A record that cannot be decoded, or that is for a table the pipeline does not
-     * capture, becomes a {@link Operation#MALFORMED} change (reason {@code CORRUPT_ENVELOPE} or
-     * {@code UNKNOWN_TABLE}) that the contract gate quarantines: never a failure of the job, never
+     * capture, or that the source sent without a value it holds, becomes a {@link
+     * Operation#MALFORMED} change (reason {@code CORRUPT_ENVELOPE}, {@code UNKNOWN_TABLE} or {@code
+     * UNAVAILABLE_VALUE}) that the contract gate quarantines: never a failure of the job, never
      * dropped.
      */
     public ChangeEvent decode(SourceRecord record) {
@@ -117,7 +120,11 @@ public final class DebeziumDecoder implements Serializable {
             // record whose structs do not have the fields or types of a Debezium envelope
             return malformed(
                     value,
-                    e instanceof UnknownTableException ? "UNKNOWN_TABLE" : "CORRUPT_ENVELOPE",
+                    e instanceof UnknownTableException
+                            ? "UNKNOWN_TABLE"
+                            : e instanceof UnavailableValueException
+                                    ? "UNAVAILABLE_VALUE"
+                                    : "CORRUPT_ENVELOPE",
                     e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
@@ -165,6 +172,9 @@ public final class DebeziumDecoder implements Serializable {
         Operation operation = operation(op, table);
         Map<String, Object> before = image(value, "before", table);
         Map<String, Object> after = image(value, "after", table);
+        if (operation == Operation.UPDATE && after != null) {
+            resolveUnavailable(table, before, after);
+        }
         Map<String, Object> keyImage = operation == Operation.DELETE ? before : after;
         if (keyImage == null) {
             throw new IllegalArgumentException(
@@ -223,6 +233,65 @@ public final class DebeziumDecoder implements Serializable {
                 gtid,
                 event == null ? 0L : ((Number) event).longValue(),
                 row == SourcePosition.UNKNOWN ? 0 : (int) row);
+    }
+
+    /**
+     * Debezium's stand-in for a value the source did not send: Postgres leaves an unchanged value
+     * stored out of line (TOAST) out of an UPDATE unless the table's replica identity holds it.
+     * Tidemark sets it ({@code unavailable.value.placeholder}) so that it knows it.
+     */
+    public static final String UNAVAILABLE = "__debezium_unavailable_value";
+
+    private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
+
+    /** A change the source sent without a value it holds: quarantined, never written. */
+    static final class UnavailableValueException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        UnavailableValueException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Replaces every unavailable value of an UPDATE's new image by the column's old value, which is
+     * the same value (the UPDATE left it unchanged), when the old image holds it (REPLICA IDENTITY
+     * FULL). A value still unavailable fails the change: a stand-in must never reach a table. An
+     * old value that is null means the old image does not hold the column (an unchanged TOAST value
+     * is never null).
+     */
+    private static void resolveUnavailable(
+            String table, Map<String, Object> before, Map<String, Object> after) {
+        List<String> missing = null;
+        for (Map.Entry<String, Object> column : after.entrySet()) {
+            if (!isUnavailable(column.getValue())) {
+                continue;
+            }
+            Object old = before == null ? null : before.get(column.getKey());
+            if (old != null && !isUnavailable(old)) {
+                column.setValue(old);
+            } else {
+                if (missing == null) {
+                    missing = new ArrayList<>();
+                }
+                missing.add(column.getKey());
+            }
+        }
+        if (missing != null) {
+            throw new UnavailableValueException(
+                    String.format(
+                            "an UPDATE of table '%s' left column(s) %s unchanged and the source did not "
+                                    + "send their values (Postgres stores them out of line, TOAST, and the "
+                                    + "table's replica identity does not hold them). Run ALTER TABLE %s "
+                                    + "REPLICA IDENTITY FULL so that updates carry every value, then "
+                                    + "re-snapshot the table to repair the rows these changes left behind",
+                            table, missing, table));
+        }
+    }
+
+    private static boolean isUnavailable(Object value) {
+        return UNAVAILABLE.equals(value)
+                || (value instanceof byte[] && Arrays.equals((byte[]) value, UNAVAILABLE_BYTES));
     }
 
     /** The primary key columns of a table created while the job runs, from the record's key. */

@@ -35,6 +35,7 @@ import io.tidemark.source.MySqlCdcSource;
 import io.tidemark.source.MySqlSchemaReader;
 import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.source.PostgresPublication;
+import io.tidemark.source.PostgresReplicaIdentity;
 import io.tidemark.source.PostgresSchemaReader;
 import java.io.Closeable;
 import java.io.IOException;
@@ -293,6 +294,8 @@ public final class TidemarkJob {
             for (SourceConfig source : config.sources()) {
                 List<String> tables = tablesOf(config, source.id());
                 if (!tables.isEmpty() && !source.isMySql()) {
+                    // before the publication is touched: a table it would break is refused
+                    PostgresReplicaIdentity.check(connections.get(source.id()), tables);
                     PostgresPublication.ensure(
                             connections.get(source.id()), source.publication(), tables);
                 }

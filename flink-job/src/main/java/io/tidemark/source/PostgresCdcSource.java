@@ -51,6 +51,8 @@ public final class PostgresCdcSource {
         debezium.setProperty("publication.autocreate.mode", "disabled");
         debezium.setProperty("decimal.handling.mode", "precise");
         debezium.putAll(source.properties());
+        // the decoder recognises Debezium's stand-in for an unsent value by this text
+        debezium.setProperty("unavailable.value.placeholder", DebeziumDecoder.UNAVAILABLE);
         String[] schemas =
                 tables.stream()
                         .map(t -> t.substring(0, t.indexOf('.')))

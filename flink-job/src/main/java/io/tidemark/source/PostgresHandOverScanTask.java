@@ -19,7 +19,7 @@ import org.apache.flink.util.FlinkRuntimeException;
  */
 final class PostgresHandOverScanTask extends PostgresScanFetchTask {
 
-    private transient PostgresHandOverContext context;
+    private PostgresHandOverContext context;
 
     PostgresHandOverScanTask(SnapshotSplit split) {
         super(split);

@@ -7,6 +7,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.source.LiveTables;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -210,6 +211,37 @@ class DebeziumDecoderTest {
         ChangeEvent update = decoder.decode(record("u", row(1, "a"), row(2, "a")));
         assertThat(update.key()).containsExactly(2L);
         assertThat(update.before().get("id")).isEqualTo(1L);
+    }
+
+    @Test
+    void anUnchangedOutOfLineValueIsTakenFromTheFullOldImage() {
+        // REPLICA IDENTITY FULL: the old image holds the value the update left unchanged
+        Struct after =
+                row(1, DebeziumDecoder.UNAVAILABLE)
+                        .put("raw", DebeziumDecoder.UNAVAILABLE.getBytes(StandardCharsets.UTF_8));
+        ChangeEvent update = decoder.decode(record("u", row(1, "big text"), after));
+
+        assertThat(update.operation()).isEqualTo(Operation.UPDATE);
+        assertThat(update.after().get("note")).isEqualTo("big text");
+        assertThat((byte[]) update.after().get("raw")).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void anUnchangedOutOfLineValueWithoutTheOldImageIsQuarantinedNamingTheFix() {
+        // REPLICA IDENTITY DEFAULT: no old image, the value is Debezium's stand-in
+        ChangeEvent update = decoder.decode(record("u", null, row(1, DebeziumDecoder.UNAVAILABLE)));
+
+        assertThat(update.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(update.malformedReason()).isEqualTo("UNAVAILABLE_VALUE");
+        assertThat(update.malformedDetail())
+                .contains("[note]")
+                .contains("ALTER TABLE public.orders REPLICA IDENTITY FULL");
+        // an old image without the column's value (an index identity) does not resolve it
+        Struct keyOnly = new Struct(ROW).put("id", 1L);
+        assertThat(
+                        decoder.decode(record("u", keyOnly, row(1, DebeziumDecoder.UNAVAILABLE)))
+                                .malformedReason())
+                .isEqualTo("UNAVAILABLE_VALUE");
     }
 
     @Test

@@ -27,5 +27,10 @@ public enum ReasonCode {
     /** The change is for a table no contract covers. */
     UNKNOWN_TABLE,
     /** The change could not be decoded at all. */
-    CORRUPT_ENVELOPE
+    CORRUPT_ENVELOPE,
+    /**
+     * The source sent the change without a value it holds (an unchanged TOAST value of a Postgres
+     * table whose replica identity does not hold it): its fix is REPLICA IDENTITY FULL.
+     */
+    UNAVAILABLE_VALUE
 }
