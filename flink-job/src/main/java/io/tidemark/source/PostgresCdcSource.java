@@ -77,6 +77,9 @@ public final class PostgresCdcSource {
         // a table added to the pipeline file is snapshotted, then followed in the log, when the
         // job restores from a savepoint (the existing tables keep their state)
         factory.scanNewlyAddedTableEnabled(true);
+        // a partitioned table is read as one (its partitions' rows, and its partitions' changes,
+        // which the publication reports under its name)
+        factory.setIncludePartitionedTables(true);
         factory.debeziumProperties(debezium);
         return new PostgresIncrementalSource<>(
                 factory,

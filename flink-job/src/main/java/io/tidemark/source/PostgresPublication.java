@@ -20,8 +20,16 @@ import org.slf4j.LoggerFactory;
  * which silently drops the other tables' changes from the log stream; {@code all_tables} needs a
  * superuser. The source then runs with {@code publication.autocreate.mode=disabled}.
  *
+ * <p>Changes of a partitioned table's partitions are published under the partitioned table's name
+ * ({@code publish_via_partition_root}, Postgres 13+), so the table is captured as one, partitions
+ * attached later included.
+ *
  * <ul>
- *   <li>missing publication: created {@code FOR TABLE} the captured tables;
+ *   <li>missing publication: created {@code FOR TABLE} the captured tables, {@code WITH
+ *       (publish_via_partition_root = true)};
+ *   <li>existing publication that publishes partitions under their own names while a captured table
+ *       is partitioned: switched ({@code ALTER PUBLICATION ... SET (publish_via_partition_root =
+ *       true)});
  *   <li>existing publication lacking tables: they are added ({@code ALTER PUBLICATION ... ADD
  *       TABLE}); tables it has beyond ours are left alone;
  *   <li>not allowed to do either: the start fails with the statement a DBA should run.
@@ -35,25 +43,45 @@ public final class PostgresPublication {
 
     public static void ensure(Connection connection, String publication, List<String> tables)
             throws SQLException {
+        boolean viaRootKnown = connection.getMetaData().getDatabaseMajorVersion() >= 13;
         boolean exists;
         boolean allTables = false;
+        boolean viaRoot = false;
         try (PreparedStatement p =
                 connection.prepareStatement(
-                        "SELECT puballtables FROM pg_publication WHERE pubname = ?")) {
+                        "SELECT puballtables, "
+                                + (viaRootKnown ? "pubviaroot" : "false")
+                                + " FROM pg_publication WHERE pubname = ?")) {
             p.setString(1, publication);
             try (ResultSet rs = p.executeQuery()) {
                 exists = rs.next();
                 if (exists) {
                     allTables = rs.getBoolean(1);
+                    viaRoot = rs.getBoolean(2);
                 }
             }
         }
         if (!exists) {
             run(
                     connection,
-                    "CREATE PUBLICATION " + quote(publication) + " FOR TABLE " + tableList(tables));
+                    "CREATE PUBLICATION "
+                            + quote(publication)
+                            + " FOR TABLE "
+                            + tableList(tables)
+                            + (viaRootKnown ? " WITH (publish_via_partition_root = true)" : ""));
             LOG.info("Created publication {} for {}", publication, tables);
             return;
+        }
+        if (!viaRoot && viaRootKnown && anyPartitioned(connection, tables)) {
+            // before the published tables are listed: they are then the partitioned tables
+            run(
+                    connection,
+                    "ALTER PUBLICATION "
+                            + quote(publication)
+                            + " SET (publish_via_partition_root = true)");
+            LOG.info(
+                    "Publication {} now publishes partitions under their table's name",
+                    publication);
         }
         if (allTables) {
             return;
@@ -81,6 +109,26 @@ public final class PostgresPublication {
                     "ALTER PUBLICATION " + quote(publication) + " ADD TABLE " + tableList(missing));
             LOG.info("Added {} to publication {}", missing, publication);
         }
+    }
+
+    private static boolean anyPartitioned(Connection connection, List<String> tables)
+            throws SQLException {
+        try (PreparedStatement p =
+                connection.prepareStatement(
+                        "SELECT c.relkind = 'p' FROM pg_class c JOIN pg_namespace n "
+                                + "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            for (String table : tables) {
+                String[] parts = table.split("\\.", 2);
+                p.setString(1, parts[0]);
+                p.setString(2, parts[1]);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private static void run(Connection connection, String sql) throws SQLException {

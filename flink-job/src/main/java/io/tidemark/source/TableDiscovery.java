@@ -48,6 +48,15 @@ public final class TableDiscovery {
             "SELECT table_name FROM information_schema.tables "
                     + "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name";
 
+    /**
+     * Postgres: tables and partitioned tables, not their partitions (a partitioned table is
+     * captured as one table, its partitions' rows and changes under its name).
+     */
+    private static final String POSTGRES_TABLES =
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    + "WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                    + "ORDER BY c.relname";
+
     private TableDiscovery() {}
 
     /** {@code config} with every pattern entry replaced by one entry per matched table. */
@@ -157,7 +166,10 @@ public final class TableDiscovery {
     private static List<String> tables(Connection connection, String namespace)
             throws SQLException {
         List<String> tables = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(TABLES)) {
+        boolean postgres =
+                "PostgreSQL".equalsIgnoreCase(connection.getMetaData().getDatabaseProductName());
+        try (PreparedStatement statement =
+                connection.prepareStatement(postgres ? POSTGRES_TABLES : TABLES)) {
             statement.setString(1, namespace);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
