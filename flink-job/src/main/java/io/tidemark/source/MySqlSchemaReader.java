@@ -133,7 +133,11 @@ public final class MySqlSchemaReader {
                 return Types.BinaryType.get();
             default:
                 throw unsupported(
-                        table, column, columnType, "capture a view that casts it, or drop it");
+                        table,
+                        column,
+                        columnType,
+                        "the table cannot be captured while it has this column; change the column's "
+                                + "type, or leave the table out of the pipeline");
         }
     }
 

@@ -15,16 +15,26 @@ import org.apache.iceberg.types.Types;
  * <p>Type mapping: {@code smallint/integer} int, {@code bigint} long, {@code boolean}, {@code real}
  * float, {@code double precision} double, {@code numeric(p,s)} decimal(p,s) (p at most 38), {@code
  * text/varchar/char/uuid/json/jsonb/xml/citext} string, {@code date}, {@code time} time, {@code
- * timestamp} timestamp, {@code timestamptz} timestamptz, {@code bytea} binary. Anything else
- * (unconstrained numeric, arrays, geometric types, ...) stops the start with a message naming the
- * column: Tidemark does not guess a lossy type.
+ * timestamp} timestamp, {@code timestamptz} timestamptz, {@code bytea} binary; an enum is a string
+ * (its label), a domain its underlying type. Anything else (unconstrained numeric, arrays,
+ * geometric types, ...) stops the start with a message naming the column: Tidemark does not guess a
+ * lossy type.
  */
 public final class PostgresSchemaReader {
 
+    /**
+     * {@code udt_name} is the column's type, the underlying type for a domain; {@code typtype}
+     * tells an enum ({@code e}) from a base type.
+     */
     private static final String COLUMNS =
-            "SELECT column_name, is_nullable, udt_name, numeric_precision, numeric_scale "
-                    + "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                    + "ORDER BY ordinal_position";
+            "SELECT c.column_name, c.is_nullable, c.udt_name, c.numeric_precision, c.numeric_scale, "
+                    + "(SELECT t.typtype FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace "
+                    + "WHERE tn.nspname = c.udt_schema AND t.typname = c.udt_name) "
+                    + "FROM information_schema.columns c WHERE c.table_schema = ? AND c.table_name = ? "
+                    + "ORDER BY c.ordinal_position";
+
+    /** {@code pg_type.typtype} of an enum: its values are captured as their labels. */
+    static final String ENUM = "e";
 
     private static final String PRIMARY_KEY =
             "SELECT a.attname FROM pg_index i "
@@ -43,12 +53,14 @@ public final class PostgresSchemaReader {
                 table,
                 COLUMNS,
                 (source, column, row) ->
-                        icebergType(
-                                source,
-                                column,
-                                row.getString(3),
-                                SchemaReading.integer(row, 4),
-                                SchemaReading.integer(row, 5)),
+                        ENUM.equals(row.getString(6))
+                                ? Types.StringType.get()
+                                : icebergType(
+                                        source,
+                                        column,
+                                        row.getString(3),
+                                        SchemaReading.integer(row, 4),
+                                        SchemaReading.integer(row, 5)),
                 PostgresSchemaReader::primaryKey);
     }
 
@@ -106,8 +118,10 @@ public final class PostgresSchemaReader {
             default:
                 throw new IllegalArgumentException(
                         String.format(
-                                "table '%s' column '%s': Postgres type '%s' is not supported; "
-                                        + "capture a view that casts it, or drop the column from the publication",
+                                "table '%s' column '%s': Postgres type '%s' is not supported (arrays, "
+                                        + "composite, range and geometric types are not yet): the table cannot "
+                                        + "be captured while it has this column; change the column's type, or "
+                                        + "leave the table out of the pipeline",
                                 table, column, udt));
         }
     }

@@ -1,0 +1,122 @@
+package io.tidemark.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Postgres user-defined types real schemas use: an enum is captured as its label (a string), a
+ * domain as its underlying type (integer with a check, varchar), through the snapshot and the log
+ * alike; the table ends equal to the source.
+ */
+class SourceTypesITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @RegisterExtension
+    static final SharedDatabase DATABASE = new SharedDatabase("types", "iceberg_catalog");
+
+    @Test
+    void enumsAndDomainsAreTheirLabelsAndUnderlyingTypes() throws Exception {
+        TableIdentifier target = TableIdentifier.of("types", "typed");
+        try (Connection source = DATABASE.get().connect("types");
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+            sql.execute("CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0)");
+            sql.execute("CREATE DOMAIN short_text AS varchar(20)");
+            sql.execute(
+                    "CREATE TABLE public.typed (id bigint PRIMARY KEY, m mood, "
+                            + "p positive_int NOT NULL, s short_text)");
+            sql.execute("ALTER TABLE public.typed REPLICA IDENTITY FULL");
+            sql.execute(
+                    "INSERT INTO public.typed SELECT g, (ARRAY['sad','ok','happy'])[1 + g % 3]::mood, "
+                            + "g, 's' || g FROM generate_series(1, 100) g");
+
+            PipelineConfig config = pipeline();
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null);
+            Catalog catalog = TestPipelines.catalog(config);
+            try {
+                Schema schema = catalog.loadTable(target).schema();
+                assertThat(schema.findType("m")).isEqualTo(Types.StringType.get());
+                assertThat(schema.findType("p")).isEqualTo(Types.IntegerType.get());
+                assertThat(schema.findType("s")).isEqualTo(Types.StringType.get());
+                Awaitility.await("snapshot committed")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return catalog.loadTable(target).currentSnapshot() != null;
+                                });
+                sql.execute(
+                        "INSERT INTO public.typed SELECT g, 'happy', g, NULL "
+                                + "FROM generate_series(101, 150) g");
+                sql.execute(
+                        "UPDATE public.typed SET m = 'sad', p = p + 1000, s = 'x' WHERE id % 4 = 0");
+                sql.execute("UPDATE public.typed SET m = NULL WHERE id % 9 = 0");
+                sql.execute("DELETE FROM public.typed WHERE id % 10 = 0");
+
+                GroundTruth.awaitEqual(
+                        job,
+                        source,
+                        catalog,
+                        Map.of("public.typed", target),
+                        Duration.ofMinutes(2));
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("types", config.source().slotName());
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    private static PipelineConfig pipeline() throws Exception {
+        String yaml;
+        try (InputStream in =
+                SourceTypesITCase.class.getResourceAsStream("/pipelines/types.yaml")) {
+            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Path dir = DATABASE.dir();
+        yaml =
+                yaml.replace("@id@", "types-it")
+                        .replace(
+                                "@checkpoints@",
+                                dir.resolve("checkpoints-types").toUri().toString())
+                        .replace("@port@", Integer.toString(DATABASE.get().port()))
+                        .replace("@slot@", "types_it")
+                        .replace("@catalog@", DATABASE.get().jdbcUrl("iceberg_catalog"))
+                        .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
+        return new PipelineConfigLoader().parse(yaml, "types.yaml");
+    }
+}
