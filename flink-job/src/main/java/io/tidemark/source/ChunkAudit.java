@@ -22,6 +22,7 @@ final class ChunkAudit {
 
     static final AtomicLong DIFFERED = new AtomicLong();
 
+    private final String chunk;
     private final long counted;
     private final long xmin;
     private final long xmax;
@@ -30,12 +31,14 @@ final class ChunkAudit {
     private long deletedSince;
 
     /**
+     * @param chunk the chunk's name, for messages
      * @param counted the key range's rows in the snapshot
      * @param xmin the snapshot's {@code txid_snapshot_xmin} (64-bit, with epoch)
      * @param xmax its {@code txid_snapshot_xmax}
      * @param inProgress its {@code txid_snapshot_xip}, the transactions it does not see
      */
-    ChunkAudit(long counted, long xmin, long xmax, long[] inProgress) {
+    ChunkAudit(String chunk, long counted, long xmin, long xmax, long[] inProgress) {
+        this.chunk = chunk;
         this.counted = counted;
         this.xmin = xmin;
         this.xmax = xmax;
@@ -101,7 +104,7 @@ final class ChunkAudit {
     @Override
     public String toString() {
         return String.format(
-                "counted %d, inserted since %d, deleted since %d",
-                counted, insertedSince, deletedSince);
+                "chunk %s: counted %d, inserted since %d, deleted since %d",
+                chunk, counted, insertedSince, deletedSince);
     }
 }

@@ -175,7 +175,7 @@ final class PostgresWal {
                 counted = rs.getLong(1);
             }
             connection.commit();
-            return new ChunkAudit(counted, xmin, xmax, inProgress);
+            return new ChunkAudit(split.splitId(), counted, xmin, xmax, inProgress);
         } catch (SQLException e) {
             connection.rollback();
             throw e;

@@ -11,7 +11,11 @@ class ChunkAuditTest {
     private static ChunkAudit audit(long counted) {
         long epoch = 1L << 32;
         return new ChunkAudit(
-                counted, epoch + 100, epoch + 110, new long[] {epoch + 107, epoch + 103});
+                "public.t:0",
+                counted,
+                epoch + 100,
+                epoch + 110,
+                new long[] {epoch + 107, epoch + 103});
     }
 
     @Test

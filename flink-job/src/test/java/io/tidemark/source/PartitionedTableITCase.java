@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
@@ -13,9 +12,6 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.Closeable;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -112,17 +108,7 @@ class PartitionedTableITCase {
     }
 
     private static PipelineConfig pipeline() throws Exception {
-        String yaml;
-        try (InputStream in =
-                PartitionedTableITCase.class.getResourceAsStream("/pipelines/partitioned.yaml")) {
-            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        Path dir = DATABASE.dir();
-        yaml =
-                yaml.replace("@checkpoints@", dir.resolve("checkpoints-parts").toUri().toString())
-                        .replace("@port@", Integer.toString(DATABASE.get().port()))
-                        .replace("@catalog@", DATABASE.get().jdbcUrl("iceberg_catalog"))
-                        .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
-        return new PipelineConfigLoader().parse(yaml, "partitioned.yaml");
+        return TestPipelines.fromResource(
+                "partitioned.yaml", DATABASE.get(), DATABASE.dir(), "partitioned-it");
     }
 }

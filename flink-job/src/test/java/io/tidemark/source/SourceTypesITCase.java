@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -12,9 +11,6 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.Closeable;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -102,21 +98,6 @@ class SourceTypesITCase {
     }
 
     private static PipelineConfig pipeline() throws Exception {
-        String yaml;
-        try (InputStream in =
-                SourceTypesITCase.class.getResourceAsStream("/pipelines/types.yaml")) {
-            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        Path dir = DATABASE.dir();
-        yaml =
-                yaml.replace("@id@", "types-it")
-                        .replace(
-                                "@checkpoints@",
-                                dir.resolve("checkpoints-types").toUri().toString())
-                        .replace("@port@", Integer.toString(DATABASE.get().port()))
-                        .replace("@slot@", "types_it")
-                        .replace("@catalog@", DATABASE.get().jdbcUrl("iceberg_catalog"))
-                        .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
-        return new PipelineConfigLoader().parse(yaml, "types.yaml");
+        return TestPipelines.fromResource("types.yaml", DATABASE.get(), DATABASE.dir(), "types-it");
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.decode.DebeziumDecoder;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
@@ -15,10 +14,8 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.Closeable;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -156,22 +153,7 @@ class ToastValuesITCase {
     }
 
     private static PipelineConfig pipeline() throws Exception {
-        String yaml;
-        try (InputStream in =
-                ToastValuesITCase.class.getResourceAsStream("/pipelines/toast.yaml")) {
-            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        Path dir = DATABASE.dir();
-        yaml =
-                yaml.replace("@id@", "toast-it")
-                        .replace(
-                                "@checkpoints@",
-                                dir.resolve("checkpoints-toast").toUri().toString())
-                        .replace("@port@", Integer.toString(DATABASE.get().port()))
-                        .replace("@slot@", "toast_it")
-                        .replace("@catalog@", DATABASE.get().jdbcUrl("iceberg_catalog"))
-                        .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
-        return new PipelineConfigLoader().parse(yaml, "toast.yaml");
+        return TestPipelines.fromResource("toast.yaml", DATABASE.get(), DATABASE.dir(), "toast-it");
     }
 
     private static long outOfLineBytes(Statement sql, String table) throws Exception {

@@ -5,6 +5,9 @@ import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.demo.ShopWorkload;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -178,6 +181,33 @@ public final class TestPipelines {
                 "  - source: " + orders,
                 "    target: " + names.namespace() + ".orders",
                 "");
+    }
+
+    /**
+     * The pipeline file {@code src/test/resources/pipelines/<file>} for a source database on {@code
+     * database} (whose {@code iceberg_catalog} database holds the catalog), with what it marks
+     * filled in: {@code @id@} the pipeline id, {@code @slot@} its slot, {@code @port@},
+     * {@code @catalog@}, {@code @checkpoints@} and {@code @warehouse@} (under {@code dir}).
+     */
+    public static PipelineConfig fromResource(
+            String file, EmbeddedDatabase database, Path dir, String id) throws IOException {
+        String yaml;
+        try (InputStream in = TestPipelines.class.getResourceAsStream("/pipelines/" + file)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no test pipeline file " + file);
+            }
+            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        yaml =
+                yaml.replace("@id@", id)
+                        .replace("@slot@", id.replace('-', '_'))
+                        .replace("@port@", Integer.toString(database.port()))
+                        .replace("@catalog@", database.jdbcUrl("iceberg_catalog"))
+                        .replace(
+                                "@checkpoints@",
+                                dir.resolve("checkpoints-" + id).toUri().toString())
+                        .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
+        return new PipelineConfigLoader().parse(yaml, file);
     }
 
     /** The test's own view of a pipeline's Iceberg catalog; close it after use. */
