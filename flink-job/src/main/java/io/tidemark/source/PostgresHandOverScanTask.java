@@ -11,6 +11,8 @@ import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplit;
 import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresScanFetchTask;
 import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffset;
 import org.apache.flink.util.FlinkRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads one snapshot chunk as Flink CDC does, with Tidemark's hand-over ({@link SnapshotHandOver}):
@@ -18,6 +20,8 @@ import org.apache.flink.util.FlinkRuntimeException;
  * backfill reads until every transaction open at the high watermark has ended.
  */
 final class PostgresHandOverScanTask extends PostgresScanFetchTask {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresHandOverScanTask.class);
 
     private PostgresHandOverContext context;
 
@@ -39,6 +43,19 @@ final class PostgresHandOverScanTask extends PostgresScanFetchTask {
         super.dispatchHighWaterMarkEvent(context, split, highWatermark);
     }
 
+    /** The chunk's audit, or null when its count cannot be read: the audit never fails a read. */
+    private ChunkAudit audit(PostgresConnection postgres) {
+        try {
+            return PostgresWal.countChunk(postgres.connection(), snapshotSplit);
+        } catch (SQLException e) {
+            LOG.warn(
+                    "Snapshot chunk {} is not audited: its key range could not be counted ({})",
+                    snapshotSplit.splitId(),
+                    e.getMessage());
+            return null;
+        }
+    }
+
     @Override
     protected StreamSplit createBackfillStreamSplit(Offset lowWatermark, Offset highWatermark) {
         JdbcSourceConfig config = (JdbcSourceConfig) context.getSourceConfig();
@@ -48,7 +65,7 @@ final class PostgresHandOverScanTask extends PostgresScanFetchTask {
                     postgres.connection(),
                     () -> taskRunning,
                     "snapshot split " + snapshotSplit.splitId());
-            context.chunkAudit(PostgresWal.countChunk(postgres.connection(), snapshotSplit));
+            context.chunkAudit(audit(postgres));
             // past every such transaction's commit; always after the low watermark, so the
             // backfill always runs (Flink CDC skips it when the two watermarks are equal, which
             // loses a transaction open across both)

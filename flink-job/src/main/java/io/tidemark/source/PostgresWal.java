@@ -164,10 +164,10 @@ final class PostgresWal {
             }
             int parameter = 1;
             if (start != null) {
-                count.setObject(parameter++, start[0]);
+                bound(count, parameter++, start[0]);
             }
             if (end != null) {
-                count.setObject(parameter, end[0]);
+                bound(count, parameter, end[0]);
             }
             long counted;
             try (ResultSet rs = count.executeQuery()) {
@@ -182,6 +182,19 @@ final class PostgresWal {
         } finally {
             connection.setTransactionIsolation(isolation);
             connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * A chunk bound: text is sent untyped, so the server reads it as the column's type (a uuid, an
+     * enum, a varchar key); numbers and the like as what they are.
+     */
+    private static void bound(PreparedStatement statement, int index, Object value)
+            throws SQLException {
+        if (value instanceof String) {
+            statement.setObject(index, value, java.sql.Types.OTHER);
+        } else {
+            statement.setObject(index, value);
         }
     }
 

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Postgres user-defined types real schemas use: an enum is captured as its label (a string), a
  * domain as its underlying type (integer with a check, varchar), through the snapshot and the log
- * alike; the table ends equal to the source.
+ * alike; the table ends equal to the source. A table keyed by a uuid is snapshotted in chunks whose
+ * bounds are uuids, each audited against the source.
  */
 class SourceTypesITCase {
 
@@ -52,8 +53,14 @@ class SourceTypesITCase {
             sql.execute(
                     "INSERT INTO public.typed SELECT g, (ARRAY['sad','ok','happy'])[1 + g % 3]::mood, "
                             + "g, 's' || g FROM generate_series(1, 100) g");
+            // a uuid key: the chunks' bounds are uuids (their audit counts them as such)
+            sql.execute("CREATE TABLE public.tokens (id uuid PRIMARY KEY, v text NOT NULL)");
+            sql.execute(
+                    "INSERT INTO public.tokens SELECT md5(g::text)::uuid, 'v' || g "
+                            + "FROM generate_series(1, 1200) g");
 
             PipelineConfig config = pipeline();
+            long audited = ChunkAudit.AUDITED.get();
             JobClient job =
                     TestJobs.start(
                             config,
@@ -81,12 +88,24 @@ class SourceTypesITCase {
                 sql.execute("UPDATE public.typed SET m = NULL WHERE id % 9 = 0");
                 sql.execute("DELETE FROM public.typed WHERE id % 10 = 0");
 
+                sql.execute("UPDATE public.tokens SET v = v || '!' WHERE v LIKE '%7'");
+                sql.execute(
+                        "INSERT INTO public.tokens SELECT md5(g::text)::uuid, 'n' || g "
+                                + "FROM generate_series(2001, 2050) g");
+
                 GroundTruth.awaitEqual(
                         job,
                         source,
                         catalog,
-                        Map.of("public.typed", target),
+                        Map.of(
+                                "public.typed",
+                                target,
+                                "public.tokens",
+                                TableIdentifier.of("types", "tokens")),
                         Duration.ofMinutes(2));
+                // every chunk audited, the uuid-keyed ones too (1,200 rows in chunks of 500)
+                assertThat(ChunkAudit.AUDITED.get() - audited).isGreaterThanOrEqualTo(4);
+                assertThat(ChunkAudit.DIFFERED.get()).isZero();
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot("types", config.source().slotName());
