@@ -20,7 +20,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -68,13 +67,7 @@ class PartitionedTableITCase {
                             null);
             Catalog catalog = TestPipelines.catalog(config);
             try {
-                Awaitility.await("snapshot committed")
-                        .atMost(Duration.ofMinutes(2))
-                        .until(
-                                () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    return catalog.loadTable(target).currentSnapshot() != null;
-                                });
+                GroundTruth.awaitFirstCommit(job, catalog, target);
                 // changes in both partitions, one moving a row across them
                 sql.execute(
                         "INSERT INTO public.readings VALUES (3001, 'new high'), (0, 'x') "

@@ -21,7 +21,6 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.types.Types;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -73,13 +72,7 @@ class SourceTypesITCase {
                 assertThat(schema.findType("m")).isEqualTo(Types.StringType.get());
                 assertThat(schema.findType("p")).isEqualTo(Types.IntegerType.get());
                 assertThat(schema.findType("s")).isEqualTo(Types.StringType.get());
-                Awaitility.await("snapshot committed")
-                        .atMost(Duration.ofMinutes(2))
-                        .until(
-                                () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    return catalog.loadTable(target).currentSnapshot() != null;
-                                });
+                GroundTruth.awaitFirstCommit(job, catalog, target);
                 sql.execute(
                         "INSERT INTO public.typed SELECT g, 'happy', g, NULL "
                                 + "FROM generate_series(101, 150) g");

@@ -89,14 +89,7 @@ class ToastValuesITCase {
                             null);
             Catalog catalog = TestPipelines.catalog(config);
             try {
-                Awaitility.await("snapshot of both tables committed")
-                        .atMost(Duration.ofMinutes(2))
-                        .until(
-                                () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    return catalog.loadTable(full).currentSnapshot() != null
-                                            && catalog.loadTable(plain).currentSnapshot() != null;
-                                });
+                GroundTruth.awaitFirstCommit(job, catalog, full, plain);
                 for (String table : List.of("docs_full", "docs_default")) {
                     // through the log
                     sql.execute(

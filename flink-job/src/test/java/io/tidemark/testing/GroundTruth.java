@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +94,22 @@ public final class GroundTruth {
             assertThat(report.tableRows()).isEqualTo(report.sourceRows());
         }
         return reports;
+    }
+
+    /** Waits until each of {@code tables} has its first commit, failing if the job stops. */
+    public static void awaitFirstCommit(JobClient job, Catalog catalog, TableIdentifier... tables) {
+        Awaitility.await("first commit of " + Arrays.toString(tables))
+                .atMost(Duration.ofMinutes(2))
+                .until(
+                        () -> {
+                            assertJobRunning(job);
+                            for (TableIdentifier table : tables) {
+                                if (catalog.loadTable(table).currentSnapshot() == null) {
+                                    return false;
+                                }
+                            }
+                            return true;
+                        });
     }
 
     /** Fails with the job's failure cause if it is no longer running. */
