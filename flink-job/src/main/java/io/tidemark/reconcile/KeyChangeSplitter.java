@@ -50,7 +50,8 @@ public final class KeyChangeSplitter implements Serializable {
             }
             Object old = change.before().get(column);
             oldKey.add(old);
-            changed |= !Objects.equals(old, change.after().get(column));
+            // deepEquals: a binary key's values are byte arrays
+            changed |= !Objects.deepEquals(old, change.after().get(column));
         }
         if (!changed) {
             out.accept(change);

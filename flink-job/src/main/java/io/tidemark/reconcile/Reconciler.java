@@ -9,6 +9,7 @@ import io.tidemark.reconcile.Reconciliation.Decision;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -235,17 +236,21 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
 
     static final char KEY_SEPARATOR = '\u0000';
 
-    /** The reconciler's key of a change: its table and primary key values. */
+    /**
+     * The reconciler's key of a change: its table and primary key values. The same on every JVM and
+     * every run (it routes changes and names state): decimals by their value, binary keys in hex.
+     */
     public static String keyOf(ChangeEvent change) {
         StringBuilder key = new StringBuilder(change.table()).append(KEY_SEPARATOR);
         for (Object value : change.key()) {
-            key.append(
-                            value instanceof java.math.BigDecimal
-                                    ? ((java.math.BigDecimal) value)
-                                            .stripTrailingZeros()
-                                            .toPlainString()
-                                    : String.valueOf(value))
-                    .append(KEY_SEPARATOR);
+            if (value instanceof java.math.BigDecimal) {
+                key.append(((java.math.BigDecimal) value).stripTrailingZeros().toPlainString());
+            } else if (value instanceof byte[]) {
+                key.append("0x").append(HexFormat.of().formatHex((byte[]) value));
+            } else {
+                key.append(value);
+            }
+            key.append(KEY_SEPARATOR);
         }
         return key.toString();
     }

@@ -4,6 +4,8 @@ import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.jdbc.JdbcConnection;
 import java.sql.SQLException;
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
+import org.apache.flink.cdc.connectors.base.source.assigner.splitter.ChunkSplitter;
+import org.apache.flink.cdc.connectors.base.source.assigner.state.ChunkSplitterState;
 import org.apache.flink.cdc.connectors.base.source.meta.offset.Offset;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
 import org.apache.flink.cdc.connectors.base.source.reader.external.FetchTask;
@@ -16,8 +18,9 @@ import org.apache.flink.util.FlinkRuntimeException;
  * Flink CDC's Postgres dialect with Tidemark's snapshot hand-over ({@link SnapshotHandOver}):
  * watermarks are WAL insert positions, a chunk's backfill folds only the changes below its high
  * watermark and reads until the transactions open at it have ended, and the log phase emits every
- * change at or after it. Everything else (connections, chunking, the log reader, offset commits) is
- * Flink CDC's.
+ * change at or after it. A table whose chunk key Postgres cannot order by {@code min} is read as
+ * one chunk ({@link PostgresWholeTableSplitter}). Everything else (connections, chunking, the log
+ * reader, offset commits) is Flink CDC's.
  */
 public final class PostgresHandOverDialect extends PostgresDialect {
 
@@ -34,6 +37,17 @@ public final class PostgresHandOverDialect extends PostgresDialect {
         } catch (SQLException e) {
             throw new FlinkRuntimeException("Could not read the WAL insert position", e);
         }
+    }
+
+    @Override
+    public ChunkSplitter createChunkSplitter(JdbcSourceConfig sourceConfig) {
+        return createChunkSplitter(sourceConfig, ChunkSplitterState.NO_SPLITTING_TABLE_STATE);
+    }
+
+    @Override
+    public ChunkSplitter createChunkSplitter(
+            JdbcSourceConfig sourceConfig, ChunkSplitterState chunkSplitterState) {
+        return new PostgresWholeTableSplitter(sourceConfig, this, chunkSplitterState);
     }
 
     @Override

@@ -46,6 +46,27 @@ class KeyChangeSplitterTest {
     }
 
     @Test
+    void aBinaryKeyIsEqualByItsBytes() {
+        // the before and after images hold different arrays with the same bytes
+        ChangeEvent update =
+                new ChangeEvent(
+                        "s.t",
+                        Operation.UPDATE,
+                        List.of(new byte[] {1, 2}),
+                        Map.of("id", new byte[] {1, 2}, "v", "a"),
+                        Map.of("id", new byte[] {1, 2}, "v", "b"),
+                        new SourcePosition(5, 6, 7),
+                        9);
+
+        assertThat(split(update)).containsExactly(update);
+        // the same bytes route to the same reconciler key, on any JVM
+        ChangeEvent again = update.with(Operation.DELETE, List.of(new byte[] {1, 2}), null, null);
+        assertThat(Reconciler.keyOf(again))
+                .isEqualTo(Reconciler.keyOf(update))
+                .isEqualTo("s.t\u00000x0102\u0000");
+    }
+
+    @Test
     void otherChangesPassUnchanged() {
         ChangeEvent sameKey =
                 new ChangeEvent(

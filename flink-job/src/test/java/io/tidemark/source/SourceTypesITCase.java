@@ -28,7 +28,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Postgres user-defined types real schemas use: an enum is captured as its label (a string), a
  * domain as its underlying type (integer with a check, varchar), through the snapshot and the log
  * alike; the table ends equal to the source. A table keyed by a uuid is snapshotted in chunks whose
- * bounds are uuids, each audited against the source.
+ * bounds are uuids, each audited against the source. A table keyed by bytea (which Postgres cannot
+ * take the min of, and whose values are byte arrays) is captured at parallelism 2.
  */
 class SourceTypesITCase {
 
@@ -56,6 +57,11 @@ class SourceTypesITCase {
             sql.execute("CREATE TABLE public.tokens (id uuid PRIMARY KEY, v text NOT NULL)");
             sql.execute(
                     "INSERT INTO public.tokens SELECT md5(g::text)::uuid, 'v' || g "
+                            + "FROM generate_series(1, 1200) g");
+            // a bytea key: Postgres has no min(bytea), and a byte[] has no value equality
+            sql.execute("CREATE TABLE public.blobs (id bytea PRIMARY KEY, v text NOT NULL)");
+            sql.execute(
+                    "INSERT INTO public.blobs SELECT decode(md5(g::text), 'hex'), 'v' || g "
                             + "FROM generate_series(1, 1200) g");
 
             PipelineConfig config = pipeline();
@@ -94,7 +100,9 @@ class SourceTypesITCase {
                                 "public.typed",
                                 target,
                                 "public.tokens",
-                                TableIdentifier.of("types", "tokens")),
+                                TableIdentifier.of("types", "tokens"),
+                                "public.blobs",
+                                TableIdentifier.of("types", "blobs")),
                         Duration.ofMinutes(2));
                 // every chunk audited, the uuid-keyed ones too (1,200 rows in chunks of 500)
                 assertThat(ChunkAudit.AUDITED.get() - audited).isGreaterThanOrEqualTo(4);

@@ -1,0 +1,67 @@
+package io.tidemark.source;
+
+import io.debezium.jdbc.JdbcConnection;
+import io.debezium.relational.Column;
+import io.debezium.relational.TableId;
+import java.sql.SQLException;
+import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
+import org.apache.flink.cdc.connectors.base.dialect.JdbcDataSourceDialect;
+import org.apache.flink.cdc.connectors.base.source.assigner.state.ChunkSplitterState;
+import org.apache.flink.cdc.connectors.postgres.source.PostgresChunkSplitter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Flink CDC's Postgres chunk splitter, except for a table whose chunk key Postgres cannot take the
+ * minimum of ({@code bytea}, {@code boolean}, or any type without a {@code min} aggregate): such a
+ * table is read as one chunk instead of failing the split (and with it the snapshot of every table
+ * of the pipeline). Its bounds would be values Flink CDC cannot order either (a {@code byte[]}).
+ * The cost is that such a table's snapshot is one query on one reader, however large the table.
+ */
+final class PostgresWholeTableSplitter extends PostgresChunkSplitter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresWholeTableSplitter.class);
+
+    /** SQLSTATE undefined_function: no {@code min}/{@code max} for the column's type. */
+    private static final String UNDEFINED_FUNCTION = "42883";
+
+    PostgresWholeTableSplitter(
+            JdbcSourceConfig sourceConfig,
+            JdbcDataSourceDialect dialect,
+            ChunkSplitterState chunkSplitterState) {
+        super(sourceConfig, dialect, chunkSplitterState);
+    }
+
+    @Override
+    public Object[] queryMinMax(JdbcConnection jdbc, TableId tableId, Column splitColumn)
+            throws SQLException {
+        if (unordered(splitColumn)) {
+            return wholeTable(tableId, splitColumn);
+        }
+        try {
+            return super.queryMinMax(jdbc, tableId, splitColumn);
+        } catch (SQLException e) {
+            if (!UNDEFINED_FUNCTION.equals(e.getSQLState())) {
+                throw e;
+            }
+            return wholeTable(tableId, splitColumn);
+        }
+    }
+
+    /** Chunk keys whose values Flink CDC's splitter cannot compare or Postgres cannot min/max. */
+    static boolean unordered(Column column) {
+        String type = column.typeName() == null ? "" : column.typeName().toLowerCase();
+        return type.equals("bytea") || type.equals("bool") || type.equals("boolean");
+    }
+
+    private static Object[] wholeTable(TableId tableId, Column splitColumn) {
+        // null bounds: Flink CDC reads the table as one unbounded chunk
+        LOG.info(
+                "Table {} is snapshotted as one chunk: its chunk key '{}' is a {}, which Postgres "
+                        + "cannot take the minimum of",
+                tableId,
+                splitColumn.name(),
+                splitColumn.typeName());
+        return new Object[] {null, null};
+    }
+}
