@@ -138,6 +138,12 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         WriterMetrics tableMetrics = metrics.get(change.table());
         tableMetrics.changeIn(change.sourceTimeMillis(), change.position().commitLsn());
         String target = route.target();
+        if (change.operation() == Operation.TRUNCATE) {
+            // every reconciler subtask sends its copy in its place: what this writer wrote of the
+            // table before it is emptied with the table, what follows is kept
+            truncate(target, change.source() + "/" + change.position());
+            return;
+        }
         if (route.evolve() && change.after() != null) {
             change = evolve(route, change, tableMetrics);
         }

@@ -19,7 +19,11 @@ public sealed interface CommitMessage
      * the rows they upsert and delete. {@code part} is 0 unless the writer switched the table to a
      * schema evolved while running within the checkpoint: its files before the switch are part 0,
      * after it part 1, and so on; the committer commits a checkpoint's parts in order, each as its
-     * own snapshot, so the equality deletes of a later part apply to the rows of an earlier one.
+     * own snapshot, so the equality deletes of a later part apply to the rows of an earlier one. A
+     * source truncate of the table starts a new epoch of parts ({@code part} / 65,536): the first
+     * part of such an epoch has {@code truncatedAt} (the truncate's source position, as text), and
+     * the committer empties the table in the snapshot that adds it; it is sent without files
+     * ({@link #NO_FILES}) when the writer wrote nothing after the truncate.
      */
     record FilesWritten(
             long checkpointId,
@@ -28,8 +32,33 @@ public sealed interface CommitMessage
             int manifestsVersion,
             byte[] manifests,
             long rowsUpserted,
-            long rowsDeleted)
+            long rowsDeleted,
+            String truncatedAt)
             implements CommitMessage {
+
+        /**
+         * {@code manifestsVersion} of a message without files (a truncate the writer passed on).
+         */
+        public static final int NO_FILES = -1;
+
+        public FilesWritten(
+                long checkpointId,
+                String table,
+                int part,
+                int manifestsVersion,
+                byte[] manifests,
+                long rowsUpserted,
+                long rowsDeleted) {
+            this(
+                    checkpointId,
+                    table,
+                    part,
+                    manifestsVersion,
+                    manifests,
+                    rowsUpserted,
+                    rowsDeleted,
+                    null);
+        }
 
         /** Files of part 0. */
         public FilesWritten(

@@ -16,13 +16,15 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  * Bytes of a {@link CommitMessage}: a version byte, a kind byte, then the fields. The committer
  * keeps pending messages in checkpoints in this form, so a new version must still read every older
  * one. Version 2 adds the part of {@link FilesWritten} after its table (version 1 reads as part 0)
- * and the {@link GateTally} kind.
+ * and the {@link GateTally} kind. Version 3 adds {@link FilesWritten#truncatedAt()} after the
+ * deleted rows (a flag, then the text; older versions read as none).
  */
 public final class CommitMessageSerializer {
 
     static final int VERSION_1 = 1;
     static final int VERSION_2 = 2;
-    static final int CURRENT = VERSION_2;
+    static final int VERSION_3 = 3;
+    static final int CURRENT = VERSION_3;
 
     private static final byte FILES_WRITTEN = 1;
     private static final byte TALLY = 2;
@@ -44,6 +46,10 @@ public final class CommitMessageSerializer {
                 out.write(files.manifests());
                 out.writeLong(files.rowsUpserted());
                 out.writeLong(files.rowsDeleted());
+                out.writeBoolean(files.truncatedAt() != null);
+                if (files.truncatedAt() != null) {
+                    out.writeUTF(files.truncatedAt());
+                }
             } else if (message instanceof GateTally gate) {
                 out.writeByte(GATE_TALLY);
                 out.writeLong(gate.checkpointId());
@@ -87,7 +93,7 @@ public final class CommitMessageSerializer {
         try {
             DataInputDeserializer in = new DataInputDeserializer(bytes);
             int version = in.readUnsignedByte();
-            if (version != VERSION_1 && version != VERSION_2) {
+            if (version < VERSION_1 || version > CURRENT) {
                 throw new IllegalStateException(
                         "commit message of version "
                                 + version
@@ -103,14 +109,18 @@ public final class CommitMessageSerializer {
                 int manifestsVersion = in.readInt();
                 byte[] manifests = new byte[in.readInt()];
                 in.readFully(manifests);
+                long upserted = in.readLong();
+                long deleted = in.readLong();
+                String truncatedAt = version >= VERSION_3 && in.readBoolean() ? in.readUTF() : null;
                 return new FilesWritten(
                         checkpointId,
                         table,
                         part,
                         manifestsVersion,
                         manifests,
-                        in.readLong(),
-                        in.readLong());
+                        upserted,
+                        deleted,
+                        truncatedAt);
             }
             if (kind == TALLY) {
                 long checkpointId = in.readLong();

@@ -292,6 +292,16 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         return applied;
     }
 
+    /**
+     * The source truncated the table whose target is {@code table} at {@code position}: the rows
+     * written so far in this checkpoint are completed as parts before it, the rest start the next
+     * truncate epoch, whose first part tells the committer to empty the table first ({@link
+     * FilesWritten#truncatedAt()}, sent even without files).
+     */
+    protected void truncate(String table, String position) throws IOException {
+        tableFiles(table).truncate(position);
+    }
+
     @Override
     public void processElement(StreamRecord<IN> element) throws Exception {
         route(element.getValue(), sink);
@@ -335,6 +345,9 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
      * form a part before the upsert writer's.
      */
     private static final class TableFiles {
+        /** Part numbers of one truncate epoch (see {@link #complete}). */
+        static final int EPOCH = 1 << 16;
+
         private final Table table;
         private final List<String> keyColumns;
         private final ManifestOutputFileFactory manifests;
@@ -351,8 +364,15 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         private TaskWriter<RowData> appender;
         private long appended;
 
-        /** Files of one schema within a checkpoint, with the rows they upsert and delete. */
-        private record Part(WriteResult result, long upserted, long deleted) {}
+        /**
+         * Files of one schema within a checkpoint, with the rows they upsert and delete, and the
+         * truncate epoch they belong to (how many truncates of the table came before them in the
+         * checkpoint).
+         */
+        private record Part(WriteResult result, long upserted, long deleted, int epoch) {}
+
+        /** Truncates met in this checkpoint, and where each epoch's truncate stands. */
+        private final List<String> truncates = new ArrayList<>();
 
         TableFiles(
                 Table table,
@@ -376,18 +396,24 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
         void switchSchema(RowDataTaskWriterFactory next, RowDataTaskWriterFactory nextAppend)
                 throws IOException {
             if (appender != null) {
-                completed.add(new Part(appender.complete(), appended, 0));
+                completed.add(new Part(appender.complete(), appended, 0, truncates.size()));
                 appender = null;
                 appended = 0;
             }
             if (writer != null) {
-                completed.add(new Part(writer.complete(), upserted, deleted));
+                completed.add(new Part(writer.complete(), upserted, deleted, truncates.size()));
                 writer = null;
                 upserted = 0;
                 deleted = 0;
             }
             factory = next;
             appendFactory = nextAppend;
+        }
+
+        /** Completes the open parts: the next rows belong to the next truncate epoch. */
+        void truncate(String position) throws IOException {
+            switchSchema(factory, appendFactory);
+            truncates.add(position);
         }
 
         void append(RowData row) throws IOException {
@@ -414,28 +440,55 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
             }
         }
 
+        /**
+         * The checkpoint's parts, in order. A part's number is its truncate epoch times {@link
+         * #EPOCH} plus its place within the epoch, so the parts of every writer subtask line up at
+         * the truncates (each met them all); an epoch after a truncate always has a first part.
+         */
         List<FilesWritten> complete(String name, long checkpointId) throws IOException {
             switchSchema(factory, appendFactory);
             List<FilesWritten> out = new ArrayList<>();
-            for (Part part : completed) {
-                WriteResult result = part.result();
-                if (result.dataFiles().length == 0 && result.deleteFiles().length == 0) {
-                    continue;
+            int next = 0;
+            for (int e = 0; e <= truncates.size(); e++) {
+                String truncatedAt = e == 0 ? null : truncates.get(e - 1);
+                int inEpoch = 0;
+                for (; next < completed.size() && completed.get(next).epoch() == e; next++) {
+                    Part part = completed.get(next);
+                    WriteResult result = part.result();
+                    if (result.dataFiles().length == 0 && result.deleteFiles().length == 0) {
+                        continue;
+                    }
+                    DeltaManifests delta =
+                            FlinkManifestUtil.writeCompletedFiles(
+                                    result, () -> manifests.create(checkpointId), table.spec());
+                    out.add(
+                            new FilesWritten(
+                                    checkpointId,
+                                    name,
+                                    e * EPOCH + inEpoch,
+                                    DeltaManifestsSerializer.INSTANCE.getVersion(),
+                                    DeltaManifestsSerializer.INSTANCE.serialize(delta),
+                                    part.upserted(),
+                                    part.deleted(),
+                                    inEpoch == 0 ? truncatedAt : null));
+                    inEpoch++;
                 }
-                DeltaManifests delta =
-                        FlinkManifestUtil.writeCompletedFiles(
-                                result, () -> manifests.create(checkpointId), table.spec());
-                out.add(
-                        new FilesWritten(
-                                checkpointId,
-                                name,
-                                out.size(),
-                                DeltaManifestsSerializer.INSTANCE.getVersion(),
-                                DeltaManifestsSerializer.INSTANCE.serialize(delta),
-                                part.upserted(),
-                                part.deleted()));
+                if (inEpoch == 0 && truncatedAt != null) {
+                    // no rows after this truncate here: the committer still empties the table
+                    out.add(
+                            new FilesWritten(
+                                    checkpointId,
+                                    name,
+                                    e * EPOCH,
+                                    FilesWritten.NO_FILES,
+                                    new byte[0],
+                                    0,
+                                    0,
+                                    truncatedAt));
+                }
             }
             completed.clear();
+            truncates.clear();
             return out;
         }
 

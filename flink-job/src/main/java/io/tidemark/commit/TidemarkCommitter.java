@@ -22,9 +22,11 @@ import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +45,7 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Table;
@@ -52,6 +55,7 @@ import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.sink.DeltaManifests;
 import org.apache.iceberg.flink.sink.DeltaManifestsSerializer;
 import org.apache.iceberg.flink.sink.FlinkManifestUtil;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.WriteResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -520,7 +524,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         int deleteFiles = 0;
         long upserted = 0;
         long deleted = 0;
+        String truncatedAt = null;
         for (FilesWritten files : written) {
+            if (files.truncatedAt() != null) {
+                truncatedAt = files.truncatedAt();
+            }
+            if (files.manifestsVersion() == FilesWritten.NO_FILES) {
+                continue;
+            }
             DeltaManifests delta0 =
                     DeltaManifestsSerializer.INSTANCE.deserialize(
                             files.manifestsVersion(), files.manifests());
@@ -538,7 +549,13 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             upserted += files.rowsUpserted();
             deleted += files.rowsDeleted();
         }
-        if (dataFiles + deleteFiles == 0) {
+        int removed = 0;
+        if (truncatedAt != null) {
+            // the source emptied the table here: every file it holds goes, in the same snapshot
+            // that adds the rows written after the truncate (a replay finds the point committed)
+            removed = removeAll(table, delta);
+        }
+        if (dataFiles + deleteFiles == 0 && truncatedAt == null) {
             return;
         }
         long in = target.side() ? upserted : counts.in();
@@ -571,6 +588,15 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         if (point.part() > 0) {
             delta.set(Provenance.CHECKPOINT_PART, Integer.toString(point.part()));
         }
+        if (truncatedAt != null) {
+            delta.set(Provenance.TRUNCATED_AT, truncatedAt);
+            LOG.info(
+                    "Checkpoint {} empties {} (source truncate at {}): {} files removed",
+                    checkpointId,
+                    name,
+                    truncatedAt,
+                    removed);
+        }
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();
@@ -599,6 +625,27 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         } catch (RuntimeException e) {
             LOG.warn("Could not delete the temporary manifests of checkpoint {}", checkpointId, e);
         }
+    }
+
+    /** Removes every data and delete file {@code table} holds now; returns how many. */
+    private static int removeAll(Table table, RowDelta delta) throws IOException {
+        if (table.currentSnapshot() == null) {
+            return 0;
+        }
+        Set<String> removed = new HashSet<>();
+        try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+            for (FileScanTask task : tasks) {
+                if (removed.add(task.file().location())) {
+                    delta.removeRows(task.file());
+                }
+                for (DeleteFile file : task.deletes()) {
+                    if (removed.add(file.location())) {
+                        delta.removeDeletes(file);
+                    }
+                }
+            }
+        }
+        return removed.size();
     }
 
     /**

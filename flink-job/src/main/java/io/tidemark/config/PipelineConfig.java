@@ -166,7 +166,8 @@ public record PipelineConfig(
             String latePolicy,
             List<String> sources,
             Integer contract,
-            String newTables)
+            String newTables,
+            String truncate)
             implements Serializable {
 
         public static final String CAPTURE = "capture";
@@ -227,7 +228,8 @@ public record PipelineConfig(
                     latePolicy,
                     sources,
                     contract,
-                    newTables);
+                    newTables,
+                    truncate);
         }
 
         /** A table of the only source with the default ordering and late policy. */
@@ -240,8 +242,12 @@ public record PipelineConfig(
                     "apply-if-newer",
                     List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE),
                     null,
-                    "ignore");
+                    "ignore",
+                    TRUNCATE_APPLY);
         }
+
+        /** Until a table's entry says otherwise, a TRUNCATE empties its target. */
+        public static final String TRUNCATE_APPLY = "apply";
 
         /** Whether tables this pattern matches that are created while the job runs are captured. */
         public boolean capturesNewTables() {

@@ -669,6 +669,16 @@ public final class PipelineConfigLoader {
                     }
                     contract = Integer.parseInt(text);
                 }
+                String truncate =
+                        entry.get("truncate") == null
+                                ? TableConfig.TRUNCATE_APPLY
+                                : check(
+                                        PipelineOptions.TABLE_TRUNCATE,
+                                        at + ".truncate",
+                                        scalar(
+                                                at + ".truncate",
+                                                entry.get("truncate"),
+                                                PipelineOptions.TABLE_TRUNCATE));
                 String newTables = "ignore";
                 if (entry.get("new-tables") != null) {
                     newTables =
@@ -703,7 +713,8 @@ public final class PipelineConfigLoader {
                                 latePolicy,
                                 tableSources,
                                 contract,
-                                newTables));
+                                newTables,
+                                truncate));
             }
             return tables;
         }

@@ -241,6 +241,16 @@ public final class PipelineOptions {
                     List.of("apply-if-newer", "quarantine", "fail"),
                     "What a late change does (tables[*].late-policy).");
 
+    public static final ConfigKey TABLE_TRUNCATE =
+            ConfigKey.oneOf(
+                    "truncate",
+                    "apply",
+                    List.of("apply", "quarantine", "fail"),
+                    "What a TRUNCATE of the source table does. apply: empties the target in its place "
+                            + "in the source's order (rows written after it survive); quarantine: the "
+                            + "target keeps its rows and the truncate goes to the quarantine table; fail: "
+                            + "the job stops without restarts (tables[*].truncate).");
+
     public static final ConfigKey TABLE_NEW_TABLES =
             ConfigKey.oneOf(
                     "new-tables",
@@ -302,6 +312,7 @@ public final class PipelineOptions {
                     TABLE_PRIMARY_KEY,
                     TABLE_ORDERING,
                     TABLE_LATE_POLICY,
+                    TABLE_TRUNCATE,
                     TABLE_SOURCES,
                     TABLE_NEW_TABLES,
                     TABLE_CONTRACT);

@@ -9,6 +9,7 @@ import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.catalog.contract.Violation;
 import io.tidemark.commit.CommitMessage.GateCounts;
 import io.tidemark.commit.CommitMessage.GateTally;
+import io.tidemark.config.PipelineConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.reconcile.KeyChangeSplitter;
@@ -153,9 +154,130 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Map<String, Contract> contracts,
             Map<String, List<String>> primaryKeys,
             LiveTables live) {
+        this(run, contracts, new KeyChangeSplitter(primaryKeys, live), Map.of(), live);
+    }
+
+    /**
+     * @param splitter what the passing changes become for the reconciler (counted here)
+     * @param truncatePolicies source table to its {@code truncate} policy ({@code apply} if absent)
+     * @param live tables created while the job runs: their pattern's policy
+     */
+    public ContractGate(
+            RunContext run,
+            Map<String, Contract> contracts,
+            KeyChangeSplitter splitter,
+            Map<String, String> truncatePolicies,
+            LiveTables live) {
+        this(run, contracts, splitter, truncatePolicies, Map.of(), live);
+    }
+
+    /**
+     * @param orderingColumns source table to the column its {@code event-time} ordering reads: a
+     *     change without it is quarantined here (the reconciler could not place it), and a delete
+     *     keeps it
+     */
+    public ContractGate(
+            RunContext run,
+            Map<String, Contract> contracts,
+            KeyChangeSplitter splitter,
+            Map<String, String> truncatePolicies,
+            Map<String, String> orderingColumns,
+            LiveTables live) {
         this.run = run;
         this.contracts = Map.copyOf(contracts);
-        this.splitter = new KeyChangeSplitter(primaryKeys, live);
+        this.splitter = splitter;
+        this.truncatePolicies = Map.copyOf(truncatePolicies);
+        this.orderingColumns = Map.copyOf(orderingColumns);
+        this.live = live;
+    }
+
+    /** Source table to the column its event-time ordering reads (tables ordered so only). */
+    private final Map<String, String> orderingColumns;
+
+    /**
+     * A change of an event-time table whose image lacks the ordering column (or holds null): the
+     * reconciler cannot place it, so it is quarantined here, naming the fix. Null when it has it.
+     */
+    private Violation withoutOrderingColumn(ChangeEvent change) {
+        String column = orderingColumns.get(change.table());
+        if (column == null) {
+            return null;
+        }
+        Map<String, Object> image = change.image();
+        if (image != null && image.get(column) != null) {
+            return null;
+        }
+        return new Violation(
+                ReasonCode.MISSING_COLUMN,
+                column,
+                change.operation() == Operation.DELETE
+                        ? "the delete carries no value of the ordering column (event-time): set "
+                                + "REPLICA IDENTITY FULL on the source table so deletes carry the old row"
+                        : "the ordering column (event-time) is null or absent; every row needs it");
+    }
+
+    /** Source table to its {@code truncate} policy; {@code apply} if absent. */
+    private final Map<String, String> truncatePolicies;
+
+    private final LiveTables live;
+
+    private String truncatePolicy(String table) {
+        String policy = truncatePolicies.get(table);
+        if (policy == null) {
+            policy =
+                    live.entryFor(table)
+                            .map(PipelineConfig.TableConfig::truncate)
+                            .orElse(PipelineConfig.TableConfig.TRUNCATE_APPLY);
+        }
+        return policy;
+    }
+
+    /**
+     * A source {@code TRUNCATE}: forwarded under {@code apply} (the reconcilers and writers apply
+     * it in its place), quarantined under {@code quarantine} (the target keeps its rows), the end
+     * of the run under {@code fail}.
+     */
+    private void truncate(
+            ChangeEvent change, long[] tally, Context ctx, Collector<ChangeEvent> out) {
+        String policy = truncatePolicy(change.table());
+        if (policy.equals("fail")) {
+            throw new SuppressRestartsException(
+                    new IllegalStateException(
+                            String.format(
+                                    "table %s was truncated in the source at %s and its truncate policy is "
+                                            + "'fail'. Set 'truncate: apply' (empty the target too) or 'truncate: "
+                                            + "quarantine' (keep its rows) on the table's entry and restart from "
+                                            + "the last checkpoint, or start the table afresh",
+                                    change.table(), change.position())));
+        }
+        if (policy.equals("quarantine")) {
+            tally[2]++;
+            quarantine(change.table(), List.of(ReasonCode.TRUNCATE.name()));
+            LOG.warn(
+                    "Table {} was truncated in the source at {}; its truncate policy is 'quarantine', so "
+                            + "the target keeps its rows and the truncate is in the quarantine table",
+                    change.table(),
+                    change.position());
+            ChangeEvent held =
+                    ChangeEvent.malformed(
+                            change.source(),
+                            change.table(),
+                            ReasonCode.TRUNCATE.name(),
+                            "TRUNCATE not applied (truncate: quarantine): the target keeps its rows",
+                            "TRUNCATE " + change.table(),
+                            change.position(),
+                            change.sourceTimeMillis());
+            ctx.output(
+                    QUARANTINE,
+                    QuarantineTable.malformedRow(held, contracts.get(change.table()), run.runId()));
+            return;
+        }
+        tally[1]++;
+        LOG.info(
+                "Table {} was truncated in the source at {}: applying it",
+                change.table(),
+                change.position());
+        forward(change, tally, out);
     }
 
     @Override
@@ -295,12 +417,28 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     public void processElement(ChangeEvent change, Context ctx, Collector<ChangeEvent> out) {
         long[] tally = tallies.computeIfAbsent(change.table(), t -> new long[4]);
         tally[0]++;
+        if (change.operation() == Operation.TRUNCATE) {
+            truncate(change, tally, ctx, out);
+            return;
+        }
         Contract contract = contracts.get(change.table());
         Counts counts = contract == null ? null : current.get(change.table());
         if (counts != null) {
             counts.in++;
         }
         if (change.operation() == Operation.MALFORMED) {
+            if (ReasonCode.TRUNCATE.name().equals(change.malformedReason())
+                    && truncatePolicy(change.table()).equals("fail")) {
+                // a truncate the source cannot have applied exactly: 'fail' still means stop
+                throw new SuppressRestartsException(
+                        new IllegalStateException(
+                                String.format(
+                                        "table %s was truncated in the source at %s and its truncate "
+                                                + "policy is 'fail' (%s)",
+                                        change.table(),
+                                        change.position(),
+                                        change.malformedDetail())));
+            }
             tally[2]++;
             if (counts != null) {
                 counts.quarantined++;
@@ -316,6 +454,28 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                         change.malformedReason());
             }
             ctx.output(QUARANTINE, QuarantineTable.malformedRow(change, contract, run.runId()));
+            return;
+        }
+        Violation unordered = withoutOrderingColumn(change);
+        if (unordered != null) {
+            tally[2]++;
+            if (counts != null) {
+                counts.quarantined++;
+            }
+            quarantine(change.table(), List.of(unordered.reason().name()));
+            if (logged.add(change.table() + "/ordering")) {
+                LOG.warn(
+                        "Quarantined a {} of {}: column '{}': {}; further ones are counted in metric "
+                                + "quarantined.{}",
+                        change.operation(),
+                        change.table(),
+                        unordered.column(),
+                        unordered.detail(),
+                        unordered.reason());
+            }
+            ctx.output(
+                    QUARANTINE,
+                    QuarantineTable.row(change, contract, List.of(unordered), run.runId()));
             return;
         }
         if (contract == null) {
@@ -341,7 +501,10 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                 }
             }
             counter(passed, change.table(), "passed").inc();
-            forward(coerced(contract, change, checked.row()), tally, out);
+            forward(
+                    coerced(contract, change, checked.row(), orderingColumns.get(change.table())),
+                    tally,
+                    out);
             return;
         }
         List<Violation> violations = checked.violations();
@@ -612,12 +775,13 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
 
     /**
      * The passing change as the writers get it: the after image coerced to the contract's types;
-     * the before image (the old row of an update or delete) reduced to the key columns, coerced:
+     * the before image (the old row of an update or delete) reduced to the key columns, coerced
+     * (and, for a delete of an event-time table, the ordering column the reconciler places it by):
      * the writers need nothing else of it (the key of a delete, or of a key change), and its other
      * columns may hold values of the source's types or columns the source added since.
      */
     private static ChangeEvent coerced(
-            Contract contract, ChangeEvent change, Map<String, Object> row) {
+            Contract contract, ChangeEvent change, Map<String, Object> row, String ordering) {
         Map<String, Object> before = null;
         if (change.before() != null) {
             before = new LinkedHashMap<>();
@@ -632,6 +796,19 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     before.put(key, value);
                 }
             }
+        }
+        if (change.operation() == Operation.DELETE
+                && ordering != null
+                && change.before() != null
+                && change.before().get(ordering) != null) {
+            // the reconciler places a delete of an event-time table by the old row's time
+            Object value = change.before().get(ordering);
+            try {
+                value = Coercion.coerce(value, contract.column(ordering).orElseThrow().type());
+            } catch (Coercion.CoercionException | java.util.NoSuchElementException e) {
+                // as the source sent it: the rule reads timestamps, dates and numbers alike
+            }
+            before.put(ordering, value);
         }
         return new ChangeEvent(
                 change.source(),

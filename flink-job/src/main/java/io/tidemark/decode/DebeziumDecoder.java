@@ -113,6 +113,10 @@ public final class DebeziumDecoder implements Serializable {
         if (value.schema().field("op") == null && value.schema().field("source") == null) {
             return null;
         }
+        if (value.schema().field("op") == null && value.schema().field("ddl") != null) {
+            // a binlog DDL statement (the MySQL source reads them): only a truncate is a change
+            return binlogTruncate(value);
+        }
         try {
             return decodeChange(record, value);
         } catch (RuntimeException e) {
@@ -170,6 +174,9 @@ public final class DebeziumDecoder implements Serializable {
             throw new IllegalArgumentException("a change for table '" + table + "' without 'op'");
         }
         Operation operation = operation(op, table);
+        if (operation == Operation.TRUNCATE) {
+            return truncate(record, source, value, table);
+        }
         Map<String, Object> before = image(value, "before", table);
         Map<String, Object> after = image(value, "after", table);
         if (operation == Operation.UPDATE && after != null) {
@@ -201,6 +208,98 @@ public final class DebeziumDecoder implements Serializable {
                 before,
                 after,
                 operation == Operation.READ || binlogOrder != BinlogOrder.GTID
+                        ? position(source)
+                        : gtidPosition(record, source, table),
+                sourceTime(source, value));
+    }
+
+    /**
+     * Header the Postgres source puts on a {@code TRUNCATE} it read while the table's snapshot was
+     * still being read: some of the table's chunks were read before it and some after, so emptying
+     * the whole table would lose rows read after it (see {@code PostgresHandOverContext}).
+     */
+    public static final String TRUNCATE_DURING_SNAPSHOT = "tidemark.truncate-during-snapshot";
+
+    /** {@code TRUNCATE [TABLE] [db.]name} (quotes allowed). */
+    private static final java.util.regex.Pattern TRUNCATE_DDL =
+            java.util.regex.Pattern.compile(
+                    "(?is)\\s*TRUNCATE\\s+(?:TABLE\\s+)?(`[^`]+`|[^\\s.;`]+)(?:\\.(`[^`]+`|[^\\s;`]+))?\\s*;?\\s*");
+
+    /**
+     * A binlog {@code TRUNCATE TABLE}, as a quarantined change of its table: the MySQL source emits
+     * it once, whatever the table's snapshot chunks read around it, and nothing tells a chunk read
+     * before it from one read after it, so it is not applied (its table's {@code truncate: fail}
+     * still stops the job). Other statements carry no change: null.
+     */
+    private ChangeEvent binlogTruncate(Struct value) {
+        String ddl = value.getString("ddl");
+        java.util.regex.Matcher m = ddl == null ? null : TRUNCATE_DDL.matcher(ddl);
+        if (m == null || !m.matches()) {
+            return null;
+        }
+        String database =
+                value.schema().field("databaseName") == null
+                        ? null
+                        : value.getString("databaseName");
+        String first = unquote(m.group(1));
+        String table =
+                m.group(2) == null ? database + "." + first : first + "." + unquote(m.group(2));
+        if (!primaryKeys.containsKey(table) && live.entryFor(table).isEmpty()) {
+            return null;
+        }
+        Struct source = value.getStruct("source");
+        ChangeEvent truncate =
+                new ChangeEvent(
+                        this.source,
+                        table,
+                        Operation.TRUNCATE,
+                        List.of(),
+                        null,
+                        null,
+                        position(source),
+                        sourceTime(source, value));
+        return ChangeEvent.malformed(
+                this.source,
+                table,
+                "TRUNCATE",
+                "TRUNCATE TABLE on a MySQL source is not applied: the target keeps its rows. Re-snapshot "
+                        + "the table (start its pipeline afresh) to drop them, or set 'truncate: fail' to "
+                        + "stop at the next one",
+                ddl,
+                truncate.position(),
+                truncate.sourceTimeMillis());
+    }
+
+    private static String unquote(String name) {
+        return name.startsWith("`") ? name.substring(1, name.length() - 1) : name;
+    }
+
+    private ChangeEvent truncate(SourceRecord record, Struct source, Struct value, String table) {
+        if (record.headers() != null
+                && record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT) != null) {
+            return ChangeEvent.malformed(
+                    this.source,
+                    table,
+                    "TRUNCATE",
+                    String.format(
+                            "TRUNCATE of %s at %s while the table's snapshot was being read: chunks read "
+                                    + "before it would need emptying and chunks read after it keeping, which "
+                                    + "Tidemark cannot tell apart in the target; the truncate is not applied. "
+                                    + "Re-snapshot the table (start the pipeline afresh for it) or check it "
+                                    + "with `tidemark verify`",
+                            table, record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT).value()),
+                    value.toString(),
+                    position(source),
+                    sourceTime(source, value));
+        }
+        return new ChangeEvent(
+                this.source,
+                table,
+                Operation.TRUNCATE,
+                List.of(),
+                null,
+                null,
+                binlogOrder != BinlogOrder.GTID
                         ? position(source)
                         : gtidPosition(record, source, table),
                 sourceTime(source, value));
@@ -321,6 +420,8 @@ public final class DebeziumDecoder implements Serializable {
                 return Operation.UPDATE;
             case "d":
                 return Operation.DELETE;
+            case "t":
+                return Operation.TRUNCATE;
             default:
                 throw new IllegalArgumentException(
                         String.format("unknown operation '%s' for table '%s'", op, table));

@@ -12,7 +12,13 @@ public enum Operation {
      * a table the pipeline does not capture): carried to the contract gate, which quarantines it.
      * It never reaches the reconciler or its state.
      */
-    MALFORMED((byte) 4);
+    MALFORMED((byte) 4),
+    /**
+     * The source emptied the table ({@code TRUNCATE}): no key, no images. Applied in its place in
+     * the source's order (changes before it are stale after it), by the table's {@code truncate}
+     * policy.
+     */
+    TRUNCATE((byte) 5);
 
     private final byte code;
 

@@ -20,6 +20,7 @@ import io.tidemark.contract.ContractGate;
 import io.tidemark.contract.ContractGateOperator;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.decode.Operation;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
@@ -205,11 +206,25 @@ public final class TidemarkJob {
 
         @Override
         public long extractTimestamp(ChangeEvent change, long recordTimestamp) {
+            if (change.operation() == Operation.MALFORMED
+                    || change.operation() == Operation.TRUNCATE) {
+                // no row to take an event time from: the quarantine and the truncate order by
+                // the source's position, not by event time
+                return change.sourceTimeMillis() > 0 ? change.sourceTimeMillis() : recordTimestamp;
+            }
             OrderingRule rule = rules.get(change.table());
             if (rule == null && live != null && live.live().entryFor(change.table()).isPresent()) {
                 rule = live.rule(change.table()).ordering();
             }
-            return rule == null ? recordTimestamp : rule.eventTimeMillis(change);
+            if (rule == null) {
+                return recordTimestamp;
+            }
+            try {
+                return rule.eventTimeMillis(change);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // a row without its ordering column: the contract gate quarantines it
+                return change.sourceTimeMillis() > 0 ? change.sourceTimeMillis() : recordTimestamp;
+            }
         }
     }
 
@@ -516,16 +531,24 @@ public final class TidemarkJob {
         DataStream<ChangeEvent> changes = source.create(env, primaryKeys, watermarks);
 
         // -> contract gate: changes that break their table's contract go to its quarantine table
+        KeyChangeSplitter splitter =
+                new KeyChangeSplitter(
+                        primaryKeys, live, config.parallelism(), config.maxParallelism());
         SingleOutputStreamOperator<ChangeEvent> gated =
                 changes.transform(
                                 "contract gate",
                                 ChangeEventTypeInfo.INSTANCE,
                                 new ContractGateOperator(
-                                        new ContractGate(run, contracts, primaryKeys, live)))
+                                        new ContractGate(
+                                                run,
+                                                contracts,
+                                                splitter,
+                                                truncatePolicies(config),
+                                                orderingColumns(tables),
+                                                live)))
                         .uid(Uids.CONTRACT_GATE);
 
-        // -> split primary-key updates into delete + upsert
-        KeyChangeSplitter splitter = new KeyChangeSplitter(primaryKeys, live);
+        // -> split primary-key updates into delete + upsert, truncates into one per reconciler
         DataStream<ChangeEvent> split =
                 gated.flatMap(
                                 (FlatMapFunction<ChangeEvent, ChangeEvent>)
@@ -606,6 +629,39 @@ public final class TidemarkJob {
                 .uid(Uids.COMMIT_END)
                 .name("end")
                 .setParallelism(1);
+    }
+
+    /**
+     * Each table's {@code truncate} policy. A table fed by several sources cannot apply one
+     * source's truncate to the rows of the others: its {@code apply} is {@code quarantine}.
+     */
+    static Map<String, String> truncatePolicies(PipelineConfig config) {
+        Map<String, String> policies = new HashMap<>();
+        for (TableConfig table : config.tables()) {
+            String policy = table.truncate();
+            if (table.sources().size() > 1 && policy.equals(TableConfig.TRUNCATE_APPLY)) {
+                LOG.warn(
+                        "Table {} is fed by sources {}: a TRUNCATE in one of them cannot empty only that "
+                                + "source's rows of the target, so it is quarantined (truncate: quarantine)",
+                        table.source(),
+                        table.sources());
+                policy = "quarantine";
+            }
+            policies.put(table.source(), policy);
+        }
+        return policies;
+    }
+
+    /** Source table to the column its event-time rule reads (contract's or pipeline file's). */
+    static Map<String, String> orderingColumns(List<ResolvedTable> tables) {
+        Map<String, String> columns = new HashMap<>();
+        for (ResolvedTable table : tables) {
+            String column = OrderingRule.eventTimeColumn(table.ordering().toString());
+            if (column != null) {
+                columns.put(table.sourceTable(), column);
+            }
+        }
+        return columns;
     }
 
     /** Written as the contract version until tables have versioned contracts. */

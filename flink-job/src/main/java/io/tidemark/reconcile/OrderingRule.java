@@ -66,6 +66,13 @@ public abstract class OrderingRule implements Serializable {
                 "expected 'commit-order' or 'event-time:<column>', got '" + text + "'");
     }
 
+    /** The column an {@code event-time:<column>} rule reads, or null for any other rule text. */
+    public static String eventTimeColumn(String text) {
+        return text != null && text.startsWith("event-time:") && text.length() > 11
+                ? text.substring("event-time:".length())
+                : null;
+    }
+
     /** The change's place in its key's order. */
     public abstract Sequence sequence(ChangeEvent change);
 

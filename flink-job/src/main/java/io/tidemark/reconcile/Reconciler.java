@@ -12,9 +12,15 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
@@ -35,10 +41,16 @@ import org.slf4j.LoggerFactory;
  *   <li>stale change (not newer than the applied one, including replayed duplicates): dropped;
  *   <li>late change: by the table's policy; {@code quarantine} goes to {@link #LATE};
  *   <li>cleanup: when the watermark passes the key's newest event time plus retention, its state
- *       (including a tombstone) is cleared, so state grows with change rate times retention.
+ *       (including a tombstone) is cleared, so state grows with change rate times retention;
+ *   <li>truncate ({@link Operation#TRUNCATE}, one copy per subtask, see {@link KeyChangeSplitter}):
+ *       emitted at once, for the writer to empty the table in its place; from then on a change of
+ *       the table from before it in the source's order (a snapshot row, a held change, a replayed
+ *       one) is stale, and a key's state from before it counts as no state. Where each table was
+ *       last truncated is kept in operator state ({@link #TRUNCATES}).
  * </ul>
  */
-public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, ChangeEvent> {
+public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, ChangeEvent>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -65,6 +77,18 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     /** Each table's rule, looked up once (a table created while running derives its rule). */
     private transient Map<String, TableRule> rules;
 
+    /** Per source table, its newest truncate's place in the source's order: commit, change. */
+    private transient Map<String, long[]> truncatedAt;
+
+    private transient ListState<String> truncatesState;
+
+    /**
+     * Union state: where each table was last truncated ({@code table TAB commit TAB change}); every
+     * subtask keeps them all (each met every truncate), so a rescaled job keeps them too.
+     */
+    static final ListStateDescriptor<String> TRUNCATES =
+            new ListStateDescriptor<>("reconcile-truncates", StringSerializer.INSTANCE);
+
     private transient long emitDelay;
     private transient long allowedLateness;
     private transient long retention;
@@ -73,6 +97,49 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     public Reconciler(RunContext run, ReconcileSettings settings) {
         this.run = run;
         this.settings = settings;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        truncatesState = context.getOperatorStateStore().getUnionListState(TRUNCATES);
+        truncatedAt = new HashMap<>();
+        for (String entry : truncatesState.get()) {
+            String[] parts = entry.split("\t");
+            truncated(parts[0], Long.parseLong(parts[1]), Long.parseLong(parts[2]));
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        truncatesState.clear();
+        for (Map.Entry<String, long[]> entry : truncatedAt.entrySet()) {
+            truncatesState.add(
+                    entry.getKey() + "\t" + entry.getValue()[0] + "\t" + entry.getValue()[1]);
+        }
+    }
+
+    private void truncated(String table, long commit, long change) {
+        long[] at = truncatedAt.get(table);
+        if (at == null || Sequence.compare(commit, change, at[0], at[1]) > 0) {
+            truncatedAt.put(table, new long[] {commit, change});
+        }
+    }
+
+    /** Whether {@code change} comes before its table's newest truncate in the source's order. */
+    private boolean beforeTruncate(ChangeEvent change) {
+        long[] at = truncatedAt.get(change.table());
+        if (at == null) {
+            return false;
+        }
+        // a snapshot row has no place in the log: every snapshot chunk of the table ended before
+        // a truncate that is applied (the source quarantines one made while they were read)
+        return change.operation() == Operation.READ
+                || Sequence.compare(
+                                change.position().commitLsn(),
+                                change.position().changeLsn(),
+                                at[0],
+                                at[1])
+                        < 0;
     }
 
     @Override
@@ -114,7 +181,30 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         TableRule rule = rules.computeIfAbsent(change.table(), settings::rule);
         ReconcilerMetrics m = metrics(change.table());
         tally.in(change);
-        KeyState before = keyState.value();
+        if (change.operation() == Operation.TRUNCATE) {
+            truncated(change.table(), change.position().commitLsn(), change.position().changeLsn());
+            out.collect(change);
+            return;
+        }
+        if (beforeTruncate(change)) {
+            m.staleDropped.inc();
+            tally.stale(change.table());
+            return;
+        }
+        KeyState stored = keyState.value();
+        long[] truncate = truncatedAt.get(change.table());
+        // state from before the table's truncate orders nothing: the row it describes is gone
+        KeyState before =
+                stored != null
+                                && truncate != null
+                                && Sequence.compare(
+                                                stored.applied().major(),
+                                                stored.applied().minor(),
+                                                truncate[0],
+                                                truncate[1])
+                                        < 0
+                        ? null
+                        : stored;
         long eventTime = rule.ordering().eventTimeMillis(change);
         long watermark = ctx.timerService().currentWatermark();
         Decision decision =
@@ -163,18 +253,18 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             return;
         }
         KeyState next = decision.next();
-        if (before == null) {
+        if (stored == null) {
             m.stateEntries.inc();
         }
-        if (next.tombstone() && (before == null || !before.tombstone())) {
+        if (next.tombstone() && (stored == null || !stored.tombstone())) {
             m.tombstones.inc();
-        } else if (!next.tombstone() && before != null && before.tombstone()) {
+        } else if (!next.tombstone() && stored != null && stored.tombstone()) {
             m.tombstones.dec();
         }
         keyState.update(next);
-        if (before == null || before.cleanupAt() != next.cleanupAt()) {
-            if (before != null) {
-                ctx.timerService().deleteEventTimeTimer(before.cleanupAt());
+        if (stored == null || stored.cleanupAt() != next.cleanupAt()) {
+            if (stored != null) {
+                ctx.timerService().deleteEventTimeTimer(stored.cleanupAt());
             }
             ctx.timerService().registerEventTimeTimer(next.cleanupAt());
         }
@@ -200,6 +290,12 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ChangeEvent> out)
             throws Exception {
         ChangeEvent held = pending.value();
+        if (held != null && beforeTruncate(held)) {
+            // its table was truncated after it: the writer must not see it after the truncate
+            pending.clear();
+            metrics(held.table()).staleDropped.inc();
+            held = null;
+        }
         // emit once the watermark passes the held change itself (not an older change it replaced),
         // or when the processing-time bound is reached
         if (held != null

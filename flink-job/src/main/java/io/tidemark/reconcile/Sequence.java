@@ -29,6 +29,12 @@ public record Sequence(long eventTime, int source, long major, long minor)
         return c != 0 ? c : Long.compare(minor, other.minor);
     }
 
+    /** Compares two places in one source's order: (major, minor) lexicographically. */
+    public static int compare(long major, long minor, long otherMajor, long otherMinor) {
+        int c = Long.compare(major, otherMajor);
+        return c != 0 ? c : Long.compare(minor, otherMinor);
+    }
+
     /** Strictly newer than {@code other}; equal sequences are duplicates, not newer. */
     public boolean isNewerThan(Sequence other) {
         return compareTo(other) > 0;

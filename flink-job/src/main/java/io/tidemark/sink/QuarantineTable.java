@@ -99,8 +99,8 @@ public final class QuarantineTable {
             ChangeEvent change, Contract contract, List<Violation> violations, String runId) {
         GenericRowData row = new GenericRowData(SCHEMA.columns().size());
         row.setField(0, StringData.fromString(change.table()));
-        row.setField(1, StringData.fromString(contract.id()));
-        row.setField(2, contract.version());
+        row.setField(1, StringData.fromString(contract == null ? NO_CONTRACT : contract.id()));
+        row.setField(2, contract == null ? 0 : contract.version());
         row.setField(
                 3,
                 StringData.fromString(

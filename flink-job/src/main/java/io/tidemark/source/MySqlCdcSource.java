@@ -134,6 +134,9 @@ public final class MySqlCdcSource {
                 // snapshotted on restore
                 .scanNewlyAddedTableEnabled(live.isEmpty())
                 .debeziumProperties(debezium)
+                // DDL records: the decoder turns a TRUNCATE TABLE into its table's change and
+                // drops the rest (columns are followed through the rows' own schemas)
+                .includeSchemaChanges(true)
                 .deserializer(deserializer)
                 .build();
     }

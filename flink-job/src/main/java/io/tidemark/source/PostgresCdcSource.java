@@ -53,6 +53,8 @@ public final class PostgresCdcSource {
         debezium.putAll(source.properties());
         // the decoder recognises Debezium's stand-in for an unsent value by this text
         debezium.setProperty("unavailable.value.placeholder", DebeziumDecoder.UNAVAILABLE);
+        // a TRUNCATE is a change like any other: each table's 'truncate' policy decides
+        debezium.setProperty("truncate.handling.mode", "include");
         String[] schemas =
                 tables.stream()
                         .map(t -> t.substring(0, t.indexOf('.')))

@@ -1,10 +1,16 @@
 package io.tidemark.source;
 
+import io.debezium.relational.TableId;
+import io.tidemark.decode.DebeziumDecoder;
+import io.tidemark.decode.SourcePosition;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
 import org.apache.flink.cdc.connectors.base.source.meta.offset.Offset;
+import org.apache.flink.cdc.connectors.base.source.meta.split.FinishedSnapshotSplitInfo;
+import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresSourceFetchTaskContext;
 import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffset;
@@ -41,8 +47,100 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
         this.audit = audit;
     }
 
+    /** The table of the chunk being read (snapshot readers only). */
+    private volatile TableId chunkTable;
+
+    /**
+     * Per table, the newest high watermark of its chunks that the log reader knows finished (log
+     * readers only): a truncate below it happened while the table's snapshot was being read.
+     */
+    private final Map<TableId, Long> newestChunkEnd = new ConcurrentHashMap<>();
+
+    @Override
+    public void configure(SourceSplitBase split) {
+        super.configure(split);
+        if (split.isSnapshotSplit()) {
+            chunkTable = split.asSnapshotSplit().getTableId();
+        } else {
+            newestChunkEnd.clear();
+            for (FinishedSnapshotSplitInfo chunk :
+                    split.asStreamSplit().getFinishedSnapshotSplitInfos()) {
+                Object lsn =
+                        chunk.getHighWatermark() == null
+                                ? null
+                                : chunk.getHighWatermark().getOffset().get("lsn");
+                if (lsn != null) {
+                    newestChunkEnd.merge(
+                            chunk.getTableId(), Long.parseLong(lsn.toString()), Math::max);
+                }
+            }
+        }
+    }
+
+    /** Whether {@code record} is a {@code TRUNCATE} (it has no key: it is the whole table's). */
+    static boolean isTruncate(SourceRecord record) {
+        return record.value() instanceof Struct value
+                && value.schema().field("op") != null
+                && "t".equals(value.getString("op"));
+    }
+
+    /**
+     * A truncate has no key to place in a chunk's range: it is the whole table's. A chunk's
+     * backfill takes its own table's; the log reader emits it if it is after the high watermark of
+     * any of the table's chunks (Flink CDC asks chunk by chunk). One before the newest of those
+     * high watermarks came while the table's chunks were being read: marked, so that the pipeline
+     * quarantines it instead of emptying rows read after it.
+     */
+    @Override
+    public boolean isRecordBetween(SourceRecord record, Object[] splitStart, Object[] splitEnd) {
+        if (!isTruncate(record)) {
+            return super.isRecordBetween(record, splitStart, splitEnd);
+        }
+        TableId table = getTableId(record);
+        TableId chunk = chunkTable;
+        if (chunk != null) {
+            return chunk.equals(table);
+        }
+        Long newest = newestChunkEnd.get(table);
+        Object lsn = record.sourceOffset().get("lsn");
+        if (newest != null
+                && lsn != null
+                && ((Number) lsn).longValue() < newest
+                && record.headers().lastWithName(DebeziumDecoder.TRUNCATE_DURING_SNAPSHOT)
+                        == null) {
+            record.headers()
+                    .addString(
+                            DebeziumDecoder.TRUNCATE_DURING_SNAPSHOT,
+                            "LSN " + SourcePosition.lsn(((Number) lsn).longValue()));
+            LOG.error(
+                    "TRUNCATE of {} at LSN {} came while the table's snapshot was being read (its "
+                            + "last chunk ended at LSN {}): it is quarantined, not applied",
+                    table,
+                    SourcePosition.lsn(((Number) lsn).longValue()),
+                    SourcePosition.lsn(newest));
+        }
+        return true;
+    }
+
     @Override
     public void rewriteOutputBuffer(Map<Struct, SourceRecord> buffer, SourceRecord change) {
+        if (isTruncate(change)) {
+            // the chunk's audit counted rows the truncate removed (or did not): it cannot add up
+            if (audit != null) {
+                LOG.info(
+                        "Snapshot chunk of {} is not audited: the table was truncated while it was read",
+                        chunkTable);
+                audit = null;
+            }
+            Object lsn = change.sourceOffset().get("lsn");
+            if (lsn == null
+                    || SnapshotHandOver.foldedIntoChunk(
+                            ((Number) lsn).longValue(), chunkHighWatermark)) {
+                // folded in commit order: the rows read so far are gone, later changes re-add
+                buffer.clear();
+            }
+            return;
+        }
         Object lsn = change.sourceOffset().get("lsn");
         if (lsn == null
                 || SnapshotHandOver.foldedIntoChunk(

@@ -59,6 +59,18 @@ final class PostgresHandOverScanTask extends PostgresScanFetchTask {
     @Override
     protected StreamSplit createBackfillStreamSplit(Offset lowWatermark, Offset highWatermark) {
         JdbcSourceConfig config = (JdbcSourceConfig) context.getSourceConfig();
+        try {
+            // the chunk's SELECT is read: end its transaction, which holds a lock on the table.
+            // A session waiting for that lock with a transaction id (a TRUNCATE, an ALTER TABLE)
+            // is a transaction the wait below waits for: held, the two would wait for each other
+            java.sql.Connection read = context.getConnection().connection();
+            if (!read.getAutoCommit()) {
+                read.commit();
+            }
+        } catch (SQLException e) {
+            throw new FlinkRuntimeException(
+                    "Could not end the read of snapshot split " + snapshotSplit.splitId(), e);
+        }
         try (JdbcConnection jdbc = context.getDataSourceDialect().openJdbcConnection(config)) {
             PostgresConnection postgres = (PostgresConnection) jdbc;
             PostgresWal.awaitTransactionsOpenNow(

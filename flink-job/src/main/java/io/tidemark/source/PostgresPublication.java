@@ -47,19 +47,33 @@ public final class PostgresPublication {
         boolean exists;
         boolean allTables = false;
         boolean viaRoot = false;
+        boolean truncates = true;
         try (PreparedStatement p =
                 connection.prepareStatement(
                         "SELECT puballtables, "
                                 + (viaRootKnown ? "pubviaroot" : "false")
-                                + " FROM pg_publication WHERE pubname = ?")) {
+                                + ", pubtruncate FROM pg_publication WHERE pubname = ?")) {
             p.setString(1, publication);
             try (ResultSet rs = p.executeQuery()) {
                 exists = rs.next();
                 if (exists) {
                     allTables = rs.getBoolean(1);
                     viaRoot = rs.getBoolean(2);
+                    truncates = rs.getBoolean(3);
                 }
             }
+        }
+        if (!truncates) {
+            // a publication made elsewhere without 'truncate': Tidemark would never see one
+            run(
+                    connection,
+                    "ALTER PUBLICATION "
+                            + quote(publication)
+                            + " SET (publish = 'insert, update, delete, truncate')");
+            LOG.warn(
+                    "Publication {} did not publish TRUNCATE, so an emptied table would have kept its "
+                            + "rows in the target; it now does (each table's 'truncate' policy decides)",
+                    publication);
         }
         if (!exists) {
             run(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitMessage.Counts;
+import io.tidemark.commit.CommitMessage.FilesWritten;
 import io.tidemark.commit.CommitMessage.GateCounts;
 import io.tidemark.commit.CommitMessage.Tally;
 import io.tidemark.commit.TidemarkCommitter.CommitTarget;
@@ -505,6 +506,34 @@ class CommitProtocolTest {
         bytes[0] = 99;
         assertThatThrownBy(() -> CommitMessageSerializer.deserialize(bytes))
                 .hasMessageContaining("version 99");
+
+        FilesWritten truncated =
+                new FilesWritten(
+                        7, "db.t", 65_536, FilesWritten.NO_FILES, new byte[0], 0, 0, "pg/lsn=5");
+        FilesWritten read =
+                (FilesWritten)
+                        CommitMessageSerializer.deserialize(
+                                CommitMessageSerializer.serialize(truncated));
+        assertThat(read.part()).isEqualTo(65_536);
+        assertThat(read.truncatedAt()).isEqualTo("pg/lsn=5");
+        assertThat(read.manifestsVersion()).isEqualTo(FilesWritten.NO_FILES);
+    }
+
+    @Test
+    void filesWrittenOfVersionTwoReadWithoutATruncate() {
+        FilesWritten files = new FilesWritten(7, "db.t", 1, 3, new byte[] {1, 2, 3}, 10, 4);
+        byte[] current = CommitMessageSerializer.serialize(files);
+        // version 2 ended after the deleted rows: no truncate flag
+        byte[] version2 = java.util.Arrays.copyOf(current, current.length - 1);
+        version2[0] = 2;
+
+        FilesWritten read = (FilesWritten) CommitMessageSerializer.deserialize(version2);
+
+        assertThat(read.part()).isEqualTo(1);
+        assertThat(read.manifests()).containsExactly(1, 2, 3);
+        assertThat(read.rowsUpserted()).isEqualTo(10);
+        assertThat(read.rowsDeleted()).isEqualTo(4);
+        assertThat(read.truncatedAt()).isNull();
     }
 
     // ---------------------------------------------------------------------------------------

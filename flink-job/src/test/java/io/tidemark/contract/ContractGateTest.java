@@ -67,11 +67,27 @@ class ContractGateTest {
 
     /** Runs {@code changes} through a gate; returns (passed, quarantined, tally). */
     private static Result run(Contract contract, List<ChangeEvent> changes) throws Exception {
+        return run(contract, changes, Map.of(), Map.of());
+    }
+
+    private static Result run(
+            Contract contract,
+            List<ChangeEvent> changes,
+            Map<String, String> truncatePolicies,
+            Map<String, String> orderingColumns)
+            throws Exception {
         ContractGate gate =
                 new ContractGate(
                         RunContext.start("p", "run-1"),
                         contract == null ? Map.of() : Map.of(TABLE, contract),
-                        Map.of(TABLE, List.of("id")));
+                        new io.tidemark.reconcile.KeyChangeSplitter(
+                                Map.of(TABLE, List.of("id")),
+                                io.tidemark.source.LiveTables.NONE,
+                                3,
+                                128),
+                        truncatePolicies,
+                        orderingColumns,
+                        io.tidemark.source.LiveTables.NONE);
         try (OneInputStreamOperatorTestHarness<ChangeEvent, ChangeEvent> harness =
                 new OneInputStreamOperatorTestHarness<>(new ContractGateOperator(gate))) {
             harness.open();
@@ -101,6 +117,81 @@ class ContractGateTest {
     }
 
     private record Result(List<ChangeEvent> passed, List<RowData> quarantined, GateTally tally) {}
+
+    @Test
+    void aDeleteOfAnEventTimeTableKeepsItsOrderingColumnAndOneWithoutItIsQuarantined()
+            throws Exception {
+        Map<String, Object> old = new LinkedHashMap<>();
+        old.put("id", 1L);
+        old.put("qty", 7);
+        old.put("name", "old");
+        ChangeEvent delete =
+                new ChangeEvent(
+                        TABLE,
+                        Operation.DELETE,
+                        List.of(1L),
+                        old,
+                        null,
+                        new SourcePosition(200, 200, 9),
+                        2_000L);
+        // REPLICA IDENTITY DEFAULT: the delete carries the key only
+        ChangeEvent keyOnly =
+                new ChangeEvent(
+                        TABLE,
+                        Operation.DELETE,
+                        List.of(2L),
+                        Map.of("id", 2L),
+                        null,
+                        new SourcePosition(201, 201, 10),
+                        2_001L);
+
+        for (Contract contract : java.util.Arrays.asList(contract(EvolutionPolicy.FAIL), null)) {
+            Result result = run(contract, List.of(delete, keyOnly), Map.of(), Map.of(TABLE, "qty"));
+
+            assertThat(result.passed())
+                    .singleElement()
+                    .satisfies(
+                            d -> {
+                                assertThat(d.before())
+                                        .containsEntry("id", 1L)
+                                        .containsEntry("qty", 7);
+                            });
+            assertThat(result.quarantined()).hasSize(1);
+            assertThat(result.quarantined().get(0).getString(3).toString())
+                    .isEqualTo("MISSING_COLUMN");
+            assertThat(result.quarantined().get(0).getString(4).toString())
+                    .contains("qty", "REPLICA IDENTITY FULL");
+            assertThat(result.tally().tables().get(TABLE)).isEqualTo(new GateCounts(2, 1, 1, 1));
+        }
+    }
+
+    @Test
+    void aTruncateIsForwardedOncePerReconcilerOrQuarantinedOrFailsByItsPolicy() throws Exception {
+        ChangeEvent truncate =
+                new ChangeEvent(
+                        TABLE,
+                        Operation.TRUNCATE,
+                        List.of(),
+                        null,
+                        null,
+                        new SourcePosition(300, 300, 11),
+                        3_000L);
+
+        Result applied = run(null, List.of(truncate), Map.of(), Map.of());
+        assertThat(applied.passed()).hasSize(1);
+        assertThat(applied.tally().tables().get(TABLE)).isEqualTo(new GateCounts(1, 1, 0, 3));
+
+        Result held = run(null, List.of(truncate), Map.of(TABLE, "quarantine"), Map.of());
+        assertThat(held.passed()).isEmpty();
+        assertThat(held.quarantined())
+                .singleElement()
+                .satisfies(row -> assertThat(row.getString(3).toString()).isEqualTo("TRUNCATE"));
+
+        assertThatThrownBy(() -> run(null, List.of(truncate), Map.of(TABLE, "fail"), Map.of()))
+                .rootCause()
+                .hasMessageContaining("truncated in the source")
+                .hasMessageContaining("truncate: apply");
+    }
 
     @Test
     void evolvePassesANewColumnWhoseTypeFollowsFromItsValueAndAWiderValue() throws Exception {

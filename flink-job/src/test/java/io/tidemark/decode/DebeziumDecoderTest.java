@@ -207,6 +207,70 @@ class DebeziumDecoderTest {
     }
 
     @Test
+    void aTruncateIsTheTablesChangeWithoutKeyOrImages() {
+        ChangeEvent truncate = decoder.decode(record("t", null, null));
+
+        assertThat(truncate.operation()).isEqualTo(Operation.TRUNCATE);
+        assertThat(truncate.table()).isEqualTo("public.orders");
+        assertThat(truncate.key()).isEmpty();
+        assertThat(truncate.before()).isNull();
+        assertThat(truncate.after()).isNull();
+        assertThat(truncate.position()).isEqualTo(new SourcePosition(4096L, 5000L, 77L));
+    }
+
+    @Test
+    void aTruncateReadWhileTheSnapshotWasReadIsQuarantinedSayingWhy() {
+        SourceRecord record = record("t", null, null);
+        record.headers().addString(DebeziumDecoder.TRUNCATE_DURING_SNAPSHOT, "LSN 0/1388");
+
+        ChangeEvent truncate = decoder.decode(record);
+
+        assertThat(truncate.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(truncate.malformedReason()).isEqualTo("TRUNCATE");
+        assertThat(truncate.malformedDetail())
+                .contains("public.orders", "snapshot was being read", "not applied");
+    }
+
+    private static final Schema DDL =
+            SchemaBuilder.struct()
+                    .field("source", SOURCE)
+                    .field("databaseName", Schema.OPTIONAL_STRING_SCHEMA)
+                    .field("ddl", Schema.OPTIONAL_STRING_SCHEMA)
+                    .build();
+
+    private SourceRecord ddl(String statement) {
+        Struct source =
+                new Struct(SOURCE)
+                        .put("ts_ms", 1_700_000_000_000L)
+                        .put("schema", "public")
+                        .put("table", "orders");
+        Struct value =
+                new Struct(DDL)
+                        .put("source", source)
+                        .put("databaseName", "public")
+                        .put("ddl", statement);
+        return new SourceRecord(Map.of(), Map.of(), "t", null, null, DDL, value);
+    }
+
+    @Test
+    void aBinlogTruncateOfACapturedTableIsQuarantinedAndOtherStatementsCarryNothing() {
+        for (String statement :
+                List.of(
+                        "TRUNCATE TABLE orders",
+                        "truncate `public`.`orders`;",
+                        "TRUNCATE public.orders")) {
+            ChangeEvent truncate = decoder.decode(ddl(statement));
+            assertThat(truncate.operation()).as(statement).isEqualTo(Operation.MALFORMED);
+            assertThat(truncate.table()).isEqualTo("public.orders");
+            assertThat(truncate.malformedReason()).isEqualTo("TRUNCATE");
+            assertThat(truncate.malformedDetail()).contains("not applied");
+        }
+        assertThat(decoder.decode(ddl("TRUNCATE TABLE other"))).isNull();
+        assertThat(decoder.decode(ddl("ALTER TABLE orders ADD COLUMN x int"))).isNull();
+        assertThat(decoder.decode(ddl("CREATE TABLE t2 (id int)"))).isNull();
+    }
+
+    @Test
     void keyOfAPrimaryKeyUpdateIsTheNewKey() {
         ChangeEvent update = decoder.decode(record("u", row(1, "a"), row(2, "a")));
         assertThat(update.key()).containsExactly(2L);

@@ -53,13 +53,27 @@ final class Changes {
     static Map<List<Object>, Object> materialize(List<ChangeEvent> emitted) {
         Map<List<Object>, Object> table = new java.util.HashMap<>();
         for (ChangeEvent change : emitted) {
-            if (change.operation() == Operation.DELETE) {
+            if (change.operation() == Operation.TRUNCATE) {
+                table.clear();
+            } else if (change.operation() == Operation.DELETE) {
                 table.remove(change.key());
             } else {
                 table.put(change.key(), change.after().get("v"));
             }
         }
         return table;
+    }
+
+    /** A truncate of the table at commit LSN {@code lsn}, one reconciler subtask's copy. */
+    static ChangeEvent truncate(long lsn, long ts) {
+        return new ChangeEvent(
+                TABLE,
+                Operation.TRUNCATE,
+                List.of(KeyChangeSplitter.TRUNCATE_KEY, 0L),
+                null,
+                null,
+                new SourcePosition(lsn, lsn, lsn),
+                ts);
     }
 
     static ChangeEvent read(long id, String value, long ts) {

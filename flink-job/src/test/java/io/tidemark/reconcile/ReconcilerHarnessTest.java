@@ -2,6 +2,7 @@ package io.tidemark.reconcile;
 
 import static io.tidemark.reconcile.Changes.delete;
 import static io.tidemark.reconcile.Changes.insert;
+import static io.tidemark.reconcile.Changes.read;
 import static io.tidemark.reconcile.Changes.update;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,6 +21,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.table.data.RowData;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -108,6 +110,49 @@ class ReconcilerHarnessTest {
 
         assertThat(run(emitDelay, a, b)).as("in order").isEqualTo(expected);
         assertThat(run(emitDelay, b, a)).as("reversed").isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "emit delay {0} ms")
+    @ValueSource(longs = {0, 5_000})
+    void aTruncateEmptiesTheTableInItsPlaceAndLeavesOlderChangesStale(long emitDelay)
+            throws Exception {
+        Map<List<Object>, Object> table =
+                run(
+                        emitDelay,
+                        insert(1, "a", 10, 1_000),
+                        update(1, "b", 20, 2_000),
+                        // held when the truncate comes (emit delay): never emitted after it
+                        insert(4, "held", 21, 2_100),
+                        Changes.truncate(25, 2_500),
+                        insert(2, "c", 30, 3_000),
+                        // replayed or late, from before the truncate: stale
+                        update(1, "late", 22, 2_200),
+                        read(3, "snapshot row", 500),
+                        // key 1's state is from before the truncate: a new insert is applied
+                        insert(1, "again", 40, 4_000));
+
+        assertThat(table)
+                .containsOnly(
+                        Map.entry(List.of((Object) 1L), "again"),
+                        Map.entry(List.of((Object) 2L), "c"));
+    }
+
+    @Test
+    void whereATableWasTruncatedSurvivesARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var harness = harness(settings(0, LatePolicy.APPLY_IF_NEWER))) {
+            harness.open();
+            harness.processElement(new StreamRecord<>(Changes.truncate(25, 2_500), 2_500));
+            snapshot = harness.snapshot(1L, 1L);
+        }
+        try (var harness = harness(settings(0, LatePolicy.APPLY_IF_NEWER))) {
+            harness.initializeState(snapshot);
+            harness.open();
+            harness.processElement(new StreamRecord<>(update(1, "late", 22, 2_200), 2_200));
+            harness.processElement(new StreamRecord<>(insert(2, "new", 30, 3_000), 3_000));
+            assertThat(Changes.materialize(harness.extractOutputValues()))
+                    .containsOnly(Map.entry(List.of((Object) 2L), "new"));
+        }
     }
 
     @ParameterizedTest(name = "emit delay {0} ms")

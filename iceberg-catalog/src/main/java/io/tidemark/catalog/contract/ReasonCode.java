@@ -32,5 +32,10 @@ public enum ReasonCode {
      * The source sent the change without a value it holds (an unchanged TOAST value of a Postgres
      * table whose replica identity does not hold it): its fix is REPLICA IDENTITY FULL.
      */
-    UNAVAILABLE_VALUE
+    UNAVAILABLE_VALUE,
+    /**
+     * The source emptied the table ({@code TRUNCATE}) and the table's {@code truncate} policy is
+     * {@code quarantine}, or the truncate cannot be applied exactly (see the detail).
+     */
+    TRUNCATE
 }

@@ -44,6 +44,13 @@ public final class Provenance {
     public static final String ROWS_STALE = "tidemark.rows-stale";
     public static final String ROWS_LATE = "tidemark.rows-late";
 
+    /**
+     * On a snapshot that applied a source {@code TRUNCATE} before its rows: the truncate's source
+     * position ({@code source/commit_lsn/change_lsn}); the snapshot removes every file the table
+     * held.
+     */
+    public static final String TRUNCATED_AT = "tidemark.truncated-at";
+
     /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
     public static final List<String> KEYS =
             List.of(

@@ -1,0 +1,304 @@
+package io.tidemark.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.Uids;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineTable;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.api.connector.source.SourceSplit;
+import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHooks;
+import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.assertj.core.api.InstanceOfAssertFactories;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A Postgres {@code TRUNCATE} of a captured table is applied in commit order: rows written after it
+ * (in its own transaction too) survive, rows and changes before it are gone; under {@code truncate:
+ * quarantine} it is not applied and the quarantine table holds it with its reason. A truncate made
+ * while the job is stopped is applied after the restore. A truncate made while the table's snapshot
+ * chunks are read (some before it, some after) is quarantined, saying so, and not applied.
+ */
+class TruncateITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @RegisterExtension
+    static final SharedDatabase DATABASE = new SharedDatabase("trunc", "iceberg_catalog");
+
+    private static final TableIdentifier LOGS = TableIdentifier.of("trunc", "logs");
+    private static final TableIdentifier EVENTS = TableIdentifier.of("trunc", "events");
+
+    @Test
+    void truncateIsAppliedInCommitOrderAndSurvivesARestart() throws Exception {
+        try (Connection source = DATABASE.get().connect("trunc");
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE TABLE public.logs (id bigint PRIMARY KEY, line text NOT NULL)");
+            sql.execute(
+                    "INSERT INTO public.logs SELECT g, 'line ' || g FROM generate_series(1, 1000) g");
+            sql.execute("CREATE TABLE public.events (id bigint PRIMARY KEY, kind text)");
+            sql.execute(
+                    "INSERT INTO public.events SELECT g, 'k' || g FROM generate_series(1, 300) g");
+
+            PipelineConfig config = pipeline();
+            RunContext run = RunContext.start(config.pipelineId(), null);
+            JobClient job = TestJobs.start(config, run, CommitListener.NONE, null);
+            Catalog catalog = TestPipelines.catalog(config);
+            Path savepoint;
+            try {
+                GroundTruth.awaitFirstCommit(job, catalog, LOGS, EVENTS);
+                // changes before the truncate in other transactions, then truncate and re-insert
+                // in one transaction: only the re-inserted rows survive
+                sql.execute("UPDATE public.logs SET line = 'changed' WHERE id <= 10");
+                source.setAutoCommit(false);
+                sql.execute("INSERT INTO public.logs VALUES (4000, 'gone with the truncate')");
+                sql.execute("UPDATE public.logs SET line = 'also gone' WHERE id = 20");
+                sql.execute("TRUNCATE public.logs");
+                sql.execute(
+                        "INSERT INTO public.logs SELECT g, 'after ' || g "
+                                + "FROM generate_series(5000, 5009) g");
+                source.commit();
+                source.setAutoCommit(true);
+                sql.execute("INSERT INTO public.logs VALUES (6000, 'later')");
+                sql.execute("UPDATE public.logs SET line = 'updated after' WHERE id = 5001");
+                sql.execute("DELETE FROM public.logs WHERE id = 5002");
+                // the quarantine policy: the truncate is held back, the rows stay
+                sql.execute("TRUNCATE public.events");
+                sql.execute("INSERT INTO public.events VALUES (1000, 'after')");
+
+                GroundTruth.awaitEqual(job, source, catalog, Map.of("public.logs", LOGS), TIMEOUT);
+                assertThat(ids(catalog.loadTable(EVENTS))).hasSize(301).contains(1L, 300L, 1000L);
+                assertThat(quarantineReasons(catalog)).containsExactly("TRUNCATE");
+                assertThat(truncateSnapshots(catalog.loadTable(LOGS))).isEqualTo(1);
+
+                savepoint =
+                        Path.of(
+                                java.net.URI.create(
+                                        job.stopWithSavepoint(
+                                                        false,
+                                                        DATABASE.dir()
+                                                                .resolve("savepoint")
+                                                                .toUri()
+                                                                .toString(),
+                                                        SavepointFormatType.CANONICAL)
+                                                .get()));
+            } catch (Throwable e) {
+                GroundTruth.cancel(job);
+                throw e;
+            }
+
+            // while the job is stopped: new rows, a truncate, newer rows
+            sql.execute("INSERT INTO public.logs VALUES (7000, 'before the second truncate')");
+            sql.execute("TRUNCATE public.logs");
+            sql.execute("INSERT INTO public.logs VALUES (8000, 'after the second truncate')");
+            job = TestJobs.start(config, run, CommitListener.NONE, savepoint);
+            try {
+                GroundTruth.awaitEqual(job, source, catalog, Map.of("public.logs", LOGS), TIMEOUT);
+                assertThat(ids(catalog.loadTable(LOGS))).containsExactly(8000L);
+                assertThat(truncateSnapshots(catalog.loadTable(LOGS))).isEqualTo(2);
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("trunc", config.source().slotName());
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    /** The source database's JDBC URL, for the hook (it runs in a TaskManager thread). */
+    private static volatile String url;
+
+    /** Whether the hook has truncated the table (once, after the first chunk read). */
+    private static final AtomicBoolean TRUNCATED = new AtomicBoolean();
+
+    @Test
+    void aTruncateWhileTheTablesChunksAreReadIsQuarantinedNotApplied() throws Exception {
+        TableIdentifier target = TableIdentifier.of("trunc", "chunked");
+        try (Connection source = DATABASE.get().connect("trunc");
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE TABLE public.chunked (id bigint PRIMARY KEY, v text NOT NULL)");
+            sql.execute(
+                    "INSERT INTO public.chunked SELECT g, 'v' || g FROM generate_series(1, 600) g");
+            PipelineConfig config =
+                    TestPipelines.fromResource(
+                            "truncate-snapshot.yaml",
+                            DATABASE.get(),
+                            DATABASE.dir(),
+                            "trunc-snap-it");
+            url = config.source().jdbcUrl();
+            TRUNCATED.set(false);
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null,
+                            hookedSource(config));
+            Catalog catalog = TestPipelines.catalog(config);
+            try {
+                Awaitility.await("the truncate in the quarantine table")
+                        .atMost(TIMEOUT)
+                        .pollInterval(Duration.ofMillis(500))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return catalog.tableExists(QuarantineTable.unrouted(target))
+                                            && !quarantineDetails(catalog, target).isEmpty();
+                                });
+                assertThat(TRUNCATED).isTrue();
+                assertThat(quarantineDetails(catalog, target))
+                        .singleElement(InstanceOfAssertFactories.STRING)
+                        .contains("public.chunked", "snapshot was being read", "not applied");
+                // not applied: no snapshot of the target emptied it
+                assertThat(truncateSnapshots(catalog.loadTable(target))).isZero();
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("trunc", config.source().slotName());
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    /** The pipeline's Postgres source, truncating the table after its first chunk is read. */
+    private static TidemarkJob.ChangeSource hookedSource(PipelineConfig config) {
+        return (env, primaryKeys, watermarks) -> {
+            SourceConfig source = config.sources().get(0);
+            PostgresIncrementalSource<ChangeEvent> cdc =
+                    PostgresCdcSource.create(source, List.of("public.chunked"), primaryKeys);
+            SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();
+            hooks.setPostHighWatermarkAction(TruncateITCase::afterHighWatermark);
+            cdc.setSnapshotHooks(hooks);
+            return env.fromSource(
+                            cdc,
+                            watermarks,
+                            "postgres-cdc-" + source.id(),
+                            ChangeEventTypeInfo.INSTANCE)
+                    .uid(Uids.source(source.id()))
+                    .name("source: postgres-cdc " + source.id() + " (hooked)");
+        };
+    }
+
+    /**
+     * After the first chunk's high watermark: truncates the table from another session, as a user
+     * would; it waits for the chunk reads that hold the table, so the later chunks are read after
+     * it. Not on the reader's thread: its own chunk transaction holds the lock the truncate waits
+     * for.
+     */
+    private static void afterHighWatermark(
+            org.apache.flink.cdc.connectors.base.config.SourceConfig config, SourceSplit split) {
+        if (!TRUNCATED.compareAndSet(false, true)) {
+            return;
+        }
+        CompletableFuture.runAsync(
+                () -> {
+                    try (Connection c = DriverManager.getConnection(url, "postgres", "");
+                            Statement s = c.createStatement()) {
+                        s.execute("TRUNCATE public.chunked");
+                        s.execute(
+                                "INSERT INTO public.chunked SELECT g, 'after ' || g "
+                                        + "FROM generate_series(1001, 1050) g");
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+    }
+
+    private static List<String> quarantineDetails(Catalog catalog, TableIdentifier target)
+            throws Exception {
+        Table quarantine = catalog.loadTable(QuarantineTable.unrouted(target));
+        quarantine.refresh();
+        List<String> details = new ArrayList<>();
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
+            for (Record row : rows) {
+                if ("TRUNCATE".equals(String.valueOf(row.getField("reasons")))
+                        && "public.chunked".equals(row.getField("source_table"))) {
+                    details.add(String.valueOf(row.getField("details")));
+                }
+            }
+        }
+        return details;
+    }
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+    private static List<Long> ids(Table table) throws Exception {
+        List<Long> ids = new ArrayList<>();
+        table.refresh();
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+            for (Record row : rows) {
+                ids.add((Long) row.getField("id"));
+            }
+        }
+        ids.sort(Long::compare);
+        return ids;
+    }
+
+    private static List<String> quarantineReasons(Catalog catalog) throws Exception {
+        Table quarantine = catalog.loadTable(QuarantineTable.unrouted(EVENTS));
+        List<String> reasons = new ArrayList<>();
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
+            for (Record row : rows) {
+                // the namespace's unrouted quarantine table is shared with the other test
+                if ("public.events".equals(row.getField("source_table"))) {
+                    reasons.add(String.valueOf(row.getField("reasons")));
+                }
+            }
+        }
+        return reasons;
+    }
+
+    /** Snapshots of {@code table} that applied a truncate (their provenance says which). */
+    private static long truncateSnapshots(Table table) {
+        table.refresh();
+        long count = 0;
+        for (Snapshot snapshot : table.snapshots()) {
+            if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static PipelineConfig pipeline() throws Exception {
+        return TestPipelines.fromResource(
+                "truncate.yaml", DATABASE.get(), DATABASE.dir(), "trunc-it");
+    }
+}
