@@ -167,7 +167,8 @@ public record PipelineConfig(
             List<String> sources,
             Integer contract,
             String newTables,
-            String truncate)
+            String truncate,
+            String schemaEvolution)
             implements Serializable {
 
         public static final String CAPTURE = "capture";
@@ -229,7 +230,8 @@ public record PipelineConfig(
                     sources,
                     contract,
                     newTables,
-                    truncate);
+                    truncate,
+                    schemaEvolution);
         }
 
         /** A table of the only source with the default ordering and late policy. */
@@ -243,8 +245,12 @@ public record PipelineConfig(
                     List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE),
                     null,
                     "ignore",
-                    TRUNCATE_APPLY);
+                    TRUNCATE_APPLY,
+                    EVOLVE);
         }
+
+        /** Until the pipeline or the table's entry says otherwise, a table evolves. */
+        public static final String EVOLVE = "evolve";
 
         /** Until a table's entry says otherwise, a TRUNCATE empties its target. */
         public static final String TRUNCATE_APPLY = "apply";

@@ -181,7 +181,10 @@ public final class PipelineConfigLoader {
 
         String contractsDir = reader.optionalString(flat, PipelineOptions.CONTRACTS_DIR, null);
         List<TableConfig> tableConfigs =
-                reader.tables(tables, sources.stream().map(SourceConfig::id).toList());
+                reader.tables(
+                        tables,
+                        sources.stream().map(SourceConfig::id).toList(),
+                        reader.string(flat, PipelineOptions.SCHEMA_EVOLUTION));
         for (int i = 0; i < tableConfigs.size(); i++) {
             TableConfig table = tableConfigs.get(i);
             if (!table.capturesNewTables()) {
@@ -529,7 +532,7 @@ public final class PipelineConfigLoader {
             return values;
         }
 
-        List<TableConfig> tables(Object raw, List<String> sourceIds) {
+        List<TableConfig> tables(Object raw, List<String> sourceIds, String schemaEvolution) {
             if (raw == null) {
                 throw new ConfigException(
                         file
@@ -679,6 +682,24 @@ public final class PipelineConfigLoader {
                                                 at + ".truncate",
                                                 entry.get("truncate"),
                                                 PipelineOptions.TABLE_TRUNCATE));
+                String evolution = schemaEvolution;
+                if (entry.get("schema-evolution") != null) {
+                    if (entry.get("contract") != null) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: '%s.schema-evolution': the table has a contract, whose "
+                                                + "schema-evolution decides; remove it from the entry",
+                                        file, at));
+                    }
+                    evolution =
+                            check(
+                                    PipelineOptions.TABLE_SCHEMA_EVOLUTION,
+                                    at + ".schema-evolution",
+                                    scalar(
+                                            at + ".schema-evolution",
+                                            entry.get("schema-evolution"),
+                                            PipelineOptions.TABLE_SCHEMA_EVOLUTION));
+                }
                 String newTables = "ignore";
                 if (entry.get("new-tables") != null) {
                     newTables =
@@ -714,7 +735,8 @@ public final class PipelineConfigLoader {
                                 tableSources,
                                 contract,
                                 newTables,
-                                truncate));
+                                truncate,
+                                evolution));
             }
             return tables;
         }

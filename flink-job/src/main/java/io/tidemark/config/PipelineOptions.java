@@ -25,6 +25,16 @@ public final class PipelineOptions {
                     "pipeline.name", STRING, "tidemark-<pipeline.id>", "Flink job name.");
     public static final ConfigKey PARALLELISM =
             ConfigKey.optional("pipeline.parallelism", INT, "1", "Parallelism of every operator.");
+    public static final ConfigKey SCHEMA_EVOLUTION =
+            ConfigKey.oneOf(
+                    "pipeline.schema-evolution",
+                    "evolve",
+                    List.of("evolve", "quarantine", "fail"),
+                    "What a table without a contract does when the source's rows stop matching its "
+                            + "Iceberg table (a column added, widened or dropped): evolve applies "
+                            + "additive and widening changes while running, quarantine holds the "
+                            + "changes of the new shape, fail stops the job (a table entry's "
+                            + "schema-evolution overrides it).");
     public static final ConfigKey MAX_PARALLELISM =
             ConfigKey.optional(
                     "pipeline.max-parallelism",
@@ -241,6 +251,14 @@ public final class PipelineOptions {
                     List.of("apply-if-newer", "quarantine", "fail"),
                     "What a late change does (tables[*].late-policy).");
 
+    public static final ConfigKey TABLE_SCHEMA_EVOLUTION =
+            ConfigKey.oneOf(
+                    "schema-evolution",
+                    "the pipeline's",
+                    List.of("evolve", "quarantine", "fail"),
+                    "For a table (or pattern) without a contract: as pipeline.schema-evolution "
+                            + "(tables[*].schema-evolution).");
+
     public static final ConfigKey TABLE_TRUNCATE =
             ConfigKey.oneOf(
                     "truncate",
@@ -274,6 +292,7 @@ public final class PipelineOptions {
                     PIPELINE_NAME,
                     PARALLELISM,
                     MAX_PARALLELISM,
+                    SCHEMA_EVOLUTION,
                     CHECKPOINT_INTERVAL,
                     CHECKPOINT_TIMEOUT,
                     CHECKPOINT_DIR,
@@ -313,6 +332,7 @@ public final class PipelineOptions {
                     TABLE_ORDERING,
                     TABLE_LATE_POLICY,
                     TABLE_TRUNCATE,
+                    TABLE_SCHEMA_EVOLUTION,
                     TABLE_SOURCES,
                     TABLE_NEW_TABLES,
                     TABLE_CONTRACT);

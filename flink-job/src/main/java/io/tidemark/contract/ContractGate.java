@@ -15,6 +15,7 @@ import io.tidemark.decode.Operation;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.LiveTables;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -46,6 +47,7 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.apache.iceberg.types.Type;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +87,18 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
 
     /** Source table to its active contract. */
     private final Map<String, Contract> contracts;
+
+    /**
+     * Tables without a contract: their Iceberg table's columns and key, as a contract under the
+     * pipeline's (or the table entry's) {@code schema-evolution}; see {@link #implicit}.
+     */
+    private final Map<String, Contract> implicitContracts;
+
+    /** Per table without a contract, the column types its changes are taken with as they are. */
+    private transient Map<String, Map<String, Type>> implicitTypes;
+
+    /** Per table without a contract, its required columns other than the key. */
+    private transient Map<String, Set<String>> implicitRequired;
 
     /** Counts what the passing changes become for the reconciler. */
     private final KeyChangeSplitter splitter;
@@ -168,7 +182,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             KeyChangeSplitter splitter,
             Map<String, String> truncatePolicies,
             LiveTables live) {
-        this(run, contracts, splitter, truncatePolicies, Map.of(), live);
+        this(run, contracts, Map.of(), splitter, truncatePolicies, Map.of(), live);
     }
 
     /**
@@ -179,12 +193,14 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     public ContractGate(
             RunContext run,
             Map<String, Contract> contracts,
+            Map<String, Contract> implicitContracts,
             KeyChangeSplitter splitter,
             Map<String, String> truncatePolicies,
             Map<String, String> orderingColumns,
             LiveTables live) {
         this.run = run;
         this.contracts = Map.copyOf(contracts);
+        this.implicitContracts = Map.copyOf(implicitContracts);
         this.splitter = splitter;
         this.truncatePolicies = Map.copyOf(truncatePolicies);
         this.orderingColumns = Map.copyOf(orderingColumns);
@@ -295,6 +311,20 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         checksFailed = new HashMap<>();
         checksFailedAccumulator = new HashMap<>();
         observed = new HashMap<>();
+        implicitTypes = new HashMap<>();
+        implicitRequired = new HashMap<>();
+        for (Map.Entry<String, Contract> entry : implicitContracts.entrySet()) {
+            Map<String, Type> types = new HashMap<>();
+            Set<String> required = new HashSet<>();
+            for (Contract.Column column : entry.getValue().columns()) {
+                types.put(column.name(), column.type());
+                if (!column.nullable() && !entry.getValue().primaryKey().contains(column.name())) {
+                    required.add(column.name());
+                }
+            }
+            implicitTypes.put(entry.getKey(), types);
+            implicitRequired.put(entry.getKey(), required);
+        }
         for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
             String table = entry.getKey();
             MetricGroup group = metrics.addGroup("table", table);
@@ -479,6 +509,11 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         if (contract == null) {
+            Contract implicit = implicitContracts.get(change.table());
+            if (implicit != null && !fitsIcebergTable(change)) {
+                implicit(implicit, change, tally, ctx, out);
+                return;
+            }
             tally[1]++;
             forward(change, tally, out);
             return;
@@ -525,6 +560,114 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         ctx.output(QUARANTINE, QuarantineTable.row(change, contract, violations, run.runId()));
     }
 
+    /**
+     * Whether a change of a table without a contract fits its Iceberg table as it is: every column
+     * known, of a type the writer takes, no required column missing or null. The common case,
+     * checked without allocating; a change that does not fit goes through {@link #implicit}.
+     */
+    private boolean fitsIcebergTable(ChangeEvent change) {
+        if (change.operation() == Operation.DELETE || change.after() == null) {
+            // a delete needs its key only, which the decoder checked
+            return true;
+        }
+        Map<String, Type> types = implicitTypes.get(change.table());
+        for (Map.Entry<String, Object> column : change.after().entrySet()) {
+            Type type = types.get(column.getKey());
+            if (type == null) {
+                return false;
+            }
+            Object value = column.getValue();
+            if (value == null
+                    ? implicitRequired.get(change.table()).contains(column.getKey())
+                    : !RowDataConverter.accepts(type, value)) {
+                return false;
+            }
+        }
+        for (String required : implicitRequired.get(change.table())) {
+            if (!change.after().containsKey(required)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A change of a table without a contract that does not fit its Iceberg table (the source's
+     * schema changed): checked against the table's columns as a contract, under the table's {@code
+     * schema-evolution}. {@code evolve} lets through what the writers can apply (a new column whose
+     * type follows from its values, a widening) and learns it; what is left is quarantined into the
+     * pipeline's unrouted quarantine table, or stops the job under {@code fail}. Never a failure of
+     * the writer, which would restart the job in a loop.
+     */
+    private void implicit(
+            Contract implicit,
+            ChangeEvent change,
+            long[] tally,
+            Context ctx,
+            Collector<ChangeEvent> out) {
+        Checked checked = check(implicit, change);
+        if (!checked.passed() && implicit.evolution() == EvolutionPolicy.EVOLVE) {
+            checked = evolve(implicit, change, checked);
+        }
+        if (checked.passed()) {
+            learn(change);
+            tally[1]++;
+            forward(
+                    coerced(implicit, change, checked.row(), orderingColumns.get(change.table())),
+                    tally,
+                    out);
+            return;
+        }
+        List<Violation> violations = checked.violations();
+        if (implicit.evolution() == EvolutionPolicy.FAIL) {
+            Violation first = violations.get(0);
+            throw new SuppressRestartsException(
+                    new IllegalStateException(
+                            String.format(
+                                    "schema drift: a %s of table %s does not fit its Iceberg table (%s; "
+                                            + "schema-evolution: fail). Change the Iceberg table to match the "
+                                            + "source (ALTER TABLE in Trino or Spark) and restart from the last "
+                                            + "checkpoint, or set schema-evolution: evolve (or quarantine) on the "
+                                            + "table's entry or as pipeline.schema-evolution",
+                                    change.operation(), change.table(), first)));
+        }
+        tally[2]++;
+        quarantine(
+                change.table(),
+                violations.stream().map(v -> v.reason().name()).distinct().toList());
+        if (logged.add(change.table() + "/drift")) {
+            LOG.warn(
+                    "Quarantined a {} of {}, which does not fit its Iceberg table (schema-evolution: {}): "
+                            + "{}; further ones are counted in metric quarantined.<reason>",
+                    change.operation(),
+                    change.table(),
+                    implicit.evolution().fileValue(),
+                    violations);
+        }
+        ctx.output(QUARANTINE, QuarantineTable.row(change, null, violations, run.runId()));
+    }
+
+    /**
+     * What an evolving change of a table without a contract taught: its columns as they now are.
+     */
+    private void learn(ChangeEvent change) {
+        Map<String, Type> types = implicitTypes.get(change.table());
+        for (Map.Entry<String, Object> column : change.after().entrySet()) {
+            Object value = column.getValue();
+            Type type = types.get(column.getKey());
+            if (value == null || (type != null && RowDataConverter.accepts(type, value))) {
+                continue;
+            }
+            Type learned =
+                    type == null
+                            ? Evolution.typeOf(value).orElse(null)
+                            : Evolution.widened(type, value).orElse(null);
+            if (learned != null) {
+                types.put(column.getKey(), learned);
+            }
+        }
+    }
+
     private void forward(ChangeEvent change, long[] tally, Collector<ChangeEvent> out) {
         splitter.split(change, part -> tally[3]++);
         out.collect(change);
@@ -558,6 +701,13 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
      * contract column ({@code Long} for {@code int}, {@code Double} for {@code float}). Every other
      * violation stays.
      */
+    /** How messages name what a change is checked against: a contract, or an Iceberg table. */
+    private String describe(Contract contract) {
+        return contracts.containsKey(contract.table())
+                ? "contract " + contract.id()
+                : "its Iceberg table";
+    }
+
     private Checked evolve(Contract contract, ChangeEvent change, Checked checked) {
         Map<String, Object> after = change.after() == null ? Map.of() : change.after();
         Map<String, Object> row = new LinkedHashMap<>(checked.row());
@@ -570,14 +720,18 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                 lifted = value == null || Evolution.typeOf(value).isPresent();
                 if (!lifted && logged.add(contract.table() + "." + column)) {
                     LOG.warn(
-                            "Table {} has column '{}', which contract {} does not declare; its type does not"
+                            "Table {} has column '{}', which {} does not declare; its type does not"
                                     + " follow from its values ({}), so schema-evolution: evolve cannot add it"
-                                    + " while running: its changes are quarantined until a contract version"
-                                    + " declares it",
+                                    + " while running: its changes are quarantined until {}",
                             contract.table(),
                             column,
-                            contract.id(),
-                            value.getClass().getSimpleName());
+                            describe(contract),
+                            value.getClass().getSimpleName(),
+                            contracts.containsKey(contract.table())
+                                    ? "a contract version declares it"
+                                    : "the column is added to the Iceberg table (with its precision"
+                                            + " and scale; ALTER TABLE in Trino or Spark) and the job"
+                                            + " restarted");
                 }
             } else if (violation.reason() == ReasonCode.WRONG_TYPE && value != null) {
                 lifted =
@@ -590,14 +744,14 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                 if (value != null
                         && logged.add(violation.reason() + "/" + contract.table() + "." + column)) {
                     LOG.info(
-                            "Table {} column '{}' {} contract {} (schema-evolution: evolve): the writers"
+                            "Table {} column '{}' {} {} (schema-evolution: evolve): the writers"
                                     + " apply it to the Iceberg table",
                             contract.table(),
                             column,
                             violation.reason() == ReasonCode.UNKNOWN_COLUMN
                                     ? "is new to"
                                     : "is wider than in",
-                            contract.id());
+                            describe(contract));
                 }
             } else {
                 left.add(violation);

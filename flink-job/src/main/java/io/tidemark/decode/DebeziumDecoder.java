@@ -113,7 +113,9 @@ public final class DebeziumDecoder implements Serializable {
         if (value.schema().field("op") == null && value.schema().field("source") == null) {
             return null;
         }
-        if (value.schema().field("op") == null && value.schema().field("ddl") != null) {
+        if (value.schema().field("op") == null
+                && (value.schema().field("ddl") != null
+                        || value.schema().field(HISTORY_RECORD) != null)) {
             // a binlog DDL statement (the MySQL source reads them): only a truncate is a change
             return binlogTruncate(value);
         }
@@ -231,23 +233,59 @@ public final class DebeziumDecoder implements Serializable {
      * before it from one read after it, so it is not applied (its table's {@code truncate: fail}
      * still stops the job). Other statements carry no change: null.
      */
+    /** Flink CDC's MySQL schema change record: Debezium's history record as JSON. */
+    private static final String HISTORY_RECORD = "historyRecord";
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The statement of a DDL record: its {@code ddl}, or its history record's. */
+    private static String ddlOf(Struct value) {
+        if (value.schema().field("ddl") != null && value.getString("ddl") != null) {
+            return value.getString("ddl");
+        }
+        String history = value.getString(HISTORY_RECORD);
+        if (history == null) {
+            return null;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(history);
+            return node.path("ddl").isTextual() ? node.path("ddl").asText() : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    /** The database a DDL record's statement ran in. */
+    private static String databaseOf(Struct value) {
+        if (value.schema().field("databaseName") != null
+                && value.getString("databaseName") != null) {
+            return value.getString("databaseName");
+        }
+        if (value.schema().field(HISTORY_RECORD) == null) {
+            return null;
+        }
+        try {
+            return JSON.readTree(value.getString(HISTORY_RECORD)).path("databaseName").asText(null);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     private ChangeEvent binlogTruncate(Struct value) {
-        String ddl = value.getString("ddl");
+        String ddl = ddlOf(value);
         java.util.regex.Matcher m = ddl == null ? null : TRUNCATE_DDL.matcher(ddl);
         if (m == null || !m.matches()) {
             return null;
         }
-        String database =
-                value.schema().field("databaseName") == null
-                        ? null
-                        : value.getString("databaseName");
+        String database = databaseOf(value);
         String first = unquote(m.group(1));
         String table =
                 m.group(2) == null ? database + "." + first : first + "." + unquote(m.group(2));
         if (!primaryKeys.containsKey(table) && live.entryFor(table).isEmpty()) {
             return null;
         }
-        Struct source = value.getStruct("source");
+        Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
         ChangeEvent truncate =
                 new ChangeEvent(
                         this.source,
@@ -256,8 +294,8 @@ public final class DebeziumDecoder implements Serializable {
                         List.of(),
                         null,
                         null,
-                        position(source),
-                        sourceTime(source, value));
+                        source == null ? SourcePosition.NONE : position(source),
+                        source == null ? 0L : sourceTime(source, value));
         return ChangeEvent.malformed(
                 this.source,
                 table,

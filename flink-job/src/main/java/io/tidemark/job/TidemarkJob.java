@@ -4,6 +4,7 @@ import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
+import io.tidemark.catalog.contract.ContractException;
 import io.tidemark.catalog.contract.ContractLoader;
 import io.tidemark.catalog.contract.ContractTables;
 import io.tidemark.catalog.contract.EvolutionPolicy;
@@ -466,7 +467,9 @@ public final class TidemarkJob {
                             new RowDataConverter(
                                     table.sourceTable(), table.schema(), table.primaryKey()),
                             table.contract() != null
-                                    && table.contract().evolution() == EvolutionPolicy.EVOLVE,
+                                    ? table.contract().evolution() == EvolutionPolicy.EVOLVE
+                                    : schemaEvolution(config, table.sourceTable())
+                                            == EvolutionPolicy.EVOLVE,
                             // one Flink CDC source reads each key once in its snapshot, before the
                             // key's log changes; commit order keeps them in that order
                             sourcesPerTable.getOrDefault(table.sourceTable(), 0) == 1
@@ -542,6 +545,7 @@ public final class TidemarkJob {
                                         new ContractGate(
                                                 run,
                                                 contracts,
+                                                implicitContracts(config, tables),
                                                 splitter,
                                                 truncatePolicies(config),
                                                 orderingColumns(tables),
@@ -650,6 +654,66 @@ public final class TidemarkJob {
             policies.put(table.source(), policy);
         }
         return policies;
+    }
+
+    /**
+     * The {@code schema-evolution} of a table without a contract: its entry's or the pipeline's.
+     */
+    static EvolutionPolicy schemaEvolution(PipelineConfig config, String sourceTable) {
+        for (TableConfig table : config.tables()) {
+            if (table.source().equals(sourceTable)) {
+                return EvolutionPolicy.parse(table.schemaEvolution());
+            }
+        }
+        return EvolutionPolicy.EVOLVE;
+    }
+
+    /**
+     * Per table without a contract, its Iceberg table's columns and key as a contract under its
+     * {@code schema-evolution}: the gate checks a change against it when the source's schema has
+     * changed. A table whose columns cannot be one (a nested type, a nullable key) has none: its
+     * changes go to the writer as they are.
+     */
+    static Map<String, Contract> implicitContracts(
+            PipelineConfig config, List<ResolvedTable> tables) {
+        Map<String, Contract> implicit = new HashMap<>();
+        for (ResolvedTable table : tables) {
+            if (table.contract() != null) {
+                continue;
+            }
+            List<Contract.Column> columns = new ArrayList<>();
+            for (org.apache.iceberg.types.Types.NestedField field : table.schema().columns()) {
+                if (!field.type().isPrimitiveType()) {
+                    columns = null;
+                    break;
+                }
+                columns.add(
+                        new Contract.Column(
+                                field.name(), field.type().asPrimitiveType(), field.isOptional()));
+            }
+            if (columns == null) {
+                continue;
+            }
+            try {
+                implicit.put(
+                        table.sourceTable(),
+                        new Contract(
+                                table.sourceTable(),
+                                1,
+                                columns,
+                                table.primaryKey(),
+                                Contract.COMMIT_ORDER,
+                                List.of(),
+                                null,
+                                schemaEvolution(config, table.sourceTable())));
+            } catch (ContractException e) {
+                LOG.warn(
+                        "Table {}: its Iceberg columns are not checked for schema drift ({})",
+                        table.sourceTable(),
+                        e.getMessage());
+            }
+        }
+        return implicit;
     }
 
     /** Source table to the column its event-time rule reads (contract's or pipeline file's). */

@@ -80,7 +80,7 @@ public final class RowDataConverter implements Serializable {
     private boolean keyChanged(Map<String, Object> before, Map<String, Object> after) {
         for (String column : primaryKey) {
             if (before.containsKey(column)
-                    && !Objects.equals(before.get(column), after.get(column))) {
+                    && !Objects.deepEquals(before.get(column), after.get(column))) {
                 return true;
             }
         }
@@ -91,8 +91,14 @@ public final class RowDataConverter implements Serializable {
         List<Types.NestedField> columns = schema.columns();
         GenericRowData row = new GenericRowData(kind, columns.size());
         Set<String> seen = new HashSet<>();
+        // a delete is written by its key: the old row's other values (of a column the source added
+        // or retyped since, too) are not needed, and never fail it
+        boolean keyOnly = kind == RowKind.DELETE && !primaryKey.isEmpty();
         for (int i = 0; i < columns.size(); i++) {
             Types.NestedField column = columns.get(i);
+            if (keyOnly && !primaryKey.contains(column.name())) {
+                continue;
+            }
             boolean present = image.containsKey(column.name());
             Object value = image.get(column.name());
             if (present) {
@@ -111,7 +117,7 @@ public final class RowDataConverter implements Serializable {
             }
             row.setField(i, internal(value, column));
         }
-        if (seen.size() < image.size()) {
+        if (!keyOnly && seen.size() < image.size()) {
             for (String name : image.keySet()) {
                 if (schema.findField(name) == null) {
                     throw new IllegalArgumentException(
@@ -188,6 +194,54 @@ public final class RowDataConverter implements Serializable {
                         String.format(
                                 "table '%s' column '%s': Iceberg type %s is not supported",
                                 table, column.name(), type));
+        }
+    }
+
+    /**
+     * Whether this converter takes {@code value} for a column of {@code type} as it is: the checks
+     * of {@link #convert}, without converting (the contract gate's test of a change of a table
+     * without a contract).
+     */
+    public static boolean accepts(Type type, Object value) {
+        switch (type.typeId()) {
+            case BOOLEAN:
+                return value instanceof Boolean;
+            case INTEGER:
+                return value instanceof Integer;
+            case LONG:
+                return value instanceof Long || value instanceof Integer;
+            case FLOAT:
+                return value instanceof Float;
+            case DOUBLE:
+                return value instanceof Double || value instanceof Float;
+            case STRING:
+                return value instanceof String;
+            case DECIMAL:
+                {
+                    if (!(value instanceof BigDecimal bd)) {
+                        return false;
+                    }
+                    Types.DecimalType decimal = (Types.DecimalType) type;
+                    try {
+                        return bd.setScale(decimal.scale(), RoundingMode.UNNECESSARY).precision()
+                                <= decimal.precision();
+                    } catch (ArithmeticException e) {
+                        return false;
+                    }
+                }
+            case DATE:
+                return value instanceof LocalDate;
+            case TIME:
+                return value instanceof LocalTime;
+            case TIMESTAMP:
+                return ((Types.TimestampType) type).shouldAdjustToUTC()
+                        ? value instanceof Instant
+                        : value instanceof LocalDateTime;
+            case BINARY:
+            case FIXED:
+                return value instanceof byte[];
+            default:
+                return false;
         }
     }
 

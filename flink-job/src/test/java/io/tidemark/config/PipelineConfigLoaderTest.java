@@ -548,4 +548,44 @@ class PipelineConfigLoaderTest {
                 .hasMessage(
                         "pipeline.yaml: 'tables[1].contract': expected a contract version (1, 2, ... or v1, v2, ...), got 'latest'");
     }
+
+    @Test
+    void schemaEvolutionAndTruncatePoliciesOfTablesWithoutAContract() {
+        PipelineConfig defaults = parse(VALID);
+        assertThat(defaults.tables())
+                .allSatisfy(
+                        t -> {
+                            assertThat(t.schemaEvolution()).isEqualTo("evolve");
+                            assertThat(t.truncate()).isEqualTo("apply");
+                        });
+
+        PipelineConfig strict =
+                parse(
+                        VALID.replace("pipeline:\n", "pipeline:\n  schema-evolution: fail\n")
+                                .replace(
+                                        "    primary-key: [id]",
+                                        "    primary-key: [id]\n    schema-evolution: quarantine\n"
+                                                + "    truncate: fail"));
+        assertThat(strict.tables().get(0).schemaEvolution()).isEqualTo("fail");
+        assertThat(strict.tables().get(1).schemaEvolution()).isEqualTo("quarantine");
+        assertThat(strict.tables().get(1).truncate()).isEqualTo("fail");
+
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                        "    primary-key: [id]",
+                                                        "    primary-key: [id]\n    contract: v2\n"
+                                                                + "    schema-evolution: evolve")
+                                                + "contracts:\n  dir: contracts\n"))
+                .hasMessageContaining("'tables[1].schema-evolution': the table has a contract");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    primary-key: [id]",
+                                                "    primary-key: [id]\n    truncate: ignore")))
+                .hasMessageContaining(
+                        "'tables[1].truncate': expected one of [apply, quarantine, fail]");
+    }
 }

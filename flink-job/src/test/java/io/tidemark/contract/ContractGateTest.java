@@ -76,10 +76,22 @@ class ContractGateTest {
             Map<String, String> truncatePolicies,
             Map<String, String> orderingColumns)
             throws Exception {
+        return run(contract, null, changes, truncatePolicies, orderingColumns);
+    }
+
+    /** {@code implicit}: the table has no contract, and these are its Iceberg columns. */
+    private static Result run(
+            Contract contract,
+            Contract implicit,
+            List<ChangeEvent> changes,
+            Map<String, String> truncatePolicies,
+            Map<String, String> orderingColumns)
+            throws Exception {
         ContractGate gate =
                 new ContractGate(
                         RunContext.start("p", "run-1"),
                         contract == null ? Map.of() : Map.of(TABLE, contract),
+                        implicit == null ? Map.of() : Map.of(TABLE, implicit),
                         new io.tidemark.reconcile.KeyChangeSplitter(
                                 Map.of(TABLE, List.of("id")),
                                 io.tidemark.source.LiveTables.NONE,
@@ -163,6 +175,45 @@ class ContractGateTest {
                     .contains("qty", "REPLICA IDENTITY FULL");
             assertThat(result.tally().tables().get(TABLE)).isEqualTo(new GateCounts(2, 1, 1, 1));
         }
+    }
+
+    @Test
+    void aTableWithoutAContractFollowsItsSchemaEvolutionInsteadOfFailingTheWriter()
+            throws Exception {
+        List<ChangeEvent> drift =
+                List.of(
+                        insert(1, Map.of()),
+                        // a column added in the source, then widened
+                        insert(2, Map.of("color", "red")),
+                        insert(3, Map.of("color", "blue", "qty", 5_000_000_000L)),
+                        // a new numeric column: its precision and scale do not follow from values
+                        insert(4, Map.of("price", new BigDecimal("1.50"))),
+                        // a text value where the Iceberg column is an integer
+                        insert(5, Map.of("qty", "many")));
+
+        Result evolve = run(null, contract(EvolutionPolicy.EVOLVE), drift, Map.of(), Map.of());
+        assertThat(evolve.passed()).extracting(c -> c.key().get(0)).containsExactly(1L, 2L, 3L);
+        assertThat(evolve.passed().get(2).after())
+                .containsEntry("color", "blue")
+                .containsEntry("qty", 5_000_000_000L);
+        assertThat(evolve.quarantined())
+                .extracting(row -> row.getString(3).toString())
+                .containsExactly("UNKNOWN_COLUMN", "WRONG_TYPE");
+        assertThat(evolve.tally().tables().get(TABLE)).isEqualTo(new GateCounts(5, 3, 2, 3));
+
+        Result quarantine =
+                run(null, contract(EvolutionPolicy.QUARANTINE), drift, Map.of(), Map.of());
+        assertThat(quarantine.passed()).hasSize(1);
+        assertThat(quarantine.quarantined()).hasSize(4);
+        assertThat(quarantine.quarantined().get(0).getString(1).toString()).isEqualTo("none");
+
+        assertThatThrownBy(
+                        () -> run(null, contract(EvolutionPolicy.FAIL), drift, Map.of(), Map.of()))
+                .isInstanceOf(SuppressRestartsException.class)
+                .rootCause()
+                .hasMessageContaining("does not fit its Iceberg table")
+                .hasMessageContaining("color")
+                .hasMessageContaining("schema-evolution: evolve");
     }
 
     @Test

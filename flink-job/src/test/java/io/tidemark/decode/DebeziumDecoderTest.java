@@ -265,6 +265,36 @@ class DebeziumDecoderTest {
             assertThat(truncate.malformedReason()).isEqualTo("TRUNCATE");
             assertThat(truncate.malformedDetail()).contains("not applied");
         }
+        // as Flink CDC's MySQL source emits them: Debezium's history record as JSON
+        Schema history =
+                SchemaBuilder.struct()
+                        .field("source", SOURCE)
+                        .field("historyRecord", Schema.OPTIONAL_STRING_SCHEMA)
+                        .build();
+        Struct value =
+                new Struct(history)
+                        .put(
+                                "source",
+                                new Struct(SOURCE)
+                                        .put("ts_ms", 1_700_000_000_000L)
+                                        .put("schema", "public")
+                                        .put("table", "orders"))
+                        .put(
+                                "historyRecord",
+                                "{\"databaseName\":\"public\",\"ddl\":\"TRUNCATE TABLE orders\"}");
+        ChangeEvent fromHistory =
+                decoder.decode(
+                        new SourceRecord(Map.of(), Map.of(), "t", null, null, history, value));
+        assertThat(fromHistory.malformedReason()).isEqualTo("TRUNCATE");
+        assertThat(fromHistory.table()).isEqualTo("public.orders");
+        value.put(
+                "historyRecord",
+                "{\"databaseName\":\"public\",\"ddl\":\"ALTER TABLE orders ADD c int\"}");
+        assertThat(
+                        decoder.decode(
+                                new SourceRecord(
+                                        Map.of(), Map.of(), "t", null, null, history, value)))
+                .isNull();
         assertThat(decoder.decode(ddl("TRUNCATE TABLE other"))).isNull();
         assertThat(decoder.decode(ddl("ALTER TABLE orders ADD COLUMN x int"))).isNull();
         assertThat(decoder.decode(ddl("CREATE TABLE t2 (id int)"))).isNull();

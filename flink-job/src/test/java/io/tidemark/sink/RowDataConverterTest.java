@@ -101,6 +101,44 @@ class RowDataConverterTest {
     }
 
     @Test
+    void aDeleteTakesItsKeyOnlyWhateverTheOldRowHolds() {
+        // the source added a column and retyped another since the Iceberg table was made
+        Map<String, Object> old = row(9, "gone");
+        old.put("added_later", "x");
+        old.put("qty", "retyped");
+        List<RowData> rows = convert(event(Operation.DELETE, old, null));
+        assertThat(rows)
+                .singleElement()
+                .satisfies(
+                        r -> {
+                            assertThat(r.getRowKind()).isEqualTo(RowKind.DELETE);
+                            assertThat(r.getLong(0)).isEqualTo(9L);
+                            assertThat(r.isNullAt(6)).isTrue();
+                        });
+    }
+
+    @Test
+    void anUpdateOfABinaryKeyWithTheSameBytesIsOneUpsert() {
+        Schema schema =
+                new Schema(
+                        Types.NestedField.required(1, "id", Types.BinaryType.get()),
+                        Types.NestedField.optional(2, "v", Types.StringType.get()));
+        RowDataConverter binary = new RowDataConverter("public.b", schema, List.of("id"));
+        List<RowData> rows = new ArrayList<>();
+        binary.convert(
+                new ChangeEvent(
+                        "public.b",
+                        Operation.UPDATE,
+                        List.of(new byte[] {1, 2}),
+                        Map.of("id", new byte[] {1, 2}, "v", "a"),
+                        Map.of("id", new byte[] {1, 2}, "v", "b"),
+                        SourcePosition.NONE,
+                        0L),
+                rows::add);
+        assertThat(rows).singleElement().extracting(RowData::getRowKind).isEqualTo(RowKind.INSERT);
+    }
+
+    @Test
     void deleteWithOnlyTheKeyInTheBeforeImage() {
         Map<String, Object> keyOnly = new LinkedHashMap<>();
         keyOnly.put("id", 9L);

@@ -1,0 +1,314 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.commit.CommitListener;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.demo.EmbeddedMariaDb;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineTable;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Schema changes of tables without a contract while the job runs, on PostgreSQL and MariaDB: under
+ * the default {@code schema-evolution: evolve} columns added in the source (an integer, a text) and
+ * a widened column reach the Iceberg table without a restart and the table equals the source in
+ * every column; a new {@code numeric} column (its precision does not follow from values) and any
+ * new column under {@code quarantine} go to the unrouted quarantine table with their reason; under
+ * {@code fail} the job stops once, naming the fix. Before, each of these made the writer fail and
+ * the job restart in a loop. On MariaDB a {@code TRUNCATE TABLE} is quarantined (not applied).
+ */
+class SchemaEvolutionITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @TempDir static Path dir;
+
+    private static EmbeddedDatabase postgres;
+    private static EmbeddedMariaDb mariadb;
+
+    @BeforeAll
+    static void startDatabases() throws Exception {
+        postgres = EmbeddedDatabase.start(dir.resolve("postgres"));
+        postgres.createDatabase("drift");
+        postgres.createDatabase("iceberg_catalog");
+        mariadb = EmbeddedMariaDb.start(dir.resolve("mariadb"));
+        mariadb.createDatabase("drift");
+    }
+
+    @AfterAll
+    static void stopDatabases() throws Exception {
+        if (mariadb != null) {
+            mariadb.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @ParameterizedTest(name = "from {0}")
+    @ValueSource(strings = {"postgres", "mariadb"})
+    void columnsAddedAndWidenedInTheSourceEvolveTheTargetOrAreQuarantined(String kind)
+            throws Exception {
+        boolean mysql = kind.equals("mariadb");
+        String schema = mysql ? "drift" : "public";
+        String id = "drift-" + kind;
+        try (Connection source = mysql ? mariadb.connect("drift") : postgres.connect("drift");
+                Statement sql = source.createStatement()) {
+            for (String table : List.of("items", "held", "priced")) {
+                sql.execute(
+                        "CREATE TABLE "
+                                + schema
+                                + "."
+                                + table
+                                + " (id bigint PRIMARY KEY, name varchar(40) NOT NULL, qty integer)");
+                sql.execute(
+                        "INSERT INTO "
+                                + schema
+                                + "."
+                                + table
+                                + " (id, name, qty) "
+                                + (mysql
+                                        ? "SELECT seq, CONCAT('n', seq), seq FROM seq_1_to_200"
+                                        : "SELECT g, 'n' || g, g FROM generate_series(1, 200) g"));
+            }
+            PipelineConfig config = pipeline(kind, schema, id, "");
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null);
+            Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
+            TableIdentifier items = TableIdentifier.of(ns(kind), "items");
+            try {
+                GroundTruth.awaitFirstCommit(
+                        job,
+                        catalog,
+                        items,
+                        TableIdentifier.of(ns(kind), "held"),
+                        TableIdentifier.of(ns(kind), "priced"));
+                // evolve (the default): two columns added, one widened
+                sql.execute("ALTER TABLE " + schema + ".items ADD COLUMN color varchar(20)");
+                sql.execute("ALTER TABLE " + schema + ".items ADD COLUMN rank_no integer");
+                sql.execute(
+                        "INSERT INTO "
+                                + schema
+                                + ".items (id, name, qty, color, rank_no) VALUES "
+                                + "(1001, 'new', 1, 'red', 3), (1002, 'new', 2, NULL, 4)");
+                sql.execute("UPDATE " + schema + ".items SET color = 'blue' WHERE id <= 10");
+                sql.execute("DELETE FROM " + schema + ".items WHERE id BETWEEN 11 AND 15");
+                sql.execute(
+                        mysql
+                                ? "ALTER TABLE drift.items MODIFY qty bigint"
+                                : "ALTER TABLE public.items ALTER COLUMN qty TYPE bigint");
+                sql.execute("UPDATE " + schema + ".items SET qty = 5000000000 WHERE id = 1001");
+                // quarantine: a new column of any type
+                sql.execute("ALTER TABLE " + schema + ".held ADD COLUMN note varchar(20)");
+                sql.execute(
+                        "INSERT INTO "
+                                + schema
+                                + ".held (id, name, qty, note) VALUES (1001, 'h', 1, 'x'), (1002, 'h', 2, 'y')");
+                // evolve cannot add a numeric column while running: quarantined
+                sql.execute("ALTER TABLE " + schema + ".priced ADD COLUMN price decimal(10,2)");
+                sql.execute(
+                        "INSERT INTO "
+                                + schema
+                                + ".priced (id, name, qty, price) VALUES (1001, 'p', 1, 9.99)");
+
+                // the diff reads the source by the Iceberg types: first the widening
+                Awaitility.await("qty widened in the target")
+                        .atMost(TIMEOUT)
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return Types.LongType.get()
+                                            .equals(
+                                                    catalog.loadTable(items)
+                                                            .schema()
+                                                            .findType("qty"));
+                                });
+                if (mysql) {
+                    // a binlog TRUNCATE TABLE is not applied on MySQL sources: quarantined
+                    sql.execute("TRUNCATE TABLE drift.held");
+                }
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of(schema + ".items", items), TIMEOUT);
+                Table table = catalog.loadTable(items);
+                assertThat(table.schema().findType("color")).isEqualTo(Types.StringType.get());
+                assertThat(table.schema().findType("rank_no")).isEqualTo(Types.IntegerType.get());
+                assertThat(table.schema().findType("qty")).isEqualTo(Types.LongType.get());
+                Awaitility.await("the new shapes quarantined")
+                        .atMost(TIMEOUT)
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return quarantined(catalog, kind).size() >= (mysql ? 4 : 3);
+                                });
+                List<String> expected =
+                        new ArrayList<>(
+                                List.of(
+                                        schema + ".held UNKNOWN_COLUMN",
+                                        schema + ".held UNKNOWN_COLUMN",
+                                        schema + ".priced UNKNOWN_COLUMN"));
+                if (mysql) {
+                    expected.add("drift.held TRUNCATE");
+                }
+                assertThat(quarantined(catalog, kind))
+                        .containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("no restart")
+                        .isEmpty();
+            } finally {
+                GroundTruth.cancel(job);
+                if (!mysql) {
+                    postgres.dropSlot("drift", config.source().slotName());
+                }
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void failStopsTheJobOnceNamingTheFix() throws Exception {
+        String id = "drift-fail";
+        try (Connection source = postgres.connect("drift");
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.strict (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
+            sql.execute("INSERT INTO public.strict VALUES (1, 'a')");
+            PipelineConfig config = pipeline("postgres", "public", id, "strict");
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null);
+            Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
+            try {
+                GroundTruth.awaitFirstCommit(
+                        job, catalog, TableIdentifier.of(ns("postgres-fail"), "strict"));
+                sql.execute("ALTER TABLE public.strict ADD COLUMN extra integer");
+                sql.execute("INSERT INTO public.strict VALUES (2, 'b', 7)");
+                assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                        .hasStackTraceContaining("does not fit its Iceberg table")
+                        .hasStackTraceContaining("extra")
+                        .hasStackTraceContaining("schema-evolution: fail");
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("no restart after the drift")
+                        .hasSize(1);
+            } finally {
+                GroundTruth.cancel(job);
+                postgres.dropSlot("drift", config.source().slotName());
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+    private static String ns(String kind) {
+        return "drift_" + kind.replace('-', '_');
+    }
+
+    /** Source table and reasons of the quarantined changes of {@code kind}'s pipeline. */
+    private static List<String> quarantined(Catalog catalog, String kind) throws Exception {
+        TableIdentifier unrouted = QuarantineTable.unrouted(TableIdentifier.of(ns(kind), "items"));
+        List<String> rows = new ArrayList<>();
+        Table table = catalog.loadTable(unrouted);
+        table.refresh();
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+            for (Record record : records) {
+                rows.add(record.getField("source_table") + " " + record.getField("reasons"));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The pipeline of {@code kind}: tables items, held ({@code schema-evolution: quarantine}) and
+     * priced, or only {@code only} under {@code schema-evolution: fail} (pipeline-wide).
+     */
+    private static PipelineConfig pipeline(String kind, String schema, String id, String only) {
+        boolean mysql = kind.equals("mariadb");
+        String ns = ns(only.isEmpty() ? kind : kind + "-fail");
+        List<String> lines = new ArrayList<>();
+        lines.add("pipeline:");
+        lines.add("  id: " + id);
+        lines.add("  parallelism: 2");
+        if (!only.isEmpty()) {
+            lines.add("  schema-evolution: fail");
+        }
+        lines.add("checkpoint:");
+        lines.add("  interval: 1s");
+        lines.add("  dir: " + dir.resolve("checkpoints-" + id).toUri());
+        lines.add("source:");
+        lines.add("  type: " + (mysql ? "mysql" : "postgres"));
+        lines.add("  hostname: 127.0.0.1");
+        lines.add("  port: " + (mysql ? mariadb.port() : postgres.port()));
+        lines.add("  database: drift");
+        if (mysql) {
+            lines.add("  username: " + EmbeddedMariaDb.CDC_USER);
+            lines.add("  password: " + EmbeddedMariaDb.CDC_PASSWORD);
+        } else {
+            lines.add("  username: postgres");
+            lines.add("  slot-name: " + id.replace('-', '_'));
+        }
+        lines.add("catalog:");
+        lines.add("  type: jdbc");
+        lines.add("  properties:");
+        lines.add("    uri: " + postgres.jdbcUrl("iceberg_catalog"));
+        lines.add("    jdbc.user: postgres");
+        lines.add("    jdbc.schema-version: V1");
+        lines.add("    warehouse: " + dir.resolve("warehouse").toUri());
+        lines.add("tables:");
+        if (!only.isEmpty()) {
+            lines.add("  - source: " + schema + "." + only);
+            lines.add("    target: " + ns + "." + only);
+        } else {
+            lines.add("  - source: " + schema + ".items");
+            lines.add("    target: " + ns + ".items");
+            lines.add("  - source: " + schema + ".held");
+            lines.add("    target: " + ns + ".held");
+            lines.add("    schema-evolution: quarantine");
+            lines.add("  - source: " + schema + ".priced");
+            lines.add("    target: " + ns + ".priced");
+        }
+        lines.add("");
+        return new PipelineConfigLoader().parse(String.join("\n", lines), id + ".yaml");
+    }
+}
