@@ -36,6 +36,7 @@ import io.tidemark.source.LiveTables;
 import io.tidemark.source.MySqlCdcSource;
 import io.tidemark.source.MySqlSchemaReader;
 import io.tidemark.source.PostgresCdcSource;
+import io.tidemark.source.PostgresGeneratedColumns;
 import io.tidemark.source.PostgresPublication;
 import io.tidemark.source.PostgresReplicaIdentity;
 import io.tidemark.source.PostgresSchemaReader;
@@ -312,6 +313,8 @@ public final class TidemarkJob {
                 if (!tables.isEmpty() && !source.isMySql()) {
                     // before the publication is touched: a table it would break is refused
                     PostgresReplicaIdentity.check(connections.get(source.id()), tables);
+                    PostgresGeneratedColumns.warn(
+                            PostgresGeneratedColumns.of(connections.get(source.id()), tables));
                     PostgresPublication.ensure(
                             connections.get(source.id()), source.publication(), tables);
                 }

@@ -40,6 +40,24 @@ public final class PostgresCdcSource {
                 new ChangeEventDeserializer(new DebeziumDecoder(source.id(), primaryKeys)));
     }
 
+    /**
+     * The generated columns of {@code tables} as Debezium's {@code column.exclude.list} (see {@link
+     * PostgresGeneratedColumns}), read from the source when the job is built.
+     */
+    private static String generatedColumns(SourceConfig source, List<String> tables) {
+        java.util.Properties credentials = new java.util.Properties();
+        credentials.setProperty("user", source.username());
+        credentials.setProperty("password", source.password());
+        try (java.sql.Connection connection =
+                java.sql.DriverManager.getConnection(source.jdbcUrl(), credentials)) {
+            return PostgresGeneratedColumns.excludeList(
+                    PostgresGeneratedColumns.of(connection, tables));
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(
+                    "cannot read the generated columns of " + tables + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The source of {@code tables} with its own deserializer (tests wrap Tidemark's). */
     public static PostgresIncrementalSource<ChangeEvent> create(
             SourceConfig source,
@@ -55,6 +73,15 @@ public final class PostgresCdcSource {
         debezium.setProperty("unavailable.value.placeholder", DebeziumDecoder.UNAVAILABLE);
         // a TRUNCATE is a change like any other: each table's 'truncate' policy decides
         debezium.setProperty("truncate.handling.mode", "include");
+        String generated = generatedColumns(source, tables);
+        if (!generated.isEmpty()) {
+            String excluded = debezium.getProperty("column.exclude.list");
+            debezium.setProperty(
+                    "column.exclude.list",
+                    excluded == null || excluded.isBlank()
+                            ? generated
+                            : excluded + "," + generated);
+        }
         String[] schemas =
                 tables.stream()
                         .map(t -> t.substring(0, t.indexOf('.')))

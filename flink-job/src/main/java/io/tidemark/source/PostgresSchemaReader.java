@@ -24,13 +24,15 @@ public final class PostgresSchemaReader {
 
     /**
      * {@code udt_name} is the column's type, the underlying type for a domain; {@code typtype}
-     * tells an enum ({@code e}) from a base type.
+     * tells an enum ({@code e}) from a base type. Generated columns are left out: see {@link
+     * PostgresGeneratedColumns}.
      */
     private static final String COLUMNS =
             "SELECT c.column_name, c.is_nullable, c.udt_name, c.numeric_precision, c.numeric_scale, "
                     + "(SELECT t.typtype FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace "
                     + "WHERE tn.nspname = c.udt_schema AND t.typname = c.udt_name) "
                     + "FROM information_schema.columns c WHERE c.table_schema = ? AND c.table_name = ? "
+                    + "AND c.is_generated <> 'ALWAYS' "
                     + "ORDER BY c.ordinal_position";
 
     /** {@code pg_type.typtype} of an enum: its values are captured as their labels. */
