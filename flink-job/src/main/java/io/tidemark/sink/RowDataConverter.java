@@ -1,5 +1,6 @@
 package io.tidemark.sink;
 
+import io.tidemark.catalog.TimeText;
 import io.tidemark.decode.ChangeEvent;
 import java.io.Serializable;
 import java.math.BigDecimal;
@@ -41,6 +42,13 @@ import org.apache.iceberg.types.Types;
 public final class RowDataConverter implements Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    private static final org.slf4j.Logger LOG =
+            org.slf4j.LoggerFactory.getLogger(RowDataConverter.class);
+
+    /** Time columns whose microseconds were cut, each said once per JVM. */
+    private static final Set<String> CUT_TO_MILLIS =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final String table;
     private final Schema schema;
@@ -153,6 +161,10 @@ public final class RowDataConverter implements Serializable {
                         ? Double.valueOf((Float) value)
                         : expect(value, Double.class, column);
             case STRING:
+                if (value instanceof LocalTime time) {
+                    // a source time with microseconds (see TimeText)
+                    return StringData.fromString(TimeText.format(time));
+                }
                 return StringData.fromString(expect(value, String.class, column));
             case DECIMAL:
                 {
@@ -179,8 +191,21 @@ public final class RowDataConverter implements Serializable {
             case DATE:
                 return (int) expect(value, LocalDate.class, column).toEpochDay();
             case TIME:
-                // Flink's internal TIME is milliseconds of the day
-                return (int) (expect(value, LocalTime.class, column).toNanoOfDay() / 1_000_000L);
+                {
+                    // Flink's internal TIME is milliseconds of the day
+                    LocalTime time = expect(value, LocalTime.class, column);
+                    if (time.getNano() % 1_000_000 != 0
+                            && CUT_TO_MILLIS.add(table + "." + column.name())) {
+                        LOG.warn(
+                                "Table {} column '{}' is an Iceberg time column, which Iceberg's Flink "
+                                        + "writers keep to milliseconds: the source's microseconds are cut. "
+                                        + "Tidemark makes such columns strings (HH:mm:ss.ffffff) in the "
+                                        + "tables it creates; re-create this one to keep them",
+                                table,
+                                column.name());
+                    }
+                    return (int) (time.toNanoOfDay() / 1_000_000L);
+                }
             case TIMESTAMP:
                 if (((Types.TimestampType) type).shouldAdjustToUTC()) {
                     return TimestampData.fromInstant(expect(value, Instant.class, column));
@@ -215,7 +240,7 @@ public final class RowDataConverter implements Serializable {
             case DOUBLE:
                 return value instanceof Double || value instanceof Float;
             case STRING:
-                return value instanceof String;
+                return value instanceof String || value instanceof LocalTime;
             case DECIMAL:
                 {
                     if (!(value instanceof BigDecimal bd)) {

@@ -119,7 +119,11 @@ public final class MySqlSchemaReader {
             case "date":
                 return Types.DateType.get();
             case "time":
-                return Types.TimeType.get();
+                // time(4) to time(6): microseconds, which Iceberg's Flink writers cut to
+                // milliseconds in a time column; kept exact as text (TimeText)
+                return columnType.matches("(?i)time\\(([4-9])\\).*")
+                        ? Types.StringType.get()
+                        : Types.TimeType.get();
             case "datetime":
                 return Types.TimestampType.withoutZone();
             case "timestamp":

@@ -1,5 +1,7 @@
 package io.tidemark.source;
 
+import io.debezium.connector.postgresql.PostgresConnectorConfig;
+import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.TableId;
 import io.tidemark.decode.DebeziumDecoder;
 import io.tidemark.decode.SourcePosition;
@@ -45,6 +47,43 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
 
     void chunkAudit(ChunkAudit audit) {
         this.audit = audit;
+    }
+
+    /** Whether a chunk's rows are being read: {@link #getConnection} reads temporal text then. */
+    private volatile boolean readingChunk;
+
+    /** The connection chunks are read through, over the physical one it was made for. */
+    private PostgresConnection chunkReader;
+
+    private java.sql.Connection chunkReaderOver;
+
+    void readingChunk(boolean reading) {
+        this.readingChunk = reading;
+    }
+
+    /**
+     * While a chunk's rows are read, a connection over the same JDBC connection whose result sets
+     * give Debezium dates, times and timestamps as the log does ({@link PostgresTemporalText});
+     * otherwise Flink CDC's.
+     */
+    @Override
+    public PostgresConnection getConnection() {
+        PostgresConnection connection = super.getConnection();
+        if (!readingChunk) {
+            return connection;
+        }
+        try {
+            java.sql.Connection physical = connection.connection();
+            if (chunkReader == null || chunkReaderOver != physical) {
+                chunkReader =
+                        PostgresTemporalText.connection(
+                                (PostgresConnectorConfig) getDbzConnectorConfig(), physical);
+                chunkReaderOver = physical;
+            }
+            return chunkReader;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot open the chunk reader's connection", e);
+        }
     }
 
     /** The table of the chunk being read (snapshot readers only). */

@@ -36,6 +36,17 @@ final class PostgresHandOverScanTask extends PostgresScanFetchTask {
     }
 
     @Override
+    protected void executeDataSnapshot(Context context) throws Exception {
+        // the chunk's rows: dates, times and timestamps as the log reads them
+        this.context.readingChunk(true);
+        try {
+            super.executeDataSnapshot(context);
+        } finally {
+            this.context.readingChunk(false);
+        }
+    }
+
+    @Override
     protected void dispatchHighWaterMarkEvent(
             Context context, SourceSplitBase split, Offset highWatermark) throws Exception {
         // before the watermark event: the backfill's changes follow it through the same queue

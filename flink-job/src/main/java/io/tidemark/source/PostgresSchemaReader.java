@@ -1,6 +1,7 @@
 package io.tidemark.source;
 
 import io.tidemark.catalog.TableSpec;
+import io.tidemark.catalog.TimeText;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -30,7 +31,8 @@ public final class PostgresSchemaReader {
     private static final String COLUMNS =
             "SELECT c.column_name, c.is_nullable, c.udt_name, c.numeric_precision, c.numeric_scale, "
                     + "(SELECT t.typtype FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace "
-                    + "WHERE tn.nspname = c.udt_schema AND t.typname = c.udt_name) "
+                    + "WHERE tn.nspname = c.udt_schema AND t.typname = c.udt_name), "
+                    + "c.datetime_precision "
                     + "FROM information_schema.columns c WHERE c.table_schema = ? AND c.table_name = ? "
                     + "AND c.is_generated <> 'ALWAYS' "
                     + "ORDER BY c.ordinal_position";
@@ -57,12 +59,18 @@ public final class PostgresSchemaReader {
                 (source, column, row) ->
                         ENUM.equals(row.getString(6))
                                 ? Types.StringType.get()
-                                : icebergType(
-                                        source,
-                                        column,
-                                        row.getString(3),
-                                        SchemaReading.integer(row, 4),
-                                        SchemaReading.integer(row, 5)),
+                                : "time".equals(row.getString(3))
+                                                && SchemaReading.integer(row, 7) != null
+                                                && SchemaReading.integer(row, 7)
+                                                        > TimeText.TIME_PRECISION
+                                        // microseconds: Iceberg's Flink writers keep milliseconds
+                                        ? Types.StringType.get()
+                                        : icebergType(
+                                                source,
+                                                column,
+                                                row.getString(3),
+                                                SchemaReading.integer(row, 4),
+                                                SchemaReading.integer(row, 5)),
                 PostgresSchemaReader::primaryKey);
     }
 

@@ -29,8 +29,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * domain as its underlying type (integer with a check, varchar), through the snapshot and the log
  * alike; the table ends equal to the source. A table keyed by a uuid is snapshotted in chunks whose
  * bounds are uuids, each audited against the source. A generated column is left out (the log does
- * not carry it), and the other columns equal the source. A table keyed by bytea (which Postgres
- * cannot take the min of, and whose values are byte arrays) is captured at parallelism 2.
+ * not carry it), and the other columns equal the source; a {@code time} (microseconds) is captured
+ * as its text, a {@code time(3)} as a time. A table keyed by bytea (which Postgres cannot take the
+ * min of, and whose values are byte arrays) is captured at parallelism 2.
  */
 class SourceTypesITCase {
 
@@ -62,13 +63,14 @@ class SourceTypesITCase {
             // a generated column: logical replication does not send it, so it is not captured
             sql.execute(
                     "CREATE TABLE public.lines (id bigint PRIMARY KEY, price numeric(10,2) NOT NULL, "
-                            + "qty integer NOT NULL, "
+                            + "qty integer NOT NULL, at time NOT NULL, at_ms time(3), "
                             + "total numeric(12,2) GENERATED ALWAYS AS (price * qty) STORED)");
             sql.execute(
-                    "INSERT INTO public.lines (id, price, qty) "
-                            + "SELECT g, g * 1.25, g % 7 FROM generate_series(1, 300) g");
+                    "INSERT INTO public.lines (id, price, qty, at, at_ms) "
+                            + "SELECT g, g * 1.25, g % 7, time '10:00:00.123456' + g * interval '1.000001 s', "
+                            + "time '10:00:00.123' FROM generate_series(1, 300) g");
             sql.execute(
-                    "CREATE VIEW public.lines_captured AS SELECT id, price, qty FROM public.lines");
+                    "CREATE VIEW public.lines_captured AS SELECT id, price, qty, at, at_ms FROM public.lines");
             // a bytea key: Postgres has no min(bytea), and a byte[] has no value equality
             sql.execute("CREATE TABLE public.blobs (id bytea PRIMARY KEY, v text NOT NULL)");
             sql.execute(
@@ -95,6 +97,17 @@ class SourceTypesITCase {
                                         .findField("total"))
                         .as("a generated column is not captured")
                         .isNull();
+                // time(6): Iceberg's Flink writers would keep milliseconds; text keeps microseconds
+                assertThat(
+                                catalog.loadTable(TableIdentifier.of("types", "lines"))
+                                        .schema()
+                                        .findType("at"))
+                        .isEqualTo(Types.StringType.get());
+                assertThat(
+                                catalog.loadTable(TableIdentifier.of("types", "lines"))
+                                        .schema()
+                                        .findType("at_ms"))
+                        .isEqualTo(Types.TimeType.get());
                 GroundTruth.awaitFirstCommit(job, catalog, target);
                 sql.execute(
                         "INSERT INTO public.typed SELECT g, 'happy', g, NULL "
@@ -110,7 +123,10 @@ class SourceTypesITCase {
                                 + "FROM generate_series(2001, 2050) g");
 
                 sql.execute("UPDATE public.lines SET qty = qty + 1 WHERE id % 3 = 0");
-                sql.execute("INSERT INTO public.lines (id, price, qty) VALUES (1000, 9.99, 2)");
+                sql.execute(
+                        "INSERT INTO public.lines (id, price, qty, at) "
+                                + "VALUES (1000, 9.99, 2, '23:59:59.999999')");
+                sql.execute("UPDATE public.lines SET at = '00:00:00' WHERE id = 7");
 
                 sql.execute("UPDATE public.blobs SET v = v || '!' WHERE v LIKE '%3'");
                 sql.execute("DELETE FROM public.blobs WHERE v LIKE '%5'");

@@ -100,6 +100,10 @@ public final class Coercion {
                 if (value instanceof String) {
                     return value;
                 }
+                if (value instanceof java.time.LocalTime time) {
+                    // a time with microseconds (see TimeText)
+                    return io.tidemark.catalog.TimeText.format(time);
+                }
                 break;
             case UUID:
                 if (value instanceof UUID) {

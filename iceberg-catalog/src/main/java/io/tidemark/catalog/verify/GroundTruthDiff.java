@@ -152,7 +152,11 @@ public final class GroundTruthDiff {
                                     : rs.getObject(index, LocalDateTime.class);
                     case DATE -> rs.getObject(index, LocalDate.class);
                     case TIME -> rs.getObject(index, LocalTime.class);
-                    case STRING -> rs.getString(index);
+                    case STRING ->
+                            rs.getMetaData().getColumnType(index) == java.sql.Types.TIME
+                                    // a time with microseconds, captured as its text (TimeText)
+                                    ? timeText(rs.getObject(index, LocalTime.class))
+                                    : rs.getString(index);
                     case BINARY, FIXED -> rs.getBytes(index);
                     case INTEGER -> rs.getInt(index);
                         // BIGINT UNSIGNED comes as a BigInteger from MySQL's driver
@@ -161,6 +165,10 @@ public final class GroundTruthDiff {
                     default -> rs.getObject(index);
                 };
         return rs.wasNull() ? null : value;
+    }
+
+    private static String timeText(LocalTime time) {
+        return time == null ? null : io.tidemark.catalog.TimeText.format(time);
     }
 
     private static List<Object> keyOf(Schema schema, List<String> keyColumns, List<Object> row) {
