@@ -80,19 +80,26 @@ public final class ChangeEvent {
             String payload,
             SourcePosition position,
             long sourceTimeMillis) {
+        return malformed(
+                source, table, reason, detail, payload, position, sourceTimeMillis, List.of());
+    }
+
+    /** As above, for a record whose primary key could be read: the quarantine row names it. */
+    public static ChangeEvent malformed(
+            String source,
+            String table,
+            String reason,
+            String detail,
+            String payload,
+            SourcePosition position,
+            long sourceTimeMillis,
+            List<Object> key) {
         Map<String, Object> about = new java.util.LinkedHashMap<>();
         about.put(REASON, reason);
         about.put(DETAIL, detail);
         about.put(PAYLOAD, payload);
         return new ChangeEvent(
-                source,
-                table,
-                Operation.MALFORMED,
-                List.of(),
-                null,
-                about,
-                position,
-                sourceTimeMillis);
+                source, table, Operation.MALFORMED, key, null, about, position, sourceTimeMillis);
     }
 
     /** Why a {@link Operation#MALFORMED} change could not be decoded: a reason code name. */

@@ -125,17 +125,20 @@ public final class DebeziumDecoder implements Serializable {
             // IllegalArgumentException from here, DataException or ClassCastException from a
             // record whose structs do not have the fields or types of a Debezium envelope
             return malformed(
+                    record,
                     value,
                     e instanceof UnknownTableException
                             ? "UNKNOWN_TABLE"
                             : e instanceof UnavailableValueException
                                     ? "UNAVAILABLE_VALUE"
-                                    : "CORRUPT_ENVELOPE",
+                                    : e instanceof NotRepresentableException
+                                            ? "NOT_REPRESENTABLE"
+                                            : "CORRUPT_ENVELOPE",
                     e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
-    private ChangeEvent malformed(Struct value, String reason, String detail) {
+    private ChangeEvent malformed(SourceRecord record, Struct value, String reason, String detail) {
         String table = "unknown";
         SourcePosition position =
                 new SourcePosition(
@@ -150,7 +153,30 @@ public final class DebeziumDecoder implements Serializable {
             // what is left of the envelope is in the payload
         }
         return ChangeEvent.malformed(
-                this.source, table, reason, detail, value.toString(), position, time);
+                this.source,
+                table,
+                reason,
+                detail,
+                value.toString(),
+                position,
+                time,
+                recordKey(record, table));
+    }
+
+    /** The primary key values in {@code record}'s key, or none if they cannot be read. */
+    private static List<Object> recordKey(SourceRecord record, String table) {
+        if (!(record.key() instanceof Struct key)) {
+            return List.of();
+        }
+        try {
+            List<Object> values = new ArrayList<>();
+            for (Field field : key.schema().fields()) {
+                values.add(convert(key.get(field), field.schema(), table, field.name()));
+            }
+            return values;
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     private ChangeEvent decodeChange(SourceRecord record, Struct value) {
@@ -382,6 +408,44 @@ public final class DebeziumDecoder implements Serializable {
     private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
 
     /** A change the source sent without a value it holds: quarantined, never written. */
+    /** A source value with no equal in its Iceberg type: quarantined, never written. */
+    static final class NotRepresentableException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        NotRepresentableException(String table, String column, String value) {
+            super(
+                    String.format(
+                            "table '%s' column '%s' holds %s, which no Iceberg date or timestamp can "
+                                    + "hold: the change is quarantined; store a finite value (or null) in "
+                                    + "the source if the target must have the row",
+                            table, column, value));
+        }
+    }
+
+    /**
+     * What Debezium makes of Postgres' {@code infinity} and {@code -infinity}, on the snapshot and
+     * the log alike (both parse the value's text, see {@code PostgresTemporalText}): dates become
+     * these epoch days (no Postgres date is that far: its range starts in 4713 BC), timestamps the
+     * JDBC driver's infinity constants as microseconds (or milliseconds), zoned timestamps the
+     * word.
+     */
+    private static final long DATE_INFINITY = -2_147_472_692L;
+
+    private static final long DATE_MINUS_INFINITY = -2_147_472_691L;
+    private static final long MICROS_INFINITY = 9_223_372_036_825_200_000L;
+    private static final long MICROS_MINUS_INFINITY = -9_223_372_036_832_400_000L;
+
+    private static String infinity(String logical, long value) {
+        boolean date = logical.equals("io.debezium.time.Date");
+        boolean millis = logical.equals("io.debezium.time.Timestamp");
+        long plus = date ? DATE_INFINITY : millis ? MICROS_INFINITY / 1_000 : MICROS_INFINITY;
+        long minus =
+                date
+                        ? DATE_MINUS_INFINITY
+                        : millis ? MICROS_MINUS_INFINITY / 1_000 : MICROS_MINUS_INFINITY;
+        return value == plus ? "'infinity'" : value == minus ? "'-infinity'" : null;
+    }
+
     static final class UnavailableValueException extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
@@ -476,7 +540,18 @@ public final class DebeziumDecoder implements Serializable {
         }
         Map<String, Object> image = new LinkedHashMap<>();
         for (Field field : row.schema().fields()) {
-            image.put(field.name(), convert(row.get(field), field.schema(), table, field.name()));
+            Object converted;
+            try {
+                converted = convert(row.get(field), field.schema(), table, field.name());
+            } catch (NotRepresentableException e) {
+                if (!name.equals("before")) {
+                    throw e;
+                }
+                // the old row's value is not written: an update away from infinity, or a delete
+                // of a row that held it, still applies
+                converted = null;
+            }
+            image.put(field.name(), converted);
         }
         return image;
     }
@@ -561,7 +636,14 @@ public final class DebeziumDecoder implements Serializable {
                                 new BigInteger(bytes(s.get("value"))), s.getInt32("scale"));
                     }
                 case "io.debezium.time.Date":
-                    return LocalDate.ofEpochDay(((Number) value).longValue());
+                    {
+                        long day = ((Number) value).longValue();
+                        String infinite = infinity(logical, day);
+                        if (infinite != null) {
+                            throw new NotRepresentableException(table, column, infinite);
+                        }
+                        return LocalDate.ofEpochDay(day);
+                    }
                 case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Date":
                     return LocalDate.ofEpochDay(
                             Math.floorDiv(((java.util.Date) value).getTime(), 86_400_000L));
@@ -574,9 +656,18 @@ public final class DebeziumDecoder implements Serializable {
                 case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Time":
                     return LocalTime.ofNanoOfDay(((java.util.Date) value).getTime() * 1_000_000L);
                 case "io.debezium.time.Timestamp":
-                    return micros(((Number) value).longValue() * 1_000L);
                 case "io.debezium.time.MicroTimestamp":
-                    return micros(((Number) value).longValue());
+                    {
+                        long stamp = ((Number) value).longValue();
+                        String infinite = infinity(logical, stamp);
+                        if (infinite != null) {
+                            throw new NotRepresentableException(table, column, infinite);
+                        }
+                        return micros(
+                                logical.equals("io.debezium.time.Timestamp")
+                                        ? stamp * 1_000L
+                                        : stamp);
+                    }
                 case "io.debezium.time.NanoTimestamp":
                     {
                         long nanos = ((Number) value).longValue();
@@ -588,6 +679,9 @@ public final class DebeziumDecoder implements Serializable {
                 case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Timestamp":
                     return micros(((java.util.Date) value).getTime() * 1_000L);
                 case "io.debezium.time.ZonedTimestamp":
+                    if ("infinity".equals(value) || "-infinity".equals(value)) {
+                        throw new NotRepresentableException(table, column, "'" + value + "'");
+                    }
                     return zonedTimestamp((String) value);
                 default:
                     break;

@@ -88,7 +88,11 @@ public final class QuarantineTable {
         row.setField(2, contract == null ? 0 : contract.version());
         row.setField(3, StringData.fromString(change.malformedReason()));
         row.setField(4, StringData.fromString(change.malformedDetail()));
-        row.setField(5, null);
+        row.setField(
+                5,
+                change.key().isEmpty()
+                        ? null
+                        : StringData.fromString(LateTable.json(change.key())));
         where(row, change, runId);
         row.setField(13, StringData.fromString(change.malformedPayload()));
         return row;

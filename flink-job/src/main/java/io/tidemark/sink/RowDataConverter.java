@@ -214,6 +214,9 @@ public final class RowDataConverter implements Serializable {
             case BINARY:
             case FIXED:
                 return expect(value, byte[].class, column);
+            case UUID:
+                // Flink's form of an Iceberg uuid: its 16 bytes
+                return uuidBytes(value, column);
             default:
                 throw new IllegalArgumentException(
                         String.format(
@@ -265,9 +268,43 @@ public final class RowDataConverter implements Serializable {
             case BINARY:
             case FIXED:
                 return value instanceof byte[];
+            case UUID:
+                return value instanceof java.util.UUID
+                        || (value instanceof String text && isUuid(text));
             default:
                 return false;
         }
+    }
+
+    private static boolean isUuid(String text) {
+        try {
+            java.util.UUID.fromString(text);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private byte[] uuidBytes(Object value, Types.NestedField column) {
+        java.util.UUID uuid;
+        if (value instanceof java.util.UUID u) {
+            uuid = u;
+        } else if (value instanceof String text && isUuid(text)) {
+            uuid = java.util.UUID.fromString(text);
+        } else {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "table '%s' column '%s' is a uuid in Iceberg but the change carries %s",
+                            table,
+                            column.name(),
+                            value instanceof String
+                                    ? "text that is not a uuid"
+                                    : value.getClass().getSimpleName()));
+        }
+        return java.nio.ByteBuffer.allocate(16)
+                .putLong(uuid.getMostSignificantBits())
+                .putLong(uuid.getLeastSignificantBits())
+                .array();
     }
 
     private <T> T expect(Object value, Class<T> expected, Types.NestedField column) {

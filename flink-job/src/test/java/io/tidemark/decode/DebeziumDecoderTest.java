@@ -301,6 +301,28 @@ class DebeziumDecoderTest {
     }
 
     @Test
+    void infiniteDatesAndTimestampsAreNotRepresentableAndQuarantinedNamingTheColumn() {
+        Struct infinite = row(1, "a").put("day", (int) -2_147_472_692L);
+        ChangeEvent date = decoder.decode(record("c", null, infinite));
+        assertThat(date.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(date.malformedReason()).isEqualTo("NOT_REPRESENTABLE");
+        assertThat(date.malformedDetail()).contains("'day'", "'infinity'");
+
+        Struct minus = row(1, "a").put("at", -9_223_372_036_832_400_000L);
+        assertThat(decoder.decode(record("c", null, minus)).malformedDetail())
+                .contains("'at'", "'-infinity'");
+        Struct zoned = row(1, "a").put("at_tz", "infinity");
+        assertThat(decoder.decode(record("c", null, zoned)).malformedReason())
+                .isEqualTo("NOT_REPRESENTABLE");
+
+        // in the old row only: an update away from infinity applies
+        ChangeEvent update = decoder.decode(record("u", infinite, row(1, "b")));
+        assertThat(update.operation()).isEqualTo(Operation.UPDATE);
+        assertThat(update.before()).containsEntry("day", null);
+        assertThat(update.after()).containsEntry("day", LocalDate.ofEpochDay(19_000));
+    }
+
+    @Test
     void keyOfAPrimaryKeyUpdateIsTheNewKey() {
         ChangeEvent update = decoder.decode(record("u", row(1, "a"), row(2, "a")));
         assertThat(update.key()).containsExactly(2L);

@@ -139,6 +139,34 @@ class RowDataConverterTest {
     }
 
     @Test
+    void aUuidColumnTakesTheTextOfAUuidAsItsBytes() {
+        Schema schema =
+                new Schema(
+                        Types.NestedField.required(1, "id", Types.LongType.get()),
+                        Types.NestedField.optional(2, "token", Types.UUIDType.get()));
+        RowDataConverter uuids = new RowDataConverter("public.u", schema, List.of("id"));
+        List<RowData> rows = new ArrayList<>();
+        Map<String, Object> after = new LinkedHashMap<>();
+        after.put("id", 1L);
+        after.put("token", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        uuids.convert(
+                new ChangeEvent(
+                        "public.u",
+                        Operation.INSERT,
+                        List.of(1L),
+                        null,
+                        after,
+                        SourcePosition.NONE,
+                        0L),
+                rows::add);
+        java.util.UUID expected = java.util.UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(rows.get(0).getBinary(1));
+        assertThat(new java.util.UUID(bytes.getLong(), bytes.getLong())).isEqualTo(expected);
+        assertThat(RowDataConverter.accepts(Types.UUIDType.get(), "not a uuid")).isFalse();
+        assertThat(RowDataConverter.accepts(Types.UUIDType.get(), expected.toString())).isTrue();
+    }
+
+    @Test
     void deleteWithOnlyTheKeyInTheBeforeImage() {
         Map<String, Object> keyOnly = new LinkedHashMap<>();
         keyOnly.put("id", 9L);

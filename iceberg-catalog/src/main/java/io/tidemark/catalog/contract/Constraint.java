@@ -44,6 +44,29 @@ public sealed interface Constraint extends Serializable {
             if (value == null) {
                 return Optional.empty();
             }
+            if ((value instanceof Double d && d.isNaN())
+                    || (value instanceof Float f && f.isNaN())) {
+                // NaN has no place in any range (and no decimal form to compare)
+                return Optional.of(
+                        new Violation(ReasonCode.OUT_OF_RANGE, column, "NaN is in no range"));
+            }
+            if ((value instanceof Double d && d.isInfinite())
+                    || (value instanceof Float f && f.isInfinite())) {
+                boolean positive = ((Number) value).doubleValue() > 0;
+                if ((positive && max != null) || (!positive && min != null)) {
+                    return Optional.of(
+                            new Violation(
+                                    ReasonCode.OUT_OF_RANGE,
+                                    column,
+                                    (positive ? "Infinity" : "-Infinity")
+                                            + " is outside the range ["
+                                            + (min == null ? "" : min)
+                                            + ", "
+                                            + (max == null ? "" : max)
+                                            + "]"));
+                }
+                return Optional.empty();
+            }
             Comparable<Object> comparable = comparable(value);
             if ((min != null && comparable.compareTo(min) < 0)
                     || (max != null && comparable.compareTo(max) > 0)) {

@@ -34,6 +34,12 @@ public enum ReasonCode {
      */
     UNAVAILABLE_VALUE,
     /**
+     * The source's value has no equal in the column's Iceberg type: a Postgres date or timestamp
+     * {@code infinity} or {@code -infinity}. Written as any finite value, it would be a different
+     * value.
+     */
+    NOT_REPRESENTABLE,
+    /**
      * The source emptied the table ({@code TRUNCATE}) and the table's {@code truncate} policy is
      * {@code quarantine}, or the truncate cannot be applied exactly (see the detail).
      */

@@ -246,4 +246,20 @@ class ContractTest {
                                 .identifierFieldNames())
                 .containsExactly("id");
     }
+
+    @Test
+    void aNaNOrInfiniteDoubleAgainstARangeIsAViolationNotAFailure() {
+        Constraint.Range range =
+                new Constraint.Range("score", BigDecimal.ZERO, new BigDecimal("100"));
+        assertThat(range.check(Double.NaN))
+                .hasValueSatisfying(v -> assertThat(v.reason()).isEqualTo(ReasonCode.OUT_OF_RANGE));
+        assertThat(range.check(Float.NaN)).isPresent();
+        assertThat(range.check(Double.POSITIVE_INFINITY)).isPresent();
+        assertThat(range.check(Double.NEGATIVE_INFINITY)).isPresent();
+        assertThat(
+                        new Constraint.Range("score", BigDecimal.ZERO, null)
+                                .check(Double.POSITIVE_INFINITY))
+                .isEmpty();
+        assertThat(range.check(42.5)).isEmpty();
+    }
 }
