@@ -59,7 +59,30 @@ public final class MySqlSchemaReader {
                                 row.getString(4),
                                 SchemaReading.integer(row, 5),
                                 SchemaReading.integer(row, 6)),
-                MySqlSchemaReader::primaryKey);
+                MySqlSchemaReader::primaryKey,
+                MySqlSchemaReader::uniqueKeys);
+    }
+
+    private static final String UNIQUE_KEYS =
+            "SELECT index_name, column_name FROM information_schema.statistics "
+                    + "WHERE table_schema = ? AND table_name = ? AND non_unique = 0 "
+                    + "ORDER BY index_name, seq_in_index";
+
+    /** The column sets of the table's unique indexes (its primary key among them). */
+    static List<java.util.Set<String>> uniqueKeys(
+            Connection connection, String database, String table) throws SQLException {
+        java.util.Map<String, java.util.Set<String>> byIndex = new java.util.LinkedHashMap<>();
+        try (java.sql.PreparedStatement statement = connection.prepareStatement(UNIQUE_KEYS)) {
+            statement.setString(1, database);
+            statement.setString(2, table);
+            try (java.sql.ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    byIndex.computeIfAbsent(rs.getString(1), i -> new java.util.HashSet<>())
+                            .add(rs.getString(2));
+                }
+            }
+        }
+        return new java.util.ArrayList<>(byIndex.values());
     }
 
     static List<String> primaryKey(Connection connection, String database, String table)

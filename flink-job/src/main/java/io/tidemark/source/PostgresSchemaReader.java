@@ -71,7 +71,26 @@ public final class PostgresSchemaReader {
                                                 row.getString(3),
                                                 SchemaReading.integer(row, 4),
                                                 SchemaReading.integer(row, 5)),
-                PostgresSchemaReader::primaryKey);
+                PostgresSchemaReader::primaryKey,
+                PostgresSchemaReader::uniqueKeys);
+    }
+
+    /** Unique constraints and indexes that are not partial and on plain columns. */
+    private static final String UNIQUE_KEYS =
+            "SELECT array_to_string(ARRAY(SELECT a.attname FROM pg_attribute a "
+                    + "WHERE a.attrelid = c.oid AND a.attnum = ANY(i.indkey)), ',') "
+                    + "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                    + "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    + "WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL "
+                    + "AND n.nspname = ? AND c.relname = ?";
+
+    static List<java.util.Set<String>> uniqueKeys(
+            Connection connection, String schema, String table) throws SQLException {
+        List<java.util.Set<String>> keys = new java.util.ArrayList<>();
+        for (String columns : SchemaReading.firstColumn(connection, UNIQUE_KEYS, schema, table)) {
+            keys.add(java.util.Set.of(columns.split(",")));
+        }
+        return keys;
     }
 
     static List<String> primaryKey(Connection connection, String schema, String table)

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -31,6 +32,13 @@ final class SchemaReading {
         List<String> of(Connection connection, String schema, String table) throws SQLException;
     }
 
+    /** A database's unique keys: the column sets of its unique constraints and full indexes. */
+    @FunctionalInterface
+    interface UniqueKeys {
+        List<Set<String>> of(Connection connection, String schema, String table)
+                throws SQLException;
+    }
+
     private SchemaReading() {}
 
     static TableSpec read(
@@ -38,7 +46,8 @@ final class SchemaReading {
             TableConfig table,
             String columnsQuery,
             TypeMapping types,
-            PrimaryKey primaryKey)
+            PrimaryKey primaryKey,
+            UniqueKeys uniqueKeys)
             throws SQLException {
         String[] parts = table.source().split("\\.", 2);
         List<Types.NestedField> columns = new ArrayList<>();
@@ -65,6 +74,14 @@ final class SchemaReading {
                             table.source()));
         }
         List<String> key = table.primaryKey();
+        if (!key.isEmpty()) {
+            checkDeclaredKey(
+                    table.source(),
+                    key,
+                    columns,
+                    primaryKey.of(connection, parts[0], parts[1]),
+                    uniqueKeys.of(connection, parts[0], parts[1]));
+        }
         if (key.isEmpty()) {
             key = primaryKey.of(connection, parts[0], parts[1]);
             if (key.isEmpty()) {
@@ -76,6 +93,60 @@ final class SchemaReading {
             }
         }
         return new TableSpec(TableIdentifier.parse(table.target()), columns, key);
+    }
+
+    /**
+     * A {@code primary-key} declared in the pipeline file is what the target merges and deletes by,
+     * so it must be a key in the source: every column not null (a null key cannot be merged or
+     * deleted), and a unique constraint or index (not partial, on columns not expressions) over
+     * some of its columns (else two source rows with the same values would become one row in
+     * Iceberg, silently). Refused otherwise, naming the statement that makes it one.
+     */
+    static void checkDeclaredKey(
+            String table,
+            List<String> declared,
+            List<Types.NestedField> columns,
+            List<String> tablePrimaryKey,
+            List<Set<String>> uniqueKeys) {
+        Set<String> declaredSet = new java.util.HashSet<>(declared);
+        if (declaredSet.equals(new java.util.HashSet<>(tablePrimaryKey))) {
+            return;
+        }
+        List<String> problems = new ArrayList<>();
+        for (String column : declared) {
+            Types.NestedField field =
+                    columns.stream().filter(c -> c.name().equals(column)).findFirst().orElse(null);
+            if (field == null) {
+                problems.add(
+                        String.format(
+                                "column '%s' does not exist (columns: %s)",
+                                column, columns.stream().map(Types.NestedField::name).toList()));
+            } else if (field.isOptional()) {
+                problems.add(
+                        String.format(
+                                "column '%s' may be null (make it NOT NULL: ALTER TABLE %s ALTER COLUMN "
+                                        + "%s SET NOT NULL, or in MySQL MODIFY it NOT NULL)",
+                                column, table, column));
+            }
+        }
+        boolean unique = uniqueKeys.stream().anyMatch(declaredSet::containsAll);
+        if (!unique) {
+            problems.add(
+                    String.format(
+                            "no unique constraint or index covers it (two source rows with the same "
+                                    + "values would become one row in Iceberg): ALTER TABLE %s ADD "
+                                    + "CONSTRAINT %s_tidemark_key UNIQUE (%s)",
+                            table,
+                            table.substring(table.indexOf('.') + 1),
+                            String.join(", ", declared)));
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "table '%s': the declared primary-key %s is not a key of the source table: %s; "
+                                    + "or declare columns that are",
+                            table, declared, String.join("; ", problems)));
+        }
     }
 
     /** The first column of every row {@code query} returns for (schema, table), in order. */

@@ -1,9 +1,11 @@
 package io.tidemark.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.GroundTruth;
@@ -210,6 +212,39 @@ class ValueCorpusITCase {
                 }
             }
         }
+    }
+
+    @Test
+    void aDeclaredPrimaryKeyMustBeAKeyOfTheSourceTable() throws Exception {
+        try (Connection source = DATABASE.get().connect("corpus");
+                Statement sql = source.createStatement()) {
+            // no unique index, a nullable column: duplicates would merge, nulls could not delete
+            sql.execute("CREATE SCHEMA keys");
+            sql.execute("CREATE TABLE keys.loose (code text, v text)");
+            sql.execute("ALTER TABLE keys.loose REPLICA IDENTITY FULL");
+            // a unique constraint over the declared column, not null: a key
+            sql.execute("CREATE TABLE keys.tight (code text NOT NULL UNIQUE, v text)");
+            sql.execute("ALTER TABLE keys.tight REPLICA IDENTITY FULL");
+
+            assertThatThrownBy(() -> TidemarkJob.prepare(declaredKey("loose")))
+                    .hasMessageContaining("declared primary-key [code] is not a key")
+                    .hasMessageContaining("ALTER TABLE keys.loose ALTER COLUMN code SET NOT NULL")
+                    .hasMessageContaining(
+                            "ALTER TABLE keys.loose ADD CONSTRAINT loose_tidemark_key UNIQUE (code)");
+            assertThat(TidemarkJob.prepare(declaredKey("tight")))
+                    .singleElement()
+                    .satisfies(t -> assertThat(t.primaryKey()).containsExactly("code"));
+        }
+    }
+
+    private static PipelineConfig declaredKey(String table) throws Exception {
+        String yaml;
+        try (java.io.InputStream in =
+                ValueCorpusITCase.class.getResourceAsStream("/pipelines/declared-key.yaml")) {
+            yaml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return TestPipelines.fromText(
+                yaml.replace("@table@", table), DATABASE.get(), DATABASE.dir(), "key-" + table);
     }
 
     /** The snapshot's row of date 'infinity', updated to a finite date through the log. */

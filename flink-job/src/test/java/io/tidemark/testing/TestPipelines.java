@@ -198,6 +198,12 @@ public final class TestPipelines {
             }
             yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
+        return fromText(yaml, database, dir, id);
+    }
+
+    /** As {@link #fromResource}, from the text of a pipeline file with the same marks. */
+    public static PipelineConfig fromText(
+            String yaml, EmbeddedDatabase database, Path dir, String id) {
         yaml =
                 yaml.replace("@id@", id)
                         .replace("@slot@", id.replace('-', '_'))
@@ -207,7 +213,7 @@ public final class TestPipelines {
                                 "@checkpoints@",
                                 dir.resolve("checkpoints-" + id).toUri().toString())
                         .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
-        return new PipelineConfigLoader().parse(yaml, file);
+        return new PipelineConfigLoader().parse(yaml, id + ".yaml");
     }
 
     /** The test's own view of a pipeline's Iceberg catalog; close it after use. */
