@@ -413,12 +413,16 @@ public final class DebeziumDecoder implements Serializable {
         private static final long serialVersionUID = 1L;
 
         NotRepresentableException(String table, String column, String value) {
+            this(table, column, value, "date or timestamp");
+        }
+
+        NotRepresentableException(String table, String column, String value, String type) {
             super(
                     String.format(
-                            "table '%s' column '%s' holds %s, which no Iceberg date or timestamp can "
-                                    + "hold: the change is quarantined; store a finite value (or null) in "
-                                    + "the source if the target must have the row",
-                            table, column, value));
+                            "table '%s' column '%s' holds %s, which no Iceberg %s can hold: the "
+                                    + "change is quarantined; store a finite value (or null) in the "
+                                    + "source if the target must have the row",
+                            table, column, value, type));
         }
     }
 
@@ -429,6 +433,9 @@ public final class DebeziumDecoder implements Serializable {
      * JDBC driver's infinity constants as microseconds (or milliseconds), zoned timestamps the
      * word.
      */
+    /** {@code NumericTextConverter}'s logical name: a Postgres numeric as its text. */
+    private static final String NUMERIC_TEXT = "io.tidemark.NumericText";
+
     private static final long DATE_INFINITY = -2_147_472_692L;
 
     private static final long DATE_MINUS_INFINITY = -2_147_472_691L;
@@ -678,6 +685,17 @@ public final class DebeziumDecoder implements Serializable {
                     }
                 case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Timestamp":
                     return micros(((java.util.Date) value).getTime() * 1_000L);
+                case NUMERIC_TEXT:
+                    {
+                        String text = (String) value;
+                        if (text.equals("NaN")
+                                || text.equals("Infinity")
+                                || text.equals("-Infinity")) {
+                            throw new NotRepresentableException(
+                                    table, column, "'" + text + "'", "decimal");
+                        }
+                        return new BigDecimal(text);
+                    }
                 case "io.debezium.time.ZonedTimestamp":
                     if ("infinity".equals(value) || "-infinity".equals(value)) {
                         throw new NotRepresentableException(table, column, "'" + value + "'");

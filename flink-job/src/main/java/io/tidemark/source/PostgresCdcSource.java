@@ -41,21 +41,39 @@ public final class PostgresCdcSource {
     }
 
     /**
-     * The generated columns of {@code tables} as Debezium's {@code column.exclude.list} (see {@link
-     * PostgresGeneratedColumns}), read from the source when the job is built.
+     * What the source's Debezium needs to know of {@code tables}' columns, read from the source
+     * when the job is built: the generated columns as a {@code column.exclude.list} (see {@link
+     * PostgresGeneratedColumns}) and the primary key columns ({@code schema.table.column}), which
+     * keep Debezium's decimals (see {@link NumericTextConverter}).
      */
-    private static String generatedColumns(SourceConfig source, List<String> tables) {
+    private record SourceColumns(String generated, String keys) {}
+
+    private static SourceColumns sourceColumns(SourceConfig source, List<String> tables) {
         java.util.Properties credentials = new java.util.Properties();
         credentials.setProperty("user", source.username());
         credentials.setProperty("password", source.password());
         try (java.sql.Connection connection =
                 java.sql.DriverManager.getConnection(source.jdbcUrl(), credentials)) {
-            return PostgresGeneratedColumns.excludeList(
-                    PostgresGeneratedColumns.of(connection, tables));
+            List<String> keys = new java.util.ArrayList<>();
+            for (String table : tables) {
+                String[] parts = table.split("\\.", 2);
+                for (String column :
+                        PostgresSchemaReader.primaryKey(connection, parts[0], parts[1])) {
+                    keys.add(table + "." + column);
+                }
+            }
+            return new SourceColumns(
+                    PostgresGeneratedColumns.excludeList(
+                            PostgresGeneratedColumns.of(connection, tables)),
+                    String.join(",", keys));
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(
-                    "cannot read the generated columns of " + tables + ": " + e.getMessage(), e);
+                    "cannot read the columns of " + tables + ": " + e.getMessage(), e);
         }
+    }
+
+    private static String append(String list, String item) {
+        return list == null || list.isBlank() ? item : list + "," + item;
     }
 
     /** The source of {@code tables} with its own deserializer (tests wrap Tidemark's). */
@@ -73,7 +91,13 @@ public final class PostgresCdcSource {
         debezium.setProperty("unavailable.value.placeholder", DebeziumDecoder.UNAVAILABLE);
         // a TRUNCATE is a change like any other: each table's 'truncate' policy decides
         debezium.setProperty("truncate.handling.mode", "include");
-        String generated = generatedColumns(source, tables);
+        SourceColumns columns = sourceColumns(source, tables);
+        String generated = columns.generated();
+        // numerics as their text: NaN and infinities reach the decoder as themselves
+        debezium.setProperty(
+                "converters", append(debezium.getProperty("converters"), "tidemark_numeric"));
+        debezium.setProperty("tidemark_numeric.type", NumericTextConverter.class.getName());
+        debezium.setProperty("tidemark_numeric." + NumericTextConverter.KEYS, columns.keys());
         if (!generated.isEmpty()) {
             String excluded = debezium.getProperty("column.exclude.list");
             debezium.setProperty(
