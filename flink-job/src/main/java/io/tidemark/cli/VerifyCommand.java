@@ -41,6 +41,9 @@ final class VerifyCommand implements Callable<Integer> {
 
     static final int EXIT_DIFFERENT = 1;
 
+    /** A table could not be compared (the source or the table could not be read): not a diff. */
+    static final int EXIT_NOT_COMPARED = 3;
+
     @Option(
             names = {"-c", "--config"},
             required = true,
@@ -88,6 +91,7 @@ final class VerifyCommand implements Callable<Integer> {
         Map<String, Connection> connections = new HashMap<>();
         Catalog catalog = Tidemark.catalog(pipeline);
         boolean clean = true;
+        boolean compared = true;
         try {
             for (SourceConfig source : pipeline.sources()) {
                 Properties credentials = new Properties();
@@ -105,11 +109,22 @@ final class VerifyCommand implements Callable<Integer> {
                             tableConfig.source(), tableConfig.target(), tableConfig.sources());
                     continue;
                 }
-                DiffReport report =
-                        diffUntilClean(
-                                connections.get(tableConfig.sources().get(0)),
-                                tableConfig,
-                                catalog);
+                DiffReport report;
+                try {
+                    report =
+                            diffUntilClean(
+                                    connections.get(tableConfig.sources().get(0)),
+                                    tableConfig,
+                                    catalog);
+                } catch (java.sql.SQLException | RuntimeException e) {
+                    // say which table, and go on with the others: an unreadable table is not a
+                    // difference, and must not look like one (exit code 3, not 1)
+                    System.out.printf(
+                            "NOT COMPARED %s -> %s: %s%n",
+                            tableConfig.source(), tableConfig.target(), e);
+                    compared = false;
+                    continue;
+                }
                 System.out.println((report.isClean() ? "EQUAL " : "DIFFERENT ") + report);
                 clean &= report.isClean();
             }
@@ -119,7 +134,7 @@ final class VerifyCommand implements Callable<Integer> {
             }
             Tidemark.close(catalog);
         }
-        return clean ? 0 : EXIT_DIFFERENT;
+        return !compared ? EXIT_NOT_COMPARED : clean ? 0 : EXIT_DIFFERENT;
     }
 
     private DiffReport diffUntilClean(Connection source, TableConfig tableConfig, Catalog catalog)

@@ -127,7 +127,10 @@ public record PipelineConfig(
                         + database
                         + "?useSSL=false&allowPublicKeyRetrieval=true&connectionTimeZone="
                         + serverTimeZone
-                        + "&forceConnectionTimeZoneToSession=true";
+                        + "&forceConnectionTimeZoneToSession=true"
+                        // a zero date (0000-00-00, legal under a lax sql_mode) reads as null, as
+                        // the binlog reader and the snapshot give it (not an SQLException)
+                        + "&zeroDateTimeBehavior=CONVERT_TO_NULL";
             }
             return "jdbc:postgresql://" + hostname + ":" + port + "/" + database;
         }

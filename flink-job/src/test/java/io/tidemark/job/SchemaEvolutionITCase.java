@@ -102,6 +102,15 @@ class SchemaEvolutionITCase {
                                         ? "SELECT seq, CONCAT('n', seq), seq FROM seq_1_to_200"
                                         : "SELECT g, 'n' || g, g FROM generate_series(1, 200) g"));
             }
+            if (mysql) {
+                // zero dates, legal under a lax sql_mode (common in old schemas)
+                sql.execute("SET SESSION sql_mode = ''");
+                sql.execute(
+                        "CREATE TABLE drift.zeroes (id bigint PRIMARY KEY, d date, dt datetime)");
+                sql.execute(
+                        "INSERT INTO drift.zeroes VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), "
+                                + "(2, '2024-01-02', '2024-01-02 03:04:05')");
+            }
             PipelineConfig config = pipeline(kind, schema, id, "");
             JobClient job =
                     TestJobs.start(
@@ -161,6 +170,34 @@ class SchemaEvolutionITCase {
                 if (mysql) {
                     // a binlog TRUNCATE TABLE is not applied on MySQL sources: quarantined
                     sql.execute("TRUNCATE TABLE drift.held");
+                    sql.execute(
+                            "INSERT INTO drift.zeroes VALUES (3, '0000-00-00', '0000-00-00 00:00:00')");
+                    // the checker reads zero dates as the pipeline wrote them: null (before, the
+                    // driver's SQLException stopped `verify`)
+                    try (Connection verifier =
+                            java.sql.DriverManager.getConnection(
+                                    config.source().jdbcUrl(),
+                                    config.source().username(),
+                                    config.source().password())) {
+                        GroundTruth.awaitEqual(
+                                job,
+                                verifier,
+                                catalog,
+                                Map.of("drift.zeroes", TableIdentifier.of(ns(kind), "zeroes")),
+                                TIMEOUT);
+                    }
+                    // and `tidemark verify` itself: equal (exit 0), where the driver's "Zero date
+                    // value prohibited" made it exit as if the tables differed
+                    Path file = dir.resolve(id + ".yaml");
+                    java.nio.file.Files.writeString(file, pipelineYaml(kind, schema, id, ""));
+                    assertThat(
+                                    io.tidemark.cli.Tidemark.execute(
+                                            "verify",
+                                            "--config",
+                                            file.toString(),
+                                            "--table",
+                                            ns(kind) + ".zeroes"))
+                            .isZero();
                 }
                 GroundTruth.awaitEqual(
                         job, source, catalog, Map.of(schema + ".items", items), TIMEOUT);
@@ -264,6 +301,10 @@ class SchemaEvolutionITCase {
      * priced, or only {@code only} under {@code schema-evolution: fail} (pipeline-wide).
      */
     private static PipelineConfig pipeline(String kind, String schema, String id, String only) {
+        return new PipelineConfigLoader().parse(pipelineYaml(kind, schema, id, only), id + ".yaml");
+    }
+
+    private static String pipelineYaml(String kind, String schema, String id, String only) {
         boolean mysql = kind.equals("mariadb");
         String ns = ns(only.isEmpty() ? kind : kind + "-fail");
         List<String> lines = new ArrayList<>();
@@ -307,8 +348,12 @@ class SchemaEvolutionITCase {
             lines.add("    schema-evolution: quarantine");
             lines.add("  - source: " + schema + ".priced");
             lines.add("    target: " + ns + ".priced");
+            if (mysql) {
+                lines.add("  - source: drift.zeroes");
+                lines.add("    target: " + ns + ".zeroes");
+            }
         }
         lines.add("");
-        return new PipelineConfigLoader().parse(String.join("\n", lines), id + ".yaml");
+        return String.join("\n", lines);
     }
 }
