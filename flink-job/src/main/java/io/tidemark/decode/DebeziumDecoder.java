@@ -312,16 +312,6 @@ public final class DebeziumDecoder implements Serializable {
             return null;
         }
         Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
-        ChangeEvent truncate =
-                new ChangeEvent(
-                        this.source,
-                        table,
-                        Operation.TRUNCATE,
-                        List.of(),
-                        null,
-                        null,
-                        source == null ? SourcePosition.NONE : position(source),
-                        source == null ? 0L : sourceTime(source, value));
         return ChangeEvent.malformed(
                 this.source,
                 table,
@@ -330,8 +320,8 @@ public final class DebeziumDecoder implements Serializable {
                         + "the table (start its pipeline afresh) to drop them, or set 'truncate: fail' to "
                         + "stop at the next one",
                 ddl,
-                truncate.position(),
-                truncate.sourceTimeMillis());
+                source == null ? SourcePosition.NONE : position(source),
+                source == null ? 0L : sourceTime(source, value));
     }
 
     private static String unquote(String name) {

@@ -3,12 +3,10 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.demo.EmbeddedMariaDb;
-import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.TestClusters;
@@ -110,14 +108,14 @@ class SchemaEvolutionITCase {
                 sql.execute(
                         "INSERT INTO drift.zeroes VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), "
                                 + "(2, '2024-01-02', '2024-01-02 03:04:05')");
+                // a BINARY(16) key, in several chunks, read at parallelism 2
+                sql.execute("CREATE TABLE drift.bins (id binary(16) PRIMARY KEY, v varchar(20))");
+                sql.execute(
+                        "INSERT INTO drift.bins SELECT UNHEX(MD5(seq)), CONCAT('v', seq) "
+                                + "FROM seq_1_to_600");
             }
             PipelineConfig config = pipeline(kind, schema, id, "");
-            JobClient job =
-                    TestJobs.start(
-                            config,
-                            RunContext.start(config.pipelineId(), null),
-                            CommitListener.NONE,
-                            null);
+            JobClient job = TestJobs.start(config);
             Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
             TableIdentifier items = TableIdentifier.of(ns(kind), "items");
             try {
@@ -172,6 +170,13 @@ class SchemaEvolutionITCase {
                     sql.execute("TRUNCATE TABLE drift.held");
                     sql.execute(
                             "INSERT INTO drift.zeroes VALUES (3, '0000-00-00', '0000-00-00 00:00:00')");
+                    sql.execute("UPDATE drift.bins SET v = CONCAT(v, '!') WHERE v LIKE '%3'");
+                    sql.execute("DELETE FROM drift.bins WHERE v LIKE '%5'");
+                    sql.execute(
+                            "INSERT INTO drift.bins SELECT UNHEX(MD5(seq)), 'new' "
+                                    + "FROM seq_1001_to_1020");
+                    sql.execute(
+                            "UPDATE drift.bins SET id = UNHEX('00FF') WHERE id = UNHEX(MD5(1))");
                     // the checker reads zero dates as the pipeline wrote them: null (before, the
                     // driver's SQLException stopped `verify`)
                     try (Connection verifier =
@@ -183,7 +188,11 @@ class SchemaEvolutionITCase {
                                 job,
                                 verifier,
                                 catalog,
-                                Map.of("drift.zeroes", TableIdentifier.of(ns(kind), "zeroes")),
+                                Map.of(
+                                        "drift.zeroes",
+                                        TableIdentifier.of(ns(kind), "zeroes"),
+                                        "drift.bins",
+                                        TableIdentifier.of(ns(kind), "bins")),
                                 TIMEOUT);
                     }
                     // and `tidemark verify` itself: equal (exit 0), where the driver's "Zero date
@@ -247,12 +256,7 @@ class SchemaEvolutionITCase {
                     "CREATE TABLE public.strict (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
             sql.execute("INSERT INTO public.strict VALUES (1, 'a')");
             PipelineConfig config = pipeline("postgres", "public", id, "strict");
-            JobClient job =
-                    TestJobs.start(
-                            config,
-                            RunContext.start(config.pipelineId(), null),
-                            CommitListener.NONE,
-                            null);
+            JobClient job = TestJobs.start(config);
             Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
             try {
                 GroundTruth.awaitFirstCommit(
@@ -325,6 +329,8 @@ class SchemaEvolutionITCase {
         if (mysql) {
             lines.add("  username: " + EmbeddedMariaDb.CDC_USER);
             lines.add("  password: " + EmbeddedMariaDb.CDC_PASSWORD);
+            lines.add("  snapshot:");
+            lines.add("    split-size: 100");
         } else {
             lines.add("  username: postgres");
             lines.add("  slot-name: " + id.replace('-', '_'));
@@ -351,6 +357,8 @@ class SchemaEvolutionITCase {
             if (mysql) {
                 lines.add("  - source: drift.zeroes");
                 lines.add("    target: " + ns + ".zeroes");
+                lines.add("  - source: drift.bins");
+                lines.add("    target: " + ns + ".bins");
             }
         }
         lines.add("");

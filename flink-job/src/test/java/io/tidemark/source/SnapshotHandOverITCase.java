@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfig.SourceConfig;
-import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.demo.ShopWorkload;
 import io.tidemark.job.TidemarkJob;
-import io.tidemark.job.Uids;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.HookedSources;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -33,7 +31,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.api.connector.source.SourceSplit;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHooks;
-import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
@@ -184,25 +181,11 @@ class SnapshotHandOverITCase {
 
     /** The pipeline's Postgres source with the hooks of the armed case. */
     private static TidemarkJob.ChangeSource hookedSource(PipelineConfig config) {
-        return (env, primaryKeys, watermarks) -> {
-            SourceConfig source = config.sources().get(0);
-            PostgresIncrementalSource<io.tidemark.decode.ChangeEvent> cdc =
-                    PostgresCdcSource.create(
-                            source,
-                            List.of(ShopWorkload.CUSTOMERS, ShopWorkload.ORDERS),
-                            primaryKeys);
-            SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();
-            hooks.setPreHighWatermarkAction(SnapshotHandOverITCase::beforeHighWatermark);
-            hooks.setPostHighWatermarkAction(SnapshotHandOverITCase::afterHighWatermark);
-            cdc.setSnapshotHooks(hooks);
-            return env.fromSource(
-                            cdc,
-                            watermarks,
-                            "postgres-cdc-" + source.id(),
-                            ChangeEventTypeInfo.INSTANCE)
-                    .uid(Uids.source(source.id()))
-                    .name("source: postgres-cdc " + source.id() + " (hooked)");
-        };
+        SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();
+        hooks.setPreHighWatermarkAction(SnapshotHandOverITCase::beforeHighWatermark);
+        hooks.setPostHighWatermarkAction(SnapshotHandOverITCase::afterHighWatermark);
+        return HookedSources.postgres(
+                config, List.of(ShopWorkload.CUSTOMERS, ShopWorkload.ORDERS), hooks);
     }
 
     /** After the chunk's {@code SELECT}, before its high watermark is read. */

@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfig.SourceConfig;
-import io.tidemark.decode.ChangeEvent;
-import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.job.TidemarkJob;
-import io.tidemark.job.Uids;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.HookedSources;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -31,7 +28,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.connector.source.SourceSplit;
 import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHooks;
-import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -199,21 +195,9 @@ class TruncateITCase {
 
     /** The pipeline's Postgres source, truncating the table after its first chunk is read. */
     private static TidemarkJob.ChangeSource hookedSource(PipelineConfig config) {
-        return (env, primaryKeys, watermarks) -> {
-            SourceConfig source = config.sources().get(0);
-            PostgresIncrementalSource<ChangeEvent> cdc =
-                    PostgresCdcSource.create(source, List.of("public.chunked"), primaryKeys);
-            SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();
-            hooks.setPostHighWatermarkAction(TruncateITCase::afterHighWatermark);
-            cdc.setSnapshotHooks(hooks);
-            return env.fromSource(
-                            cdc,
-                            watermarks,
-                            "postgres-cdc-" + source.id(),
-                            ChangeEventTypeInfo.INSTANCE)
-                    .uid(Uids.source(source.id()))
-                    .name("source: postgres-cdc " + source.id() + " (hooked)");
-        };
+        SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();
+        hooks.setPostHighWatermarkAction(TruncateITCase::afterHighWatermark);
+        return HookedSources.postgres(config, List.of("public.chunked"), hooks);
     }
 
     /**

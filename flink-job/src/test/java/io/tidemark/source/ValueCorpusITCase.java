@@ -3,10 +3,8 @@ package io.tidemark.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob;
-import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -157,12 +155,7 @@ class ValueCorpusITCase {
                     TableDiscovery.resolve(
                             TestPipelines.fromResource(
                                     "corpus.yaml", DATABASE.get(), DATABASE.dir(), "corpus-it"));
-            JobClient job =
-                    TestJobs.start(
-                            config,
-                            RunContext.start(config.pipelineId(), null),
-                            CommitListener.NONE,
-                            null);
+            JobClient job = TestJobs.start(config);
             Catalog catalog = TestPipelines.catalog(config);
             try {
                 TableIdentifier[] targets =

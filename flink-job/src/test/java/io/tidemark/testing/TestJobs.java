@@ -25,6 +25,12 @@ public final class TestJobs {
 
     private TestJobs() {}
 
+    /** Starts {@code config}'s pipeline fresh, in a new run, without a commit listener. */
+    public static JobClient start(PipelineConfig config) throws Exception {
+        return start(
+                config, RunContext.start(config.pipelineId(), null), CommitListener.NONE, null);
+    }
+
     /**
      * Prepares and starts {@code config}'s pipeline, waits until it runs. {@code savepoint} (or
      * null) is restored with {@code allowNonRestoredState=false}; failed jobs restart quickly.
