@@ -16,6 +16,7 @@ import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
+import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -198,6 +199,31 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Map<String, String> truncatePolicies,
             Map<String, String> orderingColumns,
             LiveTables live) {
+        this(
+                run,
+                contracts,
+                implicitContracts,
+                splitter,
+                truncatePolicies,
+                orderingColumns,
+                live,
+                ColumnDefaults.NONE);
+    }
+
+    /**
+     * @param columnDefaults asked before a column the source added is let through: one added with a
+     *     default holds it in the source's existing rows, which the target cannot give them
+     */
+    public ContractGate(
+            RunContext run,
+            Map<String, Contract> contracts,
+            Map<String, Contract> implicitContracts,
+            KeyChangeSplitter splitter,
+            Map<String, String> truncatePolicies,
+            Map<String, String> orderingColumns,
+            LiveTables live,
+            ColumnDefaults.Lookup columnDefaults) {
+        this.columnDefaults = columnDefaults;
         this.run = run;
         this.contracts = Map.copyOf(contracts);
         this.implicitContracts = Map.copyOf(implicitContracts);
@@ -205,6 +231,48 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         this.truncatePolicies = Map.copyOf(truncatePolicies);
         this.orderingColumns = Map.copyOf(orderingColumns);
         this.live = live;
+    }
+
+    private final ColumnDefaults.Lookup columnDefaults;
+
+    /** Columns added in the source whose default was checked, as table.column. */
+    private transient Set<String> defaultsChecked;
+
+    /**
+     * Before a column the source added reaches the writers (which add it to the Iceberg table,
+     * where the table's existing rows read null): if the source added it with a default, its
+     * existing rows hold that default, which no change will carry. The job stops (no restart would
+     * help), naming the column, its default and the fix.
+     */
+    private void checkNoDefault(ChangeEvent change, String column, Contract contract) {
+        if (defaultsChecked == null) {
+            defaultsChecked = new HashSet<>();
+        }
+        if (!defaultsChecked.add(change.table() + "." + column)) {
+            return;
+        }
+        columnDefaults
+                .defaultOf(change.source(), change.table(), column)
+                .ifPresent(
+                        value -> {
+                            throw new SuppressRestartsException(
+                                    new IllegalStateException(
+                                            String.format(
+                                                    "schema drift: table %s has column '%s', added with DEFAULT %s: the rows "
+                                                            + "that existed before hold it in the source but would read null in "
+                                                            + "Iceberg (schema-evolution: evolve adds columns only as null). Add "
+                                                            + "the column to the Iceberg table and set it in the existing rows "
+                                                            + "(in Trino: ALTER TABLE ... ADD COLUMN %s ...; UPDATE ... SET %s = "
+                                                            + "<the default>), then restart from the last checkpoint; or %s",
+                                                    change.table(),
+                                                    column,
+                                                    value,
+                                                    column,
+                                                    column,
+                                                    contracts.containsKey(change.table())
+                                                            ? "deploy a contract version with the column and re-snapshot the table"
+                                                            : "re-snapshot the table")));
+                        });
     }
 
     /** Source table to the column its event-time ordering reads (tables ordered so only). */
@@ -718,6 +786,9 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             boolean lifted = false;
             if (violation.reason() == ReasonCode.UNKNOWN_COLUMN) {
                 lifted = value == null || Evolution.typeOf(value).isPresent();
+                if (lifted) {
+                    checkNoDefault(change, column, contract);
+                }
                 if (!lifted && logged.add(contract.table() + "." + column)) {
                     LOG.warn(
                             "Table {} has column '{}', which {} does not declare; its type does not"

@@ -32,6 +32,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
+import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
 import io.tidemark.source.MySqlCdcSource;
 import io.tidemark.source.MySqlSchemaReader;
@@ -552,7 +553,8 @@ public final class TidemarkJob {
                                                 splitter,
                                                 truncatePolicies(config),
                                                 orderingColumns(tables),
-                                                live)))
+                                                live,
+                                                ColumnDefaults.of(config.sources()))))
                         .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert, truncates into one per reconciler

@@ -280,6 +280,41 @@ class SchemaEvolutionITCase {
         }
     }
 
+    @Test
+    void aColumnAddedWithADefaultStopsTheJobOnceNamingTheFix() throws Exception {
+        String id = "drift-default";
+        try (Connection source = postgres.connect("drift");
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.flags (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
+            sql.execute(
+                    "INSERT INTO public.flags SELECT g, 'n' || g FROM generate_series(1, 50) g");
+            PipelineConfig config = pipeline("postgres", "public", id, "flags", "evolve");
+            JobClient job = TestJobs.start(config);
+            Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
+            try {
+                GroundTruth.awaitFirstCommit(
+                        job, catalog, TableIdentifier.of(ns("postgres-fail"), "flags"));
+                // the 50 rows hold 7 in the source from here on, without a change of their own
+                sql.execute("ALTER TABLE public.flags ADD COLUMN flag integer DEFAULT 7");
+                sql.execute("INSERT INTO public.flags VALUES (51, 'new', 8)");
+                assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                        .hasStackTraceContaining("column 'flag', added with DEFAULT 7")
+                        .hasStackTraceContaining("UPDATE ... SET flag = <the default>")
+                        .hasStackTraceContaining("re-snapshot the table");
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("no restart")
+                        .hasSize(1);
+            } finally {
+                GroundTruth.cancel(job);
+                postgres.dropSlot("drift", config.source().slotName());
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
     private static String ns(String kind) {
@@ -305,10 +340,22 @@ class SchemaEvolutionITCase {
      * priced, or only {@code only} under {@code schema-evolution: fail} (pipeline-wide).
      */
     private static PipelineConfig pipeline(String kind, String schema, String id, String only) {
-        return new PipelineConfigLoader().parse(pipelineYaml(kind, schema, id, only), id + ".yaml");
+        return pipeline(kind, schema, id, only, "fail");
+    }
+
+    /** {@code only} under the pipeline's {@code schema-evolution: evolution}. */
+    private static PipelineConfig pipeline(
+            String kind, String schema, String id, String only, String evolution) {
+        return new PipelineConfigLoader()
+                .parse(pipelineYaml(kind, schema, id, only, evolution), id + ".yaml");
     }
 
     private static String pipelineYaml(String kind, String schema, String id, String only) {
+        return pipelineYaml(kind, schema, id, only, "fail");
+    }
+
+    private static String pipelineYaml(
+            String kind, String schema, String id, String only, String evolution) {
         boolean mysql = kind.equals("mariadb");
         String ns = ns(only.isEmpty() ? kind : kind + "-fail");
         List<String> lines = new ArrayList<>();
@@ -316,7 +363,7 @@ class SchemaEvolutionITCase {
         lines.add("  id: " + id);
         lines.add("  parallelism: 2");
         if (!only.isEmpty()) {
-            lines.add("  schema-evolution: fail");
+            lines.add("  schema-evolution: " + evolution);
         }
         lines.add("checkpoint:");
         lines.add("  interval: 1s");
