@@ -101,6 +101,8 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
         if (split.isSnapshotSplit()) {
             chunkTable = split.asSnapshotSplit().getTableId();
         } else {
+            // a log read (the stream split, or a chunk's backfill): no chunk's table
+            chunkTable = null;
             newestChunkEnd.clear();
             for (FinishedSnapshotSplitInfo chunk :
                     split.asStreamSplit().getFinishedSnapshotSplitInfos()) {

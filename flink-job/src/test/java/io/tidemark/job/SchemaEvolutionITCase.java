@@ -119,12 +119,17 @@ class SchemaEvolutionITCase {
             Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
             TableIdentifier items = TableIdentifier.of(ns(kind), "items");
             try {
-                GroundTruth.awaitFirstCommit(
-                        job,
-                        catalog,
-                        items,
-                        TableIdentifier.of(ns(kind), "held"),
-                        TableIdentifier.of(ns(kind), "priced"));
+                // the whole snapshot first: Flink CDC's MySQL reader fails a chunk read after an
+                // ALTER TABLE of its table (DBZ-4350; see README, "MySQL and MariaDB source")
+                Map<String, TableIdentifier> snapshotted = new java.util.HashMap<>();
+                for (String table : List.of("items", "held", "priced")) {
+                    snapshotted.put(schema + "." + table, TableIdentifier.of(ns(kind), table));
+                }
+                if (mysql) {
+                    // (zeroes is diffed below, through the pipeline's own source URL)
+                    snapshotted.put("drift.bins", TableIdentifier.of(ns(kind), "bins"));
+                }
+                GroundTruth.awaitEqual(job, source, catalog, snapshotted, TIMEOUT);
                 // evolve (the default): two columns added, one widened
                 sql.execute("ALTER TABLE " + schema + ".items ADD COLUMN color varchar(20)");
                 sql.execute("ALTER TABLE " + schema + ".items ADD COLUMN rank_no integer");
