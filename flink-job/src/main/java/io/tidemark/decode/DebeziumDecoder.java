@@ -1,6 +1,7 @@
 package io.tidemark.decode;
 
 import io.tidemark.source.LiveTables;
+import io.tidemark.source.NumericTextConverter;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -424,7 +425,7 @@ public final class DebeziumDecoder implements Serializable {
      * word.
      */
     /** {@code NumericTextConverter}'s logical name: a Postgres numeric as its text. */
-    private static final String NUMERIC_TEXT = "io.tidemark.NumericText";
+    private static final String NUMERIC_TEXT = NumericTextConverter.LOGICAL_NAME;
 
     private static final long DATE_INFINITY = -2_147_472_692L;
 

@@ -127,7 +127,11 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
 
     /** Whether {@code change} comes before its table's newest truncate in the source's order. */
     private boolean beforeTruncate(ChangeEvent change) {
-        long[] at = truncatedAt.get(change.table());
+        return beforeTruncate(change, truncatedAt.get(change.table()));
+    }
+
+    /** As above, given where the table was last truncated ({@code at}, or null). */
+    private static boolean beforeTruncate(ChangeEvent change, long[] at) {
         if (at == null) {
             return false;
         }
@@ -186,13 +190,14 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             out.collect(change);
             return;
         }
-        if (beforeTruncate(change)) {
+        // one lookup per change: most tables were never truncated
+        long[] truncate = truncatedAt.get(change.table());
+        if (beforeTruncate(change, truncate)) {
             m.staleDropped.inc();
             tally.stale(change.table());
             return;
         }
         KeyState stored = keyState.value();
-        long[] truncate = truncatedAt.get(change.table());
         // state from before the table's truncate orders nothing: the row it describes is gone
         KeyState before =
                 stored != null
