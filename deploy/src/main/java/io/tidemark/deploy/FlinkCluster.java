@@ -517,6 +517,19 @@ public final class FlinkCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills both JVMs with SIGKILL, as a power cut or the OOM killer does: no job is cancelled, no
+     * savepoint taken; what the cluster wrote to its checkpoint directories stays.
+     */
+    public void kill() throws InterruptedException {
+        for (Process process : List.of(taskManager, jobManager)) {
+            process.destroyForcibly();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("a cluster JVM outlived SIGKILL: " + process);
+            }
+        }
+    }
+
     /** Stops both JVMs. */
     @Override
     public void close() {

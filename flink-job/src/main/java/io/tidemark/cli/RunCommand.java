@@ -1,14 +1,26 @@
 package io.tidemark.cli;
 
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.RetainedState;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.TableDiscovery;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.flink.client.program.StreamContextEnvironment;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RestoreMode;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -18,6 +30,13 @@ import picocli.CommandLine.Option;
  * {@code tidemark run --config pipeline.yaml}: validates the file, prepares the target tables and
  * runs the job on the environment it finds (a cluster under {@code flink run}, in-process
  * otherwise).
+ *
+ * <p>A start resumes: from {@code --from-savepoint}, else from the savepoint the submitter names
+ * ({@code flink run -s}, {@code execution.savepoint.path}), else from the newest retained
+ * checkpoint or savepoint of the pipeline ({@link RetainedState}). Without any, a start into tables
+ * that hold this pipeline's commits is refused unless {@code --fresh} says so: a start without
+ * state snapshots every table again, replacing what each held, and readers see a table refill until
+ * its snapshot is read.
  */
 @Command(
         name = "run",
@@ -42,6 +61,21 @@ final class RunCommand implements Callable<Integer> {
     String runId;
 
     @Option(
+            names = "--from-savepoint",
+            paramLabel = "<path>",
+            description =
+                    "Restore from this savepoint or retained checkpoint (its directory or _metadata"
+                            + " file) instead of the newest one of the pipeline.")
+    String fromSavepoint;
+
+    @Option(
+            names = "--fresh",
+            description =
+                    "Start without state even if the pipeline has a retained checkpoint or"
+                            + " savepoint: every table is snapshotted again.")
+    boolean fresh;
+
+    @Option(
             names = "--print-config",
             description = "Print the validated configuration (secrets masked) and exit.")
     boolean printConfig;
@@ -56,6 +90,11 @@ final class RunCommand implements Callable<Integer> {
             System.out.print(pipeline.describe());
             return 0;
         }
+        if (fresh && fromSavepoint != null) {
+            System.err.println(
+                    "tidemark run: --fresh and --from-savepoint exclude each other: choose one");
+            return Tidemark.EXIT_USAGE;
+        }
         RunContext run = RunContext.start(pipeline.pipelineId(), runId);
         run.enterLogContext();
         LOG.info(
@@ -69,11 +108,148 @@ final class RunCommand implements Callable<Integer> {
         // whole-database capture: the file's table patterns become the tables they match now
         pipeline = TableDiscovery.resolve(pipeline);
         List<ResolvedTable> tables = TidemarkJob.prepare(pipeline);
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(
-                        TidemarkJob.flinkConfiguration(pipeline));
+
+        StreamExecutionEnvironment ambientEnv =
+                StreamExecutionEnvironment.getExecutionEnvironment();
+        boolean submitted = ambientEnv instanceof StreamContextEnvironment;
+        ReadableConfig ambient = ambientEnv.getConfiguration();
+        RetainedState.Locations locations =
+                RetainedState.locate(
+                        pipeline,
+                        ambient,
+                        submitted ? null : localStateDir(config.toAbsolutePath().getParent()));
+        Configuration flink = TidemarkJob.flinkConfiguration(pipeline);
+        locations.applyTo(flink);
+        if (locations.checkpoints() == null) {
+            LOG.warn(
+                    "No checkpoint directory (checkpoint.dir or the cluster's "
+                            + "state.checkpoints.dir): checkpoints stay in the JobManager's memory "
+                            + "and a new start cannot resume from them");
+        }
+
+        SavepointRestoreSettings restore = restoreSettings(pipeline, tables, ambient, locations);
+        if (restore == null) {
+            return Tidemark.EXIT_USAGE;
+        }
+        if (restore.restoreSavepoint()) {
+            flink.set(StateRecoveryOptions.SAVEPOINT_PATH, restore.getRestorePath());
+            flink.set(StateRecoveryOptions.RESTORE_MODE, restore.getRestoreMode());
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         TidemarkJob.assemble(env, pipeline, run, tables, TidemarkJob.cdc(pipeline));
-        env.execute(pipeline.jobName());
+        StreamGraph graph = env.getStreamGraph();
+        if (restore.restoreSavepoint()) {
+            // an in-process job takes the restore from its graph
+            graph.setSavepointRestoreSettings(restore);
+        }
+        env.execute(graph);
         return 0;
+    }
+
+    /** In-process state without a configured directory: beside the pipeline file. */
+    static String localStateDir(Path pipelineFileDirectory) {
+        return pipelineFileDirectory.resolve("tidemark-state").toUri().toString();
+    }
+
+    /**
+     * What this start restores, said on the console and in the log; null when the start is refused
+     * (a fresh start into this pipeline's tables without {@code --fresh}).
+     */
+    private SavepointRestoreSettings restoreSettings(
+            PipelineConfig pipeline,
+            List<ResolvedTable> tables,
+            ReadableConfig ambient,
+            RetainedState.Locations locations)
+            throws Exception {
+        String given = ambient.get(StateRecoveryOptions.SAVEPOINT_PATH);
+        if (fromSavepoint != null) {
+            say("restoring from %s (--from-savepoint)", fromSavepoint);
+            return SavepointRestoreSettings.forPath(fromSavepoint, false, RestoreMode.NO_CLAIM);
+        }
+        if (given != null) {
+            say("restoring from %s (given by the submitter: flink run -s)", given);
+            return SavepointRestoreSettings.forPath(
+                    given,
+                    ambient.get(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE),
+                    ambient.get(StateRecoveryOptions.RESTORE_MODE));
+        }
+        String searched =
+                locations.checkpoints() == null
+                        ? "(no checkpoint directory)"
+                        : locations.checkpoints()
+                                + (locations.savepoints() == null
+                                        ? ""
+                                        : " and " + locations.savepoints());
+        if (!fresh) {
+            var newest = RetainedState.newest(locations);
+            if (newest.isPresent()) {
+                RetainedState.Found found = newest.get();
+                say("resuming from the newest %s", found.describe());
+                return SavepointRestoreSettings.forPath(
+                        found.pointer(), false, found.restoreMode());
+            }
+        }
+        List<String> committed = committedTables(pipeline, tables);
+        if (committed.isEmpty()) {
+            say(
+                    "starting without state: %s",
+                    fresh ? "--fresh" : "no retained checkpoint or savepoint under " + searched);
+            return SavepointRestoreSettings.none();
+        }
+        String consequence =
+                TidemarkJob.snapshotsEveryTable(pipeline)
+                        ? "every table is snapshotted again, and the first commit to each removes "
+                                + "every row it held before, so rows deleted in the source meanwhile "
+                                + "go too; until a table's snapshot is read, readers see only the rows "
+                                + "read so far"
+                        : "its startup-mode reads the log only: rows the tables hold stay as they are, "
+                                + "and changes the log no longer holds are missing";
+        if (fresh) {
+            say(
+                    "starting without state (--fresh) into tables that hold this pipeline's "
+                            + "commits (%s): %s",
+                    String.join("; ", committed), consequence);
+            return SavepointRestoreSettings.none();
+        }
+        System.err.printf(
+                "tidemark run: no retained checkpoint or savepoint of pipeline %s under %s, but "
+                        + "its tables hold its commits (%s). A start without state does not "
+                        + "resume: %s. Restore with --from-savepoint <path> (a savepoint or a "
+                        + "retained checkpoint's chk-<n> directory), or start so with --fresh.%n",
+                pipeline.pipelineId(), searched, String.join("; ", committed), consequence);
+        return null;
+    }
+
+    /** {@code <table>: checkpoint <n> committed <time>} for each target holding this pipeline's. */
+    private static List<String> committedTables(PipelineConfig pipeline, List<ResolvedTable> tables)
+            throws Exception {
+        List<String> committed = new ArrayList<>();
+        Catalog catalog = Tidemark.catalog(pipeline);
+        try {
+            for (ResolvedTable table : tables) {
+                Table target = catalog.loadTable(table.target());
+                // the newest commit of this pipeline among the table's last ones
+                for (Provenance.Commit commit : Provenance.lastCommits(target, 20)) {
+                    if (pipeline.pipelineId().equals(commit.get(Provenance.PIPELINE_ID))) {
+                        committed.add(
+                                String.format(
+                                        "%s: checkpoint %d committed %s",
+                                        table.target(),
+                                        commit.checkpointId(),
+                                        commit.committedAt()));
+                        break;
+                    }
+                }
+            }
+        } finally {
+            Tidemark.close(catalog);
+        }
+        return committed;
+    }
+
+    private static void say(String format, Object... args) {
+        String line = String.format(format, args);
+        LOG.info("Start: {}", line);
+        System.out.println("tidemark run: " + line);
     }
 }

@@ -82,10 +82,6 @@ public final class Tidemark implements Runnable {
         return cli;
     }
 
-    /**
-     * Loads and validates a pipeline file; a bad file prints {@code tidemark <command>: <what is
-     * wrong>} and gives null (the caller exits with {@link #EXIT_USAGE}).
-     */
     /** The pipeline's Iceberg catalog, as the command-line tools read it; close it after use. */
     static org.apache.iceberg.catalog.Catalog catalog(PipelineConfig pipeline) {
         return io.tidemark.catalog.Catalogs.load(
@@ -101,6 +97,10 @@ public final class Tidemark implements Runnable {
         }
     }
 
+    /**
+     * Loads and validates a pipeline file; a bad file prints {@code tidemark <command>: <what is
+     * wrong>} and gives null (the caller exits with {@link #EXIT_USAGE}).
+     */
     static PipelineConfig loadPipeline(Path file, String command) {
         try {
             return new PipelineConfigLoader().load(file);

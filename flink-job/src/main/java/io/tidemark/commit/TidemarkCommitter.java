@@ -108,6 +108,11 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     static final ListStateDescriptor<String> LINEAGE =
             new ListStateDescriptor<>("tidemark-committer-lineage", StringSerializer.INSTANCE);
 
+    /** The lineage whose first commit to each table replaces the table's rows (or none). */
+    static final ListStateDescriptor<String> REPLACING_LINEAGE =
+            new ListStateDescriptor<>(
+                    "tidemark-committer-replacing-lineage", StringSerializer.INSTANCE);
+
     /**
      * A table the committer commits: a target (fed by {@code sourceTable}'s changes) or the late
      * table of {@code sourceTable}.
@@ -143,6 +148,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private final int reconcilerParallelism;
     private final CommitListener listener;
     private final LiveTables live;
+    private final boolean snapshotsOnFreshStart;
 
     /** {@link #targets} and the tables created in the source while the job runs. */
     private transient List<CommitTarget> allTargets;
@@ -154,6 +160,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private transient Map<String, CommitMetrics> metrics;
     private transient ListState<byte[]> pendingState;
     private transient ListState<String> lineageState;
+    private transient ListState<String> replacingLineageState;
+
+    /**
+     * A lineage started without state whose sources snapshot every table: its first commit to each
+     * target table removes every row the table held before it ({@link #commitTable}). Null for a
+     * restored lineage (its tables hold its own rows) and for starts that read the log only.
+     */
+    private transient String replacingLineage;
 
     /** Checkpoints whose counts were checked to add up ({@link #checkNothingLost}). */
     private transient LongCounter verified;
@@ -172,7 +186,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 contractVersion,
                 reconcilerParallelism,
                 listener,
-                LiveTables.NONE);
+                LiveTables.NONE,
+                false);
     }
 
     /** A committer that also commits the tables {@code live} captures while the job runs. */
@@ -183,7 +198,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             String contractVersion,
             int reconcilerParallelism,
             CommitListener listener,
-            LiveTables live) {
+            LiveTables live,
+            boolean snapshotsOnFreshStart) {
         this.run = run;
         this.catalogLoader = catalogLoader;
         this.targets = List.copyOf(targets);
@@ -191,6 +207,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         this.reconcilerParallelism = reconcilerParallelism;
         this.listener = listener;
         this.live = live;
+        this.snapshotsOnFreshStart = snapshotsOnFreshStart;
     }
 
     @Override
@@ -202,17 +219,26 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         allTargets = new ArrayList<>(targets);
         pendingState = context.getOperatorStateStore().getListState(PENDING);
         lineageState = context.getOperatorStateStore().getListState(LINEAGE);
+        replacingLineageState = context.getOperatorStateStore().getListState(REPLACING_LINEAGE);
         pending = new ArrayList<>();
         // a start without state is a new lineage even when the run id is reused: its checkpoint
         // ids start again from 1 and must not be mistaken for those of an earlier start
         lineage = run.runId() + "." + UUID.randomUUID().toString().substring(0, 8);
+        replacingLineage = null;
         if (context.isRestored()) {
             for (String restored : lineageState.get()) {
                 lineage = restored;
             }
+            for (String replacing : replacingLineageState.get()) {
+                replacingLineage = replacing;
+            }
             for (byte[] message : pendingState.get()) {
                 pending.add(CommitMessageSerializer.deserialize(message));
             }
+        } else if (snapshotsOnFreshStart) {
+            // the sources read every table again: what the tables hold from before this start
+            // goes with the first commit, so rows deleted in the source meanwhile do not stay
+            replacingLineage = lineage;
         }
         verified = new LongCounter();
         getRuntimeContext().addAccumulator(CHECKPOINTS_VERIFIED, verified);
@@ -302,6 +328,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         }
         pendingState.update(messages);
         lineageState.update(List.of(lineage));
+        replacingLineageState.update(
+                replacingLineage == null ? List.of() : List.of(replacingLineage));
     }
 
     @Override
@@ -394,6 +422,17 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             String name = target.table();
             TreeMap<Integer, List<FilesWritten>> parts = files.get(name);
             if (parts == null) {
+                if (replaces(target)) {
+                    // nothing written to it yet: its old rows go now all the same
+                    commitTable(
+                            target,
+                            new CommitPoint(checkpointId, 0),
+                            List.of(),
+                            Counts.ZERO,
+                            0L,
+                            validThroughText,
+                            positionsJson);
+                }
                 continue;
             }
             for (Map.Entry<Integer, List<FilesWritten>> part : parts.entrySet()) {
@@ -550,12 +589,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             deleted += files.rowsDeleted();
         }
         int removed = 0;
-        if (truncatedAt != null) {
-            // the source emptied the table here: every file it holds goes, in the same snapshot
-            // that adds the rows written after the truncate (a replay finds the point committed)
+        boolean replaces = replaces(target);
+        if (truncatedAt != null || replaces) {
+            // the source emptied the table here (or this start snapshots it again): every file it
+            // holds goes, in the same snapshot that adds the rows written after (a replay finds
+            // the point committed)
             removed = removeAll(table, delta);
         }
-        if (dataFiles + deleteFiles == 0 && truncatedAt == null) {
+        if (dataFiles + deleteFiles == 0 && truncatedAt == null && removed == 0) {
             return;
         }
         long in = target.side() ? upserted : counts.in();
@@ -587,6 +628,16 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                         : counts.late()));
         if (point.part() > 0) {
             delta.set(Provenance.CHECKPOINT_PART, Integer.toString(point.part()));
+        }
+        if (replaces && removed > 0) {
+            delta.set(Provenance.REPLACED_FILES, Integer.toString(removed));
+            LOG.info(
+                    "Checkpoint {} is lineage {}'s first commit to {}, which started without state and "
+                            + "snapshots the table again: the {} files it held before are removed",
+                    checkpointId,
+                    lineage,
+                    name,
+                    removed);
         }
         if (truncatedAt != null) {
             delta.set(Provenance.TRUNCATED_AT, truncatedAt);
@@ -625,6 +676,17 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         } catch (RuntimeException e) {
             LOG.warn("Could not delete the temporary manifests of checkpoint {}", checkpointId, e);
         }
+    }
+
+    /**
+     * Whether the next commit to {@code target} is the first of a lineage that replaces its tables'
+     * rows: a target table (the late and quarantine tables keep their rows) without a commit of
+     * this lineage in its history.
+     */
+    private boolean replaces(CommitTarget target) {
+        return lineage.equals(replacingLineage)
+                && !target.side()
+                && CommitPoint.NONE.equals(committedThrough.get(target.table()));
     }
 
     /** Removes every data and delete file {@code table} holds now; returns how many. */

@@ -398,7 +398,6 @@ public final class DebeziumDecoder implements Serializable {
 
     private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
 
-    /** A change the source sent without a value it holds: quarantined, never written. */
     /** A source value with no equal in its Iceberg type: quarantined, never written. */
     static final class NotRepresentableException extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;

@@ -255,12 +255,8 @@ public final class TidemarkJob {
             // measured no difference against RocksDB timers (RocksDB state itself is the cost)
             conf.set(ROCKSDB_TIMER_SERVICE, "HEAP");
         }
-        if (config.checkpointDir() != null) {
-            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
-        }
-        if (config.savepointDir() != null) {
-            conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, config.savepointDir());
-        }
+        // the pipeline file's directories, each with the pipeline id appended (RetainedState)
+        RetainedState.locate(config, new Configuration(), null).applyTo(conf);
         return conf;
     }
 
@@ -630,7 +626,8 @@ public final class TidemarkJob {
                                 CONTRACT_VERSION_NONE,
                                 config.parallelism(),
                                 listener,
-                                live))
+                                live,
+                                snapshotsEveryTable(config)))
                 .uid(Uids.COMMITTER)
                 .setParallelism(1)
                 .setMaxParallelism(1)
@@ -743,6 +740,14 @@ public final class TidemarkJob {
         properties.remove(Catalogs.TYPE);
         properties.remove(Catalogs.IMPL);
         return CatalogLoader.custom(config.catalogName(), properties, hadoopConf(), impl);
+    }
+
+    /**
+     * Whether a start without state reads every table again (each source starts with a snapshot):
+     * then the committer's first commit to each table replaces what the table held.
+     */
+    public static boolean snapshotsEveryTable(PipelineConfig config) {
+        return config.sources().stream().allMatch(source -> source.startupMode().equals("initial"));
     }
 
     static org.apache.hadoop.conf.Configuration hadoopConf() {

@@ -78,6 +78,9 @@ class CommitProtocolTest {
     /** Whether pipelines made from now on may append snapshot rows as new keys. */
     private boolean snapshotRowsAreNewKeys;
 
+    /** Whether pipelines made from now on snapshot every table when they start without state. */
+    private boolean snapshotsOnFreshStart;
+
     private final List<Pipeline> open = new ArrayList<>();
 
     @BeforeEach
@@ -221,6 +224,43 @@ class CommitProtocolTest {
         again.checkpoint(1);
         again.notifyComplete(1);
         assertThat(rows("t")).isEqualTo(Map.of(1L, "a1", 2L, "b", 3L, "c", 4L, "d"));
+    }
+
+    @Test
+    void aFreshStartThatSnapshotsReplacesEachTableAtItsFirstCommitOnceAcrossARestore()
+            throws Exception {
+        Pipeline first = pipeline("p", "run-1", "public.t", null);
+        first.upsert(1, "a").upsert(2, "b").upsert(3, "c");
+        first.checkpoint(1);
+        first.notifyComplete(1);
+        first.close();
+
+        // a start without state that snapshots the table again; key 2 was deleted in the source
+        // meanwhile, so the snapshot reads 1 and 3 only. The job dies after checkpoint 1
+        // completed, before its commit: nothing changed yet
+        snapshotsOnFreshStart = true;
+        Pipeline fresh = pipeline("p", "run-2", "public.t", null);
+        fresh.read(1, "a1");
+        OperatorSubtaskState state = fresh.checkpoint(1);
+        fresh.close();
+        assertThat(rows("t")).isEqualTo(Map.of(1L, "a", 2L, "b", 3L, "c"));
+
+        // restored, it commits checkpoint 1 as the lineage's first commit: the old rows go
+        Pipeline restored = pipeline("p", "run-2", "public.t", state);
+        assertThat(rows("t")).isEqualTo(Map.of(1L, "a1"));
+        restored.read(3, "c");
+        restored.checkpoint(2);
+        restored.notifyComplete(2);
+        // and only the first: checkpoint 2 adds to what the lineage committed
+        assertThat(rows("t")).isEqualTo(Map.of(1L, "a1", 3L, "c"));
+        assertThat(snapshots("t"))
+                .filteredOn(s -> s.summary().containsKey(Provenance.REPLACED_FILES))
+                .singleElement()
+                .satisfies(
+                        s ->
+                                assertThat(s.summary())
+                                        .containsEntry(Provenance.REPLACED_FILES, "1")
+                                        .containsEntry(Provenance.CHECKPOINT_ID, "1"));
     }
 
     private List<Snapshot> snapshots(String name) {
@@ -620,7 +660,9 @@ class CommitProtocolTest {
                                     List.of(new CommitTarget(target, sourceTable, false)),
                                     "v1",
                                     1,
-                                    listener));
+                                    listener,
+                                    io.tidemark.source.LiveTables.NONE,
+                                    snapshotsOnFreshStart));
             if (restore != null) {
                 // as Flink does: the restored checkpoint's id reaches the operator
                 committer.setRestoredCheckpointId(CHECKPOINT_IDS.get(restore));

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The shaded job jar on a real standalone Flink session cluster (JobManager and TaskManager JVMs
  * from the jars Maven assembled, RocksDB state), submitted through the REST API the way users
  * submit to a remote cluster, against embedded PostgreSQL and the JDBC catalog: the tables end
- * equal to the source and carry the run's provenance; the cluster stops cleanly.
+ * equal to the source and carry the run's provenance. Then the whole cluster is killed (SIGKILL to
+ * both JVMs), the source changes while none runs, and the same submission to a new cluster, without
+ * a savepoint, resumes from the pipeline's retained checkpoint: equal again, in the same lineage.
  */
 class ClusterITCase {
 
@@ -44,16 +46,21 @@ class ClusterITCase {
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
         Catalog catalog = TestPipelines.catalog(config);
         long started = System.nanoTime();
-        try (Connection source = DATABASE.get().connect(names.database());
-                FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"))) {
+        FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"));
+        try (Connection source = DATABASE.get().connect(names.database())) {
             System.out.printf(
                     "Flink cluster started in %d ms (%s)%n",
                     (System.nanoTime() - started) / 1_000_000, cluster.restUrl());
             ShopWorkload workload = new ShopWorkload(source, 31L);
             workload.createAndSeed(1_000, 2_000);
 
-            String jar = ClusterJobs.uploadJobJar(cluster);
-            String jobId = ClusterJobs.run(cluster, jar, pipelineFile, "on-cluster", null);
+            String jobId =
+                    ClusterJobs.run(
+                            cluster,
+                            ClusterJobs.uploadJobJar(cluster),
+                            pipelineFile,
+                            "on-cluster",
+                            null);
             try {
                 workload.apply(1_000);
                 GroundTruth.awaitEqual(
@@ -63,10 +70,6 @@ class ClusterITCase {
                         names.targets(),
                         Duration.ofMinutes(3));
                 for (TableIdentifier target : names.targets().values()) {
-                    assertThat(
-                                    CommitHistory.assertEachCheckpointOnce(
-                                            catalog.loadTable(target), names.pipelineId()))
-                            .hasSize(1);
                     assertThat(catalog.loadTable(target).currentSnapshot().summary())
                             .containsEntry(Provenance.RUN_ID, "on-cluster")
                             .containsEntry(Provenance.FLINK_JOB_ID, jobId);
@@ -80,8 +83,58 @@ class ClusterITCase {
                                         "--wait",
                                         "60s"))
                         .isZero();
+                // changes the cluster may or may not commit before it dies
+                workload.apply(300);
             } finally {
-                ClusterJobs.cancel(cluster, jobId);
+                // the whole cluster killed (SIGKILL to both JVMs): nothing is cancelled
+                cluster.kill();
+                cluster.close();
+            }
+
+            // while no cluster runs: deletes and updates; then a new cluster and the same
+            // submission, without a savepoint: run finds the pipeline's retained checkpoint
+            try (Statement sql = source.createStatement()) {
+                sql.execute(
+                        "DELETE FROM public.orders WHERE id IN "
+                                + "(SELECT id FROM public.orders ORDER BY id LIMIT 10)");
+            }
+            workload.apply(300);
+            cluster = ClusterJobs.start(DATABASE.dir().resolve("flink-again"));
+            String resumed =
+                    ClusterJobs.run(
+                            cluster,
+                            ClusterJobs.uploadJobJar(cluster),
+                            pipelineFile,
+                            "resumed",
+                            null);
+            try {
+                workload.apply(300);
+                GroundTruth.awaitEqual(
+                        ClusterJobs.running(cluster, resumed),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
+                assertThat(ClusterJobs.jobManagerLog(cluster))
+                        .contains("Start: resuming from the newest retained checkpoint")
+                        .contains(
+                                "checkpoints-"
+                                        + names.pipelineId()
+                                        + "/"
+                                        + names.pipelineId()
+                                        + "/");
+                for (TableIdentifier target : names.targets().values()) {
+                    // restored: the first run's lineage goes on, no checkpoint committed twice
+                    assertThat(
+                                    CommitHistory.assertEachCheckpointOnce(
+                                            catalog.loadTable(target), names.pipelineId()))
+                            .hasSize(1);
+                    assertThat(catalog.loadTable(target).currentSnapshot().summary())
+                            .containsEntry(Provenance.RUN_ID, "resumed")
+                            .containsEntry(Provenance.FLINK_JOB_ID, resumed);
+                }
+            } finally {
+                ClusterJobs.cancel(cluster, resumed);
                 DATABASE.get().dropSlot(names.database(), names.slot());
             }
             // nothing replicates any more: a deleted customer is a difference verify reports
@@ -97,6 +150,7 @@ class ClusterITCase {
                                     names.targets().get(ShopWorkload.CUSTOMERS).toString()))
                     .isEqualTo(1);
         } finally {
+            cluster.close();
             if (catalog instanceof Closeable closeable) {
                 closeable.close();
             }

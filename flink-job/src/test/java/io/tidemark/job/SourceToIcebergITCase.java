@@ -3,14 +3,17 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.demo.ShopWorkload;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
@@ -46,8 +49,10 @@ import org.testcontainers.containers.MySQLContainer;
  * a MiniCluster with parallelism 2 and 1 s checkpoints; thousands of rows before the start, then
  * inserts, updates, deletes, delete + re-insert and primary-key updates while the snapshot runs and
  * after it. The Iceberg tables must end equal to the source, row by row, and every commit must
- * carry the run's provenance. One Postgres (also the Iceberg catalog's store) and one MariaDB serve
- * both runs.
+ * carry the run's provenance. Then the job is cancelled and its state dropped, rows are deleted and
+ * updated while nothing runs, and a start without state ends equal again: its first commit to each
+ * table replaced what the table held, so no deleted row stays. One Postgres (also the Iceberg
+ * catalog's store) and one MariaDB serve both runs.
  */
 class SourceToIcebergITCase {
 
@@ -186,6 +191,7 @@ class SourceToIcebergITCase {
 
             Catalog catalog = TestPipelines.catalog(config);
             Map<String, TableIdentifier> targets = names.targets(workload);
+            JobClient fresh = null;
             try {
                 // while the snapshot runs (18 chunks of 500 rows, each with its own backfill)
                 workload.apply(1_500);
@@ -232,8 +238,42 @@ class SourceToIcebergITCase {
                         assertThat(positions).doesNotContain("gtid_ordinal").contains("commit_lsn");
                     }
                 }
+
+                // the state lost (no checkpoint restored): deletes and updates while nothing
+                // runs, then a start without state snapshots again and ends equal, the deleted
+                // rows gone (its first commit replaced what each table held)
+                GroundTruth.cancel(job);
+                try (java.sql.Statement sql = writer.createStatement()) {
+                    String orders = mysql ? "shop.orders" : "public.orders";
+                    String customers = mysql ? "shop.customers" : "public.customers";
+                    sql.execute("DELETE FROM " + orders + " WHERE id % 40 = 0");
+                    sql.execute("DELETE FROM " + customers + " WHERE id % 90 = 0");
+                    sql.execute("UPDATE " + orders + " SET note = 'while down' WHERE id % 30 = 1");
+                }
+                fresh =
+                        TestJobs.start(
+                                config,
+                                RunContext.start(config.pipelineId(), null),
+                                CommitListener.NONE,
+                                null);
+                workload.apply(500);
+                GroundTruth.awaitEqual(fresh, verifier, catalog, targets, Duration.ofMinutes(3));
+                for (TableIdentifier target : targets.values()) {
+                    Table table = catalog.loadTable(target);
+                    assertThat(CommitHistory.assertEachCheckpointOnce(table, config.pipelineId()))
+                            .hasSize(2);
+                    assertThat(table.snapshots())
+                            .filteredOn(
+                                    snapshot ->
+                                            snapshot.summary()
+                                                    .containsKey(Provenance.REPLACED_FILES))
+                            .hasSize(1);
+                }
             } finally {
                 GroundTruth.cancel(job);
+                if (fresh != null) {
+                    GroundTruth.cancel(fresh);
+                }
                 if (!mysql) {
                     database.dropSlot("shop", config.source().slotName());
                 }

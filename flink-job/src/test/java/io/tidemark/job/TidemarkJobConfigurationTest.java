@@ -36,7 +36,8 @@ class TidemarkJobConfigurationTest {
         assertThat(conf.get(PipelineOptions.MAX_PARALLELISM)).isEqualTo(64);
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
                 .isEqualTo(Duration.ofSeconds(3));
-        assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("file:///cp");
+        // each pipeline's state in a directory of its own (RetainedState)
+        assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("file:///cp/p");
         assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
         assertThat(conf.contains(TidemarkJob.ROCKSDB_TIMER_SERVICE)).isFalse();
     }

@@ -47,6 +47,12 @@ public final class ClusterJobs {
         return jobId;
     }
 
+    /** The JobManager's log file so far (where a submitted program's own log lines go). */
+    public static String jobManagerLog(FlinkCluster cluster) throws java.io.IOException {
+        return java.nio.file.Files.readString(
+                cluster.workDir().resolve("log").resolve("jobmanager.log"));
+    }
+
     /** Fails unless the job still runs. */
     public static GroundTruth.RunningCheck running(FlinkCluster cluster, String jobId) {
         return () -> assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");

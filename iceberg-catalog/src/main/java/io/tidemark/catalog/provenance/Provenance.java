@@ -51,6 +51,13 @@ public final class Provenance {
      */
     public static final String TRUNCATED_AT = "tidemark.truncated-at";
 
+    /**
+     * On the first commit of a start without state that snapshots its tables again into a table
+     * that held files: how many, all removed in this commit (the snapshot adds back what the source
+     * holds, so a row deleted in the source meanwhile does not stay).
+     */
+    public static final String REPLACED_FILES = "tidemark.replaced-files";
+
     /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
     public static final List<String> KEYS =
             List.of(

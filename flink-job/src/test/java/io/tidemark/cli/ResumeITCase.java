@@ -1,0 +1,304 @@
+package io.tidemark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.demo.ShopWorkload;
+import io.tidemark.testing.CommitHistory;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestPipelines;
+import io.tidemark.testing.TestPipelines.Names;
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code tidemark run} as users start it, in a process of its own, killed with {@code kill -9}
+ * (SIGKILL: no shutdown hook, no cancel, no savepoint) while a workload writes: the next {@code
+ * run} of the same pipeline file resumes from the newest retained checkpoint (kept in the
+ * in-process default directory beside the file) and ends equal to the source, deletes and updates
+ * made while it was down included, without committing any checkpoint twice. With the retained state
+ * gone, a start into the pipeline's tables is refused, naming {@code --fresh} and {@code
+ * --from-savepoint}; {@code --fresh} starts and says what it does.
+ */
+class ResumeITCase {
+
+    @RegisterExtension
+    static final SharedDatabase DATABASE = new SharedDatabase("resume", "iceberg_catalog");
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+
+    @Test
+    void killNineThenRunAgainResumesAndEndsEqual() throws Exception {
+        Names names = new Names("resume", "resume", "resume_slot", "resume");
+        Path work = Files.createDirectories(DATABASE.dir().resolve("run"));
+        Path pipelineFile = work.resolve("pipeline.yaml");
+        // no checkpoint.dir: the in-process default beside the pipeline file is what resumes
+        String yaml = TestPipelines.shopYaml(DATABASE.get(), work, names, 2);
+        String withoutDir = yaml.replaceAll("(?m)^  dir: .*\\n", "");
+        assertThat(withoutDir).isNotEqualTo(yaml);
+        Files.writeString(pipelineFile, withoutDir);
+
+        Catalog catalog =
+                TestPipelines.catalog(
+                        new io.tidemark.config.PipelineConfigLoader().load(pipelineFile));
+        try (Connection writer = DATABASE.get().connect(names.database());
+                Connection verifier = DATABASE.get().connect(names.database())) {
+            ShopWorkload workload = new ShopWorkload(writer, 19L);
+            workload.createAndSeed(1_000, 2_000);
+            TableIdentifier orders = names.targets().get(ShopWorkload.ORDERS);
+
+            Process first = startRun(pipelineFile, work.resolve("first.log"));
+            Workload running = Workload.start(workload);
+            try {
+                // streaming: the snapshot's commit and at least three commits after it
+                awaitCommits(first, catalog, orders, 4, work.resolve("first.log"));
+                int before = commits(catalog.loadTable(orders));
+                Awaitility.await("two more commits while the workload writes")
+                        .atMost(TIMEOUT)
+                        .until(() -> commits(catalog.loadTable(orders)) >= before + 2);
+            } finally {
+                // SIGKILL, as an OOM kill or a power cut: nothing of the job runs after it
+                first.destroyForcibly();
+                assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                running.stop();
+            }
+            assertThat(first.exitValue()).isEqualTo(137);
+
+            // while nothing runs: deletes and updates
+            try (Statement sql = writer.createStatement()) {
+                sql.execute(
+                        "DELETE FROM public.orders WHERE id IN "
+                                + "(SELECT id FROM public.orders ORDER BY id LIMIT 10)");
+                sql.execute(
+                        "UPDATE public.customers SET name = name || ' (moved)' WHERE id IN "
+                                + "(SELECT id FROM public.customers ORDER BY id DESC LIMIT 10)");
+            }
+            workload.apply(200);
+
+            Path secondLog = work.resolve("second.log");
+            Process second = startRun(pipelineFile, secondLog);
+            try {
+                Awaitility.await("the start says it resumes")
+                        .atMost(TIMEOUT)
+                        .until(
+                                () ->
+                                        log(secondLog)
+                                                .contains(
+                                                        "tidemark run: resuming from the newest "
+                                                                + "retained checkpoint"));
+                assertThat(log(secondLog))
+                        .contains(
+                                work.resolve("tidemark-state")
+                                        .resolve("checkpoints")
+                                        .resolve(names.pipelineId())
+                                        .toString());
+                workload.apply(300);
+                GroundTruth.awaitEqual(
+                        () -> assertAlive(second, secondLog),
+                        verifier,
+                        catalog,
+                        names.targets(),
+                        TIMEOUT);
+            } finally {
+                second.destroyForcibly();
+                second.waitFor(60, TimeUnit.SECONDS);
+            }
+            for (TableIdentifier target : names.targets().values()) {
+                // resumed: one lineage, no checkpoint committed twice
+                assertThat(
+                                CommitHistory.assertEachCheckpointOnce(
+                                        catalog.loadTable(target), names.pipelineId()))
+                        .hasSize(1);
+            }
+
+            // the retained state lost: a start into the pipeline's tables is refused ...
+            deleteRecursively(work.resolve("tidemark-state"));
+            Path refusedLog = work.resolve("refused.log");
+            Process refused = startRun(pipelineFile, refusedLog);
+            assertThat(refused.waitFor(2, TimeUnit.MINUTES)).isTrue();
+            assertThat(refused.exitValue()).as(log(refusedLog)).isEqualTo(Tidemark.EXIT_USAGE);
+            assertThat(log(refusedLog))
+                    .contains("no retained checkpoint or savepoint of pipeline resume under")
+                    .contains("its tables hold its commits (resume.customers: checkpoint ")
+                    .contains("--from-savepoint <path>")
+                    .contains("--fresh");
+            // ... and --fresh starts, saying what it does, and converges: rows deleted while no
+            // state was kept go, as do the table's old versions of updated rows
+            try (Statement sql = writer.createStatement()) {
+                sql.execute(
+                        "DELETE FROM public.orders WHERE id IN "
+                                + "(SELECT id FROM public.orders ORDER BY id DESC LIMIT 25)");
+                sql.execute("DELETE FROM public.customers WHERE id % 97 = 0");
+                sql.execute("UPDATE public.orders SET note = 'while down' WHERE id % 50 = 0");
+            }
+            Path freshLog = work.resolve("fresh.log");
+            Process fresh = startRun(pipelineFile, freshLog, "--fresh");
+            try {
+                Awaitility.await("the fresh start says what it does")
+                        .atMost(TIMEOUT)
+                        .until(
+                                () ->
+                                        log(freshLog)
+                                                .contains(
+                                                        "tidemark run: starting without state "
+                                                                + "(--fresh) into tables that hold "
+                                                                + "this pipeline's commits"));
+                assertThat(log(freshLog)).contains("the first commit to each removes every row");
+                workload.apply(300);
+                GroundTruth.awaitEqual(
+                        () -> assertAlive(fresh, freshLog),
+                        verifier,
+                        catalog,
+                        names.targets(),
+                        TIMEOUT);
+            } finally {
+                fresh.destroyForcibly();
+                fresh.waitFor(60, TimeUnit.SECONDS);
+            }
+            for (TableIdentifier target : names.targets().values()) {
+                Table table = catalog.loadTable(target);
+                // the first lineage, then the fresh start's, each checkpoint once
+                assertThat(CommitHistory.assertEachCheckpointOnce(table, names.pipelineId()))
+                        .hasSize(2);
+                // the fresh lineage's first commit removed what the table held
+                long replacing = 0;
+                for (Snapshot snapshot : table.snapshots()) {
+                    if (snapshot.summary().containsKey(Provenance.REPLACED_FILES)) {
+                        replacing++;
+                        assertThat(
+                                        Integer.parseInt(
+                                                snapshot.summary().get(Provenance.REPLACED_FILES)))
+                                .isPositive();
+                    }
+                }
+                assertThat(replacing).as("commits replacing %s", target).isEqualTo(1);
+            }
+        } finally {
+            DATABASE.get().dropSlot(names.database(), names.slot());
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    /** {@code tidemark run --config file} in a JVM of its own, output to {@code log}. */
+    private static Process startRun(Path pipelineFile, Path log, String... options)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx768m");
+        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (argument.startsWith("--add-opens") || argument.startsWith("--add-exports")) {
+                command.add(argument);
+            }
+        }
+        command.add("-Dlog4j2.configurationFile=log4j2-test.xml");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Tidemark.class.getName());
+        command.add("run");
+        command.add("--config");
+        command.add(pipelineFile.toString());
+        command.addAll(List.of(options));
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+
+    private static void awaitCommits(
+            Process run, Catalog catalog, TableIdentifier table, int count, Path log) {
+        Awaitility.await(count + " commits of " + table)
+                .atMost(TIMEOUT)
+                .ignoreExceptionsMatching(
+                        e -> e instanceof org.apache.iceberg.exceptions.NoSuchTableException)
+                .until(
+                        () -> {
+                            assertAlive(run, log);
+                            return commits(catalog.loadTable(table)) >= count;
+                        });
+    }
+
+    private static void assertAlive(Process run, Path log) throws IOException {
+        if (!run.isAlive()) {
+            throw new AssertionError(
+                    "tidemark run exited with " + run.exitValue() + ":\n" + log(log));
+        }
+    }
+
+    private static int commits(Table table) {
+        table.refresh();
+        int count = 0;
+        for (Snapshot ignored : table.snapshots()) {
+            count++;
+        }
+        return count;
+    }
+
+    private static String log(Path log) throws IOException {
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+
+    /** The shop workload on a thread of its own, a small transaction every few milliseconds. */
+    private static final class Workload {
+
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final AtomicReference<Exception> failure = new AtomicReference<>();
+        private Thread thread;
+
+        static Workload start(ShopWorkload workload) {
+            Workload running = new Workload();
+            running.thread =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (!running.stop.get()) {
+                                        workload.step();
+                                        Thread.sleep(5);
+                                    }
+                                } catch (Exception e) {
+                                    running.failure.set(e);
+                                }
+                            },
+                            "resume-workload");
+            running.thread.start();
+            return running;
+        }
+
+        void stop() throws Exception {
+            stop.set(true);
+            thread.join(TimeUnit.MINUTES.toMillis(1));
+            if (failure.get() != null) {
+                throw failure.get();
+            }
+        }
+    }
+}
