@@ -145,6 +145,18 @@ public final class PostgresSchemaReader {
             case "bytea":
                 return Types.BinaryType.get();
             default:
+                if (udt.startsWith("_")) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "table '%s' column '%s': arrays (%s[]) are not captured: the "
+                                            + "CDC reader turns an array that Postgres stores out of "
+                                            + "line and an UPDATE leaves unchanged into an empty one, "
+                                            + "which no later stage can tell from a real empty array. "
+                                            + "Store it as jsonb (ALTER TABLE %s ALTER COLUMN \"%s\" "
+                                            + "TYPE jsonb USING to_jsonb(\"%s\"); captured as its "
+                                            + "JSON text), or leave the table out of the pipeline",
+                                    table, column, udt.substring(1), table, column, column));
+                }
                 throw new IllegalArgumentException(
                         String.format(
                                 "table '%s' column '%s': Postgres type '%s' is not supported (arrays, "

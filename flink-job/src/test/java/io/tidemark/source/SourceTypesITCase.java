@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * bounds are uuids, each audited against the source. A generated column is left out (the log does
  * not carry it), and the other columns equal the source; a {@code time} (microseconds) is captured
  * as its text, a {@code time(3)} as a time. A table keyed by bytea (which Postgres cannot take the
- * min of, and whose values are byte arrays) is captured at parallelism 2.
+ * min of, and whose values are byte arrays) is captured at parallelism 2. An array column is
+ * refused with a fix that works.
  */
 class SourceTypesITCase {
 
@@ -155,6 +157,79 @@ class SourceTypesITCase {
                 // every chunk audited, the uuid-keyed ones too (1,200 rows in chunks of 500)
                 assertThat(ChunkAudit.AUDITED.get() - audited).isGreaterThanOrEqualTo(4);
                 assertThat(ChunkAudit.DIFFERED.get()).isZero();
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("types", config.source().slotName());
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    /**
+     * An array column is refused at the start with the reason (the CDC reader makes an unchanged
+     * out-of-line array an empty one) and a fix; the fix, run as given, makes the table capturable
+     * and it ends equal to the source, its arrays as their JSON text.
+     */
+    @Test
+    void arraysAreRefusedWithAFixThatWorks() throws Exception {
+        TableIdentifier target = TableIdentifier.of("types", "tagged");
+        try (Connection source = DATABASE.get().connect("types");
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.tagged (id bigint PRIMARY KEY, tags text[], note text)");
+            sql.execute("ALTER TABLE public.tagged REPLICA IDENTITY FULL");
+            sql.execute(
+                    "INSERT INTO public.tagged SELECT g, ARRAY['t' || g, NULL, 'x'], 'n' || g "
+                            + "FROM generate_series(1, 50) g");
+            String yaml =
+                    String.join(
+                            "\n",
+                            "pipeline: {id: '@id@'}",
+                            "checkpoint: {interval: 1s, dir: '@checkpoints@'}",
+                            "source: {type: postgres, hostname: 127.0.0.1, port: @port@,"
+                                    + " database: types, username: postgres, slot-name: '@slot@'}",
+                            "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user:"
+                                    + " postgres, jdbc.schema-version: V1, warehouse: '@warehouse@'}}",
+                            "tables: [{source: public.tagged, target: types.tagged}]");
+            PipelineConfig config =
+                    TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), "arrays-it");
+
+            String fix = null;
+            try {
+                TidemarkJob.prepare(config);
+            } catch (IllegalArgumentException e) {
+                assertThat(e.getMessage())
+                        .contains("column 'tags': arrays (text[]) are not captured")
+                        .contains("an empty one");
+                fix = e.getMessage().replaceAll("(?s).*\\((ALTER TABLE [^;]*);.*", "$1");
+            }
+            assertThat(fix).startsWith("ALTER TABLE public.tagged ALTER COLUMN");
+            sql.execute(fix);
+
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null);
+            Catalog catalog = TestPipelines.catalog(config);
+            try {
+                GroundTruth.awaitFirstCommit(job, catalog, target);
+                sql.execute("UPDATE public.tagged SET note = 'changed' WHERE id % 3 = 0");
+                sql.execute(
+                        "UPDATE public.tagged SET tags = '[\"a\", \"b\"]'::jsonb WHERE id % 5 = 0");
+                sql.execute("INSERT INTO public.tagged VALUES (100, '[]'::jsonb, NULL)");
+                sql.execute("DELETE FROM public.tagged WHERE id = 7");
+                GroundTruth.awaitEqual(
+                        job,
+                        source,
+                        catalog,
+                        Map.of("public.tagged", target),
+                        Duration.ofMinutes(2));
+                assertThat(catalog.loadTable(target).schema().findType("tags"))
+                        .isEqualTo(Types.StringType.get());
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot("types", config.source().slotName());
