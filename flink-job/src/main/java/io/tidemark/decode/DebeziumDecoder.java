@@ -208,6 +208,9 @@ public final class DebeziumDecoder implements Serializable {
         }
         Map<String, Object> before = image(value, "before", table);
         Map<String, Object> after = image(value, "after", table);
+        if (operation == Operation.READ && after != null && isMySql(source)) {
+            refuseCalendarGap(table, after, value.getStruct("after").schema());
+        }
         if (operation == Operation.UPDATE && after != null) {
             resolveUnavailable(table, before, after);
         }
@@ -406,6 +409,10 @@ public final class DebeziumDecoder implements Serializable {
             this(table, column, value, "date or timestamp");
         }
 
+        NotRepresentableException(String message) {
+            super(message);
+        }
+
         NotRepresentableException(String table, String column, String value, String type) {
             super(
                     String.format(
@@ -507,6 +514,50 @@ public final class DebeziumDecoder implements Serializable {
             columns.add(field.name());
         }
         return columns;
+    }
+
+    private static boolean isMySql(Struct source) {
+        return source.schema().field("connector") != null
+                && "mysql".equals(source.getString("connector"));
+    }
+
+    /** The first day of the Gregorian calendar, where Java's hybrid calendar switches. */
+    static final LocalDateTime GREGORIAN_START = LocalDateTime.of(1582, 10, 15, 0, 0);
+
+    /**
+     * Flink CDC's MySQL snapshot reads a {@code DATETIME} through {@code ResultSet.getTimestamp}, a
+     * {@code java.sql.Timestamp} in Java's hybrid calendar, which has no 1582-10-05 to 1582-10-14
+     * (the Julian calendar ends on 10-04, the Gregorian starts on 10-15): the driver moves a value
+     * in those ten days ten days on ({@code 1582-10-10 12:00} arrived as {@code 1582-10-20 12:00};
+     * every other value arrives as it is). A snapshot value from 1582-10-15 to 1582-10-24 therefore
+     * cannot be told from a moved one: it is quarantined, never written as a guess. The binlog path
+     * carries either exactly.
+     */
+    static void refuseCalendarGap(
+            String table,
+            Map<String, Object> image,
+            org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema schema) {
+        for (Field field : schema.fields()) {
+            String logical = field.schema().name();
+            if (!"io.debezium.time.Timestamp".equals(logical)
+                    && !"io.debezium.time.MicroTimestamp".equals(logical)
+                    && !"io.debezium.time.NanoTimestamp".equals(logical)) {
+                continue;
+            }
+            if (image.get(field.name()) instanceof LocalDateTime read
+                    && !read.isBefore(GREGORIAN_START)
+                    && read.isBefore(GREGORIAN_START.plusDays(10))) {
+                throw new NotRepresentableException(
+                        String.format(
+                                "table '%s' column '%s': the snapshot read DATETIME %s, which is "
+                                        + "either that or the value ten days earlier (Flink CDC's "
+                                        + "MySQL snapshot reads a DATETIME through java.sql.Timestamp, "
+                                        + "whose calendar has no 1582-10-05 to 1582-10-14): the row is "
+                                        + "quarantined; update it in the source so that the binlog "
+                                        + "carries its value",
+                                table, field.name(), read));
+            }
+        }
     }
 
     private static Operation operation(String op, String table) {
@@ -645,11 +696,11 @@ public final class DebeziumDecoder implements Serializable {
                     return LocalDate.ofEpochDay(
                             Math.floorDiv(((java.util.Date) value).getTime(), 86_400_000L));
                 case "io.debezium.time.Time":
-                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000_000L);
+                    return timeOfDay(((Number) value).longValue() * 1_000_000L, table, column);
                 case "io.debezium.time.MicroTime":
-                    return LocalTime.ofNanoOfDay(((Number) value).longValue() * 1_000L);
+                    return timeOfDay(((Number) value).longValue() * 1_000L, table, column);
                 case "io.debezium.time.NanoTime":
-                    return LocalTime.ofNanoOfDay(((Number) value).longValue());
+                    return timeOfDay(((Number) value).longValue(), table, column);
                 case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Time":
                     return LocalTime.ofNanoOfDay(((java.util.Date) value).getTime() * 1_000_000L);
                 case "io.debezium.time.Timestamp":
@@ -718,6 +769,29 @@ public final class DebeziumDecoder implements Serializable {
                                 schema.type(),
                                 logical == null ? "" : " (" + logical + ")"));
         }
+    }
+
+    /**
+     * A time of day from nanoseconds. MySQL's {@code TIME} is a duration from -838:59:59 to
+     * 838:59:59: one outside a day has no Iceberg time.
+     */
+    private static LocalTime timeOfDay(long nanos, String table, String column) {
+        if (nanos < 0 || nanos >= 86_400_000_000_000L) {
+            java.time.Duration duration = java.time.Duration.ofNanos(nanos);
+            throw new NotRepresentableException(
+                    String.format(
+                            "table '%s' column '%s' holds the duration %s%d:%02d:%02d, which no "
+                                    + "Iceberg time (a time of day) can hold: the change is "
+                                    + "quarantined; store a time from 00:00:00 to 23:59:59.999999 "
+                                    + "(or null) in the source if the target must have the row",
+                            table,
+                            column,
+                            duration.isNegative() ? "-" : "",
+                            Math.abs(duration.toHours()),
+                            Math.abs(duration.toMinutesPart()),
+                            Math.abs(duration.toSecondsPart())));
+        }
+        return LocalTime.ofNanoOfDay(nanos);
     }
 
     /**

@@ -101,6 +101,9 @@ public final class MySqlCdcSource {
         debezium.setProperty("decimal.handling.mode", "precise");
         // BIGINT UNSIGNED beyond Long.MAX_VALUE stays exact: decimal(20,0) in Iceberg
         debezium.setProperty("bigint.unsigned.handling.mode", "precise");
+        // the server stores four-digit years: Debezium's default adjustment of years below 100
+        // made DATE '0001-01-01' (and DATETIME '0001-...') year 2001, on the snapshot and the log
+        debezium.setProperty("enable.time.adjuster", "false");
         debezium.putAll(source.properties());
         List<String> filters = new ArrayList<>();
         // exact names, and patterns, as Debezium table filter expressions

@@ -113,6 +113,31 @@ class DebeziumDecoderTest {
     }
 
     @Test
+    void aMySqlSnapshotDatetimeInTheTenDaysTheDriverMovesIsQuarantined() {
+        Schema row =
+                SchemaBuilder.struct()
+                        .field(
+                                "at",
+                                SchemaBuilder.int64()
+                                        .name("io.debezium.time.MicroTimestamp")
+                                        .optional()
+                                        .build())
+                        .build();
+        for (String ok : List.of("1582-10-04T23:59:59.999999", "1582-10-25T00:00:00")) {
+            Map<String, Object> image = new java.util.HashMap<>();
+            image.put("at", LocalDateTime.parse(ok));
+            DebeziumDecoder.refuseCalendarGap("shop.t", image, row);
+            assertThat(image.get("at")).isEqualTo(LocalDateTime.parse(ok));
+        }
+        // 1582-10-10 arrives as 10-20 from the snapshot: a 10-20 there may be either
+        Map<String, Object> moved = new java.util.HashMap<>();
+        moved.put("at", LocalDateTime.parse("1582-10-20T12:00:00.000001"));
+        assertThatThrownBy(() -> DebeziumDecoder.refuseCalendarGap("shop.t", moved, row))
+                .hasMessageContaining("table 'shop.t' column 'at': the snapshot read DATETIME")
+                .hasMessageContaining("update it in the source");
+    }
+
+    @Test
     void zonedTimestampsParseExactlyAsIsoOffsetDateTimeDoes() {
         java.util.SplittableRandom random = new java.util.SplittableRandom(7);
         java.time.format.DateTimeFormatter iso =
