@@ -36,9 +36,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (SIGKILL: no shutdown hook, no cancel, no savepoint) while a workload writes: the next {@code
  * run} of the same pipeline file resumes from the newest retained checkpoint (kept in the
  * in-process default directory beside the file) and ends equal to the source, deletes and updates
- * made while it was down included, without committing any checkpoint twice. With the retained state
- * gone, a start into the pipeline's tables is refused, naming {@code --fresh} and {@code
- * --from-savepoint}; {@code --fresh} starts and says what it does.
+ * made while it was down included, without committing any checkpoint twice; stopped with SIGTERM,
+ * the next {@code run} resumes again. With the retained state gone, a start into the pipeline's
+ * tables is refused, naming {@code --fresh} and {@code --from-savepoint}; {@code --fresh} starts
+ * and says what it does.
  */
 class ResumeITCase {
 
@@ -120,11 +121,36 @@ class ResumeITCase {
                         names.targets(),
                         TIMEOUT);
             } finally {
-                second.destroyForcibly();
-                second.waitFor(60, TimeUnit.SECONDS);
+                // SIGTERM this time, as a service manager stops a process
+                second.destroy();
+                if (!second.waitFor(60, TimeUnit.SECONDS)) {
+                    second.destroyForcibly();
+                }
+            }
+            workload.apply(200);
+            Path thirdLog = work.resolve("third.log");
+            Process third = startRun(pipelineFile, thirdLog);
+            try {
+                Awaitility.await("the start after SIGTERM says it resumes")
+                        .atMost(TIMEOUT)
+                        .until(
+                                () ->
+                                        log(thirdLog)
+                                                .contains(
+                                                        "tidemark run: resuming from the newest "
+                                                                + "retained checkpoint"));
+                GroundTruth.awaitEqual(
+                        () -> assertAlive(third, thirdLog),
+                        verifier,
+                        catalog,
+                        names.targets(),
+                        TIMEOUT);
+            } finally {
+                third.destroyForcibly();
+                third.waitFor(60, TimeUnit.SECONDS);
             }
             for (TableIdentifier target : names.targets().values()) {
-                // resumed: one lineage, no checkpoint committed twice
+                // resumed twice: one lineage, no checkpoint committed twice
                 assertThat(
                                 CommitHistory.assertEachCheckpointOnce(
                                         catalog.loadTable(target), names.pipelineId()))
