@@ -48,6 +48,9 @@ class ResumeITCase {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
+    private static final String RESUMING =
+            "tidemark run: resuming from the newest retained checkpoint";
+
     @Test
     void killNineThenRunAgainResumesAndEndsEqual() throws Exception {
         Names names = new Names("resume", "resume", "resume_slot", "resume");
@@ -99,14 +102,7 @@ class ResumeITCase {
             Path secondLog = work.resolve("second.log");
             Process second = startRun(pipelineFile, secondLog);
             try {
-                Awaitility.await("the start says it resumes")
-                        .atMost(TIMEOUT)
-                        .until(
-                                () ->
-                                        log(secondLog)
-                                                .contains(
-                                                        "tidemark run: resuming from the newest "
-                                                                + "retained checkpoint"));
+                awaitOutput(second, secondLog, RESUMING);
                 assertThat(log(secondLog))
                         .contains(
                                 work.resolve("tidemark-state")
@@ -131,14 +127,7 @@ class ResumeITCase {
             Path thirdLog = work.resolve("third.log");
             Process third = startRun(pipelineFile, thirdLog);
             try {
-                Awaitility.await("the start after SIGTERM says it resumes")
-                        .atMost(TIMEOUT)
-                        .until(
-                                () ->
-                                        log(thirdLog)
-                                                .contains(
-                                                        "tidemark run: resuming from the newest "
-                                                                + "retained checkpoint"));
+                awaitOutput(third, thirdLog, RESUMING);
                 GroundTruth.awaitEqual(
                         () -> assertAlive(third, thirdLog),
                         verifier,
@@ -180,15 +169,11 @@ class ResumeITCase {
             Path freshLog = work.resolve("fresh.log");
             Process fresh = startRun(pipelineFile, freshLog, "--fresh");
             try {
-                Awaitility.await("the fresh start says what it does")
-                        .atMost(TIMEOUT)
-                        .until(
-                                () ->
-                                        log(freshLog)
-                                                .contains(
-                                                        "tidemark run: starting without state "
-                                                                + "(--fresh) into tables that hold "
-                                                                + "this pipeline's commits"));
+                awaitOutput(
+                        fresh,
+                        freshLog,
+                        "tidemark run: starting without state (--fresh) into tables that hold "
+                                + "this pipeline's commits");
                 assertThat(log(freshLog)).contains("the first commit to each removes every row");
                 workload.apply(300);
                 GroundTruth.awaitEqual(
@@ -262,6 +247,17 @@ class ResumeITCase {
                         () -> {
                             assertAlive(run, log);
                             return commits(catalog.loadTable(table)) >= count;
+                        });
+    }
+
+    /** Waits until {@code run} has written {@code line} to its output, failing if it exits. */
+    private static void awaitOutput(Process run, Path log, String line) {
+        Awaitility.await("tidemark run says: " + line)
+                .atMost(TIMEOUT)
+                .until(
+                        () -> {
+                            assertAlive(run, log);
+                            return log(log).contains(line);
                         });
     }
 

@@ -208,12 +208,7 @@ class SourceTypesITCase {
             assertThat(fix).startsWith("ALTER TABLE public.tagged ALTER COLUMN");
             sql.execute(fix);
 
-            JobClient job =
-                    TestJobs.start(
-                            config,
-                            RunContext.start(config.pipelineId(), null),
-                            CommitListener.NONE,
-                            null);
+            JobClient job = TestJobs.start(config);
             Catalog catalog = TestPipelines.catalog(config);
             try {
                 GroundTruth.awaitFirstCommit(job, catalog, target);
