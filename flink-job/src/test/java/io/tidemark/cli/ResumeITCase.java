@@ -20,8 +20,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -289,35 +290,34 @@ class ResumeITCase {
         }
     }
 
-    /** The shop workload on a thread of its own, a small transaction every few milliseconds. */
+    /** The shop workload on a thread of its own: a small transaction every 5 ms. */
     private static final class Workload {
 
-        private final AtomicBoolean stop = new AtomicBoolean();
+        private final ScheduledExecutorService executor =
+                Executors.newSingleThreadScheduledExecutor();
         private final AtomicReference<Exception> failure = new AtomicReference<>();
-        private Thread thread;
 
         static Workload start(ShopWorkload workload) {
             Workload running = new Workload();
-            running.thread =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (!running.stop.get()) {
-                                        workload.step();
-                                        Thread.sleep(5);
-                                    }
-                                } catch (Exception e) {
-                                    running.failure.set(e);
-                                }
-                            },
-                            "resume-workload");
-            running.thread.start();
+            running.executor.scheduleAtFixedRate(
+                    () -> {
+                        try {
+                            workload.step();
+                        } catch (Exception e) {
+                            running.failure.compareAndSet(null, e);
+                            // ends the schedule; stop() reports it
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    0,
+                    5,
+                    TimeUnit.MILLISECONDS);
             return running;
         }
 
         void stop() throws Exception {
-            stop.set(true);
-            thread.join(TimeUnit.MINUTES.toMillis(1));
+            executor.shutdown();
+            assertThat(executor.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
             if (failure.get() != null) {
                 throw failure.get();
             }
