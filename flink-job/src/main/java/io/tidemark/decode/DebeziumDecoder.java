@@ -524,6 +524,9 @@ public final class DebeziumDecoder implements Serializable {
     /** The first day of the Gregorian calendar, where Java's hybrid calendar switches. */
     static final LocalDateTime GREGORIAN_START = LocalDateTime.of(1582, 10, 15, 0, 0);
 
+    /** The end of the ten days after {@link #GREGORIAN_START} a moved snapshot value lands in. */
+    private static final LocalDateTime MOVED_UNTIL = GREGORIAN_START.plusDays(10);
+
     /**
      * Flink CDC's MySQL snapshot reads a {@code DATETIME} through {@code ResultSet.getTimestamp}, a
      * {@code java.sql.Timestamp} in Java's hybrid calendar, which has no 1582-10-05 to 1582-10-14
@@ -538,15 +541,16 @@ public final class DebeziumDecoder implements Serializable {
             Map<String, Object> image,
             org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema schema) {
         for (Field field : schema.fields()) {
-            String logical = field.schema().name();
-            if (!"io.debezium.time.Timestamp".equals(logical)
-                    && !"io.debezium.time.MicroTimestamp".equals(logical)
-                    && !"io.debezium.time.NanoTimestamp".equals(logical)) {
+            // the value first: per snapshot row, and almost never in those ten days
+            if (!(image.get(field.name()) instanceof LocalDateTime read)
+                    || read.isBefore(GREGORIAN_START)
+                    || !read.isBefore(MOVED_UNTIL)) {
                 continue;
             }
-            if (image.get(field.name()) instanceof LocalDateTime read
-                    && !read.isBefore(GREGORIAN_START)
-                    && read.isBefore(GREGORIAN_START.plusDays(10))) {
+            String logical = field.schema().name();
+            if ("io.debezium.time.Timestamp".equals(logical)
+                    || "io.debezium.time.MicroTimestamp".equals(logical)
+                    || "io.debezium.time.NanoTimestamp".equals(logical)) {
                 throw new NotRepresentableException(
                         String.format(
                                 "table '%s' column '%s': the snapshot read DATETIME %s, which is "

@@ -254,59 +254,68 @@ class SchemaEvolutionITCase {
 
     @Test
     void failStopsTheJobOnceNamingTheFix() throws Exception {
-        String id = "drift-fail";
-        try (Connection source = postgres.connect("drift");
-                Statement sql = source.createStatement()) {
-            sql.execute(
-                    "CREATE TABLE public.strict (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
-            sql.execute("INSERT INTO public.strict VALUES (1, 'a')");
-            PipelineConfig config = pipeline("postgres", "public", id, "strict");
-            JobClient job = TestJobs.start(config);
-            Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
-            try {
-                GroundTruth.awaitFirstCommit(
-                        job, catalog, TableIdentifier.of(ns("postgres-fail"), "strict"));
-                sql.execute("ALTER TABLE public.strict ADD COLUMN extra integer");
-                sql.execute("INSERT INTO public.strict VALUES (2, 'b', 7)");
-                assertThatThrownBy(() -> job.getJobExecutionResult().get())
-                        .hasStackTraceContaining("does not fit its Iceberg table")
-                        .hasStackTraceContaining("extra")
-                        .hasStackTraceContaining("schema-evolution: fail");
-                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
-                        .as("no restart after the drift")
-                        .hasSize(1);
-            } finally {
-                GroundTruth.cancel(job);
-                postgres.dropSlot("drift", config.source().slotName());
-                if (catalog instanceof Closeable) {
-                    ((Closeable) catalog).close();
-                }
-            }
-        }
+        assertStopsOnceAfter(
+                "drift-fail",
+                "strict",
+                "fail",
+                "CREATE TABLE public.strict (id bigint PRIMARY KEY, name varchar(40) NOT NULL)",
+                "INSERT INTO public.strict VALUES (1, 'a')",
+                List.of(
+                        "ALTER TABLE public.strict ADD COLUMN extra integer",
+                        "INSERT INTO public.strict VALUES (2, 'b', 7)"),
+                "does not fit its Iceberg table",
+                "extra",
+                "schema-evolution: fail");
     }
 
     @Test
     void aColumnAddedWithADefaultStopsTheJobOnceNamingTheFix() throws Exception {
-        String id = "drift-default";
+        // the 50 rows hold 7 in the source after the ALTER, without a change of their own
+        assertStopsOnceAfter(
+                "drift-default",
+                "flags",
+                "evolve",
+                "CREATE TABLE public.flags (id bigint PRIMARY KEY, name varchar(40) NOT NULL)",
+                "INSERT INTO public.flags SELECT g, 'n' || g FROM generate_series(1, 50) g",
+                List.of(
+                        "ALTER TABLE public.flags ADD COLUMN flag integer DEFAULT 7",
+                        "INSERT INTO public.flags VALUES (51, 'new', 8)"),
+                "column 'flag', added with DEFAULT 7",
+                "UPDATE ... SET flag = <the default>",
+                "re-snapshot the table");
+    }
+
+    /**
+     * Captures Postgres table {@code table} (made by {@code create} and {@code seed}) under {@code
+     * evolution}, runs {@code changes} after its first commit, and asserts that the job stops once,
+     * without a restart, with every one of {@code messages} in its failure.
+     */
+    private static void assertStopsOnceAfter(
+            String id,
+            String table,
+            String evolution,
+            String create,
+            String seed,
+            List<String> changes,
+            String... messages)
+            throws Exception {
         try (Connection source = postgres.connect("drift");
                 Statement sql = source.createStatement()) {
-            sql.execute(
-                    "CREATE TABLE public.flags (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
-            sql.execute(
-                    "INSERT INTO public.flags SELECT g, 'n' || g FROM generate_series(1, 50) g");
-            PipelineConfig config = pipeline("postgres", "public", id, "flags", "evolve");
+            sql.execute(create);
+            sql.execute(seed);
+            PipelineConfig config = pipeline("postgres", "public", id, table, evolution);
             JobClient job = TestJobs.start(config);
             Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
             try {
                 GroundTruth.awaitFirstCommit(
-                        job, catalog, TableIdentifier.of(ns("postgres-fail"), "flags"));
-                // the 50 rows hold 7 in the source from here on, without a change of their own
-                sql.execute("ALTER TABLE public.flags ADD COLUMN flag integer DEFAULT 7");
-                sql.execute("INSERT INTO public.flags VALUES (51, 'new', 8)");
-                assertThatThrownBy(() -> job.getJobExecutionResult().get())
-                        .hasStackTraceContaining("column 'flag', added with DEFAULT 7")
-                        .hasStackTraceContaining("UPDATE ... SET flag = <the default>")
-                        .hasStackTraceContaining("re-snapshot the table");
+                        job, catalog, TableIdentifier.of(ns("postgres-fail"), table));
+                for (String change : changes) {
+                    sql.execute(change);
+                }
+                var failure = assertThatThrownBy(() -> job.getJobExecutionResult().get());
+                for (String message : messages) {
+                    failure.hasStackTraceContaining(message);
+                }
                 assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
                         .as("no restart")
                         .hasSize(1);
