@@ -27,6 +27,7 @@ import picocli.CommandLine.IVersionProvider;
             DemoCommand.class,
             ProvenanceCommand.class,
             VerifyCommand.class,
+            ResnapshotCommand.class,
             QuarantineCommand.class,
             CommandLine.HelpCommand.class
         })

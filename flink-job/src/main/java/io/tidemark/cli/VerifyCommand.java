@@ -7,6 +7,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.source.TableDiscovery;
+import io.tidemark.source.resnapshot.ResnapshotRequests;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import picocli.CommandLine.Command;
@@ -25,10 +27,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code tidemark verify --config pipeline.yaml}: the ground-truth diff of every table of the
  * pipeline against its source database (missing, extra, duplicate and stale rows by primary key).
- * With {@code --wait}, differences are re-checked until they are gone or the time is up: on a live
- * source, changes not yet committed show as missing or stale for about a checkpoint interval.
+ * With {@code --wait}, the key buckets that differed are compared again until they are equal or the
+ * time is up: on a live source, changes not yet committed show as missing or stale for about a
+ * checkpoint interval.
  *
- * <p>Reads both sides in full: run it where that load is acceptable (a replica, a quiet hour).
+ * <p>Streams both sides twice (a checksum per key bucket, then the differing buckets row by row;
+ * see {@link GroundTruthDiff}), in memory proportional to the differences, not to the tables; each
+ * re-check streams both sides again for the differing buckets. Run it where that read load is
+ * acceptable (a replica, a quiet hour).
  */
 @Command(
         name = "verify",
@@ -63,8 +69,25 @@ final class VerifyCommand implements Callable<Integer> {
             defaultValue = "0s",
             converter = DurationConverter.class,
             description =
-                    "Re-check a differing table every 2 s for up to this long (e.g. 60s; default: ${DEFAULT-VALUE}).")
+                    "Re-check a differing table's differing key buckets every 2 s for up to this long"
+                            + " (e.g. 60s; default: ${DEFAULT-VALUE}).")
     Duration wait;
+
+    @Option(
+            names = {"-r", "--repair"},
+            description =
+                    "Ask the running pipeline to re-read the key buckets that differ (a re-snapshot"
+                            + " limited to them, see `tidemark resnapshot`), then compare them again.")
+    boolean repair;
+
+    @Option(
+            names = {"--repair-wait"},
+            paramLabel = "<duration>",
+            defaultValue = "10m",
+            converter = DurationConverter.class,
+            description =
+                    "How long --repair waits for the pipeline to re-read and commit (default: ${DEFAULT-VALUE}).")
+    Duration repairWait;
 
     @Override
     public Integer call() throws Exception {
@@ -126,6 +149,16 @@ final class VerifyCommand implements Callable<Integer> {
                     continue;
                 }
                 System.out.println((report.isClean() ? "EQUAL " : "DIFFERENT ") + report);
+                System.out.println("  " + report.scope());
+                if (!report.isClean() && repair) {
+                    report =
+                            repair(
+                                    pipeline,
+                                    tableConfig,
+                                    connections.get(tableConfig.sources().get(0)),
+                                    catalog,
+                                    report);
+                }
                 clean &= report.isClean();
             }
         } finally {
@@ -137,17 +170,74 @@ final class VerifyCommand implements Callable<Integer> {
         return !compared ? EXIT_NOT_COMPARED : clean ? 0 : EXIT_DIFFERENT;
     }
 
+    /**
+     * Asks the running pipeline to re-read the buckets that differ (the whole table when more than
+     * a quarter of them do), waits for it, and compares those buckets again until they are equal or
+     * {@link #repairWait} is up. Returns the last comparison.
+     */
+    private DiffReport repair(
+            PipelineConfig pipeline,
+            TableConfig tableConfig,
+            Connection source,
+            Catalog catalog,
+            DiffReport report)
+            throws Exception {
+        String refusal = ResnapshotCommand.refusal(pipeline, tableConfig);
+        if (refusal != null) {
+            System.out.printf("NOT REPAIRED %s: %s%n", tableConfig.target(), refusal);
+            return report;
+        }
+        long deadline = System.nanoTime() + repairWait.toNanos();
+        Table target = catalog.loadTable(TableIdentifier.parse(tableConfig.target()));
+        List<Integer> buckets =
+                report.differingBuckets().size() > GroundTruthDiff.BUCKETS / 4
+                        ? List.of()
+                        : report.differingBuckets();
+        long request = ResnapshotRequests.request(target, buckets);
+        System.out.printf(
+                "REPAIR %s: requested re-snapshot %d of %s%n",
+                tableConfig.target(),
+                request,
+                buckets.isEmpty()
+                        ? "the whole table"
+                        : "the keys in " + buckets.size() + " buckets");
+        String outcome = ResnapshotCommand.awaitOutcome(target, request, repairWait);
+        if (outcome == null || !outcome.startsWith(request + " done")) {
+            System.out.printf(
+                    "NOT REPAIRED %s: %s%n",
+                    tableConfig.target(),
+                    outcome == null
+                            ? "the pipeline recorded no outcome within "
+                                    + repairWait
+                                    + ": is it running?"
+                            : outcome);
+            return report;
+        }
+        System.out.printf("  %s%n", outcome);
+        DiffReport again = GroundTruthDiff.recheck(source, tableConfig.source(), target, report);
+        while (!again.isClean() && System.nanoTime() < deadline) {
+            // a pause for the pipeline to commit, not a wait for a condition: each round re-reads
+            Thread.sleep(2_000);
+            again = GroundTruthDiff.recheck(source, tableConfig.source(), target, again);
+        }
+        System.out.println((again.isClean() ? "REPAIRED " : "DIFFERENT ") + again);
+        System.out.println("  " + again.scope());
+        return again;
+    }
+
     private DiffReport diffUntilClean(Connection source, TableConfig tableConfig, Catalog catalog)
             throws Exception {
         long deadline = System.nanoTime() + wait.toNanos();
         TableIdentifier target = TableIdentifier.parse(tableConfig.target());
-        while (true) {
-            DiffReport report =
-                    GroundTruthDiff.diff(source, tableConfig.source(), catalog.loadTable(target));
-            if (report.isClean() || System.nanoTime() >= deadline) {
-                return report;
-            }
+        DiffReport report =
+                GroundTruthDiff.diff(source, tableConfig.source(), catalog.loadTable(target));
+        while (!report.isClean() && System.nanoTime() < deadline) {
+            // a pause for the pipeline to commit, not a wait for a condition: each round re-reads
             Thread.sleep(2_000);
+            report =
+                    GroundTruthDiff.recheck(
+                            source, tableConfig.source(), catalog.loadTable(target), report);
         }
+        return report;
     }
 }

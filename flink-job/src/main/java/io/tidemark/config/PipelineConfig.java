@@ -100,7 +100,8 @@ public record PipelineConfig(
             int splitSize,
             int fetchSize,
             Duration heartbeatInterval,
-            Map<String, String> properties)
+            Map<String, String> properties,
+            int resnapshotRowsPerSecond)
             implements Serializable {
 
         public SourceConfig {
@@ -312,6 +313,7 @@ public record PipelineConfig(
             line(out, "  startup-mode", source.startupMode());
             line(out, "  snapshot.split-size", source.splitSize());
             line(out, "  snapshot.fetch-size", source.fetchSize());
+            line(out, "  resnapshot.rows-per-second", source.resnapshotRowsPerSecond());
             line(out, "  heartbeat-interval", source.heartbeatInterval());
             map(out, "  properties", source.properties());
         }

@@ -347,7 +347,12 @@ public final class PipelineConfigLoader {
                             reader.integer(
                                     flat, PipelineOptions.SOURCE_FETCH_SIZE, 1, Integer.MAX_VALUE),
                             reader.duration(flat, PipelineOptions.SOURCE_HEARTBEAT),
-                            reader.map(flat, PipelineOptions.SOURCE_PROPERTIES));
+                            reader.map(flat, PipelineOptions.SOURCE_PROPERTIES),
+                            reader.integer(
+                                    flat,
+                                    PipelineOptions.SOURCE_RESNAPSHOT_RATE,
+                                    1,
+                                    Integer.MAX_VALUE));
             if (!mysql && !source.slotName().matches("[a-z0-9_]{1,63}")) {
                 throw new ConfigException(
                         String.format(

@@ -147,6 +147,13 @@ public final class PipelineOptions {
                     INT,
                     "1024",
                     "JDBC fetch size of snapshot reads.");
+    public static final ConfigKey SOURCE_RESNAPSHOT_RATE =
+            ConfigKey.optional(
+                    "source.resnapshot.rows-per-second",
+                    INT,
+                    "20000",
+                    "Cap on the rows a re-snapshot (tidemark resnapshot) reads per second, beside "
+                            + "the live stream. postgres only.");
     public static final ConfigKey SOURCE_HEARTBEAT =
             ConfigKey.optional(
                     "source.heartbeat-interval",
@@ -313,6 +320,7 @@ public final class PipelineOptions {
                     SOURCE_SPLIT_SIZE,
                     SOURCE_FETCH_SIZE,
                     SOURCE_HEARTBEAT,
+                    SOURCE_RESNAPSHOT_RATE,
                     SOURCE_PROPERTIES,
                     CATALOG_NAME,
                     CATALOG_TYPE,

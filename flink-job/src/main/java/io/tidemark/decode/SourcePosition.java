@@ -15,6 +15,26 @@ public record SourcePosition(long commitLsn, long changeLsn, long txId) {
 
     public static final SourcePosition NONE = new SourcePosition(UNKNOWN, UNKNOWN, UNKNOWN);
 
+    /**
+     * {@code commitLsn} of a change a re-snapshot made (see {@code io.tidemark.source.resnapshot}):
+     * a row re-read from the source, or the delete of a key it no longer holds. Its {@code
+     * changeLsn} is the last LSN it holds every change of its key through (a chunk's high watermark
+     * less one), and its {@code txId} the re-snapshot's request. Per key, LSN order is commit order
+     * (a row's changes are written under its row lock), so such a change is ordered against its
+     * key's log changes by change LSN alone.
+     */
+    public static final long RESNAPSHOT = -2L;
+
+    /** The place of a re-snapshot's change: holds every change of its key through {@code lsn}. */
+    public static SourcePosition resnapshot(long lsn, long request) {
+        return new SourcePosition(RESNAPSHOT, lsn, request);
+    }
+
+    /** Whether this is a re-snapshot's change ({@link #RESNAPSHOT}). */
+    public boolean isResnapshot() {
+        return commitLsn == RESNAPSHOT;
+    }
+
     @Override
     public String toString() {
         return "commitLsn=" + lsn(commitLsn) + ",lsn=" + lsn(changeLsn) + ",tx=" + txId;

@@ -41,6 +41,7 @@ import io.tidemark.source.PostgresGeneratedColumns;
 import io.tidemark.source.PostgresPublication;
 import io.tidemark.source.PostgresReplicaIdentity;
 import io.tidemark.source.PostgresSchemaReader;
+import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.Serializable;
@@ -57,8 +58,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -180,6 +184,78 @@ public final class TidemarkJob {
             }
             return all;
         };
+    }
+
+    /**
+     * The re-snapshots of {@code source}'s tables ({@link ResnapshotSource}), partitioned by the
+     * reconciler's key so that each key's re-read row and delete reach it in the order they were
+     * read. Their stream never holds the watermark back: it is idle between its rows.
+     */
+    static DataStream<ChangeEvent> resnapshots(
+            StreamExecutionEnvironment env,
+            PipelineConfig config,
+            RunContext run,
+            SourceConfig source,
+            Map<String, List<String>> primaryKeys) {
+        Map<String, String> targets = new LinkedHashMap<>();
+        Map<String, String> refusals = new LinkedHashMap<>();
+        for (TableConfig table : config.tables()) {
+            if (!table.sources().contains(source.id())) {
+                continue;
+            }
+            if (table.sources().size() > 1) {
+                refusals.put(
+                        table.target(),
+                        "the table merges sources "
+                                + table.sources()
+                                + "; a re-snapshot reads one source's log positions");
+            } else if (!OrderingRule.commitOrder().equals(OrderingRule.parse(table.ordering()))) {
+                refusals.put(
+                        table.target(),
+                        "the table is ordered by "
+                                + table.ordering()
+                                + ", a re-snapshot by the source's log: start the pipeline with"
+                                + " --fresh to read it again");
+            } else {
+                targets.put(table.source(), table.target());
+            }
+        }
+        WatermarkStrategy<ChangeEvent> idle =
+                WatermarkStrategy.<ChangeEvent>forGenerator(
+                                context ->
+                                        new WatermarkGenerator<>() {
+                                            @Override
+                                            public void onEvent(
+                                                    ChangeEvent change,
+                                                    long timestamp,
+                                                    WatermarkOutput output) {}
+
+                                            @Override
+                                            public void onPeriodicEmit(WatermarkOutput output) {
+                                                output.markIdle();
+                                            }
+                                        })
+                        .withTimestampAssigner((change, timestamp) -> change.sourceTimeMillis());
+        return env.fromSource(
+                        new ResnapshotSource(
+                                new ResnapshotSource.Settings(
+                                        run,
+                                        source,
+                                        targets,
+                                        refusals,
+                                        primaryKeys,
+                                        catalogLoader(config),
+                                        source.resnapshotRowsPerSecond())),
+                        idle,
+                        "resnapshot-" + source.id(),
+                        ChangeEventTypeInfo.INSTANCE)
+                .uid(Uids.resnapshot(source.id()))
+                .name("source: re-snapshots " + source.id())
+                .setParallelism(1)
+                .partitionCustom(
+                        (Partitioner<String>)
+                                (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
+                        (KeySelector<ChangeEvent, String>) Reconciler::keyOf);
     }
 
     /** The source tables that {@code sourceId} feeds. */
@@ -532,6 +608,12 @@ public final class TidemarkJob {
 
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
         DataStream<ChangeEvent> changes = source.create(env, primaryKeys, watermarks);
+        // + the re-snapshots asked for while the job runs (Postgres sources)
+        for (SourceConfig database : config.sources()) {
+            if (!database.isMySql()) {
+                changes = changes.union(resnapshots(env, config, run, database, primaryKeys));
+            }
+        }
 
         // -> contract gate: changes that break their table's contract go to its quarantine table
         KeyChangeSplitter splitter =

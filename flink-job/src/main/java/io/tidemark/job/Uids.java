@@ -18,6 +18,11 @@ public final class Uids {
 
     private Uids() {}
 
+    /** Uid of the re-snapshot source of one database ({@code ResnapshotSource}). */
+    public static String resnapshot(String sourceId) {
+        return "tidemark-resnapshot-" + sourceId;
+    }
+
     /**
      * Uid of the CDC source of one database; the only source of a pipeline keeps {@link #SOURCE}.
      */

@@ -20,6 +20,10 @@ public final class CheckpointTally {
     void in(ChangeEvent change) {
         counts(change.table())[0]++;
         SourcePosition position = change.position();
+        if (position.isResnapshot()) {
+            // a re-read row is no place in the source's log: the log's positions stand
+            return;
+        }
         SourcePosition newest = positions.get(change.source());
         if (newest == null || newer(position, newest)) {
             positions.put(change.source(), position);

@@ -3,6 +3,7 @@ package io.tidemark.reconcile;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
+import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.ReconcilerMetrics;
 import io.tidemark.reconcile.ReconcileSettings.TableRule;
 import io.tidemark.reconcile.Reconciliation.Decision;
@@ -137,13 +138,11 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         }
         // a snapshot row has no place in the log: every snapshot chunk of the table ended before
         // a truncate that is applied (the source quarantines one made while they were read)
-        return change.operation() == Operation.READ
-                || Sequence.compare(
-                                change.position().commitLsn(),
-                                change.position().changeLsn(),
-                                at[0],
-                                at[1])
-                        < 0;
+        if (change.operation() == Operation.READ) {
+            return true;
+        }
+        SourcePosition position = change.position();
+        return new Sequence(0L, position.commitLsn(), position.changeLsn()).isBefore(at[0], at[1]);
     }
 
     @Override
@@ -202,12 +201,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         KeyState before =
                 stored != null
                                 && truncate != null
-                                && Sequence.compare(
-                                                stored.applied().major(),
-                                                stored.applied().minor(),
-                                                truncate[0],
-                                                truncate[1])
-                                        < 0
+                                && stored.applied().isBefore(truncate[0], truncate[1])
                         ? null
                         : stored;
         long eventTime = rule.ordering().eventTimeMillis(change);

@@ -26,6 +26,8 @@ import io.tidemark.decode.Operation;
  *       the fix rather than dropping the change as stale.
  *   <li>Ties cannot reorder: equal sequences are duplicates. Snapshot rows carry the lowest
  *       position, so they never overwrite a log change of the same key.
+ *   <li>A re-snapshot's change ({@link io.tidemark.decode.SourcePosition#RESNAPSHOT}) and a change
+ *       or state of its key compare by change LSN alone ({@link Sequence#isNewerThan}).
  * </ul>
  *
  * <p>State is kept until the watermark passes {@code eventTime + retention}; snapshot rows, which

@@ -1,5 +1,7 @@
 package io.tidemark.reconcile;
 
+import io.tidemark.decode.SourcePosition;
+
 /**
  * The position of a change in its key's total order. Compared field by field: {@code eventTime} (0
  * under commit order), then {@code source} (the rank of the source in the pipeline's declared
@@ -35,8 +37,29 @@ public record Sequence(long eventTime, int source, long major, long minor)
         return c != 0 ? c : Long.compare(minor, otherMinor);
     }
 
-    /** Strictly newer than {@code other}; equal sequences are duplicates, not newer. */
+    /**
+     * Strictly newer than {@code other}; equal sequences are duplicates, not newer. A re-snapshot's
+     * change ({@code major} {@link SourcePosition#RESNAPSHOT}) and a change of the same key are
+     * compared by change LSN ({@code minor}) alone: per key, LSN order is commit order, and the
+     * re-read holds every change of its key through its {@code minor}.
+     */
     public boolean isNewerThan(Sequence other) {
+        if ((major == SourcePosition.RESNAPSHOT || other.major == SourcePosition.RESNAPSHOT)
+                && eventTime == other.eventTime
+                && source == other.source) {
+            return minor > other.minor;
+        }
         return compareTo(other) > 0;
+    }
+
+    /**
+     * Whether this sequence comes before a place {@code (major, minor)} of the log (a truncate's),
+     * by the same rule as {@link #isNewerThan}.
+     */
+    public boolean isBefore(long otherMajor, long otherMinor) {
+        if (major == SourcePosition.RESNAPSHOT) {
+            return minor < otherMinor;
+        }
+        return compare(major, minor, otherMajor, otherMinor) < 0;
     }
 }

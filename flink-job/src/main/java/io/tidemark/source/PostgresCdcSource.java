@@ -81,6 +81,25 @@ public final class PostgresCdcSource {
             SourceConfig source,
             List<String> tables,
             DebeziumDeserializationSchema<ChangeEvent> deserializer) {
+        PostgresSourceConfigFactory factory = configFactory(source, tables, source.slotName());
+        factory.startupOptions(startupOptions(source.startupMode()));
+        // a table added to the pipeline file is snapshotted, then followed in the log, when the
+        // job restores from a savepoint (the existing tables keep their state)
+        factory.scanNewlyAddedTableEnabled(true);
+        return new PostgresIncrementalSource<>(
+                factory,
+                Preconditions.checkNotNull(deserializer),
+                new PostgresOffsetFactory(),
+                new PostgresHandOverDialect(factory.create(0)));
+    }
+
+    /**
+     * Flink CDC's settings for reading {@code tables} of {@code source} as Tidemark reads them
+     * (Debezium's properties, the publication, numerics as text, generated columns left out), with
+     * {@code slotName} as the replication slot (a chunk's backfill uses {@code slotName_N}).
+     */
+    static PostgresSourceConfigFactory configFactory(
+            SourceConfig source, List<String> tables, String slotName) {
         Properties debezium = new Properties();
         debezium.setProperty("publication.name", source.publication());
         // Tidemark prepares the publication (PostgresPublication); Debezium must never rewrite it
@@ -121,24 +140,16 @@ public final class PostgresCdcSource {
         factory.tableList(tables.toArray(String[]::new));
         factory.username(source.username());
         factory.password(source.password());
-        factory.slotName(source.slotName());
+        factory.slotName(slotName);
         factory.decodingPluginName("pgoutput");
         factory.splitSize(source.splitSize());
         factory.fetchSize(source.fetchSize());
         factory.heartbeatInterval(source.heartbeatInterval());
-        factory.startupOptions(startupOptions(source.startupMode()));
-        // a table added to the pipeline file is snapshotted, then followed in the log, when the
-        // job restores from a savepoint (the existing tables keep their state)
-        factory.scanNewlyAddedTableEnabled(true);
         // a partitioned table is read as one (its partitions' rows, and its partitions' changes,
         // which the publication reports under its name)
         factory.setIncludePartitionedTables(true);
         factory.debeziumProperties(debezium);
-        return new PostgresIncrementalSource<>(
-                factory,
-                Preconditions.checkNotNull(deserializer),
-                new PostgresOffsetFactory(),
-                new PostgresHandOverDialect(factory.create(0)));
+        return factory;
     }
 
     static StartupOptions startupOptions(String mode) {

@@ -7,8 +7,12 @@ import static io.tidemark.reconcile.Changes.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
+import io.tidemark.decode.SourcePosition;
 import io.tidemark.reconcile.Reconciliation.Decision;
 import io.tidemark.reconcile.Reconciliation.Verdict;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** One test per row of the decision table in {@link Reconciliation}'s Javadoc. */
@@ -170,5 +174,91 @@ class ReconciliationTest {
         Decision d = decide(state, update(1, "c", 12, 8_000));
         assertThat(d.next().eventTime()).isEqualTo(9_000);
         assertThat(d.next().cleanupAt()).isEqualTo(69_000);
+    }
+
+    /** A log change of a transaction whose previous commit is {@code commit}, at {@code lsn}. */
+    private static ChangeEvent logChange(
+            Operation op, long id, String value, long commit, long lsn) {
+        return new ChangeEvent(
+                Changes.TABLE,
+                op,
+                List.of(id),
+                null,
+                op == Operation.DELETE ? null : Changes.row(id, value, 5_000),
+                new SourcePosition(commit, lsn, 1),
+                5_000);
+    }
+
+    /** A re-snapshot's row holding every change of its key through {@code lsn}. */
+    private static ChangeEvent reread(long id, String value, long lsn) {
+        return new ChangeEvent(
+                Changes.TABLE,
+                Operation.UPDATE,
+                List.of(id),
+                null,
+                Changes.row(id, value, 6_000),
+                SourcePosition.resnapshot(lsn, 42),
+                6_000);
+    }
+
+    @Test
+    void aReReadRowAndItsKeysLogChangesAreOrderedByChangeLsn() {
+        // a transaction open across the re-read's high watermark 100 (re-read holds through 99):
+        // its previous commit (50) is below, its change at 120 is not in the re-read
+        ChangeEvent after = logChange(Operation.UPDATE, 1, "after", 50, 120);
+        ChangeEvent folded = logChange(Operation.UPDATE, 1, "folded", 50, 80);
+        ChangeEvent row = reread(1, "folded", 99);
+
+        // the log change after the watermark arrives first: the re-read row is older
+        KeyState live = decide(null, after).next();
+        assertThat(decide(live, row).verdict()).isEqualTo(Verdict.STALE);
+
+        // the re-read row first: a change it holds is stale, one after it applies, though its
+        // commit coordinate (50) is below every position the re-read could be given
+        KeyState reRead = decide(null, row).next();
+        assertThat(decide(reRead, folded).verdict()).isEqualTo(Verdict.STALE);
+        Decision next = decide(reRead, after);
+        assertThat(next.verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(next.next(), row).verdict()).isEqualTo(Verdict.STALE);
+
+        // a change exactly at the watermark is not in the re-read: it applies
+        assertThat(decide(reRead, logChange(Operation.UPDATE, 1, "at", 60, 100)).verdict())
+                .isEqualTo(Verdict.APPLY);
+        // a newer re-read replaces an older one, not the reverse
+        KeyState newer = decide(reRead, reread(1, "again", 150)).next();
+        assertThat(newer).isNotNull();
+        assertThat(decide(newer, row).verdict()).isEqualTo(Verdict.STALE);
+        // a snapshot row of the first read never overwrites a re-read
+        ChangeEvent snapshot =
+                new ChangeEvent(
+                        Changes.TABLE,
+                        Operation.READ,
+                        List.of(1L),
+                        null,
+                        Changes.row(1, "first snapshot", 0),
+                        SourcePosition.NONE,
+                        0);
+        assertThat(decide(reRead, snapshot).verdict()).isEqualTo(Verdict.STALE);
+    }
+
+    @Test
+    void aReReadDeleteOfAKeyReinsertedLaterLosesToTheInsert() {
+        ChangeEvent delete =
+                new ChangeEvent(
+                        Changes.TABLE,
+                        Operation.DELETE,
+                        List.of(7L),
+                        Map.of("id", 7L),
+                        null,
+                        SourcePosition.resnapshot(99, 42),
+                        6_000);
+        ChangeEvent reinsert = logChange(Operation.INSERT, 7, "back", 10, 130);
+        KeyState inserted = decide(null, reinsert).next();
+        assertThat(decide(inserted, delete).verdict()).isEqualTo(Verdict.STALE);
+        KeyState deleted = decide(null, delete).next();
+        assertThat(deleted.tombstone()).isTrue();
+        assertThat(decide(deleted, reinsert).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(deleted, logChange(Operation.UPDATE, 7, "old", 10, 40)).verdict())
+                .isEqualTo(Verdict.STALE);
     }
 }

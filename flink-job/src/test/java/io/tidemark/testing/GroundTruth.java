@@ -92,6 +92,12 @@ public final class GroundTruth {
                     .isZero();
             assertThat(report.stale()).as("stale rows in %s", report.icebergTable()).isZero();
             assertThat(report.tableRows()).isEqualTo(report.sourceRows());
+            assertThat(report.differingBuckets())
+                    .as(
+                            "key buckets of %s whose checksums differ although every row is equal:"
+                                    + " the two sides fingerprint a value differently",
+                            report.icebergTable())
+                    .isEmpty();
         }
         return reports;
     }

@@ -191,29 +191,42 @@ public final class TestPipelines {
      */
     public static PipelineConfig fromResource(
             String file, EmbeddedDatabase database, Path dir, String id) throws IOException {
-        String yaml;
+        return fromText(resource(file), database, dir, id);
+    }
+
+    private static String resource(String file) throws IOException {
         try (InputStream in = TestPipelines.class.getResourceAsStream("/pipelines/" + file)) {
             if (in == null) {
                 throw new IllegalArgumentException("no test pipeline file " + file);
             }
-            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        return fromText(yaml, database, dir, id);
+    }
+
+    /**
+     * The pipeline file {@code src/test/resources/pipelines/<file>} with its marks filled in as
+     * {@link #fromResource} fills them, written to {@code dir} for commands that read a file.
+     */
+    public static Path writeResource(String file, EmbeddedDatabase database, Path dir, String id)
+            throws IOException {
+        Path written = dir.resolve(id + ".yaml");
+        java.nio.file.Files.writeString(written, filled(resource(file), database, dir, id));
+        return written;
     }
 
     /** As {@link #fromResource}, from the text of a pipeline file with the same marks. */
     public static PipelineConfig fromText(
             String yaml, EmbeddedDatabase database, Path dir, String id) {
-        yaml =
-                yaml.replace("@id@", id)
-                        .replace("@slot@", id.replace('-', '_'))
-                        .replace("@port@", Integer.toString(database.port()))
-                        .replace("@catalog@", database.jdbcUrl("iceberg_catalog"))
-                        .replace(
-                                "@checkpoints@",
-                                dir.resolve("checkpoints-" + id).toUri().toString())
-                        .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
-        return new PipelineConfigLoader().parse(yaml, id + ".yaml");
+        return new PipelineConfigLoader().parse(filled(yaml, database, dir, id), id + ".yaml");
+    }
+
+    private static String filled(String yaml, EmbeddedDatabase database, Path dir, String id) {
+        return yaml.replace("@id@", id)
+                .replace("@slot@", id.replace('-', '_'))
+                .replace("@port@", Integer.toString(database.port()))
+                .replace("@catalog@", database.jdbcUrl("iceberg_catalog"))
+                .replace("@checkpoints@", dir.resolve("checkpoints-" + id).toUri().toString())
+                .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
     }
 
     /** The test's own view of a pipeline's Iceberg catalog; close it after use. */

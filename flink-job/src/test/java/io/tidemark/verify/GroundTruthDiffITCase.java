@@ -157,4 +157,90 @@ class GroundTruthDiffITCase {
                 .anyMatch(e -> e.startsWith("duplicate [4]"))
                 .anyMatch(e -> e.startsWith("stale [2]"));
     }
+
+    @Test
+    void differencesSpreadOverManyBucketsAreCountedExactlyInPassesOfBoundedRows() throws Exception {
+        try (Connection c = database.connect("src");
+                Statement s = c.createStatement()) {
+            s.execute(
+                    "CREATE TABLE public.many (id bigint PRIMARY KEY, name text, amount numeric(10,2), at timestamptz)");
+            s.execute(
+                    "INSERT INTO public.many SELECT g, 'row ' || g, g / 100.0, NULL FROM generate_series(1, 3000) g");
+        }
+        Table table = catalog.createTable(TableIdentifier.of("t", "many"), SCHEMA);
+        List<Record> rows = new java.util.ArrayList<>();
+        for (long id = 1; id <= 3000; id++) {
+            if (id % 30 == 0) {
+                continue; // 100 missing
+            }
+            String name = id % 3 == 0 ? "old " + id : "row " + id; // 900 stale (30s are missing)
+            rows.add(record(id, name, new BigDecimal(id).movePointLeft(2).toPlainString(), null));
+        }
+        for (long id = 5001; id <= 5050; id++) {
+            rows.add(record(id, "extra", "1.00", null)); // 50 extra
+        }
+        append(table, rows);
+
+        DiffReport bounded;
+        DiffReport whole;
+        try (Connection source = database.connect("src")) {
+            // about 100 rows of differing buckets in memory at a time: many passes
+            bounded = GroundTruthDiff.diff(source, "public.many", table, 100);
+            whole = GroundTruthDiff.diff(source, "public.many", table);
+            assertThat(source.getAutoCommit()).as("the caller's connection is restored").isTrue();
+        }
+        for (DiffReport report : List.of(bounded, whole)) {
+            assertThat(report.sourceRows()).isEqualTo(3000);
+            assertThat(report.tableRows()).isEqualTo(2950);
+            assertThat(report.missing()).isEqualTo(100);
+            assertThat(report.stale()).isEqualTo(900);
+            assertThat(report.extra()).isEqualTo(50);
+            assertThat(report.duplicate()).isZero();
+            assertThat(report.bucketsCompared()).isEqualTo(GroundTruthDiff.BUCKETS);
+            // every differing key's bucket, and no other: the equal rows' buckets sum alike
+            assertThat(report.differingBuckets()).hasSizeBetween(900, 1050);
+        }
+        assertThat(whole.sourceAt()).contains("WAL ");
+        assertThat(whole.tableAt()).startsWith(Long.toString(table.currentSnapshot().snapshotId()));
+    }
+
+    @Test
+    void aRecheckComparesOnlyTheDifferingBucketsAndSettlesChangesInFlight() throws Exception {
+        try (Connection c = database.connect("src");
+                Statement s = c.createStatement()) {
+            s.execute(
+                    "CREATE TABLE public.moving (id bigint PRIMARY KEY, name text, amount numeric(10,2), at timestamptz)");
+            s.execute(
+                    "INSERT INTO public.moving SELECT g, 'row ' || g, 1.00, NULL FROM generate_series(1, 500) g");
+        }
+        Table table = catalog.createTable(TableIdentifier.of("t", "moving"), SCHEMA);
+        List<Record> rows = new java.util.ArrayList<>();
+        for (long id = 1; id <= 499; id++) {
+            rows.add(record(id, id == 7 ? "wrong" : "row " + id, "1.00", null));
+        }
+        append(table, rows); // 500 not yet committed, 7 really stale
+
+        try (Connection source = database.connect("src")) {
+            DiffReport first = GroundTruthDiff.diff(source, "public.moving", table);
+            assertThat(first.missing()).isEqualTo(1);
+            assertThat(first.stale()).isEqualTo(1);
+            assertThat(first.differingBuckets()).hasSize(2);
+
+            append(table, List.of(record(500, "row 500", "1.00", null))); // the change lands
+            DiffReport again = GroundTruthDiff.recheck(source, "public.moving", table, first);
+            assertThat(again.bucketsCompared()).isEqualTo(2);
+            assertThat(again.missing()).isZero();
+            assertThat(again.stale()).isEqualTo(1);
+            assertThat(again.examples()).anyMatch(e -> e.startsWith("stale [7]"));
+            assertThat(again.differingBuckets()).hasSize(1);
+            assertThat(again.sourceRows()).as("the full read's totals").isEqualTo(500);
+
+            try (Statement s = source.createStatement()) {
+                s.execute("UPDATE public.moving SET name = 'wrong' WHERE id = 7");
+            }
+            DiffReport settled = GroundTruthDiff.recheck(source, "public.moving", table, again);
+            assertThat(settled.isClean()).isTrue();
+            assertThat(settled.differingBuckets()).isEmpty();
+        }
+    }
 }

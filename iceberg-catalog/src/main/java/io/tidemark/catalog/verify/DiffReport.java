@@ -13,6 +13,9 @@ import java.util.List;
  * </ul>
  *
  * <p>Examples hold up to {@link GroundTruthDiff#MAX_EXAMPLES} keys of each kind, for messages.
+ * {@code bucketsCompared} of the {@link GroundTruthDiff#BUCKETS} key buckets were compared, and
+ * {@code differingBuckets} are those whose rows differed (what {@link GroundTruthDiff#recheck}
+ * compares again); {@code sourceAt} and {@code tableAt} say which states were compared.
  */
 public record DiffReport(
         String sourceTable,
@@ -23,10 +26,15 @@ public record DiffReport(
         long extra,
         long duplicate,
         long stale,
-        List<String> examples) {
+        List<String> examples,
+        int bucketsCompared,
+        List<Integer> differingBuckets,
+        String sourceAt,
+        String tableAt) {
 
     public DiffReport {
         examples = List.copyOf(examples);
+        differingBuckets = List.copyOf(differingBuckets);
     }
 
     /** True when the table equals the source: no missing, extra, duplicate or stale row. */
@@ -47,6 +55,13 @@ public record DiffReport(
                 duplicate,
                 stale,
                 examples.isEmpty() ? "" : " " + examples);
+    }
+
+    /** Which states were compared, and how many key buckets differed. */
+    public String scope() {
+        return String.format(
+                "buckets differing %d of %d compared; source %s; table snapshot %s",
+                differingBuckets.size(), bucketsCompared, sourceAt, tableAt);
     }
 
     @Override

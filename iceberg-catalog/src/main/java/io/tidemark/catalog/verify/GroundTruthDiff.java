@@ -1,5 +1,6 @@
 package io.tidemark.catalog.verify;
 
+import io.tidemark.catalog.provenance.Provenance;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
@@ -12,11 +13,14 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
@@ -26,15 +30,32 @@ import org.apache.iceberg.types.Types;
 
 /**
  * Compares an Iceberg table with its source table row by row, by primary key (the table's
- * identifier fields), over every column of the Iceberg schema.
+ * identifier fields), over every column of the Iceberg schema, without holding either table in
+ * memory.
  *
  * <p>Values are compared in one canonical form per Iceberg type: decimals at the column's scale,
- * timestamps with zone as instants, binary as bytes. Reading the source and the table is not one
- * atomic act, so callers compare once the source is quiet (or wait until the diff is clean).
+ * timestamps with zone as instants, binary as bytes.
+ *
+ * <p>Two phases, each a streaming read of both sides: the keys are hashed into {@link #BUCKETS}
+ * buckets and each side's rows are summed per bucket as a count and an order-independent checksum
+ * of their values; then only the buckets whose count or checksum differ are read again, a group of
+ * at most {@link #ROWS_PER_PASS} rows at a time, row by row. Memory is the buckets' sums plus one
+ * group's rows; time is two reads of each side (more when many buckets differ). Both phases read
+ * the same state: the source in one {@code REPEATABLE READ} transaction, the table at one snapshot;
+ * the report names both (the source's WAL position on Postgres, the snapshot's id and the source
+ * positions its commit recorded). A source that moves shows its changes not yet committed as
+ * differences: {@link #recheck} compares just the buckets that differed, at newer states, until
+ * they settle.
  */
 public final class GroundTruthDiff {
 
     static final int MAX_EXAMPLES = 5;
+
+    /** Buckets the keys are hashed into: 16 bytes each per side, about a thousandth of a row. */
+    public static final int BUCKETS = 1 << 16;
+
+    /** Rows (of the larger side) one pass of the second phase holds in memory at most. */
+    static final long ROWS_PER_PASS = 200_000;
 
     private GroundTruthDiff() {}
 
@@ -44,6 +65,63 @@ public final class GroundTruthDiff {
      */
     public static DiffReport diff(Connection source, String sourceTable, Table table)
             throws SQLException {
+        return diff(source, sourceTable, table, null, ROWS_PER_PASS);
+    }
+
+    /**
+     * As {@link #diff(Connection, String, Table)}, holding at most about {@code rowsPerPass} rows
+     * of the differing buckets in memory at a time (one bucket's rows at least).
+     */
+    public static DiffReport diff(
+            Connection source, String sourceTable, Table table, long rowsPerPass)
+            throws SQLException {
+        return diff(source, sourceTable, table, null, rowsPerPass);
+    }
+
+    /**
+     * Compares again, at the source's and the table's current states, only the buckets that
+     * differed in {@code previous}: a change in flight when {@code previous} was read settles here,
+     * a real difference stays. The row totals stay those of the full read of {@code previous}; the
+     * differences and the states are this comparison's.
+     */
+    public static DiffReport recheck(
+            Connection source, String sourceTable, Table table, DiffReport previous)
+            throws SQLException {
+        BitSet buckets = new BitSet(BUCKETS);
+        previous.differingBuckets().forEach(buckets::set);
+        DiffReport again = diff(source, sourceTable, table, buckets, ROWS_PER_PASS);
+        return new DiffReport(
+                again.sourceTable(),
+                again.icebergTable(),
+                previous.sourceRows(),
+                previous.tableRows(),
+                again.missing(),
+                again.extra(),
+                again.duplicate(),
+                again.stale(),
+                again.examples(),
+                again.bucketsCompared(),
+                again.differingBuckets(),
+                again.sourceAt(),
+                again.tableAt());
+    }
+
+    /** What one side holds, per bucket: rows and the sum of their checksums. */
+    private static final class Sums {
+        final long[] rows = new long[BUCKETS];
+        final long[] checksums = new long[BUCKETS];
+        long total;
+
+        void add(int bucket, long checksum) {
+            rows[bucket]++;
+            checksums[bucket] += checksum;
+            total++;
+        }
+    }
+
+    private static DiffReport diff(
+            Connection source, String sourceTable, Table table, BitSet only, long rowsPerPass)
+            throws SQLException {
         table.refresh();
         Schema schema = table.schema();
         List<String> key = List.copyOf(schema.identifierFieldNames());
@@ -51,99 +129,286 @@ public final class GroundTruthDiff {
             throw new IllegalArgumentException(
                     "table " + table.name() + " has no identifier fields: cannot diff by key");
         }
-        List<String> keyColumns =
+        int[] keyIndexes =
                 schema.columns().stream()
-                        .map(Types.NestedField::name)
-                        .filter(key::contains)
-                        .toList();
-        Map<List<Object>, List<Object>> expected =
-                readSource(source, sourceTable, schema, keyColumns);
-        Map<List<Object>, List<Object>> actual = new HashMap<>();
-        long tableRows = 0;
-        long duplicate = 0;
-        List<String> examples = new ArrayList<>();
-        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-            for (Record record : records) {
-                tableRows++;
-                List<Object> row = new ArrayList<>(schema.columns().size());
-                for (Types.NestedField column : schema.columns()) {
-                    row.add(canonical(record.getField(column.name()), column.type()));
+                        .filter(column -> key.contains(column.name()))
+                        .mapToInt(column -> schema.columns().indexOf(column))
+                        .toArray();
+        Snapshot snapshot = table.currentSnapshot();
+        boolean ownTransaction = source.getAutoCommit();
+        int isolation = source.getTransactionIsolation();
+        if (ownTransaction) {
+            // both phases read one state of the source
+            source.setAutoCommit(false);
+            source.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        }
+        try {
+            String sourceAt = sourcePosition(source);
+            SourceRows sourceRows = new SourceRows(source, sourceTable, schema, keyIndexes);
+            TableRows tableRows = new TableRows(table, snapshot, schema, keyIndexes);
+
+            // phase 1: count and checksum per bucket
+            Sums expected = new Sums();
+            Sums actual = new Sums();
+            sourceRows.scan(only, (bucket, rowKey, row) -> expected.add(bucket, checksum(row)));
+            tableRows.scan(only, (bucket, rowKey, row) -> actual.add(bucket, checksum(row)));
+            List<Integer> differing = new ArrayList<>();
+            for (int bucket = 0; bucket < BUCKETS; bucket++) {
+                if (expected.rows[bucket] != actual.rows[bucket]
+                        || expected.checksums[bucket] != actual.checksums[bucket]) {
+                    differing.add(bucket);
                 }
-                List<Object> rowKey = keyOf(schema, keyColumns, row);
-                if (actual.putIfAbsent(rowKey, row) != null) {
-                    duplicate++;
-                    example(examples, "duplicate", rowKey);
-                }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        long missing = 0;
-        long stale = 0;
-        for (Map.Entry<List<Object>, List<Object>> entry : expected.entrySet()) {
-            List<Object> row = actual.get(entry.getKey());
-            if (row == null) {
-                missing++;
-                example(examples, "missing", entry.getKey());
-            } else if (!row.equals(entry.getValue())) {
-                stale++;
-                example(
-                        examples,
-                        "stale",
-                        entry.getKey() + " table " + row + " source " + entry.getValue());
+
+            // phase 2: the differing buckets row by row, a group of buckets per pass
+            Comparison comparison = new Comparison();
+            int next = 0;
+            while (next < differing.size()) {
+                BitSet group = new BitSet(BUCKETS);
+                long rows = 0;
+                do {
+                    int bucket = differing.get(next++);
+                    group.set(bucket);
+                    rows += Math.max(expected.rows[bucket], actual.rows[bucket]);
+                } while (next < differing.size() && rows < rowsPerPass);
+                comparison.compare(sourceRows, tableRows, group);
+            }
+            return new DiffReport(
+                    sourceTable,
+                    table.name(),
+                    expected.total,
+                    actual.total,
+                    comparison.missing,
+                    comparison.extra,
+                    comparison.duplicate,
+                    comparison.stale,
+                    comparison.examples,
+                    only == null ? BUCKETS : only.cardinality(),
+                    differing,
+                    sourceAt,
+                    snapshot == null ? "none" : snapshotText(snapshot));
+        } finally {
+            if (ownTransaction) {
+                source.rollback();
+                source.setAutoCommit(true);
+                source.setTransactionIsolation(isolation);
             }
         }
-        long extra = 0;
-        for (List<Object> rowKey : actual.keySet()) {
-            if (!expected.containsKey(rowKey)) {
-                extra++;
-                example(examples, "extra", rowKey);
-            }
-        }
-        return new DiffReport(
-                sourceTable,
-                table.name(),
-                expected.size(),
-                tableRows,
-                missing,
-                extra,
-                duplicate,
-                stale,
-                examples);
     }
 
-    private static Map<List<Object>, List<Object>> readSource(
-            Connection source, String sourceTable, Schema schema, List<String> keyColumns)
-            throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT ");
-        List<Types.NestedField> columns = schema.columns();
-        // '"' in Postgres, '`' in MySQL
-        String quote = source.getMetaData().getIdentifierQuoteString().trim();
-        for (int i = 0; i < columns.size(); i++) {
-            sql.append(i == 0 ? "" : ", ")
-                    .append(quote)
-                    .append(columns.get(i).name())
-                    .append(quote);
+    /** The row-by-row comparison of groups of buckets, summed over the groups. */
+    private static final class Comparison {
+        long missing;
+        long extra;
+        long duplicate;
+        long stale;
+        final List<String> examples = new ArrayList<>();
+
+        void compare(SourceRows sourceRows, TableRows tableRows, BitSet group) throws SQLException {
+            Map<List<Object>, List<Object>> expected = new HashMap<>();
+            Map<List<Object>, List<Object>> actual = new HashMap<>();
+            sourceRows.scan(group, (bucket, rowKey, row) -> expected.put(rowKey, row));
+            tableRows.scan(
+                    group,
+                    (bucket, rowKey, row) -> {
+                        if (actual.putIfAbsent(rowKey, row) != null) {
+                            duplicate++;
+                            example(examples, "duplicate", rowKey);
+                        }
+                    });
+            for (Map.Entry<List<Object>, List<Object>> entry : expected.entrySet()) {
+                List<Object> row = actual.get(entry.getKey());
+                if (row == null) {
+                    missing++;
+                    example(examples, "missing", entry.getKey());
+                } else if (!row.equals(entry.getValue())) {
+                    stale++;
+                    example(
+                            examples,
+                            "stale",
+                            entry.getKey() + " table " + row + " source " + entry.getValue());
+                }
+            }
+            for (List<Object> rowKey : actual.keySet()) {
+                if (!expected.containsKey(rowKey)) {
+                    extra++;
+                    example(examples, "extra", rowKey);
+                }
+            }
         }
-        sql.append(" FROM ").append(sourceTable);
-        Map<List<Object>, List<Object>> rows = new HashMap<>();
+    }
+
+    /** Receives the rows of a scan: each row's bucket, key and canonical values. */
+    @FunctionalInterface
+    private interface RowConsumer {
+        void accept(int bucket, List<Object> key, List<Object> row);
+    }
+
+    /** The source table, read in the caller's transaction, streamed. */
+    private static final class SourceRows {
+        private final Connection connection;
+        private final String sql;
+        private final List<Types.NestedField> columns;
+        private final int[] keyIndexes;
+        private final boolean mysql;
+
+        SourceRows(Connection connection, String sourceTable, Schema schema, int[] keyIndexes)
+                throws SQLException {
+            this.connection = connection;
+            this.columns = schema.columns();
+            this.keyIndexes = keyIndexes;
+            // '"' in Postgres, '`' in MySQL
+            String quote = connection.getMetaData().getIdentifierQuoteString().trim();
+            this.mysql = quote.equals("`");
+            StringBuilder select = new StringBuilder("SELECT ");
+            for (int i = 0; i < columns.size(); i++) {
+                select.append(i == 0 ? "" : ", ")
+                        .append(quote)
+                        .append(columns.get(i).name())
+                        .append(quote);
+            }
+            this.sql = select.append(" FROM ").append(sourceTable).toString();
+        }
+
+        void scan(BitSet buckets, RowConsumer consumer) throws SQLException {
+            try (Statement statement =
+                    connection.createStatement(
+                            ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+                // streamed: Postgres fetches in batches inside a transaction, MySQL's driver
+                // streams row by row only with this value
+                statement.setFetchSize(mysql ? Integer.MIN_VALUE : 10_000);
+                try (ResultSet rs = statement.executeQuery(sql)) {
+                    while (rs.next()) {
+                        List<Object> row = new ArrayList<>(columns.size());
+                        for (int i = 0; i < columns.size(); i++) {
+                            Type type = columns.get(i).type();
+                            row.add(canonical(readColumn(rs, i + 1, type), type));
+                        }
+                        accept(row, keyIndexes, buckets, consumer);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The Iceberg table at one snapshot, streamed. */
+    private static final class TableRows {
+        private final Table table;
+        private final Snapshot snapshot;
+        private final List<Types.NestedField> columns;
+        private final int[] keyIndexes;
+
+        TableRows(Table table, Snapshot snapshot, Schema schema, int[] keyIndexes) {
+            this.table = table;
+            this.snapshot = snapshot;
+            this.columns = schema.columns();
+            this.keyIndexes = keyIndexes;
+        }
+
+        void scan(BitSet buckets, RowConsumer consumer) {
+            if (snapshot == null) {
+                return;
+            }
+            try (CloseableIterable<Record> records =
+                    IcebergGenerics.read(table).useSnapshot(snapshot.snapshotId()).build()) {
+                for (Record record : records) {
+                    List<Object> row = new ArrayList<>(columns.size());
+                    for (Types.NestedField column : columns) {
+                        row.add(canonical(record.getField(column.name()), column.type()));
+                    }
+                    accept(row, keyIndexes, buckets, consumer);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static void accept(
+            List<Object> row, int[] keyIndexes, BitSet buckets, RowConsumer consumer) {
+        List<Object> rowKey = new ArrayList<>(keyIndexes.length);
+        for (int index : keyIndexes) {
+            rowKey.add(row.get(index));
+        }
+        int bucket = bucket(rowKey);
+        if (buckets == null || buckets.get(bucket)) {
+            consumer.accept(bucket, rowKey, row);
+        }
+    }
+
+    /**
+     * The bucket of a key (its values in canonical form, in the table's column order): the same on
+     * both sides, on every JVM, and for a re-snapshot limited to buckets.
+     */
+    public static int bucket(List<Object> key) {
+        return (int) (fingerprint(key) >>> 48);
+    }
+
+    /** A row's checksum: bucket sums add them, so the order rows are read in does not matter. */
+    static long checksum(List<Object> row) {
+        return fingerprint(row);
+    }
+
+    /**
+     * A 64-bit fingerprint of canonical values (FNV-1a over each value's type, length and text,
+     * finished by SplitMix64's mixer): equal lists give equal fingerprints, in any JVM.
+     */
+    static long fingerprint(List<Object> values) {
+        long h = 0xcbf29ce484222325L;
+        for (Object value : values) {
+            if (value == null) {
+                h = (h ^ 0x7f) * 0x100000001b3L;
+                continue;
+            }
+            String text =
+                    value instanceof ByteBuffer
+                            ? HexFormat.of().formatHex(bytes((ByteBuffer) value))
+                            : value.toString();
+            String type = value instanceof ByteBuffer ? "bytes" : value.getClass().getSimpleName();
+            h = (h ^ type.hashCode()) * 0x100000001b3L;
+            h = (h ^ text.length()) * 0x100000001b3L;
+            for (int i = 0; i < text.length(); i++) {
+                h = (h ^ text.charAt(i)) * 0x100000001b3L;
+            }
+        }
+        h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
+        h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
+        return h ^ (h >>> 31);
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer copy = buffer.duplicate();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        return bytes;
+    }
+
+    /**
+     * Where the source's read stands: the time, and on Postgres the WAL position (the replay
+     * position on a standby) read in the comparison's transaction.
+     */
+    private static String sourcePosition(Connection source) throws SQLException {
+        String at = "read at " + java.time.Instant.now();
+        if (!source.getMetaData().getDatabaseProductName().equals("PostgreSQL")) {
+            return at;
+        }
         try (Statement statement = source.createStatement();
-                ResultSet rs = statement.executeQuery(sql.toString())) {
-            while (rs.next()) {
-                List<Object> row = new ArrayList<>(columns.size());
-                for (int i = 0; i < columns.size(); i++) {
-                    row.add(
-                            canonical(
-                                    readColumn(rs, i + 1, columns.get(i).type()),
-                                    columns.get(i).type()));
-                }
-                rows.put(keyOf(schema, keyColumns, row), row);
-            }
+                ResultSet rs =
+                        statement.executeQuery(
+                                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                                        + " ELSE pg_current_wal_lsn() END")) {
+            return rs.next() ? at + ", WAL " + rs.getString(1) : at;
         }
-        return rows;
     }
 
-    private static Object readColumn(ResultSet rs, int index, Type type) throws SQLException {
+    private static String snapshotText(Snapshot snapshot) {
+        String positions = snapshot.summary().get(Provenance.SOURCE_POSITIONS);
+        return snapshot.snapshotId()
+                + (positions == null ? "" : " (committed source positions " + positions + ")");
+    }
+
+    /** Column {@code index} of the current row, read as the Iceberg {@code type} compares it. */
+    public static Object readColumn(ResultSet rs, int index, Type type) throws SQLException {
         Object value =
                 switch (type.typeId()) {
                     case TIMESTAMP ->
@@ -171,26 +436,8 @@ public final class GroundTruthDiff {
         return time == null ? null : io.tidemark.catalog.TimeText.format(time);
     }
 
-    private static List<Object> keyOf(Schema schema, List<String> keyColumns, List<Object> row) {
-        List<Object> key = new ArrayList<>(keyColumns.size());
-        for (String column : keyColumns) {
-            key.add(row.get(indexOf(schema, column)));
-        }
-        return key;
-    }
-
-    private static int indexOf(Schema schema, String column) {
-        List<Types.NestedField> columns = schema.columns();
-        for (int i = 0; i < columns.size(); i++) {
-            if (columns.get(i).name().equals(column)) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("no column " + column);
-    }
-
     /** One comparable form per Iceberg type, whether the value came from JDBC or from Iceberg. */
-    static Object canonical(Object value, Type type) {
+    public static Object canonical(Object value, Type type) {
         if (value == null) {
             return null;
         }
@@ -214,6 +461,7 @@ public final class GroundTruthDiff {
             case LONG:
                 return ((Number) value).longValue();
             case STRING:
+            case UUID:
                 return Objects.toString(value);
             default:
                 return value;
