@@ -74,15 +74,28 @@ public sealed interface CommitMessage
 
     /**
      * What one reconciler subtask saw up to a checkpoint barrier: per source table the changes in,
-     * dropped as stale and found late; per source the newest position received; its watermark.
+     * dropped as stale and found late; per source the newest position received; its watermark; per
+     * source table the newest re-snapshot request whose changes it received.
      */
     record Tally(
             long checkpointId,
             int subtask,
             long watermark,
             Map<String, Counts> tables,
-            Map<String, SourcePosition> positions)
-            implements CommitMessage {}
+            Map<String, SourcePosition> positions,
+            Map<String, Long> resnapshots)
+            implements CommitMessage {
+
+        /** A tally of an interval without re-snapshot changes. */
+        public Tally(
+                long checkpointId,
+                int subtask,
+                long watermark,
+                Map<String, Counts> tables,
+                Map<String, SourcePosition> positions) {
+            this(checkpointId, subtask, watermark, tables, positions, Map.of());
+        }
+    }
 
     /**
      * What one contract gate subtask saw up to a checkpoint barrier, per source table: the changes

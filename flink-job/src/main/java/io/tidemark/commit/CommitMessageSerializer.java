@@ -17,14 +17,16 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  * keeps pending messages in checkpoints in this form, so a new version must still read every older
  * one. Version 2 adds the part of {@link FilesWritten} after its table (version 1 reads as part 0)
  * and the {@link GateTally} kind. Version 3 adds {@link FilesWritten#truncatedAt()} after the
- * deleted rows (a flag, then the text; older versions read as none).
+ * deleted rows (a flag, then the text; older versions read as none). Version 4 adds {@link
+ * Tally#resnapshots()} after its positions (older versions read as none).
  */
 public final class CommitMessageSerializer {
 
     static final int VERSION_1 = 1;
     static final int VERSION_2 = 2;
     static final int VERSION_3 = 3;
-    static final int CURRENT = VERSION_3;
+    static final int VERSION_4 = 4;
+    static final int CURRENT = VERSION_4;
 
     private static final byte FILES_WRITTEN = 1;
     private static final byte TALLY = 2;
@@ -82,6 +84,11 @@ public final class CommitMessageSerializer {
                     out.writeLong(position.getValue().changeLsn());
                     out.writeLong(position.getValue().txId());
                 }
+                out.writeInt(tally.resnapshots().size());
+                for (Map.Entry<String, Long> resnapshot : tally.resnapshots().entrySet()) {
+                    out.writeUTF(resnapshot.getKey());
+                    out.writeLong(resnapshot.getValue());
+                }
             }
             return out.getCopyOfBuffer();
         } catch (IOException e) {
@@ -137,7 +144,13 @@ public final class CommitMessageSerializer {
                             in.readUTF(),
                             new SourcePosition(in.readLong(), in.readLong(), in.readLong()));
                 }
-                return new Tally(checkpointId, subtask, watermark, tables, positions);
+                Map<String, Long> resnapshots = new LinkedHashMap<>();
+                if (version >= VERSION_4) {
+                    for (int i = in.readInt(); i > 0; i--) {
+                        resnapshots.put(in.readUTF(), in.readLong());
+                    }
+                }
+                return new Tally(checkpointId, subtask, watermark, tables, positions, resnapshots);
             }
             if (kind == GATE_TALLY && version >= VERSION_2) {
                 long checkpointId = in.readLong();

@@ -366,6 +366,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         Map<String, Counts> counts = new HashMap<>();
         Map<String, GateCounts> gated = new TreeMap<>();
         Map<String, SourcePosition> positions = new TreeMap<>();
+        Map<String, Long> resnapshots = new HashMap<>();
         long validThrough = Long.MAX_VALUE;
         int tallies = 0;
         int gateTallies = 0;
@@ -382,6 +383,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 tallies++;
                 validThrough = Math.min(validThrough, tally.watermark());
                 tally.tables().forEach((table, c) -> counts.merge(table, c, Counts::plus));
+                tally.resnapshots().forEach((table, r) -> resnapshots.merge(table, r, Math::max));
                 tally.positions()
                         .forEach(
                                 (source, position) ->
@@ -431,7 +433,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                             Counts.ZERO,
                             0L,
                             validThroughText,
-                            positionsJson);
+                            positionsJson,
+                            null);
                 }
                 continue;
             }
@@ -458,7 +461,10 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                 : counts.getOrDefault(target.sourceTable(), Counts.ZERO),
                         last ? quarantined.getOrDefault(target.sourceTable(), 0L) : 0L,
                         validThroughText,
-                        positionsJson);
+                        positionsJson,
+                        target.kind() == CommitTarget.Kind.TARGET
+                                ? resnapshots.get(target.sourceTable())
+                                : null);
             }
         }
     }
@@ -552,7 +558,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             Counts counts,
             long quarantined,
             String validThrough,
-            String positions)
+            String positions,
+            Long resnapshot)
             throws Exception {
         String name = target.table();
         long checkpointId = point.checkpointId();
@@ -628,6 +635,9 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                         : counts.late()));
         if (point.part() > 0) {
             delta.set(Provenance.CHECKPOINT_PART, Integer.toString(point.part()));
+        }
+        if (resnapshot != null) {
+            delta.set(Provenance.RESNAPSHOT, Long.toString(resnapshot));
         }
         if (replaces && removed > 0) {
             delta.set(Provenance.REPLACED_FILES, Integer.toString(removed));

@@ -16,12 +16,14 @@ public final class CheckpointTally {
 
     private final Map<String, long[]> tables = new HashMap<>();
     private final Map<String, SourcePosition> positions = new HashMap<>();
+    private final Map<String, Long> resnapshots = new HashMap<>();
 
     void in(ChangeEvent change) {
         counts(change.table())[0]++;
         SourcePosition position = change.position();
         if (position.isResnapshot()) {
             // a re-read row is no place in the source's log: the log's positions stand
+            resnapshots.merge(change.table(), position.txId(), Math::max);
             return;
         }
         SourcePosition newest = positions.get(change.source());
@@ -54,6 +56,15 @@ public final class CheckpointTally {
         Map<String, Counts> out = new TreeMap<>();
         tables.forEach((table, c) -> out.put(table, new Counts(c[0], c[1], c[2])));
         tables.clear();
+        return out;
+    }
+
+    /**
+     * Per source table, the newest re-snapshot request seen since the last call, and starts again.
+     */
+    public Map<String, Long> drainResnapshots() {
+        Map<String, Long> out = new TreeMap<>(resnapshots);
+        resnapshots.clear();
         return out;
     }
 

@@ -53,7 +53,8 @@ public final class ReconcilerOperator
                         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                         watermark,
                         tally.drainCounts(),
-                        tally.positions());
+                        tally.positions(),
+                        tally.drainResnapshots());
         output.collect(TALLY, new StreamRecord<>(CommitMessageSerializer.serialize(message)));
     }
 }

@@ -148,6 +148,7 @@ public final class PostgresReread {
                                 request,
                                 only,
                                 sourceTable,
+                                primaryKeys.get(sourceTable),
                                 source.id(),
                                 sink,
                                 running);
@@ -245,6 +246,7 @@ public final class PostgresReread {
             long request,
             KeyBuckets only,
             String sourceTable,
+            List<String> primaryKey,
             String sourceId,
             Consumer<ChangeEvent> sink,
             BooleanSupplier running)
@@ -253,13 +255,12 @@ public final class PostgresReread {
         if (schema == null) {
             schema = target.schema();
         }
+        // in the decoder's key order (the primary key's), which names the reconciler's key
         List<Types.NestedField> keyColumns = new ArrayList<>();
-        for (Types.NestedField column : schema.columns()) {
-            if (schema.identifierFieldIds().contains(column.fieldId())) {
-                keyColumns.add(column);
-            }
+        for (String column : primaryKey) {
+            keyColumns.add(schema.findField(column));
         }
-        List<String> names = keyColumns.stream().map(Types.NestedField::name).toList();
+        List<String> names = List.copyOf(primaryKey);
         long now = System.currentTimeMillis();
         long deletes = 0;
         long seen = 0;

@@ -560,6 +560,35 @@ class CommitProtocolTest {
     }
 
     @Test
+    void aTallyCarriesItsResnapshotsAndOneOfVersionThreeReadsWithoutAny() {
+        Tally tally =
+                new Tally(
+                        7,
+                        1,
+                        1234,
+                        Map.of("public.t", new Counts(3, 1, 2)),
+                        Map.of("pg", new SourcePosition(10, 11, 12)),
+                        Map.of("public.t", 1796219549935L));
+        assertThat(CommitMessageSerializer.deserialize(CommitMessageSerializer.serialize(tally)))
+                .isEqualTo(tally);
+
+        Tally without =
+                new Tally(
+                        7,
+                        1,
+                        1234,
+                        Map.of("public.t", new Counts(3, 1, 2)),
+                        Map.of("pg", new SourcePosition(10, 11, 12)));
+        byte[] current = CommitMessageSerializer.serialize(without);
+        // version 3 ended after the positions: no re-snapshot count
+        byte[] version3 = java.util.Arrays.copyOf(current, current.length - 4);
+        version3[0] = 3;
+        Tally read = (Tally) CommitMessageSerializer.deserialize(version3);
+        assertThat(read).isEqualTo(without);
+        assertThat(read.resnapshots()).isEmpty();
+    }
+
+    @Test
     void filesWrittenOfVersionTwoReadWithoutATruncate() {
         FilesWritten files = new FilesWritten(7, "db.t", 1, 3, new byte[] {1, 2, 3}, 10, 4);
         byte[] current = CommitMessageSerializer.serialize(files);

@@ -135,6 +135,47 @@ class ClusterITCase {
                 }
             } finally {
                 ClusterJobs.cancel(cluster, resumed);
+            }
+
+            // cancelled (flink cancel, a REST cancel): changes while it is down, then the same
+            // submission resumes from the checkpoint the cancel retained
+            try (Statement sql = source.createStatement()) {
+                sql.execute(
+                        "DELETE FROM public.orders WHERE id IN "
+                                + "(SELECT id FROM public.orders ORDER BY id DESC LIMIT 5)");
+            }
+            workload.apply(200);
+            String afterCancel =
+                    ClusterJobs.run(
+                            cluster,
+                            ClusterJobs.uploadJobJar(cluster),
+                            pipelineFile,
+                            "after-cancel",
+                            null);
+            try {
+                GroundTruth.awaitEqual(
+                        ClusterJobs.running(cluster, afterCancel),
+                        source,
+                        catalog,
+                        names.targets(),
+                        Duration.ofMinutes(3));
+                assertThat(
+                                ClusterJobs.jobManagerLog(cluster)
+                                        .split(
+                                                "Start: resuming from the newest retained checkpoint",
+                                                -1))
+                        .as("the resubmission after the cancel resumed too")
+                        .hasSizeGreaterThanOrEqualTo(3);
+                for (TableIdentifier target : names.targets().values()) {
+                    assertThat(
+                                    CommitHistory.assertEachCheckpointOnce(
+                                            catalog.loadTable(target), names.pipelineId()))
+                            .hasSize(1);
+                    assertThat(catalog.loadTable(target).currentSnapshot().summary())
+                            .containsEntry(Provenance.RUN_ID, "after-cancel");
+                }
+            } finally {
+                ClusterJobs.cancel(cluster, afterCancel);
                 DATABASE.get().dropSlot(names.database(), names.slot());
             }
             // nothing replicates any more: a deleted customer is a difference verify reports

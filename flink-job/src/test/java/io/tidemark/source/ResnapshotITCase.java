@@ -2,6 +2,7 @@ package io.tidemark.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.cli.Tidemark;
@@ -10,6 +11,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.IcebergFiles;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -29,7 +31,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DataFiles;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionSpec;
@@ -42,11 +43,9 @@ import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.encryption.EncryptedFiles;
-import org.apache.iceberg.io.FileAppender;
 import org.apache.iceberg.io.OutputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * Issue 19, re-snapshot one table online: a target table corrupted by hand through Iceberg (50 rows
@@ -54,7 +53,9 @@ import picocli.CommandLine;
  * resnapshot} while a workload changes both tables of the pipeline and the other table keeps
  * committing; the re-read is placed in each key's order (a change made during it is never
  * overwritten), both tables end equal to the source in every column, and the table records the
- * re-snapshot's outcome.
+ * re-snapshot's outcome; its commits name the request. The table's key is text, timestamptz and
+ * bigint, declared in another order than its columns. Then {@code tidemark verify --repair} finds
+ * the same damage elsewhere and re-reads only the differing key buckets.
  */
 class ResnapshotITCase {
 
@@ -66,6 +67,14 @@ class ResnapshotITCase {
     private static final TableIdentifier ITEMS = TableIdentifier.of("resnap", "items");
     private static final TableIdentifier OTHERS = TableIdentifier.of("resnap", "others");
 
+    /**
+     * The {@code at} of key {@code id} is this plus {@code id} seconds; its {@code tag} t(id % 7).
+     */
+    private static final String AT = "timestamptz '2024-01-01 00:00:00+00'";
+
+    private static final java.time.OffsetDateTime AT_VALUE =
+            java.time.OffsetDateTime.parse("2024-01-01T00:00:00Z");
+
     @Test
     void aCorruptedTableIsReadAgainWhileThePipelineRuns() throws Exception {
         Path file =
@@ -76,9 +85,15 @@ class ResnapshotITCase {
                         "resnapshot.yaml", DATABASE.get(), DATABASE.dir(), "resnapshot-it");
         try (Connection source = DATABASE.get().connect("resnap");
                 Statement sql = source.createStatement()) {
-            sql.execute("CREATE TABLE public.items (id bigint PRIMARY KEY, v text, n int)");
+            // a key of three types, declared in another order than the columns: the re-read's
+            // deletes must name each key as the log's changes do
             sql.execute(
-                    "INSERT INTO public.items SELECT g, 'v' || g, g FROM generate_series(1, 3000) g");
+                    "CREATE TABLE public.items (id bigint, tag text, at timestamptz, v text, n int,"
+                            + " PRIMARY KEY (tag, at, id))");
+            sql.execute(
+                    "INSERT INTO public.items SELECT g, 't' || (g % 7), "
+                            + AT
+                            + " + g * interval '1 second', 'v' || g, g FROM generate_series(1, 3000) g");
             sql.execute("CREATE TABLE public.others (id bigint PRIMARY KEY, v text)");
             sql.execute(
                     "INSERT INTO public.others SELECT g, 'o' || g FROM generate_series(1, 1000) g");
@@ -105,16 +120,7 @@ class ResnapshotITCase {
                 Table others = catalog.loadTable(OTHERS);
                 int othersCommits = commits(others);
                 try (Workload workload = new Workload()) {
-                    int exit =
-                            new CommandLine(new Tidemark())
-                                    .execute(
-                                            "resnapshot",
-                                            "--config",
-                                            file.toString(),
-                                            "--table",
-                                            "resnap.items",
-                                            "--wait",
-                                            "3m");
+                    int exit = tidemark("resnapshot", file, "resnap.items", "--wait", "3m");
                     assertThat(exit).as("tidemark resnapshot --wait").isZero();
                     assertThat(workload.changes.get())
                             .as("changes made while the table was read again")
@@ -132,24 +138,29 @@ class ResnapshotITCase {
                         .matches("\\d+ done: \\d+ rows re-read in \\d+ chunks .*")
                         .contains("keys of the table checked for deletion")
                         .contains("checkpoint ");
-                assertThat(ResnapshotRequests.completed(items))
-                        .isEqualTo(ResnapshotRequests.requested(items));
+                long request = ResnapshotRequests.requested(items);
+                assertThat(ResnapshotRequests.completed(items)).isEqualTo(request);
+                // the commits that hold the re-read rows name the request in their provenance
+                assertThat(items.snapshots())
+                        .anyMatch(
+                                snapshot ->
+                                        Long.toString(request)
+                                                .equals(
+                                                        snapshot.summary()
+                                                                .get(Provenance.RESNAPSHOT)));
 
                 // verify --repair: the same damage elsewhere, repaired by re-reading only the key
                 // buckets that differ, while the workload goes on
                 corrupt(items, 1000);
                 try (Workload workload = new Workload()) {
                     int exit =
-                            new CommandLine(new Tidemark())
-                                    .execute(
-                                            "verify",
-                                            "--config",
-                                            file.toString(),
-                                            "--table",
-                                            "resnap.items",
-                                            "--repair",
-                                            "--repair-wait",
-                                            "3m");
+                            tidemark(
+                                    "verify",
+                                    file,
+                                    "resnap.items",
+                                    "--repair",
+                                    "--repair-wait",
+                                    "3m");
                     assertThat(exit).as("tidemark verify --repair").isZero();
                 }
                 items.refresh();
@@ -164,14 +175,7 @@ class ResnapshotITCase {
                 GroundTruth.awaitEqual(job, source, catalog, tables, Duration.ofMinutes(2));
 
                 // a table that is not the pipeline's: bad usage, naming the targets
-                int refused =
-                        new CommandLine(new Tidemark())
-                                .execute(
-                                        "resnapshot",
-                                        "--config",
-                                        file.toString(),
-                                        "--table",
-                                        "resnap.nothing");
+                int refused = tidemark("resnapshot", file, "resnap.nothing");
                 assertThat(refused).isEqualTo(Tidemark.EXIT_USAGE);
             } finally {
                 GroundTruth.cancel(job);
@@ -181,6 +185,14 @@ class ResnapshotITCase {
                 }
             }
         }
+    }
+
+    /** Runs a {@code tidemark} command on {@code file} and {@code table}; its exit code. */
+    private static int tidemark(String command, Path file, String table, String... options) {
+        List<String> args = new ArrayList<>(List.of(command, "--config", file.toString()));
+        args.addAll(List.of("--table", table));
+        args.addAll(List.of(options));
+        return Tidemark.execute(args.toArray(String[]::new));
     }
 
     private static int commits(Table table) {
@@ -198,13 +210,13 @@ class ResnapshotITCase {
      */
     private static void corrupt(Table table, long offset) throws Exception {
         Schema schema = table.schema();
-        int id = schema.findField("id").fieldId();
+        Schema key = schema.select("id", "tag", "at");
         GenericAppenderFactory factory =
                 new GenericAppenderFactory(
                         schema,
                         PartitionSpec.unpartitioned(),
-                        new int[] {id},
-                        schema.select("id"),
+                        schema.identifierFieldIds().stream().mapToInt(Integer::intValue).toArray(),
+                        key,
                         null);
         OutputFile deletes =
                 table.io()
@@ -215,41 +227,31 @@ class ResnapshotITCase {
                 factory.newEqDeleteWriter(
                         EncryptedFiles.plainAsEncryptedOutput(deletes), FileFormat.PARQUET, null);
         try (deleteWriter) {
-            for (long key = offset + 1; key <= offset + 80; key++) {
-                GenericRecord record = GenericRecord.create(schema.select("id"));
-                record.setField("id", key);
+            for (long id = offset + 1; id <= offset + 80; id++) {
+                GenericRecord record = GenericRecord.create(key);
+                record.setField("id", id);
+                record.setField("tag", "t" + (id % 7));
+                record.setField("at", AT_VALUE.plusSeconds(id));
                 deleteWriter.write(record);
             }
         }
         DeleteFile deleteFile = deleteWriter.toDeleteFile();
-        OutputFile rows =
-                table.io()
-                        .newOutputFile(
-                                table.locationProvider()
-                                        .newDataLocation("corrupt-rows-" + offset + ".parquet"));
-        FileAppender<Record> appender = factory.newAppender(rows, FileFormat.PARQUET);
         List<Record> written = new ArrayList<>();
-        for (long key = offset + 51; key <= offset + 80; key++) {
-            written.add(row(schema, key, "altered by hand", -1));
+        for (long id = offset + 51; id <= offset + 80; id++) {
+            written.add(row(schema, id, "altered by hand", -1));
         }
-        for (long key = offset + 900_001; key <= offset + 900_020; key++) {
-            written.add(row(schema, key, "never in the source", -1));
+        for (long id = offset + 900_001; id <= offset + 900_020; id++) {
+            written.add(row(schema, id, "never in the source", -1));
         }
-        try (appender) {
-            appender.addAll(written);
-        }
-        DataFile dataFile =
-                DataFiles.builder(PartitionSpec.unpartitioned())
-                        .withInputFile(rows.toInputFile())
-                        .withMetrics(appender.metrics())
-                        .withFormat(FileFormat.PARQUET)
-                        .build();
+        DataFile dataFile = IcebergFiles.parquet(table, written);
         table.newRowDelta().addDeletes(deleteFile).addRows(dataFile).commit();
     }
 
     private static Record row(Schema schema, long id, String v, int n) {
         GenericRecord record = GenericRecord.create(schema);
         record.setField("id", id);
+        record.setField("tag", "t" + (id % 7));
+        record.setField("at", AT_VALUE.plusSeconds(id));
         record.setField("v", v);
         record.setField("n", n);
         return record;
@@ -280,7 +282,17 @@ class ResnapshotITCase {
                                 + n
                                 + " WHERE id = "
                                 + (1 + n * 37 % 3000));
-                s.execute("INSERT INTO public.items VALUES (" + (10_000 + n) + ", 'new', 0)");
+                long id = 10_000 + n;
+                s.execute(
+                        "INSERT INTO public.items VALUES ("
+                                + id
+                                + ", 't"
+                                + (id % 7)
+                                + "', "
+                                + AT
+                                + " + "
+                                + id
+                                + " * interval '1 second', 'new', 0)");
                 s.execute("DELETE FROM public.items WHERE id = " + (100 + n * 13 % 2900));
                 s.execute(
                         "UPDATE public.others SET v = 'w"

@@ -6,6 +6,7 @@ import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.testing.IcebergFiles;
 import java.io.Closeable;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -15,21 +16,14 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DataFiles;
-import org.apache.iceberg.FileFormat;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.FileAppender;
-import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -106,23 +100,7 @@ class GroundTruthDiffITCase {
     }
 
     private static void append(Table table, List<Record> records) throws Exception {
-        OutputFile file =
-                table.io()
-                        .newOutputFile(
-                                table.locationProvider()
-                                        .newDataLocation("f-" + System.nanoTime() + ".parquet"));
-        FileAppender<Record> appender =
-                new GenericAppenderFactory(table.schema()).newAppender(file, FileFormat.PARQUET);
-        try (appender) {
-            appender.addAll(records);
-        }
-        DataFile data =
-                DataFiles.builder(PartitionSpec.unpartitioned())
-                        .withInputFile(file.toInputFile())
-                        .withMetrics(appender.metrics())
-                        .withFormat(FileFormat.PARQUET)
-                        .build();
-        table.newAppend().appendFile(data).commit();
+        table.newAppend().appendFile(IcebergFiles.parquet(table, records)).commit();
     }
 
     @Test

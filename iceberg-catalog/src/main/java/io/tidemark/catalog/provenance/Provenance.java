@@ -58,6 +58,13 @@ public final class Provenance {
      */
     public static final String REPLACED_FILES = "tidemark.replaced-files";
 
+    /**
+     * The re-snapshot request ({@code tidemark resnapshot}, {@code verify --repair}) whose re-read
+     * rows this commit holds, where it holds any (the request number the table property {@code
+     * tidemark.resnapshot.requested} carried).
+     */
+    public static final String RESNAPSHOT = "tidemark.resnapshot";
+
     /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
     public static final List<String> KEYS =
             List.of(
@@ -187,6 +194,9 @@ public final class Provenance {
                     commit.get(ROWS_LATE),
                     commit.summary().getOrDefault("added-data-files", "0"),
                     commit.summary().getOrDefault("added-delete-files", "0"));
+            if (commit.summary().containsKey(RESNAPSHOT)) {
+                out.printf("    holds rows of re-snapshot %s%n", commit.get(RESNAPSHOT));
+            }
         }
     }
 }

@@ -60,8 +60,16 @@ public record DiffReport(
     /** Which states were compared, and how many key buckets differed. */
     public String scope() {
         return String.format(
-                "buckets differing %d of %d compared; source %s; table snapshot %s",
-                differingBuckets.size(), bucketsCompared, sourceAt, tableAt);
+                "buckets differing %d of %d compared%s; source %s; table snapshot %s",
+                differingBuckets.size(),
+                bucketsCompared,
+                differingBuckets.isEmpty()
+                        ? ""
+                        : " "
+                                + differingBuckets.subList(0, Math.min(20, differingBuckets.size()))
+                                + (differingBuckets.size() > 20 ? " and more" : ""),
+                sourceAt,
+                tableAt);
     }
 
     @Override
