@@ -1,11 +1,10 @@
 package io.tidemark.cli;
 
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
+import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,7 +76,7 @@ final class ResnapshotCommand implements Callable<Integer> {
                     table, config, targets);
             return Tidemark.EXIT_USAGE;
         }
-        String refusal = refusal(pipeline, entry);
+        String refusal = ResnapshotSource.refusal(pipeline, entry);
         if (refusal != null) {
             System.err.printf(
                     "tidemark resnapshot: %s cannot be re-snapshotted: %s%n", table, refusal);
@@ -123,31 +122,6 @@ final class ResnapshotCommand implements Callable<Integer> {
             }
             // a pause between reads of the table's metadata, not a wait for a condition
             Thread.sleep(1_000);
-        }
-        return null;
-    }
-
-    /** Why the table cannot be re-snapshotted online, or null. */
-    static String refusal(PipelineConfig pipeline, TableConfig entry) {
-        if (entry.sources().size() != 1) {
-            return "it merges sources "
-                    + entry.sources()
-                    + "; a re-snapshot reads one source's log";
-        }
-        SourceConfig source =
-                pipeline.sources().stream()
-                        .filter(s -> s.id().equals(entry.sources().get(0)))
-                        .findFirst()
-                        .orElseThrow();
-        if (source.isMySql()) {
-            return "re-snapshots read Postgres sources only for now; for a MySQL or MariaDB source,"
-                    + " stop the pipeline and run it again with --fresh";
-        }
-        if (!OrderingRule.commitOrder().equals(OrderingRule.parse(entry.ordering()))) {
-            return "it is ordered by "
-                    + entry.ordering()
-                    + ", a re-snapshot by the source's log; stop the pipeline and run it again with"
-                    + " --fresh";
         }
         return null;
     }

@@ -8,6 +8,7 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
+import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -182,7 +183,7 @@ final class VerifyCommand implements Callable<Integer> {
             Catalog catalog,
             DiffReport report)
             throws Exception {
-        String refusal = ResnapshotCommand.refusal(pipeline, tableConfig);
+        String refusal = ResnapshotSource.refusal(pipeline, tableConfig);
         if (refusal != null) {
             System.out.printf("NOT REPAIRED %s: %s%n", tableConfig.target(), refusal);
             return report;

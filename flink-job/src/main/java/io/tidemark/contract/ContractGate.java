@@ -241,8 +241,9 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     /**
      * Before a column the source added reaches the writers (which add it to the Iceberg table,
      * where the table's existing rows read null): if the source added it with a default, its
-     * existing rows hold that default, which no change will carry. The job stops (no restart would
-     * help), naming the column, its default and the fix.
+     * existing rows hold that default, which no change will carry. Where the table can be re-read
+     * while running ({@link ColumnDefaults.Lookup#backfill}: a re-snapshot) it is; otherwise the
+     * job stops (no restart would help), naming the column, its default and the fix.
      */
     private void checkNoDefault(ChangeEvent change, String column, Contract contract) {
         if (defaultsChecked == null) {
@@ -255,6 +256,16 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                 .defaultOf(change.source(), change.table(), column)
                 .ifPresent(
                         value -> {
+                            if (columnDefaults.backfill(change.source(), change.table(), column)) {
+                                LOG.warn(
+                                        "Table {} gained column '{}' with DEFAULT {}: the rows that existed "
+                                                + "before hold it in the source and null in Iceberg until the "
+                                                + "re-snapshot requested for it has read them again",
+                                        change.table(),
+                                        column,
+                                        value);
+                                return;
+                            }
                             throw new SuppressRestartsException(
                                     new IllegalStateException(
                                             String.format(
@@ -270,8 +281,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                                                     column,
                                                     column,
                                                     contracts.containsKey(change.table())
-                                                            ? "deploy a contract version with the column and re-snapshot the table"
-                                                            : "re-snapshot the table")));
+                                                            ? "deploy a contract version with the column and run the pipeline with --fresh"
+                                                            : "run the pipeline with --fresh")));
                         });
     }
 

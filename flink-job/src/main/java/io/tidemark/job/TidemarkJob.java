@@ -41,6 +41,7 @@ import io.tidemark.source.PostgresGeneratedColumns;
 import io.tidemark.source.PostgresPublication;
 import io.tidemark.source.PostgresReplicaIdentity;
 import io.tidemark.source.PostgresSchemaReader;
+import io.tidemark.source.resnapshot.ResnapshotBackfill;
 import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.io.Closeable;
 import java.io.IOException;
@@ -203,19 +204,9 @@ public final class TidemarkJob {
             if (!table.sources().contains(source.id())) {
                 continue;
             }
-            if (table.sources().size() > 1) {
-                refusals.put(
-                        table.target(),
-                        "the table merges sources "
-                                + table.sources()
-                                + "; a re-snapshot reads one source's log positions");
-            } else if (!OrderingRule.commitOrder().equals(OrderingRule.parse(table.ordering()))) {
-                refusals.put(
-                        table.target(),
-                        "the table is ordered by "
-                                + table.ordering()
-                                + ", a re-snapshot by the source's log: start the pipeline with"
-                                + " --fresh to read it again");
+            String refusal = ResnapshotSource.refusal(config, table);
+            if (refusal != null) {
+                refusals.put(table.target(), refusal);
             } else {
                 targets.put(table.source(), table.target());
             }
@@ -256,6 +247,21 @@ public final class TidemarkJob {
                         (Partitioner<String>)
                                 (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
                         (KeySelector<ChangeEvent, String>) Reconciler::keyOf);
+    }
+
+    /**
+     * The sources' column defaults; a column added with one to a table that can be re-read while
+     * running is backfilled by a re-snapshot ({@link ResnapshotBackfill}).
+     */
+    static ColumnDefaults.Lookup columnDefaults(PipelineConfig config) {
+        Map<String, String> targets = new LinkedHashMap<>();
+        for (TableConfig table : config.tables()) {
+            if (ResnapshotSource.refusal(config, table) == null) {
+                targets.put(table.source(), table.target());
+            }
+        }
+        return new ResnapshotBackfill(
+                ColumnDefaults.of(config.sources()), targets, catalogLoader(config));
     }
 
     /** The source tables that {@code sourceId} feeds. */
@@ -632,7 +638,7 @@ public final class TidemarkJob {
                                                 truncatePolicies(config),
                                                 orderingColumns(tables),
                                                 live,
-                                                ColumnDefaults.of(config.sources()))))
+                                                columnDefaults(config))))
                         .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert, truncates into one per reconciler

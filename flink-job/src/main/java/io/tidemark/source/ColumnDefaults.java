@@ -27,6 +27,15 @@ public final class ColumnDefaults implements Serializable {
     @FunctionalInterface
     public interface Lookup extends Serializable {
         Optional<String> defaultOf(String source, String table, String column);
+
+        /**
+         * Arranges for the existing rows of {@code table} to be read again, so that they get the
+         * value the source gave them for {@code column}; true when it was (a re-snapshot was
+         * requested), false when nothing can (the job then stops, naming the fix).
+         */
+        default boolean backfill(String source, String table, String column) {
+            return false;
+        }
     }
 
     /** For tests and pipelines without a source to ask: no column has a default. */

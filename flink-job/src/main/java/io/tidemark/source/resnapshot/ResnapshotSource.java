@@ -1,7 +1,10 @@
 package io.tidemark.source.resnapshot;
 
+import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.reconcile.OrderingRule;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +51,35 @@ public final class ResnapshotSource
     }
 
     private final Settings settings;
+
+    /**
+     * Why {@code table} of {@code pipeline} cannot be re-snapshotted while the pipeline runs, with
+     * what to do instead; null when it can. The one place this is decided.
+     */
+    public static String refusal(PipelineConfig pipeline, TableConfig table) {
+        if (table.sources().size() != 1) {
+            return "it merges sources "
+                    + table.sources()
+                    + ", and a re-snapshot reads one source's log; stop the pipeline and run it"
+                    + " again with --fresh";
+        }
+        SourceConfig source =
+                pipeline.sources().stream()
+                        .filter(s -> s.id().equals(table.sources().get(0)))
+                        .findFirst()
+                        .orElseThrow();
+        if (source.isMySql()) {
+            return "re-snapshots read Postgres sources only for now; for a MySQL or MariaDB source,"
+                    + " stop the pipeline and run it again with --fresh";
+        }
+        if (!OrderingRule.commitOrder().equals(OrderingRule.parse(table.ordering()))) {
+            return "it is ordered by "
+                    + table.ordering()
+                    + ", a re-snapshot by the source's log; stop the pipeline and run it again with"
+                    + " --fresh";
+        }
+        return null;
+    }
 
     public ResnapshotSource(Settings settings) {
         this.settings = settings;
