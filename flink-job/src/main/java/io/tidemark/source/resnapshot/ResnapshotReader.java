@@ -38,13 +38,19 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
     private volatile boolean running = true;
 
     /** The re-snapshot being read, or null. */
-    private ResnapshotSplit current;
+    private volatile ResnapshotSplit current;
 
     /** What the current re-snapshot did, once its thread ended; null while it reads. */
     private volatile String outcome;
 
     private Thread worker;
     private Catalog catalog;
+
+    /** Changes handed to Flink by re-snapshots ({@code tidemark.resnapshot.changesOut}). */
+    private org.apache.flink.metrics.Counter changesOut;
+
+    /** Re-snapshots finished, whatever their outcome ({@code tidemark.resnapshot.finished}). */
+    private org.apache.flink.metrics.Counter finished;
 
     ResnapshotReader(SourceReaderContext context, ResnapshotSource.Settings settings) {
         this.context = context;
@@ -55,6 +61,12 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
     public void start() {
         settings.run().enterLogContext();
         catalog = settings.catalog().loadCatalog();
+        org.apache.flink.metrics.MetricGroup group =
+                context.metricGroup().addGroup("tidemark").addGroup("resnapshot");
+        changesOut = group.counter("changesOut");
+        finished = group.counter("finished");
+        // 1 while a re-snapshot reads, for an alert on one that runs for hours
+        group.gauge("running", () -> current == null ? 0 : 1);
     }
 
     @Override
@@ -62,12 +74,14 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
         ChangeEvent change = queue.poll();
         if (change != null) {
             output.collect(change, change.sourceTimeMillis());
+            changesOut.inc();
             return InputStatus.MORE_AVAILABLE;
         }
         if (current != null && outcome != null && queue.isEmpty()) {
             // every change of the re-snapshot is out: the coordinator records it at the next
             // checkpoint, whose barrier follows them
             context.sendSourceEventToCoordinator(new ResnapshotDone(current, outcome));
+            finished.inc();
             current = null;
             outcome = null;
             worker = null;
