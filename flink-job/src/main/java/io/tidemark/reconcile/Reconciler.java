@@ -142,7 +142,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             return true;
         }
         SourcePosition position = change.position();
-        return new Sequence(0L, position.commitLsn(), position.changeLsn()).isBefore(at[0], at[1]);
+        return Sequence.isBefore(position.commitLsn(), position.changeLsn(), at[0], at[1]);
     }
 
     @Override

@@ -57,6 +57,11 @@ public record Sequence(long eventTime, int source, long major, long minor)
      * by the same rule as {@link #isNewerThan}.
      */
     public boolean isBefore(long otherMajor, long otherMinor) {
+        return isBefore(major, minor, otherMajor, otherMinor);
+    }
+
+    /** {@link #isBefore(long, long)} of the place {@code (major, minor)}, without a Sequence. */
+    public static boolean isBefore(long major, long minor, long otherMajor, long otherMinor) {
         if (major == SourcePosition.RESNAPSHOT) {
             return minor < otherMinor;
         }
