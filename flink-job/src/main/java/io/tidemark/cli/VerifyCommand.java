@@ -215,12 +215,13 @@ final class VerifyCommand implements Callable<Integer> {
             return report;
         }
         System.out.printf("  %s%n", outcome);
-        DiffReport again = GroundTruthDiff.recheck(source, tableConfig.source(), target, report);
-        while (!again.isClean() && System.nanoTime() < deadline) {
-            // a pause for the pipeline to commit, not a wait for a condition: each round re-reads
-            Thread.sleep(2_000);
-            again = GroundTruthDiff.recheck(source, tableConfig.source(), target, again);
-        }
+        DiffReport again =
+                recheckUntilEqual(
+                        source,
+                        tableConfig.source(),
+                        target,
+                        GroundTruthDiff.recheck(source, tableConfig.source(), target, report),
+                        deadline);
         System.out.println((again.isClean() ? "REPAIRED " : "DIFFERENT ") + again);
         System.out.println("  " + again.scope());
         return again;
@@ -229,15 +230,26 @@ final class VerifyCommand implements Callable<Integer> {
     private DiffReport diffUntilClean(Connection source, TableConfig tableConfig, Catalog catalog)
             throws Exception {
         long deadline = System.nanoTime() + wait.toNanos();
-        TableIdentifier target = TableIdentifier.parse(tableConfig.target());
-        DiffReport report =
-                GroundTruthDiff.diff(source, tableConfig.source(), catalog.loadTable(target));
+        Table target = catalog.loadTable(TableIdentifier.parse(tableConfig.target()));
+        return recheckUntilEqual(
+                source,
+                tableConfig.source(),
+                target,
+                GroundTruthDiff.diff(source, tableConfig.source(), target),
+                deadline);
+    }
+
+    /**
+     * Compares the buckets that differ in {@code report} again every 2 s until they are equal or
+     * {@code deadline} ({@link System#nanoTime}) has passed; returns the last comparison.
+     */
+    private static DiffReport recheckUntilEqual(
+            Connection source, String sourceTable, Table target, DiffReport report, long deadline)
+            throws Exception {
         while (!report.isClean() && System.nanoTime() < deadline) {
             // a pause for the pipeline to commit, not a wait for a condition: each round re-reads
             Thread.sleep(2_000);
-            report =
-                    GroundTruthDiff.recheck(
-                            source, tableConfig.source(), catalog.loadTable(target), report);
+            report = GroundTruthDiff.recheck(source, sourceTable, target, report);
         }
         return report;
     }
