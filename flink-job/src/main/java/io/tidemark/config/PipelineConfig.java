@@ -203,8 +203,9 @@ public record PipelineConfig(
 
         /**
          * The regular expression of a table name or pattern, {@code schema.table} with {@code *}
-         * any characters of a name and {@code ?} one; names hold letters, digits, '_' and '$', so
-         * only '.' and '$' need escaping. Debezium's table filter reads the same expression.
+         * any characters of a name and {@code ?} one; every other character but letters, digits and
+         * '_' is escaped (names are kept as the database stores them, spaces and all). Debezium's
+         * table filter reads the same expression.
          */
         public static String regex(String pattern) {
             StringBuilder regex = new StringBuilder();
@@ -213,8 +214,13 @@ public record PipelineConfig(
                     case '*' -> regex.append("[^.]*");
                     case '?' -> regex.append("[^.]");
                     case '.' -> regex.append("\\.");
-                    case '$' -> regex.append("\\$");
-                    default -> regex.append(c);
+                    default -> {
+                        // spaces, '$' and the like, literally (names are kept as stored)
+                        if (!Character.isLetterOrDigit(c) && c != '_') {
+                            regex.append('\\');
+                        }
+                        regex.append(c);
+                    }
                 }
             }
             return regex.toString();

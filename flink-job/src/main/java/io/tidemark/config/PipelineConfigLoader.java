@@ -1,5 +1,6 @@
 package io.tidemark.config;
 
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.config.ConfigKey.Kind;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
@@ -575,15 +576,19 @@ public final class PipelineConfigLoader {
                 if (source == null) {
                     throw missing(at + ".source", PipelineOptions.TABLE_SOURCE);
                 }
-                String sourceName = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
-                boolean pattern = TableConfig.isPattern(sourceName);
-                if (!sourceName.matches("[A-Za-z_][\\w$]*\\.[A-Za-z_*?][\\w$*?]*")) {
+                String written = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
+                String sourceName;
+                try {
+                    // as the database stores it: public."Order Items" is public.Order Items
+                    sourceName = SqlNames.parseQualified(written);
+                } catch (IllegalArgumentException e) {
                     throw new ConfigException(
                             String.format(
                                     "%s: '%s.source': expected schema.table, or a pattern such as schema.* "
-                                            + "(MySQL: database.table), got '%s'",
-                                    file, at, sourceName));
+                                            + "(MySQL: database.table), got '%s': %s",
+                                    file, at, written, e.getMessage()));
                 }
+                boolean pattern = TableConfig.isPattern(sourceName);
                 Object target = entry.get("target");
                 String targetName =
                         target == null
@@ -608,9 +613,16 @@ public final class PipelineConfigLoader {
                     }
                 } else if (!targetName.matches("[A-Za-z_][\\w]*(\\.[A-Za-z_][\\w]*)+")) {
                     throw new ConfigException(
-                            String.format(
-                                    "%s: '%s.target': expected namespace.table, got '%s'",
-                                    file, at, targetName));
+                            target == null
+                                    ? String.format(
+                                            "%s: '%s.target' is missing and the source's name '%s' is "
+                                                    + "not one an Iceberg table takes here: name the "
+                                                    + "target (namespace.table; letters, digits and "
+                                                    + "underscores, lower case for Trino)",
+                                            file, at, sourceName)
+                                    : String.format(
+                                            "%s: '%s.target': expected namespace.table, got '%s'",
+                                            file, at, targetName));
                 }
                 List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
                 String ordering =

@@ -1,5 +1,6 @@
 package io.tidemark.decode;
 
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.source.LiveTables;
 import io.tidemark.source.NumericTextConverter;
 import java.io.Serializable;
@@ -490,7 +491,7 @@ public final class DebeziumDecoder implements Serializable {
                                     + "table's replica identity does not hold them). Run ALTER TABLE %s "
                                     + "REPLICA IDENTITY FULL so that updates carry every value, then "
                                     + "re-snapshot the table to repair the rows these changes left behind",
-                            table, missing, table));
+                            table, missing, SqlNames.forStatement(table)));
         }
     }
 

@@ -114,7 +114,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
     public void createDatabase(String name) throws SQLException {
         try (Connection c = connect("");
                 Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE IF NOT EXISTS " + name);
+            s.execute("CREATE DATABASE IF NOT EXISTS `" + name.replace("`", "``") + "`");
         }
     }
 

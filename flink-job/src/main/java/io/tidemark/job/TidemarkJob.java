@@ -391,6 +391,7 @@ public final class TidemarkJob {
                 List<String> tables = tablesOf(config, source.id());
                 if (!tables.isEmpty() && !source.isMySql()) {
                     // before the publication is touched: a table it would break is refused
+                    PostgresCdcSource.refuseUnreadableNames(tables);
                     PostgresReplicaIdentity.check(connections.get(source.id()), tables);
                     PostgresGeneratedColumns.warn(
                             PostgresGeneratedColumns.of(connections.get(source.id()), tables));

@@ -1,5 +1,6 @@
 package io.tidemark.source;
 
+import io.tidemark.catalog.SqlNames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -68,7 +69,7 @@ public final class PostgresPublication {
             run(
                     connection,
                     "ALTER PUBLICATION "
-                            + quote(publication)
+                            + SqlNames.quote(publication)
                             + " SET (publish = 'insert, update, delete, truncate')");
             LOG.warn(
                     "Publication {} did not publish TRUNCATE, so an emptied table would have kept its "
@@ -79,7 +80,7 @@ public final class PostgresPublication {
             run(
                     connection,
                     "CREATE PUBLICATION "
-                            + quote(publication)
+                            + SqlNames.quote(publication)
                             + " FOR TABLE "
                             + tableList(tables)
                             + (viaRootKnown ? " WITH (publish_via_partition_root = true)" : ""));
@@ -91,7 +92,7 @@ public final class PostgresPublication {
             run(
                     connection,
                     "ALTER PUBLICATION "
-                            + quote(publication)
+                            + SqlNames.quote(publication)
                             + " SET (publish_via_partition_root = true)");
             LOG.info(
                     "Publication {} now publishes partitions under their table's name",
@@ -120,7 +121,10 @@ public final class PostgresPublication {
         if (!missing.isEmpty()) {
             run(
                     connection,
-                    "ALTER PUBLICATION " + quote(publication) + " ADD TABLE " + tableList(missing));
+                    "ALTER PUBLICATION "
+                            + SqlNames.quote(publication)
+                            + " ADD TABLE "
+                            + tableList(missing));
             LOG.info("Added {} to publication {}", missing, publication);
         }
     }
@@ -163,13 +167,8 @@ public final class PostgresPublication {
     private static String tableList(List<String> tables) {
         List<String> quoted = new ArrayList<>();
         for (String table : tables) {
-            String[] parts = table.split("\\.", 2);
-            quoted.add(quote(parts[0]) + "." + quote(parts[1]));
+            quoted.add(SqlNames.quoteQualified(table));
         }
         return String.join(", ", quoted);
-    }
-
-    private static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 }

@@ -1,5 +1,6 @@
 package io.tidemark.source;
 
+import io.tidemark.catalog.SqlNames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -72,7 +73,7 @@ public final class PostgresReplicaIdentity {
                                 table,
                                 "d".equals(identity) ? "DEFAULT" : "USING INDEX",
                                 outOfLine,
-                                table);
+                                SqlNames.forStatement(table));
                     }
                 }
             }
@@ -80,7 +81,9 @@ public final class PostgresReplicaIdentity {
         if (!refused.isEmpty()) {
             StringBuilder fix = new StringBuilder();
             for (String table : refused) {
-                fix.append(" ALTER TABLE ").append(table).append(" REPLICA IDENTITY FULL;");
+                fix.append(" ALTER TABLE ")
+                        .append(SqlNames.forStatement(table))
+                        .append(" REPLICA IDENTITY FULL;");
             }
             throw new IllegalStateException(
                     String.format(

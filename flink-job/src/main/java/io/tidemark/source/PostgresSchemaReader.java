@@ -1,5 +1,6 @@
 package io.tidemark.source;
 
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.TimeText;
 import io.tidemark.config.PipelineConfig.TableConfig;
@@ -155,7 +156,12 @@ public final class PostgresSchemaReader {
                                             + "Store it as jsonb (ALTER TABLE %s ALTER COLUMN \"%s\" "
                                             + "TYPE jsonb USING to_jsonb(\"%s\"); captured as its "
                                             + "JSON text), or leave the table out of the pipeline",
-                                    table, column, udt.substring(1), table, column, column));
+                                    table,
+                                    column,
+                                    udt.substring(1),
+                                    SqlNames.forStatement(table),
+                                    column.replace("\"", "\"\""),
+                                    column.replace("\"", "\"\"")));
                 }
                 throw new IllegalArgumentException(
                         String.format(

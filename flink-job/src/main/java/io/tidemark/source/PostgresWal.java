@@ -2,6 +2,7 @@ package io.tidemark.source;
 
 import io.debezium.connector.postgresql.SourceInfo;
 import io.debezium.time.Conversions;
+import io.tidemark.catalog.SqlNames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -124,12 +125,12 @@ final class PostgresWal {
         if (columns.size() != 1) {
             return null;
         }
-        String column = quote(columns.get(0));
+        String column = SqlNames.quote(columns.get(0));
         StringBuilder sql =
                 new StringBuilder("SELECT count(*) FROM ")
-                        .append(quote(split.getTableId().schema()))
+                        .append(SqlNames.quote(split.getTableId().schema()))
                         .append('.')
-                        .append(quote(split.getTableId().table()))
+                        .append(SqlNames.quote(split.getTableId().table()))
                         .append(" WHERE true");
         Object[] start = split.getSplitStart();
         Object[] end = split.getSplitEnd();
@@ -196,10 +197,6 @@ final class PostgresWal {
         } else {
             statement.setObject(index, value);
         }
-    }
-
-    private static String quote(String identifier) {
-        return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 
     private static boolean allEnded(PreparedStatement ended) throws SQLException {

@@ -1,5 +1,6 @@
 package io.tidemark.source;
 
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.sql.Connection;
@@ -126,7 +127,9 @@ final class SchemaReading {
                         String.format(
                                 "column '%s' may be null (make it NOT NULL: ALTER TABLE %s ALTER COLUMN "
                                         + "%s SET NOT NULL, or in MySQL MODIFY it NOT NULL)",
-                                column, table, column));
+                                column,
+                                SqlNames.forStatement(table),
+                                SqlNames.forStatementPart(column)));
             }
         }
         boolean unique = uniqueKeys.stream().anyMatch(declaredSet::containsAll);
@@ -135,10 +138,13 @@ final class SchemaReading {
                     String.format(
                             "no unique constraint or index covers it (two source rows with the same "
                                     + "values would become one row in Iceberg): ALTER TABLE %s ADD "
-                                    + "CONSTRAINT %s_tidemark_key UNIQUE (%s)",
-                            table,
-                            table.substring(table.indexOf('.') + 1),
-                            String.join(", ", declared)));
+                                    + "CONSTRAINT %s UNIQUE (%s)",
+                            SqlNames.forStatement(table),
+                            SqlNames.forStatementPart(
+                                    table.substring(table.indexOf('.') + 1) + "_tidemark_key"),
+                            String.join(
+                                    ", ",
+                                    declared.stream().map(SqlNames::forStatementPart).toList())));
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(

@@ -3,6 +3,7 @@ package io.tidemark.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.catalog.SqlNames;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -192,7 +193,37 @@ class PipelineConfigLoaderTest {
                         () -> parse(VALID.replace("source: public.customers", "source: customers")))
                 .hasMessage(
                         "pipeline.yaml: 'tables[0].source': expected schema.table, or a pattern such as "
-                                + "schema.* (MySQL: database.table), got 'customers'");
+                                + "schema.* (MySQL: database.table), got 'customers': expected schema.table");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "source: public.customers",
+                                                "source: public.Order Items")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].source': expected schema.table, or a pattern such as "
+                                + "schema.* (MySQL: database.table), got 'public.Order Items': "
+                                + "unexpected ' Items' (quote a name that holds spaces, dots or other "
+                                + "characters)");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "source: public.customers",
+                                                "source: 'public.\"Order Items'")))
+                .hasMessageEndingWith("a quoted name is not closed (\" missing)");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                        "source: public.customers",
+                                                        "source: 'public.\"Order Items\"'")
+                                                .replace("    target: shop.customers\n", "")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].target' is missing and the source's name "
+                                + "'public.Order Items' is not one an Iceberg table takes here: name "
+                                + "the target (namespace.table; letters, digits and underscores, lower "
+                                + "case for Trino)");
         assertThatThrownBy(
                         () -> parse(VALID.replace("target: shop.customers", "target: customers")))
                 .hasMessage(
@@ -205,6 +236,41 @@ class PipelineConfigLoaderTest {
                                                 "source: public.customers")))
                 .hasMessage(
                         "pipeline.yaml: 'tables[1].source': table 'public.customers' is listed twice");
+    }
+
+    @Test
+    void namesThatNeedQuotesAreKeptAsTheDatabaseStoresThem() {
+        PipelineConfig config =
+                parse(
+                        VALID.replace(
+                                        "source: public.customers",
+                                        "source: '\"Sales\".\"Order Items\"'")
+                                .replace("source: public.orders", "source: 'public.`a.b`'"));
+        assertThat(config.tables())
+                .extracting(PipelineConfig.TableConfig::source)
+                .containsExactly("Sales.Order Items", "public.a.b");
+        assertThat(SqlNames.parseQualified("public.\"say \"\"hi\"\"\""))
+                .isEqualTo("public.say \"hi\"");
+        assertThat(SqlNames.parseQualified("Shop.Orders")).isEqualTo("Shop.Orders");
+        assertThat(SqlNames.parseQualified("\"My Shop\".*")).isEqualTo("My Shop.*");
+        assertThatThrownBy(() -> SqlNames.parseQualified("\"a.b\".c"))
+                .hasMessageContaining("a schema (database) name with a dot cannot be captured");
+        assertThatThrownBy(() -> SqlNames.parseQualified("*.c"))
+                .hasMessageContaining("is not a name part");
+        assertThatThrownBy(() -> SqlNames.parseQualified("public.\"a*\""))
+                .hasMessageContaining("reads as a pattern");
+        // the table filter reads names literally
+        assertThat(
+                        "Sales.Order Items"
+                                .matches(PipelineConfig.TableConfig.regex("Sales.Order Items")))
+                .isTrue();
+        assertThat("public.a$b".matches(PipelineConfig.TableConfig.regex("public.a$b"))).isTrue();
+        assertThat("public.axb".matches(PipelineConfig.TableConfig.regex("public.a.b"))).isFalse();
+        // advice a user copies into psql
+        assertThat(SqlNames.forStatement("public.orders")).isEqualTo("public.orders");
+        assertThat(SqlNames.forStatement("Sales.Order Items"))
+                .isEqualTo("\"Sales\".\"Order Items\"");
+        assertThat(SqlNames.forStatement("public.user")).isEqualTo("public.\"user\"");
     }
 
     @Test

@@ -1,8 +1,7 @@
 package io.tidemark.testing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tidemark.deploy.FlinkCluster;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,9 +52,21 @@ public final class ClusterJobs {
                 cluster.workDir().resolve("log").resolve("jobmanager.log"));
     }
 
-    /** Fails unless the job still runs. */
+    /** Fails unless the job still runs, naming what it failed over on if it does not. */
     public static GroundTruth.RunningCheck running(FlinkCluster cluster, String jobId) {
-        return () -> assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+        return () -> {
+            String state = cluster.jobState(jobId);
+            if (!"RUNNING".equals(state)) {
+                String failovers;
+                try {
+                    failovers = TestClusters.failovers(URI.create(cluster.restUrl() + "/"), jobId);
+                } catch (Exception e) {
+                    failovers = " (no exception history: " + e + ")";
+                }
+                throw new AssertionError(
+                        "job " + jobId + " is " + state + ", not RUNNING" + failovers);
+            }
+        };
     }
 
     /** Cancels the job and waits until it is. */

@@ -55,7 +55,12 @@ public final class TestClusters {
 
     /** {@link #exceptionHistory(MiniClusterExtension, JobClient)} from a REST endpoint. */
     public static List<String> exceptionHistory(URI rest, JobClient job) throws Exception {
-        JsonNode body = get(rest, "/jobs/" + job.getJobID() + "/exceptions");
+        return exceptionHistory(rest, job.getJobID().toString());
+    }
+
+    /** {@link #exceptionHistory(URI, JobClient)} of a job known by its id. */
+    public static List<String> exceptionHistory(URI rest, String jobId) throws Exception {
+        JsonNode body = get(rest, "/jobs/" + jobId + "/exceptions");
         List<String> exceptions = new ArrayList<>();
         for (JsonNode entry : body.path("exceptionHistory").path("entries")) {
             exceptions.add(
@@ -87,24 +92,33 @@ public final class TestClusters {
                                     .path("latest")
                                     .path("completed")
                                     .path("latest_ack_timestamp"));
-            List<String> failures = exceptionHistory(rest, job);
-            out.append(", ").append(failures.size()).append(" failovers");
-            for (String failure : failures) {
-                // its first line and its root cause
-                int end = failure.indexOf('\n');
-                out.append("\n  ").append(end < 0 ? failure : failure.substring(0, end));
-                int cause = failure.lastIndexOf("Caused by: ");
-                if (cause >= 0) {
-                    int causeEnd = failure.indexOf('\n', cause);
-                    out.append("\n    ")
-                            .append(
-                                    causeEnd < 0
-                                            ? failure.substring(cause)
-                                            : failure.substring(cause, causeEnd));
-                }
-            }
+            out.append(failovers(rest, job.getJobID().toString()));
         } catch (Exception e) {
             out.append(" (could not describe the job: ").append(e).append(')');
+        }
+        return out.toString();
+    }
+
+    /**
+     * ", N failovers" and, per failure the job failed over on, its first line and its root cause.
+     */
+    public static String failovers(URI rest, String jobId) throws Exception {
+        StringBuilder out = new StringBuilder();
+        List<String> failures = exceptionHistory(rest, jobId);
+        out.append(", ").append(failures.size()).append(" failovers");
+        for (String failure : failures) {
+            // its first line and its root cause
+            int end = failure.indexOf('\n');
+            out.append("\n  ").append(end < 0 ? failure : failure.substring(0, end));
+            int cause = failure.lastIndexOf("Caused by: ");
+            if (cause >= 0) {
+                int causeEnd = failure.indexOf('\n', cause);
+                out.append("\n    ")
+                        .append(
+                                causeEnd < 0
+                                        ? failure.substring(cause)
+                                        : failure.substring(cause, causeEnd));
+            }
         }
         return out.toString();
     }

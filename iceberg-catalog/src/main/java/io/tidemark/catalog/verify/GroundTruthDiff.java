@@ -1,5 +1,6 @@
 package io.tidemark.catalog.verify;
 
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.catalog.provenance.Provenance;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -263,11 +264,12 @@ public final class GroundTruthDiff {
             StringBuilder select = new StringBuilder("SELECT ");
             for (int i = 0; i < columns.size(); i++) {
                 select.append(i == 0 ? "" : ", ")
-                        .append(quote)
-                        .append(columns.get(i).name())
-                        .append(quote);
+                        .append(SqlNames.quote(columns.get(i).name(), quote));
             }
-            this.sql = select.append(" FROM ").append(sourceTable).toString();
+            this.sql =
+                    select.append(" FROM ")
+                            .append(SqlNames.quoteQualified(sourceTable, quote))
+                            .toString();
         }
 
         void scan(BitSet buckets, RowConsumer consumer) throws SQLException {
