@@ -2,6 +2,8 @@ package io.tidemark.commit;
 
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
+import io.tidemark.catalog.contract.EvolutionPolicy;
+import io.tidemark.config.PipelineConfig;
 import io.tidemark.contract.Evolution;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
@@ -61,12 +63,23 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
             String target,
             RowDataConverter converter,
             boolean evolve,
+            boolean lenient,
             boolean snapshotRowsAreNewKeys)
             implements Serializable {
 
         /** A route whose target's schema changes only through a deployment. */
         public Route(String sourceTable, String target, RowDataConverter converter) {
-            this(sourceTable, target, converter, false, false);
+            this(sourceTable, target, converter, false, false, false);
+        }
+
+        /** A route that is not lenient. */
+        public Route(
+                String sourceTable,
+                String target,
+                RowDataConverter converter,
+                boolean evolve,
+                boolean snapshotRowsAreNewKeys) {
+            this(sourceTable, target, converter, evolve, false, snapshotRowsAreNewKeys);
         }
     }
 
@@ -177,21 +190,30 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
      * any other.
      */
     private Route liveRoute(String sourceTable) throws IOException {
-        if (live.entryFor(sourceTable).isEmpty()) {
-            throw new IllegalStateException(
-                    "change for table '" + sourceTable + "' which the pipeline does not capture");
-        }
+        PipelineConfig.TableConfig entry =
+                live.entryFor(sourceTable)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "change for table '"
+                                                        + sourceTable
+                                                        + "' which the pipeline does not capture"));
+        // its pattern's schema-evolution, as for the tables known at the start
+        EvolutionPolicy evolution = EvolutionPolicy.parse(entry.schemaEvolution());
         TableSpec spec = live.spec(sourceTable);
+        // after a restart the source may hold columns the table has not taken yet: the schema
+        // evolution adds them when a change carries them
+        boolean columnsMayLag = evolution.evolves();
         Table table;
         try {
-            table = new TableManager(catalog()).ensure(spec);
+            table = new TableManager(catalog()).ensure(spec, columnsMayLag);
         } catch (RuntimeException e) {
             // another writer created it between the check and the create: AlreadyExistsException,
             // or from the JDBC catalog the unique key's violation as an UncheckedSQLException
             if (!catalog().tableExists(spec.identifier())) {
                 throw e;
             }
-            table = new TableManager(catalog()).ensure(spec);
+            table = new TableManager(catalog()).ensure(spec, columnsMayLag);
         }
         LOG.info(
                 "Table {}, created in the source while the job runs, is captured into {} (key {})",
@@ -202,7 +224,10 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                 new Route(
                         sourceTable,
                         spec.identifier().toString(),
-                        new RowDataConverter(sourceTable, table.schema(), spec.primaryKey()));
+                        new RowDataConverter(sourceTable, table.schema(), spec.primaryKey()),
+                        evolution.evolves(),
+                        evolution == EvolutionPolicy.LENIENT,
+                        false);
         addTarget(new Target(route.target(), spec.primaryKey()));
         routes.put(sourceTable, route);
         metrics.put(sourceTable, new WriterMetrics(getRuntimeContext(), sourceTable));
@@ -217,7 +242,22 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         // per change: allocate only when the change needs the table to evolve (rare)
         Map<String, Type> added = null;
         Map<String, Type> widened = null;
+        List<String> optional = null;
         boolean nullsToDrop = false;
+        if (route.lenient()) {
+            // a required column the change does not carry was dropped in the source (the gate let
+            // only such changes through): it becomes optional
+            for (Types.NestedField field : schema.columns()) {
+                if (field.isRequired()
+                        && change.after().get(field.name()) == null
+                        && !schema.identifierFieldNames().contains(field.name())) {
+                    if (optional == null) {
+                        optional = new ArrayList<>();
+                    }
+                    optional.add(field.name());
+                }
+            }
+        }
         for (Map.Entry<String, Object> column : change.after().entrySet()) {
             Types.NestedField field = schema.findField(column.getKey());
             Object value = column.getValue();
@@ -252,12 +292,13 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                 }
             }
         }
-        if (added != null || widened != null) {
+        if (added != null || widened != null || optional != null) {
             tableMetrics.schemaChangesApplied(
                     evolve(
                             route.target(),
                             added == null ? Map.of() : added,
-                            widened == null ? Map.of() : widened));
+                            widened == null ? Map.of() : widened,
+                            optional == null ? List.of() : optional));
             schema = schema(route.target());
             converters.put(
                     route.sourceTable(),

@@ -248,7 +248,8 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
      *
      * @return how many changes this call committed to the catalog (0 when all were in place)
      */
-    protected int evolve(String table, Map<String, Type> added, Map<String, Type> widened)
+    protected int evolve(
+            String table, Map<String, Type> added, Map<String, Type> widened, List<String> optional)
             throws IOException {
         TableFiles tableFiles = files.get(table);
         int applied = 0;
@@ -271,13 +272,19 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                             changes.add("widened " + name + " to " + type);
                         }
                     });
+            for (String name : optional) {
+                if (current.findField(name) != null && current.findField(name).isRequired()) {
+                    update.makeColumnOptional(name);
+                    changes.add("made " + name + " optional (no longer in the source)");
+                }
+            }
             if (changes.isEmpty()) {
                 break;
             }
             try {
                 update.commit();
                 applied = changes.size();
-                LOG.info("Evolved {} while running (schema-evolution: evolve): {}", table, changes);
+                LOG.info("Evolved {} while running (schema-evolution): {}", table, changes);
                 break;
             } catch (CommitFailedException e) {
                 // another writer subtask changed the table meanwhile: look again

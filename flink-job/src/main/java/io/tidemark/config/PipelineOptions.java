@@ -29,11 +29,12 @@ public final class PipelineOptions {
             ConfigKey.oneOf(
                     "pipeline.schema-evolution",
                     "evolve",
-                    List.of("evolve", "quarantine", "fail"),
+                    List.of("evolve", "lenient", "quarantine", "fail"),
                     "What a table without a contract does when the source's rows stop matching its "
                             + "Iceberg table (a column added, widened or dropped): evolve applies "
-                            + "additive and widening changes while running, quarantine holds the "
-                            + "changes of the new shape, fail stops the job (a table entry's "
+                            + "additive and widening changes while running, lenient also makes a "
+                            + "dropped required column optional (null from then on), quarantine holds "
+                            + "the changes of the new shape, fail stops the job (a table entry's "
                             + "schema-evolution overrides it).");
     public static final ConfigKey MAX_PARALLELISM =
             ConfigKey.optional(
@@ -262,7 +263,7 @@ public final class PipelineOptions {
             ConfigKey.oneOf(
                     "schema-evolution",
                     "the pipeline's",
-                    List.of("evolve", "quarantine", "fail"),
+                    List.of("evolve", "lenient", "quarantine", "fail"),
                     "For a table (or pattern) without a contract: as pipeline.schema-evolution "
                             + "(tables[*].schema-evolution).");
 

@@ -1,8 +1,10 @@
 package io.tidemark.contract;
 
+import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Coercion;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Checked;
+import io.tidemark.catalog.contract.ContractException;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
@@ -49,6 +51,7 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,6 +103,12 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
 
     /** Per table without a contract, its required columns other than the key. */
     private transient Map<String, Set<String>> implicitRequired;
+
+    /**
+     * The implicit contracts of tables created while the job runs, made lazily (null: none, and for
+     * tables of the start without one).
+     */
+    private transient Map<String, Contract> liveImplicit;
 
     /** Counts what the passing changes become for the reconciler. */
     private final KeyChangeSplitter splitter;
@@ -392,18 +401,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         observed = new HashMap<>();
         implicitTypes = new HashMap<>();
         implicitRequired = new HashMap<>();
-        for (Map.Entry<String, Contract> entry : implicitContracts.entrySet()) {
-            Map<String, Type> types = new HashMap<>();
-            Set<String> required = new HashSet<>();
-            for (Contract.Column column : entry.getValue().columns()) {
-                types.put(column.name(), column.type());
-                if (!column.nullable() && !entry.getValue().primaryKey().contains(column.name())) {
-                    required.add(column.name());
-                }
-            }
-            implicitTypes.put(entry.getKey(), types);
-            implicitRequired.put(entry.getKey(), required);
-        }
+        liveImplicit = new HashMap<>();
+        implicitContracts.forEach(this::registerImplicit);
         for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
             String table = entry.getKey();
             MetricGroup group = metrics.addGroup("table", table);
@@ -588,7 +587,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         if (contract == null) {
-            Contract implicit = implicitContracts.get(change.table());
+            Contract implicit = implicitContract(change.table());
             if (implicit != null && !fitsIcebergTable(change)) {
                 implicit(implicit, change, tally, ctx, out);
                 return;
@@ -598,7 +597,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         Checked checked = check(contract, change);
-        if (!checked.passed() && contract.evolution() == EvolutionPolicy.EVOLVE) {
+        if (!checked.passed() && contract.evolution().evolves()) {
             checked = evolve(contract, change, checked);
         }
         if (checked.passed()) {
@@ -685,7 +684,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Context ctx,
             Collector<ChangeEvent> out) {
         Checked checked = check(implicit, change);
-        if (!checked.passed() && implicit.evolution() == EvolutionPolicy.EVOLVE) {
+        if (!checked.passed() && implicit.evolution().evolves()) {
             checked = evolve(implicit, change, checked);
         }
         if (checked.passed()) {
@@ -726,10 +725,108 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         ctx.output(QUARANTINE, QuarantineTable.row(change, null, violations, run.runId()));
     }
 
+    /** Keeps {@code implicit}'s column types and required columns for the common-case check. */
+    private void registerImplicit(String table, Contract implicit) {
+        Map<String, Type> types = new HashMap<>();
+        Set<String> required = new HashSet<>();
+        for (Contract.Column column : implicit.columns()) {
+            types.put(column.name(), column.type());
+            if (!column.nullable() && !implicit.primaryKey().contains(column.name())) {
+                required.add(column.name());
+            }
+        }
+        implicitTypes.put(table, types);
+        implicitRequired.put(table, required);
+    }
+
     /**
-     * What an evolving change of a table without a contract taught: its columns as they now are.
+     * The implicit contract of a table without a contract: from the job's start, or for a table
+     * created while the job runs ({@code new-tables: capture}), made when its first change arrives
+     * from its columns as the source has them then (as its Iceberg table is made) under its
+     * pattern's {@code schema-evolution}; null for a table whose columns cannot be one.
+     */
+    private Contract implicitContract(String table) {
+        Contract implicit = implicitContracts.get(table);
+        if (implicit != null || liveImplicit.containsKey(table)) {
+            return implicit != null ? implicit : liveImplicit.get(table);
+        }
+        PipelineConfig.TableConfig entry = live.entryFor(table).orElse(null);
+        if (entry == null) {
+            // a table of the start without one: asked once
+            liveImplicit.put(table, null);
+            return null;
+        }
+        try {
+            TableSpec spec = live.spec(table);
+            implicit =
+                    implicitContract(
+                            table,
+                            spec.columns(),
+                            spec.primaryKey(),
+                            EvolutionPolicy.parse(entry.schemaEvolution()));
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "Table {}, created while the job runs: its columns are not checked for schema "
+                            + "drift ({})",
+                    table,
+                    e.getMessage());
+        }
+        liveImplicit.put(table, implicit);
+        if (implicit != null) {
+            registerImplicit(table, implicit);
+        }
+        return implicit;
+    }
+
+    /**
+     * A table's Iceberg columns and key as a contract under {@code evolution}: what the gate checks
+     * a change of a table without a contract against when the source's schema changed. Null for
+     * columns that cannot be one (a nested type, a nullable key), whose changes go to the writer as
+     * they are.
+     */
+    public static Contract implicitContract(
+            String table,
+            List<Types.NestedField> fields,
+            List<String> primaryKey,
+            EvolutionPolicy evolution) {
+        List<Contract.Column> columns = new ArrayList<>();
+        for (Types.NestedField field : fields) {
+            if (!field.type().isPrimitiveType()) {
+                return null;
+            }
+            columns.add(
+                    new Contract.Column(
+                            field.name(), field.type().asPrimitiveType(), field.isOptional()));
+        }
+        try {
+            return new Contract(
+                    table,
+                    1,
+                    columns,
+                    primaryKey,
+                    Contract.COMMIT_ORDER,
+                    List.of(),
+                    null,
+                    evolution);
+        } catch (ContractException e) {
+            LOG.warn(
+                    "Table {}: its Iceberg columns are not checked for schema drift ({})",
+                    table,
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * What an evolving change of a table without a contract taught: its columns as they now are (a
+     * column it added or widened; a required column it no longer carries, under {@code lenient}, is
+     * optional now).
      */
     private void learn(ChangeEvent change) {
+        Set<String> required = implicitRequired.get(change.table());
+        if (!required.isEmpty()) {
+            required.removeIf(column -> change.after().get(column) == null);
+        }
         Map<String, Type> types = implicitTypes.get(change.table());
         for (Map.Entry<String, Object> column : change.after().entrySet()) {
             Object value = column.getValue();
@@ -814,6 +911,22 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                                     : "the column is added to the Iceberg table (with its precision"
                                             + " and scale; ALTER TABLE in Trino or Spark) and the job"
                                             + " restarted");
+                }
+            } else if (violation.reason() == ReasonCode.MISSING_COLUMN
+                    && contract.evolution() == EvolutionPolicy.LENIENT
+                    && column != null
+                    && change.after() != null
+                    && !after.containsKey(column)
+                    && !column.equals(orderingColumns.get(change.table()))) {
+                // dropped in the source: the writers make the Iceberg column optional
+                lifted = true;
+                if (logged.add("dropped/" + contract.table() + "." + column)) {
+                    LOG.info(
+                            "Table {} column '{}' is no longer in the source's rows "
+                                    + "(schema-evolution: lenient): the writers make it optional in "
+                                    + "the Iceberg table and write null",
+                            contract.table(),
+                            column);
                 }
             } else if (violation.reason() == ReasonCode.WRONG_TYPE && value != null) {
                 lifted =

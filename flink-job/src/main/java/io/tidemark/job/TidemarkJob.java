@@ -4,7 +4,6 @@ import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
-import io.tidemark.catalog.contract.ContractException;
 import io.tidemark.catalog.contract.ContractLoader;
 import io.tidemark.catalog.contract.ContractTables;
 import io.tidemark.catalog.contract.EvolutionPolicy;
@@ -33,6 +32,7 @@ import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.ColumnDefaults;
+import io.tidemark.source.GuardedSource;
 import io.tidemark.source.LiveTables;
 import io.tidemark.source.MySqlCdcSource;
 import io.tidemark.source.MySqlSchemaReader;
@@ -41,6 +41,7 @@ import io.tidemark.source.PostgresGeneratedColumns;
 import io.tidemark.source.PostgresPublication;
 import io.tidemark.source.PostgresReplicaIdentity;
 import io.tidemark.source.PostgresSchemaReader;
+import io.tidemark.source.PostgresSlotCheck;
 import io.tidemark.source.resnapshot.ResnapshotBackfill;
 import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.io.Closeable;
@@ -164,18 +165,23 @@ public final class TidemarkJob {
                 DataStream<ChangeEvent> changes =
                         (source.isMySql()
                                         ? env.fromSource(
-                                                MySqlCdcSource.create(
-                                                        source,
-                                                        tables,
-                                                        primaryKeys,
-                                                        live,
-                                                        MySqlCdcSource.binlogOrder(source)),
+                                                new GuardedSource<>(
+                                                        MySqlCdcSource.create(
+                                                                source,
+                                                                tables,
+                                                                primaryKeys,
+                                                                live,
+                                                                MySqlCdcSource.binlogOrder(source)),
+                                                        sourceName(source)),
                                                 watermarks,
                                                 kind + "-" + source.id(),
                                                 ChangeEventTypeInfo.INSTANCE)
                                         : env.fromSource(
-                                                PostgresCdcSource.create(
-                                                        source, tables, primaryKeys),
+                                                new GuardedSource<>(
+                                                        PostgresCdcSource.create(
+                                                                source, tables, primaryKeys),
+                                                        sourceName(source),
+                                                        new PostgresSlotCheck(source)),
                                                 watermarks,
                                                 kind + "-" + source.id(),
                                                 ChangeEventTypeInfo.INSTANCE))
@@ -185,6 +191,19 @@ public final class TidemarkJob {
             }
             return all;
         };
+    }
+
+    /** {@code source} as a message names it: "the source", or "source 'id'" of several. */
+    static String sourceName(SourceConfig source) {
+        return ChangeEvent.DEFAULT_SOURCE.equals(source.id())
+                ? "the source ("
+                        + source.type()
+                        + " "
+                        + source.hostname()
+                        + ":"
+                        + source.port()
+                        + ")"
+                : "source '" + source.id() + "'";
     }
 
     /**
@@ -437,7 +456,11 @@ public final class TidemarkJob {
                         ordering = contract.ordering();
                     }
                 } else {
-                    table = tables.ensure(spec);
+                    // a column added or widened in the source while the pipeline was stopped: the
+                    // running job's schema evolution applies it (under evolve and lenient)
+                    table =
+                            tables.ensure(
+                                    spec, schemaEvolution(config, tableConfig.source()).evolves());
                 }
                 LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
                 if (latePolicy == LatePolicy.QUARANTINE) {
@@ -549,10 +572,8 @@ public final class TidemarkJob {
                             table.target().toString(),
                             new RowDataConverter(
                                     table.sourceTable(), table.schema(), table.primaryKey()),
-                            table.contract() != null
-                                    ? table.contract().evolution() == EvolutionPolicy.EVOLVE
-                                    : schemaEvolution(config, table.sourceTable())
-                                            == EvolutionPolicy.EVOLVE,
+                            evolution(config, table).evolves(),
+                            evolution(config, table) == EvolutionPolicy.LENIENT,
                             // one Flink CDC source reads each key once in its snapshot, before the
                             // key's log changes; commit order keeps them in that order
                             sourcesPerTable.getOrDefault(table.sourceTable(), 0) == 1
@@ -747,6 +768,13 @@ public final class TidemarkJob {
         return policies;
     }
 
+    /** The {@code schema-evolution} of {@code table}: its contract's, else its entry's. */
+    static EvolutionPolicy evolution(PipelineConfig config, ResolvedTable table) {
+        return table.contract() != null
+                ? table.contract().evolution()
+                : schemaEvolution(config, table.sourceTable());
+    }
+
     /**
      * The {@code schema-evolution} of a table without a contract: its entry's or the pipeline's.
      */
@@ -772,36 +800,14 @@ public final class TidemarkJob {
             if (table.contract() != null) {
                 continue;
             }
-            List<Contract.Column> columns = new ArrayList<>();
-            for (org.apache.iceberg.types.Types.NestedField field : table.schema().columns()) {
-                if (!field.type().isPrimitiveType()) {
-                    columns = null;
-                    break;
-                }
-                columns.add(
-                        new Contract.Column(
-                                field.name(), field.type().asPrimitiveType(), field.isOptional()));
-            }
-            if (columns == null) {
-                continue;
-            }
-            try {
-                implicit.put(
-                        table.sourceTable(),
-                        new Contract(
-                                table.sourceTable(),
-                                1,
-                                columns,
-                                table.primaryKey(),
-                                Contract.COMMIT_ORDER,
-                                List.of(),
-                                null,
-                                schemaEvolution(config, table.sourceTable())));
-            } catch (ContractException e) {
-                LOG.warn(
-                        "Table {}: its Iceberg columns are not checked for schema drift ({})",
-                        table.sourceTable(),
-                        e.getMessage());
+            Contract contract =
+                    ContractGate.implicitContract(
+                            table.sourceTable(),
+                            table.schema().columns(),
+                            table.primaryKey(),
+                            schemaEvolution(config, table.sourceTable()));
+            if (contract != null) {
+                implicit.put(table.sourceTable(), contract);
             }
         }
         return implicit;

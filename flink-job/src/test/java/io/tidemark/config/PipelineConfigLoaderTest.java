@@ -635,6 +635,15 @@ class PipelineConfigLoaderTest {
         assertThat(strict.tables().get(0).schemaEvolution()).isEqualTo("fail");
         assertThat(strict.tables().get(1).schemaEvolution()).isEqualTo("quarantine");
         assertThat(strict.tables().get(1).truncate()).isEqualTo("fail");
+        assertThat(
+                        parse(
+                                        VALID.replace(
+                                                "pipeline:\n",
+                                                "pipeline:\n  schema-evolution: lenient\n"))
+                                .tables()
+                                .get(0)
+                                .schemaEvolution())
+                .isEqualTo("lenient");
 
         assertThatThrownBy(
                         () ->

@@ -356,6 +356,15 @@ class WholeDatabaseITCase {
                 targets.put("shop2.gifts", gifts);
                 GroundTruth.awaitEqual(
                         restarted, verifier, catalog, targets, Duration.ofMinutes(3));
+                // a schema change of a table captured while running: the pattern's
+                // schema-evolution (evolve) applies to it as to any other (it made the writer fail
+                // and the job restart in a loop)
+                s.execute("ALTER TABLE gifts ADD COLUMN qty int");
+                s.execute("INSERT INTO gifts VALUES (4, 'd', 5)");
+                s.execute("UPDATE gifts SET qty = 7 WHERE id = 1");
+                GroundTruth.awaitEqual(
+                        restarted, verifier, catalog, targets, Duration.ofMinutes(3));
+                assertThat(catalog.loadTable(gifts).schema().findField("qty")).isNotNull();
                 assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restarted)).isEmpty();
             } finally {
                 GroundTruth.cancel(restarted);

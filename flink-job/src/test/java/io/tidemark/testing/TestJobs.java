@@ -49,6 +49,24 @@ public final class TestJobs {
             Path savepoint,
             TidemarkJob.ChangeSource source)
             throws Exception {
+        JobClient job = submit(config, run, listener, savepoint, source);
+        Awaitility.await("job running")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
+        return job;
+    }
+
+    /**
+     * As {@link #start(PipelineConfig, RunContext, CommitListener, Path)} without waiting until the
+     * job runs (a job expected to fail at once may never be seen running).
+     */
+    public static JobClient submit(
+            PipelineConfig config,
+            RunContext run,
+            CommitListener listener,
+            Path savepoint,
+            TidemarkJob.ChangeSource source)
+            throws Exception {
         List<ResolvedTable> tables = TidemarkJob.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         TestPipelines.restartQuickly(flink);
@@ -62,11 +80,7 @@ public final class TestJobs {
             graph.setSavepointRestoreSettings(
                     SavepointRestoreSettings.forPath(savepoint.toUri().toString(), false));
         }
-        JobClient job = env.executeAsync(graph);
-        Awaitility.await("job running")
-                .atMost(Duration.ofMinutes(1))
-                .until(() -> job.getJobStatus().get().name().equals("RUNNING"));
-        return job;
+        return env.executeAsync(graph);
     }
 
     /** Column {@code column} of the row whose {@code id} is {@code id}, as text, or null. */

@@ -41,9 +41,19 @@ public final class TableManager {
 
     /** Returns the table for {@code spec}, creating it (and its namespace) if missing. */
     public Table ensure(TableSpec spec) {
+        return ensure(spec, false);
+    }
+
+    /**
+     * As {@link #ensure(TableSpec)}; with {@code columnsMayLag}, an existing table needs only the
+     * spec's key: its columns may lag the source's (a column added or widened in the source since
+     * the table was made, which the running job's schema evolution applies when a change carries
+     * it).
+     */
+    public Table ensure(TableSpec spec, boolean columnsMayLag) {
         if (catalog.tableExists(spec.identifier())) {
             Table table = catalog.loadTable(spec.identifier());
-            checkCompatible(spec, table);
+            checkCompatible(spec, table, columnsMayLag);
             return table;
         }
         ensureNamespace(spec.identifier().namespace());
@@ -66,7 +76,7 @@ public final class TableManager {
         } catch (AlreadyExistsException e) {
             // another job created it between our check and our create: check it like any other
             Table table = catalog.loadTable(spec.identifier());
-            checkCompatible(spec, table);
+            checkCompatible(spec, table, columnsMayLag);
             return table;
         }
     }
@@ -122,7 +132,7 @@ public final class TableManager {
         }
     }
 
-    static void checkCompatible(TableSpec spec, Table table) {
+    static void checkCompatible(TableSpec spec, Table table, boolean columnsMayLag) {
         Schema schema = table.schema();
         Set<String> actualKey = new TreeSet<>(schema.identifierFieldNames());
         Set<String> expectedKey = new TreeSet<>(spec.primaryKey());
@@ -132,6 +142,9 @@ public final class TableManager {
                             "table %s exists with identifier fields %s but the pipeline declares primary key %s: "
                                     + "fix 'primary-key' in the pipeline file or write to another table",
                             spec.identifier(), actualKey, expectedKey));
+        }
+        if (columnsMayLag) {
+            return;
         }
         List<String> problems = new java.util.ArrayList<>();
         for (Types.NestedField column : spec.columns()) {

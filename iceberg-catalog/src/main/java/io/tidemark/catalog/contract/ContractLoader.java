@@ -45,7 +45,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * primary-key: [id]
  * ordering: event-time:updated_at          # default commit-order
  * freshness-sla: 5m                        # optional
- * schema-evolution: evolve                 # evolve | quarantine | fail (default)
+ * schema-evolution: evolve                 # evolve | lenient | quarantine | fail (default)
  * constraints:
  *   - {column: status, allowed-values: [new, paid, shipped]}
  *   - {column: status, max-length: 20}

@@ -15,7 +15,9 @@ import java.util.List;
  * <p>Examples hold up to {@link GroundTruthDiff#MAX_EXAMPLES} keys of each kind, for messages.
  * {@code bucketsCompared} of the {@link GroundTruthDiff#BUCKETS} key buckets were compared, and
  * {@code differingBuckets} are those whose rows differed (what {@link GroundTruthDiff#recheck}
- * compares again); {@code sourceAt} and {@code tableAt} say which states were compared.
+ * compares again); {@code sourceAt} and {@code tableAt} say which states were compared. Columns of
+ * the Iceberg table the source table no longer has ({@code columnsNotInSource}: dropped in the
+ * source and kept under {@code schema-evolution: lenient}) are not compared.
  */
 public record DiffReport(
         String sourceTable,
@@ -30,11 +32,13 @@ public record DiffReport(
         int bucketsCompared,
         List<Integer> differingBuckets,
         String sourceAt,
-        String tableAt) {
+        String tableAt,
+        List<String> columnsNotInSource) {
 
     public DiffReport {
         examples = List.copyOf(examples);
         differingBuckets = List.copyOf(differingBuckets);
+        columnsNotInSource = List.copyOf(columnsNotInSource);
     }
 
     /** True when the table equals the source: no missing, extra, duplicate or stale row. */
@@ -60,7 +64,7 @@ public record DiffReport(
     /** Which states were compared, and how many key buckets differed. */
     public String scope() {
         return String.format(
-                "buckets differing %d of %d compared%s; source %s; table snapshot %s",
+                "buckets differing %d of %d compared%s; source %s; table snapshot %s%s",
                 differingBuckets.size(),
                 bucketsCompared,
                 differingBuckets.isEmpty()
@@ -69,7 +73,10 @@ public record DiffReport(
                                 + differingBuckets.subList(0, Math.min(20, differingBuckets.size()))
                                 + (differingBuckets.size() > 20 ? " and more" : ""),
                 sourceAt,
-                tableAt);
+                tableAt,
+                columnsNotInSource.isEmpty()
+                        ? ""
+                        : "; columns not in the source, not compared: " + columnsNotInSource);
     }
 
     @Override

@@ -104,7 +104,8 @@ public final class GroundTruthDiff {
                 again.bucketsCompared(),
                 again.differingBuckets(),
                 again.sourceAt(),
-                again.tableAt());
+                again.tableAt(),
+                again.columnsNotInSource());
     }
 
     /** What one side holds, per bucket: rows and the sum of their checksums. */
@@ -124,8 +125,21 @@ public final class GroundTruthDiff {
             Connection source, String sourceTable, Table table, BitSet only, long rowsPerPass)
             throws SQLException {
         table.refresh();
-        Schema schema = table.schema();
-        List<String> key = List.copyOf(schema.identifierFieldNames());
+        Schema full = table.schema();
+        List<String> key = List.copyOf(full.identifierFieldNames());
+        // a column dropped in the source and kept in Iceberg (schema-evolution: lenient) is not
+        // compared
+        List<String> inSource = sourceColumns(source, sourceTable);
+        List<String> notInSource = new ArrayList<>();
+        List<Types.NestedField> compared = new ArrayList<>();
+        for (Types.NestedField column : full.columns()) {
+            if (inSource.contains(column.name()) || key.contains(column.name())) {
+                compared.add(column);
+            } else {
+                notInSource.add(column.name());
+            }
+        }
+        Schema schema = notInSource.isEmpty() ? full : new Schema(compared);
         if (key.isEmpty()) {
             throw new IllegalArgumentException(
                     "table " + table.name() + " has no identifier fields: cannot diff by key");
@@ -187,7 +201,8 @@ public final class GroundTruthDiff {
                     only == null ? BUCKETS : only.cardinality(),
                     differing,
                     sourceAt,
-                    snapshot == null ? "none" : snapshotText(snapshot));
+                    snapshot == null ? "none" : snapshotText(snapshot),
+                    notInSource);
         } finally {
             if (ownTransaction) {
                 source.rollback();
@@ -243,6 +258,25 @@ public final class GroundTruthDiff {
     @FunctionalInterface
     private interface RowConsumer {
         void accept(int bucket, List<Object> key, List<Object> row);
+    }
+
+    /** The names of {@code sourceTable}'s columns, as its result set names them. */
+    private static List<String> sourceColumns(Connection source, String sourceTable)
+            throws SQLException {
+        String quote = source.getMetaData().getIdentifierQuoteString().trim();
+        List<String> columns = new ArrayList<>();
+        try (Statement statement = source.createStatement();
+                ResultSet rs =
+                        statement.executeQuery(
+                                "SELECT * FROM "
+                                        + SqlNames.quoteQualified(sourceTable, quote)
+                                        + " WHERE 1 = 0")) {
+            java.sql.ResultSetMetaData meta = rs.getMetaData();
+            for (int i = 1; i <= meta.getColumnCount(); i++) {
+                columns.add(meta.getColumnName(i));
+            }
+        }
+        return columns;
     }
 
     /** The source table, read in the caller's transaction, streamed. */

@@ -122,7 +122,7 @@ class ContractLoaderTest {
                         "ordering: 'newest' is not commit-order or event-time:<column>")
                 .hasMessageContaining("freshness-sla: 'soon' is not a duration (e.g. 90s, 5m, 2h)")
                 .hasMessageContaining(
-                        "schema-evolution: 'ignore' is not one of evolve, quarantine, fail")
+                        "schema-evolution: 'ignore' is not one of evolve, lenient, quarantine, fail")
                 .hasMessageContaining(
                         "constraints[0].range.min: 'yesterday' is not a value of the column's"
                                 + " type timestamp")

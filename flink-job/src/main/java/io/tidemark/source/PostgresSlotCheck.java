@@ -1,0 +1,92 @@
+package io.tidemark.source;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Properties;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+
+/**
+ * Before a Postgres source resumes from a checkpoint or savepoint: its replication slot must still
+ * exist and hold the WAL. Flink CDC creates a missing slot at the server's current position and
+ * Postgres then streams from there, whatever older position the job asks for, so every change
+ * between the job's position and the new slot would be skipped without a word (a slot dropped by a
+ * DBA while the pipeline was down, to free the WAL it held, does this). The check refuses that
+ * resume, without restarts, naming the fix.
+ */
+public final class PostgresSlotCheck implements GuardedSource.RestoreCheck {
+
+    private static final long serialVersionUID = 1L;
+
+    /** {@code wal_status} exists from Postgres 13; before it, only whether the slot exists. */
+    private static final String QUERY =
+            "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?), "
+                    + "(SELECT CASE WHEN current_setting('server_version_num')::int >= 130000 "
+                    + "THEN (SELECT wal_status::text FROM pg_replication_slots WHERE slot_name = ?) END)";
+
+    private final SourceConfig source;
+
+    public PostgresSlotCheck(SourceConfig source) {
+        this.source = source;
+    }
+
+    @Override
+    public void beforeRestore() {
+        Catalogs.registerJdbcDrivers();
+        Properties credentials = new Properties();
+        credentials.setProperty("user", source.username());
+        credentials.setProperty("password", source.password());
+        String problem;
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
+                PreparedStatement query = connection.prepareStatement(QUERY)) {
+            query.setString(1, source.slotName());
+            query.setString(2, source.slotName());
+            try (ResultSet rs = query.executeQuery()) {
+                rs.next();
+                problem = problem(rs.getLong(1) > 0, rs.getString(2));
+            }
+        } catch (SQLException e) {
+            // a server that cannot be reached now may be reachable at the next attempt
+            throw new IllegalStateException(
+                    "cannot check replication slot '"
+                            + source.slotName()
+                            + "' before resuming: "
+                            + e.getMessage(),
+                    e);
+        }
+        if (problem != null) {
+            throw new SuppressRestartsException(
+                    new IllegalStateException(
+                            String.format(
+                                    "replication slot '%s' %s, so the changes between the position "
+                                            + "this job resumes from and now are lost to it (a new slot "
+                                            + "would start at the server's current position and skip "
+                                            + "them without a word). Start the pipeline afresh: "
+                                            + "`tidemark run --fresh` (a new snapshot that replaces "
+                                            + "each table)%s",
+                                    source.slotName(),
+                                    problem,
+                                    problem.startsWith("was invalidated")
+                                            ? ", after SELECT pg_drop_replication_slot('"
+                                                    + source.slotName()
+                                                    + "')"
+                                            : "")));
+        }
+    }
+
+    /** What is wrong with the slot, or null. */
+    static String problem(boolean exists, String walStatus) {
+        if (!exists) {
+            return "no longer exists on the server (dropped while the job was down?)";
+        }
+        if ("lost".equals(walStatus)) {
+            return "was invalidated by the server (the WAL it held was removed: "
+                    + "max_slot_wal_keep_size)";
+        }
+        return null;
+    }
+}
