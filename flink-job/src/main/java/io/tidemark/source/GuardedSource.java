@@ -168,11 +168,7 @@ public final class GuardedSource<T, S extends SourceSplit, E> implements Source<
 
         @Override
         public void start() {
-            unchecked(
-                    () -> {
-                        reader.start();
-                        return null;
-                    });
+            uncheckedRun(reader::start);
         }
 
         @Override
@@ -192,11 +188,7 @@ public final class GuardedSource<T, S extends SourceSplit, E> implements Source<
 
         @Override
         public void addSplits(List<S> splits) {
-            unchecked(
-                    () -> {
-                        reader.addSplits(splits);
-                        return null;
-                    });
+            uncheckedRun(() -> reader.addSplits(splits));
         }
 
         @Override
@@ -206,21 +198,13 @@ public final class GuardedSource<T, S extends SourceSplit, E> implements Source<
 
         @Override
         public void handleSourceEvents(SourceEvent event) {
-            unchecked(
-                    () -> {
-                        reader.handleSourceEvents(event);
-                        return null;
-                    });
+            uncheckedRun(() -> reader.handleSourceEvents(event));
         }
 
         @Override
         public void notifyCheckpointComplete(long checkpointId) throws Exception {
             SourceFailures.guard(
-                    name,
-                    () -> {
-                        reader.notifyCheckpointComplete(checkpointId);
-                        return null;
-                    });
+                    name, returningNull(() -> reader.notifyCheckpointComplete(checkpointId)));
         }
 
         @Override
@@ -237,6 +221,23 @@ public final class GuardedSource<T, S extends SourceSplit, E> implements Source<
         @Override
         public void close() throws Exception {
             reader.close();
+        }
+
+        private void uncheckedRun(FailingRun run) {
+            unchecked(returningNull(run));
+        }
+
+        private static SourceFailures.FailingCall<Void> returningNull(FailingRun run) {
+            return () -> {
+                run.run();
+                return null;
+            };
+        }
+
+        /** A call without a result that may fail. */
+        @FunctionalInterface
+        private interface FailingRun {
+            void run() throws Exception;
         }
 
         private <R> R unchecked(SourceFailures.FailingCall<R> call) {

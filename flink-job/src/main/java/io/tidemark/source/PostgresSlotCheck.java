@@ -22,11 +22,13 @@ public final class PostgresSlotCheck implements GuardedSource.RestoreCheck {
 
     private static final long serialVersionUID = 1L;
 
-    /** {@code wal_status} exists from Postgres 13; before it, only whether the slot exists. */
+    /** The slot's {@code wal_status} (Postgres 13 and later), when it exists. */
     private static final String QUERY =
-            "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?), "
-                    + "(SELECT CASE WHEN current_setting('server_version_num')::int >= 130000 "
-                    + "THEN (SELECT wal_status::text FROM pg_replication_slots WHERE slot_name = ?) END)";
+            "SELECT wal_status::text FROM pg_replication_slots WHERE slot_name = ?";
+
+    /** Before Postgres 13, whether the slot exists (there is no {@code wal_status}). */
+    private static final String QUERY_12 =
+            "SELECT NULL FROM pg_replication_slots WHERE slot_name = ?";
 
     private final SourceConfig source;
 
@@ -42,12 +44,15 @@ public final class PostgresSlotCheck implements GuardedSource.RestoreCheck {
         credentials.setProperty("password", source.password());
         String problem;
         try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
-                PreparedStatement query = connection.prepareStatement(QUERY)) {
+                PreparedStatement query =
+                        connection.prepareStatement(
+                                connection.getMetaData().getDatabaseMajorVersion() >= 13
+                                        ? QUERY
+                                        : QUERY_12)) {
             query.setString(1, source.slotName());
-            query.setString(2, source.slotName());
             try (ResultSet rs = query.executeQuery()) {
-                rs.next();
-                problem = problem(rs.getLong(1) > 0, rs.getString(2));
+                boolean exists = rs.next();
+                problem = problem(exists, exists ? rs.getString(1) : null);
             }
         } catch (SQLException e) {
             // a server that cannot be reached now may be reachable at the next attempt

@@ -242,13 +242,7 @@ class SchemaEvolutionITCase {
                         .as("no restart")
                         .isEmpty();
             } finally {
-                GroundTruth.cancel(job);
-                if (!mysql) {
-                    postgres.dropSlot("drift", config.source().slotName());
-                }
-                if (catalog instanceof Closeable) {
-                    ((Closeable) catalog).close();
-                }
+                cleanUp(job, mysql, config, catalog);
             }
         }
     }
@@ -314,13 +308,7 @@ class SchemaEvolutionITCase {
                         .as("no restart")
                         .isEmpty();
             } finally {
-                GroundTruth.cancel(job);
-                if (!mysql) {
-                    postgres.dropSlot("drift", config.source().slotName());
-                }
-                if (catalog instanceof Closeable) {
-                    ((Closeable) catalog).close();
-                }
+                cleanUp(job, mysql, config, catalog);
             }
         }
     }
@@ -522,14 +510,20 @@ class SchemaEvolutionITCase {
                         .as("no restart")
                         .hasSize(1);
             } finally {
-                GroundTruth.cancel(job);
-                if (!mysql) {
-                    postgres.dropSlot("drift", config.source().slotName());
-                }
-                if (catalog instanceof Closeable) {
-                    ((Closeable) catalog).close();
-                }
+                cleanUp(job, mysql, config, catalog);
             }
+        }
+    }
+
+    /** Cancels {@code job}, drops its Postgres slot, closes the test's catalog. */
+    private static void cleanUp(
+            JobClient job, boolean mysql, PipelineConfig config, Catalog catalog) throws Exception {
+        GroundTruth.cancel(job);
+        if (!mysql) {
+            postgres.dropSlot("drift", config.source().slotName());
+        }
+        if (catalog instanceof Closeable) {
+            ((Closeable) catalog).close();
         }
     }
 

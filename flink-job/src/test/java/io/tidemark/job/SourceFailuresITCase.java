@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
@@ -228,26 +227,11 @@ class SourceFailuresITCase {
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
     private static PipelineConfig pipeline(EmbeddedMariaDb mariadb) {
-        String yaml =
-                String.join(
-                        "\n",
-                        "pipeline: {id: purge-it}",
-                        "checkpoint: {interval: 1s, dir: '"
-                                + CATALOG.dir().resolve("checkpoints").toUri()
-                                + "'}",
-                        "source: {type: mysql, hostname: 127.0.0.1, port: "
-                                + mariadb.port()
-                                + ", database: purge, username: "
-                                + EmbeddedMariaDb.CDC_USER
-                                + ", password: "
-                                + EmbeddedMariaDb.CDC_PASSWORD
-                                + "}",
-                        "catalog: {type: jdbc, properties: {uri: '"
-                                + CATALOG.get().jdbcUrl("iceberg_catalog")
-                                + "', jdbc.user: postgres, jdbc.schema-version: V1, warehouse: '"
-                                + CATALOG.dir().resolve("warehouse").toUri()
-                                + "'}}",
-                        "tables: [{source: purge.items, target: purged.items}]");
-        return new PipelineConfigLoader().parse(yaml, "purge.yaml");
+        return TestPipelines.fromText(
+                TestPipelines.mariaDbYaml(
+                        mariadb, 1, "purge", "", "[{source: purge.items, target: purged.items}]"),
+                CATALOG.get(),
+                CATALOG.dir(),
+                "purge-it");
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.testing.GroundTruth;
@@ -168,31 +167,20 @@ class IdentifiersITCase {
                                 + "FROM seq_1_to_1200");
                 sql.execute("CREATE TABLE `line.items` (id int PRIMARY KEY, `select` text)");
                 sql.execute("INSERT INTO `line.items` SELECT seq, 's' FROM seq_1_to_700");
-                String yaml =
-                        String.join(
-                                "\n",
-                                "pipeline: {id: idents-mariadb-it, parallelism: 2}",
-                                "checkpoint: {interval: 1s, dir: '"
-                                        + DATABASE.dir().resolve("checkpoints-idents-m").toUri()
-                                        + "'}",
-                                "source: {type: mysql, hostname: 127.0.0.1, port: "
-                                        + mariadb.port()
-                                        + ", database: ShopFloor, username: "
-                                        + EmbeddedMariaDb.CDC_USER
-                                        + ", password: "
-                                        + EmbeddedMariaDb.CDC_PASSWORD
-                                        + ", snapshot: {split-size: 250}}",
-                                "catalog: {type: jdbc, properties: {uri: '"
-                                        + DATABASE.get().jdbcUrl("iceberg_catalog")
-                                        + "', jdbc.user: postgres, jdbc.schema-version: V1,"
-                                        + " warehouse: '"
-                                        + DATABASE.dir().resolve("warehouse").toUri()
-                                        + "'}}",
-                                "tables: [{source: 'ShopFloor.`Order Items`',"
-                                        + " target: idents_m.order_items},"
-                                        + " {source: 'ShopFloor.`line.items`',"
-                                        + " target: idents_m.line_items}]");
-                PipelineConfig config = new PipelineConfigLoader().parse(yaml, "idents-m.yaml");
+                PipelineConfig config =
+                        TestPipelines.fromText(
+                                TestPipelines.mariaDbYaml(
+                                        mariadb,
+                                        2,
+                                        "ShopFloor",
+                                        ", snapshot: {split-size: 250}",
+                                        "[{source: 'ShopFloor.`Order Items`',"
+                                                + " target: idents_m.order_items},"
+                                                + " {source: 'ShopFloor.`line.items`',"
+                                                + " target: idents_m.line_items}]"),
+                                DATABASE.get(),
+                                DATABASE.dir(),
+                                "idents-mariadb-it");
                 TableIdentifier target = TableIdentifier.of("idents_m", "order_items");
                 JobClient job = TestJobs.start(config);
                 Catalog catalog = TestPipelines.catalog(config);

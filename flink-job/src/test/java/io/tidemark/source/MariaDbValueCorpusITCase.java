@@ -5,7 +5,6 @@ import static io.tidemark.testing.ValueCorpus.quarantined;
 import static io.tidemark.testing.ValueCorpus.quarantinedFromTheSnapshot;
 
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -164,26 +163,11 @@ class MariaDbValueCorpusITCase {
     }
 
     private static PipelineConfig pipeline() {
-        String yaml =
-                String.join(
-                        "\n",
-                        "pipeline: {id: mcorpus-it, parallelism: 2}",
-                        "checkpoint: {interval: 1s, dir: '"
-                                + CATALOG.dir().resolve("checkpoints-mcorpus").toUri()
-                                + "'}",
-                        "source: {type: mysql, hostname: 127.0.0.1, port: "
-                                + mariadb.port()
-                                + ", database: corpus, username: "
-                                + EmbeddedMariaDb.CDC_USER
-                                + ", password: "
-                                + EmbeddedMariaDb.CDC_PASSWORD
-                                + "}",
-                        "catalog: {type: jdbc, properties: {uri: '"
-                                + CATALOG.get().jdbcUrl("iceberg_catalog")
-                                + "', jdbc.user: postgres, jdbc.schema-version: V1, warehouse: '"
-                                + CATALOG.dir().resolve("warehouse").toUri()
-                                + "'}}",
-                        "tables: [{source: corpus.*, target: mcorpus.*}]");
-        return new PipelineConfigLoader().parse(yaml, "mcorpus.yaml");
+        return TestPipelines.fromText(
+                TestPipelines.mariaDbYaml(
+                        mariadb, 2, "corpus", "", "[{source: corpus.*, target: mcorpus.*}]"),
+                CATALOG.get(),
+                CATALOG.dir(),
+                "mcorpus-it");
     }
 }

@@ -214,6 +214,37 @@ public final class TestPipelines {
         return written;
     }
 
+    /**
+     * The text of a pipeline of MariaDB database {@code database} (as Tidemark's CDC user), with
+     * {@code sourceKeys} added to its source ({@code ", snapshot: {split-size: 250}"} or empty) and
+     * {@code tables} as its flow-style tables list; the catalog, checkpoint and warehouse marks are
+     * left for {@link #fromText} to fill.
+     */
+    public static String mariaDbYaml(
+            io.tidemark.demo.EmbeddedMariaDb mariadb,
+            int parallelism,
+            String database,
+            String sourceKeys,
+            String tables) {
+        return String.join(
+                "\n",
+                "pipeline: {id: '@id@', parallelism: " + parallelism + "}",
+                "checkpoint: {interval: 1s, dir: '@checkpoints@'}",
+                "source: {type: mysql, hostname: 127.0.0.1, port: "
+                        + mariadb.port()
+                        + ", database: "
+                        + database
+                        + ", username: "
+                        + io.tidemark.demo.EmbeddedMariaDb.CDC_USER
+                        + ", password: "
+                        + io.tidemark.demo.EmbeddedMariaDb.CDC_PASSWORD
+                        + sourceKeys
+                        + "}",
+                "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user: postgres,"
+                        + " jdbc.schema-version: V1, warehouse: '@warehouse@'}}",
+                "tables: " + tables);
+    }
+
     /** As {@link #fromResource}, from the text of a pipeline file with the same marks. */
     public static PipelineConfig fromText(
             String yaml, EmbeddedDatabase database, Path dir, String id) {
