@@ -154,7 +154,11 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         if (change.operation() == Operation.TRUNCATE) {
             // every reconciler subtask sends its copy in its place: what this writer wrote of the
             // table before it is emptied with the table, what follows is kept
-            truncate(target, change.source() + "/" + change.position());
+            truncate(
+                    target,
+                    CommitMessage.FilesWritten.truncatedAt(
+                            change.source() + "/" + change.position(),
+                            change.truncateDuringSnapshot()));
             return;
         }
         if (route.evolve() && change.after() != null) {

@@ -41,6 +41,29 @@ public sealed interface CommitMessage
          */
         public static final int NO_FILES = -1;
 
+        private static final String DURING_SNAPSHOT =
+                " (while the table's snapshot was being read: ";
+
+        /**
+         * The {@code truncatedAt} of a truncate at {@code position}; {@code duringSnapshot}, if not
+         * null, says it came while the table's snapshot was being read (see {@link
+         * #readAgainAfter}).
+         */
+        static String truncatedAt(String position, String duringSnapshot) {
+            return duringSnapshot == null
+                    ? position
+                    : position + DURING_SNAPSHOT + duringSnapshot + "; read again)";
+        }
+
+        /**
+         * Whether the truncate {@code truncatedAt} came while its table's snapshot was being read:
+         * chunks read after it were written before it and are emptied with the table, so the commit
+         * that empties it also asks for the table to be read again.
+         */
+        static boolean readAgainAfter(String truncatedAt) {
+            return truncatedAt != null && truncatedAt.contains(DURING_SNAPSHOT);
+        }
+
         public FilesWritten(
                 long checkpointId,
                 String table,

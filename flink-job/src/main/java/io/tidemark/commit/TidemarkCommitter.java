@@ -16,6 +16,7 @@ import io.tidemark.metrics.CommitMetrics;
 import io.tidemark.reconcile.CheckpointTally;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.LiveTables;
+import io.tidemark.source.resnapshot.ResnapshotRequests;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.Serializable;
@@ -49,6 +50,8 @@ import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
@@ -564,17 +567,24 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         String name = target.table();
         long checkpointId = point.checkpointId();
         Table table = catalog.loadTable(TableIdentifier.parse(name));
-        RowDelta delta = table.newRowDelta();
+        String truncatedAt = null;
+        boolean readAgain = false;
+        for (FilesWritten files : written) {
+            if (files.truncatedAt() != null) {
+                truncatedAt = files.truncatedAt();
+                readAgain |= FilesWritten.readAgainAfter(files.truncatedAt());
+            }
+        }
+        // a truncate made while the table's snapshot was read empties rows read after it too: the
+        // commit that empties the table asks for it to be read again, atomically
+        Transaction transaction = readAgain ? table.newTransaction() : null;
+        RowDelta delta = transaction == null ? table.newRowDelta() : transaction.newRowDelta();
         List<ManifestFile> manifests = new ArrayList<>();
         int dataFiles = 0;
         int deleteFiles = 0;
         long upserted = 0;
         long deleted = 0;
-        String truncatedAt = null;
         for (FilesWritten files : written) {
-            if (files.truncatedAt() != null) {
-                truncatedAt = files.truncatedAt();
-            }
             if (files.manifestsVersion() == FilesWritten.NO_FILES) {
                 continue;
             }
@@ -661,6 +671,18 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();
+        if (transaction != null) {
+            UpdateProperties request = transaction.updateProperties();
+            long number = ResnapshotRequests.request(table, List.of(), request);
+            request.commit();
+            transaction.commitTransaction();
+            LOG.warn(
+                    "Checkpoint {} empties {} for a truncate made while its snapshot was being read; "
+                            + "re-snapshot {} of the table is requested with it",
+                    checkpointId,
+                    name,
+                    number);
+        }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         long snapshotId = table.currentSnapshot().snapshotId();
         committedThrough.put(name, point);

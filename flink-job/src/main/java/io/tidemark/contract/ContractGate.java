@@ -376,11 +376,56 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     QuarantineTable.malformedRow(held, contracts.get(change.table()), run.runId()));
             return;
         }
+        String during = change.truncateDuringSnapshot();
+        if (during != null && !columnDefaults.rereadable(change.table())) {
+            // emptying the target would remove rows read after the truncate, and no re-read
+            // can bring them back
+            tally[2]++;
+            quarantine(change.table(), List.of(ReasonCode.TRUNCATE.name()));
+            LOG.error(
+                    "TRUNCATE of {} at {} came while the table's snapshot was being read ({}) and the "
+                            + "table cannot be read again while the job runs: it is quarantined, not "
+                            + "applied",
+                    change.table(),
+                    change.position(),
+                    during);
+            ChangeEvent held =
+                    ChangeEvent.malformed(
+                            change.source(),
+                            change.table(),
+                            ReasonCode.TRUNCATE.name(),
+                            String.format(
+                                    "TRUNCATE of %s at %s while the table's snapshot was being read: chunks "
+                                            + "read before it would need emptying and chunks read after it "
+                                            + "keeping, and this table cannot be read again while the job runs "
+                                            + "(%s); the truncate is not applied. Start the pipeline afresh "
+                                            + "(run --fresh) or check the table with `tidemark verify`",
+                                    change.table(),
+                                    during,
+                                    "see 'tidemark resnapshot' in the README for the tables that can"),
+                            "TRUNCATE " + change.table(),
+                            change.position(),
+                            change.sourceTimeMillis());
+            ctx.output(
+                    QUARANTINE,
+                    QuarantineTable.malformedRow(held, contracts.get(change.table()), run.runId()));
+            return;
+        }
         tally[1]++;
-        LOG.info(
-                "Table {} was truncated in the source at {}: applying it",
-                change.table(),
-                change.position());
+        if (during != null) {
+            LOG.warn(
+                    "Table {} was truncated in the source at {}, while its snapshot was being read "
+                            + "({}): applying it; the commit that empties the target asks for the table "
+                            + "to be read again, since chunks read after the truncate are emptied with it",
+                    change.table(),
+                    change.position(),
+                    during);
+        } else {
+            LOG.info(
+                    "Table {} was truncated in the source at {}: applying it",
+                    change.table(),
+                    change.position());
+        }
         forward(change, tally, out);
     }
 

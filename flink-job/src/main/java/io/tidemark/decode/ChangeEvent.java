@@ -102,6 +102,41 @@ public final class ChangeEvent {
                 source, table, Operation.MALFORMED, key, null, about, position, sourceTimeMillis);
     }
 
+    private static final String DURING_SNAPSHOT = "duringSnapshot";
+
+    /**
+     * A {@link Operation#TRUNCATE} of {@code table}. {@code duringSnapshot}: null, or where the
+     * table's snapshot stood when the truncate came (some chunks read before it, some after), as
+     * text: then emptying the target also removes rows read after the truncate, and the table must
+     * be read again.
+     */
+    public static ChangeEvent truncate(
+            String source,
+            String table,
+            SourcePosition position,
+            long sourceTimeMillis,
+            String duringSnapshot) {
+        return new ChangeEvent(
+                source,
+                table,
+                Operation.TRUNCATE,
+                List.of(),
+                null,
+                duringSnapshot == null ? null : Map.of(DURING_SNAPSHOT, duringSnapshot),
+                position,
+                sourceTimeMillis);
+    }
+
+    /**
+     * Of a {@link Operation#TRUNCATE} made while its table's snapshot was being read: where the
+     * snapshot stood; null otherwise.
+     */
+    public String truncateDuringSnapshot() {
+        return operation == Operation.TRUNCATE && after != null
+                ? (String) after.get(DURING_SNAPSHOT)
+                : null;
+    }
+
     /** Why a {@link Operation#MALFORMED} change could not be decoded: a reason code name. */
     public String malformedReason() {
         return (String) after.get(REASON);

@@ -119,7 +119,7 @@ public final class DebeziumDecoder implements Serializable {
                 && (value.schema().field("ddl") != null
                         || value.schema().field(HISTORY_RECORD) != null)) {
             // a binlog DDL statement (the MySQL source reads them): only a truncate is a change
-            return binlogTruncate(value);
+            return binlogTruncate(record, value);
         }
         try {
             return decodeChange(record, value);
@@ -258,12 +258,6 @@ public final class DebeziumDecoder implements Serializable {
             java.util.regex.Pattern.compile(
                     "(?is)\\s*TRUNCATE\\s+(?:TABLE\\s+)?(`[^`]+`|[^\\s.;`]+)(?:\\.(`[^`]+`|[^\\s;`]+))?\\s*;?\\s*");
 
-    /**
-     * A binlog {@code TRUNCATE TABLE}, as a quarantined change of its table: the MySQL source emits
-     * it once, whatever the table's snapshot chunks read around it, and nothing tells a chunk read
-     * before it from one read after it, so it is not applied (its table's {@code truncate: fail}
-     * still stops the job). Other statements carry no change: null.
-     */
     /** Flink CDC's MySQL schema change record: Debezium's history record as JSON. */
     private static final String HISTORY_RECORD = "historyRecord";
 
@@ -303,30 +297,73 @@ public final class DebeziumDecoder implements Serializable {
         }
     }
 
-    private ChangeEvent binlogTruncate(Struct value) {
+    /**
+     * The table ({@code database.table}) a binlog DDL record truncates, or null when its statement
+     * is not a {@code TRUNCATE [TABLE]}.
+     */
+    public static String binlogTruncatedTable(Struct value) {
         String ddl = ddlOf(value);
         java.util.regex.Matcher m = ddl == null ? null : TRUNCATE_DDL.matcher(ddl);
         if (m == null || !m.matches()) {
             return null;
         }
-        String database = databaseOf(value);
         String first = unquote(m.group(1));
-        String table =
-                m.group(2) == null ? database + "." + first : first + "." + unquote(m.group(2));
-        if (!primaryKeys.containsKey(table) && live.entryFor(table).isEmpty()) {
+        return m.group(2) == null
+                ? databaseOf(value) + "." + first
+                : first + "." + unquote(m.group(2));
+    }
+
+    /**
+     * A binlog {@code TRUNCATE TABLE} of a captured table, as its table's {@link
+     * Operation#TRUNCATE} at the statement's binlog position (marked if it came while the table's
+     * snapshot was being read, see {@code MySqlTruncateEmitter}); a record without a position to
+     * place it at is quarantined. Other statements carry no change: null.
+     */
+    private ChangeEvent binlogTruncate(SourceRecord record, Struct value) {
+        String table = binlogTruncatedTable(value);
+        if (table == null || (!primaryKeys.containsKey(table) && live.entryFor(table).isEmpty())) {
             return null;
         }
         Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
-        return ChangeEvent.malformed(
+        SourcePosition position = null;
+        String unplaced = null;
+        if (source == null) {
+            unplaced = "the statement's record carries no binlog position";
+        } else {
+            try {
+                position =
+                        binlogOrder != BinlogOrder.GTID
+                                ? position(source)
+                                : gtidPosition(record, source, table);
+            } catch (IllegalArgumentException e) {
+                unplaced = e.getMessage();
+            }
+            if (position != null && position.commitLsn() == SourcePosition.UNKNOWN) {
+                unplaced = "the statement's record carries no binlog position";
+            }
+        }
+        if (unplaced != null) {
+            return ChangeEvent.malformed(
+                    this.source,
+                    table,
+                    "TRUNCATE",
+                    "TRUNCATE TABLE not applied, the target keeps its rows: "
+                            + unplaced
+                            + ". Start the pipeline afresh (run --fresh) to drop them",
+                    ddlOf(value),
+                    position == null ? SourcePosition.NONE : position,
+                    source == null ? 0L : sourceTime(source, value));
+        }
+        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.header.Header during =
+                record.headers() == null
+                        ? null
+                        : record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT);
+        return ChangeEvent.truncate(
                 this.source,
                 table,
-                "TRUNCATE",
-                "TRUNCATE TABLE on a MySQL source is not applied: the target keeps its rows. Re-snapshot "
-                        + "the table (start its pipeline afresh) to drop them, or set 'truncate: fail' to "
-                        + "stop at the next one",
-                ddl,
-                source == null ? SourcePosition.NONE : position(source),
-                source == null ? 0L : sourceTime(source, value));
+                position,
+                sourceTime(source, value),
+                during == null ? null : String.valueOf(during.value()));
     }
 
     private static String unquote(String name) {
@@ -334,34 +371,18 @@ public final class DebeziumDecoder implements Serializable {
     }
 
     private ChangeEvent truncate(SourceRecord record, Struct source, Struct value, String table) {
-        if (record.headers() != null
-                && record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT) != null) {
-            return ChangeEvent.malformed(
-                    this.source,
-                    table,
-                    "TRUNCATE",
-                    String.format(
-                            "TRUNCATE of %s at %s while the table's snapshot was being read: chunks read "
-                                    + "before it would need emptying and chunks read after it keeping, which "
-                                    + "Tidemark cannot tell apart in the target; the truncate is not applied. "
-                                    + "Re-snapshot the table (start the pipeline afresh for it) or check it "
-                                    + "with `tidemark verify`",
-                            table, record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT).value()),
-                    value.toString(),
-                    position(source),
-                    sourceTime(source, value));
-        }
-        return new ChangeEvent(
+        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.header.Header during =
+                record.headers() == null
+                        ? null
+                        : record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT);
+        return ChangeEvent.truncate(
                 this.source,
                 table,
-                Operation.TRUNCATE,
-                List.of(),
-                null,
-                null,
                 binlogOrder != BinlogOrder.GTID
                         ? position(source)
                         : gtidPosition(record, source, table),
-                sourceTime(source, value));
+                sourceTime(source, value),
+                during == null ? null : String.valueOf(during.value()));
     }
 
     /**

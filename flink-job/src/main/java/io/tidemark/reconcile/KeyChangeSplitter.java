@@ -100,7 +100,8 @@ public final class KeyChangeSplitter implements Serializable {
     public void split(ChangeEvent change, Consumer<ChangeEvent> out) {
         if (change.operation() == Operation.TRUNCATE) {
             for (List<Object> key : truncateKeys(change.table())) {
-                out.accept(change.with(Operation.TRUNCATE, key, null, null));
+                // its image marks a truncate made while the table's snapshot was read
+                out.accept(change.with(Operation.TRUNCATE, key, null, change.after()));
             }
             return;
         }

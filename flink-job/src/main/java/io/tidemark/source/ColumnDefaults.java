@@ -36,6 +36,14 @@ public final class ColumnDefaults implements Serializable {
         default boolean backfill(String source, String table, String column) {
             return false;
         }
+
+        /**
+         * Whether {@code table} can be read again while the job runs (a re-snapshot), as {@link
+         * #backfill} and a truncate made during the table's snapshot need.
+         */
+        default boolean rereadable(String table) {
+            return false;
+        }
     }
 
     /** For tests and pipelines without a source to ask: no column has a default. */

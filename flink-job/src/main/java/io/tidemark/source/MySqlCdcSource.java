@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.cdc.connectors.mysql.source.MySqlSource;
+import org.apache.flink.cdc.connectors.mysql.source.MySqlSourceWithEmitter;
 import org.apache.flink.cdc.connectors.mysql.table.StartupOptions;
 import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 
@@ -118,30 +119,42 @@ public final class MySqlCdcSource {
                         .map(t -> t.substring(0, t.indexOf("\\.")))
                         .distinct()
                         .toArray(String[]::new);
-        return MySqlSource.<ChangeEvent>builder()
-                .hostname(source.hostname())
-                .port(source.port())
-                .databaseList(databases)
-                .tableList(filters.toArray(String[]::new))
-                .username(source.username())
-                .password(source.password())
-                .serverId(source.serverId())
-                .serverTimeZone(source.serverTimeZone())
-                .splitSize(source.splitSize())
-                .fetchSize(source.fetchSize())
-                .heartbeatInterval(source.heartbeatInterval())
-                .startupOptions(startupOptions(source.startupMode()))
-                // a table created while the job runs is read from the binlog only when newly added
-                // tables are not scanned (Flink CDC then emits the binlog changes of any table the
-                // filter matches that had no snapshot); otherwise a table added to the file is
-                // snapshotted on restore
-                .scanNewlyAddedTableEnabled(live.isEmpty())
-                .debeziumProperties(debezium)
-                // DDL records: the decoder turns a TRUNCATE TABLE into its table's change and
-                // drops the rest (columns are followed through the rows' own schemas)
-                .includeSchemaChanges(true)
-                .deserializer(deserializer)
-                .build();
+        MySqlSource<ChangeEvent> built =
+                MySqlSource.<ChangeEvent>builder()
+                        .hostname(source.hostname())
+                        .port(source.port())
+                        .databaseList(databases)
+                        .tableList(filters.toArray(String[]::new))
+                        .username(source.username())
+                        .password(source.password())
+                        .serverId(source.serverId())
+                        .serverTimeZone(source.serverTimeZone())
+                        .splitSize(source.splitSize())
+                        .fetchSize(source.fetchSize())
+                        .heartbeatInterval(source.heartbeatInterval())
+                        .startupOptions(startupOptions(source.startupMode()))
+                        // a table created while the job runs is read from the binlog only when
+                        // newly added
+                        // tables are not scanned (Flink CDC then emits the binlog changes of any
+                        // table the
+                        // filter matches that had no snapshot); otherwise a table added to the file
+                        // is
+                        // snapshotted on restore
+                        .scanNewlyAddedTableEnabled(live.isEmpty())
+                        .debeziumProperties(debezium)
+                        // DDL records: the decoder turns a TRUNCATE TABLE into its table's change
+                        // and
+                        // drops the rest (columns are followed through the rows' own schemas)
+                        .includeSchemaChanges(true)
+                        .deserializer(deserializer)
+                        .build();
+        // a TRUNCATE TABLE is marked when it came while its table's chunks were read
+        return MySqlSourceWithEmitter.of(
+                built,
+                deserializer,
+                (decoder, metrics, config) ->
+                        new MySqlTruncateEmitter<>(
+                                decoder, metrics, config.isIncludeSchemaChanges()));
     }
 
     static StartupOptions startupOptions(String mode) {

@@ -129,8 +129,9 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
      * A truncate has no key to place in a chunk's range: it is the whole table's. A chunk's
      * backfill takes its own table's; the log reader emits it if it is after the high watermark of
      * any of the table's chunks (Flink CDC asks chunk by chunk). One before the newest of those
-     * high watermarks came while the table's chunks were being read: marked, so that the pipeline
-     * quarantines it instead of emptying rows read after it.
+     * high watermarks came while the table's chunks were being read: marked, since emptying the
+     * target also empties rows read after it (the pipeline then reads the table again, or
+     * quarantines the truncate where it cannot).
      */
     @Override
     public boolean isRecordBetween(SourceRecord record, Object[] splitStart, Object[] splitEnd) {
@@ -155,7 +156,8 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
                             "LSN " + SourcePosition.lsn(((Number) lsn).longValue()));
             LOG.error(
                     "TRUNCATE of {} at LSN {} came while the table's snapshot was being read (its "
-                            + "last chunk ended at LSN {}): it is quarantined, not applied",
+                            + "last chunk ended at LSN {}): marked so, for the pipeline to read the "
+                            + "table again after applying it",
                     table,
                     SourcePosition.lsn(((Number) lsn).longValue()),
                     SourcePosition.lsn(newest));

@@ -87,6 +87,23 @@ class ContractGateTest {
             Map<String, String> truncatePolicies,
             Map<String, String> orderingColumns)
             throws Exception {
+        return run(
+                contract,
+                implicit,
+                changes,
+                truncatePolicies,
+                orderingColumns,
+                io.tidemark.source.ColumnDefaults.NONE);
+    }
+
+    private static Result run(
+            Contract contract,
+            Contract implicit,
+            List<ChangeEvent> changes,
+            Map<String, String> truncatePolicies,
+            Map<String, String> orderingColumns,
+            io.tidemark.source.ColumnDefaults.Lookup columnDefaults)
+            throws Exception {
         ContractGate gate =
                 new ContractGate(
                         RunContext.start("p", "run-1"),
@@ -99,7 +116,8 @@ class ContractGateTest {
                                 128),
                         truncatePolicies,
                         orderingColumns,
-                        io.tidemark.source.LiveTables.NONE);
+                        io.tidemark.source.LiveTables.NONE,
+                        columnDefaults);
         try (OneInputStreamOperatorTestHarness<ChangeEvent, ChangeEvent> harness =
                 new OneInputStreamOperatorTestHarness<>(new ContractGateOperator(gate))) {
             harness.open();
@@ -242,6 +260,43 @@ class ContractGateTest {
                 .rootCause()
                 .hasMessageContaining("truncated in the source")
                 .hasMessageContaining("truncate: apply");
+    }
+
+    @Test
+    void aTruncateDuringTheSnapshotIsAppliedWhereTheTableCanBeReadAgainAndQuarantinedElsewhere()
+            throws Exception {
+        ChangeEvent truncate =
+                ChangeEvent.truncate(
+                        "source", TABLE, new SourcePosition(300, 300, 11), 3_000L, "LSN 0/12C");
+        io.tidemark.source.ColumnDefaults.Lookup rereadable =
+                new io.tidemark.source.ColumnDefaults.Lookup() {
+                    @Override
+                    public java.util.Optional<String> defaultOf(
+                            String source, String table, String column) {
+                        return java.util.Optional.empty();
+                    }
+
+                    @Override
+                    public boolean rereadable(String table) {
+                        return table.equals(TABLE);
+                    }
+                };
+
+        Result applied = run(null, null, List.of(truncate), Map.of(), Map.of(), rereadable);
+        assertThat(applied.passed())
+                .singleElement()
+                .satisfies(t -> assertThat(t.truncateDuringSnapshot()).isEqualTo("LSN 0/12C"));
+        assertThat(applied.quarantined()).isEmpty();
+
+        Result held = run(null, List.of(truncate), Map.of(), Map.of());
+        assertThat(held.passed()).isEmpty();
+        assertThat(held.quarantined())
+                .singleElement()
+                .satisfies(
+                        row -> {
+                            assertThat(row.getString(3).toString()).isEqualTo("TRUNCATE");
+                        });
+        assertThat(held.tally().tables().get(TABLE).quarantined()).isEqualTo(1);
     }
 
     @Test

@@ -244,74 +244,100 @@ class DebeziumDecoderTest {
     }
 
     @Test
-    void aTruncateReadWhileTheSnapshotWasReadIsQuarantinedSayingWhy() {
+    void aTruncateReadWhileTheSnapshotWasReadIsMarkedSo() {
         SourceRecord record = record("t", null, null);
         record.headers().addString(DebeziumDecoder.TRUNCATE_DURING_SNAPSHOT, "LSN 0/1388");
 
         ChangeEvent truncate = decoder.decode(record);
 
-        assertThat(truncate.operation()).isEqualTo(Operation.MALFORMED);
-        assertThat(truncate.malformedReason()).isEqualTo("TRUNCATE");
-        assertThat(truncate.malformedDetail())
-                .contains("public.orders", "snapshot was being read", "not applied");
+        assertThat(truncate.operation()).isEqualTo(Operation.TRUNCATE);
+        assertThat(truncate.truncateDuringSnapshot()).isEqualTo("LSN 0/1388");
+        assertThat(truncate.position()).isEqualTo(new SourcePosition(4096L, 5000L, 77L));
+        assertThat(decoder.decode(record("t", null, null)).truncateDuringSnapshot()).isNull();
     }
+
+    private static final Schema BINLOG_SOURCE =
+            SchemaBuilder.struct()
+                    .name("io.debezium.connector.mysql.Source")
+                    .field("ts_ms", Schema.INT64_SCHEMA)
+                    .field("db", Schema.OPTIONAL_STRING_SCHEMA)
+                    .field("table", Schema.OPTIONAL_STRING_SCHEMA)
+                    .field("file", Schema.OPTIONAL_STRING_SCHEMA)
+                    .field("pos", Schema.OPTIONAL_INT64_SCHEMA)
+                    .field("row", Schema.OPTIONAL_INT32_SCHEMA)
+                    .build();
 
     private static final Schema DDL =
             SchemaBuilder.struct()
-                    .field("source", SOURCE)
+                    .field("source", BINLOG_SOURCE)
                     .field("databaseName", Schema.OPTIONAL_STRING_SCHEMA)
                     .field("ddl", Schema.OPTIONAL_STRING_SCHEMA)
                     .build();
 
+    private static Struct binlogSource(String file, Long pos) {
+        return new Struct(BINLOG_SOURCE)
+                .put("ts_ms", 1_700_000_000_000L)
+                .put("db", "public")
+                .put("file", file)
+                .put("pos", pos);
+    }
+
     private SourceRecord ddl(String statement) {
-        Struct source =
-                new Struct(SOURCE)
-                        .put("ts_ms", 1_700_000_000_000L)
-                        .put("schema", "public")
-                        .put("table", "orders");
         Struct value =
                 new Struct(DDL)
-                        .put("source", source)
+                        .put("source", binlogSource("mysql-bin.000003", 4242L))
                         .put("databaseName", "public")
                         .put("ddl", statement);
         return new SourceRecord(Map.of(), Map.of(), "t", null, null, DDL, value);
     }
 
     @Test
-    void aBinlogTruncateOfACapturedTableIsQuarantinedAndOtherStatementsCarryNothing() {
+    void aBinlogTruncateOfACapturedTableIsItsChangeAtItsPositionAndOtherStatementsCarryNothing() {
         for (String statement :
                 List.of(
                         "TRUNCATE TABLE orders",
                         "truncate `public`.`orders`;",
                         "TRUNCATE public.orders")) {
             ChangeEvent truncate = decoder.decode(ddl(statement));
-            assertThat(truncate.operation()).as(statement).isEqualTo(Operation.MALFORMED);
+            assertThat(truncate.operation()).as(statement).isEqualTo(Operation.TRUNCATE);
             assertThat(truncate.table()).isEqualTo("public.orders");
-            assertThat(truncate.malformedReason()).isEqualTo("TRUNCATE");
-            assertThat(truncate.malformedDetail()).contains("not applied");
+            assertThat(truncate.position())
+                    .isEqualTo(BinlogPosition.of("mysql-bin.000003", 4242L, 0));
+            assertThat(truncate.truncateDuringSnapshot()).isNull();
         }
+        // marked by the reader: made while the table's chunks were read
+        SourceRecord marked = ddl("TRUNCATE TABLE orders");
+        marked.headers()
+                .addString(
+                        DebeziumDecoder.TRUNCATE_DURING_SNAPSHOT, "binlog mysql-bin.000003:4242");
+        assertThat(decoder.decode(marked).truncateDuringSnapshot())
+                .isEqualTo("binlog mysql-bin.000003:4242");
         // as Flink CDC's MySQL source emits them: Debezium's history record as JSON
         Schema history =
                 SchemaBuilder.struct()
-                        .field("source", SOURCE)
+                        .field("source", BINLOG_SOURCE)
                         .field("historyRecord", Schema.OPTIONAL_STRING_SCHEMA)
                         .build();
         Struct value =
                 new Struct(history)
-                        .put(
-                                "source",
-                                new Struct(SOURCE)
-                                        .put("ts_ms", 1_700_000_000_000L)
-                                        .put("schema", "public")
-                                        .put("table", "orders"))
+                        .put("source", binlogSource("mysql-bin.000004", 77L))
                         .put(
                                 "historyRecord",
                                 "{\"databaseName\":\"public\",\"ddl\":\"TRUNCATE TABLE orders\"}");
         ChangeEvent fromHistory =
                 decoder.decode(
                         new SourceRecord(Map.of(), Map.of(), "t", null, null, history, value));
-        assertThat(fromHistory.malformedReason()).isEqualTo("TRUNCATE");
+        assertThat(fromHistory.operation()).isEqualTo(Operation.TRUNCATE);
         assertThat(fromHistory.table()).isEqualTo("public.orders");
+        assertThat(fromHistory.position()).isEqualTo(BinlogPosition.of("mysql-bin.000004", 77L, 0));
+        // a statement without a place in the binlog cannot be ordered: quarantined, saying so
+        value.put("source", binlogSource(null, null));
+        ChangeEvent unplaced =
+                decoder.decode(
+                        new SourceRecord(Map.of(), Map.of(), "t", null, null, history, value));
+        assertThat(unplaced.operation()).isEqualTo(Operation.MALFORMED);
+        assertThat(unplaced.malformedReason()).isEqualTo("TRUNCATE");
+        assertThat(unplaced.malformedDetail()).contains("not applied", "no binlog position");
         value.put(
                 "historyRecord",
                 "{\"databaseName\":\"public\",\"ddl\":\"ALTER TABLE orders ADD c int\"}");

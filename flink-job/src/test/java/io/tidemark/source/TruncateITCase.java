@@ -8,6 +8,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
 import io.tidemark.testing.SharedDatabase;
@@ -38,7 +39,6 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
-import org.assertj.core.api.InstanceOfAssertFactories;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -48,7 +48,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (in its own transaction too) survive, rows and changes before it are gone; under {@code truncate:
  * quarantine} it is not applied and the quarantine table holds it with its reason. A truncate made
  * while the job is stopped is applied after the restore. A truncate made while the table's snapshot
- * chunks are read (some before it, some after) is quarantined, saying so, and not applied.
+ * chunks are read (some before it, some after) is applied too, and the table read again (a
+ * re-snapshot asked for in the commit that empties it): chunks read after the truncate were written
+ * before it reached the writer.
  */
 class TruncateITCase {
 
@@ -148,7 +150,7 @@ class TruncateITCase {
     private static final AtomicBoolean TRUNCATED = new AtomicBoolean();
 
     @Test
-    void aTruncateWhileTheTablesChunksAreReadIsQuarantinedNotApplied() throws Exception {
+    void aTruncateWhileTheTablesChunksAreReadIsAppliedAndTheTableReadAgain() throws Exception {
         TableIdentifier target = TableIdentifier.of("trunc", "chunked");
         try (Connection source = DATABASE.get().connect("trunc");
                 Statement sql = source.createStatement()) {
@@ -172,21 +174,55 @@ class TruncateITCase {
                             hookedSource(config));
             Catalog catalog = TestPipelines.catalog(config);
             try {
-                Awaitility.await("the truncate in the quarantine table")
+                // chunks read before the truncate held rows it removed, chunks read after it rows
+                // written after it: the truncate empties the table and the table is read again
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of("public.chunked", target), TIMEOUT);
+                assertThat(TRUNCATED).isTrue();
+                assertThat(ids(catalog.loadTable(target)))
+                        .hasSize(50)
+                        .startsWith(1001L)
+                        .endsWith(1050L);
+                Table table = catalog.loadTable(target);
+                assertThat(truncateSnapshots(table)).isEqualTo(1);
+                // the commit that emptied the table asked for the re-read, and a later one holds it
+                Snapshot emptied = null;
+                for (Snapshot snapshot : table.snapshots()) {
+                    if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
+                        emptied = snapshot;
+                    }
+                }
+                assertThat(emptied.summary().get(Provenance.TRUNCATED_AT))
+                        .contains("while the table's snapshot was being read");
+                Snapshot emptiedAt = emptied;
+                Awaitility.await("the re-read's outcome")
                         .atMost(TIMEOUT)
-                        .pollInterval(Duration.ofMillis(500))
                         .until(
                                 () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    return catalog.tableExists(QuarantineTable.unrouted(target))
-                                            && !quarantineDetails(catalog, target).isEmpty();
+                                    table.refresh();
+                                    return table.properties()
+                                            .getOrDefault(ResnapshotRequests.COMPLETED, "")
+                                            .contains("done");
                                 });
-                assertThat(TRUNCATED).isTrue();
-                assertThat(quarantineDetails(catalog, target))
-                        .singleElement(InstanceOfAssertFactories.STRING)
-                        .contains("public.chunked", "snapshot was being read", "not applied");
-                // not applied: no snapshot of the target emptied it
-                assertThat(truncateSnapshots(catalog.loadTable(target))).isZero();
+                assertThat(ResnapshotRequests.completed(table))
+                        .isEqualTo(ResnapshotRequests.requested(table));
+                Awaitility.await(
+                                "a commit of the re-read rows after the one that emptied the table")
+                        .atMost(TIMEOUT)
+                        .until(
+                                () -> {
+                                    table.refresh();
+                                    for (Snapshot s : table.snapshots()) {
+                                        if (s.sequenceNumber() > emptiedAt.sequenceNumber()
+                                                && s.summary().containsKey(Provenance.RESNAPSHOT)) {
+                                            return true;
+                                        }
+                                    }
+                                    return false;
+                                });
+                assertThat(quarantineDetails(catalog, target)).isEmpty();
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of("public.chunked", target), TIMEOUT);
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot("trunc", config.source().slotName());
@@ -231,6 +267,9 @@ class TruncateITCase {
 
     private static List<String> quarantineDetails(Catalog catalog, TableIdentifier target)
             throws Exception {
+        if (!catalog.tableExists(QuarantineTable.unrouted(target))) {
+            return List.of();
+        }
         Table quarantine = catalog.loadTable(QuarantineTable.unrouted(target));
         quarantine.refresh();
         List<String> details = new ArrayList<>();

@@ -12,8 +12,8 @@ import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHook
 import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
 
 /**
- * The pipeline's Postgres source with Flink CDC's snapshot phase hooks: a test acts at a chunk's
- * watermarks (commits a row, truncates the table) exactly where it must.
+ * The pipeline's Postgres or MySQL source with Flink CDC's snapshot phase hooks: a test acts at a
+ * chunk's watermarks (commits a row, truncates the table) exactly where it must.
  */
 public final class HookedSources {
 
@@ -34,6 +34,31 @@ public final class HookedSources {
                             ChangeEventTypeInfo.INSTANCE)
                     .uid(Uids.source(source.id()))
                     .name("source: postgres-cdc " + source.id() + " (hooked)");
+        };
+    }
+
+    /** The source of {@code config}'s only MySQL source, reading {@code tables}. */
+    public static TidemarkJob.ChangeSource mysql(
+            PipelineConfig config,
+            List<String> tables,
+            org.apache.flink.cdc.connectors.mysql.source.utils.hooks.SnapshotPhaseHooks hooks) {
+        return (env, primaryKeys, watermarks) -> {
+            SourceConfig source = config.sources().get(0);
+            org.apache.flink.cdc.connectors.mysql.source.MySqlSource<ChangeEvent> cdc =
+                    io.tidemark.source.MySqlCdcSource.create(
+                            source,
+                            tables,
+                            primaryKeys,
+                            io.tidemark.source.LiveTables.NONE,
+                            io.tidemark.decode.BinlogOrder.BINLOG_POSITION);
+            cdc.setSnapshotHooks(hooks);
+            return env.fromSource(
+                            cdc,
+                            watermarks,
+                            "mysql-cdc-" + source.id(),
+                            ChangeEventTypeInfo.INSTANCE)
+                    .uid(Uids.source(source.id()))
+                    .name("source: mysql-cdc " + source.id() + " (hooked)");
         };
     }
 }

@@ -42,6 +42,11 @@ public final class ResnapshotBackfill implements ColumnDefaults.Lookup {
     }
 
     @Override
+    public boolean rereadable(String table) {
+        return targets.containsKey(table);
+    }
+
+    @Override
     public boolean backfill(String source, String table, String column) {
         String target = targets.get(table);
         if (target == null) {

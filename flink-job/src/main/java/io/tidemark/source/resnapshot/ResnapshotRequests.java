@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateProperties;
 
 /**
  * How a re-snapshot is asked for and recorded: properties of the target table, so any process that
@@ -38,6 +39,18 @@ public final class ResnapshotRequests {
      */
     public static long request(Table table, List<Integer> buckets) {
         table.refresh();
+        UpdateProperties update = table.updateProperties();
+        long request = request(table, buckets, update);
+        update.commit();
+        return request;
+    }
+
+    /**
+     * Asks for a re-snapshot of {@code table} ({@code buckets} as above) through {@code update}, a
+     * property change the caller commits (in a transaction with what makes the re-read needed);
+     * returns the request's number.
+     */
+    public static long request(Table table, List<Integer> buckets, UpdateProperties update) {
         long request = Math.max(System.currentTimeMillis(), requested(table) + 1);
         String value =
                 buckets.isEmpty()
@@ -48,7 +61,7 @@ public final class ResnapshotRequests {
                                 + buckets.stream()
                                         .map(String::valueOf)
                                         .collect(Collectors.joining(","));
-        table.updateProperties().set(REQUESTED, value).commit();
+        update.set(REQUESTED, value);
         return request;
     }
 
