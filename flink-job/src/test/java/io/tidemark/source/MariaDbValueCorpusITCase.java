@@ -5,9 +5,9 @@ import static io.tidemark.testing.ValueCorpus.quarantined;
 import static io.tidemark.testing.ValueCorpus.quarantinedFromTheSnapshot;
 
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.SharedMariaDb;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
@@ -22,8 +22,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -41,20 +39,7 @@ class MariaDbValueCorpusITCase {
     /** The Iceberg catalog's store. */
     @RegisterExtension static final SharedDatabase CATALOG = new SharedDatabase("iceberg_catalog");
 
-    private static EmbeddedMariaDb mariadb;
-
-    @BeforeAll
-    static void startMariaDb() throws Exception {
-        mariadb = EmbeddedMariaDb.start(CATALOG.dir().resolve("mariadb"));
-        mariadb.createDatabase("corpus");
-    }
-
-    @AfterAll
-    static void stopMariaDb() throws Exception {
-        if (mariadb != null) {
-            mariadb.close();
-        }
-    }
+    @RegisterExtension static final SharedMariaDb MARIADB = new SharedMariaDb(CATALOG, "corpus");
 
     private static final ValueCorpus CORPUS =
             new ValueCorpus("corpus", "mcorpus")
@@ -131,7 +116,7 @@ class MariaDbValueCorpusITCase {
 
     @Test
     void everyValueEndsEqualOrQuarantinedWithItsReasonOnBothPaths() throws Exception {
-        try (Connection source = mariadb.connect("corpus");
+        try (Connection source = MARIADB.get().connect("corpus");
                 Statement sql = source.createStatement()) {
             // zero dates are legal under a lax sql_mode, as in many old schemas
             sql.execute("SET SESSION sql_mode = ''");
@@ -165,7 +150,7 @@ class MariaDbValueCorpusITCase {
     private static PipelineConfig pipeline() {
         return TestPipelines.fromText(
                 TestPipelines.mariaDbYaml(
-                        mariadb, 2, "corpus", "", "[{source: corpus.*, target: mcorpus.*}]"),
+                        MARIADB.get(), 2, "corpus", "", "[{source: corpus.*, target: mcorpus.*}]"),
                 CATALOG.get(),
                 CATALOG.dir(),
                 "mcorpus-it");

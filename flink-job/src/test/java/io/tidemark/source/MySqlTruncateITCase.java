@@ -2,15 +2,16 @@ package io.tidemark.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
 import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.SharedMariaDb;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
@@ -21,7 +22,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,16 +31,9 @@ import org.apache.flink.cdc.connectors.mysql.source.utils.hooks.SnapshotPhaseHoo
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -59,34 +52,21 @@ class MySqlTruncateITCase {
     /** The Iceberg catalog's store. */
     @RegisterExtension static final SharedDatabase CATALOG = new SharedDatabase("iceberg_catalog");
 
-    private static EmbeddedMariaDb mariadb;
-
-    @BeforeAll
-    static void startMariaDb() throws Exception {
-        mariadb = EmbeddedMariaDb.start(CATALOG.dir().resolve("mariadb"));
-        mariadb.createDatabase("trunc");
-    }
-
-    @AfterAll
-    static void stopMariaDb() throws Exception {
-        if (mariadb != null) {
-            mariadb.close();
-        }
-    }
+    @RegisterExtension static final SharedMariaDb MARIADB = new SharedMariaDb(CATALOG, "trunc");
 
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
     @Test
     void truncateIsAppliedInBinlogOrderAndSurvivesARestart() throws Exception {
         TableIdentifier logs = TableIdentifier.of("mtrunc", "logs");
-        try (Connection source = mariadb.connect("trunc");
+        try (Connection source = MARIADB.get().connect("trunc");
                 Statement sql = source.createStatement()) {
             sql.execute("CREATE TABLE logs (id bigint PRIMARY KEY, line varchar(60) NOT NULL)");
             sql.execute("INSERT INTO logs SELECT seq, CONCAT('line ', seq) FROM seq_1_to_1000");
             PipelineConfig config =
                     TestPipelines.fromText(
                             TestPipelines.mariaDbYaml(
-                                    mariadb,
+                                    MARIADB.get(),
                                     2,
                                     "trunc",
                                     "",
@@ -112,11 +92,11 @@ class MySqlTruncateITCase {
                 sql.execute("UPDATE logs SET line = 'updated after' WHERE id = 5001");
                 sql.execute("DELETE FROM logs WHERE id = 5002");
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
-                assertThat(ids(catalog.loadTable(logs)))
+                assertThat(CommitHistory.ids(catalog.loadTable(logs)))
                         .hasSize(10)
                         .contains(5000L, 5009L, 6000L)
                         .doesNotContain(1L, 4000L, 5002L);
-                assertThat(truncateSnapshots(catalog.loadTable(logs))).isEqualTo(1);
+                assertThat(CommitHistory.truncateSnapshots(catalog.loadTable(logs))).isEqualTo(1);
                 savepoint =
                         job.stopWithSavepoint(
                                         false,
@@ -142,8 +122,8 @@ class MySqlTruncateITCase {
                             Path.of(java.net.URI.create(savepoint)));
             try {
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
-                assertThat(ids(catalog.loadTable(logs))).containsExactly(8000L);
-                assertThat(truncateSnapshots(catalog.loadTable(logs))).isEqualTo(2);
+                assertThat(CommitHistory.ids(catalog.loadTable(logs))).containsExactly(8000L);
+                assertThat(CommitHistory.truncateSnapshots(catalog.loadTable(logs))).isEqualTo(2);
             } finally {
                 GroundTruth.cancel(job);
                 if (catalog instanceof Closeable closeable) {
@@ -162,14 +142,14 @@ class MySqlTruncateITCase {
     @Test
     void aTruncateWhileTheTablesChunksAreReadIsQuarantinedNotApplied() throws Exception {
         TableIdentifier target = TableIdentifier.of("mtrunc", "chunked");
-        try (Connection source = mariadb.connect("trunc");
+        try (Connection source = MARIADB.get().connect("trunc");
                 Statement sql = source.createStatement()) {
             sql.execute("CREATE TABLE chunked (id bigint PRIMARY KEY, v varchar(40) NOT NULL)");
             sql.execute("INSERT INTO chunked SELECT seq, CONCAT('v', seq) FROM seq_1_to_600");
             PipelineConfig config =
                     TestPipelines.fromText(
                             TestPipelines.mariaDbYaml(
-                                    mariadb,
+                                    MARIADB.get(),
                                     1,
                                     "trunc",
                                     ", snapshot: {split-size: 100}",
@@ -177,7 +157,7 @@ class MySqlTruncateITCase {
                             CATALOG.get(),
                             CATALOG.dir(),
                             "mtrunc-snap-it");
-            url = mariadb.jdbcUrl("trunc");
+            url = MARIADB.get().jdbcUrl("trunc");
             TRUNCATED.set(false);
             SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();
             hooks.setPostHighWatermarkAction(MySqlTruncateITCase::afterHighWatermark);
@@ -197,14 +177,16 @@ class MySqlTruncateITCase {
                                 () -> {
                                     GroundTruth.assertJobRunning(job);
                                     return catalog.tableExists(QuarantineTable.unrouted(target))
-                                            && !quarantineDetails(catalog, target).isEmpty();
+                                            && !CommitHistory.truncatesQuarantined(
+                                                            catalog, target, "trunc.chunked")
+                                                    .isEmpty();
                                 });
                 assertThat(TRUNCATED).isTrue();
-                assertThat(quarantineDetails(catalog, target))
+                assertThat(CommitHistory.truncatesQuarantined(catalog, target, "trunc.chunked"))
                         .singleElement()
                         .asString()
                         .contains("trunc.chunked", "snapshot was being read", "not applied");
-                assertThat(truncateSnapshots(catalog.loadTable(target))).isZero();
+                assertThat(CommitHistory.truncateSnapshots(catalog.loadTable(target))).isZero();
             } finally {
                 GroundTruth.cancel(job);
                 if (catalog instanceof Closeable closeable) {
@@ -242,43 +224,5 @@ class MySqlTruncateITCase {
                 // between chunks); bounded, so a lock it did hold fails the test instead of hanging
                 .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
                 .join();
-    }
-
-    private static List<String> quarantineDetails(Catalog catalog, TableIdentifier target)
-            throws Exception {
-        Table quarantine = catalog.loadTable(QuarantineTable.unrouted(target));
-        quarantine.refresh();
-        List<String> details = new ArrayList<>();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
-            for (Record row : rows) {
-                if ("TRUNCATE".equals(String.valueOf(row.getField("reasons")))) {
-                    details.add(String.valueOf(row.getField("details")));
-                }
-            }
-        }
-        return details;
-    }
-
-    private static List<Long> ids(Table table) throws Exception {
-        List<Long> ids = new ArrayList<>();
-        table.refresh();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
-            for (Record row : rows) {
-                ids.add((Long) row.getField("id"));
-            }
-        }
-        ids.sort(Long::compare);
-        return ids;
-    }
-
-    private static long truncateSnapshots(Table table) {
-        table.refresh();
-        long count = 0;
-        for (Snapshot snapshot : table.snapshots()) {
-            if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
-                count++;
-            }
-        }
-        return count;
     }
 }

@@ -9,6 +9,7 @@ import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
+import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
 import io.tidemark.testing.SharedDatabase;
@@ -103,10 +104,12 @@ class TruncateITCase {
                 // the quarantined truncate's table keeps its rows and takes the new one
                 Awaitility.await("the row inserted after the held truncate")
                         .atMost(TIMEOUT)
-                        .until(() -> ids(catalog.loadTable(EVENTS)).contains(1000L));
-                assertThat(ids(catalog.loadTable(EVENTS))).hasSize(301).contains(1L, 300L, 1000L);
+                        .until(() -> CommitHistory.ids(catalog.loadTable(EVENTS)).contains(1000L));
+                assertThat(CommitHistory.ids(catalog.loadTable(EVENTS)))
+                        .hasSize(301)
+                        .contains(1L, 300L, 1000L);
                 assertThat(quarantineReasons(catalog)).containsExactly("TRUNCATE");
-                assertThat(truncateSnapshots(catalog.loadTable(LOGS))).isEqualTo(1);
+                assertThat(CommitHistory.truncateSnapshots(catalog.loadTable(LOGS))).isEqualTo(1);
 
                 savepoint =
                         Path.of(
@@ -131,8 +134,8 @@ class TruncateITCase {
             job = TestJobs.start(config, run, CommitListener.NONE, savepoint);
             try {
                 GroundTruth.awaitEqual(job, source, catalog, Map.of("public.logs", LOGS), TIMEOUT);
-                assertThat(ids(catalog.loadTable(LOGS))).containsExactly(8000L);
-                assertThat(truncateSnapshots(catalog.loadTable(LOGS))).isEqualTo(2);
+                assertThat(CommitHistory.ids(catalog.loadTable(LOGS))).containsExactly(8000L);
+                assertThat(CommitHistory.truncateSnapshots(catalog.loadTable(LOGS))).isEqualTo(2);
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot("trunc", config.source().slotName());
@@ -179,12 +182,12 @@ class TruncateITCase {
                 GroundTruth.awaitEqual(
                         job, source, catalog, Map.of("public.chunked", target), TIMEOUT);
                 assertThat(TRUNCATED).isTrue();
-                assertThat(ids(catalog.loadTable(target)))
+                assertThat(CommitHistory.ids(catalog.loadTable(target)))
                         .hasSize(50)
                         .startsWith(1001L)
                         .endsWith(1050L);
                 Table table = catalog.loadTable(target);
-                assertThat(truncateSnapshots(table)).isEqualTo(1);
+                assertThat(CommitHistory.truncateSnapshots(table)).isEqualTo(1);
                 // the commit that emptied the table asked for the re-read, and a later one holds it
                 Snapshot emptied = null;
                 for (Snapshot snapshot : table.snapshots()) {
@@ -220,7 +223,8 @@ class TruncateITCase {
                                     }
                                     return false;
                                 });
-                assertThat(quarantineDetails(catalog, target)).isEmpty();
+                assertThat(CommitHistory.truncatesQuarantined(catalog, target, "public.chunked"))
+                        .isEmpty();
                 GroundTruth.awaitEqual(
                         job, source, catalog, Map.of("public.chunked", target), TIMEOUT);
             } finally {
@@ -265,38 +269,7 @@ class TruncateITCase {
                 });
     }
 
-    private static List<String> quarantineDetails(Catalog catalog, TableIdentifier target)
-            throws Exception {
-        if (!catalog.tableExists(QuarantineTable.unrouted(target))) {
-            return List.of();
-        }
-        Table quarantine = catalog.loadTable(QuarantineTable.unrouted(target));
-        quarantine.refresh();
-        List<String> details = new ArrayList<>();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
-            for (Record row : rows) {
-                if ("TRUNCATE".equals(String.valueOf(row.getField("reasons")))
-                        && "public.chunked".equals(row.getField("source_table"))) {
-                    details.add(String.valueOf(row.getField("details")));
-                }
-            }
-        }
-        return details;
-    }
-
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
-
-    private static List<Long> ids(Table table) throws Exception {
-        List<Long> ids = new ArrayList<>();
-        table.refresh();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
-            for (Record row : rows) {
-                ids.add((Long) row.getField("id"));
-            }
-        }
-        ids.sort(Long::compare);
-        return ids;
-    }
 
     private static List<String> quarantineReasons(Catalog catalog) throws Exception {
         Table quarantine = catalog.loadTable(QuarantineTable.unrouted(EVENTS));
@@ -310,18 +283,6 @@ class TruncateITCase {
             }
         }
         return reasons;
-    }
-
-    /** Snapshots of {@code table} that applied a truncate (their provenance says which). */
-    private static long truncateSnapshots(Table table) {
-        table.refresh();
-        long count = 0;
-        for (Snapshot snapshot : table.snapshots()) {
-            if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
-                count++;
-            }
-        }
-        return count;
     }
 
     private static PipelineConfig pipeline() throws Exception {

@@ -3,6 +3,7 @@ package io.tidemark.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import java.io.IOException;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +14,60 @@ import org.apache.iceberg.Table;
 public final class CommitHistory {
 
     private CommitHistory() {}
+
+    /** Snapshots of {@code table} that applied a source truncate (their provenance says which). */
+    public static long truncateSnapshots(Table table) {
+        table.refresh();
+        long count = 0;
+        for (Snapshot snapshot : table.snapshots()) {
+            if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The {@code id} column of every row of {@code table}, sorted. */
+    public static java.util.List<Long> ids(Table table) throws IOException {
+        java.util.List<Long> ids = new java.util.ArrayList<>();
+        table.refresh();
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
+                org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+            for (org.apache.iceberg.data.Record row : rows) {
+                ids.add((Long) row.getField("id"));
+            }
+        }
+        ids.sort(Long::compare);
+        return ids;
+    }
+
+    /**
+     * The details of the {@code TRUNCATE} rows in {@code target}'s namespace quarantine table whose
+     * source table is {@code sourceTable} (none while that table does not exist).
+     */
+    public static java.util.List<String> truncatesQuarantined(
+            org.apache.iceberg.catalog.Catalog catalog,
+            org.apache.iceberg.catalog.TableIdentifier target,
+            String sourceTable)
+            throws IOException {
+        java.util.List<String> details = new java.util.ArrayList<>();
+        org.apache.iceberg.catalog.TableIdentifier name =
+                io.tidemark.sink.QuarantineTable.unrouted(target);
+        if (!catalog.tableExists(name)) {
+            return details;
+        }
+        Table quarantine = catalog.loadTable(name);
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
+                org.apache.iceberg.data.IcebergGenerics.read(quarantine).build()) {
+            for (org.apache.iceberg.data.Record row : rows) {
+                if ("TRUNCATE".equals(String.valueOf(row.getField("reasons")))
+                        && sourceTable.equals(row.getField("source_table"))) {
+                    details.add(String.valueOf(row.getField("details")));
+                }
+            }
+        }
+        return details;
+    }
 
     /**
      * Asserts that every snapshot of {@code table} is a commit of {@code pipelineId} carrying every

@@ -8,7 +8,8 @@ import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 /**
  * Flink CDC's {@link MySqlSource} with a record emitter of Tidemark's. The constructor that takes
  * an emitter is package-private (Flink CDC's own pipeline connector calls it from this package), so
- * this bridge lives here; it holds no logic.
+ * this bridge lives here; it holds no logic. It needs {@link MySqlSource} from the same class
+ * loader (the job jar, which bundles the connector), not from a copy in Flink's {@code lib/}.
  */
 public final class MySqlSourceWithEmitter {
 
