@@ -205,9 +205,10 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         // its pattern's schema-evolution, as for the tables known at the start
         EvolutionPolicy evolution = EvolutionPolicy.parse(entry.schemaEvolution());
         TableSpec spec = live.spec(sourceTable);
-        // after a restart the source may hold columns the table has not taken yet: the schema
-        // evolution adds them when a change carries them
-        boolean columnsMayLag = evolution.evolves();
+        // the source may hold columns the table has not taken (it changed after the table was
+        // made, before this task met the table): the schema evolution adds them when a change
+        // carries them, or the gate holds such changes back (quarantine, fail)
+        boolean columnsMayLag = true;
         Table table;
         try {
             table = new TableManager(catalog()).ensure(spec, columnsMayLag);

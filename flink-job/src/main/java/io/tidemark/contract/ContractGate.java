@@ -803,12 +803,15 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         }
         try {
             TableSpec spec = live.spec(table);
-            implicit =
-                    implicitContract(
-                            table,
-                            spec.columns(),
-                            spec.primaryKey(),
-                            EvolutionPolicy.parse(entry.schemaEvolution()));
+            EvolutionPolicy evolution = EvolutionPolicy.parse(entry.schemaEvolution());
+            // where the schema evolution leaves the table as it is, its changes are checked
+            // against the Iceberg table once it exists (this task may meet the table after a
+            // failover, when the source holds a column the table never took)
+            List<Types.NestedField> columns =
+                    evolution.evolves()
+                            ? spec.columns()
+                            : live.targetColumns(table).orElse(spec.columns());
+            implicit = implicitContract(table, columns, spec.primaryKey(), evolution);
         } catch (RuntimeException e) {
             LOG.warn(
                     "Table {}, created while the job runs: its columns are not checked for schema "

@@ -457,10 +457,10 @@ public final class TidemarkJob {
                     }
                 } else {
                     // a column added or widened in the source while the pipeline was stopped: the
-                    // running job's schema evolution applies it (under evolve and lenient)
-                    table =
-                            tables.ensure(
-                                    spec, schemaEvolution(config, tableConfig.source()).evolves());
+                    // running job's schema evolution applies it (evolve, lenient), or the gate
+                    // checks changes against the table as it is and holds the new shape back
+                    // (quarantine), or stops at it once (fail), as for a change made while running
+                    table = tables.ensure(spec, true);
                 }
                 LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
                 if (latePolicy == LatePolicy.QUARANTINE) {
@@ -621,7 +621,7 @@ public final class TidemarkJob {
                             CONTRACT_VERSION_NONE));
         }
         ReconcileConfig timing = config.reconcile();
-        LiveTables live = LiveTables.of(config);
+        LiveTables live = LiveTables.of(config).withTargets(catalogLoader(config));
         ReconcileSettings settings =
                 new ReconcileSettings(
                         timing.emitDelay(),

@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.types.Types;
 
 /**
  * Tables created in a MySQL source while the job runs, captured because a pattern with {@code
@@ -31,20 +34,62 @@ public final class LiveTables implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** No pattern captures new tables. */
-    public static final LiveTables NONE = new LiveTables(List.of(), Map.of(), Set.of());
+    public static final LiveTables NONE = new LiveTables(List.of(), Map.of(), Set.of(), null);
 
     private final List<TableConfig> patterns;
     private final Map<String, SourceConfig> sources;
     private final Set<String> known;
 
+    /** The pipeline's catalog, where live tables' Iceberg tables are read; null: not read. */
+    private final CatalogLoader targets;
+
     private transient Map<String, TableSpec> specs;
     private transient Map<String, Optional<TableConfig>> entries;
 
     private LiveTables(
-            List<TableConfig> patterns, Map<String, SourceConfig> sources, Set<String> known) {
+            List<TableConfig> patterns,
+            Map<String, SourceConfig> sources,
+            Set<String> known,
+            CatalogLoader targets) {
         this.patterns = List.copyOf(patterns);
         this.sources = Map.copyOf(sources);
         this.known = Set.copyOf(known);
+        this.targets = targets;
+    }
+
+    /**
+     * These live tables, whose Iceberg tables are read from {@code catalog} ({@link
+     * #targetColumns}).
+     */
+    public LiveTables withTargets(CatalogLoader catalog) {
+        return isEmpty() ? this : new LiveTables(patterns, sources, known, catalog);
+    }
+
+    /**
+     * The columns of live table {@code sourceTable}'s Iceberg table, if it exists (empty also when
+     * no catalog was given). A task that meets the table after its Iceberg table was made (a
+     * restarted task, another subtask) checks its changes against these where the table's schema
+     * evolution does not change the table: the source may hold columns the table never took.
+     */
+    public Optional<List<Types.NestedField>> targetColumns(String sourceTable) {
+        if (targets == null) {
+            return Optional.empty();
+        }
+        org.apache.iceberg.catalog.TableIdentifier target = spec(sourceTable).identifier();
+        Catalog catalog = targets.loadCatalog();
+        try {
+            return catalog.tableExists(target)
+                    ? Optional.of(catalog.loadTable(target).schema().columns())
+                    : Optional.empty();
+        } finally {
+            if (catalog instanceof java.io.Closeable closeable) {
+                try {
+                    closeable.close();
+                } catch (java.io.IOException e) {
+                    // nothing held open that matters: the columns are read
+                }
+            }
+        }
     }
 
     /** The live-capture patterns of a resolved pipeline. */
@@ -59,7 +104,8 @@ public final class LiveTables implements Serializable {
                 sources,
                 config.tables().stream()
                         .map(TableConfig::source)
-                        .collect(java.util.stream.Collectors.toSet()));
+                        .collect(java.util.stream.Collectors.toSet()),
+                null);
     }
 
     public boolean isEmpty() {

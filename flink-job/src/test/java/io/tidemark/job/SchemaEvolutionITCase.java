@@ -311,23 +311,33 @@ class SchemaEvolutionITCase {
     /**
      * A column added in the source while the pipeline is stopped: the start from its savepoint
      * takes the Iceberg table as it is (it used to refuse: "exists but does not match the source
-     * table: column 'qty' is missing") and the schema evolution adds the column when a change
-     * carries it; the table ends equal to the source in every column.
+     * table: column 'qty' is missing"). Under {@code evolve} the schema evolution adds the column
+     * when a change carries it, and the table ends equal to the source in every column; under
+     * {@code quarantine} the changes in the new shape go to the quarantine table, as when the
+     * column is added while the job runs, and the table keeps its columns.
      */
-    @Test
-    void aColumnAddedWhileStoppedEvolvesAfterTheRestart() throws Exception {
+    @ParameterizedTest(name = "under {0}")
+    @ValueSource(strings = {"evolve", "quarantine"})
+    void aColumnAddedWhileStoppedIsTakenAfterTheRestartByTheTablesSchemaEvolution(String evolution)
+            throws Exception {
+        boolean evolve = evolution.equals("evolve");
         try (Connection source = postgres.connect("drift");
                 Statement sql = source.createStatement()) {
+            sql.execute("DROP TABLE IF EXISTS public.later");
             sql.execute(
                     "CREATE TABLE public.later (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
             sql.execute(
                     "INSERT INTO public.later SELECT g, 'n' || g FROM generate_series(1, 80) g");
             PipelineConfig config =
-                    pipeline("postgres", "public", "drift-stopped", "later", "evolve");
+                    pipeline(
+                            "postgres", "public", "drift-stopped-" + evolution, "later", evolution);
             io.tidemark.runtime.RunContext run =
                     io.tidemark.runtime.RunContext.start(config.pipelineId(), null);
             Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
             TableIdentifier later = TableIdentifier.of(ns("postgres-fail"), "later");
+            if (catalog.tableExists(later)) {
+                catalog.dropTable(later);
+            }
             Map<String, TableIdentifier> targets = Map.of("public.later", later);
             try {
                 JobClient job =
@@ -338,7 +348,9 @@ class SchemaEvolutionITCase {
                     savepoint =
                             job.stopWithSavepoint(
                                             false,
-                                            dir.resolve("savepoints-stopped").toUri().toString(),
+                                            dir.resolve("savepoints-stopped-" + evolution)
+                                                    .toUri()
+                                                    .toString(),
                                             org.apache.flink.core.execution.SavepointFormatType
                                                     .CANONICAL)
                                     .get();
@@ -356,8 +368,27 @@ class SchemaEvolutionITCase {
                                 io.tidemark.commit.CommitListener.NONE,
                                 Path.of(java.net.URI.create(savepoint)));
                 try {
-                    GroundTruth.awaitEqual(restarted, source, catalog, targets, TIMEOUT);
-                    assertThat(catalog.loadTable(later).schema().findField("qty")).isNotNull();
+                    if (evolve) {
+                        GroundTruth.awaitEqual(restarted, source, catalog, targets, TIMEOUT);
+                        assertThat(catalog.loadTable(later).schema().findField("qty")).isNotNull();
+                    } else {
+                        // 30 updates and the insert carry the new column: held back
+                        Awaitility.await("the changes in the new shape quarantined")
+                                .atMost(TIMEOUT)
+                                .until(
+                                        () -> {
+                                            GroundTruth.assertJobRunning(restarted);
+                                            return quarantinedOf(catalog, later, "public.later")
+                                                            .size()
+                                                    == 31;
+                                        });
+                        assertThat(quarantinedOf(catalog, later, "public.later"))
+                                .containsOnly("UNKNOWN_COLUMN");
+                        assertThat(catalog.loadTable(later).schema().findField("qty")).isNull();
+                        assertThat(io.tidemark.testing.CommitHistory.ids(catalog.loadTable(later)))
+                                .hasSize(80)
+                                .doesNotContain(81L);
+                    }
                     assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restarted))
                             .as("no restart")
                             .isEmpty();
@@ -366,6 +397,7 @@ class SchemaEvolutionITCase {
                 }
             } finally {
                 postgres.dropSlot("drift", config.source().slotName());
+                sql.execute("DROP TABLE IF EXISTS public.later");
                 if (catalog instanceof Closeable) {
                     ((Closeable) catalog).close();
                 }
@@ -526,6 +558,25 @@ class SchemaEvolutionITCase {
 
     private static String ns(String kind) {
         return "drift_" + kind.replace('-', '_');
+    }
+
+    /** Reasons of the quarantined changes of {@code sourceTable} in {@code target}'s namespace. */
+    private static List<String> quarantinedOf(
+            Catalog catalog, TableIdentifier target, String sourceTable) throws Exception {
+        TableIdentifier unrouted = QuarantineTable.unrouted(target);
+        List<String> reasons = new ArrayList<>();
+        if (!catalog.tableExists(unrouted)) {
+            return reasons;
+        }
+        Table table = catalog.loadTable(unrouted);
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+            for (Record record : records) {
+                if (sourceTable.equals(record.getField("source_table"))) {
+                    reasons.add(String.valueOf(record.getField("reasons")));
+                }
+            }
+        }
+        return reasons;
     }
 
     /** Source table and reasons of the quarantined changes of {@code kind}'s pipeline. */

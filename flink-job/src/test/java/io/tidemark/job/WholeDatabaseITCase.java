@@ -82,6 +82,11 @@ class WholeDatabaseITCase {
     }
 
     static String yaml(String database, String pattern, String newTables) {
+        return yaml(database, pattern, newTables, null);
+    }
+
+    /** {@code schemaEvolution}: the pattern's, or null for the default. */
+    static String yaml(String database, String pattern, String newTables, String schemaEvolution) {
         return String.join(
                 "\n",
                 "pipeline:",
@@ -110,7 +115,7 @@ class WholeDatabaseITCase {
                 "  - source: " + pattern,
                 "    target: lake_" + database + ".*",
                 "    new-tables: " + newTables,
-                "");
+                schemaEvolution == null ? "" : "    schema-evolution: " + schemaEvolution + "\n");
     }
 
     @Test
@@ -524,6 +529,135 @@ class WholeDatabaseITCase {
                 if (source.equals(record.getField("source_table"))) {
                     assertThat(String.valueOf(record.getField("details")))
                             .contains("has no primary key");
+                    rows++;
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Armed by a test: the next commit fails once (a failover inside the running job). */
+    private static final java.util.concurrent.atomic.AtomicBoolean FAIL_NEXT_COMMIT =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Fails the commit after {@link #FAIL_NEXT_COMMIT} is armed, once. */
+    private static final class FailNextCommit implements CommitListener {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void beforeCommit(String table, long checkpointId) {
+            if (FAIL_NEXT_COMMIT.compareAndSet(true, false)) {
+                throw new IllegalStateException("injected failure inside the commit");
+            }
+        }
+    }
+
+    /**
+     * A table created while the job runs, under {@code schema-evolution: quarantine}, gains a
+     * column: its changes in the new shape are quarantined; then the job fails over (a commit
+     * fails). The recovered tasks meet the table anew, with the column in the source and not in
+     * Iceberg: they check its changes against the Iceberg table (the gate had read the columns from
+     * the source again, let the new shape through, and the writer then failed at every restart).
+     */
+    @Test
+    void aTableCreatedWhileRunningKeepsItsQuarantineAcrossAFailover() throws Exception {
+        mariadb.createDatabase("shop3");
+        try (Connection sql = mariadb.connect("shop3");
+                Statement s = sql.createStatement()) {
+            s.execute("CREATE TABLE carts (id bigint PRIMARY KEY, owner varchar(20) NOT NULL)");
+            s.execute("INSERT INTO carts VALUES (1, 'a'), (2, 'b')");
+        }
+        PipelineConfig config =
+                TableDiscovery.resolve(
+                        new PipelineConfigLoader()
+                                .parse(
+                                        yaml("shop3", "shop3.*", "capture", "quarantine"),
+                                        "shop3.yaml"));
+        Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+        targets.put("shop3.carts", TableIdentifier.of("lake_shop3", "carts"));
+        TableIdentifier gifts = TableIdentifier.of("lake_shop3", "gifts");
+        TableIdentifier unrouted =
+                TableIdentifier.of("lake_shop3", "tidemark_unrouted__quarantine");
+        Catalog catalog = TestPipelines.catalog(config);
+        FAIL_NEXT_COMMIT.set(false);
+        try (Connection writer = mariadb.connect("shop3");
+                Statement s = writer.createStatement();
+                Connection verifier = mariadb.connect("shop3")) {
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            new FailNextCommit(),
+                            null);
+            try {
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                s.execute("CREATE TABLE gifts (id int PRIMARY KEY, note varchar(20))");
+                s.execute("INSERT INTO gifts VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+                Awaitility.await("the new table's Iceberg table, made by the running job")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return catalog.tableExists(gifts);
+                                });
+                targets.put("shop3.gifts", gifts);
+                GroundTruth.awaitEqual(job, verifier, catalog, targets, Duration.ofMinutes(3));
+                // the new shape, held back
+                s.execute("ALTER TABLE gifts ADD COLUMN qty int");
+                s.execute("INSERT INTO gifts VALUES (4, 'd', 5)");
+                Awaitility.await("the change in the new shape quarantined")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(() -> quarantined(catalog, unrouted, "shop3.gifts") == 1);
+                // a failover inside the running job
+                FAIL_NEXT_COMMIT.set(true);
+                s.execute("UPDATE carts SET owner = 'failed over' WHERE id = 1");
+                Awaitility.await("one failover")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(() -> TestClusters.exceptionHistory(MINI_CLUSTER, job).size() == 1);
+                // after it: the new shape is still held back, the other tables go on
+                s.execute("INSERT INTO gifts VALUES (5, 'e', 6)");
+                s.execute("UPDATE carts SET owner = 'after' WHERE id = 2");
+                s.execute("INSERT INTO carts VALUES (3, 'c')");
+                Awaitility.await("the second change in the new shape quarantined")
+                        .atMost(Duration.ofMinutes(2))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    return quarantined(catalog, unrouted, "shop3.gifts") == 2;
+                                });
+                GroundTruth.awaitEqual(
+                        job,
+                        verifier,
+                        catalog,
+                        Map.of("shop3.carts", targets.get("shop3.carts")),
+                        Duration.ofMinutes(2));
+                assertThat(catalog.loadTable(gifts).schema().findField("qty")).isNull();
+                assertThat(CommitHistory.ids(catalog.loadTable(gifts))).containsExactly(1L, 2L, 3L);
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .singleElement()
+                        .asString()
+                        .contains("injected failure inside the commit");
+            } finally {
+                GroundTruth.cancel(job);
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    /** Rows of {@code table} (a quarantine table) from {@code source}. */
+    private static long quarantined(Catalog catalog, TableIdentifier table, String source)
+            throws Exception {
+        if (!catalog.tableExists(table)) {
+            return 0;
+        }
+        long rows = 0;
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
+                org.apache.iceberg.data.IcebergGenerics.read(catalog.loadTable(table)).build()) {
+            for (org.apache.iceberg.data.Record record : records) {
+                if (source.equals(record.getField("source_table"))) {
                     rows++;
                 }
             }

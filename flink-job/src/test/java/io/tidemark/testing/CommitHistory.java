@@ -34,7 +34,7 @@ public final class CommitHistory {
         try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
                 org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
             for (org.apache.iceberg.data.Record row : rows) {
-                ids.add((Long) row.getField("id"));
+                ids.add(((Number) row.getField("id")).longValue());
             }
         }
         ids.sort(Long::compare);
