@@ -347,6 +347,11 @@ public final class TidemarkJob {
                 CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
                 CheckpointingMode.EXACTLY_ONCE);
         conf.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, config.checkpointTimeout());
+        // aligned barriers, whatever the cluster's default: the committer's nothing-lost audit
+        // counts, per checkpoint, what the gate sent before its barrier against what the
+        // reconcilers received before theirs, which an unaligned checkpoint does not keep apart
+        // (its in-flight records belong to the checkpoint without having been received)
+        conf.set(CheckpointingOptions.ENABLE_UNALIGNED, false);
         conf.set(
                 CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);

@@ -42,6 +42,28 @@ class TidemarkJobConfigurationTest {
         assertThat(conf.contains(TidemarkJob.ROCKSDB_TIMER_SERVICE)).isFalse();
     }
 
+    /**
+     * A cluster (or a {@code -D} flag of {@code flink run}) that turns unaligned checkpoints on by
+     * default: the job's own setting is merged over it, as Flink's context environment does, and
+     * keeps barriers aligned.
+     */
+    @Test
+    void checkpointsStayAlignedWhenTheClusterDefaultIsUnaligned() {
+        Configuration cluster = new Configuration();
+        cluster.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        Configuration merged = new Configuration();
+        merged.addAll(cluster);
+        merged.addAll(TidemarkJob.flinkConfiguration(config("hashmap")));
+
+        assertThat(merged.get(CheckpointingOptions.ENABLE_UNALIGNED)).isFalse();
+        assertThat(
+                        org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+                                .getExecutionEnvironment(merged)
+                                .getCheckpointConfig()
+                                .isUnalignedCheckpointsEnabled())
+                .isFalse();
+    }
+
     @Test
     void rocksdbKeepsTimersOnTheHeap() {
         Configuration conf = TidemarkJob.flinkConfiguration(config("rocksdb"));
