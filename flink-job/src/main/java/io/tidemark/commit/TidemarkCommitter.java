@@ -160,6 +160,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private transient String lineage;
     private transient Catalog catalog;
     private transient Map<String, CommitPoint> committedThrough;
+
+    /**
+     * Per table, its {@link Provenance#COMMITTED_THROUGH} property for this pipeline as this
+     * committer last saw or wrote it: found changed before a commit, another job of the pipeline
+     * committed meanwhile.
+     */
+    private transient Map<String, String> markSeen;
+
     private transient Map<String, CommitMetrics> metrics;
     private transient ListState<byte[]> pendingState;
     private transient ListState<String> lineageState;
@@ -271,15 +279,17 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     /** The newest checkpoint of this pipeline and lineage each table holds. */
     private void readCommittedThrough() {
         committedThrough = new HashMap<>();
+        markSeen = new HashMap<>();
         for (CommitTarget target : allTargets) {
-            String name = target.table();
-            committedThrough.put(
-                    name,
-                    Provenance.lastCommitted(
-                            catalog.loadTable(TableIdentifier.parse(name)),
-                            run.pipelineId(),
-                            lineage));
+            readCommittedThrough(target.table());
         }
+    }
+
+    private void readCommittedThrough(String name) {
+        Table table = catalog.loadTable(TableIdentifier.parse(name));
+        committedThrough.put(name, Provenance.lastCommitted(table, run.pipelineId(), lineage));
+        markSeen.put(
+                name, table.properties().get(Provenance.committedThroughKey(run.pipelineId())));
     }
 
     /**
@@ -486,12 +496,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 new CommitTarget(table, sourceTable, CommitTarget.Kind.TARGET, contractVersion);
         allTargets.add(target);
         metrics.put(table, new CommitMetrics(getMetricGroup(), table));
-        committedThrough.put(
-                table,
-                Provenance.lastCommitted(
-                        catalog.loadTable(TableIdentifier.parse(table)),
-                        run.pipelineId(),
-                        lineage));
+        readCommittedThrough(table);
         LOG.info("Committing {} (source table {}, created while the job runs)", table, sourceTable);
     }
 
@@ -567,6 +572,25 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         String name = target.table();
         long checkpointId = point.checkpointId();
         Table table = catalog.loadTable(TableIdentifier.parse(name));
+        String markKey = Provenance.committedThroughKey(run.pipelineId());
+        String mark = table.properties().get(markKey);
+        if (!java.util.Objects.equals(mark, markSeen.get(name))) {
+            throw new SuppressRestartsException(
+                    new IllegalStateException(
+                            String.format(
+                                    "table %s was committed to by another job of pipeline %s since this "
+                                            + "one last looked (its last commit is now '%s', this job knew "
+                                            + "'%s'): two jobs run the pipeline, for example both started "
+                                            + "from one savepoint or checkpoint. This job stops without "
+                                            + "committing checkpoint %d; keep one job running, and if "
+                                            + "it is not the one you meant, stop it and start the pipeline "
+                                            + "again (it resumes from its newest retained checkpoint)",
+                                    name,
+                                    run.pipelineId(),
+                                    mark,
+                                    markSeen.get(name),
+                                    checkpointId)));
+        }
         String truncatedAt = null;
         boolean readAgain = false;
         for (FilesWritten files : written) {
@@ -575,10 +599,11 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 readAgain |= FilesWritten.readAgainAfter(files.truncatedAt());
             }
         }
-        // a truncate made while the table's snapshot was read empties rows read after it too: the
-        // commit that empties the table asks for it to be read again, atomically
-        Transaction transaction = readAgain ? table.newTransaction() : null;
-        RowDelta delta = transaction == null ? table.newRowDelta() : transaction.newRowDelta();
+        // the rows and the committed-through mark in one Iceberg commit; a truncate made while the
+        // table's snapshot was read (it empties rows read after it too) asks in it for the table
+        // to be read again
+        Transaction transaction = table.newTransaction();
+        RowDelta delta = transaction.newRowDelta();
         List<ManifestFile> manifests = new ArrayList<>();
         int dataFiles = 0;
         int deleteFiles = 0;
@@ -671,11 +696,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();
-        if (transaction != null) {
-            UpdateProperties request = transaction.updateProperties();
-            long number = ResnapshotRequests.request(table, List.of(), request);
-            request.commit();
-            transaction.commitTransaction();
+        UpdateProperties properties = transaction.updateProperties();
+        String marked = Provenance.committedThroughValue(lineage, point);
+        properties.set(markKey, marked);
+        long number = readAgain ? ResnapshotRequests.request(table, List.of(), properties) : -1;
+        properties.commit();
+        transaction.commitTransaction();
+        markSeen.put(name, marked);
+        if (readAgain) {
             LOG.warn(
                     "Checkpoint {} empties {} for a truncate made while its snapshot was being read; "
                             + "re-snapshot {} of the table is requested with it",

@@ -456,6 +456,71 @@ class CommitProtocolTest {
                         l -> assertThat(l).startsWith("run-back.").isNotEqualTo(lineage));
     }
 
+    /**
+     * Another engine commits on top of the pipeline's commits (a compaction, a maintenance job) and
+     * the snapshots holding them expire: the history no longer says what was committed, the table's
+     * committed-through property does, so a restore does not commit its checkpoint again (its
+     * temporary manifests are gone: before, that failed at every restart).
+     */
+    @Test
+    void aRestoreFindsItsCommitsAfterTheSnapshotsHoldingThemExpired() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a");
+        p.checkpoint(1);
+        p.notifyComplete(1);
+        p.upsert(2, "b");
+        OperatorSubtaskState state = p.checkpoint(2);
+        p.notifyComplete(2);
+        p.close();
+        Table t = table("t");
+        t.newAppend().commit();
+        t.expireSnapshots().expireOlderThan(System.currentTimeMillis() + 1).retainLast(1).commit();
+        assertThat(Provenance.lastCommits(table("t"), 10)).as("no Tidemark commit left").isEmpty();
+
+        Pipeline restored = pipeline("p", "run-2", "public.t", state);
+        restored.upsert(3, "c");
+        restored.checkpoint(3);
+        restored.notifyComplete(3);
+
+        assertThat(rows("t")).isEqualTo(Map.of(1L, "a", 2L, "b", 3L, "c"));
+        assertThat(Provenance.lastCommits(table("t"), 10))
+                .singleElement()
+                .satisfies(c -> assertThat(c.get(Provenance.CHECKPOINT_ID)).isEqualTo("3"));
+        assertThat(table("t").properties().get(Provenance.committedThroughKey("p")))
+                .endsWith(" 3 0");
+    }
+
+    /**
+     * Two jobs started from one checkpoint (or savepoint): the first to commit goes on; the second
+     * finds the table committed by another job of its pipeline and stops without committing its
+     * checkpoint of the same id again.
+     */
+    @Test
+    void aSecondJobRestoredFromTheSameCheckpointStopsInsteadOfCommitting() throws Exception {
+        Pipeline p = pipeline("p", "run-1", "public.t", null);
+        p.upsert(1, "a");
+        OperatorSubtaskState state = p.checkpoint(1);
+        p.notifyComplete(1);
+        p.close();
+        Pipeline first = pipeline("p", "run-2", "public.t", state);
+        Pipeline second = pipeline("p", "run-3", "public.t", state);
+
+        first.upsert(2, "b");
+        first.checkpoint(2);
+        first.notifyComplete(2);
+        second.upsert(2, "b").upsert(3, "x");
+        second.checkpoint(2);
+
+        assertThatThrownBy(() -> second.notifyComplete(2))
+                .hasStackTraceContaining("committed to by another job of pipeline p")
+                .hasStackTraceContaining("without committing checkpoint 2");
+        assertTable("t", Map.of(1L, "a", 2L, "b"), 2);
+        first.upsert(4, "d");
+        first.checkpoint(3);
+        first.notifyComplete(3);
+        assertTable("t", Map.of(1L, "a", 2L, "b", 4L, "d"), 3);
+    }
+
     @Test
     void emptyCheckpointsCreateNoSnapshots() throws Exception {
         Pipeline p = pipeline("p", "run-1", "public.t", null);

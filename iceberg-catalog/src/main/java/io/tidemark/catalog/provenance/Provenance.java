@@ -130,10 +130,38 @@ public final class Provenance {
     }
 
     /**
-     * The newest (checkpoint, part) of ({@code pipelineId}, {@code lineage}) that {@code table}'s
-     * history (the current snapshot and its ancestors) holds, or {@link CommitPoint#NONE}.
+     * Prefix of the table property that holds, per pipeline, its newest commit to the table: {@code
+     * <lineage> <checkpoint> <part>}. Set in the same Iceberg transaction as each commit, so it
+     * survives what history does not: snapshot expiry, a compaction or another engine's commit on
+     * top, a rollback.
+     */
+    public static final String COMMITTED_THROUGH = "tidemark.committed-through.";
+
+    /** The property {@link #COMMITTED_THROUGH} of {@code pipelineId}. */
+    public static String committedThroughKey(String pipelineId) {
+        return COMMITTED_THROUGH + pipelineId;
+    }
+
+    /** The value of {@link #COMMITTED_THROUGH} for {@code lineage}'s commit at {@code point}. */
+    public static String committedThroughValue(String lineage, CommitPoint point) {
+        return lineage + " " + point.checkpointId() + " " + point.part();
+    }
+
+    /**
+     * The newest (checkpoint, part) of ({@code pipelineId}, {@code lineage}) in {@code table}: from
+     * its {@link #COMMITTED_THROUGH} property when that names the lineage (one read, whatever the
+     * history), otherwise from the history (the current snapshot and its ancestors: commits of an
+     * older lineage, or of a release before the property); {@link CommitPoint#NONE} if neither
+     * holds one.
      */
     public static CommitPoint lastCommitted(Table table, String pipelineId, String lineage) {
+        String marked = table.properties().get(committedThroughKey(pipelineId));
+        if (marked != null) {
+            String[] parts = marked.split(" ");
+            if (parts.length == 3 && parts[0].equals(lineage)) {
+                return new CommitPoint(Long.parseLong(parts[1]), Integer.parseInt(parts[2]));
+            }
+        }
         for (Snapshot snapshot = table.currentSnapshot();
                 snapshot != null;
                 snapshot = parent(table, snapshot)) {
