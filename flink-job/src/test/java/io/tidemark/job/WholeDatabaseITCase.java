@@ -306,7 +306,12 @@ class WholeDatabaseITCase {
                         TableIdentifier.of("lake_shop2", "tidemark_unrouted__quarantine");
                 Awaitility.await("the keyless table's changes in quarantine")
                         .atMost(Duration.ofMinutes(1))
-                        .until(() -> quarantinedRows(catalog, unrouted, "shop2.clicks") == 3);
+                        .until(
+                                () ->
+                                        quarantinedDetails(catalog, unrouted, "shop2.clicks").size()
+                                                == 3);
+                assertThat(quarantinedDetails(catalog, unrouted, "shop2.clicks"))
+                        .allSatisfy(detail -> assertThat(detail).contains("has no primary key"));
                 assertThat(catalog.tableExists(TableIdentifier.of("lake_shop2", "clicks")))
                         .isFalse();
                 assertThat(
@@ -517,23 +522,22 @@ class WholeDatabaseITCase {
         }
     }
 
-    private static long quarantinedRows(Catalog catalog, TableIdentifier table, String source)
-            throws Exception {
+    /** The details of the rows of {@code table} (a quarantine table) from {@code source}. */
+    private static List<String> quarantinedDetails(
+            Catalog catalog, TableIdentifier table, String source) throws Exception {
+        List<String> details = new java.util.ArrayList<>();
         if (!catalog.tableExists(table)) {
-            return 0;
+            return details;
         }
-        long rows = 0;
         try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
                 org.apache.iceberg.data.IcebergGenerics.read(catalog.loadTable(table)).build()) {
             for (org.apache.iceberg.data.Record record : records) {
                 if (source.equals(record.getField("source_table"))) {
-                    assertThat(String.valueOf(record.getField("details")))
-                            .contains("has no primary key");
-                    rows++;
+                    details.add(String.valueOf(record.getField("details")));
                 }
             }
         }
-        return rows;
+        return details;
     }
 
     /** Armed by a test: the next commit fails once (a failover inside the running job). */
@@ -607,7 +611,10 @@ class WholeDatabaseITCase {
                 s.execute("INSERT INTO gifts VALUES (4, 'd', 5)");
                 Awaitility.await("the change in the new shape quarantined")
                         .atMost(Duration.ofMinutes(2))
-                        .until(() -> quarantined(catalog, unrouted, "shop3.gifts") == 1);
+                        .until(
+                                () ->
+                                        quarantinedDetails(catalog, unrouted, "shop3.gifts").size()
+                                                == 1);
                 // a failover inside the running job
                 FAIL_NEXT_COMMIT.set(true);
                 s.execute("UPDATE carts SET owner = 'failed over' WHERE id = 1");
@@ -623,7 +630,9 @@ class WholeDatabaseITCase {
                         .until(
                                 () -> {
                                     GroundTruth.assertJobRunning(job);
-                                    return quarantined(catalog, unrouted, "shop3.gifts") == 2;
+                                    return quarantinedDetails(catalog, unrouted, "shop3.gifts")
+                                                    .size()
+                                            == 2;
                                 });
                 GroundTruth.awaitEqual(
                         job,
@@ -645,24 +654,6 @@ class WholeDatabaseITCase {
                 closeable.close();
             }
         }
-    }
-
-    /** Rows of {@code table} (a quarantine table) from {@code source}. */
-    private static long quarantined(Catalog catalog, TableIdentifier table, String source)
-            throws Exception {
-        if (!catalog.tableExists(table)) {
-            return 0;
-        }
-        long rows = 0;
-        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
-                org.apache.iceberg.data.IcebergGenerics.read(catalog.loadTable(table)).build()) {
-            for (org.apache.iceberg.data.Record record : records) {
-                if (source.equals(record.getField("source_table"))) {
-                    rows++;
-                }
-            }
-        }
-        return rows;
     }
 
     @Test
