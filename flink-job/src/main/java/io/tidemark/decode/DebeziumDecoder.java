@@ -354,16 +354,17 @@ public final class DebeziumDecoder implements Serializable {
                     position == null ? SourcePosition.NONE : position,
                     source == null ? 0L : sourceTime(source, value));
         }
-        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.header.Header during =
+        return ChangeEvent.truncate(
+                this.source, table, position, sourceTime(source, value), duringSnapshot(record));
+    }
+
+    /** The reader's {@link #TRUNCATE_DURING_SNAPSHOT} mark on {@code record}, or null. */
+    private static String duringSnapshot(SourceRecord record) {
+        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.header.Header mark =
                 record.headers() == null
                         ? null
                         : record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT);
-        return ChangeEvent.truncate(
-                this.source,
-                table,
-                position,
-                sourceTime(source, value),
-                during == null ? null : String.valueOf(during.value()));
+        return mark == null ? null : String.valueOf(mark.value());
     }
 
     private static String unquote(String name) {
@@ -371,10 +372,6 @@ public final class DebeziumDecoder implements Serializable {
     }
 
     private ChangeEvent truncate(SourceRecord record, Struct source, Struct value, String table) {
-        org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.header.Header during =
-                record.headers() == null
-                        ? null
-                        : record.headers().lastWithName(TRUNCATE_DURING_SNAPSHOT);
         return ChangeEvent.truncate(
                 this.source,
                 table,
@@ -382,7 +379,7 @@ public final class DebeziumDecoder implements Serializable {
                         ? position(source)
                         : gtidPosition(record, source, table),
                 sourceTime(source, value),
-                during == null ? null : String.valueOf(during.value()));
+                duringSnapshot(record));
     }
 
     /**
