@@ -154,7 +154,7 @@ public final class PipelineOptions {
                     INT,
                     "20000",
                     "Cap on the rows a re-snapshot (tidemark resnapshot) reads per second, beside "
-                            + "the live stream. postgres only.");
+                            + "the live stream.");
     public static final ConfigKey SOURCE_HEARTBEAT =
             ConfigKey.optional(
                     "source.heartbeat-interval",

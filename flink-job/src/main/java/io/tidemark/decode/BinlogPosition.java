@@ -49,6 +49,15 @@ public final class BinlogPosition {
     }
 
     /**
+     * The place of {@code position} in {@code file} in the order of {@link #of}'s {@code
+     * commitLsn}: a re-snapshot's chunk is placed by its high watermark so ({@link
+     * SourcePosition#resnapshotOfBinlog}).
+     */
+    public static long place(String file, long position) {
+        return of(file, position, 0).commitLsn();
+    }
+
+    /**
      * The sequence number of a binlog file name: the digits after its last dot ({@code
      * mysql-bin.000123}, {@code mariadb-bin.1000000}).
      */

@@ -25,14 +25,32 @@ public record SourcePosition(long commitLsn, long changeLsn, long txId) {
      */
     public static final long RESNAPSHOT = -2L;
 
+    /**
+     * {@code commitLsn} of a change a re-snapshot of a MySQL or MariaDB table made: as {@link
+     * #RESNAPSHOT}, but its {@code changeLsn} is a binlog place ({@link BinlogPosition}'s {@code
+     * commitLsn}: file number and position): the re-read holds every change of its key whose rows
+     * event starts at or before it (a chunk's high watermark less one). The binlog is written in
+     * commit order, so such a change is ordered against a log change of its key by that change's
+     * {@code commitLsn}.
+     */
+    public static final long RESNAPSHOT_BINLOG = -3L;
+
     /** The place of a re-snapshot's change: holds every change of its key through {@code lsn}. */
     public static SourcePosition resnapshot(long lsn, long request) {
         return new SourcePosition(RESNAPSHOT, lsn, request);
     }
 
-    /** Whether this is a re-snapshot's change ({@link #RESNAPSHOT}). */
+    /**
+     * The place of a re-snapshot's change of a binlog source: holds every change of its key whose
+     * rows event is at or before {@code place} ({@link BinlogPosition#place}).
+     */
+    public static SourcePosition resnapshotOfBinlog(long place, long request) {
+        return new SourcePosition(RESNAPSHOT_BINLOG, place, request);
+    }
+
+    /** Whether this is a re-snapshot's change ({@link #RESNAPSHOT}, {@link #RESNAPSHOT_BINLOG}). */
     public boolean isResnapshot() {
-        return commitLsn == RESNAPSHOT;
+        return commitLsn == RESNAPSHOT || commitLsn == RESNAPSHOT_BINLOG;
     }
 
     @Override

@@ -18,6 +18,7 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.contract.ContractGate;
 import io.tidemark.contract.ContractGateOperator;
+import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
@@ -59,6 +60,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Function;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
@@ -216,14 +218,15 @@ public final class TidemarkJob {
             PipelineConfig config,
             RunContext run,
             SourceConfig source,
-            Map<String, List<String>> primaryKeys) {
+            Map<String, List<String>> primaryKeys,
+            Function<SourceConfig, BinlogOrder> binlogOrders) {
         Map<String, String> targets = new LinkedHashMap<>();
         Map<String, String> refusals = new LinkedHashMap<>();
         for (TableConfig table : config.tables()) {
             if (!table.sources().contains(source.id())) {
                 continue;
             }
-            String refusal = ResnapshotSource.refusal(config, table);
+            String refusal = ResnapshotSource.refusal(config, table, binlogOrders);
             if (refusal != null) {
                 refusals.put(table.target(), refusal);
             } else {
@@ -272,15 +275,33 @@ public final class TidemarkJob {
      * The sources' column defaults; a column added with one to a table that can be re-read while
      * running is backfilled by a re-snapshot ({@link ResnapshotBackfill}).
      */
-    static ColumnDefaults.Lookup columnDefaults(PipelineConfig config) {
+    static ColumnDefaults.Lookup columnDefaults(
+            PipelineConfig config, Function<SourceConfig, BinlogOrder> binlogOrders) {
         Map<String, String> targets = new LinkedHashMap<>();
         for (TableConfig table : config.tables()) {
-            if (ResnapshotSource.refusal(config, table) == null) {
+            if (ResnapshotSource.refusal(config, table, binlogOrders) == null) {
                 targets.put(table.source(), table.target());
             }
         }
         return new ResnapshotBackfill(
                 ColumnDefaults.of(config.sources()), targets, catalogLoader(config));
+    }
+
+    /**
+     * Each MySQL source's {@code source.binlog-order}, resolved once per source: {@code auto} asks
+     * the server, an explicit order is taken as written.
+     */
+    static Function<SourceConfig, BinlogOrder> binlogOrders() {
+        Map<String, BinlogOrder> resolved = new HashMap<>();
+        return source ->
+                resolved.computeIfAbsent(
+                        source.id(),
+                        id ->
+                                switch (String.valueOf(source.binlogOrder())) {
+                                    case "gtid" -> BinlogOrder.GTID;
+                                    case "auto" -> MySqlCdcSource.binlogOrder(source);
+                                    default -> BinlogOrder.BINLOG_POSITION;
+                                });
     }
 
     /** The source tables that {@code sourceId} feeds. */
@@ -641,11 +662,12 @@ public final class TidemarkJob {
 
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
         DataStream<ChangeEvent> changes = source.create(env, primaryKeys, watermarks);
-        // + the re-snapshots asked for while the job runs (Postgres sources)
+        // + the re-snapshots asked for while the job runs
+        Function<SourceConfig, BinlogOrder> binlogOrders = binlogOrders();
         for (SourceConfig database : config.sources()) {
-            if (!database.isMySql()) {
-                changes = changes.union(resnapshots(env, config, run, database, primaryKeys));
-            }
+            changes =
+                    changes.union(
+                            resnapshots(env, config, run, database, primaryKeys, binlogOrders));
         }
 
         // -> contract gate: changes that break their table's contract go to its quarantine table
@@ -665,7 +687,7 @@ public final class TidemarkJob {
                                                 truncatePolicies(config),
                                                 orderingColumns(tables),
                                                 live,
-                                                columnDefaults(config))))
+                                                columnDefaults(config, binlogOrders))))
                         .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert, truncates into one per reconciler

@@ -41,15 +41,26 @@ public record Sequence(long eventTime, int source, long major, long minor)
      * Strictly newer than {@code other}; equal sequences are duplicates, not newer. A re-snapshot's
      * change ({@code major} {@link SourcePosition#RESNAPSHOT}) and a change of the same key are
      * compared by change LSN ({@code minor}) alone: per key, LSN order is commit order, and the
-     * re-read holds every change of its key through its {@code minor}.
+     * re-read holds every change of its key through its {@code minor}. A binlog re-snapshot's
+     * change ({@link SourcePosition#RESNAPSHOT_BINLOG}) holds every change through the binlog place
+     * {@code minor}, and a log change's place is its {@code major}.
      */
     public boolean isNewerThan(Sequence other) {
-        if ((major == SourcePosition.RESNAPSHOT || other.major == SourcePosition.RESNAPSHOT)
-                && eventTime == other.eventTime
-                && source == other.source) {
-            return minor > other.minor;
+        if (eventTime == other.eventTime && source == other.source) {
+            if (major == SourcePosition.RESNAPSHOT || other.major == SourcePosition.RESNAPSHOT) {
+                return minor > other.minor;
+            }
+            if (major == SourcePosition.RESNAPSHOT_BINLOG
+                    || other.major == SourcePosition.RESNAPSHOT_BINLOG) {
+                return binlogPlace(major, minor) > binlogPlace(other.major, other.minor);
+            }
         }
         return compareTo(other) > 0;
+    }
+
+    /** Where {@code (major, minor)} stands in a binlog, for a binlog re-snapshot's comparisons. */
+    private static long binlogPlace(long major, long minor) {
+        return major == SourcePosition.RESNAPSHOT_BINLOG ? minor : major;
     }
 
     /**
@@ -64,6 +75,9 @@ public record Sequence(long eventTime, int source, long major, long minor)
     public static boolean isBefore(long major, long minor, long otherMajor, long otherMinor) {
         if (major == SourcePosition.RESNAPSHOT) {
             return minor < otherMinor;
+        }
+        if (major == SourcePosition.RESNAPSHOT_BINLOG) {
+            return minor < otherMajor;
         }
         return compare(major, minor, otherMajor, otherMinor) < 0;
     }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.cdc.connectors.mysql.source.MySqlSource;
 import org.apache.flink.cdc.connectors.mysql.source.MySqlSourceWithEmitter;
+import org.apache.flink.cdc.connectors.mysql.source.config.MySqlSourceConfig;
 import org.apache.flink.cdc.connectors.mysql.table.StartupOptions;
 import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 
@@ -98,6 +99,41 @@ public final class MySqlCdcSource {
             List<String> tables,
             LiveTables live,
             DebeziumDeserializationSchema<ChangeEvent> deserializer) {
+        return create(source, tables, live, deserializer, source.serverId());
+    }
+
+    /**
+     * The connector's configuration for a re-read of {@code table} while the pipeline runs ({@link
+     * MySqlReread}): the pipeline's own settings, so that rows decode as the pipeline's snapshot
+     * decodes them, with a binlog client id of its own ({@link #rereadServerId}).
+     */
+    static MySqlSourceConfig rereadConfig(SourceConfig source, String table) {
+        return create(
+                        source,
+                        List.of(table),
+                        LiveTables.NONE,
+                        new ChangeEventDeserializer(new DebeziumDecoder(source.id(), Map.of())),
+                        rereadServerId(source))
+                .getConfigFactory()
+                .createConfig(0);
+    }
+
+    /**
+     * The replica server id a re-read's chunk backfills read the binlog with: the one after the
+     * pipeline's range ({@code source.server-id}), which no reader of the pipeline uses.
+     */
+    static String rereadServerId(SourceConfig source) {
+        String ids = source.serverId().trim();
+        String last = ids.contains("-") ? ids.substring(ids.indexOf('-') + 1).trim() : ids;
+        return Long.toString(Long.parseLong(last) + 1);
+    }
+
+    private static MySqlSource<ChangeEvent> create(
+            SourceConfig source,
+            List<String> tables,
+            LiveTables live,
+            DebeziumDeserializationSchema<ChangeEvent> deserializer,
+            String serverId) {
         Properties debezium = new Properties();
         debezium.setProperty("decimal.handling.mode", "precise");
         // BIGINT UNSIGNED beyond Long.MAX_VALUE stays exact: decimal(20,0) in Iceberg
@@ -127,7 +163,7 @@ public final class MySqlCdcSource {
                         .tableList(filters.toArray(String[]::new))
                         .username(source.username())
                         .password(source.password())
-                        .serverId(source.serverId())
+                        .serverId(serverId)
                         .serverTimeZone(source.serverTimeZone())
                         .splitSize(source.splitSize())
                         .fetchSize(source.fetchSize())

@@ -421,27 +421,34 @@ class SchemaEvolutionITCase {
                 "schema-evolution: fail");
     }
 
-    @Test
-    void aColumnAddedWithADefaultIsBackfilledByAReSnapshot() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "mariadb"})
+    void aColumnAddedWithADefaultIsBackfilledByAReSnapshot(String kind) throws Exception {
         // the 50 rows hold 7 in the source after the ALTER, without a change of their own: the
         // job re-reads the table while it runs, and they hold 7 in Iceberg too
-        try (Connection source = postgres.connect("drift");
+        boolean mysql = kind.equals("mariadb");
+        String schema = mysql ? "drift" : "public";
+        try (Connection source = mysql ? mariadb.connect("drift") : postgres.connect("drift");
                 Statement sql = source.createStatement()) {
             sql.execute(
-                    "CREATE TABLE public.flags (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
+                    "CREATE TABLE "
+                            + schema
+                            + ".flags (id bigint PRIMARY KEY, name varchar(40) NOT NULL)");
             sql.execute(
-                    "INSERT INTO public.flags SELECT g, 'n' || g FROM generate_series(1, 50) g");
+                    mysql
+                            ? "INSERT INTO drift.flags SELECT seq, CONCAT('n', seq) FROM seq_1_to_50"
+                            : "INSERT INTO public.flags SELECT g, 'n' || g FROM generate_series(1, 50) g");
             PipelineConfig config =
-                    pipeline("postgres", "public", "drift-default", "flags", "evolve");
+                    pipeline(kind, schema, "drift-default-" + kind, "flags", "evolve");
             JobClient job = TestJobs.start(config);
             Catalog catalog = io.tidemark.testing.TestPipelines.catalog(config);
-            TableIdentifier flags = TableIdentifier.of(ns("postgres-fail"), "flags");
+            TableIdentifier flags = TableIdentifier.of(ns(kind + "-fail"), "flags");
             try {
                 GroundTruth.awaitFirstCommit(job, catalog, flags);
-                sql.execute("ALTER TABLE public.flags ADD COLUMN flag integer DEFAULT 7");
-                sql.execute("INSERT INTO public.flags VALUES (51, 'new', 8)");
+                sql.execute("ALTER TABLE " + schema + ".flags ADD COLUMN flag integer DEFAULT 7");
+                sql.execute("INSERT INTO " + schema + ".flags VALUES (51, 'new', 8)");
                 GroundTruth.awaitEqual(
-                        job, source, catalog, Map.of("public.flags", flags), TIMEOUT);
+                        job, source, catalog, Map.of(schema + ".flags", flags), TIMEOUT);
                 Table table = catalog.loadTable(flags);
                 assertThat(table.schema().findField("flag")).isNotNull();
                 // recorded once the checkpoint holding the re-read completed, maybe just after
@@ -459,31 +466,9 @@ class SchemaEvolutionITCase {
                 assertThat(table.properties().get(ResnapshotRequests.COMPLETED))
                         .matches("\\d+ done: \\d+ rows re-read .*");
             } finally {
-                GroundTruth.cancel(job);
-                postgres.dropSlot("drift", config.source().slotName());
-                if (catalog instanceof Closeable) {
-                    ((Closeable) catalog).close();
-                }
+                cleanUp(job, mysql, config, catalog);
             }
         }
-    }
-
-    @Test
-    void aColumnAddedWithADefaultOnMariaDbStopsTheJobOnceNamingTheFix() throws Exception {
-        // no re-snapshot reads a MySQL source yet: the job stops, naming what works
-        assertStopsOnceAfter(
-                "mariadb",
-                "drift-default-m",
-                "flags",
-                "evolve",
-                "CREATE TABLE drift.flags (id bigint PRIMARY KEY, name varchar(40) NOT NULL)",
-                "INSERT INTO drift.flags SELECT seq, CONCAT('n', seq) FROM seq_1_to_50",
-                List.of(
-                        "ALTER TABLE drift.flags ADD COLUMN flag integer DEFAULT 7",
-                        "INSERT INTO drift.flags VALUES (51, 'new', 8)"),
-                "column 'flag', added with DEFAULT 7",
-                "UPDATE ... SET flag = <the default>",
-                "run the pipeline with --fresh");
     }
 
     /**

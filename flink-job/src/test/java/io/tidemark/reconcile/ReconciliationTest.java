@@ -6,6 +6,7 @@ import static io.tidemark.reconcile.Changes.read;
 import static io.tidemark.reconcile.Changes.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.decode.BinlogPosition;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
@@ -191,14 +192,31 @@ class ReconciliationTest {
 
     /** A re-snapshot's row holding every change of its key through {@code lsn}. */
     private static ChangeEvent reread(long id, String value, long lsn) {
+        return reread(id, value, SourcePosition.resnapshot(lsn, 42));
+    }
+
+    /** A re-snapshot's row placed at {@code place}. */
+    private static ChangeEvent reread(long id, String value, SourcePosition place) {
         return new ChangeEvent(
                 Changes.TABLE,
                 Operation.UPDATE,
                 List.of(id),
                 null,
                 Changes.row(id, value, 6_000),
-                SourcePosition.resnapshot(lsn, 42),
+                place,
                 6_000);
+    }
+
+    /** The first snapshot's row of key {@code id}. */
+    private static ChangeEvent snapshotRow(long id) {
+        return new ChangeEvent(
+                Changes.TABLE,
+                Operation.READ,
+                List.of(id),
+                null,
+                Changes.row(id, "first snapshot", 0),
+                SourcePosition.NONE,
+                0);
     }
 
     @Test
@@ -229,16 +247,7 @@ class ReconciliationTest {
         assertThat(newer).isNotNull();
         assertThat(decide(newer, row).verdict()).isEqualTo(Verdict.STALE);
         // a snapshot row of the first read never overwrites a re-read
-        ChangeEvent snapshot =
-                new ChangeEvent(
-                        Changes.TABLE,
-                        Operation.READ,
-                        List.of(1L),
-                        null,
-                        Changes.row(1, "first snapshot", 0),
-                        SourcePosition.NONE,
-                        0);
-        assertThat(decide(reRead, snapshot).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(reRead, snapshotRow(1)).verdict()).isEqualTo(Verdict.STALE);
     }
 
     @Test
@@ -260,5 +269,52 @@ class ReconciliationTest {
         assertThat(decide(deleted, reinsert).verdict()).isEqualTo(Verdict.APPLY);
         assertThat(decide(deleted, logChange(Operation.UPDATE, 7, "old", 10, 40)).verdict())
                 .isEqualTo(Verdict.STALE);
+    }
+
+    /** A binlog change: row {@code row} of the rows event at {@code position} of {@code file}. */
+    private static ChangeEvent binlogChange(
+            long id, String value, String file, long position, int row) {
+        return new ChangeEvent(
+                Changes.TABLE,
+                Operation.UPDATE,
+                List.of(id),
+                null,
+                Changes.row(id, value, 5_000),
+                BinlogPosition.of(file, position, row),
+                5_000);
+    }
+
+    /** A binlog re-snapshot's row holding every change of its key through {@code place}. */
+    private static ChangeEvent binlogReread(long id, String value, long place) {
+        return reread(id, value, SourcePosition.resnapshotOfBinlog(place, 42));
+    }
+
+    @Test
+    void aBinlogReReadRowAndItsKeysChangesAreOrderedByBinlogPlaceNotByRow() {
+        // the chunk's high watermark is position 1,000 of file 3: the re-read holds every rows
+        // event that starts before it
+        long held = BinlogPosition.place("mysql-bin.000003", 1_000) - 1;
+        ChangeEvent row = binlogReread(1, "read", held);
+        ChangeEvent before = binlogChange(1, "before", "mysql-bin.000003", 400, 7);
+        ChangeEvent after = binlogChange(1, "after", "mysql-bin.000003", 1_000, 0);
+        ChangeEvent nextFile = binlogChange(1, "rotated", "mysql-bin.000004", 4, 0);
+
+        KeyState reRead = decide(null, row).next();
+        // a row index (7) above the re-read's place within the file's low bits does not matter
+        assertThat(decide(reRead, before).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(reRead, after).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(reRead, nextFile).verdict()).isEqualTo(Verdict.APPLY);
+        // the log first: a change the re-read holds is replaced by it, a newer one is not
+        assertThat(decide(decide(null, before).next(), row).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(decide(null, after).next(), row).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(decide(null, nextFile).next(), row).verdict()).isEqualTo(Verdict.STALE);
+        // a later re-read replaces an earlier one, and a first-snapshot row never replaces one
+        KeyState again = decide(reRead, binlogReread(1, "again", held + 500)).next();
+        assertThat(decide(again, row).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(reRead, snapshotRow(1)).verdict()).isEqualTo(Verdict.STALE);
+        // against a truncate: before it when its place is below the truncate's event
+        Sequence sequence = OrderingRule.commitOrder().sequence(row);
+        assertThat(sequence.isBefore(BinlogPosition.place("mysql-bin.000003", 1_200), 0)).isTrue();
+        assertThat(sequence.isBefore(BinlogPosition.place("mysql-bin.000003", 900), 0)).isFalse();
     }
 }

@@ -6,7 +6,6 @@ import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.runtime.RunContext;
-import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
@@ -33,7 +32,6 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -41,9 +39,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A MySQL {@code TRUNCATE TABLE} (here on MariaDB) is applied in its place in the binlog: rows
  * written before it are gone, rows written after it (in the same checkpoint too) survive, and a
  * truncate made while the job is stopped is applied after the restore. One made while the table's
- * snapshot chunks are read (some before it, some after) cannot empty only the rows read before it,
- * and a MySQL table cannot be read again while the job runs: it is quarantined, saying so, and the
- * target is not emptied.
+ * snapshot chunks are read (some before it, some after) empties the table, and the table is read
+ * again while the job runs (a re-snapshot), ending equal to the source.
  */
 class MySqlTruncateITCase {
 
@@ -140,7 +137,7 @@ class MySqlTruncateITCase {
     private static final AtomicBoolean TRUNCATED = new AtomicBoolean();
 
     @Test
-    void aTruncateWhileTheTablesChunksAreReadIsQuarantinedNotApplied() throws Exception {
+    void aTruncateWhileTheTablesChunksAreReadIsAppliedAndTheTableReadAgain() throws Exception {
         TableIdentifier target = TableIdentifier.of("mtrunc", "chunked");
         try (Connection source = MARIADB.get().connect("trunc");
                 Statement sql = source.createStatement()) {
@@ -170,23 +167,20 @@ class MySqlTruncateITCase {
                             HookedSources.mysql(config, List.of("trunc.chunked"), hooks));
             Catalog catalog = TestPipelines.catalog(config);
             try {
-                Awaitility.await("the truncate in the quarantine table")
-                        .atMost(TIMEOUT)
-                        .pollInterval(Duration.ofMillis(500))
-                        .until(
-                                () -> {
-                                    GroundTruth.assertJobRunning(job);
-                                    return catalog.tableExists(QuarantineTable.unrouted(target))
-                                            && !CommitHistory.truncatesQuarantined(
-                                                            catalog, target, "trunc.chunked")
-                                                    .isEmpty();
-                                });
+                // chunks read before the truncate held rows it removed, chunks read after it rows
+                // written after it: the truncate empties the table and the table is read again
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of("trunc.chunked", target), TIMEOUT);
                 assertThat(TRUNCATED).isTrue();
+                assertThat(CommitHistory.ids(catalog.loadTable(target)))
+                        .hasSize(50)
+                        .startsWith(1001L)
+                        .endsWith(1050L);
+                CommitHistory.awaitReadAgainAfterTruncate(catalog.loadTable(target), TIMEOUT);
                 assertThat(CommitHistory.truncatesQuarantined(catalog, target, "trunc.chunked"))
-                        .singleElement()
-                        .asString()
-                        .contains("trunc.chunked", "snapshot was being read", "not applied");
-                assertThat(CommitHistory.truncateSnapshots(catalog.loadTable(target))).isZero();
+                        .isEmpty();
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of("trunc.chunked", target), TIMEOUT);
             } finally {
                 GroundTruth.cancel(job);
                 if (catalog instanceof Closeable closeable) {

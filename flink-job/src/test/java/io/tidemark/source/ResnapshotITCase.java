@@ -11,51 +11,45 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testing.GroundTruth;
-import io.tidemark.testing.IcebergFiles;
 import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.SharedMariaDb;
+import io.tidemark.testing.TableDamage;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
+import io.tidemark.testing.Workload;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileFormat;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.deletes.EqualityDeleteWriter;
-import org.apache.iceberg.encryption.EncryptedFiles;
-import org.apache.iceberg.io.OutputFile;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 19, re-snapshot one table online: a target table corrupted by hand through Iceberg (50 rows
- * deleted, 30 rows altered, 20 rows the source never had) is re-read with {@code tidemark
- * resnapshot} while a workload changes both tables of the pipeline and the other table keeps
- * committing; the re-read is placed in each key's order (a change made during it is never
- * overwritten), both tables end equal to the source in every column, and the table records the
- * re-snapshot's outcome; its commits name the request. The table's key is text, timestamptz and
- * bigint, declared in another order than its columns. Then {@code tidemark verify --repair} finds
- * the same damage elsewhere and re-reads only the differing key buckets.
+ * Issue 19, re-snapshot one table online, on Postgres and on MariaDB: a target table corrupted by
+ * hand through Iceberg (50 rows deleted, 30 rows altered, 20 rows the source never had) is re-read
+ * with {@code tidemark resnapshot} while a workload changes both tables of the pipeline and the
+ * other table keeps committing; the re-read is placed in each key's order (a change made during it
+ * is never overwritten), both tables end equal to the source in every column, and the table records
+ * the re-snapshot's outcome; its commits name the request. The table's key is text, a timestamp
+ * ({@code timestamptz}, {@code DATETIME}) and bigint, declared in another order than its columns.
+ * Then {@code tidemark verify --repair} finds the same damage elsewhere, while the workload goes
+ * on, and re-reads only the differing key buckets.
  */
 class ResnapshotITCase {
 
@@ -64,39 +58,63 @@ class ResnapshotITCase {
     @RegisterExtension
     static final SharedDatabase DATABASE = new SharedDatabase("resnap", "iceberg_catalog");
 
-    private static final TableIdentifier ITEMS = TableIdentifier.of("resnap", "items");
-    private static final TableIdentifier OTHERS = TableIdentifier.of("resnap", "others");
+    @RegisterExtension static final SharedMariaDb MARIADB = new SharedMariaDb(DATABASE, "resnap");
 
     /**
      * The {@code at} of key {@code id} is this plus {@code id} seconds; its {@code tag} t(id % 7).
      */
-    private static final String AT = "timestamptz '2024-01-01 00:00:00+00'";
+    private static final String AT = "2024-01-01 00:00:00";
 
-    private static final java.time.OffsetDateTime AT_VALUE =
-            java.time.OffsetDateTime.parse("2024-01-01T00:00:00Z");
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
-    @Test
-    void aCorruptedTableIsReadAgainWhileThePipelineRuns() throws Exception {
-        Path file =
-                TestPipelines.writeResource(
-                        "resnapshot.yaml", DATABASE.get(), DATABASE.dir(), "resnapshot-it");
-        PipelineConfig config =
-                TestPipelines.fromResource(
-                        "resnapshot.yaml", DATABASE.get(), DATABASE.dir(), "resnapshot-it");
-        try (Connection source = DATABASE.get().connect("resnap");
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "mariadb"})
+    void aCorruptedTableIsReadAgainWhileThePipelineRuns(String kind) throws Exception {
+        boolean mysql = kind.equals("mariadb");
+        String schema = mysql ? "resnap" : "public";
+        String ns = mysql ? "mresnap" : "resnap";
+        TableIdentifier itemsId = TableIdentifier.of(ns, "items");
+        TableIdentifier othersId = TableIdentifier.of(ns, "others");
+        String id = kind + "-resnapshot-it";
+        String yaml =
+                mysql
+                        ? TestPipelines.mariaDbYaml(
+                                MARIADB.get(),
+                                2,
+                                "resnap",
+                                ", snapshot: {split-size: 500}, resnapshot: {rows-per-second: 2000}",
+                                "[{source: resnap.items, target: mresnap.items},"
+                                        + " {source: resnap.others, target: mresnap.others}]")
+                        : TestPipelines.resource("resnapshot.yaml");
+        Path file = TestPipelines.writeText(yaml, DATABASE.get(), DATABASE.dir(), id);
+        PipelineConfig config = TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), id);
+        try (Connection source = connect(mysql);
                 Statement sql = source.createStatement()) {
             // a key of three types, declared in another order than the columns: the re-read's
             // deletes must name each key as the log's changes do
             sql.execute(
-                    "CREATE TABLE public.items (id bigint, tag text, at timestamptz, v text, n int,"
-                            + " PRIMARY KEY (tag, at, id))");
+                    mysql
+                            ? "CREATE TABLE items (id bigint, tag varchar(8), at datetime(3),"
+                                    + " v varchar(40), n int, PRIMARY KEY (tag, at, id))"
+                            : "CREATE TABLE public.items (id bigint, tag text, at timestamptz,"
+                                    + " v text, n int, PRIMARY KEY (tag, at, id))");
             sql.execute(
-                    "INSERT INTO public.items SELECT g, 't' || (g % 7), "
-                            + AT
-                            + " + g * interval '1 second', 'v' || g, g FROM generate_series(1, 3000) g");
-            sql.execute("CREATE TABLE public.others (id bigint PRIMARY KEY, v text)");
+                    mysql
+                            ? "INSERT INTO items SELECT seq, CONCAT('t', seq % 7), TIMESTAMP '"
+                                    + AT
+                                    + "' + INTERVAL seq SECOND, CONCAT('v', seq), seq FROM"
+                                    + " seq_1_to_3000"
+                            : "INSERT INTO public.items SELECT g, 't' || (g % 7), timestamptz '"
+                                    + AT
+                                    + "+00' + g * interval '1 second', 'v' || g, g FROM"
+                                    + " generate_series(1, 3000) g");
             sql.execute(
-                    "INSERT INTO public.others SELECT g, 'o' || g FROM generate_series(1, 1000) g");
+                    "CREATE TABLE " + schema + ".others (id bigint PRIMARY KEY, v varchar(40))");
+            sql.execute(
+                    mysql
+                            ? "INSERT INTO others SELECT seq, CONCAT('o', seq) FROM seq_1_to_1000"
+                            : "INSERT INTO public.others SELECT g, 'o' || g FROM"
+                                    + " generate_series(1, 1000) g");
 
             JobClient job =
                     TestJobs.start(
@@ -106,21 +124,22 @@ class ResnapshotITCase {
                             null);
             Catalog catalog = TestPipelines.catalog(config);
             Map<String, TableIdentifier> tables =
-                    Map.of("public.items", ITEMS, "public.others", OTHERS);
+                    Map.of(schema + ".items", itemsId, schema + ".others", othersId);
+            TableDamage.Rows rows = (s, key, v, n) -> row(s, mysql, key, v, n);
             try {
-                GroundTruth.awaitEqual(job, source, catalog, tables, Duration.ofMinutes(2));
+                GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
 
-                corrupt(catalog.loadTable(ITEMS), 0);
+                TableDamage.corrupt(catalog.loadTable(itemsId), 0, rows);
                 DiffReport broken =
-                        GroundTruthDiff.diff(source, "public.items", catalog.loadTable(ITEMS));
+                        GroundTruthDiff.diff(source, schema + ".items", catalog.loadTable(itemsId));
                 assertThat(broken.missing()).isEqualTo(50);
                 assertThat(broken.stale()).isEqualTo(30);
                 assertThat(broken.extra()).isEqualTo(20);
 
-                Table others = catalog.loadTable(OTHERS);
+                Table others = catalog.loadTable(othersId);
                 int othersCommits = commits(others);
-                try (Workload workload = new Workload()) {
-                    int exit = tidemark("resnapshot", file, "resnap.items", "--wait", "3m");
+                try (Workload workload = workload(mysql, schema, 10_000)) {
+                    int exit = tidemark("resnapshot", file, ns + ".items", "--wait", "3m");
                     assertThat(exit).as("tidemark resnapshot --wait").isZero();
                     assertThat(workload.changes.get())
                             .as("changes made while the table was read again")
@@ -131,8 +150,8 @@ class ResnapshotITCase {
                         .as("the other table kept committing during the re-snapshot")
                         .isGreaterThan(othersCommits);
 
-                GroundTruth.awaitEqual(job, source, catalog, tables, Duration.ofMinutes(2));
-                Table items = catalog.loadTable(ITEMS);
+                GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
+                Table items = catalog.loadTable(itemsId);
                 String outcome = items.properties().get(ResnapshotRequests.COMPLETED);
                 assertThat(outcome)
                         .matches("\\d+ done: \\d+ rows re-read in \\d+ chunks .*")
@@ -151,17 +170,20 @@ class ResnapshotITCase {
 
                 // verify --repair: the same damage elsewhere, repaired by re-reading only the key
                 // buckets that differ, while the workload goes on
-                corrupt(items, 1000);
-                try (Workload workload = new Workload()) {
+                TableDamage.corrupt(items, 1000, rows);
+                try (Workload workload = workload(mysql, schema, 20_000)) {
                     int exit =
                             tidemark(
                                     "verify",
                                     file,
-                                    "resnap.items",
+                                    ns + ".items",
                                     "--repair",
                                     "--repair-wait",
                                     "3m");
                     assertThat(exit).as("tidemark verify --repair").isZero();
+                    assertThat(workload.changes.get())
+                            .as("changes made while the buckets were read again")
+                            .isGreaterThan(20);
                 }
                 items.refresh();
                 String repaired = items.properties().get(ResnapshotRequests.COMPLETED);
@@ -172,19 +194,25 @@ class ResnapshotITCase {
                 assertThat(reread)
                         .as("rows re-read: the damaged keys' buckets, not the table (%s)", repaired)
                         .isBetween(20L, 400L);
-                GroundTruth.awaitEqual(job, source, catalog, tables, Duration.ofMinutes(2));
+                GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
 
                 // a table that is not the pipeline's: bad usage, naming the targets
-                int refused = tidemark("resnapshot", file, "resnap.nothing");
+                int refused = tidemark("resnapshot", file, ns + ".nothing");
                 assertThat(refused).isEqualTo(Tidemark.EXIT_USAGE);
             } finally {
                 GroundTruth.cancel(job);
-                DATABASE.get().dropSlot("resnap", config.source().slotName());
-                if (catalog instanceof Closeable) {
-                    ((Closeable) catalog).close();
+                if (!mysql) {
+                    DATABASE.get().dropSlot("resnap", config.source().slotName());
+                }
+                if (catalog instanceof Closeable closeable) {
+                    closeable.close();
                 }
             }
         }
+    }
+
+    private static Connection connect(boolean mysql) throws java.sql.SQLException {
+        return mysql ? MARIADB.get().connect("resnap") : DATABASE.get().connect("resnap");
     }
 
     /** Runs a {@code tidemark} command on {@code file} and {@code table}; its exit code. */
@@ -203,112 +231,59 @@ class ResnapshotITCase {
         return n;
     }
 
-    /**
-     * Through Iceberg, as a stray job or a hand-written fix would: keys 1..80 (plus {@code offset})
-     * deleted by equality deletes, keys 51..80 written back with other values, keys 900001..900020
-     * added.
-     */
-    private static void corrupt(Table table, long offset) throws Exception {
-        Schema schema = table.schema();
-        Schema key = schema.select("id", "tag", "at");
-        GenericAppenderFactory factory =
-                new GenericAppenderFactory(
-                        schema,
-                        PartitionSpec.unpartitioned(),
-                        schema.identifierFieldIds().stream().mapToInt(Integer::intValue).toArray(),
-                        key,
-                        null);
-        OutputFile deletes =
-                table.io()
-                        .newOutputFile(
-                                table.locationProvider()
-                                        .newDataLocation("corrupt-deletes-" + offset + ".parquet"));
-        EqualityDeleteWriter<Record> deleteWriter =
-                factory.newEqDeleteWriter(
-                        EncryptedFiles.plainAsEncryptedOutput(deletes), FileFormat.PARQUET, null);
-        try (deleteWriter) {
-            for (long id = offset + 1; id <= offset + 80; id++) {
-                GenericRecord record = GenericRecord.create(key);
-                record.setField("id", id);
-                record.setField("tag", "t" + (id % 7));
-                record.setField("at", AT_VALUE.plusSeconds(id));
-                deleteWriter.write(record);
-            }
-        }
-        DeleteFile deleteFile = deleteWriter.toDeleteFile();
-        List<Record> written = new ArrayList<>();
-        for (long id = offset + 51; id <= offset + 80; id++) {
-            written.add(row(schema, id, "altered by hand", -1));
-        }
-        for (long id = offset + 900_001; id <= offset + 900_020; id++) {
-            written.add(row(schema, id, "never in the source", -1));
-        }
-        DataFile dataFile = IcebergFiles.parquet(table, written);
-        table.newRowDelta().addDeletes(deleteFile).addRows(dataFile).commit();
-    }
-
-    private static Record row(Schema schema, long id, String v, int n) {
+    private static Record row(Schema schema, boolean mysql, long id, String v, int n) {
+        LocalDateTime at = LocalDateTime.parse(AT.replace(' ', 'T')).plusSeconds(id);
         GenericRecord record = GenericRecord.create(schema);
         record.setField("id", id);
         record.setField("tag", "t" + (id % 7));
-        record.setField("at", AT_VALUE.plusSeconds(id));
+        record.setField("at", mysql ? at : OffsetDateTime.of(at, java.time.ZoneOffset.UTC));
         record.setField("v", v);
         record.setField("n", n);
         return record;
     }
 
     /**
-     * Small transactions on both tables every 20 ms (updates of existing keys, new keys, deletes),
-     * until closed.
+     * Small transactions on both tables (updates of existing keys, new keys from {@code newKeys} +
+     * 1, deletes), until closed.
      */
-    private static final class Workload implements AutoCloseable {
-        final AtomicLong changes = new AtomicLong();
-        private final ScheduledExecutorService executor =
-                Executors.newSingleThreadScheduledExecutor();
-        private final Connection connection;
-
-        Workload() throws Exception {
-            connection = DATABASE.get().connect("resnap");
-            executor.scheduleAtFixedRate(this::step, 0, 20, TimeUnit.MILLISECONDS);
-        }
-
-        private void step() {
-            long n = changes.incrementAndGet();
-            try (Statement s = connection.createStatement()) {
-                s.execute(
-                        "UPDATE public.items SET v = 'w"
-                                + n
-                                + "', n = "
-                                + n
-                                + " WHERE id = "
-                                + (1 + n * 37 % 3000));
-                long id = 10_000 + n;
-                s.execute(
-                        "INSERT INTO public.items VALUES ("
-                                + id
-                                + ", 't"
-                                + (id % 7)
-                                + "', "
-                                + AT
-                                + " + "
-                                + id
-                                + " * interval '1 second', 'new', 0)");
-                s.execute("DELETE FROM public.items WHERE id = " + (100 + n * 13 % 2900));
-                s.execute(
-                        "UPDATE public.others SET v = 'w"
-                                + n
-                                + "' WHERE id = "
-                                + (1 + n * 7 % 1000));
-            } catch (java.sql.SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            executor.shutdown();
-            assertThat(executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-            connection.close();
-        }
+    private static Workload workload(boolean mysql, String schema, long newKeys) throws Exception {
+        return new Workload(
+                connect(mysql),
+                n -> {
+                    long id = newKeys + n;
+                    String at =
+                            mysql
+                                    ? "TIMESTAMP '" + AT + "' + INTERVAL " + id + " SECOND"
+                                    : "timestamptz '"
+                                            + AT
+                                            + "+00' + "
+                                            + id
+                                            + " * interval '1 second'";
+                    return List.of(
+                            "UPDATE "
+                                    + schema
+                                    + ".items SET v = 'w"
+                                    + n
+                                    + "', n = "
+                                    + n
+                                    + " WHERE id = "
+                                    + (1 + n * 37 % 3000),
+                            "INSERT INTO "
+                                    + schema
+                                    + ".items VALUES ("
+                                    + id
+                                    + ", 't"
+                                    + (id % 7)
+                                    + "', "
+                                    + at
+                                    + ", 'new', 0)",
+                            "DELETE FROM " + schema + ".items WHERE id = " + (100 + n * 13 % 2900),
+                            "UPDATE "
+                                    + schema
+                                    + ".others SET v = 'w"
+                                    + n
+                                    + "' WHERE id = "
+                                    + (1 + n * 7 % 1000));
+                });
     }
 }

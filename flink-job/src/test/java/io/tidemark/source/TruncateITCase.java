@@ -2,13 +2,11 @@ package io.tidemark.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
-import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
@@ -33,7 +31,6 @@ import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHook
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -186,43 +183,8 @@ class TruncateITCase {
                         .hasSize(50)
                         .startsWith(1001L)
                         .endsWith(1050L);
-                Table table = catalog.loadTable(target);
-                assertThat(CommitHistory.truncateSnapshots(table)).isEqualTo(1);
                 // the commit that emptied the table asked for the re-read, and a later one holds it
-                Snapshot emptied = null;
-                for (Snapshot snapshot : table.snapshots()) {
-                    if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
-                        emptied = snapshot;
-                    }
-                }
-                assertThat(emptied.summary().get(Provenance.TRUNCATED_AT))
-                        .contains("while the table's snapshot was being read");
-                Snapshot emptiedAt = emptied;
-                Awaitility.await("the re-read's outcome")
-                        .atMost(TIMEOUT)
-                        .until(
-                                () -> {
-                                    table.refresh();
-                                    return table.properties()
-                                            .getOrDefault(ResnapshotRequests.COMPLETED, "")
-                                            .contains("done");
-                                });
-                assertThat(ResnapshotRequests.completed(table))
-                        .isEqualTo(ResnapshotRequests.requested(table));
-                Awaitility.await(
-                                "a commit of the re-read rows after the one that emptied the table")
-                        .atMost(TIMEOUT)
-                        .until(
-                                () -> {
-                                    table.refresh();
-                                    for (Snapshot s : table.snapshots()) {
-                                        if (s.sequenceNumber() > emptiedAt.sequenceNumber()
-                                                && s.summary().containsKey(Provenance.RESNAPSHOT)) {
-                                            return true;
-                                        }
-                                    }
-                                    return false;
-                                });
+                CommitHistory.awaitReadAgainAfterTruncate(catalog.loadTable(target), TIMEOUT);
                 assertThat(CommitHistory.truncatesQuarantined(catalog, target, "public.chunked"))
                         .isEmpty();
                 GroundTruth.awaitEqual(

@@ -102,4 +102,51 @@ public final class CommitHistory {
         assertThat(count).as("snapshots of %s", table.name()).isPositive();
         return lineages;
     }
+
+    /**
+     * Asserts that {@code table} was emptied once by a truncate made while its snapshot was read,
+     * that the commit that emptied it asked for the table to be read again, and waits (up to {@code
+     * timeout}) for that re-read to be recorded and for a later commit to hold its rows.
+     */
+    public static void awaitReadAgainAfterTruncate(Table table, java.time.Duration timeout) {
+        table.refresh();
+        assertThat(truncateSnapshots(table)).isEqualTo(1);
+        Snapshot emptied = null;
+        for (Snapshot snapshot : table.snapshots()) {
+            if (snapshot.summary().containsKey(Provenance.TRUNCATED_AT)) {
+                emptied = snapshot;
+            }
+        }
+        assertThat(emptied.summary().get(Provenance.TRUNCATED_AT))
+                .contains("while the table's snapshot was being read");
+        long emptiedAt = emptied.sequenceNumber();
+        org.awaitility.Awaitility.await("the re-read's outcome")
+                .atMost(timeout)
+                .until(
+                        () -> {
+                            table.refresh();
+                            return table.properties()
+                                    .getOrDefault(
+                                            io.tidemark.source.resnapshot.ResnapshotRequests
+                                                    .COMPLETED,
+                                            "")
+                                    .contains("done");
+                        });
+        assertThat(io.tidemark.source.resnapshot.ResnapshotRequests.completed(table))
+                .isEqualTo(io.tidemark.source.resnapshot.ResnapshotRequests.requested(table));
+        org.awaitility.Awaitility.await(
+                        "a commit of the re-read rows after the one that emptied the table")
+                .atMost(timeout)
+                .until(
+                        () -> {
+                            table.refresh();
+                            for (Snapshot s : table.snapshots()) {
+                                if (s.sequenceNumber() > emptiedAt
+                                        && s.summary().containsKey(Provenance.RESNAPSHOT)) {
+                                    return true;
+                                }
+                            }
+                            return false;
+                        });
+    }
 }

@@ -194,7 +194,8 @@ public final class TestPipelines {
         return fromText(resource(file), database, dir, id);
     }
 
-    private static String resource(String file) throws IOException {
+    /** The text of the test pipeline file {@code src/test/resources/pipelines/<file>}. */
+    public static String resource(String file) throws IOException {
         try (InputStream in = TestPipelines.class.getResourceAsStream("/pipelines/" + file)) {
             if (in == null) {
                 throw new IllegalArgumentException("no test pipeline file " + file);
@@ -209,8 +210,14 @@ public final class TestPipelines {
      */
     public static Path writeResource(String file, EmbeddedDatabase database, Path dir, String id)
             throws IOException {
+        return writeText(resource(file), database, dir, id);
+    }
+
+    /** As {@link #writeResource}, from the text of a pipeline file with the same marks. */
+    public static Path writeText(String yaml, EmbeddedDatabase database, Path dir, String id)
+            throws IOException {
         Path written = dir.resolve(id + ".yaml");
-        java.nio.file.Files.writeString(written, filled(resource(file), database, dir, id));
+        java.nio.file.Files.writeString(written, filled(yaml, database, dir, id));
         return written;
     }
 

@@ -1,7 +1,7 @@
 package io.tidemark.source.resnapshot;
 
 import io.tidemark.decode.ChangeEvent;
-import io.tidemark.source.PostgresReread;
+import io.tidemark.source.Reread;
 import java.io.Closeable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -120,8 +120,8 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
         long[] emitted = {0};
         long nanosPerRow = 1_000_000_000L / Math.max(1, settings.rowsPerSecond());
         try {
-            PostgresReread.Result result =
-                    PostgresReread.read(
+            Reread.Result result =
+                    Reread.read(
                             settings.source(),
                             split.sourceTable(),
                             settings.primaryKeys(),
@@ -146,8 +146,8 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
                             ? ""
                             : " (keys in " + split.buckets().size() + " buckets)",
                     result.chunks(),
-                    io.tidemark.decode.SourcePosition.lsn(result.firstLsn()),
-                    io.tidemark.decode.SourcePosition.lsn(result.lastLsn()),
+                    result.first(),
+                    result.last(),
                     result.deletes(),
                     (System.nanoTime() - started) / 1e9);
         } catch (Exception e) {

@@ -3,11 +3,13 @@ package io.tidemark.source.resnapshot;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.reconcile.OrderingRule;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReader;
@@ -18,11 +20,12 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.iceberg.flink.CatalogLoader;
 
 /**
- * Re-snapshots of one Postgres source's tables while the pipeline runs: the coordinator ({@link
+ * Re-snapshots of one source's tables while the pipeline runs: the coordinator ({@link
  * ResnapshotEnumerator}) watches each target table for a request ({@link ResnapshotRequests}); the
- * one reader ({@link ResnapshotReader}, parallelism 1) re-reads the table with readers and a slot
- * of its own ({@link io.tidemark.source.PostgresReread}), at most {@code rowsPerSecond}, and its
- * changes join the live stream before the contract gate, where the reconciler orders them.
+ * one reader ({@link ResnapshotReader}, parallelism 1) re-reads the table with readers of its own
+ * (a slot, or a binlog client id) ({@link io.tidemark.source.Reread}), at most {@code
+ * rowsPerSecond}, and its changes join the live stream before the contract gate, where the
+ * reconciler orders them.
  */
 public final class ResnapshotSource
         implements Source<ChangeEvent, ResnapshotSplit, ResnapshotEnumeratorState> {
@@ -57,6 +60,23 @@ public final class ResnapshotSource
      * what to do instead; null when it can. The one place this is decided.
      */
     public static String refusal(PipelineConfig pipeline, TableConfig table) {
+        return refusal(
+                pipeline,
+                table,
+                source ->
+                        "gtid".equals(source.binlogOrder())
+                                ? BinlogOrder.GTID
+                                : BinlogOrder.BINLOG_POSITION);
+    }
+
+    /**
+     * {@link #refusal(PipelineConfig, TableConfig)} where {@code binlogOrder} resolves a MySQL
+     * source's {@code source.binlog-order} (the job asks the server: {@code auto} may be either).
+     */
+    public static String refusal(
+            PipelineConfig pipeline,
+            TableConfig table,
+            Function<SourceConfig, BinlogOrder> binlogOrder) {
         if (table.sources().size() != 1) {
             return "it merges sources "
                     + table.sources()
@@ -68,9 +88,10 @@ public final class ResnapshotSource
                         .filter(s -> s.id().equals(table.sources().get(0)))
                         .findFirst()
                         .orElseThrow();
-        if (source.isMySql()) {
-            return "re-snapshots read Postgres sources only for now; for a MySQL or MariaDB source,"
-                    + " stop the pipeline and run it again with --fresh";
+        if (source.isMySql() && binlogOrder.apply(source) == BinlogOrder.GTID) {
+            return "its source places changes by GTID (source.binlog-order), and a re-read"
+                    + " is placed by binlog position; stop the pipeline and run it again with"
+                    + " --fresh";
         }
         if (!OrderingRule.commitOrder().equals(OrderingRule.parse(table.ordering()))) {
             return "it is ordered by "
