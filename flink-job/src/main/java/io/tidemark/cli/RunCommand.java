@@ -2,7 +2,9 @@ package io.tidemark.cli;
 
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.JobPreparation;
 import io.tidemark.job.RetainedState;
+import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -107,7 +109,7 @@ final class RunCommand implements Callable<Integer> {
                 "tidemark run: pipeline %s, run id %s%n", pipeline.pipelineId(), run.runId());
         // whole-database capture: the file's table patterns become the tables they match now
         pipeline = TableDiscovery.resolve(pipeline);
-        List<ResolvedTable> tables = TidemarkJob.prepare(pipeline);
+        List<ResolvedTable> tables = JobPreparation.prepare(pipeline);
 
         StreamExecutionEnvironment ambientEnv =
                 StreamExecutionEnvironment.getExecutionEnvironment();
@@ -136,7 +138,7 @@ final class RunCommand implements Callable<Integer> {
             flink.set(StateRecoveryOptions.RESTORE_MODE, restore.getRestoreMode());
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(env, pipeline, run, tables, TidemarkJob.cdc(pipeline));
+        TidemarkJob.assemble(env, pipeline, run, tables, SourceStage.cdc(pipeline));
         StreamGraph graph = env.getStreamGraph();
         if (restore.restoreSavepoint()) {
             // an in-process job takes the restore from its graph

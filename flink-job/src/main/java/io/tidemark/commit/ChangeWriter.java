@@ -8,6 +8,7 @@ import io.tidemark.contract.Evolution;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.metrics.WriterMetrics;
+import io.tidemark.protocol.CommitMessage;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.LiveTables;

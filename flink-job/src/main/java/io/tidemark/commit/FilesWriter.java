@@ -1,7 +1,8 @@
 package io.tidemark.commit;
 
 import io.tidemark.catalog.Catalogs;
-import io.tidemark.commit.CommitMessage.FilesWritten;
+import io.tidemark.protocol.CommitMessage.FilesWritten;
+import io.tidemark.protocol.CommitMessageSerializer;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -1,19 +1,17 @@
 package io.tidemark.commit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.provenance.Provenance.CommitPoint;
-import io.tidemark.commit.CommitMessage.Counts;
-import io.tidemark.commit.CommitMessage.FilesWritten;
-import io.tidemark.commit.CommitMessage.GateCounts;
-import io.tidemark.commit.CommitMessage.GateTally;
-import io.tidemark.commit.CommitMessage.Tally;
-import io.tidemark.decode.GtidPosition;
 import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.CommitMetrics;
-import io.tidemark.reconcile.CheckpointTally;
+import io.tidemark.protocol.CommitMessage;
+import io.tidemark.protocol.CommitMessage.Counts;
+import io.tidemark.protocol.CommitMessage.FilesWritten;
+import io.tidemark.protocol.CommitMessage.GateCounts;
+import io.tidemark.protocol.CommitMessage.GateTally;
+import io.tidemark.protocol.CommitMessage.Tally;
+import io.tidemark.protocol.CommitMessageSerializer;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.LiveTables;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
@@ -95,8 +93,6 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private static final long serialVersionUID = 1L;
 
     private static final Logger LOG = LoggerFactory.getLogger(TidemarkCommitter.class);
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Accumulator and metric: checkpoints the committer found to add up before committing. */
     public static final String CHECKPOINTS_VERIFIED = "checkpoints-verified";
@@ -401,16 +397,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                         .forEach(
                                 (source, position) ->
                                         positions.merge(
-                                                source,
-                                                position,
-                                                (a, b) -> CheckpointTally.newer(b, a) ? b : a));
+                                                source, position, (a, b) -> b.isAfter(a) ? b : a));
             }
         }
         String validThroughText =
                 tallies < reconcilerParallelism || validThrough == Long.MIN_VALUE
                         ? NO_WATERMARK
                         : Instant.ofEpochMilli(validThrough).toString();
-        String positionsJson = positionsJson(positions);
+        String positionsJson = ProvenanceSummary.positionsJson(positions);
         for (String table : files.keySet()) {
             if (!committedThrough.containsKey(table)) {
                 addLiveTarget(table);
@@ -430,7 +424,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             }
         }
         if (gateTallies >= reconcilerParallelism && tallies >= reconcilerParallelism) {
-            checkNothingLost(checkpointId, gated, counts, quarantined);
+            CheckpointAudit.checkNothingLost(checkpointId, gated, counts, quarantined);
             verified.add(1L);
         }
         for (CommitTarget target : allTargets) {
@@ -498,65 +492,6 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         metrics.put(table, new CommitMetrics(getMetricGroup(), table));
         readCommittedThrough(table);
         LOG.info("Committing {} (source table {}, created while the job runs)", table, sourceTable);
-    }
-
-    /**
-     * The job's own check that nothing was lost between its operators in one checkpoint: per source
-     * table, every change into the contract gate was passed or quarantined, the reconcilers
-     * received every change the gate forwarded, and the quarantine writers wrote every change the
-     * gate quarantined. A difference is a defect of this job, not of the data: it fails the run
-     * without committing the checkpoint and without restarts (a restart would commit the same
-     * checkpoint). Holds with aligned exactly-once checkpoints (Tidemark's setting): every change
-     * the gate sent before its barrier reaches the reconciler before the reconciler's barrier.
-     */
-    static void checkNothingLost(
-            long checkpointId,
-            Map<String, GateCounts> gated,
-            Map<String, Counts> reconciled,
-            Map<String, Long> quarantineWritten) {
-        List<String> problems = new ArrayList<>();
-        long quarantinedTotal = 0;
-        for (Map.Entry<String, GateCounts> entry : gated.entrySet()) {
-            String table = entry.getKey();
-            GateCounts gate = entry.getValue();
-            quarantinedTotal += gate.quarantined();
-            if (gate.in() != gate.passed() + gate.quarantined()) {
-                problems.add(
-                        String.format(
-                                "%s: %d change(s) into the contract gate but %d passed + %d quarantined",
-                                table, gate.in(), gate.passed(), gate.quarantined()));
-            }
-            long received = reconciled.getOrDefault(table, Counts.ZERO).in();
-            if (received != gate.forwarded()) {
-                problems.add(
-                        String.format(
-                                "%s: the contract gate forwarded %d change(s), the reconcilers received %d",
-                                table, gate.forwarded(), received));
-            }
-        }
-        for (Map.Entry<String, Counts> entry : reconciled.entrySet()) {
-            if (!gated.containsKey(entry.getKey()) && entry.getValue().in() > 0) {
-                problems.add(
-                        String.format(
-                                "%s: the reconcilers received %d change(s) the contract gate never saw",
-                                entry.getKey(), entry.getValue().in()));
-            }
-        }
-        long written = quarantineWritten.values().stream().mapToLong(Long::longValue).sum();
-        if (written != quarantinedTotal) {
-            problems.add(
-                    String.format(
-                            "the contract gate quarantined %d change(s), the quarantine writers wrote %d",
-                            quarantinedTotal, written));
-        }
-        if (!problems.isEmpty()) {
-            throw new SuppressRestartsException(
-                    new IllegalStateException(
-                            "checkpoint "
-                                    + checkpointId
-                                    + " does not add up, not committing it: "
-                                    + String.join("; ", problems)));
-        }
     }
 
     private void commitTable(
@@ -641,39 +576,23 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         if (dataFiles + deleteFiles == 0 && truncatedAt == null && removed == 0) {
             return;
         }
-        long in = target.side() ? upserted : counts.in();
-        delta.set(Provenance.PIPELINE_ID, run.pipelineId())
-                .set(Provenance.RUN_ID, run.runId())
-                .set(Provenance.LINEAGE, lineage)
-                .set(Provenance.CHECKPOINT_ID, Long.toString(checkpointId))
-                .set(
-                        Provenance.FLINK_JOB_ID,
-                        getRuntimeContext().getJobInfo().getJobId().toString())
-                .set(Provenance.CODE_VERSION, run.codeVersion())
-                .set(
-                        Provenance.CONTRACT_VERSION,
+        new ProvenanceSummary(run, lineage, getRuntimeContext().getJobInfo().getJobId().toString())
+                .applyTo(
+                        delta,
+                        point,
                         target.contractVersion() == null
                                 ? contractVersion
-                                : target.contractVersion())
-                .set(Provenance.SOURCE_POSITIONS, positions)
-                .set(Provenance.VALID_THROUGH, validThrough)
-                .set(Provenance.ROWS_IN, Long.toString(in))
-                .set(Provenance.ROWS_UPSERTED, Long.toString(upserted))
-                .set(Provenance.ROWS_DELETED, Long.toString(deleted))
-                .set(Provenance.ROWS_QUARANTINED, Long.toString(quarantined))
-                .set(Provenance.ROWS_STALE, Long.toString(counts.stale()))
-                .set(
-                        Provenance.ROWS_LATE,
-                        Long.toString(
-                                target.kind() == CommitTarget.Kind.LATE
-                                        ? upserted
-                                        : counts.late()));
-        if (point.part() > 0) {
-            delta.set(Provenance.CHECKPOINT_PART, Integer.toString(point.part()));
-        }
-        if (resnapshot != null) {
-            delta.set(Provenance.RESNAPSHOT, Long.toString(resnapshot));
-        }
+                                : target.contractVersion(),
+                        positions,
+                        validThrough,
+                        new ProvenanceSummary.Rows(
+                                target.side() ? upserted : counts.in(),
+                                upserted,
+                                deleted,
+                                quarantined,
+                                counts.stale(),
+                                target.kind() == CommitTarget.Kind.LATE ? upserted : counts.late()),
+                        resnapshot);
         if (replaces && removed > 0) {
             delta.set(Provenance.REPLACED_FILES, Integer.toString(removed));
             LOG.info(
@@ -768,26 +687,6 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             }
         }
         return removed.size();
-    }
-
-    /**
-     * {@code {"<source>":{"commit_lsn":"0/16B3748","change_lsn":"0/16B3790","tx_id":745}}}; a
-     * position placed by GTID adds {@code "gtid_ordinal"} (the transaction's place in the GTID
-     * order, see {@link GtidPosition}).
-     */
-    static String positionsJson(Map<String, SourcePosition> positions) {
-        ObjectNode root = JSON.createObjectNode();
-        positions.forEach(
-                (source, position) -> {
-                    ObjectNode node = root.putObject(source);
-                    if (GtidPosition.isGtid(position)) {
-                        node.put("gtid_ordinal", position.commitLsn() & ~GtidPosition.GTID_ORDER);
-                    }
-                    node.put("commit_lsn", SourcePosition.lsn(position.commitLsn()));
-                    node.put("change_lsn", SourcePosition.lsn(position.changeLsn()));
-                    node.put("tx_id", position.txId());
-                });
-        return root.toString();
     }
 
     @Override

@@ -177,6 +177,9 @@ public record PipelineConfig(
 
         public static final String CAPTURE = "capture";
 
+        /** The {@code ordering} of a table ordered by its source's commit order (the default). */
+        public static final String COMMIT_ORDER = "commit-order";
+
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
             sources = List.copyOf(sources);
@@ -188,6 +191,11 @@ public record PipelineConfig(
          */
         public boolean isPattern() {
             return isPattern(source);
+        }
+
+        /** Whether the table is ordered by its source's commit order ({@link #COMMIT_ORDER}). */
+        public boolean orderedByCommit() {
+            return COMMIT_ORDER.equals(ordering);
         }
 
         static boolean isPattern(String name) {
@@ -250,7 +258,7 @@ public record PipelineConfig(
                     source,
                     target,
                     primaryKey,
-                    "commit-order",
+                    COMMIT_ORDER,
                     "apply-if-newer",
                     List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE),
                     null,

@@ -627,7 +627,7 @@ public final class PipelineConfigLoader {
                 List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
                 String ordering =
                         entry.get("ordering") == null
-                                ? "commit-order"
+                                ? TableConfig.COMMIT_ORDER
                                 : scalar(
                                         at + ".ordering",
                                         entry.get("ordering"),

@@ -9,21 +9,18 @@ import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.catalog.contract.Violation;
-import io.tidemark.commit.CommitMessage.GateCounts;
-import io.tidemark.commit.CommitMessage.GateTally;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
+import io.tidemark.protocol.CommitMessage.GateCounts;
+import io.tidemark.protocol.CommitMessage.GateTally;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
-import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -37,8 +34,6 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.memory.DataInputDeserializer;
-import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -123,9 +118,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     private transient Map<String, long[]> tallies;
 
     /** This checkpoint's counts per table with a contract, and the windows of the last ones. */
-    private transient Map<String, Counts> current;
+    private transient QualityWindows windows;
 
-    private transient Map<String, Deque<Counts>> windows;
     private transient Map<String, Counter> checksEvaluated;
     private transient Map<String, Counter> checksFailed;
     private transient Map<String, LongCounter> checksFailedAccumulator;
@@ -145,21 +139,6 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     static final ListStateDescriptor<byte[]> WINDOWS =
             new ListStateDescriptor<>(
                     "tidemark-gate-windows", BytePrimitiveArraySerializer.INSTANCE);
-
-    private static final int WINDOWS_VERSION = 1;
-
-    /** What one checkpoint of one table brought to the gate. */
-    static final class Counts {
-        long in;
-        long passed;
-
-        /** Passed inserts, updates and snapshot rows: the rows a null rate is taken over. */
-        long rows;
-
-        long quarantined;
-        long newestSourceTime;
-        final Map<String, Long> nulls = new HashMap<>();
-    }
 
     /**
      * @param contracts source table to its active contract
@@ -438,8 +417,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         byReason = new HashMap<>();
         logged = new HashSet<>();
         tallies = new TreeMap<>();
-        current = new HashMap<>();
-        windows = new HashMap<>();
+        windows = new QualityWindows(contracts);
         checksEvaluated = new HashMap<>();
         checksFailed = new HashMap<>();
         checksFailedAccumulator = new HashMap<>();
@@ -464,11 +442,9 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                         "check." + check.name(),
                         (Gauge<Double>) () -> observed.getOrDefault(key, 0d));
             }
-            current.put(table, new Counts());
-            windows.put(table, new ArrayDeque<>());
         }
         if (restoredWindows != null) {
-            readWindows(restoredWindows);
+            windows.read(restoredWindows);
             restoredWindows = null;
         }
     }
@@ -487,9 +463,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         for (byte[] element : all) {
-            DataInputDeserializer in = new DataInputDeserializer(element);
-            in.readInt();
-            if (in.readInt() == subtask) {
+            if (QualityWindows.subtaskOf(element) == subtask) {
                 restoredWindows = element;
             }
         }
@@ -497,69 +471,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        windowsState.update(List.of(writeWindows()));
-    }
-
-    /** This subtask's windows: version, subtask, then per table its checkpoints' counts. */
-    private byte[] writeWindows() throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(256);
-        out.writeInt(WINDOWS_VERSION);
-        out.writeInt(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-        out.writeInt(windows.size());
-        for (Map.Entry<String, Deque<Counts>> table : windows.entrySet()) {
-            out.writeUTF(table.getKey());
-            out.writeInt(table.getValue().size());
-            for (Counts counts : table.getValue()) {
-                out.writeLong(counts.in);
-                out.writeLong(counts.passed);
-                out.writeLong(counts.rows);
-                out.writeLong(counts.quarantined);
-                out.writeLong(counts.newestSourceTime);
-                out.writeInt(counts.nulls.size());
-                for (Map.Entry<String, Long> nulls : counts.nulls.entrySet()) {
-                    out.writeUTF(nulls.getKey());
-                    out.writeLong(nulls.getValue());
-                }
-            }
-        }
-        return out.getCopyOfBuffer();
-    }
-
-    private void readWindows(byte[] bytes) {
-        try {
-            DataInputDeserializer in = new DataInputDeserializer(bytes);
-            int version = in.readInt();
-            if (version != WINDOWS_VERSION) {
-                throw new IllegalStateException(
-                        "data-quality windows of version "
-                                + version
-                                + " but this build reads version "
-                                + WINDOWS_VERSION);
-            }
-            in.readInt();
-            for (int t = in.readInt(); t > 0; t--) {
-                String table = in.readUTF();
-                Deque<Counts> window = new ArrayDeque<>();
-                for (int c = in.readInt(); c > 0; c--) {
-                    Counts counts = new Counts();
-                    counts.in = in.readLong();
-                    counts.passed = in.readLong();
-                    counts.rows = in.readLong();
-                    counts.quarantined = in.readLong();
-                    counts.newestSourceTime = in.readLong();
-                    for (int n = in.readInt(); n > 0; n--) {
-                        counts.nulls.put(in.readUTF(), in.readLong());
-                    }
-                    window.addLast(counts);
-                }
-                // a table whose contract is gone no longer has checks
-                if (windows.containsKey(table)) {
-                    windows.put(table, window);
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read the data-quality windows", e);
-        }
+        windowsState.update(
+                List.of(windows.write(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask())));
     }
 
     private Counter counter(Map<String, Counter> counters, String table, String name) {
@@ -575,7 +488,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         Contract contract = contracts.get(change.table());
-        Counts counts = contract == null ? null : current.get(change.table());
+        QualityWindows.Counts counts = contract == null ? null : windows.current(change.table());
         if (counts != null) {
             counts.in++;
         }
@@ -1030,119 +943,24 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
 
     /**
      * Evaluates every table's data-quality checks over its last checkpoints, at a checkpoint
-     * barrier (the operator calls it before the barrier goes on). A failing check in mode {@code
-     * fail} fails the run without restarts (the same data would fail again); in mode {@code warn}
-     * it is logged and counted. Windows cover this gate subtask's changes and are kept in its state
-     * across restarts.
+     * barrier (the operator calls it before the barrier goes on): {@link QualityWindows#evaluate}.
      */
     void evaluateChecks(long checkpointId) {
-        for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
-            String table = entry.getKey();
-            Contract contract = entry.getValue();
-            Deque<Counts> window = windows.get(table);
-            window.addFirst(current.get(table));
-            current.put(table, new Counts());
-            int longest = 1;
-            for (QualityCheck check : contract.checks()) {
-                longest = Math.max(longest, check.window());
-            }
-            while (window.size() > longest) {
-                window.removeLast();
-            }
-            for (QualityCheck check : contract.checks()) {
-                evaluate(table, contract, check, window, checkpointId);
-            }
-        }
-    }
+        windows.evaluate(
+                checkpointId,
+                new QualityWindows.Observer() {
+                    @Override
+                    public void evaluated(String table, String check, double value) {
+                        checksEvaluated.get(table).inc();
+                        observed.put(table + "/" + check, value);
+                    }
 
-    private void evaluate(
-            String table,
-            Contract contract,
-            QualityCheck check,
-            Deque<Counts> window,
-            long checkpointId) {
-        long in = 0;
-        long passing = 0;
-        long rows = 0;
-        long bad = 0;
-        long nulls = 0;
-        int seen = 0;
-        boolean arrivingWithoutPassing = true;
-        for (Counts counts : window) {
-            if (seen == check.window()) {
-                break;
-            }
-            seen++;
-            in += counts.in;
-            passing += counts.passed;
-            rows += counts.rows;
-            bad += counts.quarantined;
-            nulls += counts.nulls.getOrDefault(check.column(), 0L);
-            arrivingWithoutPassing &= counts.in > 0 && counts.passed == 0;
-        }
-        double value;
-        boolean breached;
-        String threshold;
-        switch (check.kind()) {
-            case QUARANTINE_RATIO:
-                if (in == 0) {
-                    return;
-                }
-                value = (double) bad / in;
-                breached = value > check.max();
-                threshold = String.format("%.3f", check.max());
-                break;
-            case NULL_RATE:
-                if (rows == 0) {
-                    return;
-                }
-                value = (double) nulls / rows;
-                breached = value > check.max();
-                threshold = String.format("%.3f", check.max());
-                break;
-            case NO_ROWS_WRITTEN:
-                if (seen < check.window()) {
-                    return;
-                }
-                value = passing;
-                breached = arrivingWithoutPassing;
-                threshold = "rows passing while " + in + " arrived";
-                break;
-            default:
-                Counts last = window.peekFirst();
-                if (last == null || last.in == 0 || last.newestSourceTime <= 0) {
-                    return;
-                }
-                value = System.currentTimeMillis() - last.newestSourceTime;
-                breached = value > contract.freshness().toMillis();
-                threshold = contract.freshness().toMillis() + " ms";
-                break;
-        }
-        checksEvaluated.get(table).inc();
-        observed.put(table + "/" + check.name(), value);
-        if (!breached) {
-            return;
-        }
-        checksFailed.get(table).inc();
-        checksFailedAccumulator.get(table).add(1L);
-        String message =
-                String.format(
-                        "data-quality check %s of table %s (contract %s) failed at checkpoint %d:"
-                                + " observed %s over the last %d checkpoint(s), threshold %s",
-                        check.name(),
-                        table,
-                        contract.id(),
-                        checkpointId,
-                        check.kind() == QualityCheck.Kind.QUARANTINE_RATIO
-                                        || check.kind() == QualityCheck.Kind.NULL_RATE
-                                ? String.format("%.3f", value)
-                                : String.format("%.0f", value),
-                        check.kind() == QualityCheck.Kind.FRESHNESS ? 1 : seen,
-                        threshold);
-        if (check.mode() == QualityCheck.Mode.FAIL) {
-            throw new SuppressRestartsException(new IllegalStateException(message));
-        }
-        LOG.warn("{} (mode warn: the run continues)", message);
+                    @Override
+                    public void failed(String table) {
+                        checksFailed.get(table).inc();
+                        checksFailedAccumulator.get(table).add(1L);
+                    }
+                });
     }
 
     /** The contract check of one change: deletes by their key, the rest by their after image. */

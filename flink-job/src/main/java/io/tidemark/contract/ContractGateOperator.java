@@ -1,7 +1,7 @@
 package io.tidemark.contract;
 
-import io.tidemark.commit.CommitMessageSerializer;
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.protocol.CommitMessageSerializer;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 

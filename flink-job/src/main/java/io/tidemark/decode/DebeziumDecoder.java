@@ -1,8 +1,6 @@
 package io.tidemark.decode;
 
 import io.tidemark.catalog.SqlNames;
-import io.tidemark.source.LiveTables;
-import io.tidemark.source.NumericTextConverter;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -63,10 +61,10 @@ public final class DebeziumDecoder implements Serializable {
      * Tables created while the job runs that a pattern captures: their key columns are the fields
      * of the record's key (Debezium's key holds the table's primary key, in key order).
      */
-    private final LiveTables live;
+    private final CapturedTables live;
 
     public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys) {
-        this(source, primaryKeys, LiveTables.NONE);
+        this(source, primaryKeys, CapturedTables.NONE);
     }
 
     /** How binlog changes are placed (MySQL sources; Postgres changes ignore it). */
@@ -75,14 +73,15 @@ public final class DebeziumDecoder implements Serializable {
     /** The GTID set of the transaction being decoded, parsed once (GTID order only). */
     private transient GtidPosition.Positions gtidPositions;
 
-    public DebeziumDecoder(String source, Map<String, List<String>> primaryKeys, LiveTables live) {
+    public DebeziumDecoder(
+            String source, Map<String, List<String>> primaryKeys, CapturedTables live) {
         this(source, primaryKeys, live, BinlogOrder.BINLOG_POSITION);
     }
 
     public DebeziumDecoder(
             String source,
             Map<String, List<String>> primaryKeys,
-            LiveTables live,
+            CapturedTables live,
             BinlogOrder binlogOrder) {
         this.source = source;
         this.primaryKeys = Map.copyOf(primaryKeys);
@@ -190,7 +189,7 @@ public final class DebeziumDecoder implements Serializable {
         Struct source = value.getStruct("source");
         String table = tableName(source);
         List<String> keyColumns = primaryKeys.get(table);
-        if (keyColumns == null && live.entryFor(table).isPresent()) {
+        if (keyColumns == null && live.captures(table)) {
             keyColumns = recordKeyColumns(record, table);
         }
         if (keyColumns == null) {
@@ -321,7 +320,7 @@ public final class DebeziumDecoder implements Serializable {
      */
     private ChangeEvent binlogTruncate(SourceRecord record, Struct value) {
         String table = binlogTruncatedTable(value);
-        if (table == null || (!primaryKeys.containsKey(table) && live.entryFor(table).isEmpty())) {
+        if (table == null || (!primaryKeys.containsKey(table) && !live.captures(table))) {
             return null;
         }
         Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
@@ -449,8 +448,11 @@ public final class DebeziumDecoder implements Serializable {
      * JDBC driver's infinity constants as microseconds (or milliseconds), zoned timestamps the
      * word.
      */
-    /** {@code NumericTextConverter}'s logical name: a Postgres numeric as its text. */
-    private static final String NUMERIC_TEXT = NumericTextConverter.LOGICAL_NAME;
+    /**
+     * The logical name of a Postgres numeric sent as its text (Tidemark's Debezium converter,
+     * {@code io.tidemark.source.NumericTextConverter}, names its values so).
+     */
+    public static final String NUMERIC_TEXT = "io.tidemark.NumericText";
 
     private static final long DATE_INFINITY = -2_147_472_692L;
 

@@ -53,6 +53,13 @@ public record SourcePosition(long commitLsn, long changeLsn, long txId) {
         return commitLsn == RESNAPSHOT || commitLsn == RESNAPSHOT_BINLOG;
     }
 
+    /** Whether this comes after {@code other} in its source's commit order. */
+    public boolean isAfter(SourcePosition other) {
+        return commitLsn != other.commitLsn
+                ? commitLsn > other.commitLsn
+                : changeLsn > other.changeLsn;
+    }
+
     @Override
     public String toString() {
         return "commitLsn=" + lsn(commitLsn) + ",lsn=" + lsn(changeLsn) + ",tx=" + txId;

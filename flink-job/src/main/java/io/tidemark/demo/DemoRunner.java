@@ -9,6 +9,8 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.decode.SourcePosition;
 import io.tidemark.deploy.TrinoServer;
+import io.tidemark.job.JobPreparation;
+import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -243,7 +245,7 @@ public final class DemoRunner {
                 "Pipeline file %s, run id %s, code version %s%n",
                 pipelineFile, run.runId(), run.codeVersion());
 
-        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        List<ResolvedTable> tables = JobPreparation.prepare(config);
         int port = freePort(settings.webUiPort());
         Configuration conf = TidemarkJob.flinkConfiguration(config);
         conf.set(RestOptions.PORT, port);
@@ -254,7 +256,7 @@ public final class DemoRunner {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
+        TidemarkJob.assemble(env, config, run, tables, SourceStage.cdc(config));
         job = env.executeAsync(config.jobName());
         out.printf("Job %s submitted; Flink web UI: http://localhost:%d%n", job.getJobID(), port);
 

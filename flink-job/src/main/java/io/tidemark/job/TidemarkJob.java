@@ -1,17 +1,12 @@
 package io.tidemark.job;
 
 import io.tidemark.catalog.Catalogs;
-import io.tidemark.catalog.TableManager;
-import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
-import io.tidemark.catalog.contract.ContractLoader;
-import io.tidemark.catalog.contract.ContractTables;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.commit.TidemarkCommitter;
-import io.tidemark.commit.TidemarkCommitter.CommitTarget;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.ReconcileConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
@@ -29,44 +24,15 @@ import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
 import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
-import io.tidemark.sink.LateTable;
-import io.tidemark.sink.QuarantineTable;
-import io.tidemark.sink.RowDataConverter;
-import io.tidemark.source.ColumnDefaults;
-import io.tidemark.source.GuardedSource;
 import io.tidemark.source.LiveTables;
-import io.tidemark.source.MySqlCdcSource;
-import io.tidemark.source.MySqlSchemaReader;
-import io.tidemark.source.PostgresCdcSource;
-import io.tidemark.source.PostgresGeneratedColumns;
-import io.tidemark.source.PostgresPublication;
-import io.tidemark.source.PostgresReplicaIdentity;
-import io.tidemark.source.PostgresSchemaReader;
-import io.tidemark.source.PostgresSlotCheck;
-import io.tidemark.source.resnapshot.ResnapshotBackfill;
-import io.tidemark.source.resnapshot.ResnapshotSource;
-import java.io.Closeable;
-import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Properties;
 import java.util.function.Function;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
-import org.apache.flink.api.common.eventtime.WatermarkGenerator;
-import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FlatMapFunction;
-import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -82,8 +48,6 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.iceberg.Schema;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.slf4j.Logger;
@@ -147,161 +111,6 @@ public final class TidemarkJob {
                 StreamExecutionEnvironment env,
                 Map<String, List<String>> primaryKeys,
                 WatermarkStrategy<ChangeEvent> watermarks);
-    }
-
-    /**
-     * The Flink CDC sources of {@code config} (Postgres or MySQL), one per database, as one stream.
-     */
-    public static ChangeSource cdc(PipelineConfig config) {
-        LiveTables live = LiveTables.of(config);
-        return (env, primaryKeys, watermarks) -> {
-            DataStream<ChangeEvent> all = null;
-            for (SourceConfig source : config.sources()) {
-                List<String> tables = tablesOf(config, source.id());
-                boolean livePatterns =
-                        live.patterns().stream().anyMatch(p -> p.sources().contains(source.id()));
-                if (tables.isEmpty() && !livePatterns) {
-                    continue;
-                }
-                String kind = source.isMySql() ? "mysql-cdc" : "postgres-cdc";
-                DataStream<ChangeEvent> changes =
-                        (source.isMySql()
-                                        ? env.fromSource(
-                                                new GuardedSource<>(
-                                                        MySqlCdcSource.create(
-                                                                source,
-                                                                tables,
-                                                                primaryKeys,
-                                                                live,
-                                                                MySqlCdcSource.binlogOrder(source)),
-                                                        sourceName(source)),
-                                                watermarks,
-                                                kind + "-" + source.id(),
-                                                ChangeEventTypeInfo.INSTANCE)
-                                        : env.fromSource(
-                                                new GuardedSource<>(
-                                                        PostgresCdcSource.create(
-                                                                source, tables, primaryKeys),
-                                                        sourceName(source),
-                                                        new PostgresSlotCheck(source)),
-                                                watermarks,
-                                                kind + "-" + source.id(),
-                                                ChangeEventTypeInfo.INSTANCE))
-                                .uid(Uids.source(source.id()))
-                                .name("source: " + kind + " " + source.id());
-                all = all == null ? changes : all.union(changes);
-            }
-            return all;
-        };
-    }
-
-    /** {@code source} as a message names it: "the source", or "source 'id'" of several. */
-    static String sourceName(SourceConfig source) {
-        return ChangeEvent.DEFAULT_SOURCE.equals(source.id())
-                ? "the source ("
-                        + source.type()
-                        + " "
-                        + source.hostname()
-                        + ":"
-                        + source.port()
-                        + ")"
-                : "source '" + source.id() + "'";
-    }
-
-    /**
-     * The re-snapshots of {@code source}'s tables ({@link ResnapshotSource}), partitioned by the
-     * reconciler's key so that each key's re-read row and delete reach it in the order they were
-     * read. Their stream never holds the watermark back: it is idle between its rows.
-     */
-    static DataStream<ChangeEvent> resnapshots(
-            StreamExecutionEnvironment env,
-            PipelineConfig config,
-            RunContext run,
-            SourceConfig source,
-            Map<String, List<String>> primaryKeys,
-            Function<SourceConfig, BinlogOrder> binlogOrders) {
-        Map<String, String> targets = new LinkedHashMap<>();
-        Map<String, String> refusals = new LinkedHashMap<>();
-        for (TableConfig table : config.tables()) {
-            if (!table.sources().contains(source.id())) {
-                continue;
-            }
-            String refusal = ResnapshotSource.refusal(config, table, binlogOrders);
-            if (refusal != null) {
-                refusals.put(table.target(), refusal);
-            } else {
-                targets.put(table.source(), table.target());
-            }
-        }
-        WatermarkStrategy<ChangeEvent> idle =
-                WatermarkStrategy.<ChangeEvent>forGenerator(
-                                context ->
-                                        new WatermarkGenerator<>() {
-                                            @Override
-                                            public void onEvent(
-                                                    ChangeEvent change,
-                                                    long timestamp,
-                                                    WatermarkOutput output) {}
-
-                                            @Override
-                                            public void onPeriodicEmit(WatermarkOutput output) {
-                                                output.markIdle();
-                                            }
-                                        })
-                        .withTimestampAssigner((change, timestamp) -> change.sourceTimeMillis());
-        return env.fromSource(
-                        new ResnapshotSource(
-                                new ResnapshotSource.Settings(
-                                        run,
-                                        source,
-                                        targets,
-                                        refusals,
-                                        primaryKeys,
-                                        catalogLoader(config),
-                                        source.resnapshotRowsPerSecond())),
-                        idle,
-                        "resnapshot-" + source.id(),
-                        ChangeEventTypeInfo.INSTANCE)
-                .uid(Uids.resnapshot(source.id()))
-                .name("source: re-snapshots " + source.id())
-                .setParallelism(1)
-                .partitionCustom(
-                        (Partitioner<String>)
-                                (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
-                        (KeySelector<ChangeEvent, String>) Reconciler::keyOf);
-    }
-
-    /**
-     * The sources' column defaults; a column added with one to a table that can be re-read while
-     * running is backfilled by a re-snapshot ({@link ResnapshotBackfill}).
-     */
-    static ColumnDefaults.Lookup columnDefaults(
-            PipelineConfig config, Function<SourceConfig, BinlogOrder> binlogOrders) {
-        Map<String, String> targets = new LinkedHashMap<>();
-        for (TableConfig table : config.tables()) {
-            if (ResnapshotSource.refusal(config, table, binlogOrders) == null) {
-                targets.put(table.source(), table.target());
-            }
-        }
-        return new ResnapshotBackfill(
-                ColumnDefaults.of(config.sources()), targets, catalogLoader(config));
-    }
-
-    /**
-     * Each MySQL source's {@code source.binlog-order}, resolved once per source: {@code auto} asks
-     * the server, an explicit order is taken as written.
-     */
-    static Function<SourceConfig, BinlogOrder> binlogOrders() {
-        Map<String, BinlogOrder> resolved = new HashMap<>();
-        return source ->
-                resolved.computeIfAbsent(
-                        source.id(),
-                        id ->
-                                switch (String.valueOf(source.binlogOrder())) {
-                                    case "gtid" -> BinlogOrder.GTID;
-                                    case "auto" -> MySqlCdcSource.binlogOrder(source);
-                                    default -> BinlogOrder.BINLOG_POSITION;
-                                });
     }
 
     /** The source tables that {@code sourceId} feeds. */
@@ -387,178 +196,6 @@ public final class TidemarkJob {
         return conf;
     }
 
-    /**
-     * Reads every captured table's schema from the source and makes sure its Iceberg table exists
-     * and fits. Runs on the client.
-     */
-    public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
-        config.requireResolvedTables();
-        List<TableSpec> specs = new ArrayList<>();
-        Map<String, Connection> connections = new HashMap<>();
-        Map<String, SourceConfig> sourcesById = new HashMap<>();
-        Catalogs.registerJdbcDrivers();
-        try {
-            for (SourceConfig source : config.sources()) {
-                Properties credentials = new Properties();
-                credentials.setProperty("user", source.username());
-                credentials.setProperty("password", source.password());
-                Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
-                connections.put(source.id(), connection);
-                sourcesById.put(source.id(), source);
-                if (source.isMySql()) {
-                    MySqlSchemaReader.checkBinlog(connection, source.username());
-                    MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
-                }
-            }
-            for (TableConfig table : config.tables()) {
-                TableSpec spec = null;
-                String readFrom = null;
-                for (String sourceId : table.sources()) {
-                    TableSpec read =
-                            sourcesById.get(sourceId).isMySql()
-                                    ? MySqlSchemaReader.read(connections.get(sourceId), table)
-                                    : PostgresSchemaReader.read(connections.get(sourceId), table);
-                    if (spec == null) {
-                        spec = read;
-                        readFrom = sourceId;
-                    } else if (!read.columns().equals(spec.columns())
-                            || !read.primaryKey().equals(spec.primaryKey())) {
-                        throw new IllegalStateException(
-                                String.format(
-                                        "table '%s' differs between sources '%s' (%s) and '%s' (%s): every source "
-                                                + "of a table must have the same columns, types and key",
-                                        table.source(), readFrom, spec, sourceId, read));
-                    }
-                }
-                specs.add(spec);
-            }
-            for (SourceConfig source : config.sources()) {
-                List<String> tables = tablesOf(config, source.id());
-                if (!tables.isEmpty() && !source.isMySql()) {
-                    // before the publication is touched: a table it would break is refused
-                    PostgresCdcSource.refuseUnreadableNames(tables);
-                    PostgresReplicaIdentity.check(connections.get(source.id()), tables);
-                    PostgresGeneratedColumns.warn(
-                            PostgresGeneratedColumns.of(connections.get(source.id()), tables));
-                    PostgresPublication.ensure(
-                            connections.get(source.id()), source.publication(), tables);
-                }
-            }
-        } finally {
-            for (Connection connection : connections.values()) {
-                connection.close();
-            }
-        }
-        Catalog catalog =
-                Catalogs.load(config.catalogName(), config.catalogProperties(), hadoopConf());
-        try {
-            TableManager tables = new TableManager(catalog);
-            List<ResolvedTable> resolved = new ArrayList<>();
-            for (int i = 0; i < specs.size(); i++) {
-                TableSpec spec = specs.get(i);
-                TableConfig tableConfig = config.tables().get(i);
-                Contract contract = null;
-                Table table;
-                List<String> primaryKey = spec.primaryKey();
-                String ordering = tableConfig.ordering();
-                if (tableConfig.contract() != null) {
-                    contract = contract(config, tableConfig, catalog, spec.identifier());
-                    table = catalog.loadTable(spec.identifier());
-                    tables.ensureAppendOnly(
-                            QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
-                    primaryKey = contract.primaryKey();
-                    if (!contract.ordering().equals(Contract.COMMIT_ORDER)) {
-                        if (!ordering.equals(Contract.COMMIT_ORDER)
-                                && !ordering.equals(contract.ordering())) {
-                            throw new IllegalStateException(
-                                    String.format(
-                                            "table '%s': the pipeline file orders by '%s' but contract %s by '%s'; "
-                                                    + "remove 'ordering' from the pipeline file or make them agree",
-                                            tableConfig.source(),
-                                            ordering,
-                                            contract.id(),
-                                            contract.ordering()));
-                        }
-                        ordering = contract.ordering();
-                    }
-                } else {
-                    // a column added or widened in the source while the pipeline was stopped: the
-                    // running job's schema evolution applies it (evolve, lenient), or the gate
-                    // checks changes against the table as it is and holds the new shape back
-                    // (quarantine), or stops at it once (fail), as for a change made while running
-                    table = tables.ensure(spec, true);
-                }
-                LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
-                if (latePolicy == LatePolicy.QUARANTINE) {
-                    tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
-                }
-                resolved.add(
-                        new ResolvedTable(
-                                tableConfig.source(),
-                                spec.identifier(),
-                                table.schema(),
-                                primaryKey,
-                                OrderingRule.parse(ordering).withSources(tableConfig.sources()),
-                                latePolicy,
-                                contract));
-                LOG.info(
-                        "Table {} -> {} key {} ordering {} late-policy {} contract {}",
-                        tableConfig.source(),
-                        spec.identifier(),
-                        primaryKey,
-                        ordering,
-                        tableConfig.latePolicy(),
-                        contract == null ? "none" : contract.id());
-            }
-            if (!resolved.isEmpty()) {
-                tables.ensureAppendOnly(
-                        QuarantineTable.unrouted(resolved.get(0).target()), QuarantineTable.SCHEMA);
-            }
-            return resolved;
-        } finally {
-            if (catalog instanceof Closeable) {
-                try {
-                    ((Closeable) catalog).close();
-                } catch (IOException e) {
-                    LOG.warn("Closing catalog {} failed", config.catalogName(), e);
-                }
-            }
-        }
-    }
-
-    /**
-     * Loads the table's active contract and makes the Iceberg table fit it: created from it when
-     * missing; evolved when the table was made for an older version that the active one may
-     * replace; checked against it when the table was made without a contract. Refused with every
-     * reason otherwise.
-     */
-    static Contract contract(
-            PipelineConfig config, TableConfig tableConfig, Catalog catalog, TableIdentifier id) {
-        ContractLoader loader = new ContractLoader(Path.of(config.contractsDir()));
-        try {
-            Contract contract = loader.load(tableConfig.source(), tableConfig.contract());
-            Optional<Contract> previous = Optional.empty();
-            if (catalog.tableExists(id)) {
-                Optional<Integer> recorded = ContractTables.version(catalog.loadTable(id));
-                if (recorded.isPresent()) {
-                    previous = Optional.of(loader.load(tableConfig.source(), recorded.get()));
-                } else {
-                    // made before contracts: it must already fit this one
-                    new TableManager(catalog).ensure(contract.spec(id));
-                }
-            }
-            new ContractTables(catalog).ensure(id, contract, previous);
-            return contract;
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "cannot read the contracts of "
-                            + tableConfig.source()
-                            + " in "
-                            + config.contractsDir(),
-                    e);
-        }
-    }
-
     /** Builds the job graph on {@code env}. */
     public static void assemble(
             StreamExecutionEnvironment env,
@@ -578,74 +215,7 @@ public final class TidemarkJob {
             ChangeSource source,
             CommitListener listener) {
         config.requireResolvedTables();
-        Map<String, List<String>> primaryKeys = new LinkedHashMap<>();
-        List<ChangeWriter.Route> routes = new ArrayList<>();
-        Map<String, String> lateTables = new LinkedHashMap<>();
-        Map<String, String> quarantineTables = new LinkedHashMap<>();
-        Map<String, Contract> contracts = new LinkedHashMap<>();
-        List<CommitTarget> commitTargets = new ArrayList<>();
-        Map<String, OrderingRule> orderings = new HashMap<>();
-        Map<String, ReconcileSettings.TableRule> rules = new HashMap<>();
-        Map<String, Integer> sourcesPerTable = new HashMap<>();
-        for (TableConfig tableConfig : config.tables()) {
-            sourcesPerTable.merge(tableConfig.source(), tableConfig.sources().size(), Integer::sum);
-        }
-        for (ResolvedTable table : tables) {
-            primaryKeys.put(table.sourceTable(), table.primaryKey());
-            routes.add(
-                    new ChangeWriter.Route(
-                            table.sourceTable(),
-                            table.target().toString(),
-                            new RowDataConverter(
-                                    table.sourceTable(), table.schema(), table.primaryKey()),
-                            evolution(config, table).evolves(),
-                            evolution(config, table) == EvolutionPolicy.LENIENT,
-                            // one Flink CDC source reads each key once in its snapshot, before the
-                            // key's log changes; commit order keeps them in that order
-                            sourcesPerTable.getOrDefault(table.sourceTable(), 0) == 1
-                                    && OrderingRule.commitOrder().equals(table.ordering())));
-            String contractVersion =
-                    table.contract() == null
-                            ? CONTRACT_VERSION_NONE
-                            : Integer.toString(table.contract().version());
-            commitTargets.add(
-                    new CommitTarget(
-                            table.target().toString(),
-                            table.sourceTable(),
-                            CommitTarget.Kind.TARGET,
-                            contractVersion));
-            if (table.contract() != null) {
-                contracts.put(table.sourceTable(), table.contract());
-                String quarantine = QuarantineTable.of(table.target()).toString();
-                quarantineTables.put(table.sourceTable(), quarantine);
-                commitTargets.add(
-                        new CommitTarget(
-                                quarantine,
-                                table.sourceTable(),
-                                CommitTarget.Kind.QUARANTINE,
-                                contractVersion));
-            }
-            if (table.latePolicy() == LatePolicy.QUARANTINE) {
-                String late = LateTable.of(table.target()).toString();
-                lateTables.put(table.sourceTable(), late);
-                commitTargets.add(new CommitTarget(late, table.sourceTable(), true));
-            }
-            orderings.put(table.sourceTable(), table.ordering());
-            rules.put(
-                    table.sourceTable(),
-                    new ReconcileSettings.TableRule(table.ordering(), table.latePolicy()));
-        }
-        if (!tables.isEmpty()) {
-            // undecodable changes of tables without a contract, changes of tables not captured
-            String unrouted = QuarantineTable.unrouted(tables.get(0).target()).toString();
-            quarantineTables.put(QuarantineTable.ANY_TABLE, unrouted);
-            commitTargets.add(
-                    new CommitTarget(
-                            unrouted,
-                            QuarantineTable.ANY_TABLE,
-                            CommitTarget.Kind.QUARANTINE,
-                            CONTRACT_VERSION_NONE));
-        }
+        JobWiring wiring = JobWiring.of(config, tables);
         ReconcileConfig timing = config.reconcile();
         LiveTables live = LiveTables.of(config).withTargets(catalogLoader(config));
         ReconcileSettings settings =
@@ -653,27 +223,33 @@ public final class TidemarkJob {
                         timing.emitDelay(),
                         timing.allowedLateness(),
                         timing.retention(),
-                        rules,
+                        wiring.rules(),
                         live);
         WatermarkStrategy<ChangeEvent> watermarks =
                 WatermarkStrategy.<ChangeEvent>forBoundedOutOfOrderness(timing.emitDelay())
-                        .withTimestampAssigner(new EventTimeAssigner(orderings, settings))
+                        .withTimestampAssigner(new EventTimeAssigner(wiring.orderings(), settings))
                         .withIdleness(timing.idleness());
 
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
-        DataStream<ChangeEvent> changes = source.create(env, primaryKeys, watermarks);
+        DataStream<ChangeEvent> changes = source.create(env, wiring.primaryKeys(), watermarks);
         // + the re-snapshots asked for while the job runs
-        Function<SourceConfig, BinlogOrder> binlogOrders = binlogOrders();
+        Function<SourceConfig, BinlogOrder> binlogOrders = SourceStage.binlogOrders();
         for (SourceConfig database : config.sources()) {
             changes =
                     changes.union(
-                            resnapshots(env, config, run, database, primaryKeys, binlogOrders));
+                            SourceStage.resnapshots(
+                                    env,
+                                    config,
+                                    run,
+                                    database,
+                                    wiring.primaryKeys(),
+                                    binlogOrders));
         }
 
         // -> contract gate: changes that break their table's contract go to its quarantine table
         KeyChangeSplitter splitter =
                 new KeyChangeSplitter(
-                        primaryKeys, live, config.parallelism(), config.maxParallelism());
+                        wiring.primaryKeys(), live, config.parallelism(), config.maxParallelism());
         SingleOutputStreamOperator<ChangeEvent> gated =
                 changes.transform(
                                 "contract gate",
@@ -681,73 +257,34 @@ public final class TidemarkJob {
                                 new ContractGateOperator(
                                         new ContractGate(
                                                 run,
-                                                contracts,
+                                                wiring.contracts(),
                                                 implicitContracts(config, tables),
                                                 splitter,
                                                 truncatePolicies(config),
                                                 orderingColumns(tables),
                                                 live,
-                                                columnDefaults(config, binlogOrders))))
+                                                SourceStage.columnDefaults(config, binlogOrders))))
                         .uid(Uids.CONTRACT_GATE);
 
         // -> split primary-key updates into delete + upsert, truncates into one per reconciler
-        DataStream<ChangeEvent> split =
+        // -> reconcile per (table, primary key): declared order, tombstones, late policy
+        SingleOutputStreamOperator<ChangeEvent> reconciled =
                 gated.flatMap(
                                 (FlatMapFunction<ChangeEvent, ChangeEvent>)
                                         (change, out) -> splitter.split(change, out::collect),
                                 ChangeEventTypeInfo.INSTANCE)
                         .uid(Uids.KEY_SPLIT)
-                        .name("split key changes");
-
-        // -> reconcile per (table, primary key): declared order, tombstones, late policy
-        SingleOutputStreamOperator<ChangeEvent> reconciled =
-                split.keyBy((KeySelector<ChangeEvent, String>) Reconciler::keyOf, Types.STRING)
+                        .name("split key changes")
+                        .keyBy((KeySelector<ChangeEvent, String>) Reconciler::keyOf, Types.STRING)
                         .transform(
                                 "reconcile",
                                 ChangeEventTypeInfo.INSTANCE,
                                 new ReconcilerOperator(new Reconciler(run, settings)))
                         .uid(Uids.RECONCILER);
 
-        // -> write files per table, on the reconciler's partitioning (no further exchange)
-        TypeInformation<byte[]> bytes = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
-        DataStream<byte[]> toCommit =
-                reconciled
-                        .transform(
-                                "write",
-                                bytes,
-                                new ChangeWriter(run, catalogLoader(config), routes, live))
-                        .uid(Uids.WRITER);
-
-        // late changes under the quarantine policy -> the table's late table, same checkpoints
-        if (!lateTables.isEmpty()) {
-            toCommit =
-                    toCommit.union(
-                            reconciled
-                                    .getSideOutput(Reconciler.LATE)
-                                    .transform(
-                                            "write late",
-                                            bytes,
-                                            new AppendWriter(
-                                                    run, catalogLoader(config), lateTables, "late"))
-                                    .uid(Uids.LATE_WRITER));
-        }
-
-        // quarantined changes -> the table's quarantine table (or the pipeline's unrouted one),
-        // same checkpoints
-        if (!quarantineTables.isEmpty()) {
-            toCommit =
-                    toCommit.union(
-                            gated.getSideOutput(ContractGate.QUARANTINE)
-                                    .transform(
-                                            "write quarantine",
-                                            bytes,
-                                            new AppendWriter(
-                                                    run,
-                                                    catalogLoader(config),
-                                                    quarantineTables,
-                                                    "quarantine"))
-                                    .uid(Uids.QUARANTINE_WRITER));
-        }
+        // -> write files per table, on the reconciler's partitioning (no further exchange); the
+        // late and quarantined changes to their tables, on the same checkpoints
+        DataStream<byte[]> toCommit = write(config, run, wiring, gated, reconciled, live);
 
         // -> one committer: per completed checkpoint one snapshot per table, with provenance
         toCommit.union(
@@ -759,7 +296,7 @@ public final class TidemarkJob {
                         new TidemarkCommitter(
                                 run,
                                 catalogLoader(config),
-                                commitTargets,
+                                wiring.commitTargets(),
                                 CONTRACT_VERSION_NONE,
                                 config.parallelism(),
                                 listener,
@@ -772,6 +309,58 @@ public final class TidemarkJob {
                 .uid(Uids.COMMIT_END)
                 .name("end")
                 .setParallelism(1);
+    }
+
+    /**
+     * The writers: the reconciled changes of each table to its files, and, under the quarantine
+     * policies, the late changes to the table's late table and the quarantined ones to its
+     * quarantine table (or the pipeline's unrouted one). Their file lists, for the committer.
+     */
+    private static DataStream<byte[]> write(
+            PipelineConfig config,
+            RunContext run,
+            JobWiring wiring,
+            SingleOutputStreamOperator<ChangeEvent> gated,
+            SingleOutputStreamOperator<ChangeEvent> reconciled,
+            LiveTables live) {
+        TypeInformation<byte[]> bytes = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+        DataStream<byte[]> toCommit =
+                reconciled
+                        .transform(
+                                "write",
+                                bytes,
+                                new ChangeWriter(run, catalogLoader(config), wiring.routes(), live))
+                        .uid(Uids.WRITER);
+        if (!wiring.lateTables().isEmpty()) {
+            toCommit =
+                    toCommit.union(
+                            reconciled
+                                    .getSideOutput(Reconciler.LATE)
+                                    .transform(
+                                            "write late",
+                                            bytes,
+                                            new AppendWriter(
+                                                    run,
+                                                    catalogLoader(config),
+                                                    wiring.lateTables(),
+                                                    "late"))
+                                    .uid(Uids.LATE_WRITER));
+        }
+        if (!wiring.quarantineTables().isEmpty()) {
+            toCommit =
+                    toCommit.union(
+                            gated.getSideOutput(ContractGate.QUARANTINE)
+                                    .transform(
+                                            "write quarantine",
+                                            bytes,
+                                            new AppendWriter(
+                                                    run,
+                                                    catalogLoader(config),
+                                                    wiring.quarantineTables(),
+                                                    "quarantine"))
+                                    .uid(Uids.QUARANTINE_WRITER));
+        }
+        return toCommit;
     }
 
     /**

@@ -1,8 +1,8 @@
 package io.tidemark.reconcile;
 
-import io.tidemark.commit.CommitMessage.Counts;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.SourcePosition;
+import io.tidemark.protocol.CommitMessage.Counts;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,7 +27,7 @@ public final class CheckpointTally {
             return;
         }
         SourcePosition newest = positions.get(change.source());
-        if (newest == null || newer(position, newest)) {
+        if (newest == null || position.isAfter(newest)) {
             positions.put(change.source(), position);
         }
     }
@@ -42,13 +42,6 @@ public final class CheckpointTally {
 
     private long[] counts(String table) {
         return tables.computeIfAbsent(table, t -> new long[3]);
-    }
-
-    /** Whether {@code a} comes after {@code b} in its source's commit order. */
-    public static boolean newer(SourcePosition a, SourcePosition b) {
-        return a.commitLsn() != b.commitLsn()
-                ? a.commitLsn() > b.commitLsn()
-                : a.changeLsn() > b.changeLsn();
     }
 
     /** The counts per table since the last call, and starts again. */

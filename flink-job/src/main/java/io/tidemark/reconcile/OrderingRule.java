@@ -1,5 +1,6 @@
 package io.tidemark.reconcile;
 
+import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
@@ -56,7 +57,7 @@ public abstract class OrderingRule implements Serializable {
 
     /** Parses {@code commit-order} or {@code event-time:<column>}. */
     public static OrderingRule parse(String text) {
-        if (text.equals("commit-order")) {
+        if (text.equals(TableConfig.COMMIT_ORDER)) {
             return commitOrder();
         }
         if (text.startsWith("event-time:") && text.length() > "event-time:".length()) {
@@ -121,7 +122,7 @@ public abstract class OrderingRule implements Serializable {
 
         @Override
         public String toString() {
-            return "commit-order";
+            return TableConfig.COMMIT_ORDER;
         }
 
         private Object readResolve() {

@@ -1,8 +1,8 @@
 package io.tidemark.reconcile;
 
-import io.tidemark.commit.CommitMessage.Tally;
-import io.tidemark.commit.CommitMessageSerializer;
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.protocol.CommitMessage.Tally;
+import io.tidemark.protocol.CommitMessageSerializer;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;

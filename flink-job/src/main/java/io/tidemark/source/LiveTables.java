@@ -5,7 +5,7 @@ import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import java.io.Serializable;
+import io.tidemark.decode.CapturedTables;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -29,7 +29,7 @@ import org.apache.iceberg.types.Types;
  *
  * <p>Serializable configuration; the cache is per instance and not persisted.
  */
-public final class LiveTables implements Serializable {
+public final class LiveTables implements CapturedTables {
 
     private static final long serialVersionUID = 1L;
 
@@ -115,6 +115,11 @@ public final class LiveTables implements Serializable {
     /** The patterns, for the source's table filter. */
     public List<TableConfig> patterns() {
         return patterns;
+    }
+
+    @Override
+    public boolean captures(String table) {
+        return entryFor(table).isPresent();
     }
 
     /** The entry of {@code sourceTable} if it is a live table (matched by a pattern, not known). */

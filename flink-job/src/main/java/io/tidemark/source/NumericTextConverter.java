@@ -3,6 +3,7 @@ package io.tidemark.source;
 import io.debezium.data.SpecialValueDecimal;
 import io.debezium.spi.converter.CustomConverter;
 import io.debezium.spi.converter.RelationalColumn;
+import io.tidemark.decode.DebeziumDecoder;
 import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -24,7 +25,7 @@ public final class NumericTextConverter
         implements CustomConverter<SchemaBuilder, RelationalColumn> {
 
     /** The logical name the decoder knows these values by. */
-    public static final String LOGICAL_NAME = "io.tidemark.NumericText";
+    public static final String LOGICAL_NAME = DebeziumDecoder.NUMERIC_TEXT;
 
     /** Debezium's property (under the converter's prefix) naming the key columns to leave alone. */
     public static final String KEYS = "keys";

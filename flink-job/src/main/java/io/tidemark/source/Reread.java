@@ -39,10 +39,10 @@ import org.slf4j.LoggerFactory;
  *       the source, so its delete stands unless the log has a newer change of it.
  * </ol>
  *
- * <p>The reconciler orders each of these against its key's log changes ({@code
- * Sequence#isNewerThan}), so a re-read never overwrites a newer change and a change the re-read
- * holds is dropped as stale when it arrives later. Rows go out chunk by chunk; deletes stream from
- * the table's key column(s): memory is one chunk.
+ * <p>The reconciler orders each of these against its key's log changes (by the place their
+ * positions give them in the source's log), so a re-read never overwrites a newer change and a
+ * change the re-read holds is dropped as stale when it arrives later. Rows go out chunk by chunk;
+ * deletes stream from the table's key column(s): memory is one chunk.
  */
 public final class Reread {
 
@@ -263,7 +263,7 @@ public final class Reread {
         }
     }
 
-    /** An Iceberg key value as the decoder gives it (and {@code Reconciler.keyOf} names it). */
+    /** An Iceberg key value as the decoder gives it (and the reconciler names its key by). */
     private static Object keyValue(Object value) {
         if (value instanceof OffsetDateTime) {
             return ((OffsetDateTime) value).toInstant();

@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.provenance.Provenance;
-import io.tidemark.commit.CommitMessage.Counts;
-import io.tidemark.commit.CommitMessage.FilesWritten;
-import io.tidemark.commit.CommitMessage.GateCounts;
-import io.tidemark.commit.CommitMessage.Tally;
 import io.tidemark.commit.TidemarkCommitter.CommitTarget;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
+import io.tidemark.protocol.CommitMessage.Counts;
+import io.tidemark.protocol.CommitMessage.FilesWritten;
+import io.tidemark.protocol.CommitMessage.GateCounts;
+import io.tidemark.protocol.CommitMessage.Tally;
+import io.tidemark.protocol.CommitMessageSerializer;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.RowDataConverter;
 import java.nio.file.Path;
@@ -287,7 +288,7 @@ class CommitProtocolTest {
 
         assertThatThrownBy(
                         () ->
-                                TidemarkCommitter.checkNothingLost(
+                                CheckpointAudit.checkNothingLost(
                                         12L, gated, reconciled, Map.of("public.a", 1L)))
                 .isInstanceOf(SuppressRestartsException.class)
                 .cause()
@@ -297,7 +298,7 @@ class CommitProtocolTest {
                                 + "public.b: 5 change(s) into the contract gate but 4 passed + 0 quarantined; "
                                 + "the contract gate quarantined 2 change(s), the quarantine writers wrote 1");
         // and what adds up passes
-        TidemarkCommitter.checkNothingLost(
+        CheckpointAudit.checkNothingLost(
                 12L,
                 Map.of("public.a", new GateCounts(10, 8, 2, 9)),
                 Map.of("public.a", new Counts(9, 0, 0)),

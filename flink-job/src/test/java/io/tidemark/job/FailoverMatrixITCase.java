@@ -295,12 +295,12 @@ class FailoverMatrixITCase {
                             ? TestPipelines.shopMySql(mariadb, database, dir, names, parallelism)
                             : TestPipelines.shop(database, dir, names, parallelism);
             RunContext run = RunContext.start(config.pipelineId(), null);
-            List<ResolvedTable> tables = TidemarkJob.prepare(config);
+            List<ResolvedTable> tables = JobPreparation.prepare(config);
             Configuration flink = TidemarkJob.flinkConfiguration(config);
             TestPipelines.restartQuickly(flink);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(flink);
-            TidemarkJob.ChangeSource postgres = TidemarkJob.cdc(config);
+            TidemarkJob.ChangeSource postgres = SourceStage.cdc(config);
             TidemarkJob.assemble(
                     env,
                     config,

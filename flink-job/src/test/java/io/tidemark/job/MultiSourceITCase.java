@@ -267,11 +267,11 @@ class MultiSourceITCase {
 
             PipelineConfig config = new PipelineConfigLoader().parse(yaml(dir), "it-shards.yaml");
             RunContext run = RunContext.start(config.pipelineId(), null);
-            List<TidemarkJob.ResolvedTable> tables = TidemarkJob.prepare(config);
+            List<TidemarkJob.ResolvedTable> tables = JobPreparation.prepare(config);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
+            TidemarkJob.assemble(env, config, run, tables, SourceStage.cdc(config));
             JobClient job = env.executeAsync(config.jobName());
             Catalog catalog =
                     Catalogs.load(

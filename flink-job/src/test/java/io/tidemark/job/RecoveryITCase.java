@@ -209,11 +209,11 @@ class RecoveryITCase {
     }
 
     private static JobClient start(PipelineConfig config, RunContext run) throws Exception {
-        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        List<ResolvedTable> tables = JobPreparation.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         TestPipelines.restartQuickly(flink);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
+        TidemarkJob.assemble(env, config, run, tables, SourceStage.cdc(config));
         JobClient job = env.executeAsync(config.jobName());
         Awaitility.await("job running")
                 .atMost(Duration.ofMinutes(1))

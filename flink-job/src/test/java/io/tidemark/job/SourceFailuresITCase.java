@@ -196,7 +196,7 @@ class SourceFailuresITCase {
                             run,
                             CommitListener.NONE,
                             Path.of(URI.create(savepoint)),
-                            TidemarkJob.cdc(config));
+                            SourceStage.cdc(config));
             var failure =
                     assertThatThrownBy(
                             () ->

@@ -182,11 +182,11 @@ class SourceToIcebergITCase {
             workload.createAndSeed(3_000, 6_000);
 
             RunContext run = RunContext.start(config.pipelineId(), null);
-            List<ResolvedTable> tables = TidemarkJob.prepare(config);
+            List<ResolvedTable> tables = JobPreparation.prepare(config);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
+            TidemarkJob.assemble(env, config, run, tables, SourceStage.cdc(config));
             JobClient job = env.executeAsync(config.jobName());
 
             Catalog catalog = TestPipelines.catalog(config);

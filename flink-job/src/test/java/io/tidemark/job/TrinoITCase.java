@@ -62,11 +62,11 @@ class TrinoITCase {
             ShopWorkload workload = new ShopWorkload(source, 21L);
             workload.createAndSeed(1_000, 2_000);
             RunContext run = RunContext.start(names.pipelineId(), "trino-run");
-            List<ResolvedTable> tables = TidemarkJob.prepare(config);
+            List<ResolvedTable> tables = JobPreparation.prepare(config);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(env, config, run, tables, TidemarkJob.cdc(config));
+            TidemarkJob.assemble(env, config, run, tables, SourceStage.cdc(config));
             JobClient job = env.executeAsync(config.jobName());
             TableIdentifier customers = names.targets().get(ShopWorkload.CUSTOMERS);
             long earlier;

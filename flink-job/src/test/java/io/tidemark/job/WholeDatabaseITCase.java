@@ -677,7 +677,7 @@ class WholeDatabaseITCase {
                                                                     + EmbeddedMariaDb.CDC_PASSWORD,
                                                             "password: reader"),
                                             "grants.yaml"));
-            assertThatThrownBy(() -> TidemarkJob.prepare(weak))
+            assertThatThrownBy(() -> JobPreparation.prepare(weak))
                     .hasMessageContaining("user 'reader' cannot read the binlog position")
                     .hasMessageContaining("GRANT REPLICATION CLIENT ON *.*");
 
@@ -695,7 +695,7 @@ class WholeDatabaseITCase {
                                                             "  type: mysql",
                                                             "  type: mysql\n  binlog-order: gtid"),
                                             "grants.yaml"));
-            assertThatThrownBy(() -> TidemarkJob.prepare(gtid))
+            assertThatThrownBy(() -> JobPreparation.prepare(gtid))
                     .hasMessageContaining("source.binlog-order is gtid, but the server is MariaDB")
                     .hasMessageContaining("Set source.binlog-order: binlog-position (or auto)");
             try (Connection cdc =
@@ -709,7 +709,7 @@ class WholeDatabaseITCase {
 
             s.execute("SET GLOBAL binlog_row_image = 'MINIMAL'");
             try {
-                assertThatThrownBy(() -> TidemarkJob.prepare(config))
+                assertThatThrownBy(() -> JobPreparation.prepare(config))
                         .hasMessageContaining(
                                 "binlog_row_image is MINIMAL: set binlog_row_image=FULL");
             } finally {

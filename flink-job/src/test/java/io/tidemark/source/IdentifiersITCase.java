@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.demo.EmbeddedMariaDb;
-import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.JobPreparation;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
@@ -128,7 +128,7 @@ class IdentifiersITCase {
                             "idents-spaced");
             String refusal = null;
             try {
-                TidemarkJob.prepare(spaced);
+                JobPreparation.prepare(spaced);
             } catch (IllegalArgumentException e) {
                 refusal = e.getMessage();
             }
@@ -143,7 +143,7 @@ class IdentifiersITCase {
                             DATABASE.get(),
                             DATABASE.dir(),
                             "idents-dotted");
-            assertThatThrownBy(() -> TidemarkJob.prepare(dotted))
+            assertThatThrownBy(() -> JobPreparation.prepare(dotted))
                     .hasMessageContaining("table(s) [public.line.items] cannot be captured");
             // the advice runs as given
             sql.execute(refusal.replaceAll("(?s).*\\(for example (ALTER TABLE .*?)\\).*", "$1"));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.JobPreparation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -89,7 +89,7 @@ class PartitionedTableITCase {
                         Map.of("public.readings", target),
                         Duration.ofMinutes(2));
                 // a restart prepares the same publication again
-                TidemarkJob.prepare(config);
+                JobPreparation.prepare(config);
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot("parts", config.source().slotName());

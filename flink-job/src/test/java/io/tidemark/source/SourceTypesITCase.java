@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.JobPreparation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
@@ -198,7 +198,7 @@ class SourceTypesITCase {
 
             String fix = null;
             try {
-                TidemarkJob.prepare(config);
+                JobPreparation.prepare(config);
             } catch (IllegalArgumentException e) {
                 assertThat(e.getMessage())
                         .contains("column 'tags': arrays (text[]) are not captured")

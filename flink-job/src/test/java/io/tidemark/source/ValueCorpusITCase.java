@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.job.TidemarkJob;
+import io.tidemark.job.JobPreparation;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
@@ -159,12 +159,12 @@ class ValueCorpusITCase {
             sql.execute("CREATE TABLE keys.tight (code text NOT NULL UNIQUE, v text)");
             sql.execute("ALTER TABLE keys.tight REPLICA IDENTITY FULL");
 
-            assertThatThrownBy(() -> TidemarkJob.prepare(declaredKey("loose")))
+            assertThatThrownBy(() -> JobPreparation.prepare(declaredKey("loose")))
                     .hasMessageContaining("declared primary-key [code] is not a key")
                     .hasMessageContaining("ALTER TABLE keys.loose ALTER COLUMN code SET NOT NULL")
                     .hasMessageContaining(
                             "ALTER TABLE keys.loose ADD CONSTRAINT loose_tidemark_key UNIQUE (code)");
-            assertThat(TidemarkJob.prepare(declaredKey("tight")))
+            assertThat(JobPreparation.prepare(declaredKey("tight")))
                     .singleElement()
                     .satisfies(t -> assertThat(t.primaryKey()).containsExactly("code"));
         }

@@ -2,6 +2,8 @@ package io.tidemark.testing;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.JobPreparation;
+import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -38,7 +40,7 @@ public final class TestJobs {
     public static JobClient start(
             PipelineConfig config, RunContext run, CommitListener listener, Path savepoint)
             throws Exception {
-        return start(config, run, listener, savepoint, TidemarkJob.cdc(config));
+        return start(config, run, listener, savepoint, SourceStage.cdc(config));
     }
 
     /** As {@link #start(PipelineConfig, RunContext, CommitListener, Path)}, from {@code source}. */
@@ -67,7 +69,7 @@ public final class TestJobs {
             Path savepoint,
             TidemarkJob.ChangeSource source)
             throws Exception {
-        List<ResolvedTable> tables = TidemarkJob.prepare(config);
+        List<ResolvedTable> tables = JobPreparation.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         TestPipelines.restartQuickly(flink);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 
 /**
- * Small transactions on a source every 20 ms, on a connection of its own, until closed: step {@code
+ * Small transactions on a source every 50 ms, on a connection of its own, until closed: step {@code
  * n} runs the statements {@code steps} gives for {@code n}, each committed by itself.
  */
 public final class Workload implements AutoCloseable {
@@ -28,7 +28,7 @@ public final class Workload implements AutoCloseable {
     public Workload(Connection connection, LongFunction<List<String>> steps) {
         this.connection = connection;
         this.steps = steps;
-        executor.scheduleAtFixedRate(this::step, 0, 20, TimeUnit.MILLISECONDS);
+        executor.scheduleAtFixedRate(this::step, 0, 50, TimeUnit.MILLISECONDS);
     }
 
     /** The first failed step's error: the executor runs no step after it. */

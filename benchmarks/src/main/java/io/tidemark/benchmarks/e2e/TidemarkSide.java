@@ -3,6 +3,8 @@ package io.tidemark.benchmarks.e2e;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.job.JobPreparation;
+import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
 import java.util.ArrayList;
@@ -106,7 +108,7 @@ final class TidemarkSide implements Side {
     private static JobClient submit(String run, List<String> yaml) throws Exception {
         PipelineConfig config =
                 new PipelineConfigLoader().parse(String.join("\n", yaml), "bench-" + run + ".yaml");
-        List<TidemarkJob.ResolvedTable> tables = TidemarkJob.prepare(config);
+        List<TidemarkJob.ResolvedTable> tables = JobPreparation.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         TidemarkJob.assemble(
@@ -114,7 +116,7 @@ final class TidemarkSide implements Side {
                 config,
                 RunContext.start(config.pipelineId(), "bench-" + run),
                 tables,
-                TidemarkJob.cdc(config));
+                SourceStage.cdc(config));
         return env.executeAsync(config.jobName());
     }
 }

@@ -5,7 +5,6 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
-import io.tidemark.reconcile.OrderingRule;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +92,7 @@ public final class ResnapshotSource
                     + " is placed by binlog position; stop the pipeline and run it again with"
                     + " --fresh";
         }
-        if (!OrderingRule.commitOrder().equals(OrderingRule.parse(table.ordering()))) {
+        if (!table.orderedByCommit()) {
             return "it is ordered by "
                     + table.ordering()
                     + ", a re-snapshot by the source's log; stop the pipeline and run it again with"

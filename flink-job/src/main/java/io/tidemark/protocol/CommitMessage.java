@@ -1,11 +1,13 @@
-package io.tidemark.commit;
+package io.tidemark.protocol;
 
 import io.tidemark.decode.SourcePosition;
 import java.util.Map;
 
 /**
- * What the writers and the reconciler tell the committer about one checkpoint. Sent as bytes of
- * {@link CommitMessageSerializer}, which is also how the committer keeps them in its state.
+ * What the writers, the contract gate and the reconciler tell the committer about one checkpoint.
+ * Sent as bytes of {@link CommitMessageSerializer}, which is also how the committer keeps them in
+ * its state. The commit protocol lives in a package of its own, below every stage that speaks it,
+ * so that the stages do not import the committer's package nor it theirs.
  */
 public sealed interface CommitMessage
         permits CommitMessage.FilesWritten, CommitMessage.Tally, CommitMessage.GateTally {
@@ -49,7 +51,7 @@ public sealed interface CommitMessage
          * null, says it came while the table's snapshot was being read (see {@link
          * #readAgainAfter}).
          */
-        static String truncatedAt(String position, String duringSnapshot) {
+        public static String truncatedAt(String position, String duringSnapshot) {
             return duringSnapshot == null
                     ? position
                     : position + DURING_SNAPSHOT + duringSnapshot + "; read again)";
@@ -60,7 +62,7 @@ public sealed interface CommitMessage
          * chunks read after it were written before it and are emptied with the table, so the commit
          * that empties it also asks for the table to be read again.
          */
-        static boolean readAgainAfter(String truncatedAt) {
+        public static boolean readAgainAfter(String truncatedAt) {
             return truncatedAt != null && truncatedAt.contains(DURING_SNAPSHOT);
         }
 

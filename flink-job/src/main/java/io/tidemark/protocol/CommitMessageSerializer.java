@@ -1,11 +1,11 @@
-package io.tidemark.commit;
+package io.tidemark.protocol;
 
-import io.tidemark.commit.CommitMessage.Counts;
-import io.tidemark.commit.CommitMessage.FilesWritten;
-import io.tidemark.commit.CommitMessage.GateCounts;
-import io.tidemark.commit.CommitMessage.GateTally;
-import io.tidemark.commit.CommitMessage.Tally;
 import io.tidemark.decode.SourcePosition;
+import io.tidemark.protocol.CommitMessage.Counts;
+import io.tidemark.protocol.CommitMessage.FilesWritten;
+import io.tidemark.protocol.CommitMessage.GateCounts;
+import io.tidemark.protocol.CommitMessage.GateTally;
+import io.tidemark.protocol.CommitMessage.Tally;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;

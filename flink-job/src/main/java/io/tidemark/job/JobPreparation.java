@@ -1,0 +1,225 @@
+package io.tidemark.job;
+
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.TableManager;
+import io.tidemark.catalog.TableSpec;
+import io.tidemark.catalog.contract.Contract;
+import io.tidemark.catalog.contract.ContractLoader;
+import io.tidemark.catalog.contract.ContractTables;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.reconcile.LatePolicy;
+import io.tidemark.reconcile.OrderingRule;
+import io.tidemark.sink.LateTable;
+import io.tidemark.sink.QuarantineTable;
+import io.tidemark.source.MySqlSchemaReader;
+import io.tidemark.source.PostgresCdcSource;
+import io.tidemark.source.PostgresGeneratedColumns;
+import io.tidemark.source.PostgresPublication;
+import io.tidemark.source.PostgresReplicaIdentity;
+import io.tidemark.source.PostgresSchemaReader;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of a start, before any job runs: reads every captured table's schema from its
+ * source over JDBC (publications, replica identity, keys, generated columns), loads the tables'
+ * contracts, and makes sure each Iceberg table exists and fits.
+ */
+public final class JobPreparation {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobPreparation.class);
+
+    private JobPreparation() {}
+
+    /**
+     * Reads every captured table's schema from the source and makes sure its Iceberg table exists
+     * and fits. Runs on the client.
+     */
+    public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
+        config.requireResolvedTables();
+        List<TableSpec> specs = new ArrayList<>();
+        Map<String, Connection> connections = new HashMap<>();
+        Map<String, SourceConfig> sourcesById = new HashMap<>();
+        Catalogs.registerJdbcDrivers();
+        try {
+            for (SourceConfig source : config.sources()) {
+                Properties credentials = new Properties();
+                credentials.setProperty("user", source.username());
+                credentials.setProperty("password", source.password());
+                Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
+                connections.put(source.id(), connection);
+                sourcesById.put(source.id(), source);
+                if (source.isMySql()) {
+                    MySqlSchemaReader.checkBinlog(connection, source.username());
+                    MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
+                }
+            }
+            for (TableConfig table : config.tables()) {
+                TableSpec spec = null;
+                String readFrom = null;
+                for (String sourceId : table.sources()) {
+                    TableSpec read =
+                            sourcesById.get(sourceId).isMySql()
+                                    ? MySqlSchemaReader.read(connections.get(sourceId), table)
+                                    : PostgresSchemaReader.read(connections.get(sourceId), table);
+                    if (spec == null) {
+                        spec = read;
+                        readFrom = sourceId;
+                    } else if (!read.columns().equals(spec.columns())
+                            || !read.primaryKey().equals(spec.primaryKey())) {
+                        throw new IllegalStateException(
+                                String.format(
+                                        "table '%s' differs between sources '%s' (%s) and '%s' (%s): every source "
+                                                + "of a table must have the same columns, types and key",
+                                        table.source(), readFrom, spec, sourceId, read));
+                    }
+                }
+                specs.add(spec);
+            }
+            for (SourceConfig source : config.sources()) {
+                List<String> tables = TidemarkJob.tablesOf(config, source.id());
+                if (!tables.isEmpty() && !source.isMySql()) {
+                    // before the publication is touched: a table it would break is refused
+                    PostgresCdcSource.refuseUnreadableNames(tables);
+                    PostgresReplicaIdentity.check(connections.get(source.id()), tables);
+                    PostgresGeneratedColumns.warn(
+                            PostgresGeneratedColumns.of(connections.get(source.id()), tables));
+                    PostgresPublication.ensure(
+                            connections.get(source.id()), source.publication(), tables);
+                }
+            }
+        } finally {
+            for (Connection connection : connections.values()) {
+                connection.close();
+            }
+        }
+        Catalog catalog =
+                Catalogs.load(
+                        config.catalogName(), config.catalogProperties(), TidemarkJob.hadoopConf());
+        try {
+            TableManager tables = new TableManager(catalog);
+            List<ResolvedTable> resolved = new ArrayList<>();
+            for (int i = 0; i < specs.size(); i++) {
+                TableSpec spec = specs.get(i);
+                TableConfig tableConfig = config.tables().get(i);
+                Contract contract = null;
+                Table table;
+                List<String> primaryKey = spec.primaryKey();
+                String ordering = tableConfig.ordering();
+                if (tableConfig.contract() != null) {
+                    contract = contract(config, tableConfig, catalog, spec.identifier());
+                    table = catalog.loadTable(spec.identifier());
+                    tables.ensureAppendOnly(
+                            QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
+                    primaryKey = contract.primaryKey();
+                    if (!contract.ordering().equals(Contract.COMMIT_ORDER)) {
+                        if (!ordering.equals(Contract.COMMIT_ORDER)
+                                && !ordering.equals(contract.ordering())) {
+                            throw new IllegalStateException(
+                                    String.format(
+                                            "table '%s': the pipeline file orders by '%s' but contract %s by '%s'; "
+                                                    + "remove 'ordering' from the pipeline file or make them agree",
+                                            tableConfig.source(),
+                                            ordering,
+                                            contract.id(),
+                                            contract.ordering()));
+                        }
+                        ordering = contract.ordering();
+                    }
+                } else {
+                    // a column added or widened in the source while the pipeline was stopped: the
+                    // running job's schema evolution applies it (evolve, lenient), or the gate
+                    // checks changes against the table as it is and holds the new shape back
+                    // (quarantine), or stops at it once (fail), as for a change made while running
+                    table = tables.ensure(spec, true);
+                }
+                LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
+                if (latePolicy == LatePolicy.QUARANTINE) {
+                    tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
+                }
+                resolved.add(
+                        new ResolvedTable(
+                                tableConfig.source(),
+                                spec.identifier(),
+                                table.schema(),
+                                primaryKey,
+                                OrderingRule.parse(ordering).withSources(tableConfig.sources()),
+                                latePolicy,
+                                contract));
+                LOG.info(
+                        "Table {} -> {} key {} ordering {} late-policy {} contract {}",
+                        tableConfig.source(),
+                        spec.identifier(),
+                        primaryKey,
+                        ordering,
+                        tableConfig.latePolicy(),
+                        contract == null ? "none" : contract.id());
+            }
+            if (!resolved.isEmpty()) {
+                tables.ensureAppendOnly(
+                        QuarantineTable.unrouted(resolved.get(0).target()), QuarantineTable.SCHEMA);
+            }
+            return resolved;
+        } finally {
+            if (catalog instanceof Closeable) {
+                try {
+                    ((Closeable) catalog).close();
+                } catch (IOException e) {
+                    LOG.warn("Closing catalog {} failed", config.catalogName(), e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Loads the table's active contract and makes the Iceberg table fit it: created from it when
+     * missing; evolved when the table was made for an older version that the active one may
+     * replace; checked against it when the table was made without a contract. Refused with every
+     * reason otherwise.
+     */
+    static Contract contract(
+            PipelineConfig config, TableConfig tableConfig, Catalog catalog, TableIdentifier id) {
+        ContractLoader loader = new ContractLoader(Path.of(config.contractsDir()));
+        try {
+            Contract contract = loader.load(tableConfig.source(), tableConfig.contract());
+            Optional<Contract> previous = Optional.empty();
+            if (catalog.tableExists(id)) {
+                Optional<Integer> recorded = ContractTables.version(catalog.loadTable(id));
+                if (recorded.isPresent()) {
+                    previous = Optional.of(loader.load(tableConfig.source(), recorded.get()));
+                } else {
+                    // made before contracts: it must already fit this one
+                    new TableManager(catalog).ensure(contract.spec(id));
+                }
+            }
+            new ContractTables(catalog).ensure(id, contract, previous);
+            return contract;
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot read the contracts of "
+                            + tableConfig.source()
+                            + " in "
+                            + config.contractsDir(),
+                    e);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package io.tidemark.job;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.BinlogOrder;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.job.TidemarkJob.ChangeSource;
+import io.tidemark.reconcile.Reconciler;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.source.ColumnDefaults;
+import io.tidemark.source.GuardedSource;
+import io.tidemark.source.LiveTables;
+import io.tidemark.source.MySqlCdcSource;
+import io.tidemark.source.PostgresCdcSource;
+import io.tidemark.source.PostgresSlotCheck;
+import io.tidemark.source.resnapshot.ResnapshotBackfill;
+import io.tidemark.source.resnapshot.ResnapshotSource;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.Partitioner;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The job's first stage: the sources' changes. The Flink CDC source of each database (Postgres or
+ * MySQL) with its guard, and beside it the re-snapshots asked for while the job runs, with what the
+ * contract gate needs to ask for one (the sources' column defaults).
+ */
+public final class SourceStage {
+
+    private SourceStage() {}
+
+    /**
+     * The Flink CDC sources of {@code config} (Postgres or MySQL), one per database, as one stream.
+     */
+    public static ChangeSource cdc(PipelineConfig config) {
+        LiveTables live = LiveTables.of(config);
+        return (env, primaryKeys, watermarks) -> {
+            DataStream<ChangeEvent> all = null;
+            for (SourceConfig source : config.sources()) {
+                List<String> tables = TidemarkJob.tablesOf(config, source.id());
+                boolean livePatterns =
+                        live.patterns().stream().anyMatch(p -> p.sources().contains(source.id()));
+                if (tables.isEmpty() && !livePatterns) {
+                    continue;
+                }
+                String kind = source.isMySql() ? "mysql-cdc" : "postgres-cdc";
+                DataStream<ChangeEvent> changes =
+                        (source.isMySql()
+                                        ? env.fromSource(
+                                                new GuardedSource<>(
+                                                        MySqlCdcSource.create(
+                                                                source,
+                                                                tables,
+                                                                primaryKeys,
+                                                                live,
+                                                                MySqlCdcSource.binlogOrder(source)),
+                                                        sourceName(source)),
+                                                watermarks,
+                                                kind + "-" + source.id(),
+                                                ChangeEventTypeInfo.INSTANCE)
+                                        : env.fromSource(
+                                                new GuardedSource<>(
+                                                        PostgresCdcSource.create(
+                                                                source, tables, primaryKeys),
+                                                        sourceName(source),
+                                                        new PostgresSlotCheck(source)),
+                                                watermarks,
+                                                kind + "-" + source.id(),
+                                                ChangeEventTypeInfo.INSTANCE))
+                                .uid(Uids.source(source.id()))
+                                .name("source: " + kind + " " + source.id());
+                all = all == null ? changes : all.union(changes);
+            }
+            return all;
+        };
+    }
+
+    /** {@code source} as a message names it: "the source", or "source 'id'" of several. */
+    static String sourceName(SourceConfig source) {
+        return ChangeEvent.DEFAULT_SOURCE.equals(source.id())
+                ? "the source ("
+                        + source.type()
+                        + " "
+                        + source.hostname()
+                        + ":"
+                        + source.port()
+                        + ")"
+                : "source '" + source.id() + "'";
+    }
+
+    /**
+     * The re-snapshots of {@code source}'s tables ({@link ResnapshotSource}), partitioned by the
+     * reconciler's key so that each key's re-read row and delete reach it in the order they were
+     * read. Their stream never holds the watermark back: it is idle between its rows.
+     */
+    static DataStream<ChangeEvent> resnapshots(
+            StreamExecutionEnvironment env,
+            PipelineConfig config,
+            RunContext run,
+            SourceConfig source,
+            Map<String, List<String>> primaryKeys,
+            Function<SourceConfig, BinlogOrder> binlogOrders) {
+        Map<String, String> targets = new LinkedHashMap<>();
+        Map<String, String> refusals = new LinkedHashMap<>();
+        for (TableConfig table : config.tables()) {
+            if (!table.sources().contains(source.id())) {
+                continue;
+            }
+            String refusal = ResnapshotSource.refusal(config, table, binlogOrders);
+            if (refusal != null) {
+                refusals.put(table.target(), refusal);
+            } else {
+                targets.put(table.source(), table.target());
+            }
+        }
+        WatermarkStrategy<ChangeEvent> idle =
+                WatermarkStrategy.<ChangeEvent>forGenerator(
+                                context ->
+                                        new WatermarkGenerator<>() {
+                                            @Override
+                                            public void onEvent(
+                                                    ChangeEvent change,
+                                                    long timestamp,
+                                                    WatermarkOutput output) {}
+
+                                            @Override
+                                            public void onPeriodicEmit(WatermarkOutput output) {
+                                                output.markIdle();
+                                            }
+                                        })
+                        .withTimestampAssigner((change, timestamp) -> change.sourceTimeMillis());
+        return env.fromSource(
+                        new ResnapshotSource(
+                                new ResnapshotSource.Settings(
+                                        run,
+                                        source,
+                                        targets,
+                                        refusals,
+                                        primaryKeys,
+                                        TidemarkJob.catalogLoader(config),
+                                        source.resnapshotRowsPerSecond())),
+                        idle,
+                        "resnapshot-" + source.id(),
+                        ChangeEventTypeInfo.INSTANCE)
+                .uid(Uids.resnapshot(source.id()))
+                .name("source: re-snapshots " + source.id())
+                .setParallelism(1)
+                .partitionCustom(
+                        (Partitioner<String>)
+                                (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
+                        (KeySelector<ChangeEvent, String>) Reconciler::keyOf);
+    }
+
+    /**
+     * The sources' column defaults; a column added with one to a table that can be re-read while
+     * running is backfilled by a re-snapshot ({@link ResnapshotBackfill}).
+     */
+    static ColumnDefaults.Lookup columnDefaults(
+            PipelineConfig config, Function<SourceConfig, BinlogOrder> binlogOrders) {
+        Map<String, String> targets = new LinkedHashMap<>();
+        for (TableConfig table : config.tables()) {
+            if (ResnapshotSource.refusal(config, table, binlogOrders) == null) {
+                targets.put(table.source(), table.target());
+            }
+        }
+        return new ResnapshotBackfill(
+                ColumnDefaults.of(config.sources()), targets, TidemarkJob.catalogLoader(config));
+    }
+
+    /**
+     * Each MySQL source's {@code source.binlog-order}, resolved once per source: {@code auto} asks
+     * the server, an explicit order is taken as written.
+     */
+    static Function<SourceConfig, BinlogOrder> binlogOrders() {
+        Map<String, BinlogOrder> resolved = new HashMap<>();
+        return source ->
+                resolved.computeIfAbsent(
+                        source.id(),
+                        id ->
+                                switch (String.valueOf(source.binlogOrder())) {
+                                    case "gtid" -> BinlogOrder.GTID;
+                                    case "auto" -> MySqlCdcSource.binlogOrder(source);
+                                    default -> BinlogOrder.BINLOG_POSITION;
+                                });
+    }
+}
