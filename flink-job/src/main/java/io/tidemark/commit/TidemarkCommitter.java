@@ -21,11 +21,9 @@ import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -42,9 +40,6 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Table;
@@ -53,11 +48,7 @@ import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
-import org.apache.iceberg.flink.sink.DeltaManifests;
-import org.apache.iceberg.flink.sink.DeltaManifestsSerializer;
 import org.apache.iceberg.flink.sink.FlinkManifestUtil;
-import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.WriteResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -494,6 +485,60 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         LOG.info("Committing {} (source table {}, created while the job runs)", table, sourceTable);
     }
 
+    /**
+     * Fails the job, without restarts and without committing, when the committed-through mark
+     * {@code mark} of {@code name} is not the one this committer last saw: another job of the
+     * pipeline committed to it since.
+     */
+    private void checkNoOtherJob(String name, String mark, long checkpointId) {
+        if (java.util.Objects.equals(mark, markSeen.get(name))) {
+            return;
+        }
+        throw new SuppressRestartsException(
+                new IllegalStateException(
+                        String.format(
+                                "table %s was committed to by another job of pipeline %s since this "
+                                        + "one last looked (its last commit is now '%s', this job knew "
+                                        + "'%s'): two jobs run the pipeline, for example both started "
+                                        + "from one savepoint or checkpoint. This job stops without "
+                                        + "committing checkpoint %d; keep one job running, and if "
+                                        + "it is not the one you meant, stop it and start the pipeline "
+                                        + "again (it resumes from its newest retained checkpoint)",
+                                name, run.pipelineId(), mark, markSeen.get(name), checkpointId)));
+    }
+
+    /**
+     * Records on {@code delta} why it removes the table's {@code removed} files: the first commit
+     * of a lineage that snapshots the table again ({@code replaces}), or a source truncate.
+     */
+    private void recordRemovals(
+            RowDelta delta,
+            String name,
+            long checkpointId,
+            boolean replaces,
+            String truncatedAt,
+            int removed) {
+        if (replaces && removed > 0) {
+            delta.set(Provenance.REPLACED_FILES, Integer.toString(removed));
+            LOG.info(
+                    "Checkpoint {} is lineage {}'s first commit to {}, which started without state and "
+                            + "snapshots the table again: the {} files it held before are removed",
+                    checkpointId,
+                    lineage,
+                    name,
+                    removed);
+        }
+        if (truncatedAt != null) {
+            delta.set(Provenance.TRUNCATED_AT, truncatedAt);
+            LOG.info(
+                    "Checkpoint {} empties {} (source truncate at {}): {} files removed",
+                    checkpointId,
+                    name,
+                    truncatedAt,
+                    removed);
+        }
+    }
+
     private void commitTable(
             CommitTarget target,
             CommitPoint point,
@@ -508,24 +553,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         long checkpointId = point.checkpointId();
         Table table = catalog.loadTable(TableIdentifier.parse(name));
         String markKey = Provenance.committedThroughKey(run.pipelineId());
-        String mark = table.properties().get(markKey);
-        if (!java.util.Objects.equals(mark, markSeen.get(name))) {
-            throw new SuppressRestartsException(
-                    new IllegalStateException(
-                            String.format(
-                                    "table %s was committed to by another job of pipeline %s since this "
-                                            + "one last looked (its last commit is now '%s', this job knew "
-                                            + "'%s'): two jobs run the pipeline, for example both started "
-                                            + "from one savepoint or checkpoint. This job stops without "
-                                            + "committing checkpoint %d; keep one job running, and if "
-                                            + "it is not the one you meant, stop it and start the pipeline "
-                                            + "again (it resumes from its newest retained checkpoint)",
-                                    name,
-                                    run.pipelineId(),
-                                    mark,
-                                    markSeen.get(name),
-                                    checkpointId)));
-        }
+        checkNoOtherJob(name, table.properties().get(markKey), checkpointId);
         String truncatedAt = null;
         boolean readAgain = false;
         for (FilesWritten files : written) {
@@ -539,39 +567,19 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         // to be read again
         Transaction transaction = table.newTransaction();
         RowDelta delta = transaction.newRowDelta();
-        List<ManifestFile> manifests = new ArrayList<>();
-        int dataFiles = 0;
-        int deleteFiles = 0;
-        long upserted = 0;
-        long deleted = 0;
-        for (FilesWritten files : written) {
-            if (files.manifestsVersion() == FilesWritten.NO_FILES) {
-                continue;
-            }
-            DeltaManifests delta0 =
-                    DeltaManifestsSerializer.INSTANCE.deserialize(
-                            files.manifestsVersion(), files.manifests());
-            manifests.addAll(delta0.manifests());
-            WriteResult result =
-                    FlinkManifestUtil.readCompletedFiles(delta0, table.io(), table.specs());
-            for (DataFile file : result.dataFiles()) {
-                delta.addRows(file);
-                dataFiles++;
-            }
-            for (DeleteFile file : result.deleteFiles()) {
-                delta.addDeletes(file);
-                deleteFiles++;
-            }
-            upserted += files.rowsUpserted();
-            deleted += files.rowsDeleted();
-        }
+        CommitFiles.Added added = CommitFiles.add(table, delta, written);
+        List<ManifestFile> manifests = added.manifests();
+        int dataFiles = added.dataFiles();
+        int deleteFiles = added.deleteFiles();
+        long upserted = added.upserted();
+        long deleted = added.deleted();
         int removed = 0;
         boolean replaces = replaces(target);
         if (truncatedAt != null || replaces) {
             // the source emptied the table here (or this start snapshots it again): every file it
             // holds goes, in the same snapshot that adds the rows written after (a replay finds
             // the point committed)
-            removed = removeAll(table, delta);
+            removed = CommitFiles.removeAll(table, delta);
         }
         if (dataFiles + deleteFiles == 0 && truncatedAt == null && removed == 0) {
             return;
@@ -593,25 +601,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                 counts.stale(),
                                 target.kind() == CommitTarget.Kind.LATE ? upserted : counts.late()),
                         resnapshot);
-        if (replaces && removed > 0) {
-            delta.set(Provenance.REPLACED_FILES, Integer.toString(removed));
-            LOG.info(
-                    "Checkpoint {} is lineage {}'s first commit to {}, which started without state and "
-                            + "snapshots the table again: the {} files it held before are removed",
-                    checkpointId,
-                    lineage,
-                    name,
-                    removed);
-        }
-        if (truncatedAt != null) {
-            delta.set(Provenance.TRUNCATED_AT, truncatedAt);
-            LOG.info(
-                    "Checkpoint {} empties {} (source truncate at {}): {} files removed",
-                    checkpointId,
-                    name,
-                    truncatedAt,
-                    removed);
-        }
+        recordRemovals(delta, name, checkpointId, replaces, truncatedAt, removed);
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();
@@ -630,26 +620,42 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                     name,
                     number);
         }
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        committed(name, table, point, added, System.nanoTime() - start, validThrough);
+    }
+
+    /**
+     * After the commit of {@code point} to {@code table} (target {@code name}): its metrics and log
+     * line, the listener, and the checkpoint's temporary manifests deleted.
+     */
+    private void committed(
+            String name,
+            Table table,
+            CommitPoint point,
+            CommitFiles.Added added,
+            long nanos,
+            String validThrough)
+            throws Exception {
+        long checkpointId = point.checkpointId();
+        long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
         long snapshotId = table.currentSnapshot().snapshotId();
         committedThrough.put(name, point);
-        metrics.get(name).committed(millis, dataFiles, deleteFiles);
+        metrics.get(name).committed(millis, added.dataFiles(), added.deleteFiles());
         LOG.info(
                 "Committed checkpoint {} to {} as snapshot {} in {} ms: +{} data files, +{} delete files, {} rows upserted, {} deleted, valid through {}",
                 checkpointId,
                 name,
                 snapshotId,
                 millis,
-                dataFiles,
-                deleteFiles,
-                upserted,
-                deleted,
+                added.dataFiles(),
+                added.deleteFiles(),
+                added.upserted(),
+                added.deleted(),
                 validThrough);
         listener.afterCommit(name, checkpointId, snapshotId);
         try {
             FlinkManifestUtil.deleteCommittedManifests(
                     table,
-                    manifests,
+                    added.manifests(),
                     getRuntimeContext().getJobInfo().getJobId().toString(),
                     checkpointId);
         } catch (RuntimeException e) {
@@ -666,27 +672,6 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         return lineage.equals(replacingLineage)
                 && !target.side()
                 && CommitPoint.NONE.equals(committedThrough.get(target.table()));
-    }
-
-    /** Removes every data and delete file {@code table} holds now; returns how many. */
-    private static int removeAll(Table table, RowDelta delta) throws IOException {
-        if (table.currentSnapshot() == null) {
-            return 0;
-        }
-        Set<String> removed = new HashSet<>();
-        try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-            for (FileScanTask task : tasks) {
-                if (removed.add(task.file().location())) {
-                    delta.removeRows(task.file());
-                }
-                for (DeleteFile file : task.deletes()) {
-                    if (removed.add(file.location())) {
-                        delta.removeDeletes(file);
-                    }
-                }
-            }
-        }
-        return removed.size();
     }
 
     @Override

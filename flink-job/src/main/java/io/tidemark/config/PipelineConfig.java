@@ -193,6 +193,20 @@ public record PipelineConfig(
             return isPattern(source);
         }
 
+        /**
+         * The prefix of an {@code ordering} by a column of the rows: {@code event-time:<column>}.
+         */
+        public static final String EVENT_TIME = "event-time:";
+
+        /**
+         * Whether {@code text} is an {@code ordering}: {@link #COMMIT_ORDER} or {@link
+         * #EVENT_TIME}.
+         */
+        public static boolean isOrdering(String text) {
+            return COMMIT_ORDER.equals(text)
+                    || (text.startsWith(EVENT_TIME) && text.length() > EVENT_TIME.length());
+        }
+
         /** Whether the table is ordered by its source's commit order ({@link #COMMIT_ORDER}). */
         public boolean orderedByCommit() {
             return COMMIT_ORDER.equals(ordering);

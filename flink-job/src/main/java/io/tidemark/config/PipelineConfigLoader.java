@@ -564,198 +564,227 @@ public final class PipelineConfigLoader {
                                     file, at));
                 }
                 Map<?, ?> entry = (Map<?, ?>) entries.get(i);
-                for (Object k : entry.keySet()) {
-                    if (!known.contains(String.valueOf(k))) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: unknown key '%s.%s'%s",
-                                        file, at, k, suggestion(String.valueOf(k), known)));
-                    }
-                }
-                Object source = entry.get("source");
-                if (source == null) {
-                    throw missing(at + ".source", PipelineOptions.TABLE_SOURCE);
-                }
-                String written = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
-                String sourceName;
-                try {
-                    // as the database stores it: public."Order Items" is public.Order Items
-                    sourceName = SqlNames.parseQualified(written);
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: '%s.source': expected schema.table, or a pattern such as schema.* "
-                                            + "(MySQL: database.table), got '%s': %s",
-                                    file, at, written, e.getMessage()));
-                }
-                boolean pattern = TableConfig.isPattern(sourceName);
-                Object target = entry.get("target");
-                String targetName =
-                        target == null
-                                ? pattern
-                                        ? sourceName.substring(0, sourceName.indexOf('.')) + ".*"
-                                        : sourceName
-                                : scalar(at + ".target", target, PipelineOptions.TABLE_TARGET);
-                if (pattern) {
-                    if (!targetName.matches("[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)*\\.\\w*\\*\\w*")) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.target': the source is a pattern, so the target is "
-                                                + "namespace.<name with one *> ('*' becomes each table's name, e.g. lake.*), got '%s'",
-                                        file, at, targetName));
-                    }
-                    if (entry.get("contract") != null) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.contract': a contract is one table's; list the table on "
-                                                + "its own entry (it then leaves the pattern '%s')",
-                                        file, at, sourceName));
-                    }
-                } else if (!targetName.matches("[A-Za-z_][\\w]*(\\.[A-Za-z_][\\w]*)+")) {
-                    throw new ConfigException(
-                            target == null
-                                    ? String.format(
-                                            "%s: '%s.target' is missing and the source's name '%s' is "
-                                                    + "not one an Iceberg table takes here: name the "
-                                                    + "target (namespace.table; letters, digits and "
-                                                    + "underscores, lower case for Trino)",
-                                            file, at, sourceName)
-                                    : String.format(
-                                            "%s: '%s.target': expected namespace.table, got '%s'",
-                                            file, at, targetName));
-                }
-                List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
-                String ordering =
-                        entry.get("ordering") == null
-                                ? TableConfig.COMMIT_ORDER
-                                : scalar(
-                                        at + ".ordering",
-                                        entry.get("ordering"),
-                                        PipelineOptions.TABLE_ORDERING);
-                try {
-                    io.tidemark.reconcile.OrderingRule.parse(ordering);
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException(
-                            String.format("%s: '%s.ordering': %s", file, at, e.getMessage()));
-                }
-                String latePolicy =
-                        entry.get("late-policy") == null
-                                ? "apply-if-newer"
-                                : check(
-                                        PipelineOptions.TABLE_LATE_POLICY,
-                                        at + ".late-policy",
-                                        scalar(
-                                                at + ".late-policy",
-                                                entry.get("late-policy"),
-                                                PipelineOptions.TABLE_LATE_POLICY));
-                if (!sources.add(sourceName)) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: '%s.source': table '%s' is listed twice",
-                                    file, at, sourceName));
-                }
-                if (!targets.add(targetName)) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: '%s.target': table '%s' is the target of two sources",
-                                    file, at, targetName));
-                }
-                List<String> fedBy = stringList(at + ".sources", entry.get("sources"));
-                for (String id : fedBy) {
-                    if (!sourceIds.contains(id)) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.sources': no source with id '%s' (sources: %s)",
-                                        file, at, id, sourceIds));
-                    }
-                }
-                List<String> tableSources = fedBy.isEmpty() ? sourceIds : fedBy;
-                if (tableSources.size() > 1 && !ordering.startsWith("event-time:")) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: '%s.ordering': table '%s' is fed by %d sources %s; commit order exists only "
-                                            + "within one source, so declare 'event-time:<column>'",
-                                    file, at, sourceName, tableSources.size(), tableSources));
-                }
-                Integer contract = null;
-                if (entry.get("contract") != null) {
-                    Object version = entry.get("contract");
-                    String text = String.valueOf(version).replaceFirst("^v", "");
-                    if (!text.matches("[1-9][0-9]{0,8}")) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.contract': expected a contract version (1, 2, ... or v1, v2, ...), got '%s'",
-                                        file, at, version));
-                    }
-                    contract = Integer.parseInt(text);
-                }
-                String truncate =
-                        entry.get("truncate") == null
-                                ? TableConfig.TRUNCATE_APPLY
-                                : check(
-                                        PipelineOptions.TABLE_TRUNCATE,
-                                        at + ".truncate",
-                                        scalar(
-                                                at + ".truncate",
-                                                entry.get("truncate"),
-                                                PipelineOptions.TABLE_TRUNCATE));
-                String evolution = schemaEvolution;
-                if (entry.get("schema-evolution") != null) {
-                    if (entry.get("contract") != null) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.schema-evolution': the table has a contract, whose "
-                                                + "schema-evolution decides; remove it from the entry",
-                                        file, at));
-                    }
-                    evolution =
-                            check(
-                                    PipelineOptions.TABLE_SCHEMA_EVOLUTION,
-                                    at + ".schema-evolution",
-                                    scalar(
-                                            at + ".schema-evolution",
-                                            entry.get("schema-evolution"),
-                                            PipelineOptions.TABLE_SCHEMA_EVOLUTION));
-                }
-                String newTables = "ignore";
-                if (entry.get("new-tables") != null) {
-                    newTables =
-                            check(
-                                    PipelineOptions.TABLE_NEW_TABLES,
-                                    at + ".new-tables",
-                                    scalar(
-                                            at + ".new-tables",
-                                            entry.get("new-tables"),
-                                            PipelineOptions.TABLE_NEW_TABLES));
-                    if (!pattern) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.new-tables': only a pattern (such as schema.*) can match tables "
-                                                + "created later; '%s' is one table",
-                                        file, at, sourceName));
-                    }
-                    if (newTables.equals(TableConfig.CAPTURE) && latePolicy.equals("quarantine")) {
-                        throw new ConfigException(
-                                String.format(
-                                        "%s: '%s.late-policy': quarantine needs a late table per target, made "
-                                                + "before the start; with 'new-tables: capture' use apply-if-newer or fail",
-                                        file, at));
-                    }
-                }
-                tables.add(
-                        new TableConfig(
-                                sourceName,
-                                targetName,
-                                key,
-                                ordering,
-                                latePolicy,
-                                tableSources,
-                                contract,
-                                newTables,
-                                truncate,
-                                evolution));
+                tables.add(table(at, entry, known, sources, targets, sourceIds, schemaEvolution));
             }
             return tables;
+        }
+
+        /** Entry {@code at} of {@code tables}, checked against the entries before it. */
+        private TableConfig table(
+                String at,
+                Map<?, ?> entry,
+                Set<String> known,
+                Set<String> sources,
+                Set<String> targets,
+                List<String> sourceIds,
+                String schemaEvolution) {
+            for (Object k : entry.keySet()) {
+                if (!known.contains(String.valueOf(k))) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: unknown key '%s.%s'%s",
+                                    file, at, k, suggestion(String.valueOf(k), known)));
+                }
+            }
+            Object source = entry.get("source");
+            if (source == null) {
+                throw missing(at + ".source", PipelineOptions.TABLE_SOURCE);
+            }
+            String written = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
+            String sourceName;
+            try {
+                // as the database stores it: public."Order Items" is public.Order Items
+                sourceName = SqlNames.parseQualified(written);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.source': expected schema.table, or a pattern such as schema.* "
+                                        + "(MySQL: database.table), got '%s': %s",
+                                file, at, written, e.getMessage()));
+            }
+            boolean pattern = TableConfig.isPattern(sourceName);
+            String targetName = targetName(at, entry, sourceName, pattern);
+            List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
+            String ordering =
+                    entry.get("ordering") == null
+                            ? TableConfig.COMMIT_ORDER
+                            : scalar(
+                                    at + ".ordering",
+                                    entry.get("ordering"),
+                                    PipelineOptions.TABLE_ORDERING);
+            if (!TableConfig.isOrdering(ordering)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.ordering': expected 'commit-order' or"
+                                        + " 'event-time:<column>', got '%s'",
+                                file, at, ordering));
+            }
+            String latePolicy =
+                    entry.get("late-policy") == null
+                            ? "apply-if-newer"
+                            : check(
+                                    PipelineOptions.TABLE_LATE_POLICY,
+                                    at + ".late-policy",
+                                    scalar(
+                                            at + ".late-policy",
+                                            entry.get("late-policy"),
+                                            PipelineOptions.TABLE_LATE_POLICY));
+            if (!sources.add(sourceName)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.source': table '%s' is listed twice",
+                                file, at, sourceName));
+            }
+            if (!targets.add(targetName)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.target': table '%s' is the target of two sources",
+                                file, at, targetName));
+            }
+            List<String> fedBy = stringList(at + ".sources", entry.get("sources"));
+            for (String id : fedBy) {
+                if (!sourceIds.contains(id)) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.sources': no source with id '%s' (sources: %s)",
+                                    file, at, id, sourceIds));
+                }
+            }
+            List<String> tableSources = fedBy.isEmpty() ? sourceIds : fedBy;
+            if (tableSources.size() > 1 && !ordering.startsWith("event-time:")) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.ordering': table '%s' is fed by %d sources %s; commit order exists only "
+                                        + "within one source, so declare 'event-time:<column>'",
+                                file, at, sourceName, tableSources.size(), tableSources));
+            }
+            Integer contract = contractVersion(at, entry.get("contract"));
+            String truncate =
+                    entry.get("truncate") == null
+                            ? TableConfig.TRUNCATE_APPLY
+                            : check(
+                                    PipelineOptions.TABLE_TRUNCATE,
+                                    at + ".truncate",
+                                    scalar(
+                                            at + ".truncate",
+                                            entry.get("truncate"),
+                                            PipelineOptions.TABLE_TRUNCATE));
+            String evolution = schemaEvolution;
+            if (entry.get("schema-evolution") != null) {
+                if (entry.get("contract") != null) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.schema-evolution': the table has a contract, whose "
+                                            + "schema-evolution decides; remove it from the entry",
+                                    file, at));
+                }
+                evolution =
+                        check(
+                                PipelineOptions.TABLE_SCHEMA_EVOLUTION,
+                                at + ".schema-evolution",
+                                scalar(
+                                        at + ".schema-evolution",
+                                        entry.get("schema-evolution"),
+                                        PipelineOptions.TABLE_SCHEMA_EVOLUTION));
+            }
+            String newTables = newTables(at, entry, pattern, sourceName, latePolicy);
+            return new TableConfig(
+                    sourceName,
+                    targetName,
+                    key,
+                    ordering,
+                    latePolicy,
+                    tableSources,
+                    contract,
+                    newTables,
+                    truncate,
+                    evolution);
+        }
+
+        /** The target of entry {@code at}: as written, or the source's own name (pattern). */
+        private String targetName(String at, Map<?, ?> entry, String sourceName, boolean pattern) {
+            Object target = entry.get("target");
+            String targetName =
+                    target == null
+                            ? pattern
+                                    ? sourceName.substring(0, sourceName.indexOf('.')) + ".*"
+                                    : sourceName
+                            : scalar(at + ".target", target, PipelineOptions.TABLE_TARGET);
+            if (pattern) {
+                if (!targetName.matches("[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)*\\.\\w*\\*\\w*")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.target': the source is a pattern, so the target is "
+                                            + "namespace.<name with one *> ('*' becomes each table's name, e.g. lake.*), got '%s'",
+                                    file, at, targetName));
+                }
+                if (entry.get("contract") != null) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.contract': a contract is one table's; list the table on "
+                                            + "its own entry (it then leaves the pattern '%s')",
+                                    file, at, sourceName));
+                }
+            } else if (!targetName.matches("[A-Za-z_][\\w]*(\\.[A-Za-z_][\\w]*)+")) {
+                throw new ConfigException(
+                        target == null
+                                ? String.format(
+                                        "%s: '%s.target' is missing and the source's name '%s' is "
+                                                + "not one an Iceberg table takes here: name the "
+                                                + "target (namespace.table; letters, digits and "
+                                                + "underscores, lower case for Trino)",
+                                        file, at, sourceName)
+                                : String.format(
+                                        "%s: '%s.target': expected namespace.table, got '%s'",
+                                        file, at, targetName));
+            }
+            return targetName;
+        }
+
+        /** The contract version of entry {@code at} ({@code 3} or {@code v3}), null for none. */
+        private Integer contractVersion(String at, Object version) {
+            if (version == null) {
+                return null;
+            }
+            String text = String.valueOf(version).replaceFirst("^v", "");
+            if (!text.matches("[1-9][0-9]{0,8}")) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.contract': expected a contract version (1, 2, ... or v1, v2, ...), got '%s'",
+                                file, at, version));
+            }
+            return Integer.parseInt(text);
+        }
+
+        /** The {@code new-tables} of entry {@code at}: {@code ignore} unless a pattern says. */
+        private String newTables(
+                String at, Map<?, ?> entry, boolean pattern, String sourceName, String latePolicy) {
+            String newTables = "ignore";
+            if (entry.get("new-tables") != null) {
+                newTables =
+                        check(
+                                PipelineOptions.TABLE_NEW_TABLES,
+                                at + ".new-tables",
+                                scalar(
+                                        at + ".new-tables",
+                                        entry.get("new-tables"),
+                                        PipelineOptions.TABLE_NEW_TABLES));
+                if (!pattern) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.new-tables': only a pattern (such as schema.*) can match tables "
+                                            + "created later; '%s' is one table",
+                                    file, at, sourceName));
+                }
+                if (newTables.equals(TableConfig.CAPTURE) && latePolicy.equals("quarantine")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.late-policy': quarantine needs a late table per target, made "
+                                            + "before the start; with 'new-tables: capture' use apply-if-newer or fail",
+                                    file, at));
+                }
+            }
+            return newTables;
         }
 
         private List<String> stringList(String name, Object raw) {

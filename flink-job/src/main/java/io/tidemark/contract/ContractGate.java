@@ -1,10 +1,8 @@
 package io.tidemark.contract;
 
-import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Coercion;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Checked;
-import io.tidemark.catalog.contract.ContractException;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
@@ -17,7 +15,6 @@ import io.tidemark.protocol.CommitMessage.GateTally;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
-import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
 import java.util.ArrayList;
@@ -45,8 +42,6 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
-import org.apache.iceberg.types.Type;
-import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,17 +88,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
      */
     private final Map<String, Contract> implicitContracts;
 
-    /** Per table without a contract, the column types its changes are taken with as they are. */
-    private transient Map<String, Map<String, Type>> implicitTypes;
-
-    /** Per table without a contract, its required columns other than the key. */
-    private transient Map<String, Set<String>> implicitRequired;
-
-    /**
-     * The implicit contracts of tables created while the job runs, made lazily (null: none, and for
-     * tables of the start without one).
-     */
-    private transient Map<String, Contract> liveImplicit;
+    /** The implicit contracts of the tables without one, and what their changes taught. */
+    private transient ImplicitContracts implicits;
 
     /** Counts what the passing changes become for the reconciler. */
     private final KeyChangeSplitter splitter;
@@ -422,10 +408,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         checksFailed = new HashMap<>();
         checksFailedAccumulator = new HashMap<>();
         observed = new HashMap<>();
-        implicitTypes = new HashMap<>();
-        implicitRequired = new HashMap<>();
-        liveImplicit = new HashMap<>();
-        implicitContracts.forEach(this::registerImplicit);
+        implicits = new ImplicitContracts(implicitContracts, live);
         for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
             String table = entry.getKey();
             MetricGroup group = metrics.addGroup("table", table);
@@ -545,8 +528,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         if (contract == null) {
-            Contract implicit = implicitContract(change.table());
-            if (implicit != null && !fitsIcebergTable(change)) {
+            Contract implicit = implicits.contractOf(change.table());
+            if (implicit != null && !implicits.fits(change)) {
                 implicit(implicit, change, tally, ctx, out);
                 return;
             }
@@ -597,37 +580,6 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     }
 
     /**
-     * Whether a change of a table without a contract fits its Iceberg table as it is: every column
-     * known, of a type the writer takes, no required column missing or null. The common case,
-     * checked without allocating; a change that does not fit goes through {@link #implicit}.
-     */
-    private boolean fitsIcebergTable(ChangeEvent change) {
-        if (change.operation() == Operation.DELETE || change.after() == null) {
-            // a delete needs its key only, which the decoder checked
-            return true;
-        }
-        Map<String, Type> types = implicitTypes.get(change.table());
-        for (Map.Entry<String, Object> column : change.after().entrySet()) {
-            Type type = types.get(column.getKey());
-            if (type == null) {
-                return false;
-            }
-            Object value = column.getValue();
-            if (value == null
-                    ? implicitRequired.get(change.table()).contains(column.getKey())
-                    : !RowDataConverter.accepts(type, value)) {
-                return false;
-            }
-        }
-        for (String required : implicitRequired.get(change.table())) {
-            if (!change.after().containsKey(required)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
      * A change of a table without a contract that does not fit its Iceberg table (the source's
      * schema changed): checked against the table's columns as a contract, under the table's {@code
      * schema-evolution}. {@code evolve} lets through what the writers can apply (a new column whose
@@ -646,7 +598,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             checked = evolve(implicit, change, checked);
         }
         if (checked.passed()) {
-            learn(change);
+            implicits.learn(change);
             tally[1]++;
             forward(
                     coerced(implicit, change, checked.row(), orderingColumns.get(change.table())),
@@ -681,128 +633,6 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     violations);
         }
         ctx.output(QUARANTINE, QuarantineTable.row(change, null, violations, run.runId()));
-    }
-
-    /** Keeps {@code implicit}'s column types and required columns for the common-case check. */
-    private void registerImplicit(String table, Contract implicit) {
-        Map<String, Type> types = new HashMap<>();
-        Set<String> required = new HashSet<>();
-        for (Contract.Column column : implicit.columns()) {
-            types.put(column.name(), column.type());
-            if (!column.nullable() && !implicit.primaryKey().contains(column.name())) {
-                required.add(column.name());
-            }
-        }
-        implicitTypes.put(table, types);
-        implicitRequired.put(table, required);
-    }
-
-    /**
-     * The implicit contract of a table without a contract: from the job's start, or for a table
-     * created while the job runs ({@code new-tables: capture}), made when its first change arrives
-     * from its columns as the source has them then (as its Iceberg table is made) under its
-     * pattern's {@code schema-evolution}; null for a table whose columns cannot be one.
-     */
-    private Contract implicitContract(String table) {
-        Contract implicit = implicitContracts.get(table);
-        if (implicit != null || liveImplicit.containsKey(table)) {
-            return implicit != null ? implicit : liveImplicit.get(table);
-        }
-        PipelineConfig.TableConfig entry = live.entryFor(table).orElse(null);
-        if (entry == null) {
-            // a table of the start without one: asked once
-            liveImplicit.put(table, null);
-            return null;
-        }
-        try {
-            TableSpec spec = live.spec(table);
-            EvolutionPolicy evolution = EvolutionPolicy.parse(entry.schemaEvolution());
-            // where the schema evolution leaves the table as it is, its changes are checked
-            // against the Iceberg table once it exists (this task may meet the table after a
-            // failover, when the source holds a column the table never took)
-            List<Types.NestedField> columns =
-                    evolution.evolves()
-                            ? spec.columns()
-                            : live.targetColumns(table).orElse(spec.columns());
-            implicit = implicitContract(table, columns, spec.primaryKey(), evolution);
-        } catch (RuntimeException e) {
-            LOG.warn(
-                    "Table {}, created while the job runs: its columns are not checked for schema "
-                            + "drift ({})",
-                    table,
-                    e.getMessage());
-        }
-        liveImplicit.put(table, implicit);
-        if (implicit != null) {
-            registerImplicit(table, implicit);
-        }
-        return implicit;
-    }
-
-    /**
-     * A table's Iceberg columns and key as a contract under {@code evolution}: what the gate checks
-     * a change of a table without a contract against when the source's schema changed. Null for
-     * columns that cannot be one (a nested type, a nullable key), whose changes go to the writer as
-     * they are.
-     */
-    public static Contract implicitContract(
-            String table,
-            List<Types.NestedField> fields,
-            List<String> primaryKey,
-            EvolutionPolicy evolution) {
-        List<Contract.Column> columns = new ArrayList<>();
-        for (Types.NestedField field : fields) {
-            if (!field.type().isPrimitiveType()) {
-                return null;
-            }
-            columns.add(
-                    new Contract.Column(
-                            field.name(), field.type().asPrimitiveType(), field.isOptional()));
-        }
-        try {
-            return new Contract(
-                    table,
-                    1,
-                    columns,
-                    primaryKey,
-                    Contract.COMMIT_ORDER,
-                    List.of(),
-                    null,
-                    evolution);
-        } catch (ContractException e) {
-            LOG.warn(
-                    "Table {}: its Iceberg columns are not checked for schema drift ({})",
-                    table,
-                    e.getMessage());
-            return null;
-        }
-    }
-
-    /**
-     * What an evolving change of a table without a contract taught: its columns as they now are (a
-     * column it added or widened; a required column it no longer carries, under {@code lenient}, is
-     * optional now).
-     */
-    private void learn(ChangeEvent change) {
-        Set<String> required = implicitRequired.get(change.table());
-        if (!required.isEmpty()) {
-            required.removeIf(column -> change.after().get(column) == null);
-        }
-        Map<String, Type> types = implicitTypes.get(change.table());
-        for (Map.Entry<String, Object> column : change.after().entrySet()) {
-            Object value = column.getValue();
-            Type type = types.get(column.getKey());
-            if (value == null || (type != null && RowDataConverter.accepts(type, value))) {
-                continue;
-            }
-            Type learned =
-                    type == null
-                            ? Evolution.typeOf(value).orElse(null)
-                            : Evolution.widened(type, value).orElse(null);
-            if (learned != null) {
-                types.put(column.getKey(), learned);
-            }
-        }
     }
 
     private void forward(ChangeEvent change, long[] tally, Collector<ChangeEvent> out) {

@@ -13,6 +13,7 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.contract.ContractGate;
 import io.tidemark.contract.ContractGateOperator;
+import io.tidemark.contract.ImplicitContracts;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
@@ -417,7 +418,7 @@ public final class TidemarkJob {
                 continue;
             }
             Contract contract =
-                    ContractGate.implicitContract(
+                    ImplicitContracts.of(
                             table.sourceTable(),
                             table.schema().columns(),
                             table.primaryKey(),

@@ -57,14 +57,13 @@ public abstract class OrderingRule implements Serializable {
 
     /** Parses {@code commit-order} or {@code event-time:<column>}. */
     public static OrderingRule parse(String text) {
-        if (text.equals(TableConfig.COMMIT_ORDER)) {
-            return commitOrder();
+        if (!TableConfig.isOrdering(text)) {
+            throw new IllegalArgumentException(
+                    "expected 'commit-order' or 'event-time:<column>', got '" + text + "'");
         }
-        if (text.startsWith("event-time:") && text.length() > "event-time:".length()) {
-            return eventTime(text.substring("event-time:".length()));
-        }
-        throw new IllegalArgumentException(
-                "expected 'commit-order' or 'event-time:<column>', got '" + text + "'");
+        return text.equals(TableConfig.COMMIT_ORDER)
+                ? commitOrder()
+                : eventTime(text.substring(TableConfig.EVENT_TIME.length()));
     }
 
     /** The column an {@code event-time:<column>} rule reads, or null for any other rule text. */
