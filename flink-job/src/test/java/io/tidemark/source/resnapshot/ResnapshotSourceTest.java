@@ -1,0 +1,72 @@
+package io.tidemark.source.resnapshot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.decode.BinlogOrder;
+import org.junit.jupiter.api.Test;
+
+/** Which tables a re-snapshot reads while the pipeline runs, and the reason for the others. */
+class ResnapshotSourceTest {
+
+    private static PipelineConfig pipeline(String source, String tables) {
+        return new PipelineConfigLoader()
+                .parse(
+                        String.join(
+                                "\n",
+                                "pipeline: {id: shop}",
+                                "source: {" + source + "}",
+                                "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i',"
+                                        + " warehouse: 'file:///tmp/w'}}",
+                                "tables: " + tables),
+                        "pipeline.yaml");
+    }
+
+    private static TableConfig only(PipelineConfig config) {
+        return config.tables().get(0);
+    }
+
+    @Test
+    void readsPostgresAndBinlogPositionTablesOrderedByCommit() {
+        PipelineConfig postgres =
+                pipeline(
+                        "type: postgres, hostname: h, database: d, username: u",
+                        "[{source: public.items, target: shop.items}]");
+        assertThat(ResnapshotSource.refusal(postgres, only(postgres))).isNull();
+        PipelineConfig mysql =
+                pipeline(
+                        "type: mysql, hostname: h, database: d, username: u,"
+                                + " binlog-order: binlog-position",
+                        "[{source: d.items, target: shop.items}]");
+        assertThat(ResnapshotSource.refusal(mysql, only(mysql))).isNull();
+    }
+
+    @Test
+    void refusesEventTimeTablesAndSourcesPlacedByGtid() {
+        PipelineConfig eventTime =
+                pipeline(
+                        "type: postgres, hostname: h, database: d, username: u",
+                        "[{source: public.items, target: shop.items,"
+                                + " ordering: 'event-time:updated_at'}]");
+        assertThat(ResnapshotSource.refusal(eventTime, only(eventTime)))
+                .contains("ordered by event-time:updated_at", "--fresh");
+        PipelineConfig gtid =
+                pipeline(
+                        "type: mysql, hostname: h, database: d, username: u, binlog-order: gtid",
+                        "[{source: d.items, target: shop.items}]");
+        assertThat(ResnapshotSource.refusal(gtid, only(gtid))).contains("GTID", "--fresh");
+        // auto is what the server says: the job asks it, and refuses when it says GTID
+        PipelineConfig auto =
+                pipeline(
+                        "type: mysql, hostname: h, database: d, username: u",
+                        "[{source: d.items, target: shop.items}]");
+        assertThat(ResnapshotSource.refusal(auto, only(auto), source -> BinlogOrder.GTID))
+                .contains("GTID");
+        assertThat(
+                        ResnapshotSource.refusal(
+                                auto, only(auto), source -> BinlogOrder.BINLOG_POSITION))
+                .isNull();
+    }
+}
