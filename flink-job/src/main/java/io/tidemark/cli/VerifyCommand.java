@@ -172,9 +172,10 @@ final class VerifyCommand implements Callable<Integer> {
     }
 
     /**
-     * Asks the running pipeline to re-read the buckets that differ (the whole table when more than
-     * a quarter of them do), waits for it, and compares those buckets again until they are equal or
-     * {@link #repairWait} is up. Returns the last comparison.
+     * Asks the running pipeline to re-read the keys that differ (when at most {@link
+     * GroundTruthDiff#MAX_KEYS} do: the source reads just their rows), else the buckets that differ
+     * (the whole table when more than a quarter of them do), waits for it, and compares those
+     * buckets again until they are equal or {@link #repairWait} is up. Returns the last comparison.
      */
     private DiffReport repair(
             PipelineConfig pipeline,
@@ -190,18 +191,21 @@ final class VerifyCommand implements Callable<Integer> {
         }
         long deadline = System.nanoTime() + repairWait.toNanos();
         Table target = catalog.loadTable(TableIdentifier.parse(tableConfig.target()));
+        List<Long> keys = report.differingKeys();
         List<Integer> buckets =
-                report.differingBuckets().size() > GroundTruthDiff.BUCKETS / 4
+                !keys.isEmpty() || report.differingBuckets().size() > GroundTruthDiff.BUCKETS / 4
                         ? List.of()
                         : report.differingBuckets();
-        long request = ResnapshotRequests.request(target, buckets);
+        long request = ResnapshotRequests.request(target, buckets, keys);
         System.out.printf(
                 "REPAIR %s: requested re-snapshot %d of %s%n",
                 tableConfig.target(),
                 request,
-                buckets.isEmpty()
-                        ? "the whole table"
-                        : "the keys in " + buckets.size() + " buckets");
+                !keys.isEmpty()
+                        ? "the " + keys.size() + " differing keys"
+                        : buckets.isEmpty()
+                                ? "the whole table"
+                                : "the keys in " + buckets.size() + " buckets");
         String outcome = ResnapshotCommand.awaitOutcome(target, request, repairWait);
         if (outcome == null || !outcome.startsWith(request + " done")) {
             System.out.printf(

@@ -105,9 +105,10 @@ public final class MySqlCdcSource {
     /**
      * The connector's configuration for a re-read of {@code table} while the pipeline runs ({@link
      * MySqlReread}): the pipeline's own settings, so that rows decode as the pipeline's snapshot
-     * decodes them, with a binlog client id of its own ({@link #rereadServerId}).
+     * decodes them, with a binlog client id of its own ({@link #rereadServerId}); chunks without
+     * their binlog backfills when {@code skipBackfill}.
      */
-    static MySqlSourceConfig rereadConfig(SourceConfig source, String table) {
+    static MySqlSourceConfig rereadConfig(SourceConfig source, String table, boolean skipBackfill) {
         return create(
                         source,
                         List.of(table),
@@ -115,6 +116,7 @@ public final class MySqlCdcSource {
                         new ChangeEventDeserializer(new DebeziumDecoder(source.id(), Map.of())),
                         rereadServerId(source))
                 .getConfigFactory()
+                .skipSnapshotBackfill(skipBackfill)
                 .createConfig(0);
     }
 

@@ -3,6 +3,8 @@ package io.tidemark.source;
 import io.debezium.connector.mysql.MySqlPartition;
 import io.debezium.jdbc.JdbcConnection;
 import io.debezium.relational.TableId;
+import io.debezium.relational.history.TableChanges;
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.BinlogPosition;
 import io.tidemark.decode.ChangeEvent;
@@ -11,9 +13,11 @@ import io.tidemark.decode.SourcePosition;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.cdc.connectors.mysql.debezium.DebeziumUtils;
 import org.apache.flink.cdc.connectors.mysql.debezium.reader.SnapshotSplitReader;
 import org.apache.flink.cdc.connectors.mysql.schema.MySqlSchema;
+import org.apache.flink.cdc.connectors.mysql.schema.MySqlTypeUtils;
 import org.apache.flink.cdc.connectors.mysql.source.assigners.MySqlChunkSplitter;
 import org.apache.flink.cdc.connectors.mysql.source.config.MySqlSourceConfig;
 import org.apache.flink.cdc.connectors.mysql.source.offset.BinlogOffset;
@@ -40,7 +44,9 @@ final class MySqlReread {
 
     /** The chunks of {@link Reread#read} of a MySQL or MariaDB table ({@code database.table}). */
     static Reread.Chunks readChunks(Reread.Request read) throws Exception {
-        MySqlSourceConfig config = MySqlCdcSource.rereadConfig(read.source(), read.sourceTable());
+        // limited to keys: chunks without backfills (see Reread)
+        MySqlSourceConfig config =
+                MySqlCdcSource.rereadConfig(read.source(), read.sourceTable(), read.byKeys());
         String[] parts = read.sourceTable().split("\\.", 2);
         TableId tableId = new TableId(parts[0], null, parts[1]);
         long lowWatermark;
@@ -55,13 +61,30 @@ final class MySqlReread {
                         read.primaryKeys(),
                         LiveTables.NONE,
                         BinlogOrder.BINLOG_POSITION);
+        // no event starts at the two bytes below the low watermark (a binlog event is longer)
         Reread.Chunks chunks =
                 new Reread.Chunks(
-                        SourcePosition.resnapshotOfBinlog(lowWatermark - 1, read.number()),
+                        SourcePosition.resnapshotOfBinlog(
+                                lowWatermark - (read.byKeys() ? 2 : 1), read.number()),
+                        read.byKeys()
+                                ? SourcePosition.resnapshotOfBinlog(lowWatermark - 1, read.number())
+                                : null,
                         describe(lowWatermark));
         MySqlPartition partition =
                 new MySqlPartition(config.getMySqlConnectorConfig().getLogicalName());
         MySqlSchema schema = new MySqlSchema(config, caseSensitive);
+        if (read.byKeys()) {
+            try {
+                for (MySqlSnapshotSplit split :
+                        keyChunks(config, schema, partition, tableId, read)) {
+                    read.checkRunning();
+                    readChunk(config, split, decoder, read, chunks);
+                }
+            } finally {
+                schema.close();
+            }
+            return chunks;
+        }
         MySqlChunkSplitter splitter = new MySqlChunkSplitter(schema, config);
         try {
             splitter.open();
@@ -78,6 +101,37 @@ final class MySqlReread {
         return chunks;
     }
 
+    /** The chunks of a re-read limited to keys ({@link Reread#keyChunks}). */
+    private static List<MySqlSnapshotSplit> keyChunks(
+            MySqlSourceConfig config,
+            MySqlSchema schema,
+            MySqlPartition partition,
+            TableId tableId,
+            Reread.Request read)
+            throws Exception {
+        try (JdbcConnection jdbc = DebeziumUtils.openJdbcConnection(config)) {
+            TableChanges.TableChange table = schema.getTableSchema(partition, jdbc, tableId);
+            return Reread.keyChunks(
+                    jdbc.connection(),
+                    SqlNames.BACKTICK,
+                    read,
+                    column ->
+                            MySqlTypeUtils.fromDbzColumn(
+                                            table.getTable().columnWithName(column),
+                                            config.isTreatTinyInt1AsBoolean())
+                                    .getLogicalType(),
+                    (index, keyType, start, end) ->
+                            new MySqlSnapshotSplit(
+                                    tableId,
+                                    index,
+                                    keyType,
+                                    start,
+                                    end,
+                                    null,
+                                    Map.of(tableId, table)));
+        }
+    }
+
     /**
      * Reads one chunk with a reader of its own (Flink CDC 3.5's reader backfills one chunk only:
      * its binlog task's context, once stopped, stays stopped); emits its rows placed at its high
@@ -92,6 +146,7 @@ final class MySqlReread {
             throws Exception {
         List<ChangeEvent> chunk = new ArrayList<>();
         long highWatermark = SourcePosition.UNKNOWN;
+        long rows = 0;
         SnapshotSplitReader reader = new SnapshotSplitReader(config, 0, SnapshotPhaseHooks.empty());
         try {
             reader.submitSplit(split);
@@ -104,6 +159,7 @@ final class MySqlReread {
                         if (RecordUtils.isHighWatermarkEvent(record)) {
                             highWatermark = place(RecordUtils.getWatermark(record));
                         } else if (!RecordUtils.isWatermarkEvent(record)) {
+                            rows++;
                             ChangeEvent change = decoder.decode(record);
                             if (read.keeps(change)) {
                                 chunk.add(change);
@@ -119,8 +175,10 @@ final class MySqlReread {
             throw new IllegalStateException(
                     "the re-read of chunk " + split.splitId() + " ended without a high watermark");
         }
-        read.emit(chunk, SourcePosition.resnapshotOfBinlog(highWatermark - 1, read.number()));
-        chunks.add(chunk.size(), describe(highWatermark));
+        read.emit(
+                chunk,
+                chunks.rowsAt(SourcePosition.resnapshotOfBinlog(highWatermark - 1, read.number())));
+        chunks.add(chunk.size(), rows, describe(highWatermark));
     }
 
     private static long place(BinlogOffset offset) {

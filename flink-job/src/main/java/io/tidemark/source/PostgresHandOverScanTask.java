@@ -82,6 +82,11 @@ final class PostgresHandOverScanTask extends PostgresScanFetchTask {
             throw new FlinkRuntimeException(
                     "Could not end the read of snapshot split " + snapshotSplit.splitId(), e);
         }
+        if (config.isSkipSnapshotBackfill()) {
+            // a re-read limited to keys (Reread): it waited for such transactions before its
+            // chunks, and places their rows itself
+            return super.createBackfillStreamSplit(lowWatermark, highWatermark);
+        }
         try (JdbcConnection jdbc = context.getDataSourceDialect().openJdbcConnection(config)) {
             PostgresConnection postgres = (PostgresConnection) jdbc;
             PostgresWal.awaitTransactionsOpenNow(

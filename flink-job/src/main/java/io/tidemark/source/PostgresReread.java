@@ -2,6 +2,8 @@ package io.tidemark.source;
 
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.TableId;
+import io.debezium.relational.history.TableChanges;
+import io.tidemark.catalog.SqlNames;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.cdc.connectors.base.source.assigner.splitter.ChunkSplitter;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceRecords;
@@ -17,6 +20,7 @@ import org.apache.flink.cdc.connectors.base.source.meta.wartermark.WatermarkEven
 import org.apache.flink.cdc.connectors.base.source.reader.external.IncrementalSourceScanFetcher;
 import org.apache.flink.cdc.connectors.base.source.reader.external.JdbcSourceFetchTaskContext;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+import org.apache.flink.cdc.connectors.postgres.source.utils.PostgresTypeUtils;
 import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.source.SourceRecord;
 
 /**
@@ -44,32 +48,53 @@ final class PostgresReread {
     static Reread.Chunks readChunks(Reread.Request read) throws Exception {
         SourceConfig source = read.source();
         String sourceTable = read.sourceTable();
+        // limited to keys: chunks without backfills (see Reread), so without a slot
         PostgresSourceConfig config =
-                PostgresCdcSource.configFactory(source, List.of(sourceTable), slotName(source))
-                        .create(0);
+                (PostgresSourceConfig)
+                        PostgresCdcSource.configFactory(
+                                        source, List.of(sourceTable), slotName(source))
+                                .skipSnapshotBackfill(read.byKeys())
+                                .create(0);
         PostgresHandOverDialect dialect = new PostgresHandOverDialect(config);
         long lowWatermark;
+        TableId tableId;
+        List<SnapshotSplit> keyChunks = null;
         try (PostgresConnection jdbc = (PostgresConnection) dialect.openJdbcConnection(config)) {
             lowWatermark = PostgresWal.insertPosition(jdbc.connection()).getLsn().asLong();
+            tableId = tableId(dialect, config, sourceTable);
+            if (read.byKeys()) {
+                // every change below the low watermark committed before the key scan (Reread)
+                PostgresWal.awaitTransactionsOpenNow(
+                        jdbc.connection(),
+                        read.running(),
+                        "re-snapshot " + read.number() + " of " + sourceTable);
+                keyChunks = keyChunks(dialect, jdbc, tableId, read);
+            }
         }
-        TableId tableId =
-                dialect.discoverDataCollections(config).stream()
-                        .filter(id -> (id.schema() + "." + id.table()).equals(sourceTable))
-                        .findFirst()
-                        .orElseThrow(
-                                () ->
-                                        new IllegalStateException(
-                                                "table "
-                                                        + sourceTable
-                                                        + " is not in the source's publication"));
         DebeziumDecoder decoder = new DebeziumDecoder(source.id(), read.primaryKeys());
+        // no change starts at the two bytes below the low watermark (a WAL record is longer)
         Reread.Chunks chunks =
                 new Reread.Chunks(
-                        SourcePosition.resnapshot(lowWatermark - 1, read.number()),
+                        SourcePosition.resnapshot(
+                                lowWatermark - (read.byKeys() ? 2 : 1), read.number()),
+                        read.byKeys()
+                                ? SourcePosition.resnapshot(lowWatermark - 1, read.number())
+                                : null,
                         SourcePosition.lsn(lowWatermark));
-        ChunkSplitter splitter = dialect.createChunkSplitter(config);
         JdbcSourceFetchTaskContext context = dialect.createFetchTaskContext(config);
         IncrementalSourceScanFetcher fetcher = new IncrementalSourceScanFetcher(context, 0);
+        if (keyChunks != null) {
+            try {
+                for (SnapshotSplit split : keyChunks) {
+                    read.checkRunning();
+                    readChunk(fetcher, dialect, split, decoder, read, chunks);
+                }
+            } finally {
+                fetcher.close();
+            }
+            return chunks;
+        }
+        ChunkSplitter splitter = dialect.createChunkSplitter(config);
         try {
             splitter.open();
             do {
@@ -86,6 +111,39 @@ final class PostgresReread {
         return chunks;
     }
 
+    private static TableId tableId(
+            PostgresHandOverDialect dialect, PostgresSourceConfig config, String sourceTable) {
+        return dialect.discoverDataCollections(config).stream()
+                .filter(id -> (id.schema() + "." + id.table()).equals(sourceTable))
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new IllegalStateException(
+                                        "table "
+                                                + sourceTable
+                                                + " is not in the source's publication"));
+    }
+
+    /** The chunks of a re-read limited to keys ({@link Reread#keyChunks}). */
+    private static List<SnapshotSplit> keyChunks(
+            PostgresHandOverDialect dialect,
+            PostgresConnection jdbc,
+            TableId tableId,
+            Reread.Request read)
+            throws Exception {
+        TableChanges.TableChange table = dialect.queryTableSchema(jdbc, tableId);
+        return Reread.keyChunks(
+                jdbc.connection(),
+                SqlNames.DOUBLE_QUOTE,
+                read,
+                column ->
+                        PostgresTypeUtils.fromDbzColumn(table.getTable().columnWithName(column))
+                                .getLogicalType(),
+                (index, keyType, start, end) ->
+                        new SnapshotSplit(
+                                tableId, index, keyType, start, end, null, Map.of(tableId, table)));
+    }
+
     /** Reads one chunk; emits its rows placed at its high watermark less one. */
     private static void readChunk(
             IncrementalSourceScanFetcher fetcher,
@@ -98,6 +156,7 @@ final class PostgresReread {
         fetcher.submitTask(dialect.createFetchTask(split));
         List<ChangeEvent> chunk = new ArrayList<>();
         long highWatermark = -1;
+        long rows = 0;
         while (true) {
             Iterator<SourceRecords> batches = fetcher.pollSplitRecords();
             if (batches == null) {
@@ -112,6 +171,7 @@ final class PostgresReread {
                         highWatermark =
                                 Long.parseLong(String.valueOf(record.sourceOffset().get("lsn")));
                     } else if (!WatermarkEvent.isWatermarkEvent(record)) {
+                        rows++;
                         ChangeEvent change = decoder.decode(record);
                         if (read.keeps(change)) {
                             chunk.add(change);
@@ -127,7 +187,8 @@ final class PostgresReread {
             throw new IllegalStateException(
                     "the re-read of chunk " + split.splitId() + " ended without a high watermark");
         }
-        read.emit(chunk, SourcePosition.resnapshot(highWatermark - 1, read.number()));
-        chunks.add(chunk.size(), SourcePosition.lsn(highWatermark));
+        read.emit(
+                chunk, chunks.rowsAt(SourcePosition.resnapshot(highWatermark - 1, read.number())));
+        chunks.add(chunk.size(), rows, SourcePosition.lsn(highWatermark));
     }
 }

@@ -99,10 +99,10 @@ final class PostgresWal {
                 long now = System.nanoTime();
                 if (now >= nextWarning) {
                     LOG.warn(
-                            "{} has waited {} s for transactions that were open at its high "
-                                    + "watermark to end (its log read must include them): {}. "
-                                    + "Commit or end them; a transaction left open (idle in "
-                                    + "transaction, prepared) holds the snapshot back",
+                            "{} has waited {} s for the transactions open when it began to"
+                                    + " wait to end (what it reads must include them): {}. Commit"
+                                    + " or end them; a transaction left open (idle in transaction,"
+                                    + " prepared) holds the snapshot back",
                             waiter,
                             Duration.ofNanos(now - started).toSeconds(),
                             openTransactions(s, horizon));

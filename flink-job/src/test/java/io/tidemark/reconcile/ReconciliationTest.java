@@ -207,6 +207,18 @@ class ReconciliationTest {
                 6_000);
     }
 
+    /** A re-snapshot's delete of key {@code id}, placed at {@code lsn}. */
+    private static ChangeEvent rereadDelete(long id, long lsn) {
+        return new ChangeEvent(
+                Changes.TABLE,
+                Operation.DELETE,
+                List.of(id),
+                Map.of("id", id),
+                null,
+                SourcePosition.resnapshot(lsn, 42),
+                6_000);
+    }
+
     /** The first snapshot's row of key {@code id}. */
     private static ChangeEvent snapshotRow(long id) {
         return new ChangeEvent(
@@ -252,15 +264,7 @@ class ReconciliationTest {
 
     @Test
     void aReReadDeleteOfAKeyReinsertedLaterLosesToTheInsert() {
-        ChangeEvent delete =
-                new ChangeEvent(
-                        Changes.TABLE,
-                        Operation.DELETE,
-                        List.of(7L),
-                        Map.of("id", 7L),
-                        null,
-                        SourcePosition.resnapshot(99, 42),
-                        6_000);
+        ChangeEvent delete = rereadDelete(7, 99);
         ChangeEvent reinsert = logChange(Operation.INSERT, 7, "back", 10, 130);
         KeyState inserted = decide(null, reinsert).next();
         assertThat(decide(inserted, delete).verdict()).isEqualTo(Verdict.STALE);
@@ -269,6 +273,27 @@ class ReconciliationTest {
         assertThat(decide(deleted, reinsert).verdict()).isEqualTo(Verdict.APPLY);
         assertThat(decide(deleted, logChange(Operation.UPDATE, 7, "old", 10, 40)).verdict())
                 .isEqualTo(Verdict.STALE);
+    }
+
+    @Test
+    void aKeyLimitedReReadPlacesItsRowsAboveItsDeletesAndBelowEveryChangeFromItsStart() {
+        // a repair of named keys starting at WAL position 100 (LW): rows at LW - 1, deletes of the
+        // named keys at LW - 2; every change below LW committed before its chunks were read
+        ChangeEvent row = reread(1, "read", 99);
+        ChangeEvent delete = rereadDelete(1, 98);
+        // the key's delete and its row, in either order: the row stands
+        assertThat(decide(decide(null, delete).next(), row).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(decide(null, row).next(), delete).verdict()).isEqualTo(Verdict.STALE);
+        // a change below LW is in the chunk: stale after the row, replaced by it before
+        ChangeEvent held = logChange(Operation.UPDATE, 1, "held", 60, 97);
+        KeyState reRead = decide(null, row).next();
+        assertThat(decide(reRead, held).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(decide(null, held).next(), row).verdict()).isEqualTo(Verdict.APPLY);
+        // a change from LW on, which the chunk may hold too, applies after the row (its whole
+        // row again), and a row arriving after it is stale
+        ChangeEvent later = logChange(Operation.UPDATE, 1, "later", 60, 100);
+        assertThat(decide(reRead, later).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(decide(null, later).next(), row).verdict()).isEqualTo(Verdict.STALE);
     }
 
     /** A binlog change: row {@code row} of the rows event at {@code position} of {@code file}. */

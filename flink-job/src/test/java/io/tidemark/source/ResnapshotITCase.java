@@ -49,7 +49,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the re-snapshot's outcome; its commits name the request. The table's key is text, a timestamp
  * ({@code timestamptz}, {@code DATETIME}) and bigint, declared in another order than its columns.
  * Then {@code tidemark verify --repair} finds the same damage elsewhere, while the workload goes
- * on, and re-reads only the differing key buckets.
+ * on, and reads only the differing keys' rows from the source.
  */
 class ResnapshotITCase {
 
@@ -185,15 +185,47 @@ class ResnapshotITCase {
                             .as("changes made while the buckets were read again")
                             .isGreaterThan(20);
                 }
-                items.refresh();
-                String repaired = items.properties().get(ResnapshotRequests.COMPLETED);
-                assertThat(repaired).contains("buckets)");
-                long reread =
-                        Long.parseLong(
-                                repaired.replaceAll("^\\d+ done: (\\d+) rows re-read.*$", "$1"));
-                assertThat(reread)
-                        .as("rows re-read: the damaged keys' buckets, not the table (%s)", repaired)
-                        .isBetween(20L, 400L);
+                long[] repaired = repairOutcome(items);
+                long keys = repaired[0];
+                assertThat(keys)
+                        .as(
+                                "keys asked for: the 100 damaged (less those the workload changed"
+                                        + " since), and some it had in flight")
+                        .isBetween(50L, 400L);
+                assertThat(repaired[2])
+                        .as("source rows read: the differing keys' rows, not the table's 3,000")
+                        .isBetween(30L, keys);
+                GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
+
+                // a key of one column: the damaged keys, 1 to 80, are one chunk
+                TableDamage.corrupt(
+                        others,
+                        0,
+                        (s, key, v, n) -> {
+                            GenericRecord record = GenericRecord.create(s);
+                            record.setField("id", key);
+                            record.setField("v", v);
+                            return record;
+                        });
+                try (Workload workload = workload(mysql, schema, 30_000)) {
+                    assertThat(
+                                    tidemark(
+                                            "verify",
+                                            file,
+                                            ns + ".others",
+                                            "--repair",
+                                            "--repair-wait",
+                                            "3m"))
+                            .as("tidemark verify --repair of the table keyed by one column")
+                            .isZero();
+                }
+                long[] merged = repairOutcome(others);
+                assertThat(merged[1])
+                        .as("chunks: one for keys 1 to 80, one per key the workload had in flight")
+                        .isLessThan(merged[0] - 60);
+                assertThat(merged[2])
+                        .as("source rows read: keys 1 to 80 and those in flight, of 1,000")
+                        .isBetween(80L, 300L);
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
 
                 // a table that is not the pipeline's: bad usage, naming the targets
@@ -209,6 +241,26 @@ class ResnapshotITCase {
                 }
             }
         }
+    }
+
+    /**
+     * The keys a repair of {@code table} named, the chunks it read and the source rows they held,
+     * from its recorded outcome.
+     */
+    private static long[] repairOutcome(Table table) {
+        table.refresh();
+        String outcome = table.properties().get(ResnapshotRequests.COMPLETED);
+        java.util.regex.Matcher counts =
+                java.util.regex.Pattern.compile(
+                                "^\\d+ done: \\d+ rows re-read \\((\\d+) keys\\) in (\\d+)"
+                                        + " chunks of (\\d+) source rows .*$")
+                        .matcher(outcome);
+        assertThat(counts.matches()).as("the repair's outcome: %s", outcome).isTrue();
+        return new long[] {
+            Long.parseLong(counts.group(1)),
+            Long.parseLong(counts.group(2)),
+            Long.parseLong(counts.group(3))
+        };
     }
 
     private static Connection connect(boolean mysql) throws java.sql.SQLException {

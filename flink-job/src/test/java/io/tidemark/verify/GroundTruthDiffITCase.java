@@ -134,6 +134,13 @@ class GroundTruthDiffITCase {
                 .anyMatch(e -> e.startsWith("extra [6]"))
                 .anyMatch(e -> e.startsWith("duplicate [4]"))
                 .anyMatch(e -> e.startsWith("stale [2]"));
+        // what verify --repair asks the pipeline to read again, key by key
+        assertThat(report.differingKeys())
+                .containsExactlyInAnyOrder(
+                        GroundTruthDiff.keyFingerprint(List.of(2L)),
+                        GroundTruthDiff.keyFingerprint(List.of(3L)),
+                        GroundTruthDiff.keyFingerprint(List.of(4L)),
+                        GroundTruthDiff.keyFingerprint(List.of(6L)));
     }
 
     @Test
@@ -177,6 +184,8 @@ class GroundTruthDiffITCase {
             assertThat(report.bucketsCompared()).isEqualTo(GroundTruthDiff.BUCKETS);
             // every differing key's bucket, and no other: the equal rows' buckets sum alike
             assertThat(report.differingBuckets()).hasSizeBetween(900, 1050);
+            // 1,050 keys differ: more than a report names, a repair reads the buckets again
+            assertThat(report.differingKeys()).isEmpty();
         }
         assertThat(whole.sourceAt()).contains("WAL ");
         assertThat(whole.tableAt()).startsWith(Long.toString(table.currentSnapshot().snapshotId()));

@@ -86,14 +86,18 @@ final class ResnapshotEnumerator
             long requested = ResnapshotRequests.requested(table);
             if (requested > ResnapshotRequests.completed(table)) {
                 found.put(
-                        target, new Request(requested, ResnapshotRequests.requestedBuckets(table)));
+                        target,
+                        new Request(
+                                requested,
+                                ResnapshotRequests.requestedBuckets(table),
+                                ResnapshotRequests.requestedKeys(table)));
             }
         }
         return found;
     }
 
     /** A request read from a table. */
-    private record Request(long number, List<Integer> buckets) {}
+    private record Request(long number, List<Integer> buckets, List<Long> keys) {}
 
     private void accept(Map<String, Request> requests, Throwable error) {
         if (error != null) {
@@ -119,16 +123,20 @@ final class ResnapshotEnumerator
                             .map(Map.Entry::getKey)
                             .findFirst()
                             .orElseThrow();
+            ResnapshotSplit split =
+                    new ResnapshotSplit(
+                            request.number(),
+                            sourceTable,
+                            target,
+                            request.buckets(),
+                            request.keys());
             LOG.info(
-                    "Re-snapshot {} of {} (from {}{}) accepted",
+                    "Re-snapshot {} of {} (from {}){} accepted",
                     request.number(),
                     target,
                     sourceTable,
-                    request.buckets().isEmpty()
-                            ? ""
-                            : ", keys in " + request.buckets().size() + " buckets");
-            pending.add(
-                    new ResnapshotSplit(request.number(), sourceTable, target, request.buckets()));
+                    split.scope());
+            pending.add(split);
         }
         assign();
     }

@@ -27,14 +27,18 @@ public record ResnapshotEnumeratorState(
         outcomes = new ArrayList<>(outcomes);
     }
 
-    /** Version 1. */
+    /**
+     * Version 2: accepted requests, pending splits (in {@link ResnapshotSplit.Serializer}'s version
+     * of the same number), outcomes. Version 1 (written before repairs named keys) reads its splits
+     * without them.
+     */
     static final class Serializer implements SimpleVersionedSerializer<ResnapshotEnumeratorState> {
 
         static final Serializer INSTANCE = new Serializer();
 
         @Override
         public int getVersion() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -62,7 +66,7 @@ public record ResnapshotEnumeratorState(
         @Override
         public ResnapshotEnumeratorState deserialize(int version, byte[] serialized)
                 throws IOException {
-            if (version != 1) {
+            if (version != 1 && version != 2) {
                 throw new IOException("unknown re-snapshot coordinator state version " + version);
             }
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
@@ -72,7 +76,7 @@ public record ResnapshotEnumeratorState(
                 }
                 List<ResnapshotSplit> pending = new ArrayList<>();
                 for (int i = in.readInt(); i > 0; i--) {
-                    pending.add(ResnapshotSplit.Serializer.read(in));
+                    pending.add(ResnapshotSplit.Serializer.read(in, version));
                 }
                 List<Outcome> outcomes = new ArrayList<>();
                 for (int i = in.readInt(); i > 0; i--) {

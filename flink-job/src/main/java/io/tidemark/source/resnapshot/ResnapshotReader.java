@@ -128,6 +128,7 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
                             catalog.loadTable(TableIdentifier.parse(split.target())),
                             split.request(),
                             split.buckets(),
+                            split.keys(),
                             change -> {
                                 // the cap: row n leaves no earlier than n / rowsPerSecond
                                 long due = started + emitted[0]++ * nanosPerRow;
@@ -139,13 +140,12 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
                             },
                             () -> running);
             return String.format(
-                    "done: %d rows re-read%s in %d chunks (high watermarks %s..%s), %d keys of the"
-                            + " table checked for deletion, in %.1f s",
+                    "done: %d rows re-read%s in %d chunks of %d source rows (high watermarks"
+                            + " %s..%s), %d keys of the table checked for deletion, in %.1f s",
                     result.rows(),
-                    split.buckets().isEmpty()
-                            ? ""
-                            : " (keys in " + split.buckets().size() + " buckets)",
+                    split.scope(),
                     result.chunks(),
+                    result.read(),
                     result.first(),
                     result.last(),
                     result.deletes(),

@@ -11,15 +11,24 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * One re-snapshot to run: request {@code request} to re-read {@code sourceTable} into {@code
- * target}, limited to the keys in {@code buckets} when there are any. Read from its start again
- * after a restore (a re-read is idempotent: the reconciler orders it).
+ * target}, limited to the keys of the fingerprints {@code keys} when there are any, else to the
+ * keys in {@code buckets} when there are any. Read from its start again after a restore (a re-read
+ * is idempotent: the reconciler orders it).
  */
 public record ResnapshotSplit(
-        long request, String sourceTable, String target, List<Integer> buckets)
+        long request, String sourceTable, String target, List<Integer> buckets, List<Long> keys)
         implements SourceSplit, java.io.Serializable {
 
     public ResnapshotSplit {
         buckets = List.copyOf(buckets);
+        keys = List.copyOf(keys);
+    }
+
+    /** What the split re-reads, for its outcome: empty for the whole table. */
+    String scope() {
+        return !keys.isEmpty()
+                ? " (" + keys.size() + " keys)"
+                : buckets.isEmpty() ? "" : " (keys in " + buckets.size() + " buckets)";
     }
 
     @Override
@@ -27,14 +36,18 @@ public record ResnapshotSplit(
         return target + "@" + request;
     }
 
-    /** Version 1: request, source table, target, buckets (none: every key). */
+    /**
+     * Version 2: request, source table, target, buckets (none: every key), key fingerprints (none:
+     * every key of the buckets). Version 1 (written before repairs named keys) has no key
+     * fingerprints.
+     */
     static final class Serializer implements SimpleVersionedSerializer<ResnapshotSplit> {
 
         static final Serializer INSTANCE = new Serializer();
 
         @Override
         public int getVersion() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -48,11 +61,11 @@ public record ResnapshotSplit(
 
         @Override
         public ResnapshotSplit deserialize(int version, byte[] serialized) throws IOException {
-            if (version != 1) {
+            if (version != 1 && version != 2) {
                 throw new IOException("unknown re-snapshot split version " + version);
             }
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
-                return read(in);
+                return read(in, version);
             }
         }
 
@@ -64,9 +77,13 @@ public record ResnapshotSplit(
             for (int bucket : split.buckets()) {
                 out.writeInt(bucket);
             }
+            out.writeInt(split.keys().size());
+            for (long key : split.keys()) {
+                out.writeLong(key);
+            }
         }
 
-        static ResnapshotSplit read(DataInputStream in) throws IOException {
+        static ResnapshotSplit read(DataInputStream in, int version) throws IOException {
             long request = in.readLong();
             String sourceTable = in.readUTF();
             String target = in.readUTF();
@@ -74,7 +91,11 @@ public record ResnapshotSplit(
             for (int i = in.readInt(); i > 0; i--) {
                 buckets.add(in.readInt());
             }
-            return new ResnapshotSplit(request, sourceTable, target, buckets);
+            List<Long> keys = new java.util.ArrayList<>();
+            for (int i = version < 2 ? 0 : in.readInt(); i > 0; i--) {
+                keys.add(in.readLong());
+            }
+            return new ResnapshotSplit(request, sourceTable, target, buckets, keys);
         }
     }
 }

@@ -17,7 +17,9 @@ import java.util.List;
  * {@code differingBuckets} are those whose rows differed (what {@link GroundTruthDiff#recheck}
  * compares again); {@code sourceAt} and {@code tableAt} say which states were compared. Columns of
  * the Iceberg table the source table no longer has ({@code columnsNotInSource}: dropped in the
- * source and kept under {@code schema-evolution: lenient}) are not compared.
+ * source and kept under {@code schema-evolution: lenient}) are not compared. {@code differingKeys}
+ * are the fingerprints ({@link GroundTruthDiff#keyFingerprint}) of every differing key when at most
+ * {@link GroundTruthDiff#MAX_KEYS} differ, and empty otherwise.
  */
 public record DiffReport(
         String sourceTable,
@@ -33,10 +35,12 @@ public record DiffReport(
         List<Integer> differingBuckets,
         String sourceAt,
         String tableAt,
-        List<String> columnsNotInSource) {
+        List<String> columnsNotInSource,
+        List<Long> differingKeys) {
 
     public DiffReport {
         examples = List.copyOf(examples);
+        differingKeys = List.copyOf(differingKeys);
         differingBuckets = List.copyOf(differingBuckets);
         columnsNotInSource = List.copyOf(columnsNotInSource);
     }

@@ -52,6 +52,12 @@ public final class GroundTruthDiff {
 
     static final int MAX_EXAMPLES = 5;
 
+    /**
+     * Differing keys a report names by fingerprint at most ({@link DiffReport#differingKeys}): what
+     * a repair re-reads key by key; beyond it, a repair re-reads the differing buckets.
+     */
+    public static final int MAX_KEYS = 1_000;
+
     /** Buckets the keys are hashed into: 16 bytes each per side, about a thousandth of a row. */
     public static final int BUCKETS = 1 << 16;
 
@@ -105,7 +111,8 @@ public final class GroundTruthDiff {
                 again.differingBuckets(),
                 again.sourceAt(),
                 again.tableAt(),
-                again.columnsNotInSource());
+                again.columnsNotInSource(),
+                again.differingKeys());
     }
 
     /** What one side holds, per bucket: rows and the sum of their checksums. */
@@ -202,7 +209,8 @@ public final class GroundTruthDiff {
                     differing,
                     sourceAt,
                     snapshot == null ? "none" : snapshotText(snapshot),
-                    notInSource);
+                    notInSource,
+                    comparison.keys == null ? List.of() : List.copyOf(comparison.keys));
         } finally {
             if (ownTransaction) {
                 source.rollback();
@@ -220,6 +228,18 @@ public final class GroundTruthDiff {
         long stale;
         final List<String> examples = new ArrayList<>();
 
+        /** The differing keys' fingerprints; null once more than {@link #MAX_KEYS} differ. */
+        java.util.Set<Long> keys = new java.util.LinkedHashSet<>();
+
+        private void differs(List<Object> rowKey) {
+            if (keys != null) {
+                keys.add(keyFingerprint(rowKey));
+                if (keys.size() > MAX_KEYS) {
+                    keys = null;
+                }
+            }
+        }
+
         void compare(SourceRows sourceRows, TableRows tableRows, BitSet group) throws SQLException {
             Map<List<Object>, List<Object>> expected = new HashMap<>();
             Map<List<Object>, List<Object>> actual = new HashMap<>();
@@ -229,6 +249,7 @@ public final class GroundTruthDiff {
                     (bucket, rowKey, row) -> {
                         if (actual.putIfAbsent(rowKey, row) != null) {
                             duplicate++;
+                            differs(rowKey);
                             example(examples, "duplicate", rowKey);
                         }
                     });
@@ -236,9 +257,11 @@ public final class GroundTruthDiff {
                 List<Object> row = actual.get(entry.getKey());
                 if (row == null) {
                     missing++;
+                    differs(entry.getKey());
                     example(examples, "missing", entry.getKey());
                 } else if (!row.equals(entry.getValue())) {
                     stale++;
+                    differs(entry.getKey());
                     example(
                             examples,
                             "stale",
@@ -248,6 +271,7 @@ public final class GroundTruthDiff {
             for (List<Object> rowKey : actual.keySet()) {
                 if (!expected.containsKey(rowKey)) {
                     extra++;
+                    differs(rowKey);
                     example(examples, "extra", rowKey);
                 }
             }
@@ -378,6 +402,14 @@ public final class GroundTruthDiff {
      */
     public static int bucket(List<Object> key) {
         return (int) (fingerprint(key) >>> 48);
+    }
+
+    /**
+     * A key's fingerprint (its values in canonical form, in the table's column order), by which a
+     * report names its differing keys and a repair finds them again.
+     */
+    public static long keyFingerprint(List<Object> key) {
+        return fingerprint(key);
     }
 
     /** A row's checksum: bucket sums add them, so the order rows are read in does not matter. */

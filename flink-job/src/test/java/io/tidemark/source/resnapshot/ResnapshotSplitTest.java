@@ -1,0 +1,84 @@
+package io.tidemark.source.resnapshot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The re-snapshot split and its coordinator's state keep their bytes across releases: version 2
+ * carries the key fingerprints of a repair, version 1 (written before repairs named keys) reads as
+ * a split without them.
+ */
+class ResnapshotSplitTest {
+
+    @Test
+    void aSplitWithKeysRoundTrips() throws IOException {
+        ResnapshotSplit split =
+                new ResnapshotSplit(
+                        17, "public.items", "shop.items", List.of(), List.of(-1L, 0L, 42L));
+        ResnapshotSplit.Serializer serializer = ResnapshotSplit.Serializer.INSTANCE;
+        assertThat(serializer.deserialize(serializer.getVersion(), serializer.serialize(split)))
+                .isEqualTo(split);
+        assertThat(split.scope()).isEqualTo(" (3 keys)");
+    }
+
+    @Test
+    void aVersionOneSplitReadsWithoutKeys() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeVersionOne(out);
+        }
+        ResnapshotSplit split =
+                ResnapshotSplit.Serializer.INSTANCE.deserialize(1, bytes.toByteArray());
+        assertThat(split)
+                .isEqualTo(
+                        new ResnapshotSplit(
+                                17, "public.items", "shop.items", List.of(3, 9), List.of()));
+        assertThat(split.scope()).isEqualTo(" (keys in 2 buckets)");
+    }
+
+    @Test
+    void aVersionOneCoordinatorStateReadsItsPendingSplits() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(1);
+            out.writeUTF("shop.items");
+            out.writeLong(17);
+            out.writeInt(1);
+            writeVersionOne(out);
+            out.writeInt(1);
+            out.writeUTF("shop.items");
+            out.writeUTF("16 done");
+        }
+        ResnapshotEnumeratorState state =
+                ResnapshotEnumeratorState.Serializer.INSTANCE.deserialize(1, bytes.toByteArray());
+        assertThat(state.accepted()).isEqualTo(Map.of("shop.items", 17L));
+        assertThat(state.pending())
+                .containsExactly(
+                        new ResnapshotSplit(
+                                17, "public.items", "shop.items", List.of(3, 9), List.of()));
+        assertThat(state.outcomes()).hasSize(1);
+
+        ResnapshotEnumeratorState.Serializer serializer =
+                ResnapshotEnumeratorState.Serializer.INSTANCE;
+        ResnapshotEnumeratorState again =
+                serializer.deserialize(serializer.getVersion(), serializer.serialize(state));
+        assertThat(again.pending()).isEqualTo(state.pending());
+        assertThat(again.accepted()).isEqualTo(state.accepted());
+    }
+
+    /** A split in version 1: request, source table, target, buckets. */
+    private static void writeVersionOne(DataOutputStream out) throws IOException {
+        out.writeLong(17);
+        out.writeUTF("public.items");
+        out.writeUTF("shop.items");
+        out.writeInt(2);
+        out.writeInt(3);
+        out.writeInt(9);
+    }
+}
