@@ -5,23 +5,44 @@ import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
+import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
-/** The real reconciler operator for {@code public.orders}, in Flink's test harness. */
+/**
+ * The real reconciler operator for {@code public.orders} ({@link ReconcilerOperator}, as the job
+ * runs it), in Flink's test harness.
+ */
 final class Harnesses {
 
     private Harnesses() {}
 
     /**
-     * @param backend {@code heap}, {@code rocksdb} (RocksDB timers, Flink's default) or {@code
-     *     rocksdb-heap-timers} (what Tidemark configures for RocksDB)
+     * Managed memory of the operator's slot: what a TaskManager of the standalone cluster ({@code
+     * taskmanager.memory.process.size: 2048m}, 0.4 of its Flink memory managed, two slots) gives
+     * each slot, and what RocksDB sizes its block cache and write buffers from.
+     */
+    static final long SLOT_MANAGED_MEMORY = 256L << 20;
+
+    /**
+     * Managed memory of Flink's test harness ({@code AbstractStreamOperatorTestHarness}): 3 MiB, in
+     * which RocksDB flushes its write buffers every few hundred writes.
+     */
+    static final long HARNESS_MANAGED_MEMORY = 3L << 20;
+
+    /**
+     * @param backend {@code heap}; {@code rocksdb} (RocksDB timers, Flink's default) or {@code
+     *     rocksdb-heap-timers} (what Tidemark configures for RocksDB), with a slot's managed memory
+     *     ({@link #SLOT_MANAGED_MEMORY}); {@code rocksdb-harness-memory}: RocksDB timers in the
+     *     test harness's own 3 MiB ({@link #HARNESS_MANAGED_MEMORY}), as this benchmark measured
+     *     before
      */
     static KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> reconciler(
             String backend) throws Exception {
@@ -34,13 +55,22 @@ final class Harnesses {
                                 "public.orders",
                                 new ReconcileSettings.TableRule(
                                         OrderingRule.commitOrder(), LatePolicy.APPLY_IF_NEWER)));
+        MockEnvironment environment =
+                new MockEnvironmentBuilder()
+                        .setTaskName("reconcile")
+                        .setManagedMemorySize(
+                                backend.equals("rocksdb-harness-memory")
+                                        ? HARNESS_MANAGED_MEMORY
+                                        : SLOT_MANAGED_MEMORY)
+                        .build();
         KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(
+                        new ReconcilerOperator(
                                 new Reconciler(
                                         new RunContext("bench", "bench", "bench"), settings)),
                         Reconciler::keyOf,
-                        Types.STRING);
+                        Types.STRING,
+                        environment);
         if (backend.startsWith("rocksdb")) {
             EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
             if (backend.equals("rocksdb-heap-timers")) {

@@ -42,7 +42,11 @@ import org.slf4j.LoggerFactory;
  *   <li>stale change (not newer than the applied one, including replayed duplicates): dropped;
  *   <li>late change: by the table's policy; {@code quarantine} goes to {@link #LATE};
  *   <li>cleanup: when the watermark passes the key's newest event time plus retention, its state
- *       (including a tombstone) is cleared, so state grows with change rate times retention;
+ *       (including a tombstone) is cleared, so state grows with change rate times retention. A
+ *       key's cleanup timer is set when it gains state, rounded up to an eighth of the retention
+ *       ({@link #cleanupTimer}), and when it fires before the key is due it is set again from the
+ *       key's newer cleanup time: one timer per key and granule, not a timer deleted and set again
+ *       on every change (the cost that dominated on RocksDB and showed on the heap);
  *   <li>truncate ({@link Operation#TRUNCATE}, one copy per subtask, see {@link KeyChangeSplitter}):
  *       emitted at once, for the writer to empty the table in its place; from then on a change of
  *       the table from before it in the source's order (a snapshot row, a held change, a replayed
@@ -72,6 +76,10 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     private final ReconcileSettings settings;
 
     private transient ValueState<KeyState> keyState;
+
+    /** {@link #keyState} of recent keys when the backend is RocksDB, or null. */
+    private transient KeyStateCache cache;
+
     private transient ValueState<ChangeEvent> pending;
     private transient Map<String, ReconcilerMetrics> metrics;
 
@@ -196,7 +204,8 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             tally.stale(change.table());
             return;
         }
-        KeyState stored = keyState.value();
+        String key = ctx.getCurrentKey();
+        KeyState stored = cache == null ? keyState.value() : cache.get(key, keyState::value);
         // state from before the table's truncate orders nothing: the row it describes is gone
         KeyState before =
                 stored != null
@@ -260,12 +269,15 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         } else if (!next.tombstone() && stored != null && stored.tombstone()) {
             m.tombstones.dec();
         }
-        keyState.update(next);
-        if (stored == null || stored.cleanupAt() != next.cleanupAt()) {
-            if (stored != null) {
-                ctx.timerService().deleteEventTimeTimer(stored.cleanupAt());
-            }
-            ctx.timerService().registerEventTimeTimer(next.cleanupAt());
+        if (cache == null) {
+            keyState.update(next);
+        } else {
+            cache.put(key, next);
+            cache.evictOverflow();
+        }
+        if (stored == null) {
+            // a key with state has its cleanup timer already, which sets itself again (onTimer)
+            ctx.timerService().registerEventTimeTimer(cleanupTimer(next.cleanupAt(), retention));
         }
 
         if (emitDelay == 0 || change.operation() == Operation.READ) {
@@ -309,8 +321,12 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         if (ctx.timeDomain() != TimeDomain.EVENT_TIME) {
             return;
         }
-        KeyState state = keyState.value();
-        if (state != null && timestamp >= state.cleanupAt()) {
+        String key = ctx.getCurrentKey();
+        KeyState state = cache == null ? keyState.value() : cache.get(key, keyState::value);
+        if (state != null && timestamp < state.cleanupAt()) {
+            // changed since the timer was set: due later (the same time again is a no-op)
+            ctx.timerService().registerEventTimeTimer(cleanupTimer(state.cleanupAt(), retention));
+        } else if (state != null) {
             String table = tableOf(ctx.getCurrentKey());
             ReconcilerMetrics m = metrics(table);
             if (m != null) {
@@ -319,8 +335,53 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
                     m.tombstones.dec();
                 }
             }
-            keyState.clear();
+            if (cache == null) {
+                keyState.clear();
+            } else {
+                cache.put(key, null);
+            }
         }
+        if (cache != null) {
+            cache.evictOverflow();
+        }
+    }
+
+    /**
+     * Reads and writes key states through a {@link KeyStateCache} of {@code capacity} keys; {@code
+     * writer} writes one back under its key (the operator switches the current key).
+     */
+    void cacheKeyStates(int capacity, KeyStateCache.Writer writer) {
+        cache = new KeyStateCache(capacity, writer);
+    }
+
+    /** Writes every cached change back to the state backend (before a checkpoint's barrier). */
+    void flushKeyStates() throws Exception {
+        if (cache != null) {
+            cache.flush();
+        }
+    }
+
+    /** Writes {@code state} ({@code null}: clears it) as the current key's, for the cache. */
+    void writeKeyState(KeyState state) throws java.io.IOException {
+        if (state == null) {
+            keyState.clear();
+        } else {
+            keyState.update(state);
+        }
+    }
+
+    /**
+     * When the cleanup timer of a key due at {@code cleanupAt} fires: rounded up to a multiple of
+     * an eighth of {@code retention} (a key's state lives at most that much longer), so that the
+     * timer of a key changed often moves once per granule.
+     */
+    static long cleanupTimer(long cleanupAt, long retention) {
+        long granule = Math.max(1, retention / 8);
+        long past = Math.floorMod(cleanupAt, granule);
+        if (past == 0) {
+            return cleanupAt;
+        }
+        return cleanupAt > Long.MAX_VALUE - granule ? Long.MAX_VALUE : cleanupAt + granule - past;
     }
 
     /** The table part of a reconciler key ({@code table NUL key}). */

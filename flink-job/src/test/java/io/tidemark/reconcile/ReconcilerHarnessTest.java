@@ -210,7 +210,14 @@ class ReconcilerHarnessTest {
             harness.processWatermark(new Watermark(3_000));
             assertThat(stateEntries(harness)).isPositive();
 
+            // due at 2,000 + id + retention; the cleanup timers fire at most an eighth of the
+            // retention later, one per key
             harness.processWatermark(new Watermark(2_050 + RETENTION.toMillis()));
+            assertThat(harness.numEventTimeTimers()).isBetween(1, 50);
+            harness.processWatermark(
+                    new Watermark(
+                            Reconciler.cleanupTimer(
+                                    2_050 + RETENTION.toMillis(), RETENTION.toMillis())));
             harness.setProcessingTime(Long.MAX_VALUE / 2);
 
             assertThat(stateEntries(harness)).isZero();
@@ -218,6 +225,42 @@ class ReconcilerHarnessTest {
             assertThat(harness.numProcessingTimeTimers()).isZero();
             assertThat(Changes.materialize(harness.extractOutputValues())).isEmpty();
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"heap", "rocksdb"})
+    void aKeyChangedOftenKeepsOneCleanupTimerThatMovesWithIt(String backend) throws Exception {
+        try (var harness = harness(settings(0, LatePolicy.APPLY_IF_NEWER), backend)) {
+            harness.open();
+            // event times 1,020 to 21,000: the key's cleanup time moves across three granules
+            for (long n = 1; n <= 1_000; n++) {
+                harness.processElement(
+                        new StreamRecord<>(Changes.update(1, "v" + n, 10 + n, 1_000 + 20 * n)));
+            }
+            assertThat(harness.numEventTimeTimers()).isEqualTo(1);
+            // the first timer (set for 61,020) fires before the key is due: set again, later
+            long first =
+                    Reconciler.cleanupTimer(1_020 + RETENTION.toMillis(), RETENTION.toMillis());
+            long due = 21_000 + RETENTION.toMillis();
+            harness.processWatermark(new Watermark(first));
+            assertThat(stateEntries(harness)).isEqualTo(1);
+            assertThat(harness.numEventTimeTimers()).isEqualTo(1);
+            harness.processWatermark(new Watermark(due - 1));
+            assertThat(stateEntries(harness)).isEqualTo(1);
+            harness.processWatermark(
+                    new Watermark(Reconciler.cleanupTimer(due, RETENTION.toMillis())));
+            assertThat(stateEntries(harness)).isZero();
+            assertThat(harness.numEventTimeTimers()).isZero();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void cleanupTimersAreRoundedUpToAnEighthOfTheRetention() {
+        assertThat(Reconciler.cleanupTimer(62_001, 60_000)).isEqualTo(67_500);
+        assertThat(Reconciler.cleanupTimer(67_500, 60_000)).isEqualTo(67_500);
+        assertThat(Reconciler.cleanupTimer(-1, 60_000)).isZero();
+        assertThat(Reconciler.cleanupTimer(Long.MAX_VALUE - 1, 60_000)).isEqualTo(Long.MAX_VALUE);
+        assertThat(Reconciler.cleanupTimer(5, 0)).isEqualTo(5);
     }
 
     @org.junit.jupiter.api.Test

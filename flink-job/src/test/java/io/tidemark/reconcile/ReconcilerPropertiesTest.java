@@ -30,7 +30,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  */
 class ReconcilerPropertiesTest {
 
-    private static final long LATENESS = 50;
+    static final long LATENESS = 50;
     private static final RunContext RUN = new RunContext("run-prop", "pipeline-prop", "test");
 
     /** One step of a history: which key, and insert (0), update (1) or delete (2). */
@@ -46,7 +46,7 @@ class ReconcilerPropertiesTest {
         return step.list().ofMinSize(1).ofMaxSize(40);
     }
 
-    private static List<ChangeEvent> changes(List<Step> history) {
+    static List<ChangeEvent> changes(List<Step> history) {
         List<ChangeEvent> changes = new ArrayList<>();
         for (int i = 0; i < history.size(); i++) {
             Step step = history.get(i);
@@ -64,7 +64,7 @@ class ReconcilerPropertiesTest {
     /**
      * Delivery order: each copy arrives at its event time plus a delay of at most {@code maxDelay}.
      */
-    private static List<ChangeEvent> deliver(
+    static List<ChangeEvent> deliver(
             List<ChangeEvent> changes, long seed, long maxDelay, int duplicates) {
         Random random = new Random(seed);
         record Arrival(ChangeEvent change, long at, int tie) {}

@@ -65,7 +65,8 @@ public final class CdcBenchmark {
                 default -> {
                     System.err.println(
                             "usage: [--preset default|quick|smoke] [--rows N] [--changes M]"
-                                    + " [--repetitions R] [--only tidemark|flink-sql] [--variant single|multi] [--work-dir D]"
+                                    + " [--repetitions R] [--only tidemark|flink-sql|tidemark-rocksdb]"
+                                    + " [--variant single|multi] [--work-dir D]"
                                     + " [--results-dir D]; unknown "
                                     + args[i]);
                     System.exit(2);
@@ -131,7 +132,11 @@ public final class CdcBenchmark {
             try {
                 SideRunner runner = new SideRunner(bench, catalog, out);
                 List<Side> sides =
-                        List.<Side>of(new TidemarkSide(), new FlinkSqlSide()).stream()
+                        List.<Side>of(
+                                        new TidemarkSide(false),
+                                        new FlinkSqlSide(),
+                                        new TidemarkSide(true))
+                                .stream()
                                 .filter(side -> only == null || side.name().equals(only))
                                 .toList();
                 if (settings.warmUp()) {
@@ -164,14 +169,12 @@ public final class CdcBenchmark {
                                 "Repetition %d: COPY export of the table %,.0f rows/s%n",
                                 rep, copy);
                     }
-                    // alternate which side goes first: the machine warms up and is shared
-                    List<Side> order =
-                            rep % 2 == 1 || sides.size() < 2
-                                    ? sides
-                                    : List.of(sides.get(1), sides.get(0));
+                    // rotate which side goes first: the machine warms up and is shared
+                    List<Side> order = new ArrayList<>(sides);
+                    java.util.Collections.rotate(order, rep - 1);
                     for (Side side : order) {
                         double[] raw = {Double.NaN};
-                        boolean measureRaw = side instanceof TidemarkSide;
+                        boolean measureRaw = side.name().equals("tidemark");
                         runs.add(runner.run(side, rep, measureRaw ? "raw_" + rep : null, raw));
                         if (measureRaw) {
                             rawRates.add(raw[0]);
@@ -189,11 +192,14 @@ public final class CdcBenchmark {
                             settings.shardRows(), settings.shardChanges());
                 }
                 ShardRunner shardRunner = new ShardRunner(bench, catalog, out);
+                // the state backend's cost is measured by the single-table variant
+                List<Side> shardSides =
+                        sides.stream().filter(side -> !side.name().endsWith("-rocksdb")).toList();
                 for (int rep = 1; multi && rep <= settings.repetitions(); rep++) {
                     List<Side> order =
-                            rep % 2 == 1 || sides.size() < 2
-                                    ? sides
-                                    : List.of(sides.get(1), sides.get(0));
+                            rep % 2 == 1 || shardSides.size() < 2
+                                    ? shardSides
+                                    : List.of(shardSides.get(1), shardSides.get(0));
                     for (Side side : order) {
                         shardRuns.add(shardRunner.run(side, rep));
                     }
@@ -291,6 +297,7 @@ public final class CdcBenchmark {
             row(md, "freshness p50, ms", tm, sql, RunFigures::freshnessP50Ms, "%,.0f");
             row(md, "freshness p99, ms", tm, sql, RunFigures::freshnessP99Ms, "%,.0f");
             costRows(md, tm, sql);
+            stateBackends(md, tm, bySide.getOrDefault("tidemark-rocksdb", List.of()));
             md.append("\nCorrectness (ground-truth diff against the source, every run):\n\n");
             md.append("| side | run | after snapshot | at the end |\n| --- | --- | --- | --- |\n");
             for (RunFigures run : runs) {
@@ -358,6 +365,35 @@ public final class CdcBenchmark {
             out.println(md);
             out.println("Report: " + report.toAbsolutePath());
             return report;
+        }
+
+        /** Tidemark with RocksDB state beside Tidemark with heap state. */
+        private static void stateBackends(
+                StringBuilder md, List<RunFigures> heap, List<RunFigures> rocksdb) {
+            if (rocksdb.isEmpty() || heap.isEmpty()) {
+                return;
+            }
+            md.append(
+                    "\nTidemark's state backends (`checkpoint.state-backend`), the same workload:\n\n");
+            md.append("| figure | tidemark-rocksdb | tidemark (heap) | rocksdb / heap |\n");
+            md.append("| --- | --- | --- | --- |\n");
+            row(md, "snapshot rows/s", rocksdb, heap, RunFigures::snapshotRowsPerSecond, "%,.0f");
+            row(
+                    md,
+                    "stream changes/s (first change to table showing the last)",
+                    rocksdb,
+                    heap,
+                    RunFigures::streamRowsPerSecond,
+                    "%,.0f");
+            row(
+                    md,
+                    "catch-up after the last change, s",
+                    rocksdb,
+                    heap,
+                    RunFigures::catchUpSeconds,
+                    "%.1f");
+            row(md, "freshness p50, ms", rocksdb, heap, RunFigures::freshnessP50Ms, "%,.0f");
+            row(md, "freshness p99, ms", rocksdb, heap, RunFigures::freshnessP99Ms, "%,.0f");
         }
 
         private static void multiSource(

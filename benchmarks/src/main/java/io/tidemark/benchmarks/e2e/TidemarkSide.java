@@ -14,12 +14,22 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.catalog.TableIdentifier;
 
-/** Tidemark's pipeline, from the same pipeline file format {@code tidemark run} reads. */
+/**
+ * Tidemark's pipeline, from the same pipeline file format {@code tidemark run} reads, with its
+ * state on the heap ({@code tidemark}) or in RocksDB ({@code tidemark-rocksdb}, {@code
+ * checkpoint.state-backend: rocksdb}).
+ */
 final class TidemarkSide implements Side {
+
+    private final boolean rocksdb;
+
+    TidemarkSide(boolean rocksdb) {
+        this.rocksdb = rocksdb;
+    }
 
     @Override
     public String name() {
-        return "tidemark";
+        return rocksdb ? "tidemark-rocksdb" : "tidemark";
     }
 
     @Override
@@ -55,7 +65,7 @@ final class TidemarkSide implements Side {
         return submit(run, yaml);
     }
 
-    private static List<String> head(Bench bench, String run) {
+    private List<String> head(Bench bench, String run) {
         BenchSettings settings = bench.settings();
         return List.of(
                 "pipeline:",
@@ -63,6 +73,7 @@ final class TidemarkSide implements Side {
                 "  parallelism: " + settings.parallelism(),
                 "checkpoint:",
                 "  interval: " + settings.checkpointInterval().toMillis() + "ms",
+                "  state-backend: " + (rocksdb ? "rocksdb" : "hashmap"),
                 "  dir: " + settings.workDir().resolve("checkpoints").toUri());
     }
 

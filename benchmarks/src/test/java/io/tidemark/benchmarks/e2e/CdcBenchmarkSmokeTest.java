@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The benchmark's smoke preset in the build: both sides ran against a real PostgreSQL and their
- * tables were diffed against it; the source's limits were measured; the report and charts were
- * written. Speed is never asserted here.
+ * The benchmark's smoke preset in the build: every side (Tidemark with heap state and with RocksDB
+ * state, the Flink SQL baseline) ran against a real PostgreSQL and their tables were diffed against
+ * it; the source's limits were measured; the report and charts were written. Speed is never
+ * asserted here.
  */
 class CdcBenchmarkSmokeTest {
 
@@ -31,7 +32,7 @@ class CdcBenchmarkSmokeTest {
 
         assertThat(result.runs())
                 .extracting(RunFigures::side)
-                .containsExactlyInAnyOrder("tidemark", "flink-sql");
+                .containsExactlyInAnyOrder("tidemark", "flink-sql", "tidemark-rocksdb");
         for (RunFigures run : result.runs()) {
             assertThat(run.snapshotDiff().sourceRows()).as(run.side()).isEqualTo(settings.rows());
             assertThat(run.finalDiff().sourceRows()).as(run.side()).isPositive();
@@ -60,6 +61,8 @@ class CdcBenchmarkSmokeTest {
                 .contains("| snapshot rows/s |")
                 .contains("| tidemark | 1 |")
                 .contains("| flink-sql | 1 |")
+                .contains("| tidemark-rocksdb | 1 |")
+                .contains("| figure | tidemark-rocksdb | tidemark (heap) | rocksdb / heap |")
                 .contains("Source limits: COPY export")
                 .contains("## Multi-source variant")
                 .contains("| equal to the expected merge after the last change, s (NaN: never) |");
