@@ -41,6 +41,9 @@ public final class StateSizeProbe {
                 harness.processElement(new StreamRecord<>(change));
                 harness.getOutput().clear();
             }
+            // as Flink checkpoints: the barrier (RocksDB's key-state cache written back), then
+            // the snapshot
+            harness.prepareSnapshotPreBarrier(1L);
             OperatorSubtaskState state = harness.snapshot(1L, 1L);
             return (double)
                             state.getManagedKeyedState().stream()

@@ -280,22 +280,7 @@ public final class CdcBenchmark {
                     sql,
                     RunFigures::snapshotSeconds,
                     "%.1f");
-            row(
-                    md,
-                    "stream changes/s (first change to table showing the last)",
-                    tm,
-                    sql,
-                    RunFigures::streamRowsPerSecond,
-                    "%,.0f");
-            row(
-                    md,
-                    "catch-up after the last change, s",
-                    tm,
-                    sql,
-                    RunFigures::catchUpSeconds,
-                    "%.1f");
-            row(md, "freshness p50, ms", tm, sql, RunFigures::freshnessP50Ms, "%,.0f");
-            row(md, "freshness p99, ms", tm, sql, RunFigures::freshnessP99Ms, "%,.0f");
+            streamRows(md, tm, sql);
             costRows(md, tm, sql);
             stateBackends(md, tm, bySide.getOrDefault("tidemark-rocksdb", List.of()));
             md.append("\nCorrectness (ground-truth diff against the source, every run):\n\n");
@@ -378,22 +363,21 @@ public final class CdcBenchmark {
             md.append("| figure | tidemark-rocksdb | tidemark (heap) | rocksdb / heap |\n");
             md.append("| --- | --- | --- | --- |\n");
             row(md, "snapshot rows/s", rocksdb, heap, RunFigures::snapshotRowsPerSecond, "%,.0f");
+            streamRows(md, rocksdb, heap);
+        }
+
+        /** The stream's rows of a comparison: changes/s, catch-up, freshness. */
+        private static void streamRows(StringBuilder md, List<RunFigures> a, List<RunFigures> b) {
             row(
                     md,
                     "stream changes/s (first change to table showing the last)",
-                    rocksdb,
-                    heap,
+                    a,
+                    b,
                     RunFigures::streamRowsPerSecond,
                     "%,.0f");
-            row(
-                    md,
-                    "catch-up after the last change, s",
-                    rocksdb,
-                    heap,
-                    RunFigures::catchUpSeconds,
-                    "%.1f");
-            row(md, "freshness p50, ms", rocksdb, heap, RunFigures::freshnessP50Ms, "%,.0f");
-            row(md, "freshness p99, ms", rocksdb, heap, RunFigures::freshnessP99Ms, "%,.0f");
+            row(md, "catch-up after the last change, s", a, b, RunFigures::catchUpSeconds, "%.1f");
+            row(md, "freshness p50, ms", a, b, RunFigures::freshnessP50Ms, "%,.0f");
+            row(md, "freshness p99, ms", a, b, RunFigures::freshnessP99Ms, "%,.0f");
         }
 
         private static void multiSource(

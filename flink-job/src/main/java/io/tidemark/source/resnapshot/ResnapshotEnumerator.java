@@ -165,6 +165,11 @@ final class ResnapshotEnumerator
     @Override
     public void handleSourceEvent(int subtaskId, SourceEvent event) {
         if (event instanceof ResnapshotDone done) {
+            LOG.info(
+                    "Re-snapshot {} of {} ended, recorded once the next checkpoint completes: {}",
+                    done.split().request(),
+                    done.split().target(),
+                    done.outcome());
             outcomes.add(
                     new Outcome(
                             done.split().target(), done.split().request() + " " + done.outcome()));

@@ -81,6 +81,11 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
             // every change of the re-snapshot is out: the coordinator records it at the next
             // checkpoint, whose barrier follows them
             context.sendSourceEventToCoordinator(new ResnapshotDone(current, outcome));
+            LOG.info(
+                    "Re-snapshot {} of {} sent to the coordinator: {}",
+                    current.request(),
+                    current.target(),
+                    outcome);
             finished.inc();
             current = null;
             outcome = null;
@@ -94,6 +99,12 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
         if (!queue.isEmpty() || outcome != null || (current == null && !splits.isEmpty())) {
             next.complete(null);
             return InputStatus.MORE_AVAILABLE;
+        }
+        if (current != null) {
+            // while a re-snapshot reads, look again within a fifth of a second whatever wakes
+            // this reader: a finished re-snapshot must never wait unsent for a missed wake-up
+            CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS)
+                    .execute(() -> next.complete(null));
         }
         return InputStatus.NOTHING_AVAILABLE;
     }
