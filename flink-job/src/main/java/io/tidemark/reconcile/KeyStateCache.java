@@ -73,6 +73,10 @@ final class KeyStateCache {
 
     /** Writes back and drops the least recently used keys beyond the capacity. */
     void evictOverflow() throws Exception {
+        if (slots.size() <= capacity) {
+            // called per change: no iterator while the cache has room
+            return;
+        }
         Iterator<Map.Entry<String, Slot>> eldest = slots.entrySet().iterator();
         while (slots.size() > capacity) {
             Map.Entry<String, Slot> entry = eldest.next();
