@@ -13,9 +13,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 
 /**
- * The one entry point: {@code tidemark run --config <file>} (the production job) and {@code
- * tidemark demo} (the embedded default). Bad options and values end with a one-line error naming
- * the option and exit code 2.
+ * The one entry point of the job jar: {@code tidemark run --config <file>} (the production job) and
+ * the tools beside it. The demo (module {@code demo}) adds {@code tidemark demo} to this command
+ * line. Bad options and values end with a one-line error naming the option and exit code 2.
  */
 @Command(
         name = "tidemark",
@@ -24,7 +24,6 @@ import picocli.CommandLine.IVersionProvider;
         description = "Keeps Apache Iceberg tables an exact, provable replica of database tables.",
         subcommands = {
             RunCommand.class,
-            DemoCommand.class,
             ProvenanceCommand.class,
             VerifyCommand.class,
             ResnapshotCommand.class,
@@ -66,7 +65,8 @@ public final class Tidemark implements Runnable {
         return commandLine().execute(args);
     }
 
-    static CommandLine commandLine() {
+    /** The command line with every command of the job jar, its errors as one line each. */
+    public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Tidemark());
         cli.setParameterExceptionHandler(
                 (ex, arguments) -> {

@@ -25,41 +25,26 @@ class TidemarkCliTest {
     @Test
     void helpOfEachCommand() {
         assertThat(execute("--help")).isZero();
-        assertThat(out.toString()).contains("run").contains("demo");
+        assertThat(out.toString())
+                .contains("run")
+                .contains("verify")
+                .contains("resnapshot")
+                .doesNotContain("demo");
         assertThat(execute("run", "--help")).isZero();
         assertThat(out.toString()).contains("--config").contains("--run-id");
-        assertThat(execute("demo", "--help")).isZero();
-        assertThat(out.toString())
-                .contains("--duration")
-                .contains("--rate")
-                .contains("--web-ui-port");
     }
 
     @Test
     void unknownOptionIsOneLineNamingIt() {
-        assertThat(execute("demo", "--durration")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(execute("run", "--config", "p.yaml", "--fressh")).isEqualTo(Tidemark.EXIT_USAGE);
         assertThat(err.toString().strip())
-                .isEqualTo(
-                        "tidemark demo: Unknown option: '--durration' (see 'tidemark demo --help')")
-                .doesNotContain("\n");
+                .isEqualTo("tidemark run: Unknown option: '--fressh' (see 'tidemark run --help')");
     }
 
     @Test
-    void badValueNamesTheOption() {
-        assertThat(execute("demo", "--duration", "soon")).isEqualTo(Tidemark.EXIT_USAGE);
-        assertThat(err.toString().strip())
-                .isEqualTo(
-                        "tidemark demo: Invalid value for option '--duration': 'soon' is not a duration "
-                                + "(examples: 500ms, 30s, 2min) (see 'tidemark demo --help')");
-    }
-
-    @Test
-    void badIntegerNamesTheOption() {
-        assertThat(execute("demo", "--rate", "fast")).isEqualTo(Tidemark.EXIT_USAGE);
-        assertThat(err.toString().strip())
-                .startsWith(
-                        "tidemark demo: Invalid value for option '--rate': 'fast' is not an int")
-                .doesNotContain("\n");
+    void theDemoIsNotInTheJobJarsCommandLine() {
+        assertThat(execute("demo")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString()).contains("Unmatched argument").contains("'demo'");
     }
 
     @Test

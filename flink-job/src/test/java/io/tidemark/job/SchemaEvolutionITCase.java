@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
-import io.tidemark.demo.EmbeddedDatabase;
-import io.tidemark.demo.EmbeddedMariaDb;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
+import io.tidemark.testbed.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;

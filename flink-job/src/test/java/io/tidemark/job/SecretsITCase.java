@@ -3,8 +3,8 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.cli.Tidemark;
-import io.tidemark.demo.ShopWorkload;
 import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.demo.EmbeddedDatabase;
-import io.tidemark.demo.ShopWorkload;
 import io.tidemark.deploy.TrinoServer;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.testbed.EmbeddedDatabase;
+import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.demo.ShopWorkload;
 import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;

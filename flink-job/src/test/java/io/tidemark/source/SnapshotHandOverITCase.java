@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.demo.EmbeddedDatabase;
-import io.tidemark.demo.ShopWorkload;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.testbed.EmbeddedDatabase;
+import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
 import io.tidemark.testing.SharedDatabase;

@@ -1,6 +1,6 @@
 package io.tidemark.testing;
 
-import io.tidemark.demo.EmbeddedMariaDb;
+import io.tidemark.testbed.EmbeddedMariaDb;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

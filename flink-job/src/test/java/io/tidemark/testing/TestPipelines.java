@@ -2,9 +2,9 @@ package io.tidemark.testing;
 
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
-import io.tidemark.demo.EmbeddedDatabase;
-import io.tidemark.demo.EmbeddedMariaDb;
-import io.tidemark.demo.ShopWorkload;
+import io.tidemark.testbed.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedMariaDb;
+import io.tidemark.testbed.ShopWorkload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -228,7 +228,7 @@ public final class TestPipelines {
      * left for {@link #fromText} to fill.
      */
     public static String mariaDbYaml(
-            io.tidemark.demo.EmbeddedMariaDb mariadb,
+            io.tidemark.testbed.EmbeddedMariaDb mariadb,
             int parallelism,
             String database,
             String sourceKeys,
@@ -242,9 +242,9 @@ public final class TestPipelines {
                         + ", database: "
                         + database
                         + ", username: "
-                        + io.tidemark.demo.EmbeddedMariaDb.CDC_USER
+                        + io.tidemark.testbed.EmbeddedMariaDb.CDC_USER
                         + ", password: "
-                        + io.tidemark.demo.EmbeddedMariaDb.CDC_PASSWORD
+                        + io.tidemark.testbed.EmbeddedMariaDb.CDC_PASSWORD
                         + sourceKeys
                         + "}",
                 "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user: postgres,"

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
-import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testing.IcebergFiles;
 import java.io.Closeable;
 import java.math.BigDecimal;

@@ -1,7 +1,7 @@
 package io.tidemark.benchmarks.e2e;
 
 import io.tidemark.catalog.Catalogs;
-import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedDatabase;
 import java.io.Closeable;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.tidemark.benchmarks.e2e;
 
-import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedDatabase;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;

@@ -1,6 +1,6 @@
 package io.tidemark.benchmarks.e2e;
 
-import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedDatabase;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.iceberg.catalog.TableIdentifier;
 

@@ -2,11 +2,11 @@ package io.tidemark.benchmarks.e2e;
 
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
-import io.tidemark.demo.EmbeddedDatabase;
 import io.tidemark.job.JobPreparation;
 import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.testbed.EmbeddedDatabase;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;

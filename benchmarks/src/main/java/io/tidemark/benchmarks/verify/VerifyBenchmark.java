@@ -3,7 +3,7 @@ package io.tidemark.benchmarks.verify;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
-import io.tidemark.demo.EmbeddedDatabase;
+import io.tidemark.testbed.EmbeddedDatabase;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;

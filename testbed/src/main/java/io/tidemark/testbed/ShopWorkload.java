@@ -1,4 +1,4 @@
-package io.tidemark.demo;
+package io.tidemark.testbed;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
