@@ -4,12 +4,12 @@ import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.contract.Evolution;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.metrics.WriterMetrics;
 import io.tidemark.protocol.CommitMessage;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.schema.SchemaChange;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.LiveTables;
 import java.io.IOException;
@@ -20,11 +20,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.flink.CatalogLoader;
-import org.apache.iceberg.types.Type;
-import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +85,13 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(ChangeWriter.class);
+
+    /** What the writers need of their tables' schemas, to the schema stage. */
+    public static final OutputTag<String> SCHEMA_CHANGES =
+            new OutputTag<>("schema-changes", org.apache.flink.api.common.typeinfo.Types.STRING);
+
+    /** How long a writer waits for the schema stage before it fails. */
+    static final java.time.Duration SCHEMA_WAIT = java.time.Duration.ofMinutes(5);
 
     private final RunContext run;
     private final Map<String, Route> routes;
@@ -163,7 +170,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
             return;
         }
         if (route.evolve() && change.after() != null) {
-            change = evolve(route, change, tableMetrics);
+            change = fit(route, change);
         }
         // a snapshot row of a key this job has not written, into a table that held no row: nothing
         // to delete (a READ converts to one insert row)
@@ -241,75 +248,30 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         return route;
     }
 
-    /** Evolves the target to take {@code change}; returns the change as the target takes it. */
-    private ChangeEvent evolve(Route route, ChangeEvent change, WriterMetrics tableMetrics)
-            throws IOException {
+    /**
+     * {@code change} as the target takes it: when the target's schema lacks what the change needs
+     * (a column, a wider type, an optional column: {@link SchemaChange#needed}), asks the schema
+     * stage for it and waits until the table holds it; a new column whose value is null is left out
+     * (nothing to add it for).
+     */
+    private ChangeEvent fit(Route route, ChangeEvent change) throws IOException {
         Schema schema = schema(route.target());
-        // per change: allocate only when the change needs the table to evolve (rare)
-        Map<String, Type> added = null;
-        Map<String, Type> widened = null;
-        List<String> optional = null;
+        List<SchemaChange> needed =
+                SchemaChange.needed(
+                        route.target(),
+                        route.sourceTable(),
+                        schema,
+                        change.after(),
+                        route.lenient());
+        if (!needed.isEmpty()) {
+            schema = awaitSchema(route, change, needed);
+        }
         boolean nullsToDrop = false;
-        if (route.lenient()) {
-            // a required column the change does not carry was dropped in the source (the gate let
-            // only such changes through): it becomes optional
-            for (Types.NestedField field : schema.columns()) {
-                if (field.isRequired()
-                        && change.after().get(field.name()) == null
-                        && !schema.identifierFieldNames().contains(field.name())) {
-                    if (optional == null) {
-                        optional = new ArrayList<>();
-                    }
-                    optional.add(field.name());
-                }
-            }
-        }
         for (Map.Entry<String, Object> column : change.after().entrySet()) {
-            Types.NestedField field = schema.findField(column.getKey());
-            Object value = column.getValue();
-            if (field == null) {
-                if (value == null) {
-                    nullsToDrop = true;
-                    continue;
-                }
-                if (added == null) {
-                    added = new LinkedHashMap<>();
-                }
-                added.put(
-                        column.getKey(),
-                        Evolution.typeOf(value)
-                                .orElseThrow(
-                                        () ->
-                                                new IllegalStateException(
-                                                        String.format(
-                                                                "table '%s' column '%s': no Iceberg type follows from a %s "
-                                                                        + "(the contract gate lets only such columns through)",
-                                                                route.sourceTable(),
-                                                                column.getKey(),
-                                                                value.getClass()
-                                                                        .getSimpleName()))));
-            } else if (value != null) {
-                Type wider = Evolution.widened(field.type(), value).orElse(null);
-                if (wider != null) {
-                    if (widened == null) {
-                        widened = new LinkedHashMap<>();
-                    }
-                    widened.put(column.getKey(), wider);
-                }
+            if (column.getValue() == null && schema.findField(column.getKey()) == null) {
+                nullsToDrop = true;
+                break;
             }
-        }
-        if (added != null || widened != null || optional != null) {
-            tableMetrics.schemaChangesApplied(
-                    evolve(
-                            route.target(),
-                            added == null ? Map.of() : added,
-                            widened == null ? Map.of() : widened,
-                            optional == null ? List.of() : optional));
-            schema = schema(route.target());
-            converters.put(
-                    route.sourceTable(),
-                    new RowDataConverter(
-                            route.sourceTable(), schema, route.converter().primaryKey()));
         }
         if (!nullsToDrop) {
             return change;
@@ -321,5 +283,55 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
             }
         }
         return change.with(change.operation(), change.key(), change.before(), after);
+    }
+
+    /**
+     * Sends {@code needed} to the schema stage and waits until the target's schema takes {@code
+     * change} (re-reading it with a growing pause, up to {@link #SCHEMA_WAIT}); from then on the
+     * table's rows are written with that schema. Returns it.
+     */
+    private Schema awaitSchema(Route route, ChangeEvent change, List<SchemaChange> needed)
+            throws IOException {
+        long deadline = System.nanoTime() + SCHEMA_WAIT.toNanos();
+        long pauseMillis = 5;
+        List<SchemaChange> sent = List.of();
+        while (true) {
+            if (!needed.equals(sent)) {
+                for (SchemaChange schemaChange : needed) {
+                    output.collect(SCHEMA_CHANGES, new StreamRecord<>(schemaChange.encode()));
+                }
+                sent = needed;
+            }
+            Schema schema = refreshSchema(route.target());
+            needed =
+                    SchemaChange.needed(
+                            route.target(),
+                            route.sourceTable(),
+                            schema,
+                            change.after(),
+                            route.lenient());
+            if (needed.isEmpty()) {
+                converters.put(
+                        route.sourceTable(),
+                        new RowDataConverter(
+                                route.sourceTable(), schema, route.converter().primaryKey()));
+                return schema;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        String.format(
+                                "table %s: the schema stage did not apply %s to %s within %s;"
+                                        + " its log (operator 'schema changes') says why",
+                                route.sourceTable(), needed, route.target(), SCHEMA_WAIT));
+            }
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException(
+                        "waiting for the schema of " + route.target());
+            }
+            pauseMillis = Math.min(pauseMillis * 2, 500);
+        }
     }
 }

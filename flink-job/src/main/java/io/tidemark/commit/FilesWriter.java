@@ -21,10 +21,8 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
 import org.apache.iceberg.flink.sink.DeltaManifests;
@@ -34,7 +32,6 @@ import org.apache.iceberg.flink.sink.ManifestOutputFileFactory;
 import org.apache.iceberg.flink.sink.RowDataTaskWriterFactory;
 import org.apache.iceberg.io.TaskWriter;
 import org.apache.iceberg.io.WriteResult;
-import org.apache.iceberg.types.Type;
 import org.apache.iceberg.util.PropertyUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -239,65 +236,24 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     }
 
     /**
-     * Gives {@code table} the columns in {@code added} (nullable) and the wider types in {@code
-     * widened} in the catalog, unless another writer already did, and writes the rest of this
-     * checkpoint's rows of it with the new schema, as the checkpoint's next part ({@link
+     * Reads {@code table}'s schema from the catalog again. When it changed (the schema stage
+     * applied a change: {@link io.tidemark.schema.SchemaApplier}), the rest of this checkpoint's
+     * rows of it are written with the new schema, as the checkpoint's next part ({@link
      * FilesWritten#part()}): the files written so far keep the schema they were written with, and
      * the committer commits them first, so equality deletes of the new part apply to their rows.
-     * The schema change is not part of a checkpoint: after a failure the table keeps it and the
-     * replayed changes find it in place (additive and widening changes are idempotent).
      *
-     * @return how many changes this call committed to the catalog (0 when all were in place)
+     * @return the schema the table's rows are written with from now on
      */
-    protected int evolve(
-            String table, Map<String, Type> added, Map<String, Type> widened, List<String> optional)
-            throws IOException {
-        TableFiles tableFiles = files.get(table);
-        int applied = 0;
-        for (int attempt = 1; ; attempt++) {
-            tableFiles.table.refresh();
-            Schema current = tableFiles.table.schema();
-            UpdateSchema update = tableFiles.table.updateSchema();
-            List<String> changes = new ArrayList<>();
-            added.forEach(
-                    (name, type) -> {
-                        if (current.findField(name) == null) {
-                            update.addColumn(name, type);
-                            changes.add("added " + name + " " + type);
-                        }
-                    });
-            widened.forEach(
-                    (name, type) -> {
-                        if (!current.findField(name).type().equals(type)) {
-                            update.updateColumn(name, type.asPrimitiveType());
-                            changes.add("widened " + name + " to " + type);
-                        }
-                    });
-            for (String name : optional) {
-                if (current.findField(name) != null && current.findField(name).isRequired()) {
-                    update.makeColumnOptional(name);
-                    changes.add("made " + name + " optional (no longer in the source)");
-                }
-            }
-            if (changes.isEmpty()) {
-                break;
-            }
-            try {
-                update.commit();
-                applied = changes.size();
-                LOG.info("Evolved {} while running (schema-evolution): {}", table, changes);
-                break;
-            } catch (CommitFailedException e) {
-                // another writer subtask changed the table meanwhile: look again
-                if (attempt >= 10) {
-                    throw e;
-                }
-            }
+    protected Schema refreshSchema(String table) throws IOException {
+        TableFiles tableFiles = tableFiles(table);
+        int before = tableFiles.table.schema().schemaId();
+        tableFiles.table.refresh();
+        if (tableFiles.table.schema().schemaId() != before) {
+            tableFiles.switchSchema(
+                    factory(tableFiles.table, tableFiles.keyColumns),
+                    tableFiles.appendFactory == null ? null : factory(tableFiles.table, List.of()));
         }
-        tableFiles.switchSchema(
-                factory(tableFiles.table, tableFiles.keyColumns),
-                tableFiles.appendFactory == null ? null : factory(tableFiles.table, List.of()));
-        return applied;
+        return tableFiles.table.schema();
     }
 
     /**

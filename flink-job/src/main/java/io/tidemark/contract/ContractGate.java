@@ -14,6 +14,7 @@ import io.tidemark.protocol.CommitMessage.GateCounts;
 import io.tidemark.protocol.CommitMessage.GateTally;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.schema.Evolution;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;

@@ -7,6 +7,7 @@ import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
+import io.tidemark.schema.Evolution;
 import io.tidemark.sink.RowDataConverter;
 import io.tidemark.source.LiveTables;
 import java.util.ArrayList;

@@ -25,6 +25,7 @@ import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
 import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.schema.SchemaApplier;
 import io.tidemark.source.LiveTables;
 import java.io.Serializable;
 import java.util.HashMap;
@@ -325,13 +326,25 @@ public final class TidemarkJob {
             SingleOutputStreamOperator<ChangeEvent> reconciled,
             LiveTables live) {
         TypeInformation<byte[]> bytes = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
-        DataStream<byte[]> toCommit =
+        SingleOutputStreamOperator<byte[]> written =
                 reconciled
                         .transform(
                                 "write",
                                 bytes,
                                 new ChangeWriter(run, catalogLoader(config), wiring.routes(), live))
                         .uid(Uids.WRITER);
+        // -> the schema stage: what the writers need of their tables' schemas, applied once
+        written.getSideOutput(ChangeWriter.SCHEMA_CHANGES)
+                .process(new SchemaApplier(run, catalogLoader(config)), Types.VOID)
+                .uid(Uids.SCHEMA_STAGE)
+                .name("schema changes")
+                .setParallelism(1)
+                .setMaxParallelism(1)
+                .sinkTo(new DiscardingSink<>())
+                .uid(Uids.SCHEMA_END)
+                .name("schema end")
+                .setParallelism(1);
+        DataStream<byte[]> toCommit = written;
         if (!wiring.lateTables().isEmpty()) {
             toCommit =
                     toCommit.union(

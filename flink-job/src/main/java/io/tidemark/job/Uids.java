@@ -15,6 +15,8 @@ public final class Uids {
     public static final String QUARANTINE_WRITER = "tidemark-quarantine-writer";
     public static final String COMMITTER = "tidemark-committer";
     public static final String COMMIT_END = "tidemark-commit-end";
+    public static final String SCHEMA_STAGE = "tidemark-schema";
+    public static final String SCHEMA_END = "tidemark-schema-end";
 
     private Uids() {}
 

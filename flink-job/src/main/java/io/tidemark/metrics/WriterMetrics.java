@@ -28,9 +28,7 @@ public final class WriterMetrics {
 
     private final Counter changesIn;
     private final Counter rowsOut;
-    private final Counter schemaChangesApplied;
     private final LongCounter changesInAccumulator;
-    private final LongCounter schemaChangesAccumulator;
     private final LongMaximum positionAccumulator;
     private volatile long lastSourceTimeMillis;
 
@@ -42,7 +40,6 @@ public final class WriterMetrics {
                         .addGroup("table", table);
         this.changesIn = group.counter("changesIn");
         this.rowsOut = group.counter("rowsOut");
-        this.schemaChangesApplied = group.counter("schemaChangesApplied");
         group.gauge("lastSourceTimeMillis", (Gauge<Long>) () -> lastSourceTimeMillis);
         group.gauge(
                 "eventTimeLagMillis",
@@ -55,8 +52,6 @@ public final class WriterMetrics {
         context.addAccumulator("changes-in." + table, changesInAccumulator);
         this.positionAccumulator = new LongMaximum();
         context.addAccumulator("position-in." + table, positionAccumulator);
-        this.schemaChangesAccumulator = new LongCounter();
-        context.addAccumulator("schema-changes-applied." + table, schemaChangesAccumulator);
     }
 
     /** A change reached the writer: its source commit time, and its position in the source. */
@@ -67,12 +62,6 @@ public final class WriterMetrics {
         if (sourceTimeMillis > lastSourceTimeMillis) {
             lastSourceTimeMillis = sourceTimeMillis;
         }
-    }
-
-    /** Schema changes this writer applied to the table while running (evolve policy). */
-    public void schemaChangesApplied(int changes) {
-        schemaChangesApplied.inc(changes);
-        schemaChangesAccumulator.add((long) changes);
     }
 
     public void rowOut() {

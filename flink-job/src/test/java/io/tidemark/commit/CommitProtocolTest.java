@@ -14,6 +14,8 @@ import io.tidemark.protocol.CommitMessage.GateCounts;
 import io.tidemark.protocol.CommitMessage.Tally;
 import io.tidemark.protocol.CommitMessageSerializer;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.schema.SchemaApplier;
+import io.tidemark.schema.SchemaChange;
 import io.tidemark.sink.RowDataConverter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -145,7 +147,15 @@ class CommitProtocolTest {
         // key 1 is written with the old schema, then updated with a column the source added:
         // the update's equality delete must apply to the first row, so it lands in a later snapshot
         p.upsert(1, "a").upsert(2, "b");
+        // the schema stage applies what the writer asks for (here before the writer asks: the
+        // writer re-reads the schema, finds the column and switches within the checkpoint)
+        SchemaChange color =
+                new SchemaChange(
+                        "db.t", "public.t", SchemaChange.Kind.ADD, "color", Types.StringType.get());
+        assertThat(SchemaApplier.apply(table("t"), color)).isTrue();
+        assertThat(SchemaApplier.apply(table("t"), color)).as("applied once").isFalse();
         p.upsert(1, "a2", "color", "red").upsert(3, "c", "color", null);
+        assertThat(p.schemaChangesAsked()).containsExactly(color.encode());
         OperatorSubtaskState state = p.checkpoint(1);
         p.close();
 
@@ -764,6 +774,19 @@ class CommitProtocolTest {
                 committer.initializeState(restore);
             }
             committer.open();
+        }
+
+        /** What the writer sent the schema stage. */
+        List<String> schemaChangesAsked() {
+            java.util.Queue<org.apache.flink.streaming.runtime.streamrecord.StreamRecord<String>>
+                    asked = writer.getSideOutput(ChangeWriter.SCHEMA_CHANGES);
+            return asked == null
+                    ? List.of()
+                    : asked.stream()
+                            .map(
+                                    org.apache.flink.streaming.runtime.streamrecord.StreamRecord
+                                            ::getValue)
+                            .toList();
         }
 
         /** A snapshot row. */

@@ -218,6 +218,9 @@ class SchemaEvolutionITCase {
                 assertThat(table.schema().findType("color")).isEqualTo(Types.StringType.get());
                 assertThat(table.schema().findType("rank_no")).isEqualTo(Types.IntegerType.get());
                 assertThat(table.schema().findType("qty")).isEqualTo(Types.LongType.get());
+                // both writer subtasks met the new shape; the schema stage applied each change
+                // once: one schema per change after the table's first
+                assertThat(table.schemas()).hasSize(4);
                 Awaitility.await("the new shapes quarantined")
                         .atMost(TIMEOUT)
                         .until(

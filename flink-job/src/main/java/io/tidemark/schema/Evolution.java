@@ -1,4 +1,4 @@
-package io.tidemark.contract;
+package io.tidemark.schema;
 
 import java.time.Instant;
 import java.time.LocalDate;
