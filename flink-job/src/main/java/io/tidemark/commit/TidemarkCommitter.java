@@ -3,14 +3,10 @@ package io.tidemark.commit;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.provenance.Provenance.CommitPoint;
-import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.CommitMetrics;
 import io.tidemark.protocol.CommitMessage;
 import io.tidemark.protocol.CommitMessage.Counts;
 import io.tidemark.protocol.CommitMessage.FilesWritten;
-import io.tidemark.protocol.CommitMessage.GateCounts;
-import io.tidemark.protocol.CommitMessage.GateTally;
-import io.tidemark.protocol.CommitMessage.Tally;
 import io.tidemark.protocol.CommitMessageSerializer;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.LiveTables;
@@ -21,7 +17,6 @@ import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -360,67 +355,33 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         }
     }
 
+    /**
+     * One completed checkpoint: its messages gathered, checked to add up (when every gate and
+     * reconciler subtask sent its tally), then each table's parts committed in order, those already
+     * in the table skipped.
+     */
     private void commitCheckpoint(long checkpointId, List<CommitMessage> messages)
             throws Exception {
-        Map<String, TreeMap<Integer, List<FilesWritten>>> files = new LinkedHashMap<>();
-        Map<String, Counts> counts = new HashMap<>();
-        Map<String, GateCounts> gated = new TreeMap<>();
-        Map<String, SourcePosition> positions = new TreeMap<>();
-        Map<String, Long> resnapshots = new HashMap<>();
-        long validThrough = Long.MAX_VALUE;
-        int tallies = 0;
-        int gateTallies = 0;
-        for (CommitMessage message : messages) {
-            if (message instanceof FilesWritten written) {
-                files.computeIfAbsent(written.table(), t -> new TreeMap<>())
-                        .computeIfAbsent(written.part(), p -> new ArrayList<>())
-                        .add(written);
-            } else if (message instanceof GateTally gate) {
-                gateTallies++;
-                gate.tables().forEach((table, c) -> gated.merge(table, c, GateCounts::plus));
-            } else {
-                Tally tally = (Tally) message;
-                tallies++;
-                validThrough = Math.min(validThrough, tally.watermark());
-                tally.tables().forEach((table, c) -> counts.merge(table, c, Counts::plus));
-                tally.resnapshots().forEach((table, r) -> resnapshots.merge(table, r, Math::max));
-                tally.positions()
-                        .forEach(
-                                (source, position) ->
-                                        positions.merge(
-                                                source, position, (a, b) -> b.isAfter(a) ? b : a));
-            }
-        }
+        CheckpointMessages gathered = new CheckpointMessages(messages);
         String validThroughText =
-                tallies < reconcilerParallelism || validThrough == Long.MIN_VALUE
+                gathered.tallies < reconcilerParallelism || gathered.validThrough == Long.MIN_VALUE
                         ? NO_WATERMARK
-                        : Instant.ofEpochMilli(validThrough).toString();
-        String positionsJson = ProvenanceSummary.positionsJson(positions);
-        for (String table : files.keySet()) {
+                        : Instant.ofEpochMilli(gathered.validThrough).toString();
+        String positionsJson = ProvenanceSummary.positionsJson(gathered.positions);
+        for (String table : gathered.files.keySet()) {
             if (!committedThrough.containsKey(table)) {
                 addLiveTarget(table);
             }
         }
-        // rows the contract gate quarantined, per source table, as its quarantine writers wrote
-        // them
-        Map<String, Long> quarantined = new HashMap<>();
-        for (CommitTarget target : allTargets) {
-            if (target.kind() == CommitTarget.Kind.QUARANTINE) {
-                for (List<FilesWritten> part :
-                        files.getOrDefault(target.table(), new TreeMap<>()).values()) {
-                    for (FilesWritten written : part) {
-                        quarantined.merge(target.sourceTable(), written.rowsUpserted(), Long::sum);
-                    }
-                }
-            }
-        }
-        if (gateTallies >= reconcilerParallelism && tallies >= reconcilerParallelism) {
-            CheckpointAudit.checkNothingLost(checkpointId, gated, counts, quarantined);
+        Map<String, Long> quarantined = quarantinedRows(gathered.files);
+        if (gathered.gateTallies >= reconcilerParallelism
+                && gathered.tallies >= reconcilerParallelism) {
+            CheckpointAudit.checkNothingLost(
+                    checkpointId, gathered.gated, gathered.counts, quarantined);
             verified.add(1L);
         }
         for (CommitTarget target : allTargets) {
-            String name = target.table();
-            TreeMap<Integer, List<FilesWritten>> parts = files.get(name);
+            TreeMap<Integer, List<FilesWritten>> parts = gathered.files.get(target.table());
             if (parts == null) {
                 if (replaces(target)) {
                     // nothing written to it yet: its old rows go now all the same
@@ -438,14 +399,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             }
             for (Map.Entry<Integer, List<FilesWritten>> part : parts.entrySet()) {
                 CommitPoint point = new CommitPoint(checkpointId, part.getKey());
-                if (point.compareTo(committedThrough.get(name)) <= 0) {
+                if (point.compareTo(committedThrough.get(target.table())) <= 0) {
                     LOG.info(
                             "Checkpoint {} (part {}) of pipeline {} lineage {} is already in {}; not committing it again",
                             checkpointId,
                             part.getKey(),
                             run.pipelineId(),
                             lineage,
-                            name);
+                            target.table());
                     continue;
                 }
                 // the counts of the checkpoint go with its last part
@@ -456,15 +417,35 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                         part.getValue(),
                         target.side() || !last
                                 ? Counts.ZERO
-                                : counts.getOrDefault(target.sourceTable(), Counts.ZERO),
+                                : gathered.counts.getOrDefault(target.sourceTable(), Counts.ZERO),
                         last ? quarantined.getOrDefault(target.sourceTable(), 0L) : 0L,
                         validThroughText,
                         positionsJson,
                         target.kind() == CommitTarget.Kind.TARGET
-                                ? resnapshots.get(target.sourceTable())
+                                ? gathered.resnapshots.get(target.sourceTable())
                                 : null);
             }
         }
+    }
+
+    /**
+     * Rows the contract gate quarantined in the checkpoint, per source table, as its quarantine
+     * writers wrote them.
+     */
+    private Map<String, Long> quarantinedRows(
+            Map<String, TreeMap<Integer, List<FilesWritten>>> files) {
+        Map<String, Long> quarantined = new HashMap<>();
+        for (CommitTarget target : allTargets) {
+            if (target.kind() == CommitTarget.Kind.QUARANTINE) {
+                for (List<FilesWritten> part :
+                        files.getOrDefault(target.table(), new TreeMap<>()).values()) {
+                    for (FilesWritten written : part) {
+                        quarantined.merge(target.sourceTable(), written.rowsUpserted(), Long::sum);
+                    }
+                }
+            }
+        }
+        return quarantined;
     }
 
     /**

@@ -105,6 +105,59 @@ public final class PipelineConfigLoader {
         }
         String defaultSlot = "tidemark_" + pipelineId.toLowerCase().replace('-', '_');
         int parallelism = reader.integer(flat, PipelineOptions.PARALLELISM, 1, 32768);
+        List<SourceConfig> sources =
+                readSources(reader, flat, sourceList, fileName, pipelineId, parallelism);
+        Map<String, String> catalogProperties = readCatalog(reader, flat, fileName);
+        String contractsDir = reader.optionalString(flat, PipelineOptions.CONTRACTS_DIR, null);
+        List<TableConfig> tableConfigs =
+                reader.tables(
+                        tables,
+                        sources.stream().map(SourceConfig::id).toList(),
+                        reader.string(flat, PipelineOptions.SCHEMA_EVOLUTION));
+        checkTables(tableConfigs, sources, contractsDir, fileName);
+        int maxParallelism = reader.integer(flat, PipelineOptions.MAX_PARALLELISM, 1, 32768);
+        if (maxParallelism < parallelism) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'pipeline.max-parallelism' (%d) must be at least 'pipeline.parallelism' (%d)",
+                            fileName, maxParallelism, parallelism));
+        }
+        return new PipelineConfig(
+                pipelineId,
+                reader.optionalString(
+                        flat, PipelineOptions.PIPELINE_NAME, "tidemark-" + pipelineId),
+                parallelism,
+                maxParallelism,
+                reader.duration(flat, PipelineOptions.CHECKPOINT_INTERVAL),
+                reader.duration(flat, PipelineOptions.CHECKPOINT_TIMEOUT),
+                reader.optionalString(flat, PipelineOptions.CHECKPOINT_DIR, null),
+                reader.optionalString(flat, PipelineOptions.SAVEPOINT_DIR, null),
+                reader.string(flat, PipelineOptions.STATE_BACKEND),
+                sources,
+                reader.optionalString(flat, PipelineOptions.CATALOG_NAME, "tidemark"),
+                catalogProperties,
+                new PipelineConfig.ReconcileConfig(
+                        reader.durationOrZero(flat, PipelineOptions.RECONCILE_EMIT_DELAY),
+                        reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
+                        reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
+                        reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
+                tableConfigs,
+                contractsDir,
+                List.of());
+    }
+
+    /**
+     * The pipeline's sources: {@code source} (one database, id {@link ChangeEvent#DEFAULT_SOURCE})
+     * or the list {@code sources}, each with its id; never both.
+     */
+    private static List<SourceConfig> readSources(
+            Reader reader,
+            Map<String, Object> flat,
+            Object sourceList,
+            String fileName,
+            String pipelineId,
+            int parallelism) {
+        String defaultSlot = "tidemark_" + pipelineId.toLowerCase().replace('-', '_');
         List<SourceConfig> sources = new ArrayList<>();
         boolean single = flat.keySet().stream().anyMatch(k -> k.startsWith("source."));
         if (sourceList != null && single) {
@@ -166,7 +219,12 @@ public final class PipelineConfigLoader {
                                 parallelism));
             }
         }
+        return sources;
+    }
 
+    /** The catalog's properties, its {@code type} (or {@code catalog-impl}) required. */
+    private static Map<String, String> readCatalog(
+            Reader reader, Map<String, Object> flat, String fileName) {
         Map<String, String> catalogProperties =
                 new LinkedHashMap<>(reader.map(flat, PipelineOptions.CATALOG_PROPERTIES));
         if (flat.containsKey(PipelineOptions.CATALOG_TYPE.name())) {
@@ -179,13 +237,18 @@ public final class PipelineConfigLoader {
                             "%s: missing required key 'catalog.type' (one of %s), or set 'catalog.properties.catalog-impl'",
                             fileName, PipelineOptions.CATALOG_TYPE.allowed()));
         }
+        return catalogProperties;
+    }
 
-        String contractsDir = reader.optionalString(flat, PipelineOptions.CONTRACTS_DIR, null);
-        List<TableConfig> tableConfigs =
-                reader.tables(
-                        tables,
-                        sources.stream().map(SourceConfig::id).toList(),
-                        reader.string(flat, PipelineOptions.SCHEMA_EVOLUTION));
+    /**
+     * What the table entries ask of the rest of the file: {@code new-tables: capture} only from
+     * MySQL sources, a contract version only with {@code contracts.dir}.
+     */
+    private static void checkTables(
+            List<TableConfig> tableConfigs,
+            List<SourceConfig> sources,
+            String contractsDir,
+            String fileName) {
         for (int i = 0; i < tableConfigs.size(); i++) {
             TableConfig table = tableConfigs.get(i);
             if (!table.capturesNewTables()) {
@@ -215,35 +278,6 @@ public final class PipelineConfigLoader {
                                 fileName, i));
             }
         }
-        int maxParallelism = reader.integer(flat, PipelineOptions.MAX_PARALLELISM, 1, 32768);
-        if (maxParallelism < parallelism) {
-            throw new ConfigException(
-                    String.format(
-                            "%s: 'pipeline.max-parallelism' (%d) must be at least 'pipeline.parallelism' (%d)",
-                            fileName, maxParallelism, parallelism));
-        }
-        return new PipelineConfig(
-                pipelineId,
-                reader.optionalString(
-                        flat, PipelineOptions.PIPELINE_NAME, "tidemark-" + pipelineId),
-                parallelism,
-                maxParallelism,
-                reader.duration(flat, PipelineOptions.CHECKPOINT_INTERVAL),
-                reader.duration(flat, PipelineOptions.CHECKPOINT_TIMEOUT),
-                reader.optionalString(flat, PipelineOptions.CHECKPOINT_DIR, null),
-                reader.optionalString(flat, PipelineOptions.SAVEPOINT_DIR, null),
-                reader.string(flat, PipelineOptions.STATE_BACKEND),
-                sources,
-                reader.optionalString(flat, PipelineOptions.CATALOG_NAME, "tidemark"),
-                catalogProperties,
-                new PipelineConfig.ReconcileConfig(
-                        reader.durationOrZero(flat, PipelineOptions.RECONCILE_EMIT_DELAY),
-                        reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
-                        reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
-                        reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
-                tableConfigs,
-                contractsDir,
-                List.of());
     }
 
     /**
@@ -260,52 +294,10 @@ public final class PipelineConfigLoader {
             String defaultSlot,
             int parallelism) {
         try {
-            Set<String> known = new HashSet<>();
-            PipelineOptions.ALL.stream()
-                    .map(ConfigKey::name)
-                    .filter(k -> k.startsWith("source."))
-                    .forEach(known::add);
-            for (String key : flat.keySet()) {
-                if (key.startsWith("source.") && !known.contains(key)) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: unknown key '%s'%s",
-                                    fileName, key, Reader.suggestion(key, known)));
-                }
-            }
+            checkKnownSourceKeys(flat, fileName);
             String type = reader.string(flat, PipelineOptions.SOURCE_TYPE);
             boolean mysql = type.equals(SourceConfig.MYSQL);
-            for (ConfigKey only :
-                    mysql
-                            ? List.of(
-                                    PipelineOptions.SOURCE_SLOT_NAME,
-                                    PipelineOptions.SOURCE_PUBLICATION)
-                            : List.of(
-                                    PipelineOptions.SOURCE_SERVER_ID,
-                                    PipelineOptions.SOURCE_SERVER_TIME_ZONE,
-                                    PipelineOptions.SOURCE_BINLOG_ORDER)) {
-                if (flat.containsKey(only.name())) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: '%s' is for %s sources, and this one is %s; remove it",
-                                    fileName,
-                                    only.name(),
-                                    mysql ? SourceConfig.POSTGRES : SourceConfig.MYSQL,
-                                    type));
-                }
-            }
-            if (mysql
-                    && "committed-offset"
-                            .equals(
-                                    reader.optionalString(
-                                            flat, PipelineOptions.SOURCE_STARTUP_MODE, ""))) {
-                throw new ConfigException(
-                        String.format(
-                                "%s: 'source.startup-mode': committed-offset resumes from a Postgres "
-                                        + "replication slot; a mysql source keeps its position only in "
-                                        + "checkpoints and savepoints: start from one, or use initial",
-                                fileName));
-            }
+            checkKindKeys(reader, flat, fileName, type);
             int port =
                     flat.containsKey(PipelineOptions.SOURCE_PORT.name())
                             ? reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535)
@@ -366,6 +358,63 @@ public final class PipelineConfigLoader {
                 throw e;
             }
             throw new ConfigException(e.getMessage().replace("'source.", "'" + spelledAs + "."));
+        }
+    }
+
+    /** A {@code source.*} key no option names is refused with the nearest known one. */
+    private static void checkKnownSourceKeys(Map<String, Object> flat, String fileName) {
+        Set<String> known = new HashSet<>();
+        PipelineOptions.ALL.stream()
+                .map(ConfigKey::name)
+                .filter(k -> k.startsWith("source."))
+                .forEach(known::add);
+        for (String key : flat.keySet()) {
+            if (key.startsWith("source.") && !known.contains(key)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: unknown key '%s'%s",
+                                fileName, key, Reader.suggestion(key, known)));
+            }
+        }
+    }
+
+    /**
+     * Keys of the other source kind are refused (slot and publication are Postgres', server id,
+     * time zone and binlog order MySQL's), and so is {@code committed-offset} on MySQL.
+     */
+    private static void checkKindKeys(
+            Reader reader, Map<String, Object> flat, String fileName, String type) {
+        boolean mysql = type.equals(SourceConfig.MYSQL);
+        for (ConfigKey only :
+                mysql
+                        ? List.of(
+                                PipelineOptions.SOURCE_SLOT_NAME,
+                                PipelineOptions.SOURCE_PUBLICATION)
+                        : List.of(
+                                PipelineOptions.SOURCE_SERVER_ID,
+                                PipelineOptions.SOURCE_SERVER_TIME_ZONE,
+                                PipelineOptions.SOURCE_BINLOG_ORDER)) {
+            if (flat.containsKey(only.name())) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s' is for %s sources, and this one is %s; remove it",
+                                fileName,
+                                only.name(),
+                                mysql ? SourceConfig.POSTGRES : SourceConfig.MYSQL,
+                                type));
+            }
+        }
+        if (mysql
+                && "committed-offset"
+                        .equals(
+                                reader.optionalString(
+                                        flat, PipelineOptions.SOURCE_STARTUP_MODE, ""))) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'source.startup-mode': committed-offset resumes from a Postgres "
+                                    + "replication slot; a mysql source keeps its position only in "
+                                    + "checkpoints and savepoints: start from one, or use initial",
+                            fileName));
         }
     }
 
@@ -586,15 +635,64 @@ public final class PipelineConfigLoader {
                                     file, at, k, suggestion(String.valueOf(k), known)));
                 }
             }
+            String sourceName = sourceName(at, entry);
+            boolean pattern = TableConfig.isPattern(sourceName);
+            String targetName = targetName(at, entry, sourceName, pattern);
+            List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
+            String ordering = ordering(at, entry);
+            String latePolicy =
+                    choice(at, entry, PipelineOptions.TABLE_LATE_POLICY, "apply-if-newer");
+            if (!sources.add(sourceName)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.source': table '%s' is listed twice",
+                                file, at, sourceName));
+            }
+            if (!targets.add(targetName)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.target': table '%s' is the target of two sources",
+                                file, at, targetName));
+            }
+            List<String> tableSources = tableSources(at, entry, sourceIds, sourceName, ordering);
+            Integer contract = contractVersion(at, entry.get("contract"));
+            String truncate =
+                    choice(at, entry, PipelineOptions.TABLE_TRUNCATE, TableConfig.TRUNCATE_APPLY);
+            String evolution = schemaEvolution;
+            if (entry.get("schema-evolution") != null) {
+                if (entry.get("contract") != null) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: '%s.schema-evolution': the table has a contract, whose "
+                                            + "schema-evolution decides; remove it from the entry",
+                                    file, at));
+                }
+                evolution = choice(at, entry, PipelineOptions.TABLE_SCHEMA_EVOLUTION, null);
+            }
+            String newTables = newTables(at, entry, pattern, sourceName, latePolicy);
+            return new TableConfig(
+                    sourceName,
+                    targetName,
+                    key,
+                    ordering,
+                    latePolicy,
+                    tableSources,
+                    contract,
+                    newTables,
+                    truncate,
+                    evolution);
+        }
+
+        /** The source table (or pattern) of entry {@code at}, as the database stores its name. */
+        private String sourceName(String at, Map<?, ?> entry) {
             Object source = entry.get("source");
             if (source == null) {
                 throw missing(at + ".source", PipelineOptions.TABLE_SOURCE);
             }
             String written = scalar(at + ".source", source, PipelineOptions.TABLE_SOURCE);
-            String sourceName;
             try {
                 // as the database stores it: public."Order Items" is public.Order Items
-                sourceName = SqlNames.parseQualified(written);
+                return SqlNames.parseQualified(written);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(
                         String.format(
@@ -602,9 +700,10 @@ public final class PipelineConfigLoader {
                                         + "(MySQL: database.table), got '%s': %s",
                                 file, at, written, e.getMessage()));
             }
-            boolean pattern = TableConfig.isPattern(sourceName);
-            String targetName = targetName(at, entry, sourceName, pattern);
-            List<String> key = stringList(at + ".primary-key", entry.get("primary-key"));
+        }
+
+        /** The ordering rule of entry {@code at}: commit order unless it declares event time. */
+        private String ordering(String at, Map<?, ?> entry) {
             String ordering =
                     entry.get("ordering") == null
                             ? TableConfig.COMMIT_ORDER
@@ -619,28 +718,32 @@ public final class PipelineConfigLoader {
                                         + " 'event-time:<column>', got '%s'",
                                 file, at, ordering));
             }
-            String latePolicy =
-                    entry.get("late-policy") == null
-                            ? "apply-if-newer"
-                            : check(
-                                    PipelineOptions.TABLE_LATE_POLICY,
-                                    at + ".late-policy",
-                                    scalar(
-                                            at + ".late-policy",
-                                            entry.get("late-policy"),
-                                            PipelineOptions.TABLE_LATE_POLICY));
-            if (!sources.add(sourceName)) {
-                throw new ConfigException(
-                        String.format(
-                                "%s: '%s.source': table '%s' is listed twice",
-                                file, at, sourceName));
-            }
-            if (!targets.add(targetName)) {
-                throw new ConfigException(
-                        String.format(
-                                "%s: '%s.target': table '%s' is the target of two sources",
-                                file, at, targetName));
-            }
+            return ordering;
+        }
+
+        /**
+         * The value of entry {@code at}'s key {@code option} (its last name part), one of the
+         * option's allowed values, or {@code absent} when the entry does not set it.
+         */
+        private String choice(String at, Map<?, ?> entry, ConfigKey option, String absent) {
+            String name = option.name().substring(option.name().lastIndexOf('.') + 1);
+            Object value = entry.get(name);
+            return value == null
+                    ? absent
+                    : check(option, at + "." + name, scalar(at + "." + name, value, option));
+        }
+
+        /**
+         * The sources feeding entry {@code at}: those it names (each must exist), else every
+         * source; more than one needs an event-time ordering (commit order exists within one
+         * source).
+         */
+        private List<String> tableSources(
+                String at,
+                Map<?, ?> entry,
+                List<String> sourceIds,
+                String sourceName,
+                String ordering) {
             List<String> fedBy = stringList(at + ".sources", entry.get("sources"));
             for (String id : fedBy) {
                 if (!sourceIds.contains(id)) {
@@ -658,47 +761,7 @@ public final class PipelineConfigLoader {
                                         + "within one source, so declare 'event-time:<column>'",
                                 file, at, sourceName, tableSources.size(), tableSources));
             }
-            Integer contract = contractVersion(at, entry.get("contract"));
-            String truncate =
-                    entry.get("truncate") == null
-                            ? TableConfig.TRUNCATE_APPLY
-                            : check(
-                                    PipelineOptions.TABLE_TRUNCATE,
-                                    at + ".truncate",
-                                    scalar(
-                                            at + ".truncate",
-                                            entry.get("truncate"),
-                                            PipelineOptions.TABLE_TRUNCATE));
-            String evolution = schemaEvolution;
-            if (entry.get("schema-evolution") != null) {
-                if (entry.get("contract") != null) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: '%s.schema-evolution': the table has a contract, whose "
-                                            + "schema-evolution decides; remove it from the entry",
-                                    file, at));
-                }
-                evolution =
-                        check(
-                                PipelineOptions.TABLE_SCHEMA_EVOLUTION,
-                                at + ".schema-evolution",
-                                scalar(
-                                        at + ".schema-evolution",
-                                        entry.get("schema-evolution"),
-                                        PipelineOptions.TABLE_SCHEMA_EVOLUTION));
-            }
-            String newTables = newTables(at, entry, pattern, sourceName, latePolicy);
-            return new TableConfig(
-                    sourceName,
-                    targetName,
-                    key,
-                    ordering,
-                    latePolicy,
-                    tableSources,
-                    contract,
-                    newTables,
-                    truncate,
-                    evolution);
+            return tableSources;
         }
 
         /** The target of entry {@code at}: as written, or the source's own name (pattern). */

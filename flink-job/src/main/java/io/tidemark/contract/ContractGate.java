@@ -477,55 +477,12 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             counts.in++;
         }
         if (change.operation() == Operation.MALFORMED) {
-            if (ReasonCode.TRUNCATE.name().equals(change.malformedReason())
-                    && truncatePolicy(change.table()).equals("fail")) {
-                // a truncate the source cannot have applied exactly: 'fail' still means stop
-                throw new SuppressRestartsException(
-                        new IllegalStateException(
-                                String.format(
-                                        "table %s was truncated in the source at %s and its truncate "
-                                                + "policy is 'fail' (%s)",
-                                        change.table(),
-                                        change.position(),
-                                        change.malformedDetail())));
-            }
-            tally[2]++;
-            if (counts != null) {
-                counts.quarantined++;
-            }
-            quarantine(change.table(), List.of(change.malformedReason()));
-            if (logged.add(change.table() + "/" + change.malformedReason())) {
-                LOG.warn(
-                        "Quarantined an undecodable change ({}) of table {}: {}; further ones are counted in"
-                                + " metric quarantined.{}",
-                        change.malformedReason(),
-                        change.table(),
-                        change.malformedDetail(),
-                        change.malformedReason());
-            }
-            ctx.output(QUARANTINE, QuarantineTable.malformedRow(change, contract, run.runId()));
+            malformed(change, contract, counts, tally, ctx);
             return;
         }
         Violation unordered = withoutOrderingColumn(change);
         if (unordered != null) {
-            tally[2]++;
-            if (counts != null) {
-                counts.quarantined++;
-            }
-            quarantine(change.table(), List.of(unordered.reason().name()));
-            if (logged.add(change.table() + "/ordering")) {
-                LOG.warn(
-                        "Quarantined a {} of {}: column '{}': {}; further ones are counted in metric "
-                                + "quarantined.{}",
-                        change.operation(),
-                        change.table(),
-                        unordered.column(),
-                        unordered.detail(),
-                        unordered.reason());
-            }
-            ctx.output(
-                    QUARANTINE,
-                    QuarantineTable.row(change, contract, List.of(unordered), run.runId()));
+            unordered(change, contract, unordered, counts, tally, ctx);
             return;
         }
         if (contract == null) {
@@ -538,6 +495,84 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             forward(change, tally, out);
             return;
         }
+        explicit(contract, change, counts, tally, ctx, out);
+    }
+
+    /**
+     * An undecodable change: quarantined with its decoder's reason (a truncate under fail stops).
+     */
+    private void malformed(
+            ChangeEvent change,
+            Contract contract,
+            QualityWindows.Counts counts,
+            long[] tally,
+            Context ctx) {
+        if (ReasonCode.TRUNCATE.name().equals(change.malformedReason())
+                && truncatePolicy(change.table()).equals("fail")) {
+            // a truncate the source cannot have applied exactly: 'fail' still means stop
+            throw new SuppressRestartsException(
+                    new IllegalStateException(
+                            String.format(
+                                    "table %s was truncated in the source at %s and its truncate "
+                                            + "policy is 'fail' (%s)",
+                                    change.table(), change.position(), change.malformedDetail())));
+        }
+        tally[2]++;
+        if (counts != null) {
+            counts.quarantined++;
+        }
+        quarantine(change.table(), List.of(change.malformedReason()));
+        if (logged.add(change.table() + "/" + change.malformedReason())) {
+            LOG.warn(
+                    "Quarantined an undecodable change ({}) of table {}: {}; further ones are counted in"
+                            + " metric quarantined.{}",
+                    change.malformedReason(),
+                    change.table(),
+                    change.malformedDetail(),
+                    change.malformedReason());
+        }
+        ctx.output(QUARANTINE, QuarantineTable.malformedRow(change, contract, run.runId()));
+    }
+
+    /** A change of an event-time table without its ordering column: quarantined. */
+    private void unordered(
+            ChangeEvent change,
+            Contract contract,
+            Violation unordered,
+            QualityWindows.Counts counts,
+            long[] tally,
+            Context ctx) {
+        tally[2]++;
+        if (counts != null) {
+            counts.quarantined++;
+        }
+        quarantine(change.table(), List.of(unordered.reason().name()));
+        if (logged.add(change.table() + "/ordering")) {
+            LOG.warn(
+                    "Quarantined a {} of {}: column '{}': {}; further ones are counted in metric "
+                            + "quarantined.{}",
+                    change.operation(),
+                    change.table(),
+                    unordered.column(),
+                    unordered.detail(),
+                    unordered.reason());
+        }
+        ctx.output(
+                QUARANTINE, QuarantineTable.row(change, contract, List.of(unordered), run.runId()));
+    }
+
+    /**
+     * A change of a table with a contract: checked (and under {@code schema-evolution: evolve} its
+     * drift the writers can apply lifted), counted for the data-quality checks, then forwarded
+     * coerced, or quarantined with its violations.
+     */
+    private void explicit(
+            Contract contract,
+            ChangeEvent change,
+            QualityWindows.Counts counts,
+            long[] tally,
+            Context ctx,
+            Collector<ChangeEvent> out) {
         Checked checked = check(contract, change);
         if (!checked.passed() && contract.evolution().evolves()) {
             checked = evolve(contract, change, checked);

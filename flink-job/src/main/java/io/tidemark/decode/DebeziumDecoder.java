@@ -692,6 +692,9 @@ public final class DebeziumDecoder implements Serializable {
         return ts == null ? 0L : ts;
     }
 
+    /** What {@link #logical} returns for a type it does not know: the physical type decides. */
+    private static final Object NOT_LOGICAL = new Object();
+
     /** Converts one column value to its canonical Java type (see the class comment). */
     static Object convert(Object value, Schema schema, String table, String column) {
         if (value == null) {
@@ -699,78 +702,88 @@ public final class DebeziumDecoder implements Serializable {
         }
         String logical = schema.name();
         if (logical != null) {
-            switch (logical) {
-                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Decimal":
-                    return value;
-                case "io.debezium.data.VariableScaleDecimal":
-                    {
-                        Struct s = (Struct) value;
-                        return new BigDecimal(
-                                new BigInteger(bytes(s.get("value"))), s.getInt32("scale"));
-                    }
-                case "io.debezium.time.Date":
-                    {
-                        long day = ((Number) value).longValue();
-                        String infinite = infinity(logical, day);
-                        if (infinite != null) {
-                            throw new NotRepresentableException(table, column, infinite);
-                        }
-                        return LocalDate.ofEpochDay(day);
-                    }
-                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Date":
-                    return LocalDate.ofEpochDay(
-                            Math.floorDiv(((java.util.Date) value).getTime(), 86_400_000L));
-                case "io.debezium.time.Time":
-                    return timeOfDay(((Number) value).longValue() * 1_000_000L, table, column);
-                case "io.debezium.time.MicroTime":
-                    return timeOfDay(((Number) value).longValue() * 1_000L, table, column);
-                case "io.debezium.time.NanoTime":
-                    return timeOfDay(((Number) value).longValue(), table, column);
-                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Time":
-                    return LocalTime.ofNanoOfDay(((java.util.Date) value).getTime() * 1_000_000L);
-                case "io.debezium.time.Timestamp":
-                case "io.debezium.time.MicroTimestamp":
-                    {
-                        long stamp = ((Number) value).longValue();
-                        String infinite = infinity(logical, stamp);
-                        if (infinite != null) {
-                            throw new NotRepresentableException(table, column, infinite);
-                        }
-                        return micros(
-                                logical.equals("io.debezium.time.Timestamp")
-                                        ? stamp * 1_000L
-                                        : stamp);
-                    }
-                case "io.debezium.time.NanoTimestamp":
-                    {
-                        long nanos = ((Number) value).longValue();
-                        return LocalDateTime.ofEpochSecond(
-                                Math.floorDiv(nanos, 1_000_000_000L),
-                                (int) Math.floorMod(nanos, 1_000_000_000L),
-                                ZoneOffset.UTC);
-                    }
-                case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Timestamp":
-                    return micros(((java.util.Date) value).getTime() * 1_000L);
-                case NUMERIC_TEXT:
-                    {
-                        String text = (String) value;
-                        if (text.equals("NaN")
-                                || text.equals("Infinity")
-                                || text.equals("-Infinity")) {
-                            throw new NotRepresentableException(
-                                    table, column, "'" + text + "'", "decimal");
-                        }
-                        return new BigDecimal(text);
-                    }
-                case "io.debezium.time.ZonedTimestamp":
-                    if ("infinity".equals(value) || "-infinity".equals(value)) {
-                        throw new NotRepresentableException(table, column, "'" + value + "'");
-                    }
-                    return zonedTimestamp((String) value);
-                default:
-                    break;
+            Object converted = logical(value, logical, table, column);
+            if (converted != NOT_LOGICAL) {
+                return converted;
             }
         }
+        return physical(value, schema, logical, table, column);
+    }
+
+    /** A value of a logical (named) type, or {@link #NOT_LOGICAL}. */
+    private static Object logical(Object value, String logical, String table, String column) {
+        switch (logical) {
+            case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Decimal":
+                return value;
+            case "io.debezium.data.VariableScaleDecimal":
+                {
+                    Struct s = (Struct) value;
+                    return new BigDecimal(
+                            new BigInteger(bytes(s.get("value"))), s.getInt32("scale"));
+                }
+            case "io.debezium.time.Date":
+                {
+                    long day = ((Number) value).longValue();
+                    String infinite = infinity(logical, day);
+                    if (infinite != null) {
+                        throw new NotRepresentableException(table, column, infinite);
+                    }
+                    return LocalDate.ofEpochDay(day);
+                }
+            case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Date":
+                return LocalDate.ofEpochDay(
+                        Math.floorDiv(((java.util.Date) value).getTime(), 86_400_000L));
+            case "io.debezium.time.Time":
+                return timeOfDay(((Number) value).longValue() * 1_000_000L, table, column);
+            case "io.debezium.time.MicroTime":
+                return timeOfDay(((Number) value).longValue() * 1_000L, table, column);
+            case "io.debezium.time.NanoTime":
+                return timeOfDay(((Number) value).longValue(), table, column);
+            case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Time":
+                return LocalTime.ofNanoOfDay(((java.util.Date) value).getTime() * 1_000_000L);
+            case "io.debezium.time.Timestamp":
+            case "io.debezium.time.MicroTimestamp":
+                {
+                    long stamp = ((Number) value).longValue();
+                    String infinite = infinity(logical, stamp);
+                    if (infinite != null) {
+                        throw new NotRepresentableException(table, column, infinite);
+                    }
+                    return micros(
+                            logical.equals("io.debezium.time.Timestamp") ? stamp * 1_000L : stamp);
+                }
+            case "io.debezium.time.NanoTimestamp":
+                {
+                    long nanos = ((Number) value).longValue();
+                    return LocalDateTime.ofEpochSecond(
+                            Math.floorDiv(nanos, 1_000_000_000L),
+                            (int) Math.floorMod(nanos, 1_000_000_000L),
+                            ZoneOffset.UTC);
+                }
+            case "org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Timestamp":
+                return micros(((java.util.Date) value).getTime() * 1_000L);
+            case NUMERIC_TEXT:
+                {
+                    String text = (String) value;
+                    if (text.equals("NaN") || text.equals("Infinity") || text.equals("-Infinity")) {
+                        throw new NotRepresentableException(
+                                table, column, "'" + text + "'", "decimal");
+                    }
+                    return new BigDecimal(text);
+                }
+            case "io.debezium.time.ZonedTimestamp":
+                if ("infinity".equals(value) || "-infinity".equals(value)) {
+                    throw new NotRepresentableException(table, column, "'" + value + "'");
+                }
+                return zonedTimestamp((String) value);
+            default:
+                return NOT_LOGICAL;
+        }
+    }
+
+    /** A value by its physical type; one the replica cannot hold fails naming the column. */
+    private static Object physical(
+            Object value, Schema schema, String logical, String table, String column) {
         switch (schema.type()) {
             case BOOLEAN:
             case INT32:

@@ -56,6 +56,39 @@ public final class JobPreparation {
      */
     public static List<ResolvedTable> prepare(PipelineConfig config) throws SQLException {
         config.requireResolvedTables();
+        List<TableSpec> specs = readSources(config);
+        Catalog catalog =
+                Catalogs.load(
+                        config.catalogName(), config.catalogProperties(), TidemarkJob.hadoopConf());
+        try {
+            TableManager tables = new TableManager(catalog);
+            List<ResolvedTable> resolved = new ArrayList<>();
+            for (int i = 0; i < specs.size(); i++) {
+                resolved.add(
+                        resolve(config, config.tables().get(i), specs.get(i), catalog, tables));
+            }
+            if (!resolved.isEmpty()) {
+                tables.ensureAppendOnly(
+                        QuarantineTable.unrouted(resolved.get(0).target()), QuarantineTable.SCHEMA);
+            }
+            return resolved;
+        } finally {
+            if (catalog instanceof Closeable) {
+                try {
+                    ((Closeable) catalog).close();
+                } catch (IOException e) {
+                    LOG.warn("Closing catalog {} failed", config.catalogName(), e);
+                }
+            }
+        }
+    }
+
+    /**
+     * From every source: its binlog settings checked (MySQL), each table's schema read (the same in
+     * every source of a table), and (Postgres) names, replica identity and generated columns
+     * checked and the publication made to hold the tables. One spec per table entry, in order.
+     */
+    private static List<TableSpec> readSources(PipelineConfig config) throws SQLException {
         List<TableSpec> specs = new ArrayList<>();
         Map<String, Connection> connections = new HashMap<>();
         Map<String, SourceConfig> sourcesById = new HashMap<>();
@@ -112,82 +145,69 @@ public final class JobPreparation {
                 connection.close();
             }
         }
-        Catalog catalog =
-                Catalogs.load(
-                        config.catalogName(), config.catalogProperties(), TidemarkJob.hadoopConf());
-        try {
-            TableManager tables = new TableManager(catalog);
-            List<ResolvedTable> resolved = new ArrayList<>();
-            for (int i = 0; i < specs.size(); i++) {
-                TableSpec spec = specs.get(i);
-                TableConfig tableConfig = config.tables().get(i);
-                Contract contract = null;
-                Table table;
-                List<String> primaryKey = spec.primaryKey();
-                String ordering = tableConfig.ordering();
-                if (tableConfig.contract() != null) {
-                    contract = contract(config, tableConfig, catalog, spec.identifier());
-                    table = catalog.loadTable(spec.identifier());
-                    tables.ensureAppendOnly(
-                            QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
-                    primaryKey = contract.primaryKey();
-                    if (!contract.ordering().equals(Contract.COMMIT_ORDER)) {
-                        if (!ordering.equals(Contract.COMMIT_ORDER)
-                                && !ordering.equals(contract.ordering())) {
-                            throw new IllegalStateException(
-                                    String.format(
-                                            "table '%s': the pipeline file orders by '%s' but contract %s by '%s'; "
-                                                    + "remove 'ordering' from the pipeline file or make them agree",
-                                            tableConfig.source(),
-                                            ordering,
-                                            contract.id(),
-                                            contract.ordering()));
-                        }
-                        ordering = contract.ordering();
-                    }
-                } else {
-                    // a column added or widened in the source while the pipeline was stopped: the
-                    // running job's schema evolution applies it (evolve, lenient), or the gate
-                    // checks changes against the table as it is and holds the new shape back
-                    // (quarantine), or stops at it once (fail), as for a change made while running
-                    table = tables.ensure(spec, true);
+        return specs;
+    }
+
+    /**
+     * One table: its Iceberg table made to fit its contract (or its source schema), its quarantine
+     * and late tables made where its policies write them, its key and ordering settled.
+     */
+    private static ResolvedTable resolve(
+            PipelineConfig config,
+            TableConfig tableConfig,
+            TableSpec spec,
+            Catalog catalog,
+            TableManager tables) {
+        Contract contract = null;
+        Table table;
+        List<String> primaryKey = spec.primaryKey();
+        String ordering = tableConfig.ordering();
+        if (tableConfig.contract() != null) {
+            contract = contract(config, tableConfig, catalog, spec.identifier());
+            table = catalog.loadTable(spec.identifier());
+            tables.ensureAppendOnly(QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
+            primaryKey = contract.primaryKey();
+            if (!contract.ordering().equals(Contract.COMMIT_ORDER)) {
+                if (!ordering.equals(Contract.COMMIT_ORDER)
+                        && !ordering.equals(contract.ordering())) {
+                    throw new IllegalStateException(
+                            String.format(
+                                    "table '%s': the pipeline file orders by '%s' but contract %s by '%s'; "
+                                            + "remove 'ordering' from the pipeline file or make them agree",
+                                    tableConfig.source(),
+                                    ordering,
+                                    contract.id(),
+                                    contract.ordering()));
                 }
-                LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
-                if (latePolicy == LatePolicy.QUARANTINE) {
-                    tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
-                }
-                resolved.add(
-                        new ResolvedTable(
-                                tableConfig.source(),
-                                spec.identifier(),
-                                table.schema(),
-                                primaryKey,
-                                OrderingRule.parse(ordering).withSources(tableConfig.sources()),
-                                latePolicy,
-                                contract));
-                LOG.info(
-                        "Table {} -> {} key {} ordering {} late-policy {} contract {}",
-                        tableConfig.source(),
-                        spec.identifier(),
-                        primaryKey,
-                        ordering,
-                        tableConfig.latePolicy(),
-                        contract == null ? "none" : contract.id());
+                ordering = contract.ordering();
             }
-            if (!resolved.isEmpty()) {
-                tables.ensureAppendOnly(
-                        QuarantineTable.unrouted(resolved.get(0).target()), QuarantineTable.SCHEMA);
-            }
-            return resolved;
-        } finally {
-            if (catalog instanceof Closeable) {
-                try {
-                    ((Closeable) catalog).close();
-                } catch (IOException e) {
-                    LOG.warn("Closing catalog {} failed", config.catalogName(), e);
-                }
-            }
+        } else {
+            // a column added or widened in the source while the pipeline was stopped: the
+            // running job's schema evolution applies it (evolve, lenient), or the gate
+            // checks changes against the table as it is and holds the new shape back
+            // (quarantine), or stops at it once (fail), as for a change made while running
+            table = tables.ensure(spec, true);
         }
+        LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
+        if (latePolicy == LatePolicy.QUARANTINE) {
+            tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
+        }
+        LOG.info(
+                "Table {} -> {} key {} ordering {} late-policy {} contract {}",
+                tableConfig.source(),
+                spec.identifier(),
+                primaryKey,
+                ordering,
+                tableConfig.latePolicy(),
+                contract == null ? "none" : contract.id());
+        return new ResolvedTable(
+                tableConfig.source(),
+                spec.identifier(),
+                table.schema(),
+                primaryKey,
+                OrderingRule.parse(ordering).withSources(tableConfig.sources()),
+                latePolicy,
+                contract);
     }
 
     /**

@@ -253,20 +253,7 @@ public final class TidemarkJob {
                 new KeyChangeSplitter(
                         wiring.primaryKeys(), live, config.parallelism(), config.maxParallelism());
         SingleOutputStreamOperator<ChangeEvent> gated =
-                changes.transform(
-                                "contract gate",
-                                ChangeEventTypeInfo.INSTANCE,
-                                new ContractGateOperator(
-                                        new ContractGate(
-                                                run,
-                                                wiring.contracts(),
-                                                implicitContracts(config, tables),
-                                                splitter,
-                                                truncatePolicies(config),
-                                                orderingColumns(tables),
-                                                live,
-                                                SourceStage.columnDefaults(config, binlogOrders))))
-                        .uid(Uids.CONTRACT_GATE);
+                gate(changes, config, run, tables, wiring, splitter, live, binlogOrders);
 
         // -> split primary-key updates into delete + upsert, truncates into one per reconciler
         // -> reconcile per (table, primary key): declared order, tombstones, late policy
@@ -289,10 +276,52 @@ public final class TidemarkJob {
         DataStream<byte[]> toCommit = write(config, run, wiring, gated, reconciled, live);
 
         // -> one committer: per completed checkpoint one snapshot per table, with provenance
-        toCommit.union(
+        commit(
+                toCommit.union(
                         reconciled.getSideOutput(ReconcilerOperator.TALLY),
-                        gated.getSideOutput(ContractGate.TALLY))
-                .transform(
+                        gated.getSideOutput(ContractGate.TALLY)),
+                config,
+                run,
+                wiring,
+                listener,
+                live);
+    }
+
+    /** The contract gate over every change (chained to the source). */
+    private static SingleOutputStreamOperator<ChangeEvent> gate(
+            DataStream<ChangeEvent> changes,
+            PipelineConfig config,
+            RunContext run,
+            List<ResolvedTable> tables,
+            JobWiring wiring,
+            KeyChangeSplitter splitter,
+            LiveTables live,
+            Function<SourceConfig, BinlogOrder> binlogOrders) {
+        return changes.transform(
+                        "contract gate",
+                        ChangeEventTypeInfo.INSTANCE,
+                        new ContractGateOperator(
+                                new ContractGate(
+                                        run,
+                                        wiring.contracts(),
+                                        implicitContracts(config, tables),
+                                        splitter,
+                                        truncatePolicies(config),
+                                        orderingColumns(tables),
+                                        live,
+                                        SourceStage.columnDefaults(config, binlogOrders))))
+                .uid(Uids.CONTRACT_GATE);
+    }
+
+    /** The one committer, on one subtask, and the end of the graph. */
+    private static void commit(
+            DataStream<byte[]> toCommit,
+            PipelineConfig config,
+            RunContext run,
+            JobWiring wiring,
+            CommitListener listener,
+            LiveTables live) {
+        toCommit.transform(
                         "commit",
                         Types.VOID,
                         new TidemarkCommitter(

@@ -225,16 +225,40 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
                         allowedLateness,
                         retention,
                         rule.latePolicy());
+        if (!applies(decision, change, eventTime, watermark, m, ctx)) {
+            return;
+        }
+        if (change.operation() == Operation.READ && !rule.ordering().snapshotRowsKeepState()) {
+            // nothing to remember (see OrderingRule#snapshotRowsKeepState): no state, no timer
+            out.collect(change);
+            return;
+        }
+        remember(key, stored, decision.next(), m, ctx);
+        emit(change, eventTime, m, ctx, out);
+    }
+
+    /**
+     * Whether the change {@code decision} is about applies; a stale change is counted and dropped,
+     * a late one quarantined (its table's late table) or, under {@code late-policy: fail}, the job
+     * stopped.
+     */
+    private boolean applies(
+            Decision decision,
+            ChangeEvent change,
+            long eventTime,
+            long watermark,
+            ReconcilerMetrics m,
+            Context ctx) {
         switch (decision.verdict()) {
             case STALE:
                 m.staleDropped.inc();
                 tally.stale(change.table());
-                return;
+                return false;
             case QUARANTINE_LATE:
                 m.lateQuarantined.inc();
                 tally.late(change.table());
                 ctx.output(LATE, LateTable.row(change, eventTime, watermark, run.runId()));
-                return;
+                return false;
             case FAIL_LATE:
                 throw new LateChangeException(
                         String.format(
@@ -255,12 +279,16 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             tally.late(change.table());
         }
         m.applied.inc();
-        if (change.operation() == Operation.READ && !rule.ordering().snapshotRowsKeepState()) {
-            // nothing to remember (see OrderingRule#snapshotRowsKeepState): no state, no timer
-            out.collect(change);
-            return;
-        }
-        KeyState next = decision.next();
+        return true;
+    }
+
+    /**
+     * Keeps {@code next} as the key's state (the cache's, on RocksDB), counting state entries and
+     * tombstones; a key that had no state gets its cleanup timer.
+     */
+    private void remember(
+            String key, KeyState stored, KeyState next, ReconcilerMetrics m, Context ctx)
+            throws Exception {
         if (stored == null) {
             m.stateEntries.inc();
         }
@@ -279,7 +307,20 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
             // a key with state has its cleanup timer already, which sets itself again (onTimer)
             ctx.timerService().registerEventTimeTimer(cleanupTimer(next.cleanupAt(), retention));
         }
+    }
 
+    /**
+     * Emits an applied change: at once without an emit delay (and for a snapshot row, applied only
+     * to a key without state, so nothing is pending), else as the key's pending change, which a
+     * later change of the key replaces (collapsed) until its timer fires.
+     */
+    private void emit(
+            ChangeEvent change,
+            long eventTime,
+            ReconcilerMetrics m,
+            Context ctx,
+            Collector<ChangeEvent> out)
+            throws Exception {
         if (emitDelay == 0 || change.operation() == Operation.READ) {
             // a snapshot row is only ever applied to a key without state, so nothing is pending
             out.collect(change);
