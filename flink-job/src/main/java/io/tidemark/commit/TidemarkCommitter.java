@@ -583,12 +583,31 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                 target.kind() == CommitTarget.Kind.LATE ? upserted : counts.late()),
                         resnapshot);
         recordRemovals(delta, name, checkpointId, replaces, truncatedAt, removed);
+        commitAndMark(name, table, transaction, delta, point, added, validThrough, readAgain);
+    }
+
+    /**
+     * Commits {@code delta} to {@code table} (target {@code name}) and the table's
+     * committed-through mark (and, when {@code readAgain}, the request to read the table again) as
+     * one Iceberg transaction.
+     */
+    private void commitAndMark(
+            String name,
+            Table table,
+            Transaction transaction,
+            RowDelta delta,
+            CommitPoint point,
+            CommitFiles.Added added,
+            String validThrough,
+            boolean readAgain)
+            throws Exception {
+        long checkpointId = point.checkpointId();
         listener.beforeCommit(name, checkpointId);
         long start = System.nanoTime();
         delta.commit();
         UpdateProperties properties = transaction.updateProperties();
         String marked = Provenance.committedThroughValue(lineage, point);
-        properties.set(markKey, marked);
+        properties.set(Provenance.committedThroughKey(run.pipelineId()), marked);
         long number = readAgain ? ResnapshotRequests.request(table, List.of(), properties) : -1;
         properties.commit();
         transaction.commitTransaction();

@@ -321,33 +321,22 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                                     change.table(), change.position())));
         }
         if (policy.equals("quarantine")) {
-            tally[2]++;
-            quarantine(change.table(), List.of(ReasonCode.TRUNCATE.name()));
             LOG.warn(
                     "Table {} was truncated in the source at {}; its truncate policy is 'quarantine', so "
                             + "the target keeps its rows and the truncate is in the quarantine table",
                     change.table(),
                     change.position());
-            ChangeEvent held =
-                    ChangeEvent.malformed(
-                            change.source(),
-                            change.table(),
-                            ReasonCode.TRUNCATE.name(),
-                            "TRUNCATE not applied (truncate: quarantine): the target keeps its rows",
-                            "TRUNCATE " + change.table(),
-                            change.position(),
-                            change.sourceTimeMillis());
-            ctx.output(
-                    QUARANTINE,
-                    QuarantineTable.malformedRow(held, contracts.get(change.table()), run.runId()));
+            holdTruncate(
+                    change,
+                    "TRUNCATE not applied (truncate: quarantine): the target keeps its rows",
+                    tally,
+                    ctx);
             return;
         }
         String during = change.truncateDuringSnapshot();
         if (during != null && !columnDefaults.rereadable(change.table())) {
             // emptying the target would remove rows read after the truncate, and no re-read
             // can bring them back
-            tally[2]++;
-            quarantine(change.table(), List.of(ReasonCode.TRUNCATE.name()));
             LOG.error(
                     "TRUNCATE of {} at {} came while the table's snapshot was being read ({}) and the "
                             + "table cannot be read again while the job runs: it is quarantined, not "
@@ -355,26 +344,19 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     change.table(),
                     change.position(),
                     during);
-            ChangeEvent held =
-                    ChangeEvent.malformed(
-                            change.source(),
+            holdTruncate(
+                    change,
+                    String.format(
+                            "TRUNCATE of %s at %s while the table's snapshot was being read: chunks "
+                                    + "read before it would need emptying and chunks read after it "
+                                    + "keeping, and this table cannot be read again while the job runs "
+                                    + "(%s); the truncate is not applied. Start the pipeline afresh "
+                                    + "(run --fresh) or check the table with `tidemark verify`",
                             change.table(),
-                            ReasonCode.TRUNCATE.name(),
-                            String.format(
-                                    "TRUNCATE of %s at %s while the table's snapshot was being read: chunks "
-                                            + "read before it would need emptying and chunks read after it "
-                                            + "keeping, and this table cannot be read again while the job runs "
-                                            + "(%s); the truncate is not applied. Start the pipeline afresh "
-                                            + "(run --fresh) or check the table with `tidemark verify`",
-                                    change.table(),
-                                    during,
-                                    "see 'tidemark resnapshot' in the README for the tables that can"),
-                            "TRUNCATE " + change.table(),
-                            change.position(),
-                            change.sourceTimeMillis());
-            ctx.output(
-                    QUARANTINE,
-                    QuarantineTable.malformedRow(held, contracts.get(change.table()), run.runId()));
+                            during,
+                            "see 'tidemark resnapshot' in the README for the tables that can"),
+                    tally,
+                    ctx);
             return;
         }
         tally[1]++;
@@ -393,6 +375,24 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     change.position());
         }
         forward(change, tally, out);
+    }
+
+    /** A truncate not applied: counted and kept in the table's quarantine with {@code why}. */
+    private void holdTruncate(ChangeEvent change, String why, long[] tally, Context ctx) {
+        tally[2]++;
+        quarantine(change.table(), List.of(ReasonCode.TRUNCATE.name()));
+        ChangeEvent held =
+                ChangeEvent.malformed(
+                        change.source(),
+                        change.table(),
+                        ReasonCode.TRUNCATE.name(),
+                        why,
+                        "TRUNCATE " + change.table(),
+                        change.position(),
+                        change.sourceTimeMillis());
+        ctx.output(
+                QUARANTINE,
+                QuarantineTable.malformedRow(held, contracts.get(change.table()), run.runId()));
     }
 
     @Override
