@@ -14,27 +14,21 @@ import io.tidemark.protocol.CommitMessage.GateCounts;
 import io.tidemark.protocol.CommitMessage.GateTally;
 import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
-import io.tidemark.schema.Evolution;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
@@ -95,10 +89,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     /** Counts what the passing changes become for the reconciler. */
     private final KeyChangeSplitter splitter;
 
-    private transient Map<String, Counter> passed;
-    private transient Map<String, Counter> quarantined;
-    private transient Map<String, Counter> byReason;
-    private transient MetricGroup metrics;
+    private transient GateMetrics metrics;
     private transient Set<String> logged;
 
     /** This checkpoint's in, passed, quarantined, forwarded per source table, for the committer. */
@@ -106,11 +97,6 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
 
     /** This checkpoint's counts per table with a contract, and the windows of the last ones. */
     private transient QualityWindows windows;
-
-    private transient Map<String, Counter> checksEvaluated;
-    private transient Map<String, Counter> checksFailed;
-    private transient Map<String, LongCounter> checksFailedAccumulator;
-    private transient Map<String, Double> observed;
 
     /** The data-quality windows of every subtask, one element each ({@link #WINDOWS}). */
     private transient ListState<byte[]> windowsState;
@@ -206,62 +192,14 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         this.truncatePolicies = Map.copyOf(truncatePolicies);
         this.orderingColumns = Map.copyOf(orderingColumns);
         this.live = live;
+        this.drift = new DriftRules(contracts.keySet(), orderingColumns, columnDefaults);
     }
 
     private final ColumnDefaults.Lookup columnDefaults;
 
-    /** Columns added in the source whose default was checked, as table.column. */
-    private transient Set<String> defaultsChecked;
+    /** Schema drift under each table's {@code schema-evolution}. */
+    private final DriftRules drift;
 
-    /**
-     * Before a column the source added reaches the writers (which add it to the Iceberg table,
-     * where the table's existing rows read null): if the source added it with a default, its
-     * existing rows hold that default, which no change will carry. Where the table can be re-read
-     * while running ({@link ColumnDefaults.Lookup#backfill}: a re-snapshot) it is; otherwise the
-     * job stops (no restart would help), naming the column, its default and the fix.
-     */
-    private void checkNoDefault(ChangeEvent change, String column, Contract contract) {
-        if (defaultsChecked == null) {
-            defaultsChecked = new HashSet<>();
-        }
-        if (!defaultsChecked.add(change.table() + "." + column)) {
-            return;
-        }
-        columnDefaults
-                .defaultOf(change.source(), change.table(), column)
-                .ifPresent(
-                        value -> {
-                            if (columnDefaults.backfill(change.source(), change.table(), column)) {
-                                LOG.warn(
-                                        "Table {} gained column '{}' with DEFAULT {}: the rows that existed "
-                                                + "before hold it in the source and null in Iceberg until the "
-                                                + "re-snapshot requested for it has read them again",
-                                        change.table(),
-                                        column,
-                                        value);
-                                return;
-                            }
-                            throw new SuppressRestartsException(
-                                    new IllegalStateException(
-                                            String.format(
-                                                    "schema drift: table %s has column '%s', added with DEFAULT %s: the rows "
-                                                            + "that existed before hold it in the source but would read null in "
-                                                            + "Iceberg (schema-evolution: evolve adds columns only as null). Add "
-                                                            + "the column to the Iceberg table and set it in the existing rows "
-                                                            + "(in Trino: ALTER TABLE ... ADD COLUMN %s ...; UPDATE ... SET %s = "
-                                                            + "<the default>), then restart from the last checkpoint; or %s",
-                                                    change.table(),
-                                                    column,
-                                                    value,
-                                                    column,
-                                                    column,
-                                                    contracts.containsKey(change.table())
-                                                            ? "deploy a contract version with the column and run the pipeline with --fresh"
-                                                            : "run the pipeline with --fresh")));
-                        });
-    }
-
-    /** Source table to the column its event-time ordering reads (tables ordered so only). */
     private final Map<String, String> orderingColumns;
 
     /**
@@ -398,35 +336,11 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     @Override
     public void open(Configuration parameters) {
         run.enterLogContext();
-        metrics = getRuntimeContext().getMetricGroup().addGroup("tidemark").addGroup("gate");
-        passed = new HashMap<>();
-        quarantined = new HashMap<>();
-        byReason = new HashMap<>();
+        metrics = new GateMetrics(getRuntimeContext(), contracts);
         logged = new HashSet<>();
         tallies = new TreeMap<>();
         windows = new QualityWindows(contracts);
-        checksEvaluated = new HashMap<>();
-        checksFailed = new HashMap<>();
-        checksFailedAccumulator = new HashMap<>();
-        observed = new HashMap<>();
         implicits = new ImplicitContracts(implicitContracts, live);
-        for (Map.Entry<String, Contract> entry : contracts.entrySet()) {
-            String table = entry.getKey();
-            MetricGroup group = metrics.addGroup("table", table);
-            passed.put(table, group.counter("passed"));
-            quarantined.put(table, group.counter("quarantined"));
-            checksEvaluated.put(table, group.counter("checksEvaluated"));
-            checksFailed.put(table, group.counter("checksFailed"));
-            LongCounter accumulator = new LongCounter();
-            getRuntimeContext().addAccumulator("checks-failed." + table, accumulator);
-            checksFailedAccumulator.put(table, accumulator);
-            for (QualityCheck check : entry.getValue().checks()) {
-                String key = table + "/" + check.name();
-                group.gauge(
-                        "check." + check.name(),
-                        (Gauge<Double>) () -> observed.getOrDefault(key, 0d));
-            }
-        }
         if (restoredWindows != null) {
             windows.read(restoredWindows);
             restoredWindows = null;
@@ -457,10 +371,6 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         windowsState.update(
                 List.of(windows.write(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask())));
-    }
-
-    private Counter counter(Map<String, Counter> counters, String table, String name) {
-        return counters.computeIfAbsent(table, t -> metrics.addGroup("table", t).counter(name));
     }
 
     @Override
@@ -575,7 +485,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Collector<ChangeEvent> out) {
         Checked checked = check(contract, change);
         if (!checked.passed() && contract.evolution().evolves()) {
-            checked = evolve(contract, change, checked);
+            checked = drift.lift(contract, change, checked);
         }
         if (checked.passed()) {
             tally[1]++;
@@ -590,7 +500,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
                     }
                 }
             }
-            counter(passed, change.table(), "passed").inc();
+            metrics.passed(change.table());
             forward(
                     coerced(contract, change, checked.row(), orderingColumns.get(change.table())),
                     tally,
@@ -598,7 +508,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             return;
         }
         List<Violation> violations = checked.violations();
-        drift(contract, violations);
+        drift.stopOnDrift(contract, violations);
         tally[2]++;
         counts.quarantined++;
         quarantine(
@@ -631,7 +541,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Collector<ChangeEvent> out) {
         Checked checked = check(implicit, change);
         if (!checked.passed() && implicit.evolution().evolves()) {
-            checked = evolve(implicit, change, checked);
+            checked = drift.lift(implicit, change, checked);
         }
         if (checked.passed()) {
             implicits.learn(change);
@@ -677,13 +587,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     }
 
     private void quarantine(String table, List<String> reasons) {
-        counter(quarantined, table, "quarantined").inc();
-        for (String reason : reasons) {
-            byReason.computeIfAbsent(
-                            table + "/" + reason,
-                            k -> metrics.addGroup("table", table).counter("quarantined." + reason))
-                    .inc();
-        }
+        metrics.quarantined(table, reasons);
     }
 
     /**
@@ -698,135 +602,11 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
     }
 
     /**
-     * Under {@code schema-evolution: evolve}: the violations the writers resolve by evolving the
-     * target are lifted, their values pass as they came (see {@link Evolution}): a column the
-     * contract does not declare whose value names its type (or is null), and a value wider than its
-     * contract column ({@code Long} for {@code int}, {@code Double} for {@code float}). Every other
-     * violation stays.
-     */
-    /** How messages name what a change is checked against: a contract, or an Iceberg table. */
-    private String describe(Contract contract) {
-        return contracts.containsKey(contract.table())
-                ? "contract " + contract.id()
-                : "its Iceberg table";
-    }
-
-    private Checked evolve(Contract contract, ChangeEvent change, Checked checked) {
-        Map<String, Object> after = change.after() == null ? Map.of() : change.after();
-        Map<String, Object> row = new LinkedHashMap<>(checked.row());
-        List<Violation> left = new ArrayList<>();
-        for (Violation violation : checked.violations()) {
-            String column = violation.column();
-            Object value = column == null ? null : after.get(column);
-            boolean lifted = false;
-            if (violation.reason() == ReasonCode.UNKNOWN_COLUMN) {
-                lifted = value == null || Evolution.typeOf(value).isPresent();
-                if (lifted) {
-                    checkNoDefault(change, column, contract);
-                }
-                if (!lifted && logged.add(contract.table() + "." + column)) {
-                    LOG.warn(
-                            "Table {} has column '{}', which {} does not declare; its type does not"
-                                    + " follow from its values ({}), so schema-evolution: evolve cannot add it"
-                                    + " while running: its changes are quarantined until {}",
-                            contract.table(),
-                            column,
-                            describe(contract),
-                            value.getClass().getSimpleName(),
-                            contracts.containsKey(contract.table())
-                                    ? "a contract version declares it"
-                                    : "the column is added to the Iceberg table (with its precision"
-                                            + " and scale; ALTER TABLE in Trino or Spark) and the job"
-                                            + " restarted");
-                }
-            } else if (violation.reason() == ReasonCode.MISSING_COLUMN
-                    && contract.evolution() == EvolutionPolicy.LENIENT
-                    && column != null
-                    && change.after() != null
-                    && !after.containsKey(column)
-                    && !column.equals(orderingColumns.get(change.table()))) {
-                // dropped in the source: the writers make the Iceberg column optional
-                lifted = true;
-                if (logged.add("dropped/" + contract.table() + "." + column)) {
-                    LOG.info(
-                            "Table {} column '{}' is no longer in the source's rows "
-                                    + "(schema-evolution: lenient): the writers make it optional in "
-                                    + "the Iceberg table and write null",
-                            contract.table(),
-                            column);
-                }
-            } else if (violation.reason() == ReasonCode.WRONG_TYPE && value != null) {
-                lifted =
-                        contract.column(column)
-                                .flatMap(c -> Evolution.widened(c.type(), value))
-                                .isPresent();
-            }
-            if (lifted) {
-                row.put(column, value);
-                if (value != null
-                        && logged.add(violation.reason() + "/" + contract.table() + "." + column)) {
-                    LOG.info(
-                            "Table {} column '{}' {} {} (schema-evolution: evolve): the writers"
-                                    + " apply it to the Iceberg table",
-                            contract.table(),
-                            column,
-                            violation.reason() == ReasonCode.UNKNOWN_COLUMN
-                                    ? "is new to"
-                                    : "is wider than in",
-                            describe(contract));
-                }
-            } else {
-                left.add(violation);
-            }
-        }
-        return new Checked(row, left);
-    }
-
-    /**
-     * Applies the contract's schema-evolution policy to drift that is still a violation: a column
-     * the contract does not declare ({@link ReasonCode#UNKNOWN_COLUMN}, e.g. added in the source
-     * while running). Under {@code fail} the job stops for good (no restart would help) with a
-     * message naming the column, the table and the contract version; under {@code quarantine} (and
-     * {@code evolve}, for what it cannot apply) the change is quarantined like any other.
-     */
-    private void drift(Contract contract, List<Violation> violations) {
-        if (contract.evolution() != EvolutionPolicy.FAIL) {
-            return;
-        }
-        for (Violation violation : violations) {
-            if (violation.reason() == ReasonCode.UNKNOWN_COLUMN) {
-                throw new SuppressRestartsException(
-                        new IllegalStateException(
-                                String.format(
-                                        "schema drift: table %s has column '%s', which contract %s does not"
-                                                + " declare (schema-evolution: fail). Deploy a contract version"
-                                                + " with the column and restart from a savepoint, or set"
-                                                + " schema-evolution: quarantine or evolve",
-                                        contract.table(), violation.column(), contract.id())));
-            }
-        }
-    }
-
-    /**
      * Evaluates every table's data-quality checks over its last checkpoints, at a checkpoint
      * barrier (the operator calls it before the barrier goes on): {@link QualityWindows#evaluate}.
      */
     void evaluateChecks(long checkpointId) {
-        windows.evaluate(
-                checkpointId,
-                new QualityWindows.Observer() {
-                    @Override
-                    public void evaluated(String table, String check, double value) {
-                        checksEvaluated.get(table).inc();
-                        observed.put(table + "/" + check, value);
-                    }
-
-                    @Override
-                    public void failed(String table) {
-                        checksFailed.get(table).inc();
-                        checksFailedAccumulator.get(table).add(1L);
-                    }
-                });
+        windows.evaluate(checkpointId, metrics);
     }
 
     /** The contract check of one change: deletes by their key, the rest by their after image. */

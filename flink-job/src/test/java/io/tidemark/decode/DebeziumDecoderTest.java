@@ -167,18 +167,18 @@ class DebeziumDecoderTest {
                                     Math.abs(offsetMinutes) / 60,
                                     Math.abs(offsetMinutes) % 60));
             String value = text.toString();
-            assertThat(DebeziumDecoder.zonedTimestamp(value))
+            assertThat(ValueConversion.zonedTimestamp(value))
                     .as(value)
                     .isEqualTo(java.time.OffsetDateTime.parse(value, iso).toInstant());
         }
-        assertThat(DebeziumDecoder.zonedTimestamp("2024-02-29T23:59:59.999999Z"))
+        assertThat(ValueConversion.zonedTimestamp("2024-02-29T23:59:59.999999Z"))
                 .isEqualTo(Instant.parse("2024-02-29T23:59:59.999999Z"));
         // shapes the fast path leaves to the formatter
-        assertThat(DebeziumDecoder.zonedTimestamp("0000-01-01T00:00:00Z"))
+        assertThat(ValueConversion.zonedTimestamp("0000-01-01T00:00:00Z"))
                 .isEqualTo(Instant.parse("0000-01-01T00:00:00Z"));
-        assertThat(DebeziumDecoder.zonedTimestamp("2026-01-01T10:15:30.Z"))
+        assertThat(ValueConversion.zonedTimestamp("2026-01-01T10:15:30.Z"))
                 .isEqualTo(Instant.parse("2026-01-01T10:15:30Z"));
-        assertThat(DebeziumDecoder.zonedTimestamp("2026-01-01T10:15:30+05:30:15"))
+        assertThat(ValueConversion.zonedTimestamp("2026-01-01T10:15:30+05:30:15"))
                 .isEqualTo(Instant.parse("2026-01-01T04:45:15Z"));
         for (String invalid :
                 List.of(
@@ -189,7 +189,7 @@ class DebeziumDecoderTest {
                         "2026-01-01T10:15:30.1234567891Z",
                         "2026-01-01T10:15:30+18:30",
                         "2026-01-01 10:15:30Z")) {
-            assertThatThrownBy(() -> DebeziumDecoder.zonedTimestamp(invalid))
+            assertThatThrownBy(() -> ValueConversion.zonedTimestamp(invalid))
                     .as(invalid)
                     .isInstanceOf(java.time.format.DateTimeParseException.class);
         }
@@ -549,7 +549,7 @@ class DebeziumDecoderTest {
     void unsupportedStructuredTypeNamesTableAndColumn() {
         Schema array = SchemaBuilder.array(Schema.INT32_SCHEMA).build();
         assertThatThrownBy(
-                        () -> DebeziumDecoder.convert(List.of(1), array, "public.orders", "tags"))
+                        () -> ValueConversion.convert(List.of(1), array, "public.orders", "tags"))
                 .hasMessage(
                         "table 'public.orders' column 'tags': unsupported source type ARRAY; "
                                 + "exclude the column or cast it in a view");
