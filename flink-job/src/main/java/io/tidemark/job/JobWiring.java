@@ -3,7 +3,7 @@ package io.tidemark.job;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.commit.ChangeWriter;
-import io.tidemark.commit.TidemarkCommitter.CommitTarget;
+import io.tidemark.commit.CommitTarget;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
@@ -55,8 +55,8 @@ record JobWiring(
                             table.target().toString(),
                             new RowDataConverter(
                                     table.sourceTable(), table.schema(), table.primaryKey()),
-                            TidemarkJob.evolution(config, table).evolves(),
-                            TidemarkJob.evolution(config, table) == EvolutionPolicy.LENIENT,
+                            TablePolicies.evolution(config, table).evolves(),
+                            TablePolicies.evolution(config, table) == EvolutionPolicy.LENIENT,
                             // one Flink CDC source reads each key once in its snapshot, before the
                             // key's log changes; commit order keeps them in that order
                             sourcesPerTable.getOrDefault(table.sourceTable(), 0) == 1

@@ -2,7 +2,6 @@ package io.tidemark.job;
 
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.contract.Contract;
-import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitListener;
@@ -13,7 +12,6 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.contract.ContractGate;
 import io.tidemark.contract.ContractGateOperator;
-import io.tidemark.contract.ImplicitContracts;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
@@ -304,10 +302,10 @@ public final class TidemarkJob {
                                 new ContractGate(
                                         run,
                                         wiring.contracts(),
-                                        implicitContracts(config, tables),
+                                        TablePolicies.implicitContracts(config, tables),
                                         splitter,
-                                        truncatePolicies(config),
-                                        orderingColumns(tables),
+                                        TablePolicies.truncatePolicies(config),
+                                        TablePolicies.orderingColumns(tables),
                                         live,
                                         SourceStage.columnDefaults(config, binlogOrders))))
                 .uid(Uids.CONTRACT_GATE);
@@ -404,84 +402,6 @@ public final class TidemarkJob {
                                     .uid(Uids.QUARANTINE_WRITER));
         }
         return toCommit;
-    }
-
-    /**
-     * Each table's {@code truncate} policy. A table fed by several sources cannot apply one
-     * source's truncate to the rows of the others: its {@code apply} is {@code quarantine}.
-     */
-    static Map<String, String> truncatePolicies(PipelineConfig config) {
-        Map<String, String> policies = new HashMap<>();
-        for (TableConfig table : config.tables()) {
-            String policy = table.truncate();
-            if (table.sources().size() > 1 && policy.equals(TableConfig.TRUNCATE_APPLY)) {
-                LOG.warn(
-                        "Table {} is fed by sources {}: a TRUNCATE in one of them cannot empty only that "
-                                + "source's rows of the target, so it is quarantined (truncate: quarantine)",
-                        table.source(),
-                        table.sources());
-                policy = "quarantine";
-            }
-            policies.put(table.source(), policy);
-        }
-        return policies;
-    }
-
-    /** The {@code schema-evolution} of {@code table}: its contract's, else its entry's. */
-    static EvolutionPolicy evolution(PipelineConfig config, ResolvedTable table) {
-        return table.contract() != null
-                ? table.contract().evolution()
-                : schemaEvolution(config, table.sourceTable());
-    }
-
-    /**
-     * The {@code schema-evolution} of a table without a contract: its entry's or the pipeline's.
-     */
-    static EvolutionPolicy schemaEvolution(PipelineConfig config, String sourceTable) {
-        for (TableConfig table : config.tables()) {
-            if (table.source().equals(sourceTable)) {
-                return EvolutionPolicy.parse(table.schemaEvolution());
-            }
-        }
-        return EvolutionPolicy.EVOLVE;
-    }
-
-    /**
-     * Per table without a contract, its Iceberg table's columns and key as a contract under its
-     * {@code schema-evolution}: the gate checks a change against it when the source's schema has
-     * changed. A table whose columns cannot be one (a nested type, a nullable key) has none: its
-     * changes go to the writer as they are.
-     */
-    static Map<String, Contract> implicitContracts(
-            PipelineConfig config, List<ResolvedTable> tables) {
-        Map<String, Contract> implicit = new HashMap<>();
-        for (ResolvedTable table : tables) {
-            if (table.contract() != null) {
-                continue;
-            }
-            Contract contract =
-                    ImplicitContracts.of(
-                            table.sourceTable(),
-                            table.schema().columns(),
-                            table.primaryKey(),
-                            schemaEvolution(config, table.sourceTable()));
-            if (contract != null) {
-                implicit.put(table.sourceTable(), contract);
-            }
-        }
-        return implicit;
-    }
-
-    /** Source table to the column its event-time rule reads (contract's or pipeline file's). */
-    static Map<String, String> orderingColumns(List<ResolvedTable> tables) {
-        Map<String, String> columns = new HashMap<>();
-        for (ResolvedTable table : tables) {
-            String column = OrderingRule.eventTimeColumn(table.ordering().toString());
-            if (column != null) {
-                columns.put(table.sourceTable(), column);
-            }
-        }
-        return columns;
     }
 
     /** Written as the contract version until tables have versioned contracts. */

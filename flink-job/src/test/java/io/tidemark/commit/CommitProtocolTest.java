@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.provenance.Provenance;
-import io.tidemark.commit.TidemarkCommitter.CommitTarget;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
