@@ -256,13 +256,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
      */
     private ChangeEvent fit(Route route, ChangeEvent change) throws IOException {
         Schema schema = schema(route.target());
-        List<SchemaChange> needed =
-                SchemaChange.needed(
-                        route.target(),
-                        route.sourceTable(),
-                        schema,
-                        change.after(),
-                        route.lenient());
+        List<SchemaChange> needed = needed(route, schema, change);
         if (!needed.isEmpty()) {
             schema = awaitSchema(route, change, needed);
         }
@@ -285,6 +279,12 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         return change.with(change.operation(), change.key(), change.before(), after);
     }
 
+    /** What {@code schema} lacks to take {@code change} of {@code route}'s table. */
+    private static List<SchemaChange> needed(Route route, Schema schema, ChangeEvent change) {
+        return SchemaChange.needed(
+                route.target(), route.sourceTable(), schema, change.after(), route.lenient());
+    }
+
     /**
      * Sends {@code needed} to the schema stage and waits until the target's schema takes {@code
      * change} (re-reading it with a growing pause, up to {@link #SCHEMA_WAIT}); from then on the
@@ -303,13 +303,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                 sent = needed;
             }
             Schema schema = refreshSchema(route.target());
-            needed =
-                    SchemaChange.needed(
-                            route.target(),
-                            route.sourceTable(),
-                            schema,
-                            change.after(),
-                            route.lenient());
+            needed = needed(route, schema, change);
             if (needed.isEmpty()) {
                 converters.put(
                         route.sourceTable(),
