@@ -360,13 +360,16 @@ public final class TidemarkJob {
                                 bytes,
                                 new ChangeWriter(run, catalogLoader(config), wiring.routes(), live))
                         .uid(Uids.WRITER);
-        // -> the schema stage: what the writers need of their tables' schemas, applied once
+        // -> the schema stage: what the writers need of their tables' schemas, applied once. Never
+        // chained to the writers: at parallelism 1 the chain would take the stage's max
+        // parallelism, and savepoints of the writers' chain would not restore at another one
         written.getSideOutput(ChangeWriter.SCHEMA_CHANGES)
                 .process(new SchemaApplier(run, catalogLoader(config)), Types.VOID)
                 .uid(Uids.SCHEMA_STAGE)
                 .name("schema changes")
                 .setParallelism(1)
                 .setMaxParallelism(1)
+                .disableChaining()
                 .sinkTo(new DiscardingSink<>())
                 .uid(Uids.SCHEMA_END)
                 .name("schema end")

@@ -1,0 +1,86 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfigLoader;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.reconcile.LatePolicy;
+import io.tidemark.reconcile.OrderingRule;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.testing.TestPipelines;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.runtime.OperatorIDPair;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job's graph as Flink builds it, without running it: what a savepoint of one parallelism needs
+ * to restore at another.
+ */
+class JobGraphTest {
+
+    /** Each operator's max parallelism in the graph at {@code parallelism}, by operator id. */
+    private static Map<String, Integer> maxParallelismByOperator(int parallelism) throws Exception {
+        PipelineConfig config =
+                new PipelineConfigLoader()
+                        .parse(
+                                TestPipelines.resource("graph.yaml")
+                                        .replace("@parallelism@", String.valueOf(parallelism)),
+                                "graph.yaml");
+        ResolvedTable orders =
+                new ResolvedTable(
+                        "public.orders",
+                        TableIdentifier.of("shop", "orders"),
+                        new Schema(
+                                List.of(
+                                        Types.NestedField.required(1, "id", Types.LongType.get()),
+                                        Types.NestedField.optional(2, "v", Types.StringType.get())),
+                                java.util.Set.of(1)),
+                        List.of("id"),
+                        OrderingRule.parse("commit-order"),
+                        LatePolicy.QUARANTINE);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(
+                        TidemarkJob.flinkConfiguration(config));
+        TidemarkJob.assemble(
+                env,
+                config,
+                new RunContext("run", config.pipelineId(), "test"),
+                List.of(orders),
+                (e, keys, watermarks) ->
+                        e.fromData(List.<ChangeEvent>of(), ChangeEventTypeInfo.INSTANCE)
+                                .uid(Uids.SOURCE)
+                                .assignTimestampsAndWatermarks(watermarks)
+                                .uid("graph-test-watermarks"));
+        JobGraph graph = env.getStreamGraph().getJobGraph();
+        Map<String, Integer> byOperator = new HashMap<>();
+        for (JobVertex vertex : graph.getVertices()) {
+            for (OperatorIDPair operator : vertex.getOperatorIDs()) {
+                byOperator.put(
+                        operator.getGeneratedOperatorID().toHexString(),
+                        vertex.getMaxParallelism());
+            }
+        }
+        return byOperator;
+    }
+
+    @Test
+    void everyOperatorKeepsItsMaxParallelismWhateverTheParallelism() throws Exception {
+        Map<String, Integer> one = maxParallelismByOperator(1);
+        Map<String, Integer> two = maxParallelismByOperator(2);
+        assertThat(one.keySet()).isEqualTo(two.keySet());
+        // a savepoint maps each operator's state by its max parallelism: a chain that took the
+        // schema stage's (1) at parallelism 1 would not restore at 2
+        assertThat(one).isEqualTo(two);
+    }
+}
