@@ -3,8 +3,6 @@ package io.tidemark.schema;
 import io.tidemark.metrics.SchemaMetrics;
 import io.tidemark.runtime.RunContext;
 import java.io.Closeable;
-import java.util.HashSet;
-import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -25,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * does not hold yet, one schema commit each. Writers read schemas; they never change them.
  *
  * <p>Applying is idempotent (a change the table holds is skipped), so the same change sent by
- * several gate subtasks, or again after a restore, is applied once. A schema change is not part of
- * a checkpoint: after a failure the table keeps it and the replayed changes find it in place.
+ * several writer subtasks, or again after a restore, is applied once. A schema change is not part
+ * of a checkpoint: after a failure the table keeps it and the replayed changes find it in place.
  */
 public final class SchemaApplier extends ProcessFunction<String, Void> {
 
@@ -43,11 +41,6 @@ public final class SchemaApplier extends ProcessFunction<String, Void> {
     private transient Catalog catalog;
     private transient SchemaMetrics metrics;
 
-    /**
-     * Changes this subtask has seen applied (or held), so a repeated one is not looked up again.
-     */
-    private transient Set<SchemaChange> held;
-
     public SchemaApplier(RunContext run, CatalogLoader catalogLoader) {
         this.run = run;
         this.catalogLoader = catalogLoader;
@@ -58,15 +51,13 @@ public final class SchemaApplier extends ProcessFunction<String, Void> {
         run.enterLogContext();
         catalog = catalogLoader.loadCatalog();
         metrics = new SchemaMetrics(getRuntimeContext());
-        held = new HashSet<>();
     }
 
     @Override
     public void processElement(String encoded, Context ctx, Collector<Void> out) {
         SchemaChange change = SchemaChange.decode(encoded);
-        if (!held.add(change)) {
-            return;
-        }
+        // each request looks at the table again (requests are rare: a writer sends one when a
+        // change needs what its schema lacks), so one the table lost since is applied again
         if (apply(catalog.loadTable(TableIdentifier.parse(change.target())), change)) {
             metrics.applied(change.sourceTable(), 1);
         }
