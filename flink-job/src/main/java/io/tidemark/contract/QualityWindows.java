@@ -231,10 +231,24 @@ final class QualityWindows {
                 break;
         }
         observer.evaluated(table, check.name(), value);
-        if (!breached) {
-            return;
+        if (breached) {
+            observer.failed(table);
+            fail(table, contract, check, checkpointId, value, seen, threshold);
         }
-        observer.failed(table);
+    }
+
+    /**
+     * A check that failed: the run stops for good under {@code mode: fail}, else a warning says
+     * what was observed against what.
+     */
+    private static void fail(
+            String table,
+            Contract contract,
+            QualityCheck check,
+            long checkpointId,
+            double value,
+            int seen,
+            String threshold) {
         String message =
                 String.format(
                         "data-quality check %s of table %s (contract %s) failed at checkpoint %d:"

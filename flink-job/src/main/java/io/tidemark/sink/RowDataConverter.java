@@ -167,27 +167,7 @@ public final class RowDataConverter implements Serializable {
                 }
                 return StringData.fromString(expect(value, String.class, column));
             case DECIMAL:
-                {
-                    Types.DecimalType decimal = (Types.DecimalType) type;
-                    BigDecimal bd = expect(value, BigDecimal.class, column);
-                    DecimalData data;
-                    try {
-                        data =
-                                DecimalData.fromBigDecimal(
-                                        bd.setScale(decimal.scale(), RoundingMode.UNNECESSARY),
-                                        decimal.precision(),
-                                        decimal.scale());
-                    } catch (ArithmeticException e) {
-                        data = null;
-                    }
-                    if (data == null) {
-                        throw new IllegalArgumentException(
-                                String.format(
-                                        "table '%s' column '%s': value does not fit %s",
-                                        table, column.name(), type));
-                    }
-                    return data;
-                }
+                return decimal(expect(value, BigDecimal.class, column), column);
             case DATE:
                 return (int) expect(value, LocalDate.class, column).toEpochDay();
             case TIME:
@@ -223,6 +203,28 @@ public final class RowDataConverter implements Serializable {
                                 "table '%s' column '%s': Iceberg type %s is not supported",
                                 table, column.name(), type));
         }
+    }
+
+    /** A decimal at its column's scale and precision; one that does not fit them is refused. */
+    private DecimalData decimal(BigDecimal value, Types.NestedField column) {
+        Types.DecimalType decimal = (Types.DecimalType) column.type();
+        DecimalData data;
+        try {
+            data =
+                    DecimalData.fromBigDecimal(
+                            value.setScale(decimal.scale(), RoundingMode.UNNECESSARY),
+                            decimal.precision(),
+                            decimal.scale());
+        } catch (ArithmeticException e) {
+            data = null;
+        }
+        if (data == null) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "table '%s' column '%s': value does not fit %s",
+                            table, column.name(), decimal));
+        }
+        return data;
     }
 
     /**

@@ -98,9 +98,14 @@ public final class PostgresPublication {
                     "Publication {} now publishes partitions under their table's name",
                     publication);
         }
-        if (allTables) {
-            return;
+        if (!allTables) {
+            addMissing(connection, publication, tables);
         }
+    }
+
+    /** Adds to {@code publication} the tables of {@code tables} it does not publish yet. */
+    private static void addMissing(Connection connection, String publication, List<String> tables)
+            throws SQLException {
         Set<String> published = new TreeSet<>();
         try (PreparedStatement p =
                 connection.prepareStatement(

@@ -422,13 +422,7 @@ public final class Reread {
                     for (int i = 0; i < key.length; i++) {
                         key[i] = rs.getObject(i + 1);
                     }
-                    List<Object> canonical = new ArrayList<>(scanIndex.length);
-                    for (int i = 0; i < scanIndex.length; i++) {
-                        org.apache.iceberg.types.Type type = keyColumns.get(i).type();
-                        canonical.add(
-                                GroundTruthDiff.canonical(
-                                        GroundTruthDiff.readColumn(rs, scanIndex[i], type), type));
-                    }
+                    List<Object> canonical = canonicalKey(rs, keyColumns, scanIndex);
                     if (run != null) {
                         run.span++;
                     }
@@ -466,6 +460,23 @@ public final class Reread {
                             after(jdbc, table, quoted, Arrays.copyOf(run.last, width))));
         }
         return ranges;
+    }
+
+    /**
+     * The scanned row's key as the filter names keys: the key columns' canonical values, in the
+     * filter's column order ({@code scanIndex}: each one's place in the scan).
+     */
+    private static List<Object> canonicalKey(
+            ResultSet rs, List<Types.NestedField> keyColumns, int[] scanIndex)
+            throws java.sql.SQLException {
+        List<Object> canonical = new ArrayList<>(scanIndex.length);
+        for (int i = 0; i < scanIndex.length; i++) {
+            org.apache.iceberg.types.Type type = keyColumns.get(i).type();
+            canonical.add(
+                    GroundTruthDiff.canonical(
+                            GroundTruthDiff.readColumn(rs, scanIndex[i], type), type));
+        }
+        return canonical;
     }
 
     /** Keys of the filter close together in the key scan, read as one chunk. */

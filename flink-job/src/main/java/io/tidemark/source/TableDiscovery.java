@@ -147,8 +147,16 @@ public final class TableDiscovery {
                     "the pipeline's patterns match no table at the start; create one first (or list a "
                             + "table), then start it");
         }
+        checkOneSourcePerTarget(resolved.values());
+        return config.withTables(
+                new ArrayList<>(resolved.values()),
+                config.tables().stream().filter(TableConfig::capturesNewTables).toList());
+    }
+
+    /** Two tables written to one target are refused, naming both. */
+    private static void checkOneSourcePerTarget(java.util.Collection<TableConfig> tables) {
         Map<String, String> targets = new HashMap<>();
-        for (TableConfig table : resolved.values()) {
+        for (TableConfig table : tables) {
             String other = targets.putIfAbsent(table.target(), table.source());
             if (other != null) {
                 throw new IllegalArgumentException(
@@ -158,9 +166,6 @@ public final class TableDiscovery {
                                 other, table.source(), table.target()));
             }
         }
-        return config.withTables(
-                new ArrayList<>(resolved.values()),
-                config.tables().stream().filter(TableConfig::capturesNewTables).toList());
     }
 
     private static List<String> tables(Connection connection, String namespace)
