@@ -50,12 +50,17 @@ final class KeyStateCache {
         this.writer = writer;
     }
 
-    /** The state of {@code key}, the current key, read from the backend on a miss. */
+    /**
+     * The state of {@code key}, the current key, read from the backend on a miss; the key read then
+     * pushes the least recently used out, so reads alone (a replay of stale changes) never grow the
+     * cache past its capacity.
+     */
     KeyState get(String key, Loader loader) throws Exception {
         Slot slot = slots.get(key);
         if (slot == null) {
             slot = new Slot(loader.load(), false);
             slots.put(key, slot);
+            evictOverflow();
         }
         return slot.state;
     }

@@ -86,6 +86,32 @@ class KeyStateCacheTest {
                 .ofMaxSize(40);
     }
 
+    @Test
+    void readsAloneKeepTheCacheWithinItsCapacityAndWriteBackWhatLeaves() throws Exception {
+        // a replay whose changes are all stale reads every key and writes none: the cache must
+        // not grow with the keys it reads
+        Map<String, KeyState> backend = new HashMap<>();
+        List<String> writes = new ArrayList<>();
+        KeyStateCache cache =
+                new KeyStateCache(
+                        2,
+                        (key, state) -> {
+                            writes.add(key);
+                            backend.put(key, state);
+                        });
+        cache.put("a", state(1));
+        cache.evictOverflow();
+        for (int i = 0; i < 1_000; i++) {
+            String key = "k" + i;
+            backend.put(key, state(i));
+            assertThat(cache.get(key, () -> backend.get(key))).isEqualTo(state(i));
+            assertThat(cache.size()).isLessThanOrEqualTo(2);
+        }
+        // the changed key left with its change written back; the read-only ones were not written
+        assertThat(writes).containsExactly("a");
+        assertThat(backend.get("a")).isEqualTo(state(1));
+    }
+
     @Property(tries = 60)
     void aCacheOfTwoKeysRestoredFromAnyCheckpointEndsLikeInOrder(
             @ForAll("histories") List<ReconcilerPropertiesTest.Step> history,
