@@ -1,6 +1,5 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.SqlNames;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
@@ -28,43 +27,6 @@ import org.apache.flink.util.Preconditions;
 public final class PostgresCdcSource {
 
     private PostgresCdcSource() {}
-
-    /**
-     * Refuses the tables whose names Flink CDC's Postgres source cannot carry through its own
-     * state: it writes a table's name unquoted where its log reader's split keeps the snapshot's
-     * chunks ({@code FinishedSnapshotSplitInfo}) and parses it back, which fails for a space (the
-     * job would fail over forever) and silently reads {@code public.a.b} as another table (whose
-     * chunks it would not recognise). Upper case, reserved words, {@code $} and other punctuation
-     * are captured; on MySQL and MariaDB, whose source quotes the names, spaces and dots are too.
-     *
-     * @throws IllegalArgumentException naming the tables and what to do
-     */
-    public static void refuseUnreadableNames(List<String> tables) {
-        List<String> refused =
-                tables.stream()
-                        .filter(
-                                t ->
-                                        t.substring(t.indexOf('.') + 1).matches(".*[\\s.\"`].*")
-                                                || t.substring(0, t.indexOf('.'))
-                                                        .matches(".*[\\s\"`].*"))
-                        .toList();
-        if (!refused.isEmpty()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "table(s) %s cannot be captured from Postgres: their names hold a space, a "
-                                    + "dot or a quote, which Flink CDC's Postgres source (3.5) writes "
-                                    + "unquoted into its checkpointed state and cannot read back. Rename "
-                                    + "them (for example ALTER TABLE %s RENAME TO %s), or leave them out "
-                                    + "of the pipeline (narrow the pattern that matched them)",
-                            refused,
-                            SqlNames.forStatement(refused.get(0)),
-                            SqlNames.forStatementPart(
-                                    refused.get(0)
-                                            .substring(refused.get(0).indexOf('.') + 1)
-                                            .toLowerCase(java.util.Locale.ROOT)
-                                            .replaceAll("[^a-z0-9_]+", "_"))));
-        }
-    }
 
     /**
      * @param source the database to read
@@ -125,11 +87,14 @@ public final class PostgresCdcSource {
         // a table added to the pipeline file is snapshotted, then followed in the log, when the
         // job restores from a savepoint (the existing tables keep their state)
         factory.scanNewlyAddedTableEnabled(true);
-        return new PostgresIncrementalSource<>(
-                factory,
-                Preconditions.checkNotNull(deserializer),
-                new PostgresOffsetFactory(),
-                new PostgresHandOverDialect(factory.create(0)));
+        PostgresOffsetFactory offsets = new PostgresOffsetFactory();
+        return PostgresSplitSerializer.install(
+                new PostgresIncrementalSource<>(
+                        factory,
+                        Preconditions.checkNotNull(deserializer),
+                        offsets,
+                        new PostgresHandOverDialect(factory.create(0))),
+                offsets);
     }
 
     /**
