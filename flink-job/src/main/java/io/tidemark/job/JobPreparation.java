@@ -15,6 +15,7 @@ import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.MySqlSchemaReader;
+import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.source.PostgresGeneratedColumns;
 import io.tidemark.source.PostgresPublication;
 import io.tidemark.source.PostgresReplicaIdentity;
@@ -131,6 +132,7 @@ public final class JobPreparation {
                 List<String> tables = TidemarkJob.tablesOf(config, source.id());
                 if (!tables.isEmpty() && !source.isMySql()) {
                     // before the publication is touched: a table it would break is refused
+                    PostgresCdcSource.refuseUnreadableNames(tables);
                     PostgresReplicaIdentity.check(connections.get(source.id()), tables);
                     PostgresGeneratedColumns.warn(
                             PostgresGeneratedColumns.of(connections.get(source.id()), tables));

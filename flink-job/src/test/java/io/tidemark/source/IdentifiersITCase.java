@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.JobPreparation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
@@ -18,6 +19,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -46,6 +48,22 @@ class IdentifiersITCase {
     @RegisterExtension
     static final SharedDatabase DATABASE = new SharedDatabase("idents", "iceberg_catalog");
 
+    /** Updates rows of the {@link #QUOTED} tables, one transaction each, until told to stop. */
+    private static void writeUntilStopped(AtomicBoolean writing) {
+        try (Connection source = DATABASE.get().connect("idents");
+                Statement sql = source.createStatement()) {
+            long n = 0;
+            while (writing.get()) {
+                String table = QUOTED.get((int) (n % QUOTED.size()));
+                sql.execute(
+                        "UPDATE " + table + " SET v = 'b" + n + "' WHERE id = " + (n % 800 + 1));
+                n++;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void postgresNamesThatNeedQuotes() throws Exception {
         try (Connection source = DATABASE.get().connect("idents");
@@ -73,6 +91,7 @@ class IdentifiersITCase {
             sql.execute("CREATE TABLE public.\"line.items\" (id integer PRIMARY KEY, v text)");
             sql.execute("CREATE SCHEMA \"Shop Floor\"");
             sql.execute("CREATE TABLE \"Shop Floor\".\"Q\"\"s\" (id integer PRIMARY KEY, v text)");
+            sql.execute("CREATE TABLE public.\"Orders (2019)$\" (id integer PRIMARY KEY, v text)");
             for (String table : QUOTED) {
                 sql.execute(
                         "INSERT INTO "
@@ -123,11 +142,17 @@ class IdentifiersITCase {
                             "Shop Floor.Q\"s",
                             TableIdentifier.of("idents", "quoted"));
             RunContext run = RunContext.start(config.pipelineId(), null);
+            // changes while the chunks are read: each chunk's backfill reads them for its table
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread writer = new Thread(() -> writeUntilStopped(writing), "idents-writer");
+            writer.start();
             JobClient job = TestJobs.start(config, run, CommitListener.NONE, null);
             Catalog catalog = TestPipelines.catalog(config);
             try {
                 GroundTruth.awaitFirstCommit(
                         job, catalog, targets.values().toArray(TableIdentifier[]::new));
+                writing.set(false);
+                writer.join();
                 sql.execute(
                         "UPDATE public.\"OrderItems\" SET \"CustomerName\" = 'x', \"order\" = 9 "
                                 + "WHERE \"Id\" % 3 = 0");
@@ -172,6 +197,29 @@ class IdentifiersITCase {
                     ((Closeable) catalog).close();
                 }
             }
+            // a name Flink CDC reads as a regular expression that does not match itself: refused at
+            // the start, with a rename that works
+            PipelineConfig regex =
+                    TestPipelines.fromText(
+                            yaml.replace(
+                                    "public.user', target: idents.users",
+                                    "public.\"Orders (2019)$\"', target: idents.orders_2019"),
+                            DATABASE.get(),
+                            DATABASE.dir(),
+                            "idents-regex");
+            String refusal = null;
+            try {
+                JobPreparation.prepare(regex);
+            } catch (IllegalArgumentException e) {
+                refusal = e.getMessage();
+            }
+            assertThat(refusal)
+                    .contains("table(s) [public.Orders (2019)$] cannot be captured from Postgres")
+                    .contains("ALTER TABLE public.\"Orders (2019)$\" RENAME TO orders_2019");
+            sql.execute(
+                    refusal.replaceAll("(?s).*\\(for example (ALTER TABLE .*?)\\), or.*", "$1"));
+            assertThat(PostgresSchemaReader.primaryKey(source, "public", "orders_2019"))
+                    .containsExactly("id");
         }
     }
 
