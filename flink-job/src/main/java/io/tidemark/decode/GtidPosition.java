@@ -132,6 +132,20 @@ public final class GtidPosition {
         return ordinal;
     }
 
+    /**
+     * The number of transactions in {@code set} (MySQL's text form): the GTID ordinal of the last
+     * transaction a server whose executed set is {@code set} committed, 0 for an empty set.
+     */
+    public static long size(String set) {
+        long count = 0;
+        for (List<long[]> source : parse(set == null ? "" : set).values()) {
+            for (long[] interval : source) {
+                count = Math.addExact(count, interval[1] - interval[0] + 1);
+            }
+        }
+        return count;
+    }
+
     private static Map<String, List<long[]>> parse(String set) {
         Map<String, List<long[]>> intervals = new LinkedHashMap<>();
         String compact = WHITESPACE.matcher(set).replaceAll("");

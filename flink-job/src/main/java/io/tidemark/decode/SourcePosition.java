@@ -35,6 +35,16 @@ public record SourcePosition(long commitLsn, long changeLsn, long txId) {
      */
     public static final long RESNAPSHOT_BINLOG = -3L;
 
+    /**
+     * {@code commitLsn} of a change a re-snapshot of a MySQL table placed by GTID made: its {@code
+     * changeLsn} is {@code ordinal << 2 | step}, where {@code ordinal} is the GTID ordinal ({@link
+     * GtidPosition}) it holds every change of its key through (the size of the server's executed
+     * GTID set at the read's watermark) and {@code step} (1 or 2) orders the re-read's own changes
+     * at one ordinal (its deletes below its rows). A log change placed by GTID stands at {@code
+     * ordinal << 2}, below every re-read change of its ordinal: the re-read holds it.
+     */
+    public static final long RESNAPSHOT_GTID = -4L;
+
     /** The place of a re-snapshot's change: holds every change of its key through {@code lsn}. */
     public static SourcePosition resnapshot(long lsn, long request) {
         return new SourcePosition(RESNAPSHOT, lsn, request);
@@ -48,9 +58,26 @@ public record SourcePosition(long commitLsn, long changeLsn, long txId) {
         return new SourcePosition(RESNAPSHOT_BINLOG, place, request);
     }
 
-    /** Whether this is a re-snapshot's change ({@link #RESNAPSHOT}, {@link #RESNAPSHOT_BINLOG}). */
+    /**
+     * The place of a re-snapshot's change of a MySQL source placed by GTID: holds every change of
+     * its key whose transaction's GTID ordinal is at most {@code ordinal}; {@code step} (1 or 2)
+     * orders the re-read's own changes at one ordinal ({@link #RESNAPSHOT_GTID}).
+     */
+    public static SourcePosition resnapshotOfGtid(long ordinal, int step, long request) {
+        if (ordinal < 0 || ordinal >= (1L << 60) || step < 1 || step > 2) {
+            throw new IllegalArgumentException("GTID ordinal " + ordinal + ", step " + step);
+        }
+        return new SourcePosition(RESNAPSHOT_GTID, (ordinal << 2) | step, request);
+    }
+
+    /**
+     * Whether this is a re-snapshot's change ({@link #RESNAPSHOT}, {@link #RESNAPSHOT_BINLOG},
+     * {@link #RESNAPSHOT_GTID}).
+     */
     public boolean isResnapshot() {
-        return commitLsn == RESNAPSHOT || commitLsn == RESNAPSHOT_BINLOG;
+        return commitLsn == RESNAPSHOT
+                || commitLsn == RESNAPSHOT_BINLOG
+                || commitLsn == RESNAPSHOT_GTID;
     }
 
     /** Whether this comes after {@code other} in its source's commit order. */

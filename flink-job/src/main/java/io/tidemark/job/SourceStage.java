@@ -3,7 +3,6 @@ package io.tidemark.job;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.job.TidemarkJob.ChangeSource;
@@ -17,11 +16,9 @@ import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.source.PostgresSlotCheck;
 import io.tidemark.source.resnapshot.ResnapshotBackfill;
 import io.tidemark.source.resnapshot.ResnapshotSource;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -108,15 +105,14 @@ public final class SourceStage {
             PipelineConfig config,
             RunContext run,
             SourceConfig source,
-            Map<String, List<String>> primaryKeys,
-            Function<SourceConfig, BinlogOrder> binlogOrders) {
+            Map<String, List<String>> primaryKeys) {
         Map<String, String> targets = new LinkedHashMap<>();
         Map<String, String> refusals = new LinkedHashMap<>();
         for (TableConfig table : config.tables()) {
             if (!table.sources().contains(source.id())) {
                 continue;
             }
-            String refusal = ResnapshotSource.refusal(config, table, binlogOrders);
+            String refusal = ResnapshotSource.refusal(config, table);
             if (refusal != null) {
                 refusals.put(table.target(), refusal);
             } else {
@@ -165,32 +161,14 @@ public final class SourceStage {
      * The sources' column defaults; a column added with one to a table that can be re-read while
      * running is backfilled by a re-snapshot ({@link ResnapshotBackfill}).
      */
-    static ColumnDefaults.Lookup columnDefaults(
-            PipelineConfig config, Function<SourceConfig, BinlogOrder> binlogOrders) {
+    static ColumnDefaults.Lookup columnDefaults(PipelineConfig config) {
         Map<String, String> targets = new LinkedHashMap<>();
         for (TableConfig table : config.tables()) {
-            if (ResnapshotSource.refusal(config, table, binlogOrders) == null) {
+            if (ResnapshotSource.refusal(config, table) == null) {
                 targets.put(table.source(), table.target());
             }
         }
         return new ResnapshotBackfill(
                 ColumnDefaults.of(config.sources()), targets, TidemarkJob.catalogLoader(config));
-    }
-
-    /**
-     * Each MySQL source's {@code source.binlog-order}, resolved once per source: {@code auto} asks
-     * the server, an explicit order is taken as written.
-     */
-    static Function<SourceConfig, BinlogOrder> binlogOrders() {
-        Map<String, BinlogOrder> resolved = new HashMap<>();
-        return source ->
-                resolved.computeIfAbsent(
-                        source.id(),
-                        id ->
-                                switch (String.valueOf(source.binlogOrder())) {
-                                    case "gtid" -> BinlogOrder.GTID;
-                                    case "auto" -> MySqlCdcSource.binlogOrder(source);
-                                    default -> BinlogOrder.BINLOG_POSITION;
-                                });
     }
 }

@@ -12,7 +12,6 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.contract.ContractGate;
 import io.tidemark.contract.ContractGateOperator;
-import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
@@ -29,7 +28,6 @@ import java.io.Serializable;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FlatMapFunction;
@@ -233,17 +231,11 @@ public final class TidemarkJob {
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
         DataStream<ChangeEvent> changes = source.create(env, wiring.primaryKeys(), watermarks);
         // + the re-snapshots asked for while the job runs
-        Function<SourceConfig, BinlogOrder> binlogOrders = SourceStage.binlogOrders();
         for (SourceConfig database : config.sources()) {
             changes =
                     changes.union(
                             SourceStage.resnapshots(
-                                    env,
-                                    config,
-                                    run,
-                                    database,
-                                    wiring.primaryKeys(),
-                                    binlogOrders));
+                                    env, config, run, database, wiring.primaryKeys()));
         }
 
         // -> contract gate: changes that break their table's contract go to its quarantine table
@@ -251,7 +243,7 @@ public final class TidemarkJob {
                 new KeyChangeSplitter(
                         wiring.primaryKeys(), live, config.parallelism(), config.maxParallelism());
         SingleOutputStreamOperator<ChangeEvent> gated =
-                gate(changes, config, run, tables, wiring, splitter, live, binlogOrders);
+                gate(changes, config, run, tables, wiring, splitter, live);
 
         // -> split primary-key updates into delete + upsert, truncates into one per reconciler
         // -> reconcile per (table, primary key): declared order, tombstones, late policy
@@ -293,8 +285,7 @@ public final class TidemarkJob {
             List<ResolvedTable> tables,
             JobWiring wiring,
             KeyChangeSplitter splitter,
-            LiveTables live,
-            Function<SourceConfig, BinlogOrder> binlogOrders) {
+            LiveTables live) {
         return changes.transform(
                         "contract gate",
                         ChangeEventTypeInfo.INSTANCE,
@@ -307,7 +298,7 @@ public final class TidemarkJob {
                                         TablePolicies.truncatePolicies(config),
                                         TablePolicies.orderingColumns(tables),
                                         live,
-                                        SourceStage.columnDefaults(config, binlogOrders))))
+                                        SourceStage.columnDefaults(config))))
                 .uid(Uids.CONTRACT_GATE);
     }
 

@@ -37,9 +37,13 @@ public final class Reconciliation {
 
     private Reconciliation() {}
 
-    /** Whether a sequence's {@code major} is a GTID ordinal ({@link GtidPosition}). */
+    /**
+     * Whether a sequence's {@code major} is a GTID ordinal ({@link GtidPosition}) or a GTID
+     * re-snapshot's place.
+     */
     private static boolean placedByGtid(long major) {
-        return major >= 0 && (major & GtidPosition.GTID_ORDER) != 0;
+        return major == io.tidemark.decode.SourcePosition.RESNAPSHOT_GTID
+                || (major >= 0 && (major & GtidPosition.GTID_ORDER) != 0);
     }
 
     /** What to do with the change. */

@@ -1,5 +1,6 @@
 package io.tidemark.reconcile;
 
+import io.tidemark.decode.GtidPosition;
 import io.tidemark.decode.SourcePosition;
 
 /**
@@ -43,12 +44,18 @@ public record Sequence(long eventTime, int source, long major, long minor)
      * compared by change LSN ({@code minor}) alone: per key, LSN order is commit order, and the
      * re-read holds every change of its key through its {@code minor}. A binlog re-snapshot's
      * change ({@link SourcePosition#RESNAPSHOT_BINLOG}) holds every change through the binlog place
-     * {@code minor}, and a log change's place is its {@code major}.
+     * {@code minor}, and a log change's place is its {@code major}. A GTID re-snapshot's change
+     * ({@link SourcePosition#RESNAPSHOT_GTID}) holds every change through the GTID ordinal in its
+     * {@code minor} ({@link #gtidPlace}).
      */
     public boolean isNewerThan(Sequence other) {
         if (eventTime == other.eventTime && source == other.source) {
             if (major == SourcePosition.RESNAPSHOT || other.major == SourcePosition.RESNAPSHOT) {
                 return minor > other.minor;
+            }
+            if (major == SourcePosition.RESNAPSHOT_GTID
+                    || other.major == SourcePosition.RESNAPSHOT_GTID) {
+                return gtidPlace(major, minor) > gtidPlace(other.major, other.minor);
             }
             if (major == SourcePosition.RESNAPSHOT_BINLOG
                     || other.major == SourcePosition.RESNAPSHOT_BINLOG) {
@@ -61,6 +68,22 @@ public record Sequence(long eventTime, int source, long major, long minor)
     /** Where {@code (major, minor)} stands in a binlog, for a binlog re-snapshot's comparisons. */
     private static long binlogPlace(long major, long minor) {
         return major == SourcePosition.RESNAPSHOT_BINLOG ? minor : major;
+    }
+
+    /**
+     * Where {@code (major, minor)} stands in the GTID order, for a GTID re-snapshot's comparisons:
+     * a re-read's change at its {@code minor} ({@code ordinal << 2 | step}), a log change placed by
+     * GTID at {@code ordinal << 2}; anything placed before GTIDs (by binlog position, a snapshot
+     * row, a binlog re-read) comes before every GTID place.
+     */
+    private static long gtidPlace(long major, long minor) {
+        if (major == SourcePosition.RESNAPSHOT_GTID) {
+            return minor;
+        }
+        if (major >= 0 && (major & GtidPosition.GTID_ORDER) != 0) {
+            return (major & ~GtidPosition.GTID_ORDER) << 2;
+        }
+        return -1;
     }
 
     /**
@@ -78,6 +101,9 @@ public record Sequence(long eventTime, int source, long major, long minor)
         }
         if (major == SourcePosition.RESNAPSHOT_BINLOG) {
             return minor < otherMajor;
+        }
+        if (major == SourcePosition.RESNAPSHOT_GTID) {
+            return minor < gtidPlace(otherMajor, otherMinor);
         }
         return compare(major, minor, otherMajor, otherMinor) < 0;
     }

@@ -9,6 +9,7 @@ import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.BinlogPosition;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
+import io.tidemark.decode.GtidPosition;
 import io.tidemark.decode.SourcePosition;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -34,9 +35,10 @@ import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.source.So
  * merged with the binlog between its low and high watermarks, read with a binlog client id of its
  * own, {@link MySqlCdcSource#rereadServerId}), their rows placed at the chunk's high watermark less
  * one ({@link SourcePosition#resnapshotOfBinlog}). The binlog is written in commit order, so the
- * reconciler orders them against their keys' binlog changes by binlog place. A source placed by
- * GTID is refused before ({@code ResnapshotSource#refusal}): a GTID ordinal does not compare with a
- * binlog place.
+ * reconciler orders them against their keys' binlog changes by binlog place. On a source placed by
+ * GTID ({@link BinlogOrder#GTID}) the same watermarks are read as GTID ordinals, the size of the
+ * server's executed GTID set at each ({@link SourcePosition#resnapshotOfGtid}): a chunk holds every
+ * transaction of that ordinal or below.
  */
 final class MySqlReread {
 
@@ -49,10 +51,11 @@ final class MySqlReread {
                 MySqlCdcSource.rereadConfig(read.source(), read.sourceTable(), read.byKeys());
         String[] parts = read.sourceTable().split("\\.", 2);
         TableId tableId = new TableId(parts[0], null, parts[1]);
+        Placement placement = new Placement(MySqlCdcSource.binlogOrder(read.source()));
         long lowWatermark;
         boolean caseSensitive;
         try (JdbcConnection jdbc = DebeziumUtils.openJdbcConnection(config)) {
-            lowWatermark = place(DebeziumUtils.currentBinlogOffset(jdbc));
+            lowWatermark = placement.of(DebeziumUtils.currentBinlogOffset(jdbc));
             caseSensitive = DebeziumUtils.isTableIdCaseSensitive(jdbc);
         }
         DebeziumDecoder decoder =
@@ -61,15 +64,11 @@ final class MySqlReread {
                         read.primaryKeys(),
                         LiveTables.NONE,
                         BinlogOrder.BINLOG_POSITION);
-        // no event starts at the two bytes below the low watermark (a binlog event is longer)
         Reread.Chunks chunks =
                 new Reread.Chunks(
-                        SourcePosition.resnapshotOfBinlog(
-                                lowWatermark - (read.byKeys() ? 2 : 1), read.number()),
-                        read.byKeys()
-                                ? SourcePosition.resnapshotOfBinlog(lowWatermark - 1, read.number())
-                                : null,
-                        describe(lowWatermark));
+                        placement.deletes(lowWatermark, read.byKeys(), read.number()),
+                        read.byKeys() ? placement.rows(lowWatermark, read.number()) : null,
+                        placement.describe(lowWatermark));
         MySqlPartition partition =
                 new MySqlPartition(config.getMySqlConnectorConfig().getLogicalName());
         MySqlSchema schema = new MySqlSchema(config, caseSensitive);
@@ -78,7 +77,7 @@ final class MySqlReread {
                 for (MySqlSnapshotSplit split :
                         keyChunks(config, schema, partition, tableId, read)) {
                     read.checkRunning();
-                    readChunk(config, split, decoder, read, chunks);
+                    readChunk(config, split, decoder, read, chunks, placement);
                 }
             } finally {
                 schema.close();
@@ -91,7 +90,7 @@ final class MySqlReread {
             do {
                 for (MySqlSnapshotSplit split : splitter.splitChunks(partition, tableId)) {
                     read.checkRunning();
-                    readChunk(config, split, decoder, read, chunks);
+                    readChunk(config, split, decoder, read, chunks, placement);
                 }
             } while (splitter.hasNextChunk());
         } finally {
@@ -142,7 +141,8 @@ final class MySqlReread {
             MySqlSnapshotSplit split,
             DebeziumDecoder decoder,
             Reread.Request read,
-            Reread.Chunks chunks)
+            Reread.Chunks chunks,
+            Placement placement)
             throws Exception {
         List<ChangeEvent> chunk = new ArrayList<>();
         long highWatermark = SourcePosition.UNKNOWN;
@@ -157,7 +157,7 @@ final class MySqlReread {
                 while (batches.hasNext()) {
                     for (SourceRecord record : batches.next().getSourceRecordList()) {
                         if (RecordUtils.isHighWatermarkEvent(record)) {
-                            highWatermark = place(RecordUtils.getWatermark(record));
+                            highWatermark = placement.of(RecordUtils.getWatermark(record));
                         } else if (!RecordUtils.isWatermarkEvent(record)) {
                             rows++;
                             ChangeEvent change = decoder.decode(record);
@@ -175,17 +175,56 @@ final class MySqlReread {
             throw new IllegalStateException(
                     "the re-read of chunk " + split.splitId() + " ended without a high watermark");
         }
-        read.emit(
-                chunk,
-                chunks.rowsAt(SourcePosition.resnapshotOfBinlog(highWatermark - 1, read.number())));
-        chunks.add(chunk.size(), rows, describe(highWatermark));
+        read.emit(chunk, chunks.rowsAt(placement.rows(highWatermark, read.number())));
+        chunks.add(chunk.size(), rows, placement.describe(highWatermark));
     }
 
-    private static long place(BinlogOffset offset) {
-        return BinlogPosition.place(offset.getFilename(), offset.getPosition());
-    }
+    /**
+     * Where a re-read's changes stand in its source's order, from the binlog offsets of its
+     * watermarks: by binlog place (file number and position), or by GTID ordinal (the size of the
+     * executed GTID set). A re-read holds every change before its watermark: its rows are placed
+     * just below the watermark's place, its deletes of keys the source no longer holds below them.
+     */
+    record Placement(BinlogOrder order) {
 
-    private static String describe(long place) {
-        return BinlogPosition.describe(new SourcePosition(place, 0, SourcePosition.UNKNOWN));
+        /** The place of a watermark. */
+        long of(BinlogOffset offset) {
+            if (order != BinlogOrder.GTID) {
+                return BinlogPosition.place(offset.getFilename(), offset.getPosition());
+            }
+            String executed = offset.getGtidSet();
+            if (executed == null || executed.isBlank()) {
+                throw new IllegalStateException(
+                        "the source places changes by GTID, but the binlog offset "
+                                + offset
+                                + " read for a re-snapshot has no GTID set (gtid_mode turned off?)");
+            }
+            return GtidPosition.size(executed);
+        }
+
+        /**
+         * Where the rows of a chunk whose high watermark is at {@code place} stand (or every row of
+         * a re-read limited to keys, {@code place} being its low watermark): no binlog event starts
+         * at the byte below a watermark; a GTID watermark holds its ordinal's transaction.
+         */
+        SourcePosition rows(long place, long request) {
+            return order == BinlogOrder.GTID
+                    ? SourcePosition.resnapshotOfGtid(place, 2, request)
+                    : SourcePosition.resnapshotOfBinlog(place - 1, request);
+        }
+
+        /** Where the deletes of a re-read whose low watermark is at {@code place} stand. */
+        SourcePosition deletes(long place, boolean byKeys, long request) {
+            return order == BinlogOrder.GTID
+                    ? SourcePosition.resnapshotOfGtid(place, 1, request)
+                    // no binlog event starts at the two bytes below a watermark either
+                    : SourcePosition.resnapshotOfBinlog(place - (byKeys ? 2 : 1), request);
+        }
+
+        String describe(long place) {
+            return order == BinlogOrder.GTID
+                    ? "gtid:" + place
+                    : BinlogPosition.describe(new SourcePosition(place, 0, SourcePosition.UNKNOWN));
+        }
     }
 }

@@ -47,6 +47,14 @@ class GtidPositionTest {
         // MySQL 8.3+ tagged GTIDs count as their own source
         assertThat(GtidPosition.ordinal(A + ":1-10:nightly:1-2", A + ":nightly:3")).isEqualTo(13);
         assertThat(GtidPosition.ordinal(null, A + ":1")).isEqualTo(1);
+        // a server's executed set (a re-read's watermark): the ordinal of its last transaction
+        assertThat(GtidPosition.size(A.toUpperCase() + ":1-100,\n" + B + ":1-3:5-7"))
+                .isEqualTo(106);
+        assertThat(GtidPosition.size(A + ":1-10:nightly:1-2")).isEqualTo(12);
+        assertThat(GtidPosition.size("")).isZero();
+        // the next transaction's ordinal is one above it
+        assertThat(GtidPosition.ordinal(A + ":1-41", A + ":42"))
+                .isEqualTo(GtidPosition.size(A + ":1-41") + 1);
     }
 
     @Test

@@ -342,4 +342,68 @@ class ReconciliationTest {
         assertThat(sequence.isBefore(BinlogPosition.place("mysql-bin.000003", 1_200), 0)).isTrue();
         assertThat(sequence.isBefore(BinlogPosition.place("mysql-bin.000003", 900), 0)).isFalse();
     }
+
+    /**
+     * A GTID-placed change: row {@code row} of event {@code event} of transaction {@code ordinal}.
+     */
+    private static ChangeEvent gtidChange(
+            long id, String value, long ordinal, long event, int row) {
+        return new ChangeEvent(
+                Changes.TABLE,
+                Operation.UPDATE,
+                List.of(id),
+                null,
+                Changes.row(id, value, 5_000),
+                new SourcePosition(
+                        io.tidemark.decode.GtidPosition.GTID_ORDER | ordinal,
+                        (event << 32) | row,
+                        SourcePosition.UNKNOWN),
+                5_000);
+    }
+
+    @Test
+    void aGtidReReadHoldsEveryTransactionOfItsOrdinalAndBelow() {
+        // the chunk's high watermark: the executed GTID set holds 41 transactions
+        ChangeEvent row = reread(1, "read", SourcePosition.resnapshotOfGtid(41, 2, 42));
+        ChangeEvent held = gtidChange(1, "held", 41, 9, 1_000);
+        ChangeEvent next = gtidChange(1, "next", 42, 0, 0);
+        KeyState reRead = decide(null, row).next();
+        // the last transaction it holds, whatever its event and row, is stale after it
+        assertThat(decide(reRead, held).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(reRead, next).verdict()).isEqualTo(Verdict.APPLY);
+        // the log first: what it holds is replaced by it, a later transaction is not
+        assertThat(decide(decide(null, held).next(), row).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(decide(null, next).next(), row).verdict()).isEqualTo(Verdict.STALE);
+        // a re-read limited to keys: its deletes below its rows at one ordinal, in either order
+        ChangeEvent delete =
+                new ChangeEvent(
+                        Changes.TABLE,
+                        Operation.DELETE,
+                        List.of(1L),
+                        Map.of("id", 1L),
+                        null,
+                        SourcePosition.resnapshotOfGtid(41, 1, 42),
+                        6_000);
+        assertThat(decide(decide(null, delete).next(), row).verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(decide(reRead, delete).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(decide(null, delete).next(), next).verdict()).isEqualTo(Verdict.APPLY);
+        // a later re-read replaces it; first-snapshot rows and binlog-position state are older
+        KeyState again =
+                decide(reRead, reread(1, "again", SourcePosition.resnapshotOfGtid(50, 2, 43)))
+                        .next();
+        assertThat(decide(again, row).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(decide(reRead, snapshotRow(1)).verdict()).isEqualTo(Verdict.STALE);
+        KeyState byPosition =
+                decide(null, binlogChange(1, "old", "mysql-bin.000003", 400, 0)).next();
+        assertThat(decide(byPosition, row).verdict()).isEqualTo(Verdict.APPLY);
+        // a binlog-position change meeting it fails as against any GTID state, never dropped
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> decide(reRead, binlogChange(1, "c", "mysql-bin.000009", 4, 0)))
+                .hasMessageContaining("placed by binlog position meets state placed by GTID");
+        // against a truncate placed by GTID: before it when it holds only earlier transactions
+        Sequence sequence = OrderingRule.commitOrder().sequence(row);
+        long gtid = io.tidemark.decode.GtidPosition.GTID_ORDER;
+        assertThat(sequence.isBefore(gtid | 42, 0)).isTrue();
+        assertThat(sequence.isBefore(gtid | 41, 5)).isFalse();
+    }
 }

@@ -3,12 +3,10 @@ package io.tidemark.source.resnapshot;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
-import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReader;
@@ -59,38 +57,11 @@ public final class ResnapshotSource
      * what to do instead; null when it can. The one place this is decided.
      */
     public static String refusal(PipelineConfig pipeline, TableConfig table) {
-        return refusal(
-                pipeline,
-                table,
-                source ->
-                        "gtid".equals(source.binlogOrder())
-                                ? BinlogOrder.GTID
-                                : BinlogOrder.BINLOG_POSITION);
-    }
-
-    /**
-     * {@link #refusal(PipelineConfig, TableConfig)} where {@code binlogOrder} resolves a MySQL
-     * source's {@code source.binlog-order} (the job asks the server: {@code auto} may be either).
-     */
-    public static String refusal(
-            PipelineConfig pipeline,
-            TableConfig table,
-            Function<SourceConfig, BinlogOrder> binlogOrder) {
         if (table.sources().size() != 1) {
             return "it merges sources "
                     + table.sources()
                     + ", and a re-snapshot reads one source's log; stop the pipeline and run it"
                     + " again with --fresh";
-        }
-        SourceConfig source =
-                pipeline.sources().stream()
-                        .filter(s -> s.id().equals(table.sources().get(0)))
-                        .findFirst()
-                        .orElseThrow();
-        if (source.isMySql() && binlogOrder.apply(source) == BinlogOrder.GTID) {
-            return "its source places changes by GTID (source.binlog-order), and a re-read"
-                    + " is placed by binlog position; stop the pipeline and run it again with"
-                    + " --fresh";
         }
         if (!table.orderedByCommit()) {
             return "it is ordered by "

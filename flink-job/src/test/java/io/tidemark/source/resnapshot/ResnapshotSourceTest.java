@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.config.PipelineConfigLoader;
-import io.tidemark.decode.BinlogOrder;
 import org.junit.jupiter.api.Test;
 
 /** Which tables a re-snapshot reads while the pipeline runs, and the reason for the others. */
@@ -44,7 +43,7 @@ class ResnapshotSourceTest {
     }
 
     @Test
-    void refusesEventTimeTablesAndSourcesPlacedByGtid() {
+    void refusesEventTimeTablesAndReadsSourcesPlacedByGtid() {
         PipelineConfig eventTime =
                 pipeline(
                         "type: postgres, hostname: h, database: d, username: u",
@@ -52,21 +51,11 @@ class ResnapshotSourceTest {
                                 + " ordering: 'event-time:updated_at'}]");
         assertThat(ResnapshotSource.refusal(eventTime, only(eventTime)))
                 .contains("ordered by event-time:updated_at", "--fresh");
+        // a re-read of a source placed by GTID is placed by GTID ordinal (MySqlReread.Placement)
         PipelineConfig gtid =
                 pipeline(
                         "type: mysql, hostname: h, database: d, username: u, binlog-order: gtid",
                         "[{source: d.items, target: shop.items}]");
-        assertThat(ResnapshotSource.refusal(gtid, only(gtid))).contains("GTID", "--fresh");
-        // auto is what the server says: the job asks it, and refuses when it says GTID
-        PipelineConfig auto =
-                pipeline(
-                        "type: mysql, hostname: h, database: d, username: u",
-                        "[{source: d.items, target: shop.items}]");
-        assertThat(ResnapshotSource.refusal(auto, only(auto), source -> BinlogOrder.GTID))
-                .contains("GTID");
-        assertThat(
-                        ResnapshotSource.refusal(
-                                auto, only(auto), source -> BinlogOrder.BINLOG_POSITION))
-                .isNull();
+        assertThat(ResnapshotSource.refusal(gtid, only(gtid))).isNull();
     }
 }
