@@ -197,6 +197,16 @@ public final class ChangeEvent {
         return operation == Operation.DELETE ? before : after;
     }
 
+    /**
+     * Whether this is a re-snapshot's delete of a key its source no longer holds: it carries the
+     * key alone (no row, so no event time of its own) and is placed by the re-read's position,
+     * which holds every change of its key through it. The reconciler orders it at the event time of
+     * the version it removes.
+     */
+    public boolean isRereadDelete() {
+        return operation == Operation.DELETE && position.isResnapshot();
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {

@@ -79,6 +79,22 @@ public abstract class OrderingRule implements Serializable {
     /** Event time in epoch milliseconds, for watermarks, lateness and retention. */
     public abstract long eventTimeMillis(ChangeEvent change);
 
+    /**
+     * The change's place in its key's order, given the key's retained state ({@code null}: none).
+     * The same as {@link #sequence(ChangeEvent)}, except for a re-snapshot's delete of a key the
+     * source no longer holds under an event-time rule: it carries no row, so no event time of its
+     * own, and takes the event time of the version it removes (see {@link
+     * ChangeEvent#isRereadDelete}).
+     */
+    public Sequence sequence(ChangeEvent change, KeyState state) {
+        return sequence(change);
+    }
+
+    /** {@link #eventTimeMillis(ChangeEvent)}, given the key's retained state (null: none). */
+    public long eventTimeMillis(ChangeEvent change, KeyState state) {
+        return eventTimeMillis(change);
+    }
+
     static long position(long value) {
         return value == SourcePosition.UNKNOWN ? -1L : value;
     }
@@ -149,6 +165,10 @@ public abstract class OrderingRule implements Serializable {
             boolean snapshot = change.operation() == Operation.READ;
             long major = snapshot ? -1L : position(change.position().commitLsn());
             long minor = snapshot ? -1L : position(change.position().changeLsn());
+            return new Sequence(micros(change), rank(change), major, minor);
+        }
+
+        private int rank(ChangeEvent change) {
             int rank = sourceOrder.indexOf(change.source());
             if (rank < 0) {
                 throw new IllegalArgumentException(
@@ -156,12 +176,35 @@ public abstract class OrderingRule implements Serializable {
                                 "table '%s': change from source '%s', which is not among its sources %s",
                                 change.table(), change.source(), sourceOrder));
             }
-            return new Sequence(micros(change), rank, major, minor);
+            return rank;
         }
 
         @Override
         public long eventTimeMillis(ChangeEvent change) {
             return Math.floorDiv(micros(change), 1000L);
+        }
+
+        @Override
+        public Sequence sequence(ChangeEvent change, KeyState state) {
+            if (!change.isRereadDelete()) {
+                return sequence(change);
+            }
+            // at the event time of the version it removes: the re-read's position decides
+            return new Sequence(
+                    state == null ? Long.MIN_VALUE : state.applied().eventTime(),
+                    rank(change),
+                    change.position().commitLsn(),
+                    change.position().changeLsn());
+        }
+
+        @Override
+        public long eventTimeMillis(ChangeEvent change, KeyState state) {
+            if (!change.isRereadDelete()) {
+                return eventTimeMillis(change);
+            }
+            return state == null
+                    ? NO_EVENT_TIME
+                    : Math.floorDiv(state.applied().eventTime(), 1000L);
         }
 
         private long micros(ChangeEvent change) {

@@ -213,13 +213,13 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
                                 && stored.applied().isBefore(truncate[0], truncate[1])
                         ? null
                         : stored;
-        long eventTime = rule.ordering().eventTimeMillis(change);
+        long eventTime = rule.ordering().eventTimeMillis(change, before);
         long watermark = ctx.timerService().currentWatermark();
         Decision decision =
                 Reconciliation.decide(
                         before,
                         change,
-                        rule.ordering().sequence(change),
+                        rule.ordering().sequence(change, before),
                         eventTime,
                         watermark,
                         allowedLateness,
@@ -355,7 +355,13 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
                         || timestamp
                                 >= rules.computeIfAbsent(held.table(), settings::rule)
                                         .ordering()
-                                        .eventTimeMillis(held))) {
+                                        .eventTimeMillis(
+                                                held,
+                                                cache == null
+                                                        ? keyState.value()
+                                                        : cache.get(
+                                                                ctx.getCurrentKey(),
+                                                                keyState::value)))) {
             out.collect(held);
             pending.clear();
         }

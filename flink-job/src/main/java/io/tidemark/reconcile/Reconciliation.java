@@ -70,8 +70,10 @@ public final class Reconciliation {
             long allowedLatenessMillis,
             long retentionMillis,
             LatePolicy policy) {
+        // a snapshot's or a re-snapshot's row is the source's current row, not late data
         boolean late =
                 change.operation() != Operation.READ
+                        && !change.position().isResnapshot()
                         && eventTime != OrderingRule.NO_EVENT_TIME
                         && watermark != Long.MIN_VALUE
                         && eventTime < watermark - allowedLatenessMillis;

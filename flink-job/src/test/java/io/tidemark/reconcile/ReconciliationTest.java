@@ -406,4 +406,58 @@ class ReconciliationTest {
         assertThat(sequence.isBefore(gtid | 42, 0)).isTrue();
         assertThat(sequence.isBefore(gtid | 41, 5)).isFalse();
     }
+
+    /** {@link Reconciliation#decide} under an event-time rule on {@code updated_at}. */
+    private static Decision decideByEventTime(KeyState state, ChangeEvent change, long watermark) {
+        OrderingRule rule = OrderingRule.eventTime("updated_at");
+        return Reconciliation.decide(
+                state,
+                change,
+                rule.sequence(change, state),
+                rule.eventTimeMillis(change, state),
+                watermark,
+                LATENESS,
+                RETENTION,
+                LatePolicy.QUARANTINE);
+    }
+
+    @Test
+    void underEventTimeAReReadIsNeverLateAndItsDeleteTakesTheRemovedVersionsEventTime() {
+        // the key's version: updated_at 5,000, written by the log at LSN 50
+        KeyState state =
+                decideByEventTime(null, logChange(Operation.UPDATE, 1, "v1", 40, 50), 0).next();
+        long watermark = 1_000_000; // far past 5,000: a log change at 5,000 would be late
+        // the re-read's row (the source's row now: the same version) replaces it: not late
+        Decision row = decideByEventTime(state, reread(1, "v1", 99), watermark);
+        assertThat(row.verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(row.late()).isFalse();
+        assertThat(
+                        decideByEventTime(
+                                        state,
+                                        logChange(Operation.UPDATE, 1, "old", 40, 60),
+                                        watermark)
+                                .verdict())
+                .isEqualTo(Verdict.QUARANTINE_LATE);
+        // its delete of a key the source no longer holds: no row, no event time of its own; at
+        // the version's event time the re-read's position decides
+        ChangeEvent delete = rereadDelete(1, 98);
+        Decision deleted = decideByEventTime(state, delete, watermark);
+        assertThat(deleted.verdict()).isEqualTo(Verdict.APPLY);
+        assertThat(deleted.next().tombstone()).isTrue();
+        assertThat(deleted.next().applied().eventTime()).isEqualTo(state.applied().eventTime());
+        // a version written after the re-read started is not deleted
+        KeyState later =
+                decideByEventTime(null, logChange(Operation.UPDATE, 1, "v2", 110, 120), 0).next();
+        assertThat(decideByEventTime(later, delete, watermark).verdict()).isEqualTo(Verdict.STALE);
+        // a key without state (a row put in the target by hand): deleted
+        assertThat(decideByEventTime(null, delete, watermark).verdict()).isEqualTo(Verdict.APPLY);
+        // and a later change of the key, by its event time, applies after the delete
+        assertThat(
+                        decideByEventTime(
+                                        deleted.next(),
+                                        logChange(Operation.UPDATE, 1, "v3", 130, 140),
+                                        0)
+                                .verdict())
+                .isEqualTo(Verdict.APPLY);
+    }
 }

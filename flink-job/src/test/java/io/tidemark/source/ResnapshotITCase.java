@@ -244,6 +244,113 @@ class ResnapshotITCase {
     }
 
     /**
+     * A table ordered by event time ({@code updated_at}, late changes quarantined): its rows date
+     * from 2024 while the workload writes now, so every re-read row is far behind the watermark; a
+     * re-read is the source's current row, not late data, and its deletes (no row, so no event time
+     * of their own) take the event time of the version they remove. Corrupted by hand, re-read
+     * while the workload runs, it ends equal to the source with nothing quarantined late.
+     */
+    @org.junit.jupiter.api.Test
+    void anEventTimeTableIsReadAgainWhileThePipelineRuns() throws Exception {
+        TableIdentifier eventsId = TableIdentifier.of("resnap", "events");
+        String id = "postgres-resnapshot-event-time-it";
+        String yaml = TestPipelines.resource("resnapshot-event-time.yaml");
+        Path file = TestPipelines.writeText(yaml, DATABASE.get(), DATABASE.dir(), id);
+        PipelineConfig config = TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), id);
+        try (Connection source = connect(false);
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.events (id bigint PRIMARY KEY, v text,"
+                            + " updated_at timestamptz NOT NULL)");
+            sql.execute("ALTER TABLE public.events REPLICA IDENTITY FULL");
+            sql.execute(
+                    "INSERT INTO public.events SELECT g, 'v' || g, timestamptz '"
+                            + AT
+                            + "+00' + g * interval '1 second' FROM generate_series(1, 2000) g");
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(config.pipelineId(), null),
+                            CommitListener.NONE,
+                            null);
+            Catalog catalog = TestPipelines.catalog(config);
+            Map<String, TableIdentifier> tables = Map.of("public.events", eventsId);
+            try {
+                GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
+                TableDamage.corrupt(
+                        catalog.loadTable(eventsId),
+                        0,
+                        (s, key, v, n) -> {
+                            GenericRecord record = GenericRecord.create(s);
+                            record.setField("id", key);
+                            record.setField("v", v);
+                            record.setField(
+                                    "updated_at",
+                                    OffsetDateTime.of(
+                                            LocalDateTime.parse(AT.replace(' ', 'T'))
+                                                    .plusSeconds(key),
+                                            java.time.ZoneOffset.UTC));
+                            return record;
+                        });
+                assertThat(
+                                GroundTruthDiff.diff(
+                                                source,
+                                                "public.events",
+                                                catalog.loadTable(eventsId))
+                                        .missing())
+                        .isEqualTo(50);
+                try (Workload workload =
+                        new Workload(
+                                connect(false),
+                                n ->
+                                        List.of(
+                                                "UPDATE public.events SET v = 'w"
+                                                        + n
+                                                        + "', updated_at = now() WHERE id = "
+                                                        + (1 + n * 37 % 2000),
+                                                "INSERT INTO public.events VALUES ("
+                                                        + (10_000 + n)
+                                                        + ", 'n', now())",
+                                                // a delete of a row written now: a delete of
+                                                // a 2024 row would be late data, quarantined
+                                                "DELETE FROM public.events WHERE id = "
+                                                        + (10_000 + n - 3)))) {
+                    assertThat(tidemark("resnapshot", file, "resnap.events", "--wait", "3m"))
+                            .as("tidemark resnapshot --wait of an event-time table")
+                            .isZero();
+                    assertThat(workload.changes.get()).isGreaterThan(20);
+                }
+                GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
+                TableIdentifier late =
+                        TableIdentifier.of("resnap", "events" + io.tidemark.sink.LateTable.SUFFIX);
+                if (catalog.tableExists(late)) {
+                    Table lateTable = catalog.loadTable(late);
+                    assertThat(lateTable.currentSnapshot() == null ? 0 : count(lateTable))
+                            .as("changes quarantined as late")
+                            .isZero();
+                }
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("resnap", config.source().slotName());
+                if (catalog instanceof Closeable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+    }
+
+    private static long count(Table table) throws java.io.IOException {
+        try (org.apache.iceberg.io.CloseableIterable<Record> rows =
+                org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+            long n = 0;
+            for (Record ignored : rows) {
+                n++;
+            }
+            return n;
+        }
+    }
+
+    /**
      * The keys a repair of {@code table} named, the chunks it read and the source rows they held,
      * from its recorded outcome.
      */

@@ -63,12 +63,6 @@ public final class ResnapshotSource
                     + ", and a re-snapshot reads one source's log; stop the pipeline and run it"
                     + " again with --fresh";
         }
-        if (!table.orderedByCommit()) {
-            return "it is ordered by "
-                    + table.ordering()
-                    + ", a re-snapshot by the source's log; stop the pipeline and run it again with"
-                    + " --fresh";
-        }
         return null;
     }
 
