@@ -82,22 +82,7 @@ final class PostgresSplitSerializer extends SourceSplitSerializer {
         List<FinishedSnapshotSplitInfo> finished = new ArrayList<>();
         int size = in.readInt();
         for (int i = 0; i < size; i++) {
-            String table = in.readUTF();
-            String chunkId = in.readUTF();
-            Object[] start = SerializerUtils.serializedStringToRow(in.readUTF());
-            Object[] end = SerializerUtils.serializedStringToRow(in.readUTF());
-            OffsetFactory factory =
-                    (OffsetFactory) SerializerUtils.serializedStringToObject(in.readUTF());
-            Offset highWatermark = readOffsetPosition(version, in);
-            boolean catalogBeforeSchema = version < 4 || in.readBoolean();
-            finished.add(
-                    new FinishedSnapshotSplitInfo(
-                            tableId(table, catalogBeforeSchema),
-                            chunkId,
-                            start,
-                            end,
-                            highWatermark,
-                            factory));
+            finished.add(readFinished(in, version));
         }
         Map<TableId, TableChange> schemas = readTableSchemas(version, in);
         int totalFinished = version >= 3 ? in.readInt() : finished.size();
@@ -120,25 +105,34 @@ final class PostgresSplitSerializer extends SourceSplitSerializer {
     public FinishedSnapshotSplitInfo deserialize(byte[] serialized) {
         try {
             DataInputDeserializer in = new DataInputDeserializer(serialized);
-            String table = in.readUTF();
-            String chunkId = in.readUTF();
-            Object[] start = SerializerUtils.serializedStringToRow(in.readUTF());
-            Object[] end = SerializerUtils.serializedStringToRow(in.readUTF());
-            OffsetFactory factory =
-                    (OffsetFactory) SerializerUtils.serializedStringToObject(in.readUTF());
-            Offset highWatermark = readOffsetPosition(in);
-            boolean catalogBeforeSchema = in.available() <= 0 || in.readBoolean();
+            FinishedSnapshotSplitInfo info = readFinished(in, null);
             in.releaseArrays();
-            return new FinishedSnapshotSplitInfo(
-                    tableId(table, catalogBeforeSchema),
-                    chunkId,
-                    start,
-                    end,
-                    highWatermark,
-                    factory);
+            return info;
         } catch (IOException e) {
             throw new IllegalStateException("cannot read a finished snapshot chunk's summary", e);
         }
+    }
+
+    /**
+     * {@link FinishedSnapshotSplitInfo#serialize}'s bytes: in a log split of serializer version
+     * {@code version}, or (null) on their own, as the enumerator sends them.
+     */
+    private FinishedSnapshotSplitInfo readFinished(DataInputDeserializer in, Integer version)
+            throws IOException {
+        String table = in.readUTF();
+        String chunkId = in.readUTF();
+        Object[] start = SerializerUtils.serializedStringToRow(in.readUTF());
+        Object[] end = SerializerUtils.serializedStringToRow(in.readUTF());
+        OffsetFactory factory =
+                (OffsetFactory) SerializerUtils.serializedStringToObject(in.readUTF());
+        Offset highWatermark =
+                version == null ? readOffsetPosition(in) : readOffsetPosition(version, in);
+        boolean catalogBeforeSchema =
+                version == null
+                        ? in.available() <= 0 || in.readBoolean()
+                        : version < 4 || in.readBoolean();
+        return new FinishedSnapshotSplitInfo(
+                tableId(table, catalogBeforeSchema), chunkId, start, end, highWatermark, factory);
     }
 
     /**

@@ -34,6 +34,15 @@ public final class TableDamage {
     private TableDamage() {}
 
     public static void corrupt(Table table, long offset, Rows rows) throws IOException {
+        corrupt(table, offset, rows, 80);
+    }
+
+    /**
+     * As {@link #corrupt(Table, long, Rows)} with {@code deleted} keys deleted (from {@code offset}
+     * + 1), the last 30 of them written back altered.
+     */
+    public static void corrupt(Table table, long offset, Rows rows, int deleted)
+            throws IOException {
         Schema schema = table.schema();
         List<String> keyColumns = new ArrayList<>();
         for (Types.NestedField column : schema.columns()) {
@@ -58,7 +67,7 @@ public final class TableDamage {
                 factory.newEqDeleteWriter(
                         EncryptedFiles.plainAsEncryptedOutput(deletes), FileFormat.PARQUET, null);
         try (deleteWriter) {
-            for (long id = offset + 1; id <= offset + 80; id++) {
+            for (long id = offset + 1; id <= offset + deleted; id++) {
                 Record row = rows.row(schema, id, "", 0);
                 GenericRecord record = GenericRecord.create(key);
                 for (String column : keyColumns) {
@@ -69,7 +78,7 @@ public final class TableDamage {
         }
         DeleteFile deleteFile = deleteWriter.toDeleteFile();
         List<Record> written = new ArrayList<>();
-        for (long id = offset + 51; id <= offset + 80; id++) {
+        for (long id = offset + deleted - 29; id <= offset + deleted; id++) {
             written.add(rows.row(schema, id, "altered by hand", -1));
         }
         for (long id = offset + 900_001; id <= offset + 900_020; id++) {

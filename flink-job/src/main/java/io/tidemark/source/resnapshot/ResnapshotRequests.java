@@ -19,7 +19,10 @@ import org.apache.iceberg.UpdateProperties;
  *       GroundTruthDiff}'s hashing are written (what {@code tidemark verify --repair} asks for when
  *       many keys differ), or by {@code keys=H,...}: then only the keys of those fingerprints
  *       ({@code GroundTruthDiff.keyFingerprint}, in hexadecimal) are read again, key by key (what
- *       it asks for when at most {@code GroundTruthDiff.MAX_KEYS} differ);
+ *       it asks for when at most {@code GroundTruthDiff.MAX_KEYS} differ), or, for more than
+ *       {@value #INLINE_KEYS} keys, by {@code keys-file=PATH}: the same fingerprints, one per line,
+ *       in a file of the table's metadata directory (written through the table's FileIO, so the
+ *       pipeline reads it wherever it runs), which keeps the table's metadata small;
  *   <li>{@value #COMPLETED}: the newest request handled, then what it did or why it was refused,
  *       written once the checkpoint holding its rows completed.
  * </ul>
@@ -46,16 +49,18 @@ public final class ResnapshotRequests {
         UpdateProperties update = table.updateProperties();
         long request = Math.max(System.currentTimeMillis(), requested(table) + 1);
         String value =
-                !keys.isEmpty()
-                        ? request
-                                + " "
-                                + KEYS
-                                + keys.stream()
-                                        .map(Long::toHexString)
-                                        .collect(Collectors.joining(","))
-                        : buckets.isEmpty()
-                                ? Long.toString(request)
-                                : request + " " + BUCKETS + join(buckets);
+                keys.size() > INLINE_KEYS
+                        ? request + " " + KEYS_FILE + writeKeys(table, request, keys)
+                        : !keys.isEmpty()
+                                ? request
+                                        + " "
+                                        + KEYS
+                                        + keys.stream()
+                                                .map(Long::toHexString)
+                                                .collect(Collectors.joining(","))
+                                : buckets.isEmpty()
+                                        ? Long.toString(request)
+                                        : request + " " + BUCKETS + join(buckets);
         update.set(REQUESTED, value);
         update.commit();
         return request;
@@ -78,6 +83,51 @@ public final class ResnapshotRequests {
 
     private static final String BUCKETS = "buckets=";
     private static final String KEYS = "keys=";
+    private static final String KEYS_FILE = "keys-file=";
+
+    /** Key fingerprints a request names in the table property at most; more go to a file. */
+    public static final int INLINE_KEYS = 1_000;
+
+    /** Writes {@code keys} (hexadecimal, one per line) next to the table's metadata; its path. */
+    private static String writeKeys(Table table, long request, List<Long> keys) {
+        String path = table.location() + "/metadata/tidemark-resnapshot-" + request + "-keys.txt";
+        org.apache.iceberg.io.OutputFile file = table.io().newOutputFile(path);
+        try (java.io.Writer out =
+                new java.io.OutputStreamWriter(
+                        file.createOrOverwrite(), java.nio.charset.StandardCharsets.US_ASCII)) {
+            for (long key : keys) {
+                out.write(Long.toHexString(key));
+                out.write('\n');
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(
+                    "cannot write the keys of re-snapshot " + request + " to " + path, e);
+        }
+        return path;
+    }
+
+    private static List<Long> readKeys(Table table, String path) {
+        List<Long> keys = new ArrayList<>();
+        try (java.io.BufferedReader in =
+                new java.io.BufferedReader(
+                        new java.io.InputStreamReader(
+                                table.io().newInputFile(path).newStream(),
+                                java.nio.charset.StandardCharsets.US_ASCII))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (!line.isBlank()) {
+                    keys.add(Long.parseUnsignedLong(line.trim(), 16));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(
+                    "cannot read the keys of the re-snapshot requested of "
+                            + table.name()
+                            + " from "
+                            + path,
+                    e);
+        }
+        return keys;
+    }
 
     private static String join(List<Integer> buckets) {
         return buckets.stream().map(String::valueOf).collect(Collectors.joining(","));
@@ -96,6 +146,11 @@ public final class ResnapshotRequests {
 
     /** The key fingerprints the newest request of {@code table} is limited to; empty: none. */
     public static List<Long> requestedKeys(Table table) {
+        String text = table.properties().get(REQUESTED);
+        int file = text == null ? -1 : text.indexOf(KEYS_FILE);
+        if (file >= 0) {
+            return readKeys(table, text.substring(file + KEYS_FILE.length()).trim());
+        }
         return requestedList(table, KEYS, key -> Long.parseUnsignedLong(key, 16));
     }
 

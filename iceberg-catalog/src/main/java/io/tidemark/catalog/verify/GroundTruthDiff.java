@@ -54,9 +54,10 @@ public final class GroundTruthDiff {
 
     /**
      * Differing keys a report names by fingerprint at most ({@link DiffReport#differingKeys}): what
-     * a repair re-reads key by key; beyond it, a repair re-reads the differing buckets.
+     * a repair re-reads key by key (8 bytes each, under 7 MB held at this bound); beyond it, a
+     * repair re-reads the differing buckets.
      */
-    public static final int MAX_KEYS = 1_000;
+    public static final int MAX_KEYS = 100_000;
 
     /** Buckets the keys are hashed into: 16 bytes each per side, about a thousandth of a row. */
     public static final int BUCKETS = 1 << 16;
