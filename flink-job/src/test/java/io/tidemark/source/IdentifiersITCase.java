@@ -36,7 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * at parallelism 2, followed through the log, and ends equal to the source in every column. On
  * Postgres, tables named with a space, a dot and a quote (one in a schema named with a space) also
  * go through a stop with a savepoint and a restore: Flink CDC's Postgres source writes their names
- * unquoted into its state, which Tidemark's split serializer reads back.
+ * unquoted into its state, which Tidemark's split serializer reads back. A Postgres name that does
+ * not match itself as a regular expression ({@code $}, parentheses) is refused with a rename.
  */
 class IdentifiersITCase {
 
