@@ -135,11 +135,15 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
      */
     @Override
     public boolean isRecordBetween(SourceRecord record, Object[] splitStart, Object[] splitEnd) {
-        if (!isTruncate(record)) {
-            return super.isRecordBetween(record, splitStart, splitEnd);
-        }
         TableId table = getTableId(record);
         TableId chunk = chunkTable;
+        if (!isTruncate(record)) {
+            // a chunk's backfill folds its own table's changes only: Flink CDC filters them by a
+            // pattern of the table's unquoted name, in which a dot matches any character
+            // (public.line.items also matches public."line items")
+            return (chunk == null || chunk.equals(table))
+                    && super.isRecordBetween(record, splitStart, splitEnd);
+        }
         if (chunk != null) {
             return chunk.equals(table);
         }
