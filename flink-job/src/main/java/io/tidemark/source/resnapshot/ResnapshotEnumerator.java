@@ -54,7 +54,8 @@ final class ResnapshotEnumerator
             ResnapshotEnumeratorState state) {
         this.context = context;
         this.settings = settings;
-        this.accepted = new LinkedHashMap<>(state.accepted());
+        // read by the request poll off the coordinator's thread, written on it
+        this.accepted = new java.util.concurrent.ConcurrentHashMap<>(state.accepted());
         this.pending = new ArrayDeque<>(state.pending());
         this.outcomes = new ArrayList<>(state.outcomes());
     }
@@ -84,7 +85,9 @@ final class ResnapshotEnumerator
                 continue;
             }
             long requested = ResnapshotRequests.requested(table);
-            if (requested > ResnapshotRequests.completed(table)) {
+            // an accepted request is not read again while it runs (its keys may be a file)
+            if (requested > ResnapshotRequests.completed(table)
+                    && requested > accepted.getOrDefault(target, -1L)) {
                 found.put(
                         target,
                         new Request(
