@@ -1,23 +1,21 @@
 package io.tidemark.cli;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.source.SourceDialect;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -111,18 +109,13 @@ final class VerifyCommand implements Callable<Integer> {
                     table, config, targets);
             return Tidemark.EXIT_USAGE;
         }
-        Catalogs.registerJdbcDrivers();
         Map<String, Connection> connections = new HashMap<>();
         Catalog catalog = Tidemark.catalog(pipeline);
         boolean clean = true;
         boolean compared = true;
         try {
             for (SourceConfig source : pipeline.sources()) {
-                Properties credentials = new Properties();
-                credentials.setProperty("user", source.username());
-                credentials.setProperty("password", source.password());
-                connections.put(
-                        source.id(), DriverManager.getConnection(source.jdbcUrl(), credentials));
+                connections.put(source.id(), SourceDialect.of(source).connect());
             }
             for (TableConfig tableConfig : tables) {
                 if (tableConfig.sources().size() != 1) {

@@ -85,7 +85,7 @@ public record PipelineConfig(
     /** The source database connection and capture settings. */
     public record SourceConfig(
             String id,
-            String type,
+            SourceKind kind,
             String hostname,
             int port,
             String database,
@@ -108,38 +108,15 @@ public record PipelineConfig(
             properties = Map.copyOf(properties);
         }
 
-        public static final String POSTGRES = "postgres";
-        public static final String MYSQL = "mysql";
-
-        /** Whether this is a MySQL (or MariaDB) source. */
-        public boolean isMySql() {
-            return MYSQL.equals(type);
-        }
-
         /** JDBC URL of the source database. */
         public String jdbcUrl() {
-            if (isMySql()) {
-                // the server's zone reads TIMESTAMP columns as the binlog reader does
-                return "jdbc:mysql://"
-                        + hostname
-                        + ":"
-                        + port
-                        + "/"
-                        + database
-                        + "?useSSL=false&allowPublicKeyRetrieval=true&connectionTimeZone="
-                        + serverTimeZone
-                        + "&forceConnectionTimeZoneToSession=true"
-                        // a zero date (0000-00-00, legal under a lax sql_mode) reads as null, as
-                        // the binlog reader and the snapshot give it (not an SQLException)
-                        + "&zeroDateTimeBehavior=CONVERT_TO_NULL";
-            }
-            return "jdbc:postgresql://" + hostname + ":" + port + "/" + database;
+            return kind.jdbcUrl(this);
         }
 
         @Override
         public String toString() {
             return "SourceConfig{"
-                    + type
+                    + kind
                     + " "
                     + username
                     + "@"
@@ -148,7 +125,8 @@ public record PipelineConfig(
                     + port
                     + "/"
                     + database
-                    + (isMySql() ? " server-id=" + serverId : " slot=" + slotName)
+                    + " "
+                    + kind.describeCapture(this)
                     + "}";
         }
     }
@@ -324,19 +302,26 @@ public record PipelineConfig(
         line(out, "  state-backend", stateBackend);
         for (SourceConfig source : sources) {
             out.append(sources.size() == 1 ? "source:\n" : "sources[" + source.id() + "]:\n");
-            line(out, "  type", source.type());
+            line(out, "  type", source.kind());
             line(out, "  hostname", source.hostname());
             line(out, "  port", source.port());
             line(out, "  database", source.database());
             line(out, "  username", source.username());
             line(out, "  password", mask("password", source.password()));
-            if (source.isMySql()) {
-                line(out, "  server-id", source.serverId());
-                line(out, "  server-time-zone", source.serverTimeZone());
-                line(out, "  binlog-order", source.binlogOrder());
-            } else {
+            if (source.kind().owns(PipelineOptions.SOURCE_SLOT_NAME)) {
                 line(out, "  slot-name", source.slotName());
+            }
+            if (source.kind().owns(PipelineOptions.SOURCE_PUBLICATION)) {
                 line(out, "  publication", source.publication());
+            }
+            if (source.kind().owns(PipelineOptions.SOURCE_SERVER_ID)) {
+                line(out, "  server-id", source.serverId());
+            }
+            if (source.kind().owns(PipelineOptions.SOURCE_SERVER_TIME_ZONE)) {
+                line(out, "  server-time-zone", source.serverTimeZone());
+            }
+            if (source.kind().owns(PipelineOptions.SOURCE_BINLOG_ORDER)) {
+                line(out, "  binlog-order", source.binlogOrder());
             }
             line(out, "  startup-mode", source.startupMode());
             line(out, "  snapshot.split-size", source.splitSize());

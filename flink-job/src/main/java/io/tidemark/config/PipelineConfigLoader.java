@@ -168,7 +168,7 @@ public final class PipelineConfigLoader {
                 continue;
             }
             for (SourceConfig source : sources) {
-                if (table.sources().contains(source.id()) && !source.isMySql()) {
+                if (table.sources().contains(source.id()) && !source.kind().followsNewTables()) {
                     throw new ConfigException(
                             String.format(
                                     "%s: 'tables[%d].new-tables': capture follows tables created while "
@@ -179,7 +179,7 @@ public final class PipelineConfigLoader {
                                     sources.size() == 1
                                             ? "the source"
                                             : "source '" + source.id() + "'",
-                                    source.type()));
+                                    source.kind()));
                 }
             }
         }

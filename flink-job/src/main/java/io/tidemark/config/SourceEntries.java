@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The sources of a pipeline file ({@code source}, or the list {@code sources}): each read and
@@ -110,15 +111,14 @@ final class SourceEntries {
             int parallelism) {
         try {
             checkKnownSourceKeys(flat, fileName);
-            String type = reader.string(flat, PipelineOptions.SOURCE_TYPE);
-            boolean mysql = type.equals(SourceConfig.MYSQL);
-            checkKindKeys(reader, flat, fileName, type);
+            SourceKind kind = SourceKind.of(reader.string(flat, PipelineOptions.SOURCE_TYPE));
+            checkKindKeys(reader, flat, fileName, kind);
             int port =
                     flat.containsKey(PipelineOptions.SOURCE_PORT.name())
                             ? reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535)
-                            : mysql ? 3306 : 5432;
+                            : kind.defaultPort();
             String serverId = null;
-            if (mysql) {
+            if (kind.owns(PipelineOptions.SOURCE_SERVER_ID)) {
                 serverId =
                         reader.optionalString(
                                 flat,
@@ -126,29 +126,39 @@ final class SourceEntries {
                                 defaultServerIds(pipelineId + "/" + id, parallelism));
                 checkServerIds(fileName, serverId, parallelism);
             }
+            String slotName = null;
+            if (kind.owns(PipelineOptions.SOURCE_SLOT_NAME)) {
+                slotName =
+                        reader.optionalString(flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot);
+                if (!slotName.matches("[a-z0-9_]{1,63}")) {
+                    throw new ConfigException(
+                            String.format(
+                                    "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
+                                    fileName, slotName));
+                }
+            }
             SourceConfig source =
                     new SourceConfig(
                             id,
-                            type,
+                            kind,
                             reader.string(flat, PipelineOptions.SOURCE_HOSTNAME),
                             port,
                             reader.string(flat, PipelineOptions.SOURCE_DATABASE),
                             reader.string(flat, PipelineOptions.SOURCE_USERNAME),
                             reader.optionalString(flat, PipelineOptions.SOURCE_PASSWORD, ""),
-                            mysql
-                                    ? null
-                                    : reader.optionalString(
-                                            flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot),
-                            mysql
-                                    ? null
-                                    : reader.optionalString(
-                                            flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot),
+                            slotName,
+                            kind.owns(PipelineOptions.SOURCE_PUBLICATION)
+                                    ? reader.optionalString(
+                                            flat, PipelineOptions.SOURCE_PUBLICATION, defaultSlot)
+                                    : null,
                             serverId,
-                            mysql
+                            kind.owns(PipelineOptions.SOURCE_SERVER_TIME_ZONE)
                                     ? reader.optionalString(
                                             flat, PipelineOptions.SOURCE_SERVER_TIME_ZONE, "UTC")
                                     : null,
-                            mysql ? reader.string(flat, PipelineOptions.SOURCE_BINLOG_ORDER) : null,
+                            kind.owns(PipelineOptions.SOURCE_BINLOG_ORDER)
+                                    ? reader.string(flat, PipelineOptions.SOURCE_BINLOG_ORDER)
+                                    : null,
                             reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
                             reader.integer(
                                     flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),
@@ -161,12 +171,6 @@ final class SourceEntries {
                                     PipelineOptions.SOURCE_RESNAPSHOT_RATE,
                                     1,
                                     Integer.MAX_VALUE));
-            if (!mysql && !source.slotName().matches("[a-z0-9_]{1,63}")) {
-                throw new ConfigException(
-                        String.format(
-                                "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
-                                fileName, source.slotName()));
-            }
             return source;
         } catch (ConfigException e) {
             if (spelledAs.equals("source")) {
@@ -198,28 +202,18 @@ final class SourceEntries {
      * time zone and binlog order MySQL's), and so is {@code committed-offset} on MySQL.
      */
     private static void checkKindKeys(
-            ConfigReader reader, Map<String, Object> flat, String fileName, String type) {
-        boolean mysql = type.equals(SourceConfig.MYSQL);
-        for (ConfigKey only :
-                mysql
-                        ? List.of(
-                                PipelineOptions.SOURCE_SLOT_NAME,
-                                PipelineOptions.SOURCE_PUBLICATION)
-                        : List.of(
-                                PipelineOptions.SOURCE_SERVER_ID,
-                                PipelineOptions.SOURCE_SERVER_TIME_ZONE,
-                                PipelineOptions.SOURCE_BINLOG_ORDER)) {
+            ConfigReader reader, Map<String, Object> flat, String fileName, SourceKind kind) {
+        for (ConfigKey only : kind.foreignKeys()) {
             if (flat.containsKey(only.name())) {
+                SourceKind owner =
+                        Stream.of(SourceKind.values()).filter(k -> k.owns(only)).findFirst().get();
                 throw new ConfigException(
                         String.format(
                                 "%s: '%s' is for %s sources, and this one is %s; remove it",
-                                fileName,
-                                only.name(),
-                                mysql ? SourceConfig.POSTGRES : SourceConfig.MYSQL,
-                                type));
+                                fileName, only.name(), owner, kind));
             }
         }
-        if (mysql
+        if (!kind.resumesFromSource()
                 && "committed-offset"
                         .equals(
                                 reader.optionalString(
@@ -227,9 +221,9 @@ final class SourceEntries {
             throw new ConfigException(
                     String.format(
                             "%s: 'source.startup-mode': committed-offset resumes from a Postgres "
-                                    + "replication slot; a mysql source keeps its position only in "
+                                    + "replication slot; a %s source keeps its position only in "
                                     + "checkpoints and savepoints: start from one, or use initial",
-                            fileName));
+                            fileName, kind));
         }
     }
 

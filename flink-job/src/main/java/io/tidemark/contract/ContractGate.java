@@ -1,13 +1,10 @@
 package io.tidemark.contract;
 
-import io.tidemark.catalog.contract.Coercion;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Checked;
-import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.catalog.contract.Violation;
-import io.tidemark.config.PipelineConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.protocol.CommitMessage.GateCounts;
@@ -17,9 +14,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +24,6 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -51,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A {@link Operation#MALFORMED} change (undecodable, or for a table the pipeline does not
  * capture) is quarantined with its decoder's reason. Under {@code schema-evolution: evolve} drift
- * the writers can apply passes ({@link #evolve}). At every barrier the gate tells the committer
+ * the writers can apply passes ({@link DriftRules#lift}). At every barrier the gate tells the committer
  * what it saw ({@link #TALLY}), which checks that nothing was lost on the way.
  *
  * <p>Metrics per table under {@code tidemark.gate.table.<t>}: {@code passed}, {@code quarantined},
@@ -121,57 +115,25 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             RunContext run,
             Map<String, Contract> contracts,
             Map<String, List<String>> primaryKeys) {
-        this(run, contracts, primaryKeys, LiveTables.NONE);
-    }
-
-    /** A gate that also counts tables created while the job runs ({@code live}, no contract). */
-    public ContractGate(
-            RunContext run,
-            Map<String, Contract> contracts,
-            Map<String, List<String>> primaryKeys,
-            LiveTables live) {
-        this(run, contracts, new KeyChangeSplitter(primaryKeys, live), Map.of(), live);
-    }
-
-    /**
-     * @param splitter what the passing changes become for the reconciler (counted here)
-     * @param truncatePolicies source table to its {@code truncate} policy ({@code apply} if absent)
-     * @param live tables created while the job runs: their pattern's policy
-     */
-    public ContractGate(
-            RunContext run,
-            Map<String, Contract> contracts,
-            KeyChangeSplitter splitter,
-            Map<String, String> truncatePolicies,
-            LiveTables live) {
-        this(run, contracts, Map.of(), splitter, truncatePolicies, Map.of(), live);
-    }
-
-    /**
-     * @param orderingColumns source table to the column its {@code event-time} ordering reads: a
-     *     change without it is quarantined here (the reconciler could not place it), and a delete
-     *     keeps it
-     */
-    public ContractGate(
-            RunContext run,
-            Map<String, Contract> contracts,
-            Map<String, Contract> implicitContracts,
-            KeyChangeSplitter splitter,
-            Map<String, String> truncatePolicies,
-            Map<String, String> orderingColumns,
-            LiveTables live) {
         this(
                 run,
                 contracts,
-                implicitContracts,
-                splitter,
-                truncatePolicies,
-                orderingColumns,
-                live,
+                Map.of(),
+                new KeyChangeSplitter(primaryKeys, LiveTables.NONE),
+                Map.of(),
+                Map.of(),
+                LiveTables.NONE,
                 ColumnDefaults.NONE);
     }
 
     /**
+     * @param implicitContracts tables without a contract: their Iceberg table as one
+     * @param splitter what the passing changes become for the reconciler (counted here)
+     * @param truncatePolicies source table to its {@code truncate} policy ({@code apply} if absent)
+     * @param orderingColumns source table to the column its {@code event-time} ordering reads: a
+     *     change without it is quarantined here (the reconciler could not place it), and a delete
+     *     keeps it
+     * @param live tables created while the job runs: their pattern's policy
      * @param columnDefaults asked before a column the source added is let through: one added with a
      *     default holds it in the source's existing rows, which the target cannot give them
      */
@@ -184,137 +146,26 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Map<String, String> orderingColumns,
             LiveTables live,
             ColumnDefaults.Lookup columnDefaults) {
-        this.columnDefaults = columnDefaults;
         this.run = run;
         this.contracts = Map.copyOf(contracts);
         this.implicitContracts = Map.copyOf(implicitContracts);
         this.splitter = splitter;
-        this.truncatePolicies = Map.copyOf(truncatePolicies);
+        this.truncates = new TruncateRules(truncatePolicies, live, columnDefaults);
         this.orderingColumns = Map.copyOf(orderingColumns);
         this.live = live;
         this.drift = new DriftRules(contracts.keySet(), orderingColumns, columnDefaults);
     }
 
-    private final ColumnDefaults.Lookup columnDefaults;
-
     /** Schema drift under each table's {@code schema-evolution}. */
     private final DriftRules drift;
 
+    /** What a source {@code TRUNCATE} does. */
+    private final TruncateRules truncates;
+
+    /** Source table to the column its {@code event-time} ordering reads. */
     private final Map<String, String> orderingColumns;
 
-    /**
-     * A change of an event-time table whose image lacks the ordering column (or holds null): the
-     * reconciler cannot place it, so it is quarantined here, naming the fix. Null when it has it.
-     */
-    private Violation withoutOrderingColumn(ChangeEvent change) {
-        String column = orderingColumns.get(change.table());
-        if (column == null || change.isRereadDelete()) {
-            // a re-snapshot's delete takes the event time of the version it removes (reconciler)
-            return null;
-        }
-        Map<String, Object> image = change.image();
-        if (image != null && image.get(column) != null) {
-            return null;
-        }
-        return new Violation(
-                ReasonCode.MISSING_COLUMN,
-                column,
-                change.operation() == Operation.DELETE
-                        ? "the delete carries no value of the ordering column (event-time): set "
-                                + "REPLICA IDENTITY FULL on the source table so deletes carry the old row"
-                        : "the ordering column (event-time) is null or absent; every row needs it");
-    }
-
-    /** Source table to its {@code truncate} policy; {@code apply} if absent. */
-    private final Map<String, String> truncatePolicies;
-
     private final LiveTables live;
-
-    private String truncatePolicy(String table) {
-        String policy = truncatePolicies.get(table);
-        if (policy == null) {
-            policy =
-                    live.entryFor(table)
-                            .map(PipelineConfig.TableConfig::truncate)
-                            .orElse(PipelineConfig.TableConfig.TRUNCATE_APPLY);
-        }
-        return policy;
-    }
-
-    /**
-     * A source {@code TRUNCATE}: forwarded under {@code apply} (the reconcilers and writers apply
-     * it in its place), quarantined under {@code quarantine} (the target keeps its rows), the end
-     * of the run under {@code fail}.
-     */
-    private void truncate(
-            ChangeEvent change, long[] tally, Context ctx, Collector<ChangeEvent> out) {
-        String policy = truncatePolicy(change.table());
-        if (policy.equals("fail")) {
-            throw new SuppressRestartsException(
-                    new IllegalStateException(
-                            String.format(
-                                    "table %s was truncated in the source at %s and its truncate policy is "
-                                            + "'fail'. Set 'truncate: apply' (empty the target too) or 'truncate: "
-                                            + "quarantine' (keep its rows) on the table's entry and restart from "
-                                            + "the last checkpoint, or start the table afresh",
-                                    change.table(), change.position())));
-        }
-        if (policy.equals("quarantine")) {
-            LOG.warn(
-                    "Table {} was truncated in the source at {}; its truncate policy is 'quarantine', so "
-                            + "the target keeps its rows and the truncate is in the quarantine table",
-                    change.table(),
-                    change.position());
-            holdTruncate(
-                    change,
-                    "TRUNCATE not applied (truncate: quarantine): the target keeps its rows",
-                    tally,
-                    ctx);
-            return;
-        }
-        String during = change.truncateDuringSnapshot();
-        if (during != null && !columnDefaults.rereadable(change.table())) {
-            // emptying the target would remove rows read after the truncate, and no re-read
-            // can bring them back
-            LOG.error(
-                    "TRUNCATE of {} at {} came while the table's snapshot was being read ({}) and the "
-                            + "table cannot be read again while the job runs: it is quarantined, not "
-                            + "applied",
-                    change.table(),
-                    change.position(),
-                    during);
-            holdTruncate(
-                    change,
-                    String.format(
-                            "TRUNCATE of %s at %s while the table's snapshot was being read: chunks "
-                                    + "read before it would need emptying and chunks read after it "
-                                    + "keeping, and this table cannot be read again while the job runs "
-                                    + "(%s); the truncate is not applied. Start the pipeline afresh "
-                                    + "(run --fresh) or check the table with `tidemark verify`",
-                            change.table(),
-                            during,
-                            "see 'tidemark resnapshot' in the README for the tables that can"),
-                    tally,
-                    ctx);
-            return;
-        }
-        tally[1]++;
-        if (during != null) {
-            LOG.warn(
-                    "Table {} was truncated in the source at {}, while its snapshot was being read "
-                            + "({}): applying it; the commit that empties the target asks for the table "
-                            + "to be read again, since chunks read after the truncate are emptied with it",
-                    change.table(),
-                    change.position(),
-                    during);
-        } else {
-            LOG.info(
-                    "Table {} was truncated in the source at {}: applying it",
-                    change.table(),
-                    change.position());
-        }
-        forward(change, tally, out);
-    }
 
     /** A truncate not applied: counted and kept in the table's quarantine with {@code why}. */
     private void holdTruncate(ChangeEvent change, String why, long[] tally, Context ctx) {
@@ -354,18 +205,11 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         if (!context.isRestored()) {
             return;
         }
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        List<byte[]> all = new ArrayList<>();
-        windowsState.get().forEach(all::add);
-        if (all.size() != parallelism) {
-            return;
-        }
-        for (byte[] element : all) {
-            if (QualityWindows.subtaskOf(element) == subtask) {
-                restoredWindows = element;
-            }
-        }
+        restoredWindows =
+                QualityWindows.restoredFor(
+                        windowsState.get(),
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
     }
 
     @Override
@@ -379,7 +223,14 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         long[] tally = tallies.computeIfAbsent(change.table(), t -> new long[4]);
         tally[0]++;
         if (change.operation() == Operation.TRUNCATE) {
-            truncate(change, tally, ctx, out);
+            // forwarded, or held in the quarantine table, by the table's policy
+            String held = truncates.decide(change);
+            if (held != null) {
+                holdTruncate(change, held, tally, ctx);
+            } else {
+                tally[1]++;
+                forward(change, tally, out);
+            }
             return;
         }
         Contract contract = contracts.get(change.table());
@@ -391,7 +242,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             malformed(change, contract, counts, tally, ctx);
             return;
         }
-        Violation unordered = withoutOrderingColumn(change);
+        Violation unordered =
+                GateChecks.withoutOrderingColumn(change, orderingColumns.get(change.table()));
         if (unordered != null) {
             unordered(change, contract, unordered, counts, tally, ctx);
             return;
@@ -418,16 +270,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             QualityWindows.Counts counts,
             long[] tally,
             Context ctx) {
-        if (ReasonCode.TRUNCATE.name().equals(change.malformedReason())
-                && truncatePolicy(change.table()).equals("fail")) {
-            // a truncate the source cannot have applied exactly: 'fail' still means stop
-            throw new SuppressRestartsException(
-                    new IllegalStateException(
-                            String.format(
-                                    "table %s was truncated in the source at %s and its truncate "
-                                            + "policy is 'fail' (%s)",
-                                    change.table(), change.position(), change.malformedDetail())));
-        }
+        // a truncate the source cannot have applied exactly: 'fail' still means stop
+        truncates.stopIfFailing(change);
         tally[2]++;
         if (counts != null) {
             counts.quarantined++;
@@ -484,7 +328,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             long[] tally,
             Context ctx,
             Collector<ChangeEvent> out) {
-        Checked checked = check(contract, change);
+        Checked checked = GateChecks.check(contract, change);
         if (!checked.passed() && contract.evolution().evolves()) {
             checked = drift.lift(contract, change, checked);
         }
@@ -503,7 +347,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             }
             metrics.passed(change.table());
             forward(
-                    coerced(contract, change, checked.row(), orderingColumns.get(change.table())),
+                    GateChecks.coerced(
+                            contract, change, checked.row(), orderingColumns.get(change.table())),
                     tally,
                     out);
             return;
@@ -540,7 +385,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             long[] tally,
             Context ctx,
             Collector<ChangeEvent> out) {
-        Checked checked = check(implicit, change);
+        Checked checked = GateChecks.check(implicit, change);
         if (!checked.passed() && implicit.evolution().evolves()) {
             checked = drift.lift(implicit, change, checked);
         }
@@ -548,24 +393,14 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             implicits.learn(change);
             tally[1]++;
             forward(
-                    coerced(implicit, change, checked.row(), orderingColumns.get(change.table())),
+                    GateChecks.coerced(
+                            implicit, change, checked.row(), orderingColumns.get(change.table())),
                     tally,
                     out);
             return;
         }
         List<Violation> violations = checked.violations();
-        if (implicit.evolution() == EvolutionPolicy.FAIL) {
-            Violation first = violations.get(0);
-            throw new SuppressRestartsException(
-                    new IllegalStateException(
-                            String.format(
-                                    "schema drift: a %s of table %s does not fit its Iceberg table (%s; "
-                                            + "schema-evolution: fail). Change the Iceberg table to match the "
-                                            + "source (ALTER TABLE in Trino or Spark) and restart from the last "
-                                            + "checkpoint, or set schema-evolution: evolve (or quarantine) on the "
-                                            + "table's entry or as pipeline.schema-evolution",
-                                    change.operation(), change.table(), first)));
-        }
+        DriftRules.stopOnImplicitDrift(implicit, change, violations);
         tally[2]++;
         quarantine(
                 change.table(),
@@ -608,78 +443,5 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
      */
     void evaluateChecks(long checkpointId) {
         windows.evaluate(checkpointId, metrics);
-    }
-
-    /** The contract check of one change: deletes by their key, the rest by their after image. */
-    static Checked check(Contract contract, ChangeEvent change) {
-        if (change.operation() == Operation.DELETE) {
-            Map<String, Object> key = new LinkedHashMap<>();
-            List<String> columns = contract.primaryKey();
-            if (change.key().size() != columns.size()) {
-                return new Checked(
-                        Map.of(),
-                        List.of(
-                                new Violation(
-                                        ReasonCode.MISSING_KEY,
-                                        null,
-                                        "the change carries "
-                                                + change.key().size()
-                                                + " key values, the contract's key "
-                                                + columns)));
-            }
-            for (int i = 0; i < columns.size(); i++) {
-                key.put(columns.get(i), change.key().get(i));
-            }
-            return contract.check(key, true);
-        }
-        return contract.check(change.after() == null ? Map.of() : change.after(), false);
-    }
-
-    /**
-     * The passing change as the writers get it: the after image coerced to the contract's types;
-     * the before image (the old row of an update or delete) reduced to the key columns, coerced
-     * (and, for a delete of an event-time table, the ordering column the reconciler places it by):
-     * the writers need nothing else of it (the key of a delete, or of a key change), and its other
-     * columns may hold values of the source's types or columns the source added since.
-     */
-    private static ChangeEvent coerced(
-            Contract contract, ChangeEvent change, Map<String, Object> row, String ordering) {
-        Map<String, Object> before = null;
-        if (change.before() != null) {
-            before = new LinkedHashMap<>();
-            for (String key : contract.primaryKey()) {
-                if (change.before().containsKey(key)) {
-                    Object value = change.before().get(key);
-                    try {
-                        value = Coercion.coerce(value, contract.column(key).orElseThrow().type());
-                    } catch (Coercion.CoercionException e) {
-                        // the writer names the column if it cannot take the value
-                    }
-                    before.put(key, value);
-                }
-            }
-        }
-        if (change.operation() == Operation.DELETE
-                && ordering != null
-                && change.before() != null
-                && change.before().get(ordering) != null) {
-            // the reconciler places a delete of an event-time table by the old row's time
-            Object value = change.before().get(ordering);
-            try {
-                value = Coercion.coerce(value, contract.column(ordering).orElseThrow().type());
-            } catch (Coercion.CoercionException | java.util.NoSuchElementException e) {
-                // as the source sent it: the rule reads timestamps, dates and numbers alike
-            }
-            before.put(ordering, value);
-        }
-        return new ChangeEvent(
-                change.source(),
-                change.table(),
-                change.operation(),
-                change.key(),
-                before,
-                change.operation() == Operation.DELETE ? null : row,
-                change.position(),
-                change.sourceTimeMillis());
     }
 }

@@ -220,4 +220,24 @@ final class DriftRules implements Serializable {
             }
         }
     }
+
+    /**
+     * A change of a table without a contract that does not fit its Iceberg table, under {@code
+     * schema-evolution: fail}: the job stops for good, naming the first violation and the fixes.
+     */
+    static void stopOnImplicitDrift(
+            Contract implicit, ChangeEvent change, List<Violation> violations) {
+        if (implicit.evolution() != EvolutionPolicy.FAIL) {
+            return;
+        }
+        throw new SuppressRestartsException(
+                new IllegalStateException(
+                        String.format(
+                                "schema drift: a %s of table %s does not fit its Iceberg table (%s; "
+                                        + "schema-evolution: fail). Change the Iceberg table to match the "
+                                        + "source (ALTER TABLE in Trino or Spark) and restart from the last "
+                                        + "checkpoint, or set schema-evolution: evolve (or quarantine) on the "
+                                        + "table's entry or as pipeline.schema-evolution",
+                                change.operation(), change.table(), violations.get(0))));
+    }
 }

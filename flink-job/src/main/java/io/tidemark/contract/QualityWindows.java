@@ -4,8 +4,10 @@ import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.QualityCheck;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -66,6 +68,25 @@ final class QualityWindows {
     /** This checkpoint's counts of {@code table} (one with a contract). */
     Counts current(String table) {
         return current.get(table);
+    }
+
+    /**
+     * Subtask {@code subtask}'s element of the union state {@code all} (one per subtask), or null
+     * when there is none or the parallelism changed (a rescaled job starts its windows empty).
+     */
+    static byte[] restoredFor(Iterable<byte[]> all, int subtask, int parallelism)
+            throws IOException {
+        List<byte[]> elements = new ArrayList<>();
+        all.forEach(elements::add);
+        if (elements.size() != parallelism) {
+            return null;
+        }
+        for (byte[] element : elements) {
+            if (subtaskOf(element) == subtask) {
+                return element;
+            }
+        }
+        return null;
     }
 
     /** The subtask whose windows {@code bytes} ({@link #write}) are. */

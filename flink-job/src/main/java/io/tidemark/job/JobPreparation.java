@@ -14,25 +14,18 @@ import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
-import io.tidemark.source.MySqlSchemaReader;
-import io.tidemark.source.PostgresCdcSource;
-import io.tidemark.source.PostgresGeneratedColumns;
-import io.tidemark.source.PostgresPublication;
-import io.tidemark.source.PostgresReplicaIdentity;
-import io.tidemark.source.PostgresSchemaReader;
+import io.tidemark.source.SourceDialect;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -84,36 +77,28 @@ public final class JobPreparation {
     }
 
     /**
-     * From every source: its binlog settings checked (MySQL), each table's schema read (the same in
-     * every source of a table), and (Postgres) names, replica identity and generated columns
-     * checked and the publication made to hold the tables. One spec per table entry, in order.
+     * From every source: the server checked, each table's schema read (the same in every source of
+     * a table), then what the source must hold for its tables checked and made ({@link
+     * SourceDialect}). One spec per table entry, in order.
      */
     private static List<TableSpec> readSources(PipelineConfig config) throws SQLException {
         List<TableSpec> specs = new ArrayList<>();
         Map<String, Connection> connections = new HashMap<>();
-        Map<String, SourceConfig> sourcesById = new HashMap<>();
-        Catalogs.registerJdbcDrivers();
+        Map<String, SourceDialect> dialects = new HashMap<>();
         try {
             for (SourceConfig source : config.sources()) {
-                Properties credentials = new Properties();
-                credentials.setProperty("user", source.username());
-                credentials.setProperty("password", source.password());
-                Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
+                SourceDialect dialect = SourceDialect.of(source);
+                Connection connection = dialect.connect();
                 connections.put(source.id(), connection);
-                sourcesById.put(source.id(), source);
-                if (source.isMySql()) {
-                    MySqlSchemaReader.checkBinlog(connection, source.username());
-                    MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
-                }
+                dialects.put(source.id(), dialect);
+                dialect.checkServer(connection);
             }
             for (TableConfig table : config.tables()) {
                 TableSpec spec = null;
                 String readFrom = null;
                 for (String sourceId : table.sources()) {
                     TableSpec read =
-                            sourcesById.get(sourceId).isMySql()
-                                    ? MySqlSchemaReader.read(connections.get(sourceId), table)
-                                    : PostgresSchemaReader.read(connections.get(sourceId), table);
+                            dialects.get(sourceId).readSchema(connections.get(sourceId), table);
                     if (spec == null) {
                         spec = read;
                         readFrom = sourceId;
@@ -130,14 +115,8 @@ public final class JobPreparation {
             }
             for (SourceConfig source : config.sources()) {
                 List<String> tables = TidemarkJob.tablesOf(config, source.id());
-                if (!tables.isEmpty() && !source.isMySql()) {
-                    // before the publication is touched: a table it would break is refused
-                    PostgresCdcSource.refuseUnreadableNames(tables);
-                    PostgresReplicaIdentity.check(connections.get(source.id()), tables);
-                    PostgresGeneratedColumns.warn(
-                            PostgresGeneratedColumns.of(connections.get(source.id()), tables));
-                    PostgresPublication.ensure(
-                            connections.get(source.id()), source.publication(), tables);
+                if (!tables.isEmpty()) {
+                    dialects.get(source.id()).prepareCapture(connections.get(source.id()), tables);
                 }
             }
         } finally {

@@ -9,11 +9,8 @@ import io.tidemark.job.TidemarkJob.ChangeSource;
 import io.tidemark.reconcile.Reconciler;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.ColumnDefaults;
-import io.tidemark.source.GuardedSource;
 import io.tidemark.source.LiveTables;
-import io.tidemark.source.MySqlCdcSource;
-import io.tidemark.source.PostgresCdcSource;
-import io.tidemark.source.PostgresSlotCheck;
+import io.tidemark.source.SourceDialect;
 import io.tidemark.source.resnapshot.ResnapshotBackfill;
 import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.util.LinkedHashMap;
@@ -50,32 +47,16 @@ public final class SourceStage {
                 if (tables.isEmpty() && !livePatterns) {
                     continue;
                 }
-                String kind = source.isMySql() ? "mysql-cdc" : "postgres-cdc";
+                SourceDialect dialect = SourceDialect.of(source);
                 DataStream<ChangeEvent> changes =
-                        (source.isMySql()
-                                        ? env.fromSource(
-                                                new GuardedSource<>(
-                                                        MySqlCdcSource.create(
-                                                                source,
-                                                                tables,
-                                                                primaryKeys,
-                                                                live,
-                                                                MySqlCdcSource.binlogOrder(source)),
-                                                        sourceName(source)),
-                                                watermarks,
-                                                kind + "-" + source.id(),
-                                                ChangeEventTypeInfo.INSTANCE)
-                                        : env.fromSource(
-                                                new GuardedSource<>(
-                                                        PostgresCdcSource.create(
-                                                                source, tables, primaryKeys),
-                                                        sourceName(source),
-                                                        new PostgresSlotCheck(source)),
-                                                watermarks,
-                                                kind + "-" + source.id(),
-                                                ChangeEventTypeInfo.INSTANCE))
+                        env.fromSource(
+                                        dialect.cdcSource(
+                                                tables, primaryKeys, live, sourceName(source)),
+                                        watermarks,
+                                        dialect.connectorName() + "-" + source.id(),
+                                        ChangeEventTypeInfo.INSTANCE)
                                 .uid(Uids.source(source.id()))
-                                .name("source: " + kind + " " + source.id());
+                                .name("source: " + dialect.connectorName() + " " + source.id());
                 all = all == null ? changes : all.union(changes);
             }
             return all;
@@ -86,7 +67,7 @@ public final class SourceStage {
     static String sourceName(SourceConfig source) {
         return ChangeEvent.DEFAULT_SOURCE.equals(source.id())
                 ? "the source ("
-                        + source.type()
+                        + source.kind()
                         + " "
                         + source.hostname()
                         + ":"

@@ -3,7 +3,6 @@ package io.tidemark.source;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 
 /**
  * The default of a column the source added while the job runs, read from the source's catalog. A
@@ -76,11 +74,8 @@ public final class ColumnDefaults implements Serializable {
 
     private static Optional<String> read(SourceConfig source, String table, String column)
             throws SQLException {
-        Properties credentials = new Properties();
-        credentials.setProperty("user", source.username());
-        credentials.setProperty("password", source.password());
         String[] parts = table.split("\\.", 2);
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
+        try (Connection connection = SourceDialect.of(source).connect();
                 PreparedStatement p =
                         connection.prepareStatement(
                                 "SELECT column_default, is_nullable FROM information_schema.columns "

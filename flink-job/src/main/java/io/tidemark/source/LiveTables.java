@@ -1,13 +1,11 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.CapturedTables;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
@@ -175,11 +173,9 @@ public final class LiveTables implements CapturedTables {
                                                         + sourceTable
                                                         + "' is not captured by any pattern"));
         SourceConfig source = sources.get(entry.sources().get(0));
-        Catalogs.registerJdbcDrivers();
-        try (Connection connection =
-                DriverManager.getConnection(
-                        source.jdbcUrl(), source.username(), source.password())) {
-            spec = MySqlSchemaReader.read(connection, entry);
+        SourceDialect dialect = SourceDialect.of(source);
+        try (Connection connection = dialect.connect()) {
+            spec = dialect.readSchema(connection, entry);
         } catch (SQLException e) {
             throw new IllegalStateException(
                     "cannot read the schema of table '"

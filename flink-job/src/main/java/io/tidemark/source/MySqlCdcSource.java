@@ -1,13 +1,11 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,11 +72,7 @@ public final class MySqlCdcSource {
 
     /** {@code source.binlog-order} resolved against the server (it connects to ask). */
     public static BinlogOrder binlogOrder(SourceConfig source) {
-        Catalogs.registerJdbcDrivers();
-        Properties credentials = new Properties();
-        credentials.setProperty("user", source.username());
-        credentials.setProperty("password", source.password());
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials)) {
+        try (Connection connection = SourceDialect.of(source).connect()) {
             return MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
         } catch (SQLException e) {
             throw new IllegalStateException(

@@ -92,11 +92,7 @@ public final class PostgresCdcSource {
     private record SourceColumns(String generated, String keys) {}
 
     private static SourceColumns sourceColumns(SourceConfig source, List<String> tables) {
-        java.util.Properties credentials = new java.util.Properties();
-        credentials.setProperty("user", source.username());
-        credentials.setProperty("password", source.password());
-        try (java.sql.Connection connection =
-                java.sql.DriverManager.getConnection(source.jdbcUrl(), credentials)) {
+        try (java.sql.Connection connection = SourceDialect.of(source).connect()) {
             List<String> keys = new java.util.ArrayList<>();
             for (String table : tables) {
                 String[] parts = table.split("\\.", 2);

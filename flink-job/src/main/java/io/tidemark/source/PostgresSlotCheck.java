@@ -1,13 +1,10 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Properties;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 
 /**
@@ -38,12 +35,8 @@ public final class PostgresSlotCheck implements GuardedSource.RestoreCheck {
 
     @Override
     public void beforeRestore() {
-        Catalogs.registerJdbcDrivers();
-        Properties credentials = new Properties();
-        credentials.setProperty("user", source.username());
-        credentials.setProperty("password", source.password());
         String problem;
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), credentials);
+        try (Connection connection = SourceDialect.of(source).connect();
                 PreparedStatement query =
                         connection.prepareStatement(
                                 connection.getMetaData().getDatabaseMajorVersion() >= 13

@@ -193,8 +193,7 @@ public final class Reread {
                         sink,
                         running);
         // the log position is taken after the snapshot was noted, the chunks read after both
-        Chunks chunks =
-                source.isMySql() ? MySqlReread.readChunks(read) : PostgresReread.readChunks(read);
+        Chunks chunks = SourceDialect.of(source).readChunks(read);
         long deletes = deleteCandidates(target, before, chunks.deletesAt, read);
         LOG.info(
                 "Re-snapshot {} of {}: {} rows in {} chunks of {} source rows (high watermarks"

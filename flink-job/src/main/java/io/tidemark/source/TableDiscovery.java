@@ -1,13 +1,9 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,19 +40,6 @@ public final class TableDiscovery {
 
     private static final Logger LOG = LoggerFactory.getLogger(TableDiscovery.class);
 
-    private static final String TABLES =
-            "SELECT table_name FROM information_schema.tables "
-                    + "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name";
-
-    /**
-     * Postgres: tables and partitioned tables, not their partitions (a partitioned table is
-     * captured as one table, its partitions' rows and changes under its name).
-     */
-    private static final String POSTGRES_TABLES =
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    + "WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-                    + "ORDER BY c.relname";
-
     private TableDiscovery() {}
 
     /** {@code config} with every pattern entry replaced by one entry per matched table. */
@@ -64,14 +47,10 @@ public final class TableDiscovery {
         if (config.tables().stream().noneMatch(TableConfig::isPattern)) {
             return config;
         }
-        Catalogs.registerJdbcDrivers();
         Map<String, Connection> connections = new HashMap<>();
         try {
             for (SourceConfig source : config.sources()) {
-                connections.put(
-                        source.id(),
-                        DriverManager.getConnection(
-                                source.jdbcUrl(), source.username(), source.password()));
+                connections.put(source.id(), SourceDialect.of(source).connect());
             }
             return resolve(config, connections);
         } finally {
@@ -88,6 +67,10 @@ public final class TableDiscovery {
                         .filter(t -> !t.isPattern())
                         .map(TableConfig::source)
                         .collect(Collectors.toSet());
+        Map<String, SourceDialect> dialects = new HashMap<>();
+        for (SourceConfig source : config.sources()) {
+            dialects.put(source.id(), SourceDialect.of(source));
+        }
         Map<String, TableConfig> resolved = new LinkedHashMap<>();
         List<String> keyless = new ArrayList<>();
         for (TableConfig entry : config.tables()) {
@@ -98,8 +81,8 @@ public final class TableDiscovery {
             String namespace = entry.source().substring(0, entry.source().indexOf('.'));
             Set<String> matched = new TreeSet<>();
             for (String sourceId : entry.sources()) {
-                Connection connection = connections.get(sourceId);
-                for (String table : tables(connection, namespace)) {
+                for (String table :
+                        dialects.get(sourceId).tables(connections.get(sourceId), namespace)) {
                     String name = namespace + "." + table;
                     if (entry.matches(name) && !listed.contains(name)) {
                         matched.add(name);
@@ -119,12 +102,10 @@ public final class TableDiscovery {
                 }
                 if (entry.primaryKey().isEmpty()) {
                     String[] parts = table.split("\\.", 2);
-                    Connection connection = connections.get(entry.sources().get(0));
+                    String first = entry.sources().get(0);
                     List<String> key =
-                            connection.getMetaData().getURL().startsWith("jdbc:mysql:")
-                                    ? MySqlSchemaReader.primaryKey(connection, parts[0], parts[1])
-                                    : PostgresSchemaReader.primaryKey(
-                                            connection, parts[0], parts[1]);
+                            dialects.get(first)
+                                    .primaryKey(connections.get(first), parts[0], parts[1]);
                     if (key.isEmpty()) {
                         keyless.add(table);
                         continue;
@@ -166,22 +147,5 @@ public final class TableDiscovery {
                                 other, table.source(), table.target()));
             }
         }
-    }
-
-    private static List<String> tables(Connection connection, String namespace)
-            throws SQLException {
-        List<String> tables = new ArrayList<>();
-        boolean postgres =
-                "PostgreSQL".equalsIgnoreCase(connection.getMetaData().getDatabaseProductName());
-        try (PreparedStatement statement =
-                connection.prepareStatement(postgres ? POSTGRES_TABLES : TABLES)) {
-            statement.setString(1, namespace);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    tables.add(rs.getString(1));
-                }
-            }
-        }
-        return tables;
     }
 }

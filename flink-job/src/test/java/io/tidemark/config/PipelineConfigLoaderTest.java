@@ -280,7 +280,7 @@ class PipelineConfigLoaderTest {
                         VALID.replace("  type: postgres", "  type: mysql")
                                 .replace("public.", "shop."));
         PipelineConfig.SourceConfig source = config.source();
-        assertThat(source.isMySql()).isTrue();
+        assertThat(source.kind()).isEqualTo(SourceKind.MYSQL);
         assertThat(source.port()).isEqualTo(3306);
         assertThat(source.serverTimeZone()).isEqualTo("UTC");
         // GTID order where the server has GTIDs on, resolved when the job is built

@@ -1,0 +1,80 @@
+package io.tidemark.source;
+
+import io.tidemark.catalog.TableSpec;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.ChangeEvent;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.connector.source.Source;
+
+/** PostgreSQL: logical replication through a slot and a publication (pgoutput). */
+final class PostgresDialect extends SourceDialect {
+
+    /**
+     * Tables and partitioned tables, not their partitions (a partitioned table is captured as one
+     * table, its partitions' rows and changes under its name).
+     */
+    private static final String TABLES =
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    + "WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                    + "ORDER BY c.relname";
+
+    PostgresDialect(SourceConfig source) {
+        super(source);
+    }
+
+    @Override
+    public String connectorName() {
+        return "postgres-cdc";
+    }
+
+    @Override
+    public void checkServer(Connection connection) {
+        // the slot and the replica identity are checked per table, in prepareCapture
+    }
+
+    @Override
+    public List<String> tables(Connection connection, String namespace) throws SQLException {
+        return firstColumn(connection, TABLES, namespace);
+    }
+
+    @Override
+    public List<String> primaryKey(Connection connection, String namespace, String table)
+            throws SQLException {
+        return PostgresSchemaReader.primaryKey(connection, namespace, table);
+    }
+
+    @Override
+    public TableSpec readSchema(Connection connection, TableConfig table) throws SQLException {
+        return PostgresSchemaReader.read(connection, table);
+    }
+
+    @Override
+    public void prepareCapture(Connection connection, List<String> tables) throws SQLException {
+        // before the publication is touched: a table it would break is refused
+        PostgresCdcSource.refuseUnreadableNames(tables);
+        PostgresReplicaIdentity.check(connection, tables);
+        PostgresGeneratedColumns.warn(PostgresGeneratedColumns.of(connection, tables));
+        PostgresPublication.ensure(connection, source.publication(), tables);
+    }
+
+    @Override
+    public Source<ChangeEvent, ?, ?> cdcSource(
+            List<String> tables,
+            Map<String, List<String>> primaryKeys,
+            LiveTables live,
+            String name) {
+        return new GuardedSource<>(
+                PostgresCdcSource.create(source, tables, primaryKeys),
+                name,
+                new PostgresSlotCheck(source));
+    }
+
+    @Override
+    Reread.Chunks readChunks(Reread.Request read) throws Exception {
+        return PostgresReread.readChunks(read);
+    }
+}
