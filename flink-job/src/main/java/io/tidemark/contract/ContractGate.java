@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A {@link Operation#MALFORMED} change (undecodable, or for a table the pipeline does not
  * capture) is quarantined with its decoder's reason. Under {@code schema-evolution: evolve} drift
- * the writers can apply passes ({@link DriftRules#lift}). At every barrier the gate tells the committer
- * what it saw ({@link #TALLY}), which checks that nothing was lost on the way.
+ * the writers can apply passes ({@link DriftRules#lift}). At every barrier the gate tells the
+ * committer what it saw ({@link #TALLY}), which checks that nothing was lost on the way.
  *
  * <p>Metrics per table under {@code tidemark.gate.table.<t>}: {@code passed}, {@code quarantined},
  * and {@code quarantined.<REASON>} for each reason seen.
