@@ -53,7 +53,7 @@ class ClusterCommandsITCase {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int code;
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            code = FlinkCluster.command(out, args);
+            code = ClusterCommands.command(out, args);
         }
         return new Output(code, bytes.toString(StandardCharsets.UTF_8));
     }

@@ -1,11 +1,7 @@
 package io.tidemark.decode;
 
-import io.tidemark.catalog.SqlNames;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,7 +98,7 @@ public final class DebeziumDecoder implements Serializable {
         }
         if (value.schema().field("op") == null
                 && (value.schema().field("ddl") != null
-                        || value.schema().field(HISTORY_RECORD) != null)) {
+                        || value.schema().field(BinlogDdl.HISTORY_RECORD) != null)) {
             // a binlog DDL statement (the MySQL source reads them): only a truncate is a change
             return binlogTruncate(record, value);
         }
@@ -116,7 +112,7 @@ public final class DebeziumDecoder implements Serializable {
                     value,
                     e instanceof UnknownTableException
                             ? "UNKNOWN_TABLE"
-                            : e instanceof UnavailableValueException
+                            : e instanceof ImageChecks.UnavailableValueException
                                     ? "UNAVAILABLE_VALUE"
                                     : e instanceof ValueConversion.NotRepresentableException
                                             ? "NOT_REPRESENTABLE"
@@ -133,9 +129,9 @@ public final class DebeziumDecoder implements Serializable {
         long time = 0L;
         try {
             Struct source = value.getStruct("source");
-            table = tableName(source);
-            position = position(source);
-            time = sourceTime(source, value);
+            table = SourceFields.tableName(source);
+            position = SourceFields.position(source);
+            time = SourceFields.sourceTime(source, value);
         } catch (RuntimeException e) {
             // what is left of the envelope is in the payload
         }
@@ -175,7 +171,7 @@ public final class DebeziumDecoder implements Serializable {
                             + (value.schema().field("op") == null ? "'op'" : "'source'"));
         }
         Struct source = value.getStruct("source");
-        String table = tableName(source);
+        String table = SourceFields.tableName(source);
         List<String> keyColumns = primaryKeys.get(table);
         if (keyColumns == null && live.captures(table)) {
             keyColumns = recordKeyColumns(record, table);
@@ -197,10 +193,10 @@ public final class DebeziumDecoder implements Serializable {
         Map<String, Object> before = image(value, "before", table);
         Map<String, Object> after = image(value, "after", table);
         if (operation == Operation.READ && after != null && isMySql(source)) {
-            refuseCalendarGap(table, after, value.getStruct("after").schema());
+            ImageChecks.refuseCalendarGap(table, after, value.getStruct("after").schema());
         }
         if (operation == Operation.UPDATE && after != null) {
-            resolveUnavailable(table, before, after);
+            ImageChecks.resolveUnavailable(table, before, after);
         }
         Map<String, Object> keyImage = operation == Operation.DELETE ? before : after;
         if (keyImage == null) {
@@ -228,9 +224,9 @@ public final class DebeziumDecoder implements Serializable {
                 before,
                 after,
                 operation == Operation.READ || binlogOrder != BinlogOrder.GTID
-                        ? position(source)
+                        ? SourceFields.position(source)
                         : gtidPosition(record, source, table),
-                sourceTime(source, value));
+                SourceFields.sourceTime(source, value));
     }
 
     /**
@@ -240,64 +236,9 @@ public final class DebeziumDecoder implements Serializable {
      */
     public static final String TRUNCATE_DURING_SNAPSHOT = "tidemark.truncate-during-snapshot";
 
-    /** {@code TRUNCATE [TABLE] [db.]name} (quotes allowed). */
-    private static final java.util.regex.Pattern TRUNCATE_DDL =
-            java.util.regex.Pattern.compile(
-                    "(?is)\\s*TRUNCATE\\s+(?:TABLE\\s+)?(`[^`]+`|[^\\s.;`]+)(?:\\.(`[^`]+`|[^\\s;`]+))?\\s*;?\\s*");
-
-    /** Flink CDC's MySQL schema change record: Debezium's history record as JSON. */
-    private static final String HISTORY_RECORD = "historyRecord";
-
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-            new com.fasterxml.jackson.databind.ObjectMapper();
-
-    /** The statement of a DDL record: its {@code ddl}, or its history record's. */
-    private static String ddlOf(Struct value) {
-        if (value.schema().field("ddl") != null && value.getString("ddl") != null) {
-            return value.getString("ddl");
-        }
-        String history = value.getString(HISTORY_RECORD);
-        if (history == null) {
-            return null;
-        }
-        try {
-            com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(history);
-            return node.path("ddl").isTextual() ? node.path("ddl").asText() : null;
-        } catch (java.io.IOException e) {
-            return null;
-        }
-    }
-
-    /** The database a DDL record's statement ran in. */
-    private static String databaseOf(Struct value) {
-        if (value.schema().field("databaseName") != null
-                && value.getString("databaseName") != null) {
-            return value.getString("databaseName");
-        }
-        if (value.schema().field(HISTORY_RECORD) == null) {
-            return null;
-        }
-        try {
-            return JSON.readTree(value.getString(HISTORY_RECORD)).path("databaseName").asText(null);
-        } catch (java.io.IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /**
-     * The table ({@code database.table}) a binlog DDL record truncates, or null when its statement
-     * is not a {@code TRUNCATE [TABLE]}.
-     */
+    /** See {@link BinlogDdl#truncatedTable}. */
     public static String binlogTruncatedTable(Struct value) {
-        String ddl = ddlOf(value);
-        java.util.regex.Matcher m = ddl == null ? null : TRUNCATE_DDL.matcher(ddl);
-        if (m == null || !m.matches()) {
-            return null;
-        }
-        String first = unquote(m.group(1));
-        return m.group(2) == null
-                ? databaseOf(value) + "." + first
-                : first + "." + unquote(m.group(2));
+        return BinlogDdl.truncatedTable(value);
     }
 
     /**
@@ -307,7 +248,7 @@ public final class DebeziumDecoder implements Serializable {
      * place it at is quarantined. Other statements carry no change: null.
      */
     private ChangeEvent binlogTruncate(SourceRecord record, Struct value) {
-        String table = binlogTruncatedTable(value);
+        String table = BinlogDdl.truncatedTable(value);
         if (table == null || (!primaryKeys.containsKey(table) && !live.captures(table))) {
             return null;
         }
@@ -320,7 +261,7 @@ public final class DebeziumDecoder implements Serializable {
             try {
                 position =
                         binlogOrder != BinlogOrder.GTID
-                                ? position(source)
+                                ? SourceFields.position(source)
                                 : gtidPosition(record, source, table);
             } catch (IllegalArgumentException e) {
                 unplaced = e.getMessage();
@@ -337,12 +278,16 @@ public final class DebeziumDecoder implements Serializable {
                     "TRUNCATE TABLE not applied, the target keeps its rows: "
                             + unplaced
                             + ". Start the pipeline afresh (run --fresh) to drop them",
-                    ddlOf(value),
+                    BinlogDdl.statement(value),
                     position == null ? SourcePosition.NONE : position,
-                    source == null ? 0L : sourceTime(source, value));
+                    source == null ? 0L : SourceFields.sourceTime(source, value));
         }
         return ChangeEvent.truncate(
-                this.source, table, position, sourceTime(source, value), duringSnapshot(record));
+                this.source,
+                table,
+                position,
+                SourceFields.sourceTime(source, value),
+                duringSnapshot(record));
     }
 
     /** The reader's {@link #TRUNCATE_DURING_SNAPSHOT} mark on {@code record}, or null. */
@@ -354,18 +299,14 @@ public final class DebeziumDecoder implements Serializable {
         return mark == null ? null : String.valueOf(mark.value());
     }
 
-    private static String unquote(String name) {
-        return name.startsWith("`") ? name.substring(1, name.length() - 1) : name;
-    }
-
     private ChangeEvent truncate(SourceRecord record, Struct source, Struct value, String table) {
         return ChangeEvent.truncate(
                 this.source,
                 table,
                 binlogOrder != BinlogOrder.GTID
-                        ? position(source)
+                        ? SourceFields.position(source)
                         : gtidPosition(record, source, table),
-                sourceTime(source, value),
+                SourceFields.sourceTime(source, value),
                 duringSnapshot(record));
     }
 
@@ -387,7 +328,7 @@ public final class DebeziumDecoder implements Serializable {
         Map<String, ?> offset = record.sourceOffset();
         Object consumed = offset == null ? null : offset.get("gtids");
         Object event = offset == null ? null : offset.get("event");
-        long row = longField(source, "row");
+        long row = SourceFields.longField(source, "row");
         if (gtidPositions == null) {
             gtidPositions = new GtidPosition.Positions();
         }
@@ -398,66 +339,11 @@ public final class DebeziumDecoder implements Serializable {
                 row == SourcePosition.UNKNOWN ? 0 : (int) row);
     }
 
-    /**
-     * Debezium's stand-in for a value the source did not send: Postgres leaves an unchanged value
-     * stored out of line (TOAST) out of an UPDATE unless the table's replica identity holds it.
-     * Tidemark sets it ({@code unavailable.value.placeholder}) so that it knows it.
-     */
-    public static final String UNAVAILABLE = "__debezium_unavailable_value";
+    /** See {@link ImageChecks#UNAVAILABLE}. */
+    public static final String UNAVAILABLE = ImageChecks.UNAVAILABLE;
 
     /** See {@link ValueConversion#NUMERIC_TEXT}. */
     public static final String NUMERIC_TEXT = ValueConversion.NUMERIC_TEXT;
-
-    private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
-
-    static final class UnavailableValueException extends IllegalArgumentException {
-        private static final long serialVersionUID = 1L;
-
-        UnavailableValueException(String message) {
-            super(message);
-        }
-    }
-
-    /**
-     * Replaces every unavailable value of an UPDATE's new image by the column's old value, which is
-     * the same value (the UPDATE left it unchanged), when the old image holds it (REPLICA IDENTITY
-     * FULL). A value still unavailable fails the change: a stand-in must never reach a table. An
-     * old value that is null means the old image does not hold the column (an unchanged TOAST value
-     * is never null).
-     */
-    private static void resolveUnavailable(
-            String table, Map<String, Object> before, Map<String, Object> after) {
-        List<String> missing = null;
-        for (Map.Entry<String, Object> column : after.entrySet()) {
-            if (!isUnavailable(column.getValue())) {
-                continue;
-            }
-            Object old = before == null ? null : before.get(column.getKey());
-            if (old != null && !isUnavailable(old)) {
-                column.setValue(old);
-            } else {
-                if (missing == null) {
-                    missing = new ArrayList<>();
-                }
-                missing.add(column.getKey());
-            }
-        }
-        if (missing != null) {
-            throw new UnavailableValueException(
-                    String.format(
-                            "an UPDATE of table '%s' left column(s) %s unchanged and the source did not "
-                                    + "send their values (Postgres stores them out of line, TOAST, and the "
-                                    + "table's replica identity does not hold them). Run ALTER TABLE %s "
-                                    + "REPLICA IDENTITY FULL so that updates carry every value, then "
-                                    + "re-snapshot the table to repair the rows these changes left behind",
-                            table, missing, SqlNames.forStatement(table)));
-        }
-    }
-
-    private static boolean isUnavailable(Object value) {
-        return UNAVAILABLE.equals(value)
-                || (value instanceof byte[] && Arrays.equals((byte[]) value, UNAVAILABLE_BYTES));
-    }
 
     /** The primary key columns of a table created while the job runs, from the record's key. */
     private static List<String> recordKeyColumns(SourceRecord record, String table) {
@@ -479,49 +365,6 @@ public final class DebeziumDecoder implements Serializable {
     private static boolean isMySql(Struct source) {
         return source.schema().field("connector") != null
                 && "mysql".equals(source.getString("connector"));
-    }
-
-    /** The first day of the Gregorian calendar, where Java's hybrid calendar switches. */
-    static final LocalDateTime GREGORIAN_START = LocalDateTime.of(1582, 10, 15, 0, 0);
-
-    /** The end of the ten days after {@link #GREGORIAN_START} a moved snapshot value lands in. */
-    private static final LocalDateTime MOVED_UNTIL = GREGORIAN_START.plusDays(10);
-
-    /**
-     * Flink CDC's MySQL snapshot reads a {@code DATETIME} through {@code ResultSet.getTimestamp}, a
-     * {@code java.sql.Timestamp} in Java's hybrid calendar, which has no 1582-10-05 to 1582-10-14
-     * (the Julian calendar ends on 10-04, the Gregorian starts on 10-15): the driver moves a value
-     * in those ten days ten days on ({@code 1582-10-10 12:00} arrived as {@code 1582-10-20 12:00};
-     * every other value arrives as it is). A snapshot value from 1582-10-15 to 1582-10-24 therefore
-     * cannot be told from a moved one: it is quarantined, never written as a guess. The binlog path
-     * carries either exactly.
-     */
-    static void refuseCalendarGap(
-            String table,
-            Map<String, Object> image,
-            org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Schema schema) {
-        for (Field field : schema.fields()) {
-            // the value first: per snapshot row, and almost never in those ten days
-            if (!(image.get(field.name()) instanceof LocalDateTime read)
-                    || read.isBefore(GREGORIAN_START)
-                    || !read.isBefore(MOVED_UNTIL)) {
-                continue;
-            }
-            String logical = field.schema().name();
-            if ("io.debezium.time.Timestamp".equals(logical)
-                    || "io.debezium.time.MicroTimestamp".equals(logical)
-                    || "io.debezium.time.NanoTimestamp".equals(logical)) {
-                throw new ValueConversion.NotRepresentableException(
-                        String.format(
-                                "table '%s' column '%s': the snapshot read DATETIME %s, which is "
-                                        + "either that or the value ten days earlier (Flink CDC's "
-                                        + "MySQL snapshot reads a DATETIME through java.sql.Timestamp, "
-                                        + "whose calendar has no 1582-10-05 to 1582-10-14): the row is "
-                                        + "quarantined; update it in the source so that the binlog "
-                                        + "carries its value",
-                                table, field.name(), read));
-            }
-        }
     }
 
     private static Operation operation(String op, String table) {
@@ -568,68 +411,5 @@ public final class DebeziumDecoder implements Serializable {
             image.put(field.name(), converted);
         }
         return image;
-    }
-
-    /** {@code schema.table} (Postgres), or {@code database.table} (MySQL, MariaDB: no schemas). */
-    static String tableName(Struct source) {
-        String namespace =
-                source.schema().field("schema") != null
-                        ? source.getString("schema")
-                        : source.getString("db");
-        return namespace + "." + source.getString("table");
-    }
-
-    static SourcePosition position(Struct source) {
-        if (source.schema().field("file") != null && source.schema().field("pos") != null) {
-            // MySQL / MariaDB: the binlog file, the rows event's position, the row in the event
-            String file = source.getString("file");
-            long pos = longField(source, "pos");
-            if (file == null || file.isEmpty() || pos == SourcePosition.UNKNOWN) {
-                return SourcePosition.NONE;
-            }
-            long row = longField(source, "row");
-            return BinlogPosition.of(file, pos, row == SourcePosition.UNKNOWN ? 0 : (int) row);
-        }
-        long changeLsn = longField(source, "lsn");
-        long txId = longField(source, "txId");
-        long commitLsn = SourcePosition.UNKNOWN;
-        if (source.schema().field("sequence") != null) {
-            String sequence = source.getString("sequence");
-            if (sequence != null) {
-                commitLsn = firstOfSequence(sequence);
-            }
-        }
-        return new SourcePosition(commitLsn, changeLsn, txId);
-    }
-
-    /** Parses the first element of Debezium's {@code ["<commit lsn>","<lsn>"]}, or UNKNOWN. */
-    static long firstOfSequence(String sequence) {
-        String body = sequence.trim();
-        if (body.startsWith("[")) {
-            body = body.substring(1);
-        }
-        int comma = body.indexOf(',');
-        String first = (comma < 0 ? body.replace("]", "") : body.substring(0, comma)).trim();
-        first = first.replace("\"", "");
-        if (first.isEmpty() || first.equals("null")) {
-            return SourcePosition.UNKNOWN;
-        }
-        return Long.parseLong(first);
-    }
-
-    private static long longField(Struct struct, String name) {
-        if (struct.schema().field(name) == null) {
-            return SourcePosition.UNKNOWN;
-        }
-        Object v = struct.get(name);
-        return v == null ? SourcePosition.UNKNOWN : ((Number) v).longValue();
-    }
-
-    private static long sourceTime(Struct source, Struct value) {
-        Long ts = source.schema().field("ts_ms") == null ? null : source.getInt64("ts_ms");
-        if (ts == null && value.schema().field("ts_ms") != null) {
-            ts = value.getInt64("ts_ms");
-        }
-        return ts == null ? 0L : ts;
     }
 }

@@ -3,7 +3,6 @@ package io.tidemark.reconcile;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
-import io.tidemark.decode.SourcePosition;
 import io.tidemark.metrics.ReconcilerMetrics;
 import io.tidemark.reconcile.ReconcileSettings.TableRule;
 import io.tidemark.reconcile.Reconciliation.Decision;
@@ -14,10 +13,8 @@ import java.util.HexFormat;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimeDomain;
@@ -51,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *       emitted at once, for the writer to empty the table in its place; from then on a change of
  *       the table from before it in the source's order (a snapshot row, a held change, a replayed
  *       one) is stale, and a key's state from before it counts as no state. Where each table was
- *       last truncated is kept in operator state ({@link #TRUNCATES}).
+ *       last truncated is kept in operator state ({@link Truncates#STATE}).
  * </ul>
  */
 public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, ChangeEvent>
@@ -86,17 +83,10 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     /** Each table's rule, looked up once (a table created while running derives its rule). */
     private transient Map<String, TableRule> rules;
 
-    /** Per source table, its newest truncate's place in the source's order: commit, change. */
-    private transient Map<String, long[]> truncatedAt;
+    /** Where each table was last truncated. */
+    private transient Truncates truncates;
 
     private transient ListState<String> truncatesState;
-
-    /**
-     * Union state: where each table was last truncated ({@code table TAB commit TAB change}); every
-     * subtask keeps them all (each met every truncate), so a rescaled job keeps them too.
-     */
-    static final ListStateDescriptor<String> TRUNCATES =
-            new ListStateDescriptor<>("reconcile-truncates", StringSerializer.INSTANCE);
 
     private transient long emitDelay;
     private transient long allowedLateness;
@@ -110,47 +100,13 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        truncatesState = context.getOperatorStateStore().getUnionListState(TRUNCATES);
-        truncatedAt = new HashMap<>();
-        for (String entry : truncatesState.get()) {
-            String[] parts = entry.split("\t");
-            truncated(parts[0], Long.parseLong(parts[1]), Long.parseLong(parts[2]));
-        }
+        truncatesState = context.getOperatorStateStore().getUnionListState(Truncates.STATE);
+        truncates = Truncates.read(truncatesState.get());
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        truncatesState.clear();
-        for (Map.Entry<String, long[]> entry : truncatedAt.entrySet()) {
-            truncatesState.add(
-                    entry.getKey() + "\t" + entry.getValue()[0] + "\t" + entry.getValue()[1]);
-        }
-    }
-
-    private void truncated(String table, long commit, long change) {
-        long[] at = truncatedAt.get(table);
-        if (at == null || Sequence.compare(commit, change, at[0], at[1]) > 0) {
-            truncatedAt.put(table, new long[] {commit, change});
-        }
-    }
-
-    /** Whether {@code change} comes before its table's newest truncate in the source's order. */
-    private boolean beforeTruncate(ChangeEvent change) {
-        return beforeTruncate(change, truncatedAt.get(change.table()));
-    }
-
-    /** As above, given where the table was last truncated ({@code at}, or null). */
-    private static boolean beforeTruncate(ChangeEvent change, long[] at) {
-        if (at == null) {
-            return false;
-        }
-        // a snapshot row has no place in the log: every snapshot chunk of the table ended before
-        // a truncate that is applied (the source quarantines one made while they were read)
-        if (change.operation() == Operation.READ) {
-            return true;
-        }
-        SourcePosition position = change.position();
-        return Sequence.isBefore(position.commitLsn(), position.changeLsn(), at[0], at[1]);
+        truncatesState.update(truncates.write());
     }
 
     @Override
@@ -193,13 +149,13 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         ReconcilerMetrics m = metrics(change.table());
         tally.in(change);
         if (change.operation() == Operation.TRUNCATE) {
-            truncated(change.table(), change.position().commitLsn(), change.position().changeLsn());
+            truncates.truncated(change);
             out.collect(change);
             return;
         }
         // one lookup per change: most tables were never truncated
-        long[] truncate = truncatedAt.get(change.table());
-        if (beforeTruncate(change, truncate)) {
+        long[] truncate = truncates.at(change.table());
+        if (Truncates.isBefore(change, truncate)) {
             m.staleDropped.inc();
             tally.stale(change.table());
             return;
@@ -342,7 +298,7 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ChangeEvent> out)
             throws Exception {
         ChangeEvent held = pending.value();
-        if (held != null && beforeTruncate(held)) {
+        if (held != null && Truncates.isBefore(held, truncates.at(held.table()))) {
             // its table was truncated after it: the writer must not see it after the truncate
             pending.clear();
             metrics(held.table()).staleDropped.inc();

@@ -100,7 +100,7 @@ final class MySqlReread {
         return chunks;
     }
 
-    /** The chunks of a re-read limited to keys ({@link Reread#keyChunks}). */
+    /** The chunks of a re-read limited to keys ({@link RereadKeys#keyChunks}). */
     private static List<MySqlSnapshotSplit> keyChunks(
             MySqlSourceConfig config,
             MySqlSchema schema,
@@ -110,7 +110,7 @@ final class MySqlReread {
             throws Exception {
         try (JdbcConnection jdbc = DebeziumUtils.openJdbcConnection(config)) {
             TableChanges.TableChange table = schema.getTableSchema(partition, jdbc, tableId);
-            return Reread.keyChunks(
+            return RereadKeys.keyChunks(
                     jdbc.connection(),
                     SqlNames.BACKTICK,
                     read,

@@ -124,7 +124,7 @@ final class PostgresReread {
                                                 + " is not in the source's publication"));
     }
 
-    /** The chunks of a re-read limited to keys ({@link Reread#keyChunks}). */
+    /** The chunks of a re-read limited to keys ({@link RereadKeys#keyChunks}). */
     private static List<SnapshotSplit> keyChunks(
             PostgresHandOverDialect dialect,
             PostgresConnection jdbc,
@@ -132,7 +132,7 @@ final class PostgresReread {
             Reread.Request read)
             throws Exception {
         TableChanges.TableChange table = dialect.queryTableSchema(jdbc, tableId);
-        return Reread.keyChunks(
+        return RereadKeys.keyChunks(
                 jdbc.connection(),
                 SqlNames.DOUBLE_QUOTE,
                 read,

@@ -102,10 +102,10 @@ class BinlogPositionTest {
                         .put("file", "mysql-bin.000042")
                         .put("pos", 8_812L)
                         .put("row", 3);
-        assertThat(DebeziumDecoder.position(source))
+        assertThat(SourceFields.position(source))
                 .isEqualTo(BinlogPosition.of("mysql-bin.000042", 8_812, 3));
         // without a file name there is no binlog position
-        assertThat(DebeziumDecoder.position(source.put("file", ""))).isEqualTo(SourcePosition.NONE);
+        assertThat(SourceFields.position(source.put("file", ""))).isEqualTo(SourcePosition.NONE);
     }
 
     @Test

@@ -126,13 +126,13 @@ class DebeziumDecoderTest {
         for (String ok : List.of("1582-10-04T23:59:59.999999", "1582-10-25T00:00:00")) {
             Map<String, Object> image = new java.util.HashMap<>();
             image.put("at", LocalDateTime.parse(ok));
-            DebeziumDecoder.refuseCalendarGap("shop.t", image, row);
+            ImageChecks.refuseCalendarGap("shop.t", image, row);
             assertThat(image.get("at")).isEqualTo(LocalDateTime.parse(ok));
         }
         // 1582-10-10 arrives as 10-20 from the snapshot: a 10-20 there may be either
         Map<String, Object> moved = new java.util.HashMap<>();
         moved.put("at", LocalDateTime.parse("1582-10-20T12:00:00.000001"));
-        assertThatThrownBy(() -> DebeziumDecoder.refuseCalendarGap("shop.t", moved, row))
+        assertThatThrownBy(() -> ImageChecks.refuseCalendarGap("shop.t", moved, row))
                 .hasMessageContaining("table 'shop.t' column 'at': the snapshot read DATETIME")
                 .hasMessageContaining("update it in the source");
     }
@@ -538,11 +538,11 @@ class DebeziumDecoderTest {
 
     @Test
     void sequenceParsing() {
-        assertThat(DebeziumDecoder.firstOfSequence("[\"24023928\",\"24023960\"]"))
+        assertThat(SourceFields.firstOfSequence("[\"24023928\",\"24023960\"]"))
                 .isEqualTo(24023928L);
-        assertThat(DebeziumDecoder.firstOfSequence("[null,\"24023960\"]"))
+        assertThat(SourceFields.firstOfSequence("[null,\"24023960\"]"))
                 .isEqualTo(SourcePosition.UNKNOWN);
-        assertThat(DebeziumDecoder.firstOfSequence("[]")).isEqualTo(SourcePosition.UNKNOWN);
+        assertThat(SourceFields.firstOfSequence("[]")).isEqualTo(SourcePosition.UNKNOWN);
     }
 
     @Test

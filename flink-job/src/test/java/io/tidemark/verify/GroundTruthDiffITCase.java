@@ -3,6 +3,7 @@ package io.tidemark.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.verify.CanonicalValues;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.testbed.EmbeddedDatabase;
@@ -137,10 +138,10 @@ class GroundTruthDiffITCase {
         // what verify --repair asks the pipeline to read again, key by key
         assertThat(report.differingKeys())
                 .containsExactlyInAnyOrder(
-                        GroundTruthDiff.keyFingerprint(List.of(2L)),
-                        GroundTruthDiff.keyFingerprint(List.of(3L)),
-                        GroundTruthDiff.keyFingerprint(List.of(4L)),
-                        GroundTruthDiff.keyFingerprint(List.of(6L)));
+                        CanonicalValues.keyFingerprint(List.of(2L)),
+                        CanonicalValues.keyFingerprint(List.of(3L)),
+                        CanonicalValues.keyFingerprint(List.of(4L)),
+                        CanonicalValues.keyFingerprint(List.of(6L)));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.tidemark.benchmarks.verify;
 
+import io.tidemark.catalog.verify.CanonicalValues;
 import io.tidemark.catalog.verify.GroundTruthDiff;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,8 +50,8 @@ final class InMemoryDiff {
                 List<Object> row = new ArrayList<>(columns.size());
                 for (int i = 0; i < columns.size(); i++) {
                     row.add(
-                            GroundTruthDiff.canonical(
-                                    GroundTruthDiff.readColumn(rs, i + 1, columns.get(i).type()),
+                            CanonicalValues.canonical(
+                                    CanonicalValues.readColumn(rs, i + 1, columns.get(i).type()),
                                     columns.get(i).type()));
                 }
                 expected.put(keyOf(row, keyIndexes), row);
@@ -63,7 +64,7 @@ final class InMemoryDiff {
                 List<Object> row = new ArrayList<>(columns.size());
                 for (Types.NestedField column : columns) {
                     row.add(
-                            GroundTruthDiff.canonical(
+                            CanonicalValues.canonical(
                                     record.getField(column.name()), column.type()));
                 }
                 if (actual.putIfAbsent(keyOf(row, keyIndexes), row) != null) {

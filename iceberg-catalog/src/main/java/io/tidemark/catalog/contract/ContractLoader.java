@@ -72,7 +72,6 @@ public final class ContractLoader {
                     "schema-evolution",
                     "constraints",
                     "checks");
-    private static final Set<String> CHECK = Set.of("check", "column", "max", "window", "mode");
     private static final Set<String> COLUMN = Set.of("name", "type", "nullable");
     private static final Set<String> CONSTRAINT =
             Set.of("column", "not-null", "range", "pattern", "allowed-values", "max-length");
@@ -146,12 +145,12 @@ public final class ContractLoader {
         if (!(root instanceof Map<?, ?> top)) {
             throw new ContractException(fileName, List.of("expected a mapping of contract keys"));
         }
-        unknownKeys(top, TOP, "", problems);
-        String declaredTable = string(top, "table", "", problems, true);
+        YamlValues.unknownKeys(top, TOP, "", problems);
+        String declaredTable = YamlValues.string(top, "table", "", problems, true);
         if (table != null && declaredTable != null && !table.equals(declaredTable)) {
             problems.add("table: '" + declaredTable + "' but the file is kept under " + table);
         }
-        int declaredVersion = integer(top.get("version"), "version", problems, true);
+        int declaredVersion = YamlValues.integer(top.get("version"), "version", problems, true);
         if (version != null && declaredVersion > 0 && declaredVersion != version) {
             problems.add(
                     "version: " + declaredVersion + " but the file is named v" + version + ".yaml");
@@ -167,9 +166,9 @@ public final class ContractLoader {
                     problems.add(at + ": expected {name, type, nullable}");
                     continue;
                 }
-                unknownKeys(column, COLUMN, at + ".", problems);
-                String name = string(column, "name", at + ".", problems, true);
-                String typeText = string(column, "type", at + ".", problems, true);
+                YamlValues.unknownKeys(column, COLUMN, at + ".", problems);
+                String name = YamlValues.string(column, "name", at + ".", problems, true);
+                String typeText = YamlValues.string(column, "type", at + ".", problems, true);
                 Object nullable = column.get("nullable");
                 if (nullable != null && !(nullable instanceof Boolean)) {
                     problems.add(at + ".nullable: expected true or false, got '" + nullable + "'");
@@ -200,14 +199,14 @@ public final class ContractLoader {
         } else {
             keys.forEach(k -> primaryKey.add(String.valueOf(k)));
         }
-        String ordering = string(top, "ordering", "", problems, false);
+        String ordering = YamlValues.string(top, "ordering", "", problems, false);
         if (ordering != null
                 && !ordering.equals(Contract.COMMIT_ORDER)
                 && !ordering.matches("event-time:[A-Za-z_][A-Za-z0-9_]*")) {
             problems.add("ordering: '" + ordering + "' is not commit-order or event-time:<column>");
         }
         Duration freshness = null;
-        String freshnessText = string(top, "freshness-sla", "", problems, false);
+        String freshnessText = YamlValues.string(top, "freshness-sla", "", problems, false);
         if (freshnessText != null) {
             Matcher m = DURATION.matcher(freshnessText.trim());
             if (!m.matches()) {
@@ -228,7 +227,7 @@ public final class ContractLoader {
             }
         }
         EvolutionPolicy evolution = null;
-        String evolutionText = string(top, "schema-evolution", "", problems, false);
+        String evolutionText = YamlValues.string(top, "schema-evolution", "", problems, false);
         if (evolutionText != null) {
             try {
                 evolution = EvolutionPolicy.parse(evolutionText);
@@ -237,7 +236,7 @@ public final class ContractLoader {
             }
         }
         List<Constraint> constraints = constraints(top.get("constraints"), columns, problems);
-        List<QualityCheck> checks = checks(top.get("checks"), problems);
+        List<QualityCheck> checks = CheckEntries.parse(top.get("checks"), problems);
         if (!problems.isEmpty()) {
             throw new ContractException(fileName, problems);
         }
@@ -273,8 +272,8 @@ public final class ContractLoader {
                 problems.add(at + ": expected {column, <rule>: ...}");
                 continue;
             }
-            unknownKeys(entry, CONSTRAINT, at + ".", problems);
-            String column = string(entry, "column", at + ".", problems, true);
+            YamlValues.unknownKeys(entry, CONSTRAINT, at + ".", problems);
+            String column = YamlValues.string(entry, "column", at + ".", problems, true);
             if (column == null) {
                 continue;
             }
@@ -328,7 +327,9 @@ public final class ContractLoader {
             }
             if (entry.containsKey("max-length")) {
                 rules++;
-                int length = integer(entry.get("max-length"), at + ".max-length", problems, true);
+                int length =
+                        YamlValues.integer(
+                                entry.get("max-length"), at + ".max-length", problems, true);
                 if (length > 0) {
                     constraints.add(new Constraint.MaxLength(column, length));
                 }
@@ -341,75 +342,6 @@ public final class ContractLoader {
             }
         }
         return constraints;
-    }
-
-    private static List<QualityCheck> checks(Object value, List<String> problems) {
-        List<QualityCheck> checks = new ArrayList<>();
-        if (value == null) {
-            return checks;
-        }
-        if (!(value instanceof List<?> list)) {
-            problems.add("checks: expected a list of {check, column, max, window, mode}");
-            return checks;
-        }
-        for (int i = 0; i < list.size(); i++) {
-            String at = "checks[" + i + "]";
-            if (!(list.get(i) instanceof Map<?, ?> entry)) {
-                problems.add(at + ": expected {check, column, max, window, mode}");
-                continue;
-            }
-            unknownKeys(entry, CHECK, at + ".", problems);
-            String kindText = string(entry, "check", at + ".", problems, true);
-            if (kindText == null) {
-                continue;
-            }
-            QualityCheck.Kind kind;
-            QualityCheck.Mode mode = QualityCheck.Mode.FAIL;
-            try {
-                kind = QualityCheck.Kind.parse(kindText);
-            } catch (IllegalArgumentException e) {
-                problems.add(at + ".check: " + e.getMessage());
-                continue;
-            }
-            if (entry.get("mode") != null) {
-                try {
-                    mode = QualityCheck.Mode.parse(String.valueOf(entry.get("mode")));
-                } catch (IllegalArgumentException e) {
-                    problems.add(at + ".mode: " + e.getMessage());
-                }
-            }
-            String column =
-                    string(
-                            entry,
-                            "column",
-                            at + ".",
-                            problems,
-                            kind == QualityCheck.Kind.NULL_RATE);
-            double max = 0;
-            boolean ratio =
-                    kind == QualityCheck.Kind.QUARANTINE_RATIO
-                            || kind == QualityCheck.Kind.NULL_RATE;
-            if (ratio) {
-                Object raw = entry.get("max");
-                if (!(raw instanceof Number number)
-                        || number.doubleValue() < 0
-                        || number.doubleValue() > 1) {
-                    problems.add(at + ".max: expected a ratio between 0 and 1, got '" + raw + "'");
-                } else {
-                    max = number.doubleValue();
-                }
-            } else if (entry.containsKey("max")) {
-                problems.add(at + ".max: only quarantine-ratio and null-rate take a maximum");
-            }
-            int window =
-                    entry.get("window") == null
-                            ? (kind == QualityCheck.Kind.NO_ROWS_WRITTEN ? 5 : 10)
-                            : integer(entry.get("window"), at + ".window", problems, true);
-            if (window > 0) {
-                checks.add(new QualityCheck(kind, column, max, window, mode));
-            }
-        }
-        return checks;
     }
 
     private static Comparable<?> bound(Object value, Type type, String at, List<String> problems) {
@@ -443,44 +375,5 @@ public final class ContractLoader {
             problems.add(at + ": '" + text + "' is not a value of the column's type " + type);
             return null;
         }
-    }
-
-    private static void unknownKeys(
-            Map<?, ?> map, Set<String> known, String prefix, List<String> problems) {
-        for (Object key : map.keySet()) {
-            if (!known.contains(String.valueOf(key))) {
-                problems.add(prefix + key + ": unknown key (known: " + new TreeSet<>(known) + ")");
-            }
-        }
-    }
-
-    private static String string(
-            Map<?, ?> map, String key, String prefix, List<String> problems, boolean required) {
-        Object value = map.get(key);
-        if (value == null) {
-            if (required) {
-                problems.add(prefix + key + ": required");
-            }
-            return null;
-        }
-        if (value instanceof Map || value instanceof List) {
-            problems.add(prefix + key + ": expected a single value");
-            return null;
-        }
-        return String.valueOf(value);
-    }
-
-    private static int integer(Object value, String at, List<String> problems, boolean required) {
-        if (value == null) {
-            if (required) {
-                problems.add(at + ": required");
-            }
-            return -1;
-        }
-        if (value instanceof Integer i && i > 0) {
-            return i;
-        }
-        problems.add(at + ": expected a positive integer, got '" + value + "'");
-        return -1;
     }
 }

@@ -18,7 +18,7 @@ import java.util.List;
  * compares again); {@code sourceAt} and {@code tableAt} say which states were compared. Columns of
  * the Iceberg table the source table no longer has ({@code columnsNotInSource}: dropped in the
  * source and kept under {@code schema-evolution: lenient}) are not compared. {@code differingKeys}
- * are the fingerprints ({@link GroundTruthDiff#keyFingerprint}) of every differing key when at most
+ * are the fingerprints ({@link CanonicalValues#keyFingerprint}) of every differing key when at most
  * {@link GroundTruthDiff#MAX_KEYS} differ, and empty otherwise.
  */
 public record DiffReport(
