@@ -1,6 +1,10 @@
 package io.tidemark.config;
 
 import io.tidemark.config.ConfigKey.Kind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,11 +20,12 @@ import org.apache.flink.util.TimeUtils;
 
 /**
  * Reads typed values from a flattened pipeline file, naming the file and the key in every error;
- * {@code ${env:NAME}} references are resolved as they are read.
+ * {@code ${env:NAME}} and {@code ${file:/path}} references are resolved as they are read.
  */
 final class ConfigReader {
 
-    private static final Pattern ENV_REF = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
+    private static final Pattern REF =
+            Pattern.compile("\\$\\{(?:env:([A-Za-z_][A-Za-z0-9_]*)|file:([^}]+))}");
 
     private final String file;
     private final Function<String, String> environment;
@@ -167,21 +172,57 @@ final class ConfigReader {
         return value;
     }
 
+    /**
+     * {@code value} with its {@code ${env:NAME}} references replaced by the variable's value and
+     * its {@code ${file:/path}} references by the file's content without its final line break (a
+     * Kubernetes or Docker secret mounted as a file).
+     */
     String resolve(String name, String value) {
-        Matcher m = ENV_REF.matcher(value);
+        Matcher m = REF.matcher(value);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            String resolved = environment.apply(m.group(1));
-            if (resolved == null) {
-                throw new ConfigException(
-                        String.format(
-                                "%s: '%s': environment variable %s is not set; export it or put the value in the file",
-                                file, name, m.group(1)));
-            }
+            String resolved =
+                    m.group(1) != null ? variable(name, m.group(1)) : file(name, m.group(2));
             m.appendReplacement(out, Matcher.quoteReplacement(resolved));
         }
         m.appendTail(out);
         return out.toString();
+    }
+
+    private String variable(String name, String variable) {
+        String resolved = environment.apply(variable);
+        if (resolved == null) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: '%s': environment variable %s is not set; export it or put the value in the file",
+                            file, name, variable));
+        }
+        return resolved;
+    }
+
+    private String file(String name, String path) {
+        Path secret = Path.of(path.trim());
+        if (!secret.isAbsolute()) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: '%s': ${file:%s} needs an absolute path, such as "
+                                    + "${file:/etc/tidemark/secrets/password}",
+                            file, name, path));
+        }
+        try {
+            String content = Files.readString(secret, StandardCharsets.UTF_8);
+            // as mounted secrets usually end: one line break, which is no part of the value
+            return content.endsWith("\r\n")
+                    ? content.substring(0, content.length() - 2)
+                    : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
+        } catch (IOException e) {
+            // the message names the path, never the content
+            throw new ConfigException(
+                    String.format(
+                            "%s: '%s': cannot read ${file:%s} (%s); mount the secret there or put "
+                                    + "the value in the file",
+                            file, name, path, e.getClass().getSimpleName()));
+        }
     }
 
     ConfigException missing(String name, ConfigKey key) {
