@@ -1,7 +1,7 @@
 package io.tidemark.benchmarks;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.decode.ChangeEvent;
-import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;

@@ -211,7 +211,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                                                         + sourceTable
                                                         + "' which the pipeline does not capture"));
         // its pattern's schema-evolution, as for the tables known at the start
-        EvolutionPolicy evolution = EvolutionPolicy.parse(entry.schemaEvolution());
+        EvolutionPolicy evolution = entry.schemaEvolution();
         TableSpec spec = live.spec(sourceTable);
         // the source may hold columns the table has not taken (it changed after the table was
         // made, before this task met the table): the schema evolution adds them when a change

@@ -1,7 +1,7 @@
-package io.tidemark.reconcile;
+package io.tidemark.config;
 
 /** What happens to a change older than {@code watermark - allowed lateness}. */
-public enum LatePolicy {
+public enum LatePolicy implements FileValue {
     /** Applied only if its sequence is newer than the key's retained state (the default). */
     APPLY_IF_NEWER("apply-if-newer"),
     /** Sent to the LATE side output with the reason, never applied. */
@@ -19,13 +19,17 @@ public enum LatePolicy {
         return key;
     }
 
+    @Override
+    public String fileValue() {
+        return key;
+    }
+
     public static LatePolicy parse(String text) {
-        for (LatePolicy policy : values()) {
-            if (policy.key.equals(text)) {
-                return policy;
-            }
-        }
-        throw new IllegalArgumentException(
-                "expected one of apply-if-newer, quarantine, fail; got '" + text + "'");
+        return FileValue.parse(LatePolicy.class, text);
+    }
+
+    @Override
+    public String toString() {
+        return key;
     }
 }

@@ -1,5 +1,7 @@
 package io.tidemark.config;
 
+import io.tidemark.catalog.contract.EvolutionPolicy;
+import io.tidemark.decode.BinlogOrder;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
@@ -8,8 +10,8 @@ import java.util.TreeMap;
 
 /**
  * A validated pipeline file. Immutable; produced by {@link PipelineConfigLoader}. Values come from
- * the file, with {@code ${env:NAME}} references resolved from the environment; the command line
- * overrides only the run id. {@link #describe()} prints it with secrets masked.
+ * the file, with {@code ${env:NAME}} and {@code ${file:/path}} references resolved; the command
+ * line overrides only the run id. {@link #describe()} prints it with secrets masked.
  */
 public record PipelineConfig(
         String pipelineId,
@@ -82,7 +84,11 @@ public record PipelineConfig(
         return sources.get(0);
     }
 
-    /** The source database connection and capture settings. */
+    /**
+     * The source database connection and capture settings. Settings of another kind of source are
+     * null; so is {@code binlogOrder} under {@code auto} (resolved against the server when the job
+     * is built).
+     */
     public record SourceConfig(
             String id,
             SourceKind kind,
@@ -95,8 +101,8 @@ public record PipelineConfig(
             String publication,
             String serverId,
             String serverTimeZone,
-            String binlogOrder,
-            String startupMode,
+            BinlogOrder binlogOrder,
+            StartupMode startupMode,
             int splitSize,
             int fetchSize,
             Duration heartbeatInterval,
@@ -138,25 +144,20 @@ public record PipelineConfig(
 
     /**
      * One captured table. {@code primaryKey} is empty when the file leaves it to the source table's
-     * primary key. {@code ordering} is {@code commit-order} or {@code event-time:<column>}.
+     * primary key.
      */
     public record TableConfig(
             String source,
             String target,
             List<String> primaryKey,
-            String ordering,
-            String latePolicy,
+            Ordering ordering,
+            LatePolicy latePolicy,
             List<String> sources,
             Integer contract,
-            String newTables,
-            String truncate,
-            String schemaEvolution)
+            NewTables newTables,
+            TruncatePolicy truncate,
+            EvolutionPolicy schemaEvolution)
             implements Serializable {
-
-        public static final String CAPTURE = "capture";
-
-        /** The {@code ordering} of a table ordered by its source's commit order (the default). */
-        public static final String COMMIT_ORDER = "commit-order";
 
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
@@ -171,23 +172,9 @@ public record PipelineConfig(
             return isPattern(source);
         }
 
-        /**
-         * The prefix of an {@code ordering} by a column of the rows: {@code event-time:<column>}.
-         */
-        public static final String EVENT_TIME = "event-time:";
-
-        /**
-         * Whether {@code text} is an {@code ordering}: {@link #COMMIT_ORDER} or {@link
-         * #EVENT_TIME}.
-         */
-        public static boolean isOrdering(String text) {
-            return COMMIT_ORDER.equals(text)
-                    || (text.startsWith(EVENT_TIME) && text.length() > EVENT_TIME.length());
-        }
-
-        /** Whether the table is ordered by its source's commit order ({@link #COMMIT_ORDER}). */
+        /** Whether the table is ordered by its source's commit order. */
         public boolean orderedByCommit() {
-            return COMMIT_ORDER.equals(ordering);
+            return ordering.byCommit();
         }
 
         static boolean isPattern(String name) {
@@ -250,24 +237,18 @@ public record PipelineConfig(
                     source,
                     target,
                     primaryKey,
-                    COMMIT_ORDER,
-                    "apply-if-newer",
+                    Ordering.COMMIT_ORDER,
+                    LatePolicy.APPLY_IF_NEWER,
                     List.of(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE),
                     null,
-                    "ignore",
-                    TRUNCATE_APPLY,
-                    EVOLVE);
+                    NewTables.IGNORE,
+                    TruncatePolicy.APPLY,
+                    EvolutionPolicy.EVOLVE);
         }
-
-        /** Until the pipeline or the table's entry says otherwise, a table evolves. */
-        public static final String EVOLVE = "evolve";
-
-        /** Until a table's entry says otherwise, a TRUNCATE empties its target. */
-        public static final String TRUNCATE_APPLY = "apply";
 
         /** Whether tables this pattern matches that are created while the job runs are captured. */
         public boolean capturesNewTables() {
-            return isPattern() && CAPTURE.equals(newTables);
+            return isPattern() && newTables == NewTables.CAPTURE;
         }
 
         /** The source table whose Iceberg table {@code target} this pattern names, or null. */
@@ -321,7 +302,10 @@ public record PipelineConfig(
                 line(out, "  server-time-zone", source.serverTimeZone());
             }
             if (source.kind().owns(PipelineOptions.SOURCE_BINLOG_ORDER)) {
-                line(out, "  binlog-order", source.binlogOrder());
+                line(
+                        out,
+                        "  binlog-order",
+                        source.binlogOrder() == null ? "auto" : source.binlogOrder());
             }
             line(out, "  startup-mode", source.startupMode());
             line(out, "  snapshot.split-size", source.splitSize());

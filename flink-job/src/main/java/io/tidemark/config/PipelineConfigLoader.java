@@ -1,5 +1,6 @@
 package io.tidemark.config;
 
+import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.ConfigKey.Kind;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
@@ -28,7 +29,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  *   <li>an {@code ${env:NAME}} reference to a variable that is not set.
  * </ul>
  *
- * <p>Precedence: the file, with {@code ${env:NAME}} references resolved from the environment.
+ * <p>Precedence: the file, with {@code ${env:NAME}} and {@code ${file:/path}} references resolved.
  */
 public final class PipelineConfigLoader {
 
@@ -102,7 +103,8 @@ public final class PipelineConfigLoader {
                         .tables(
                                 tables,
                                 sources.stream().map(SourceConfig::id).toList(),
-                                reader.string(flat, PipelineOptions.SCHEMA_EVOLUTION));
+                                EvolutionPolicy.parse(
+                                        reader.string(flat, PipelineOptions.SCHEMA_EVOLUTION)));
         checkTables(tableConfigs, sources, contractsDir, fileName);
         int maxParallelism = reader.integer(flat, PipelineOptions.MAX_PARALLELISM, 1, 32768);
         if (maxParallelism < parallelism) {

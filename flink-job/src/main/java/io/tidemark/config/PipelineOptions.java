@@ -13,6 +13,11 @@ public final class PipelineOptions {
 
     private PipelineOptions() {}
 
+    /** The values the file may spell, in their enum's order. */
+    private static List<String> fileValues(FileValue[] values) {
+        return java.util.Arrays.stream(values).map(FileValue::fileValue).toList();
+    }
+
     // pipeline
     public static final ConfigKey PIPELINE_ID =
             ConfigKey.required(
@@ -97,7 +102,8 @@ public final class PipelineOptions {
                     "source.password",
                     STRING,
                     "(empty)",
-                    "Password; use ${env:NAME} to read it from the environment. Never printed.");
+                    "Password; use ${env:NAME} (the environment) or ${file:/path} (a mounted secret). "
+                            + "Never printed.");
     public static final ConfigKey SOURCE_SLOT_NAME =
             ConfigKey.optional(
                     "source.slot-name",
@@ -134,8 +140,8 @@ public final class PipelineOptions {
     public static final ConfigKey SOURCE_STARTUP_MODE =
             ConfigKey.oneOf(
                     "source.startup-mode",
-                    "initial",
-                    List.of("initial", "latest-offset", "committed-offset"),
+                    StartupMode.INITIAL.fileValue(),
+                    fileValues(StartupMode.values()),
                     "initial: snapshot every table, then follow the log; latest-offset: log only, from now; "
                             + "committed-offset: log only, from the replication slot's confirmed position "
                             + "(a replay of what the slot still holds).");
@@ -255,8 +261,8 @@ public final class PipelineOptions {
     public static final ConfigKey TABLE_LATE_POLICY =
             ConfigKey.oneOf(
                     "late-policy",
-                    "apply-if-newer",
-                    List.of("apply-if-newer", "quarantine", "fail"),
+                    LatePolicy.APPLY_IF_NEWER.fileValue(),
+                    fileValues(LatePolicy.values()),
                     "What a late change does (tables[*].late-policy).");
 
     public static final ConfigKey TABLE_SCHEMA_EVOLUTION =
@@ -270,8 +276,8 @@ public final class PipelineOptions {
     public static final ConfigKey TABLE_TRUNCATE =
             ConfigKey.oneOf(
                     "truncate",
-                    "apply",
-                    List.of("apply", "quarantine", "fail"),
+                    TruncatePolicy.APPLY.fileValue(),
+                    fileValues(TruncatePolicy.values()),
                     "What a TRUNCATE of the source table does. apply: empties the target in its place "
                             + "in the source's order (rows written after it survive); quarantine: the "
                             + "target keeps its rows and the truncate goes to the quarantine table; fail: "
@@ -280,8 +286,8 @@ public final class PipelineOptions {
     public static final ConfigKey TABLE_NEW_TABLES =
             ConfigKey.oneOf(
                     "new-tables",
-                    "ignore",
-                    List.of("ignore", "capture"),
+                    NewTables.IGNORE.fileValue(),
+                    fileValues(NewTables.values()),
                     "For a pattern: what a table created while the job runs does. ignore: not read "
                             + "until the next start from a savepoint; capture: followed from its first "
                             + "change on, into a new Iceberg table (mysql sources) (tables[*].new-tables).");

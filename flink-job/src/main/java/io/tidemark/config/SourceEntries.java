@@ -1,6 +1,7 @@
 package io.tidemark.config;
 
 import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -157,9 +158,13 @@ final class SourceEntries {
                                             flat, PipelineOptions.SOURCE_SERVER_TIME_ZONE, "UTC")
                                     : null,
                             kind.owns(PipelineOptions.SOURCE_BINLOG_ORDER)
-                                    ? reader.string(flat, PipelineOptions.SOURCE_BINLOG_ORDER)
+                                    ? binlogOrder(
+                                            reader.string(
+                                                    flat, PipelineOptions.SOURCE_BINLOG_ORDER))
                                     : null,
-                            reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE),
+                            FileValue.parse(
+                                    StartupMode.class,
+                                    reader.string(flat, PipelineOptions.SOURCE_STARTUP_MODE)),
                             reader.integer(
                                     flat, PipelineOptions.SOURCE_SPLIT_SIZE, 1, Integer.MAX_VALUE),
                             reader.integer(
@@ -178,6 +183,15 @@ final class SourceEntries {
             }
             throw new ConfigException(e.getMessage().replace("'source.", "'" + spelledAs + "."));
         }
+    }
+
+    /** {@code source.binlog-order}: null for {@code auto}, resolved against the server. */
+    private static BinlogOrder binlogOrder(String text) {
+        return switch (text) {
+            case "gtid" -> BinlogOrder.GTID;
+            case "binlog-position" -> BinlogOrder.BINLOG_POSITION;
+            default -> null;
+        };
     }
 
     /** A {@code source.*} key no option names is refused with the nearest known one. */

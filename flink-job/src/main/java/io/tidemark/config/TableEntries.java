@@ -1,6 +1,7 @@
 package io.tidemark.config;
 
 import io.tidemark.catalog.SqlNames;
+import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,7 +22,7 @@ final class TableEntries {
         this.reader = reader;
     }
 
-    List<TableConfig> tables(Object raw, List<String> sourceIds, String schemaEvolution) {
+    List<TableConfig> tables(Object raw, List<String> sourceIds, EvolutionPolicy schemaEvolution) {
         if (raw == null) {
             throw new ConfigException(
                     reader.file()
@@ -60,7 +61,7 @@ final class TableEntries {
             Set<String> sources,
             Set<String> targets,
             List<String> sourceIds,
-            String schemaEvolution) {
+            EvolutionPolicy schemaEvolution) {
         for (Object k : entry.keySet()) {
             if (!known.contains(String.valueOf(k))) {
                 throw new ConfigException(
@@ -76,8 +77,10 @@ final class TableEntries {
         boolean pattern = TableConfig.isPattern(sourceName);
         String targetName = targetName(at, entry, sourceName, pattern);
         List<String> key = reader.stringList(at + ".primary-key", entry.get("primary-key"));
-        String ordering = ordering(at, entry);
-        String latePolicy = choice(at, entry, PipelineOptions.TABLE_LATE_POLICY, "apply-if-newer");
+        Ordering ordering = ordering(at, entry);
+        LatePolicy latePolicy =
+                LatePolicy.parse(
+                        choice(at, entry, PipelineOptions.TABLE_LATE_POLICY, "apply-if-newer"));
         if (!sources.add(sourceName)) {
             throw new ConfigException(
                     String.format(
@@ -92,9 +95,15 @@ final class TableEntries {
         }
         List<String> tableSources = tableSources(at, entry, sourceIds, sourceName, ordering);
         Integer contract = contractVersion(at, entry.get("contract"));
-        String truncate =
-                choice(at, entry, PipelineOptions.TABLE_TRUNCATE, TableConfig.TRUNCATE_APPLY);
-        String evolution = schemaEvolution;
+        TruncatePolicy truncate =
+                FileValue.parse(
+                        TruncatePolicy.class,
+                        choice(
+                                at,
+                                entry,
+                                PipelineOptions.TABLE_TRUNCATE,
+                                TruncatePolicy.APPLY.fileValue()));
+        EvolutionPolicy evolution = schemaEvolution;
         if (entry.get("schema-evolution") != null) {
             if (entry.get("contract") != null) {
                 throw new ConfigException(
@@ -103,9 +112,11 @@ final class TableEntries {
                                         + "schema-evolution decides; remove it from the entry",
                                 reader.file(), at));
             }
-            evolution = choice(at, entry, PipelineOptions.TABLE_SCHEMA_EVOLUTION, null);
+            evolution =
+                    EvolutionPolicy.parse(
+                            choice(at, entry, PipelineOptions.TABLE_SCHEMA_EVOLUTION, null));
         }
-        String newTables = newTables(at, entry, pattern, sourceName, latePolicy);
+        NewTables newTables = newTables(at, entry, pattern, sourceName, latePolicy);
         return new TableConfig(
                 sourceName,
                 targetName,
@@ -139,22 +150,22 @@ final class TableEntries {
     }
 
     /** The ordering rule of entry {@code at}: commit order unless it declares event time. */
-    private String ordering(String at, Map<?, ?> entry) {
-        String ordering =
-                entry.get("ordering") == null
-                        ? TableConfig.COMMIT_ORDER
-                        : reader.scalar(
-                                at + ".ordering",
-                                entry.get("ordering"),
-                                PipelineOptions.TABLE_ORDERING);
-        if (!TableConfig.isOrdering(ordering)) {
+    private Ordering ordering(String at, Map<?, ?> entry) {
+        if (entry.get("ordering") == null) {
+            return Ordering.COMMIT_ORDER;
+        }
+        String text =
+                reader.scalar(
+                        at + ".ordering", entry.get("ordering"), PipelineOptions.TABLE_ORDERING);
+        try {
+            return Ordering.parse(text);
+        } catch (IllegalArgumentException e) {
             throw new ConfigException(
                     String.format(
                             "%s: '%s.ordering': expected 'commit-order' or"
                                     + " 'event-time:<column>', got '%s'",
-                            reader.file(), at, ordering));
+                            reader.file(), at, text));
         }
-        return ordering;
     }
 
     /**
@@ -179,7 +190,7 @@ final class TableEntries {
             Map<?, ?> entry,
             List<String> sourceIds,
             String sourceName,
-            String ordering) {
+            Ordering ordering) {
         List<String> fedBy = reader.stringList(at + ".sources", entry.get("sources"));
         for (String id : fedBy) {
             if (!sourceIds.contains(id)) {
@@ -190,7 +201,7 @@ final class TableEntries {
             }
         }
         List<String> tableSources = fedBy.isEmpty() ? sourceIds : fedBy;
-        if (tableSources.size() > 1 && !ordering.startsWith("event-time:")) {
+        if (tableSources.size() > 1 && ordering.byCommit()) {
             throw new ConfigException(
                     String.format(
                             "%s: '%s.ordering': table '%s' is fed by %d sources %s; commit order exists only "
@@ -256,11 +267,11 @@ final class TableEntries {
     }
 
     /** The {@code new-tables} of entry {@code at}: {@code ignore} unless a pattern says. */
-    private String newTables(
-            String at, Map<?, ?> entry, boolean pattern, String sourceName, String latePolicy) {
-        String newTables = "ignore";
+    private NewTables newTables(
+            String at, Map<?, ?> entry, boolean pattern, String sourceName, LatePolicy latePolicy) {
+        NewTables newTables = NewTables.IGNORE;
         if (entry.get("new-tables") != null) {
-            newTables =
+            String text =
                     reader.check(
                             PipelineOptions.TABLE_NEW_TABLES,
                             at + ".new-tables",
@@ -268,6 +279,7 @@ final class TableEntries {
                                     at + ".new-tables",
                                     entry.get("new-tables"),
                                     PipelineOptions.TABLE_NEW_TABLES));
+            newTables = FileValue.parse(NewTables.class, text);
             if (!pattern) {
                 throw new ConfigException(
                         String.format(
@@ -275,7 +287,7 @@ final class TableEntries {
                                         + "created later; '%s' is one table",
                                 reader.file(), at, sourceName));
             }
-            if (newTables.equals(TableConfig.CAPTURE) && latePolicy.equals("quarantine")) {
+            if (newTables == NewTables.CAPTURE && latePolicy == LatePolicy.QUARANTINE) {
                 throw new ConfigException(
                         String.format(
                                 "%s: '%s.late-policy': quarantine needs a late table per target, made "

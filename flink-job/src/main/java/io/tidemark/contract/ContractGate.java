@@ -5,6 +5,7 @@ import io.tidemark.catalog.contract.Contract.Checked;
 import io.tidemark.catalog.contract.QualityCheck;
 import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.catalog.contract.Violation;
+import io.tidemark.config.TruncatePolicy;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.protocol.CommitMessage.GateCounts;
@@ -142,7 +143,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
             Map<String, Contract> contracts,
             Map<String, Contract> implicitContracts,
             KeyChangeSplitter splitter,
-            Map<String, String> truncatePolicies,
+            Map<String, TruncatePolicy> truncatePolicies,
             Map<String, String> orderingColumns,
             LiveTables live,
             ColumnDefaults.Lookup columnDefaults) {

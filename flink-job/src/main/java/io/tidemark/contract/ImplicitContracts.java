@@ -119,7 +119,7 @@ public final class ImplicitContracts {
         }
         try {
             TableSpec spec = live.spec(table);
-            EvolutionPolicy evolution = EvolutionPolicy.parse(entry.schemaEvolution());
+            EvolutionPolicy evolution = entry.schemaEvolution();
             // where the schema evolution leaves the table as it is, its changes are checked
             // against the Iceberg table once it exists (this task may meet the table after a
             // failover, when the source holds a column the table never took)

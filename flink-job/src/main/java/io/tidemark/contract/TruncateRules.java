@@ -2,6 +2,7 @@ package io.tidemark.contract;
 
 import io.tidemark.catalog.contract.ReasonCode;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.TruncatePolicy;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
@@ -26,7 +27,7 @@ final class TruncateRules implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(TruncateRules.class);
 
     /** Source table to its {@code truncate} policy; {@code apply} if absent. */
-    private final Map<String, String> policies;
+    private final Map<String, TruncatePolicy> policies;
 
     private final LiveTables live;
 
@@ -37,7 +38,8 @@ final class TruncateRules implements Serializable {
      * @param live tables created while the job runs: their pattern's policy
      * @param rereads which tables can be read again while the job runs
      */
-    TruncateRules(Map<String, String> policies, LiveTables live, ColumnDefaults.Lookup rereads) {
+    TruncateRules(
+            Map<String, TruncatePolicy> policies, LiveTables live, ColumnDefaults.Lookup rereads) {
         this.policies = Map.copyOf(policies);
         this.live = live;
         this.rereads = rereads;
@@ -48,8 +50,8 @@ final class TruncateRules implements Serializable {
      * applied). Throws, without restarts, under {@code fail}.
      */
     String decide(ChangeEvent change) {
-        String policy = policy(change.table());
-        if (policy.equals("fail")) {
+        TruncatePolicy policy = policy(change.table());
+        if (policy == TruncatePolicy.FAIL) {
             throw new SuppressRestartsException(
                     new IllegalStateException(
                             String.format(
@@ -59,7 +61,7 @@ final class TruncateRules implements Serializable {
                                             + "the last checkpoint, or start the table afresh",
                                     change.table(), change.position())));
         }
-        if (policy.equals("quarantine")) {
+        if (policy == TruncatePolicy.QUARANTINE) {
             LOG.warn(
                     "Table {} was truncated in the source at {}; its truncate policy is 'quarantine', so "
                             + "the target keeps its rows and the truncate is in the quarantine table",
@@ -111,7 +113,7 @@ final class TruncateRules implements Serializable {
      */
     void stopIfFailing(ChangeEvent malformed) {
         if (ReasonCode.TRUNCATE.name().equals(malformed.malformedReason())
-                && policy(malformed.table()).equals("fail")) {
+                && policy(malformed.table()) == TruncatePolicy.FAIL) {
             throw new SuppressRestartsException(
                     new IllegalStateException(
                             String.format(
@@ -123,13 +125,10 @@ final class TruncateRules implements Serializable {
         }
     }
 
-    private String policy(String table) {
-        String policy = policies.get(table);
+    private TruncatePolicy policy(String table) {
+        TruncatePolicy policy = policies.get(table);
         if (policy == null) {
-            policy =
-                    live.entryFor(table)
-                            .map(TableConfig::truncate)
-                            .orElse(TableConfig.TRUNCATE_APPLY);
+            policy = live.entryFor(table).map(TableConfig::truncate).orElse(TruncatePolicy.APPLY);
         }
         return policy;
     }

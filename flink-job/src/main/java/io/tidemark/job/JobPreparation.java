@@ -6,11 +6,12 @@ import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.ContractLoader;
 import io.tidemark.catalog.contract.ContractTables;
+import io.tidemark.config.LatePolicy;
+import io.tidemark.config.Ordering;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
-import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
@@ -140,15 +141,15 @@ public final class JobPreparation {
         Contract contract = null;
         Table table;
         List<String> primaryKey = spec.primaryKey();
-        String ordering = tableConfig.ordering();
+        Ordering ordering = tableConfig.ordering();
         if (tableConfig.contract() != null) {
             contract = contract(config, tableConfig, catalog, spec.identifier());
             table = catalog.loadTable(spec.identifier());
             tables.ensureAppendOnly(QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
             primaryKey = contract.primaryKey();
-            if (!contract.ordering().equals(Contract.COMMIT_ORDER)) {
-                if (!ordering.equals(Contract.COMMIT_ORDER)
-                        && !ordering.equals(contract.ordering())) {
+            Ordering contracted = Ordering.parse(contract.ordering());
+            if (!contracted.byCommit()) {
+                if (!ordering.byCommit() && !ordering.equals(contracted)) {
                     throw new IllegalStateException(
                             String.format(
                                     "table '%s': the pipeline file orders by '%s' but contract %s by '%s'; "
@@ -158,7 +159,7 @@ public final class JobPreparation {
                                     contract.id(),
                                     contract.ordering()));
                 }
-                ordering = contract.ordering();
+                ordering = contracted;
             }
         } else {
             // a column added or widened in the source while the pipeline was stopped: the
@@ -167,7 +168,7 @@ public final class JobPreparation {
             // (quarantine), or stops at it once (fail), as for a change made while running
             table = tables.ensure(spec, true);
         }
-        LatePolicy latePolicy = LatePolicy.parse(tableConfig.latePolicy());
+        LatePolicy latePolicy = tableConfig.latePolicy();
         if (latePolicy == LatePolicy.QUARANTINE) {
             tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
         }
@@ -184,7 +185,7 @@ public final class JobPreparation {
                 spec.identifier(),
                 table.schema(),
                 primaryKey,
-                OrderingRule.parse(ordering).withSources(tableConfig.sources()),
+                OrderingRule.of(ordering).withSources(tableConfig.sources()),
                 latePolicy,
                 contract);
     }

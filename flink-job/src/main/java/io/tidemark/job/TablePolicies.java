@@ -4,6 +4,7 @@ import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.TruncatePolicy;
 import io.tidemark.contract.ImplicitContracts;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.reconcile.OrderingRule;
@@ -28,17 +29,17 @@ final class TablePolicies {
      * Each table's {@code truncate} policy. A table fed by several sources cannot apply one
      * source's truncate to the rows of the others: its {@code apply} is {@code quarantine}.
      */
-    static Map<String, String> truncatePolicies(PipelineConfig config) {
-        Map<String, String> policies = new HashMap<>();
+    static Map<String, TruncatePolicy> truncatePolicies(PipelineConfig config) {
+        Map<String, TruncatePolicy> policies = new HashMap<>();
         for (TableConfig table : config.tables()) {
-            String policy = table.truncate();
-            if (table.sources().size() > 1 && policy.equals(TableConfig.TRUNCATE_APPLY)) {
+            TruncatePolicy policy = table.truncate();
+            if (table.sources().size() > 1 && policy == TruncatePolicy.APPLY) {
                 LOG.warn(
                         "Table {} is fed by sources {}: a TRUNCATE in one of them cannot empty only that "
                                 + "source's rows of the target, so it is quarantined (truncate: quarantine)",
                         table.source(),
                         table.sources());
-                policy = "quarantine";
+                policy = TruncatePolicy.QUARANTINE;
             }
             policies.put(table.source(), policy);
         }
@@ -58,7 +59,7 @@ final class TablePolicies {
     static EvolutionPolicy schemaEvolution(PipelineConfig config, String sourceTable) {
         for (TableConfig table : config.tables()) {
             if (table.source().equals(sourceTable)) {
-                return EvolutionPolicy.parse(table.schemaEvolution());
+                return table.schemaEvolution();
             }
         }
         return EvolutionPolicy.EVOLVE;

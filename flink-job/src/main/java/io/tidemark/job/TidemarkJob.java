@@ -6,17 +6,18 @@ import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.commit.TidemarkCommitter;
+import io.tidemark.config.LatePolicy;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.ReconcileConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.StartupMode;
 import io.tidemark.contract.ContractGate;
 import io.tidemark.contract.ContractGateOperator;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
 import io.tidemark.reconcile.KeyChangeSplitter;
-import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
@@ -415,7 +416,8 @@ public final class TidemarkJob {
      * then the committer's first commit to each table replaces what the table held.
      */
     public static boolean snapshotsEveryTable(PipelineConfig config) {
-        return config.sources().stream().allMatch(source -> source.startupMode().equals("initial"));
+        return config.sources().stream()
+                .allMatch(source -> source.startupMode() == StartupMode.INITIAL);
     }
 
     static org.apache.hadoop.conf.Configuration hadoopConf() {

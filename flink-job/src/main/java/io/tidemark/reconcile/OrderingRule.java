@@ -1,6 +1,6 @@
 package io.tidemark.reconcile;
 
-import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.Ordering;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
@@ -57,13 +57,12 @@ public abstract class OrderingRule implements Serializable {
 
     /** Parses {@code commit-order} or {@code event-time:<column>}. */
     public static OrderingRule parse(String text) {
-        if (!TableConfig.isOrdering(text)) {
-            throw new IllegalArgumentException(
-                    "expected 'commit-order' or 'event-time:<column>', got '" + text + "'");
-        }
-        return text.equals(TableConfig.COMMIT_ORDER)
-                ? commitOrder()
-                : eventTime(text.substring(TableConfig.EVENT_TIME.length()));
+        return of(Ordering.parse(text));
+    }
+
+    /** The rule of {@code ordering}. */
+    public static OrderingRule of(Ordering ordering) {
+        return ordering.byCommit() ? commitOrder() : eventTime(ordering.eventTimeColumn());
     }
 
     /** The column an {@code event-time:<column>} rule reads, or null for any other rule text. */
@@ -137,7 +136,7 @@ public abstract class OrderingRule implements Serializable {
 
         @Override
         public String toString() {
-            return TableConfig.COMMIT_ORDER;
+            return Ordering.COMMIT_ORDER_TEXT;
         }
 
         private Object readResolve() {

@@ -1,5 +1,6 @@
 package io.tidemark.reconcile;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.source.LiveTables;
 import java.io.Serializable;
@@ -52,8 +53,8 @@ public record ReconcileSettings(
                                             new IllegalStateException(
                                                     "no reconcile rule for table '" + table + "'"));
             return new TableRule(
-                    OrderingRule.parse(entry.ordering()).withSources(entry.sources()),
-                    LatePolicy.parse(entry.latePolicy()));
+                    OrderingRule.of(entry.ordering()).withSources(entry.sources()),
+                    entry.latePolicy());
         }
         return rule;
     }

@@ -1,5 +1,6 @@
 package io.tidemark.reconcile;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.GtidPosition;
 import io.tidemark.decode.Operation;

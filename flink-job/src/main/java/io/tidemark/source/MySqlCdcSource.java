@@ -2,6 +2,7 @@ package io.tidemark.source;
 
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.StartupMode;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
@@ -189,16 +190,14 @@ public final class MySqlCdcSource {
                                 decoder, metrics, config.isIncludeSchemaChanges()));
     }
 
-    static StartupOptions startupOptions(String mode) {
-        switch (mode) {
-            case "latest-offset":
-                return StartupOptions.latest();
-            case "committed-offset":
-                throw new IllegalArgumentException(
-                        "startup-mode 'committed-offset' is for postgres sources (a replication slot "
-                                + "remembers the position); a mysql pipeline resumes from its savepoint");
-            default:
-                return StartupOptions.initial();
-        }
+    static StartupOptions startupOptions(StartupMode mode) {
+        return switch (mode) {
+            case LATEST_OFFSET -> StartupOptions.latest();
+            case COMMITTED_OFFSET ->
+                    throw new IllegalArgumentException(
+                            "startup-mode 'committed-offset' is for postgres sources (a replication slot "
+                                    + "remembers the position); a mysql pipeline resumes from its savepoint");
+            case INITIAL -> StartupOptions.initial();
+        };
     }
 }

@@ -177,15 +177,15 @@ public final class MySqlSchemaReader {
     }
 
     /**
-     * The commit order the source's changes are placed in, {@code requested} ({@code auto}, {@code
-     * gtid} or {@code binlog-position}) resolved against the server: {@code auto} is GTID order
-     * when MySQL's {@code gtid_mode} is {@code ON}, binlog positions otherwise (and always on
-     * MariaDB, whose GTIDs the binlog reader of Flink CDC 3.5, Debezium 1.9, does not read). A
-     * {@code gtid} the server cannot give is refused, naming the fix.
+     * The commit order the source's changes are placed in, {@code requested} (null for {@code
+     * auto}, {@code gtid} or {@code binlog-position}) resolved against the server: {@code auto} is
+     * GTID order when MySQL's {@code gtid_mode} is {@code ON}, binlog positions otherwise (and
+     * always on MariaDB, whose GTIDs the binlog reader of Flink CDC 3.5, Debezium 1.9, does not
+     * read). A {@code gtid} the server cannot give is refused, naming the fix.
      */
-    public static BinlogOrder binlogOrder(Connection connection, String requested)
+    public static BinlogOrder binlogOrder(Connection connection, BinlogOrder requested)
             throws SQLException {
-        if ("binlog-position".equals(requested)) {
+        if (requested == BinlogOrder.BINLOG_POSITION) {
             return BinlogOrder.BINLOG_POSITION;
         }
         String version;
@@ -203,7 +203,7 @@ public final class MySqlSchemaReader {
         }
         boolean mariaDb = version != null && version.toLowerCase(Locale.ROOT).contains("mariadb");
         if (mariaDb || !"ON".equals(gtidMode)) {
-            if ("gtid".equals(requested)) {
+            if (requested == BinlogOrder.GTID) {
                 throw new IllegalStateException(
                         mariaDb
                                 ? "source.binlog-order is gtid, but the server is MariaDB "
@@ -221,7 +221,10 @@ public final class MySqlSchemaReader {
                     mariaDb ? ": its GTIDs do not reach the reader" : "");
             return BinlogOrder.BINLOG_POSITION;
         }
-        LOG.info("Binlog changes are ordered by GTID (gtid_mode ON, {} {})", requested, version);
+        LOG.info(
+                "Binlog changes are ordered by GTID (gtid_mode ON, {} {})",
+                requested == null ? "auto" : requested,
+                version);
         return BinlogOrder.GTID;
     }
 

@@ -3,6 +3,7 @@ package io.tidemark.source;
 import io.tidemark.catalog.SqlNames;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.config.StartupMode;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.DebeziumDecoder;
 import java.util.List;
@@ -199,14 +200,11 @@ public final class PostgresCdcSource {
         return factory;
     }
 
-    static StartupOptions startupOptions(String mode) {
-        switch (mode) {
-            case "latest-offset":
-                return StartupOptions.latest();
-            case "committed-offset":
-                return StartupOptions.committed();
-            default:
-                return StartupOptions.initial();
-        }
+    static StartupOptions startupOptions(StartupMode mode) {
+        return switch (mode) {
+            case LATEST_OFFSET -> StartupOptions.latest();
+            case COMMITTED_OFFSET -> StartupOptions.committed();
+            case INITIAL -> StartupOptions.initial();
+        };
     }
 }

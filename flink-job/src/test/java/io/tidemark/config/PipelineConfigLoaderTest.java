@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.SqlNames;
+import io.tidemark.catalog.contract.EvolutionPolicy;
+import io.tidemark.decode.BinlogOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -66,7 +69,7 @@ class PipelineConfigLoaderTest {
         assertThat(config.source().password()).isEqualTo("s3cr3t-pg");
         assertThat(config.source().slotName()).isEqualTo("tidemark_shop");
         assertThat(config.source().publication()).isEqualTo("tidemark_shop");
-        assertThat(config.source().startupMode()).isEqualTo("initial");
+        assertThat(config.source().startupMode()).isEqualTo(StartupMode.INITIAL);
         assertThat(config.catalogName()).isEqualTo("tidemark");
         assertThat(config.catalogProperties())
                 .containsEntry("type", "jdbc")
@@ -188,6 +191,40 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void aSecretMountedAsAFileIsRead(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("pg-password");
+        java.nio.file.Files.writeString(secret, "s3cr:et}\n");
+        PipelineConfig config =
+                parse(
+                        VALID.replace(
+                                "  password: ${env:PG_PASSWORD}",
+                                "  password: ${file:" + secret + "}"));
+        // the mounted file's final line break is no part of the value
+        assertThat(config.source().password()).isEqualTo("s3cr:et}");
+        assertThat(config.describe()).doesNotContain("s3cr");
+
+        Path missing = dir.resolve("absent");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  password: ${env:PG_PASSWORD}",
+                                                "  password: ${file:" + missing + "}")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.password': cannot read ${file:"
+                                + missing
+                                + "} (NoSuchFileException); mount the secret there or put the "
+                                + "value in the file");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  password: ${env:PG_PASSWORD}",
+                                                "  password: ${file:secrets/pw}")))
+                .hasMessageContaining("${file:secrets/pw} needs an absolute path");
+    }
+
+    @Test
     void badTableNames() {
         assertThatThrownBy(
                         () -> parse(VALID.replace("source: public.customers", "source: customers")))
@@ -284,7 +321,7 @@ class PipelineConfigLoaderTest {
         assertThat(source.port()).isEqualTo(3306);
         assertThat(source.serverTimeZone()).isEqualTo("UTC");
         // GTID order where the server has GTIDs on, resolved when the job is built
-        assertThat(source.binlogOrder()).isEqualTo("auto");
+        assertThat(source.binlogOrder()).isNull();
         assertThat(
                         parse(
                                         VALID.replace(
@@ -292,7 +329,7 @@ class PipelineConfigLoaderTest {
                                                 "  type: mysql\n  binlog-order: binlog-position"))
                                 .source()
                                 .binlogOrder())
-                .isEqualTo("binlog-position");
+                .isEqualTo(BinlogOrder.BINLOG_POSITION);
         assertThat(source.slotName()).isNull();
         // one id per parallel reader, derived from the pipeline id: stable across restarts
         assertThat(source.serverId()).matches("\\d+-\\d+");
@@ -509,7 +546,7 @@ class PipelineConfigLoaderTest {
         assertThat(config.source().port()).isEqualTo(6543);
         assertThat(config.source().slotName()).isEqualTo("s1");
         assertThat(config.source().publication()).isEqualTo("p1");
-        assertThat(config.source().startupMode()).isEqualTo("latest-offset");
+        assertThat(config.source().startupMode()).isEqualTo(StartupMode.LATEST_OFFSET);
         assertThat(config.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.source().splitSize()).isEqualTo(100);
         assertThat(config.source().fetchSize()).isEqualTo(50);
@@ -543,7 +580,7 @@ class PipelineConfigLoaderTest {
                 .containsExactly("tidemark_shop_eu", "tidemark_shop_us");
         assertThat(config.tables().get(0).sources()).containsExactly("eu");
         assertThat(config.tables().get(1).sources()).containsExactly("eu", "us");
-        assertThat(config.tables().get(1).ordering()).isEqualTo("event-time:updated_at");
+        assertThat(config.tables().get(1).ordering()).hasToString("event-time:updated_at");
     }
 
     @Test
@@ -621,8 +658,8 @@ class PipelineConfigLoaderTest {
         assertThat(defaults.tables())
                 .allSatisfy(
                         t -> {
-                            assertThat(t.schemaEvolution()).isEqualTo("evolve");
-                            assertThat(t.truncate()).isEqualTo("apply");
+                            assertThat(t.schemaEvolution()).isEqualTo(EvolutionPolicy.EVOLVE);
+                            assertThat(t.truncate()).isEqualTo(TruncatePolicy.APPLY);
                         });
 
         PipelineConfig strict =
@@ -632,9 +669,9 @@ class PipelineConfigLoaderTest {
                                         "    primary-key: [id]",
                                         "    primary-key: [id]\n    schema-evolution: quarantine\n"
                                                 + "    truncate: fail"));
-        assertThat(strict.tables().get(0).schemaEvolution()).isEqualTo("fail");
-        assertThat(strict.tables().get(1).schemaEvolution()).isEqualTo("quarantine");
-        assertThat(strict.tables().get(1).truncate()).isEqualTo("fail");
+        assertThat(strict.tables().get(0).schemaEvolution()).isEqualTo(EvolutionPolicy.FAIL);
+        assertThat(strict.tables().get(1).schemaEvolution()).isEqualTo(EvolutionPolicy.QUARANTINE);
+        assertThat(strict.tables().get(1).truncate()).isEqualTo(TruncatePolicy.FAIL);
         assertThat(
                         parse(
                                         VALID.replace(
@@ -643,7 +680,7 @@ class PipelineConfigLoaderTest {
                                 .tables()
                                 .get(0)
                                 .schemaEvolution())
-                .isEqualTo("lenient");
+                .isEqualTo(EvolutionPolicy.LENIENT);
 
         assertThatThrownBy(
                         () ->

@@ -8,6 +8,7 @@ import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.Contract.Column;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.catalog.contract.QualityCheck;
+import io.tidemark.config.TruncatePolicy;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
@@ -73,7 +74,7 @@ class ContractGateTest {
     private static Result run(
             Contract contract,
             List<ChangeEvent> changes,
-            Map<String, String> truncatePolicies,
+            Map<String, TruncatePolicy> truncatePolicies,
             Map<String, String> orderingColumns)
             throws Exception {
         return run(contract, null, changes, truncatePolicies, orderingColumns);
@@ -84,7 +85,7 @@ class ContractGateTest {
             Contract contract,
             Contract implicit,
             List<ChangeEvent> changes,
-            Map<String, String> truncatePolicies,
+            Map<String, TruncatePolicy> truncatePolicies,
             Map<String, String> orderingColumns)
             throws Exception {
         return run(
@@ -100,7 +101,7 @@ class ContractGateTest {
             Contract contract,
             Contract implicit,
             List<ChangeEvent> changes,
-            Map<String, String> truncatePolicies,
+            Map<String, TruncatePolicy> truncatePolicies,
             Map<String, String> orderingColumns,
             io.tidemark.source.ColumnDefaults.Lookup columnDefaults)
             throws Exception {
@@ -250,13 +251,20 @@ class ContractGateTest {
         assertThat(applied.passed()).hasSize(1);
         assertThat(applied.tally().tables().get(TABLE)).isEqualTo(new GateCounts(1, 1, 0, 3));
 
-        Result held = run(null, List.of(truncate), Map.of(TABLE, "quarantine"), Map.of());
+        Result held =
+                run(null, List.of(truncate), Map.of(TABLE, TruncatePolicy.QUARANTINE), Map.of());
         assertThat(held.passed()).isEmpty();
         assertThat(held.quarantined())
                 .singleElement()
                 .satisfies(row -> assertThat(row.getString(3).toString()).isEqualTo("TRUNCATE"));
 
-        assertThatThrownBy(() -> run(null, List.of(truncate), Map.of(TABLE, "fail"), Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                run(
+                                        null,
+                                        List.of(truncate),
+                                        Map.of(TABLE, TruncatePolicy.FAIL),
+                                        Map.of()))
                 .rootCause()
                 .hasMessageContaining("truncated in the source")
                 .hasMessageContaining("truncate: apply");

@@ -2,12 +2,12 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
-import io.tidemark.reconcile.LatePolicy;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.TestPipelines;

@@ -703,7 +703,7 @@ class WholeDatabaseITCase {
                             config.source().jdbcUrl(),
                             EmbeddedMariaDb.CDC_USER,
                             EmbeddedMariaDb.CDC_PASSWORD)) {
-                assertThat(MySqlSchemaReader.binlogOrder(cdc, "auto"))
+                assertThat(MySqlSchemaReader.binlogOrder(cdc, null))
                         .isEqualTo(BinlogOrder.BINLOG_POSITION);
             }
 

@@ -2,6 +2,7 @@ package io.tidemark.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.runtime.RunContext;
 import java.time.Duration;

@@ -7,6 +7,7 @@ import static io.tidemark.reconcile.Changes.update;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.runtime.RunContext;
 import java.time.Duration;

@@ -6,6 +6,7 @@ import static io.tidemark.reconcile.Changes.read;
 import static io.tidemark.reconcile.Changes.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.config.LatePolicy;
 import io.tidemark.decode.BinlogPosition;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;

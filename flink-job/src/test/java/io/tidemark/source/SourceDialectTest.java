@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineOptions;
 import io.tidemark.config.SourceKind;
+import io.tidemark.config.StartupMode;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -59,8 +60,8 @@ class SourceDialectTest {
                 "tidemark_p",
                 "5400",
                 "UTC",
-                "auto",
-                "initial",
+                null,
+                StartupMode.INITIAL,
                 8096,
                 1024,
                 Duration.ofSeconds(30),
