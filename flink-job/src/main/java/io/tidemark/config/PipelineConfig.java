@@ -29,7 +29,8 @@ public record PipelineConfig(
         ReconcileConfig reconcile,
         List<TableConfig> tables,
         String contractsDir,
-        List<TableConfig> liveTables)
+        List<TableConfig> liveTables,
+        MaintenanceConfig maintenance)
         implements Serializable {
 
     public PipelineConfig {
@@ -60,7 +61,8 @@ public record PipelineConfig(
                 reconcile,
                 resolved,
                 contractsDir,
-                live);
+                live,
+                maintenance);
     }
 
     /**
@@ -340,6 +342,17 @@ public record PipelineConfig(
         if (contractsDir != null) {
             out.append("contracts:\n");
             line(out, "  dir", contractsDir);
+        }
+        if (maintenance.enabled()) {
+            // the lock's JDBC URL may hold a password: never printed
+            out.append("maintenance:\n");
+            line(out, "  compaction.every-commits", maintenance.compactEveryCommits());
+            line(out, "  expire-snapshots.every-commits", maintenance.expireEveryCommits());
+            line(out, "  expire-snapshots.retain-last", maintenance.retainLast());
+            line(out, "  expire-snapshots.max-age", maintenance.maxSnapshotAge());
+            line(out, "  orphan-files.every", maintenance.orphanFilesEvery());
+            line(out, "  orphan-files.min-age", maintenance.orphanFilesMinAge());
+            line(out, "  min-interval", maintenance.minInterval());
         }
         return out.toString();
     }

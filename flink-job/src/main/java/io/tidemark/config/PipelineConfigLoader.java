@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,7 +135,68 @@ public final class PipelineConfigLoader {
                         reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
                 tableConfigs,
                 contractsDir,
-                List.of());
+                List.of(),
+                maintenance(reader, flat, catalogProperties, fileName));
+    }
+
+    /** The {@code maintenance.*} settings; a task scheduled without a lock is refused. */
+    private static MaintenanceConfig maintenance(
+            ConfigReader reader,
+            Map<String, Object> flat,
+            Map<String, String> catalogProperties,
+            String fileName) {
+        String lock =
+                reader.optionalString(
+                        flat,
+                        PipelineOptions.MAINTENANCE_LOCK_URI,
+                        "jdbc".equals(catalogProperties.get("type"))
+                                ? catalogProperties.get("uri")
+                                : null);
+        MaintenanceConfig maintenance =
+                new MaintenanceConfig(
+                        flat.containsKey(PipelineOptions.MAINTENANCE_COMPACT_EVERY.name())
+                                ? reader.integer(
+                                        flat,
+                                        PipelineOptions.MAINTENANCE_COMPACT_EVERY,
+                                        0,
+                                        Integer.MAX_VALUE)
+                                : 0,
+                        flat.containsKey(PipelineOptions.MAINTENANCE_EXPIRE_EVERY.name())
+                                ? reader.integer(
+                                        flat,
+                                        PipelineOptions.MAINTENANCE_EXPIRE_EVERY,
+                                        0,
+                                        Integer.MAX_VALUE)
+                                : 0,
+                        reader.integer(
+                                flat,
+                                PipelineOptions.MAINTENANCE_RETAIN_LAST,
+                                1,
+                                Integer.MAX_VALUE),
+                        reader.duration(flat, PipelineOptions.MAINTENANCE_MAX_SNAPSHOT_AGE),
+                        flat.containsKey(PipelineOptions.MAINTENANCE_ORPHANS_EVERY.name())
+                                ? reader.durationOrZero(
+                                        flat, PipelineOptions.MAINTENANCE_ORPHANS_EVERY)
+                                : Duration.ZERO,
+                        reader.duration(flat, PipelineOptions.MAINTENANCE_ORPHANS_MIN_AGE),
+                        reader.duration(flat, PipelineOptions.MAINTENANCE_MIN_INTERVAL),
+                        lock);
+        if (maintenance.minInterval().toSeconds() < 1) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'maintenance.min-interval': expected at least 1s, got %s",
+                            fileName, maintenance.minInterval()));
+        }
+        if (maintenance.enabled() && lock == null) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'maintenance': a table's maintenance runs under a lock in a JDBC "
+                                    + "database, and the catalog is not a JDBC catalog: set "
+                                    + "'maintenance.lock.jdbc-uri' (for example the JDBC URL of a "
+                                    + "Postgres database the job can write to)",
+                            fileName));
+        }
+        return maintenance;
     }
 
     /** The catalog's properties, its {@code type} (or {@code catalog-impl}) required. */

@@ -229,6 +229,59 @@ public final class PipelineOptions {
                     "none",
                     "Directory of contract files, <schema>.<table>/v<N>.yaml (relative to the working directory).");
 
+    // maintenance
+    public static final ConfigKey MAINTENANCE_COMPACT_EVERY =
+            ConfigKey.optional(
+                    "maintenance.compaction.every-commits",
+                    INT,
+                    "0 (off)",
+                    "Rewrite each table's data files, their deletes applied, after this many commits.");
+    public static final ConfigKey MAINTENANCE_EXPIRE_EVERY =
+            ConfigKey.optional(
+                    "maintenance.expire-snapshots.every-commits",
+                    INT,
+                    "0 (off)",
+                    "Expire each table's old snapshots (and the files only they reference) after this "
+                            + "many commits.");
+    public static final ConfigKey MAINTENANCE_RETAIN_LAST =
+            ConfigKey.optional(
+                    "maintenance.expire-snapshots.retain-last",
+                    INT,
+                    "100",
+                    "Snapshots an expiry always keeps.");
+    public static final ConfigKey MAINTENANCE_MAX_SNAPSHOT_AGE =
+            ConfigKey.optional(
+                    "maintenance.expire-snapshots.max-age",
+                    DURATION,
+                    "1d",
+                    "Snapshots older than this, beyond retain-last, are expired (time travel reaches "
+                            + "this far back).");
+    public static final ConfigKey MAINTENANCE_ORPHANS_EVERY =
+            ConfigKey.optional(
+                    "maintenance.orphan-files.every",
+                    DURATION,
+                    "0 (off)",
+                    "Remove the files of each table's location that no snapshot references, this often.");
+    public static final ConfigKey MAINTENANCE_ORPHANS_MIN_AGE =
+            ConfigKey.optional(
+                    "maintenance.orphan-files.min-age",
+                    DURATION,
+                    "3d",
+                    "Files younger than this are never removed as orphans (a commit may be under way).");
+    public static final ConfigKey MAINTENANCE_MIN_INTERVAL =
+            ConfigKey.optional(
+                    "maintenance.min-interval",
+                    DURATION,
+                    "1min",
+                    "The least time between two runs of a task on a table.");
+    public static final ConfigKey MAINTENANCE_LOCK_URI =
+            ConfigKey.optional(
+                    "maintenance.lock.jdbc-uri",
+                    STRING,
+                    "the catalog's uri (catalog.type: jdbc)",
+                    "JDBC database holding the lock that keeps two runs of a table's maintenance "
+                            + "apart; its user and password are the catalog's jdbc.user and jdbc.password.");
+
     // tables[*]
     public static final ConfigKey TABLE_SOURCE =
             ConfigKey.required(
@@ -336,7 +389,15 @@ public final class PipelineOptions {
                     RECONCILE_ALLOWED_LATENESS,
                     RECONCILE_RETENTION,
                     RECONCILE_IDLENESS,
-                    CONTRACTS_DIR);
+                    CONTRACTS_DIR,
+                    MAINTENANCE_COMPACT_EVERY,
+                    MAINTENANCE_EXPIRE_EVERY,
+                    MAINTENANCE_RETAIN_LAST,
+                    MAINTENANCE_MAX_SNAPSHOT_AGE,
+                    MAINTENANCE_ORPHANS_EVERY,
+                    MAINTENANCE_ORPHANS_MIN_AGE,
+                    MAINTENANCE_MIN_INTERVAL,
+                    MAINTENANCE_LOCK_URI);
 
     /** Keys of one entry of {@code tables}. */
     public static final List<ConfigKey> TABLE_KEYS =

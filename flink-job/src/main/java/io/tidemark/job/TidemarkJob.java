@@ -276,6 +276,9 @@ public final class TidemarkJob {
                 wiring,
                 listener,
                 live);
+
+        // beside the stream: each table's compaction, snapshot expiry and orphan removal
+        MaintenanceStage.attach(env, config, tables);
     }
 
     /** The contract gate over every change (chained to the source). */

@@ -33,4 +33,12 @@ public final class Uids {
                 ? SOURCE
                 : SOURCE + "-" + sourceId;
     }
+
+    /**
+     * The uid suffix of one table's maintenance operators (Iceberg's {@code TableMaintenance} names
+     * them by it).
+     */
+    public static String maintenance(String targetTable) {
+        return "tidemark-maintenance-" + targetTable;
+    }
 }

@@ -191,6 +191,47 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void maintenanceIsOffUnlessScheduledAndNeedsALock() {
+        assertThat(parse(VALID).maintenance().enabled()).isFalse();
+        String scheduled =
+                VALID.replace(
+                        "tables:\n",
+                        "maintenance:\n  compaction: {every-commits: 50}\n"
+                                + "  expire-snapshots: {every-commits: 20, retain-last: 10}\n"
+                                + "tables:\n");
+        MaintenanceConfig maintenance = parse(scheduled).maintenance();
+        assertThat(maintenance.enabled()).isTrue();
+        assertThat(maintenance.compactEveryCommits()).isEqualTo(50);
+        assertThat(maintenance.expireEveryCommits()).isEqualTo(20);
+        assertThat(maintenance.retainLast()).isEqualTo(10);
+        assertThat(maintenance.maxSnapshotAge()).isEqualTo(Duration.ofDays(1));
+        assertThat(maintenance.orphanFilesEvery()).isZero();
+        // the JDBC catalog's database holds the lock, unless the file names another
+        assertThat(maintenance.lockJdbcUri()).isEqualTo("jdbc:postgresql://catalog/iceberg");
+        assertThat(parse(scheduled).describe())
+                .contains("compaction.every-commits: 50")
+                .doesNotContain("s3cr3t");
+
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        scheduled
+                                                .replace("  type: jdbc\n", "  type: rest\n")
+                                                .replace(
+                                                        "    uri: jdbc:postgresql://catalog/iceberg",
+                                                        "    uri: http://catalog:8181")))
+                .hasMessageContaining("set 'maintenance.lock.jdbc-uri'");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        scheduled.replace(
+                                                "maintenance:\n",
+                                                "maintenance:\n  min-interval: 500ms\n")))
+                .hasMessage(
+                        "pipeline.yaml: 'maintenance.min-interval': expected at least 1s, got PT0.5S");
+    }
+
+    @Test
     void aSecretMountedAsAFileIsRead(@TempDir Path dir) throws Exception {
         Path secret = dir.resolve("pg-password");
         java.nio.file.Files.writeString(secret, "s3cr:et}\n");

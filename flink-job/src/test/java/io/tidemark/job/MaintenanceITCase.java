@@ -1,0 +1,171 @@
+package io.tidemark.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.testbed.EmbeddedDatabase;
+import io.tidemark.testbed.ShopWorkload;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.DataOperations;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Table maintenance beside the stream (issue 20): the job compacts and expires its tables while a
+ * workload of inserts, updates and deletes streams into them through one-second checkpoints ({@code
+ * pipelines/maintenance.yaml}: both every 5 commits, 5 snapshots kept). The job never fails, the
+ * tables end equal to the source in every column, Iceberg's rewrites ({@code replace} snapshots
+ * with files removed) sit in the history with the pipeline's commits after them, and expiry keeps
+ * the history bounded: the first snapshots are gone and far fewer remain than the pipeline
+ * committed.
+ */
+class MaintenanceITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @RegisterExtension
+    static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog", "maint");
+
+    @Test
+    void theJobCompactsAndExpiresItsTablesWhileTheyStream() throws Exception {
+        EmbeddedDatabase database = DATABASE.get();
+        String id = "maintenance-it";
+        PipelineConfig config =
+                TestPipelines.fromResource("maintenance.yaml", database, DATABASE.dir(), id);
+        Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+        targets.put(ShopWorkload.CUSTOMERS, TableIdentifier.of("maint", "customers"));
+        targets.put(ShopWorkload.ORDERS, TableIdentifier.of("maint", "orders"));
+        Catalog catalog = TestPipelines.catalog(config);
+        try (Connection source = database.connect("maint")) {
+            ShopWorkload workload = new ShopWorkload(source, 41L);
+            workload.createAndSeed(1_000, 2_000);
+            List<ResolvedTable> tables = JobPreparation.prepare(config);
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(
+                            TidemarkJob.flinkConfiguration(config));
+            TidemarkJob.assemble(
+                    env,
+                    config,
+                    RunContext.start(id, "maintenance-run"),
+                    tables,
+                    SourceStage.cdc(config));
+            JobClient job = env.executeAsync(config.jobName());
+            try {
+                GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
+                Map<TableIdentifier, Long> first = new LinkedHashMap<>();
+                for (TableIdentifier target : targets.values()) {
+                    first.put(target, oldest(catalog.loadTable(target)).snapshotId());
+                }
+                // stream until both tables were compacted and expired, and the pipeline
+                // committed after a compaction
+                Awaitility.await("compaction and expiry of both tables while they stream")
+                        .atMost(Duration.ofMinutes(4))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    workload.apply(60);
+                                    for (TableIdentifier target : targets.values()) {
+                                        Table table = catalog.loadTable(target);
+                                        if (!committedAfterACompaction(table)
+                                                || table.snapshot(first.get(target)) != null) {
+                                            return false;
+                                        }
+                                    }
+                                    return true;
+                                });
+                workload.apply(300);
+                GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
+                GroundTruth.assertJobRunning(job);
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("the job never failed")
+                        .isEmpty();
+                for (TableIdentifier target : targets.values()) {
+                    Table table = catalog.loadTable(target);
+                    long commits = pipelineCheckpoint(table);
+                    int kept = 0;
+                    for (Snapshot ignored : table.snapshots()) {
+                        kept++;
+                    }
+                    System.out.printf(
+                            "%s: %d snapshots kept of about %d checkpoints committed%n",
+                            target, kept, commits);
+                    assertThat(kept).as(target + " snapshots kept").isLessThan((int) commits);
+                }
+            } finally {
+                GroundTruth.cancel(job);
+                database.dropSlot("maint", id.replace('-', '_'));
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    /** Whether the history holds a rewrite that removed files, and a pipeline commit after it. */
+    private static boolean committedAfterACompaction(Table table) {
+        boolean compacted = false;
+        for (Snapshot snapshot : history(table)) {
+            if (DataOperations.REPLACE.equals(snapshot.operation())
+                    && snapshot.summary().get(Provenance.PIPELINE_ID) == null
+                    && Long.parseLong(snapshot.summary().getOrDefault("deleted-data-files", "0"))
+                            > 0) {
+                compacted = true;
+            } else if (compacted && snapshot.summary().get(Provenance.PIPELINE_ID) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The current snapshot's ancestry, oldest first. */
+    private static List<Snapshot> history(Table table) {
+        java.util.ArrayList<Snapshot> history = new java.util.ArrayList<>();
+        Set<Long> seen = new HashSet<>();
+        for (Snapshot s = table.currentSnapshot();
+                s != null && seen.add(s.snapshotId());
+                s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+            history.add(0, s);
+        }
+        return history;
+    }
+
+    private static Snapshot oldest(Table table) {
+        return history(table).get(0);
+    }
+
+    /** The newest checkpoint id the pipeline committed to {@code table}. */
+    private static long pipelineCheckpoint(Table table) {
+        long newest = 0;
+        for (Snapshot s : history(table)) {
+            String checkpoint = s.summary().get(Provenance.CHECKPOINT_ID);
+            if (checkpoint != null) {
+                newest = Math.max(newest, Long.parseLong(checkpoint));
+            }
+        }
+        return newest;
+    }
+}
