@@ -3,6 +3,7 @@ package io.tidemark.cli;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.JobPreparation;
+import io.tidemark.job.MaintenanceStage;
 import io.tidemark.job.RetainedState;
 import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
@@ -141,8 +142,18 @@ final class RunCommand implements Callable<Integer> {
         TidemarkJob.assemble(env, pipeline, run, tables, SourceStage.cdc(pipeline));
         StreamGraph graph = env.getStreamGraph();
         if (restore.restoreSavepoint()) {
+            // maintenance turned off since: its operators' state is all the graph cannot take
+            SavepointRestoreSettings settings =
+                    RetainedState.withMaintenanceDropped(
+                            restore,
+                            graph.getJobGraph(),
+                            MaintenanceStage.operatorIds(pipeline, tables));
+            if (settings.allowNonRestoredState() && !restore.allowNonRestoredState()) {
+                // (a submitted job takes the submitter's: flink run --allowNonRestoredState)
+                say("the state of the table maintenance this start does not run is dropped");
+            }
             // an in-process job takes the restore from its graph
-            graph.setSavepointRestoreSettings(restore);
+            graph.setSavepointRestoreSettings(settings);
         }
         env.execute(graph);
         return 0;

@@ -5,9 +5,16 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.OperatorIDPair;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.TableLoader;
@@ -27,7 +34,7 @@ import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
  * Iceberg's optimistic commits let the one that lost retry or give up, and the committer's
  * idempotence rests on its committed-through mark, which expiry and compaction leave in place.
  */
-final class MaintenanceStage {
+public final class MaintenanceStage {
 
     private MaintenanceStage() {}
 
@@ -87,6 +94,45 @@ final class MaintenanceStage {
                             .minAge(maintenance.orphanFilesMinAge()));
         }
         builder.append();
+    }
+
+    /**
+     * The ids of the maintenance operators {@code tables} would have with every task scheduled: the
+     * state a start without maintenance may leave unrestored ({@link
+     * RetainedState#withMaintenanceDropped}).
+     */
+    public static Set<OperatorID> operatorIds(PipelineConfig config, List<ResolvedTable> tables) {
+        MaintenanceConfig every =
+                new MaintenanceConfig(
+                        1,
+                        1,
+                        1,
+                        Duration.ofDays(1),
+                        Duration.ofDays(1),
+                        Duration.ofDays(1),
+                        Duration.ofMinutes(1),
+                        // never opened: only the graph is made
+                        "jdbc:postgresql://unused/unused");
+        StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
+        for (ResolvedTable table : tables) {
+            try {
+                attach(env, config, every, table.target());
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "cannot plan the maintenance of " + table.target(), e);
+            }
+        }
+        Set<OperatorID> ids = new HashSet<>();
+        if (tables.isEmpty()) {
+            return ids;
+        }
+        for (JobVertex vertex : env.getStreamGraph().getJobGraph().getVertices()) {
+            for (OperatorIDPair pair : vertex.getOperatorIDs()) {
+                ids.add(pair.getGeneratedOperatorID());
+                pair.getUserDefinedOperatorID().ifPresent(ids::add);
+            }
+        }
+        return ids;
     }
 
     /** The lock's id: the pipeline and the table, within the lock table's 100 characters. */

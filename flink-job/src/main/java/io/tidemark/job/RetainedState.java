@@ -7,8 +7,10 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -17,8 +19,14 @@ import org.apache.flink.core.execution.RestoreMode;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.runtime.OperatorIDPair;
 import org.apache.flink.runtime.checkpoint.Checkpoints;
+import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -154,6 +162,58 @@ public final class RetainedState {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * {@code restore}, allowed to leave state unrestored when the only state {@code graph} has no
+     * operator for is that of table maintenance ({@code maintenance}: its operators' ids), which a
+     * start without maintenance drops (its schedules begin again when it is turned back on). Any
+     * other unmatched state keeps the restore strict, and Flink names it.
+     */
+    public static SavepointRestoreSettings withMaintenanceDropped(
+            SavepointRestoreSettings restore, JobGraph graph, Set<OperatorID> maintenance)
+            throws IOException {
+        if (!restore.restoreSavepoint() || restore.allowNonRestoredState()) {
+            return restore;
+        }
+        Set<OperatorID> unmatched = operatorsWithState(restore.getRestorePath());
+        for (JobVertex vertex : graph.getVertices()) {
+            for (OperatorIDPair ids : vertex.getOperatorIDs()) {
+                unmatched.remove(ids.getGeneratedOperatorID());
+                ids.getUserDefinedOperatorID().ifPresent(unmatched::remove);
+            }
+        }
+        if (unmatched.isEmpty() || !maintenance.containsAll(unmatched)) {
+            return restore;
+        }
+        LOG.info(
+                "{} holds the state of {} table maintenance operator(s) this start does not run "
+                        + "(maintenance.* turned off): it is dropped",
+                restore.getRestorePath(),
+                unmatched.size());
+        return SavepointRestoreSettings.forPath(
+                restore.getRestorePath(), true, restore.getRestoreMode());
+    }
+
+    /** The operators whose state the checkpoint or savepoint at {@code pointer} holds. */
+    static Set<OperatorID> operatorsWithState(String pointer) throws IOException {
+        Path metadata =
+                pointer.endsWith(METADATA)
+                        ? new Path(pointer)
+                        : new Path(new Path(pointer), METADATA);
+        try (InputStream in = metadata.getFileSystem().open(metadata);
+                DataInputStream data = new DataInputStream(in)) {
+            CheckpointMetadata read =
+                    Checkpoints.loadCheckpointMetadata(
+                            data, RetainedState.class.getClassLoader(), pointer);
+            Set<OperatorID> operators = new HashSet<>();
+            for (OperatorState state : read.getOperatorStates()) {
+                if (state.getStateSize() > 0 || state.getCoordinatorState() != null) {
+                    operators.add(state.getOperatorID());
+                }
+            }
+            return operators;
+        }
     }
 
     private record Candidate(Path directory, Path metadata, Kind kind, long modified) {}

@@ -20,8 +20,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.RestoreMode;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.Snapshot;
@@ -114,6 +119,56 @@ class MaintenanceITCase {
                             target, kept, commits);
                     assertThat(kept).as(target + " snapshots kept").isLessThan((int) commits);
                 }
+
+                // maintenance turned off: the savepoint's maintenance state is all the new
+                // graph cannot take, so it is dropped and the pipeline goes on
+                String savepoint =
+                        job.stopWithSavepoint(
+                                        false,
+                                        DATABASE.dir().resolve("savepoints").toUri().toString(),
+                                        SavepointFormatType.CANONICAL)
+                                .get(2, TimeUnit.MINUTES);
+                PipelineConfig off =
+                        TestPipelines.fromText(
+                                withoutMaintenance(TestPipelines.resource("maintenance.yaml")),
+                                database,
+                                DATABASE.dir(),
+                                id);
+                assertThat(off.maintenance().enabled()).isFalse();
+                StreamExecutionEnvironment offEnv =
+                        StreamExecutionEnvironment.getExecutionEnvironment(
+                                TidemarkJob.flinkConfiguration(off));
+                TidemarkJob.assemble(
+                        offEnv,
+                        off,
+                        RunContext.start(id, "without-maintenance"),
+                        JobPreparation.prepare(off),
+                        SourceStage.cdc(off));
+                StreamGraph graph = offEnv.getStreamGraph();
+                SavepointRestoreSettings strict =
+                        SavepointRestoreSettings.forPath(savepoint, false, RestoreMode.NO_CLAIM);
+                assertThat(
+                                RetainedState.withMaintenanceDropped(
+                                                strict, graph.getJobGraph(), Set.of())
+                                        .allowNonRestoredState())
+                        .as("state of other operators keeps the restore strict")
+                        .isFalse();
+                SavepointRestoreSettings settings =
+                        RetainedState.withMaintenanceDropped(
+                                strict,
+                                graph.getJobGraph(),
+                                MaintenanceStage.operatorIds(config, tables));
+                assertThat(settings.allowNonRestoredState()).isTrue();
+                graph.setSavepointRestoreSettings(settings);
+                JobClient restored = offEnv.executeAsync(graph);
+                try {
+                    workload.apply(300);
+                    GroundTruth.awaitEqual(
+                            restored, source, catalog, targets, Duration.ofMinutes(3));
+                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restored)).isEmpty();
+                } finally {
+                    GroundTruth.cancel(restored);
+                }
             } finally {
                 GroundTruth.cancel(job);
                 database.dropSlot("maint", id.replace('-', '_'));
@@ -123,6 +178,13 @@ class MaintenanceITCase {
                 closeable.close();
             }
         }
+    }
+
+    /** The pipeline file without its {@code maintenance} section. */
+    private static String withoutMaintenance(String yaml) {
+        int start = yaml.indexOf("maintenance:\n");
+        int end = yaml.indexOf("tables:\n", start);
+        return yaml.substring(0, start) + yaml.substring(end);
     }
 
     /** Whether the history holds a rewrite that removed files, and a pipeline commit after it. */
