@@ -1,6 +1,5 @@
 package io.tidemark.commit;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.protocol.CommitMessage.FilesWritten;
 import io.tidemark.protocol.CommitMessageSerializer;
 import java.io.IOException;
@@ -102,8 +101,8 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
     @Override
     public void open() throws Exception {
         super.open();
-        Catalogs.registerJdbcDrivers();
-        // open for the operator's life: closing a catalog may close its FileIO (an S3 client)
+        // (the job's catalog loader registers the JDBC drivers) open for the operator's life:
+        // closing a catalog may close its FileIO (an S3 client)
         catalog = catalogLoader.loadCatalog();
         files = new LinkedHashMap<>();
         for (Target target : targets) {

@@ -1,6 +1,5 @@
 package io.tidemark.commit;
 
-import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.provenance.Provenance.CommitPoint;
 import io.tidemark.metrics.CommitMetrics;
@@ -160,7 +159,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         run.enterLogContext();
-        Catalogs.registerJdbcDrivers();
+        // the job's catalog loader registers the JDBC drivers of this job's class loader
         catalog = catalogLoader.loadCatalog();
         allTargets = new ArrayList<>(targets);
         pendingState = context.getOperatorStateStore().getListState(PENDING);

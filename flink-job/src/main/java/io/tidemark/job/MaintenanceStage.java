@@ -41,10 +41,16 @@ public final class MaintenanceStage {
     /** Adds the maintenance of every target table of {@code tables} to {@code env}, if any. */
     static void attach(
             StreamExecutionEnvironment env, PipelineConfig config, List<ResolvedTable> tables) {
-        MaintenanceConfig maintenance = config.maintenance();
-        if (!maintenance.enabled()) {
-            return;
+        if (config.maintenance().enabled()) {
+            attach(env, config, config.maintenance(), tables);
         }
+    }
+
+    private static void attach(
+            StreamExecutionEnvironment env,
+            PipelineConfig config,
+            MaintenanceConfig maintenance,
+            List<ResolvedTable> tables) {
         for (ResolvedTable table : tables) {
             try {
                 attach(env, config, maintenance, table.target());
@@ -114,14 +120,7 @@ public final class MaintenanceStage {
                         // never opened: only the graph is made
                         "jdbc:postgresql://unused/unused");
         StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
-        for (ResolvedTable table : tables) {
-            try {
-                attach(env, config, every, table.target());
-            } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "cannot plan the maintenance of " + table.target(), e);
-            }
-        }
+        attach(env, config, every, tables);
         Set<OperatorID> ids = new HashSet<>();
         if (tables.isEmpty()) {
             return ids;

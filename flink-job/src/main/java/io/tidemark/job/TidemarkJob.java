@@ -411,7 +411,8 @@ public final class TidemarkJob {
         String impl = Catalogs.implementation(properties);
         properties.remove(Catalogs.TYPE);
         properties.remove(Catalogs.IMPL);
-        return CatalogLoader.custom(config.catalogName(), properties, hadoopConf(), impl);
+        return new DriverRegisteringCatalogLoader(
+                CatalogLoader.custom(config.catalogName(), properties, hadoopConf(), impl));
     }
 
     /**

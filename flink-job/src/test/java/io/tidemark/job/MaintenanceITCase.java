@@ -3,14 +3,15 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.Closeable;
 import java.sql.Connection;
@@ -66,17 +67,12 @@ class MaintenanceITCase {
         try (Connection source = database.connect("maint")) {
             ShopWorkload workload = new ShopWorkload(source, 41L);
             workload.createAndSeed(1_000, 2_000);
-            List<ResolvedTable> tables = JobPreparation.prepare(config);
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.getExecutionEnvironment(
-                            TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(
-                    env,
-                    config,
-                    RunContext.start(id, "maintenance-run"),
-                    tables,
-                    SourceStage.cdc(config));
-            JobClient job = env.executeAsync(config.jobName());
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(id, "maintenance-run"),
+                            CommitListener.NONE,
+                            null);
             try {
                 GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
                 Map<TableIdentifier, Long> first = new LinkedHashMap<>();
@@ -157,7 +153,8 @@ class MaintenanceITCase {
                         RetainedState.withMaintenanceDropped(
                                 strict,
                                 graph.getJobGraph(),
-                                MaintenanceStage.operatorIds(config, tables));
+                                MaintenanceStage.operatorIds(
+                                        config, JobPreparation.prepare(config)));
                 assertThat(settings.allowNonRestoredState()).isTrue();
                 graph.setSavepointRestoreSettings(settings);
                 JobClient restored = offEnv.executeAsync(graph);

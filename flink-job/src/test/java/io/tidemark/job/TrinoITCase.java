@@ -3,6 +3,7 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.deploy.TrinoServer;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
@@ -12,6 +13,7 @@ import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
@@ -266,17 +268,12 @@ class TrinoITCase {
         try (Connection source = database.connect(names.database())) {
             ShopWorkload workloadOnSource = new ShopWorkload(source, 33L);
             workloadOnSource.createAndSeed(2_000, 4_000);
-            List<ResolvedTable> tables = JobPreparation.prepare(config);
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.getExecutionEnvironment(
-                            TidemarkJob.flinkConfiguration(config));
-            TidemarkJob.assemble(
-                    env,
-                    config,
-                    RunContext.start(names.pipelineId(), "compaction-run"),
-                    tables,
-                    SourceStage.cdc(config));
-            JobClient job = env.executeAsync(config.jobName());
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(names.pipelineId(), "compaction-run"),
+                            CommitListener.NONE,
+                            null);
             Properties user = new Properties();
             user.setProperty("user", "tidemark");
             try (Connection trinoConnection = DriverManager.getConnection(trino.jdbcUrl(), user)) {
