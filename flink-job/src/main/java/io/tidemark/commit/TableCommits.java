@@ -10,7 +10,6 @@ import io.tidemark.source.resnapshot.ResnapshotRequests;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
@@ -123,7 +122,6 @@ final class TableCommits {
         Transaction transaction = table.newTransaction();
         RowDelta delta = transaction.newRowDelta();
         CommitFiles.Added added = CommitFiles.add(table, delta, written);
-        List<ManifestFile> manifests = added.manifests();
         int dataFiles = added.dataFiles();
         int deleteFiles = added.deleteFiles();
         long upserted = added.upserted();

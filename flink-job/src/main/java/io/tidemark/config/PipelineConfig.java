@@ -285,36 +285,7 @@ public record PipelineConfig(
         line(out, "  state-backend", stateBackend);
         for (SourceConfig source : sources) {
             out.append(sources.size() == 1 ? "source:\n" : "sources[" + source.id() + "]:\n");
-            line(out, "  type", source.kind());
-            line(out, "  hostname", source.hostname());
-            line(out, "  port", source.port());
-            line(out, "  database", source.database());
-            line(out, "  username", source.username());
-            line(out, "  password", mask("password", source.password()));
-            if (source.kind().owns(PipelineOptions.SOURCE_SLOT_NAME)) {
-                line(out, "  slot-name", source.slotName());
-            }
-            if (source.kind().owns(PipelineOptions.SOURCE_PUBLICATION)) {
-                line(out, "  publication", source.publication());
-            }
-            if (source.kind().owns(PipelineOptions.SOURCE_SERVER_ID)) {
-                line(out, "  server-id", source.serverId());
-            }
-            if (source.kind().owns(PipelineOptions.SOURCE_SERVER_TIME_ZONE)) {
-                line(out, "  server-time-zone", source.serverTimeZone());
-            }
-            if (source.kind().owns(PipelineOptions.SOURCE_BINLOG_ORDER)) {
-                line(
-                        out,
-                        "  binlog-order",
-                        source.binlogOrder() == null ? "auto" : source.binlogOrder());
-            }
-            line(out, "  startup-mode", source.startupMode());
-            line(out, "  snapshot.split-size", source.splitSize());
-            line(out, "  snapshot.fetch-size", source.fetchSize());
-            line(out, "  resnapshot.rows-per-second", source.resnapshotRowsPerSecond());
-            line(out, "  heartbeat-interval", source.heartbeatInterval());
-            map(out, "  properties", source.properties());
+            describe(out, source);
         }
         out.append("catalog:\n");
         line(out, "  name", catalogName);
@@ -344,17 +315,54 @@ public record PipelineConfig(
             line(out, "  dir", contractsDir);
         }
         if (maintenance.enabled()) {
-            // the lock's JDBC URL may hold a password: never printed
-            out.append("maintenance:\n");
-            line(out, "  compaction.every-commits", maintenance.compactEveryCommits());
-            line(out, "  expire-snapshots.every-commits", maintenance.expireEveryCommits());
-            line(out, "  expire-snapshots.retain-last", maintenance.retainLast());
-            line(out, "  expire-snapshots.max-age", maintenance.maxSnapshotAge());
-            line(out, "  orphan-files.every", maintenance.orphanFilesEvery());
-            line(out, "  orphan-files.min-age", maintenance.orphanFilesMinAge());
-            line(out, "  min-interval", maintenance.minInterval());
+            describe(out, maintenance);
         }
         return out.toString();
+    }
+
+    private static void describe(StringBuilder out, SourceConfig source) {
+        line(out, "  type", source.kind());
+        line(out, "  hostname", source.hostname());
+        line(out, "  port", source.port());
+        line(out, "  database", source.database());
+        line(out, "  username", source.username());
+        line(out, "  password", mask("password", source.password()));
+        if (source.kind().owns(PipelineOptions.SOURCE_SLOT_NAME)) {
+            line(out, "  slot-name", source.slotName());
+        }
+        if (source.kind().owns(PipelineOptions.SOURCE_PUBLICATION)) {
+            line(out, "  publication", source.publication());
+        }
+        if (source.kind().owns(PipelineOptions.SOURCE_SERVER_ID)) {
+            line(out, "  server-id", source.serverId());
+        }
+        if (source.kind().owns(PipelineOptions.SOURCE_SERVER_TIME_ZONE)) {
+            line(out, "  server-time-zone", source.serverTimeZone());
+        }
+        if (source.kind().owns(PipelineOptions.SOURCE_BINLOG_ORDER)) {
+            line(
+                    out,
+                    "  binlog-order",
+                    source.binlogOrder() == null ? "auto" : source.binlogOrder());
+        }
+        line(out, "  startup-mode", source.startupMode());
+        line(out, "  snapshot.split-size", source.splitSize());
+        line(out, "  snapshot.fetch-size", source.fetchSize());
+        line(out, "  resnapshot.rows-per-second", source.resnapshotRowsPerSecond());
+        line(out, "  heartbeat-interval", source.heartbeatInterval());
+        map(out, "  properties", source.properties());
+    }
+
+    private static void describe(StringBuilder out, MaintenanceConfig maintenance) {
+        // the lock's JDBC URL may hold a password: never printed
+        out.append("maintenance:\n");
+        line(out, "  compaction.every-commits", maintenance.compactEveryCommits());
+        line(out, "  expire-snapshots.every-commits", maintenance.expireEveryCommits());
+        line(out, "  expire-snapshots.retain-last", maintenance.retainLast());
+        line(out, "  expire-snapshots.max-age", maintenance.maxSnapshotAge());
+        line(out, "  orphan-files.every", maintenance.orphanFilesEvery());
+        line(out, "  orphan-files.min-age", maintenance.orphanFilesMinAge());
+        line(out, "  min-interval", maintenance.minInterval());
     }
 
     private static void map(StringBuilder out, String name, Map<String, String> values) {

@@ -118,26 +118,14 @@ final class SourceEntries {
                     flat.containsKey(PipelineOptions.SOURCE_PORT.name())
                             ? reader.integer(flat, PipelineOptions.SOURCE_PORT, 1, 65535)
                             : kind.defaultPort();
-            String serverId = null;
-            if (kind.owns(PipelineOptions.SOURCE_SERVER_ID)) {
-                serverId =
-                        reader.optionalString(
-                                flat,
-                                PipelineOptions.SOURCE_SERVER_ID,
-                                defaultServerIds(pipelineId + "/" + id, parallelism));
-                checkServerIds(fileName, serverId, parallelism);
-            }
-            String slotName = null;
-            if (kind.owns(PipelineOptions.SOURCE_SLOT_NAME)) {
-                slotName =
-                        reader.optionalString(flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot);
-                if (!slotName.matches("[a-z0-9_]{1,63}")) {
-                    throw new ConfigException(
-                            String.format(
-                                    "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
-                                    fileName, slotName));
-                }
-            }
+            String serverId =
+                    kind.owns(PipelineOptions.SOURCE_SERVER_ID)
+                            ? serverId(reader, flat, fileName, pipelineId + "/" + id, parallelism)
+                            : null;
+            String slotName =
+                    kind.owns(PipelineOptions.SOURCE_SLOT_NAME)
+                            ? slotName(reader, flat, fileName, defaultSlot)
+                            : null;
             SourceConfig source =
                     new SourceConfig(
                             id,
@@ -183,6 +171,36 @@ final class SourceEntries {
             }
             throw new ConfigException(e.getMessage().replace("'source.", "'" + spelledAs + "."));
         }
+    }
+
+    /** {@code source.server-id}, by default a range derived from {@code seed}; checked. */
+    private static String serverId(
+            ConfigReader reader,
+            Map<String, Object> flat,
+            String fileName,
+            String seed,
+            int parallelism) {
+        String serverId =
+                reader.optionalString(
+                        flat,
+                        PipelineOptions.SOURCE_SERVER_ID,
+                        defaultServerIds(seed, parallelism));
+        checkServerIds(fileName, serverId, parallelism);
+        return serverId;
+    }
+
+    /** {@code source.slot-name}, by default {@code defaultSlot}; a name Postgres takes. */
+    private static String slotName(
+            ConfigReader reader, Map<String, Object> flat, String fileName, String defaultSlot) {
+        String slotName =
+                reader.optionalString(flat, PipelineOptions.SOURCE_SLOT_NAME, defaultSlot);
+        if (!slotName.matches("[a-z0-9_]{1,63}")) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
+                            fileName, slotName));
+        }
+        return slotName;
     }
 
     /** {@code source.binlog-order}: null for {@code auto}, resolved against the server. */
