@@ -143,11 +143,12 @@ final class RunCommand implements Callable<Integer> {
         StreamGraph graph = env.getStreamGraph();
         if (restore.restoreSavepoint()) {
             // maintenance turned off since: its operators' state is all the graph cannot take
+            PipelineConfig resolved = pipeline;
             SavepointRestoreSettings settings =
                     RetainedState.withMaintenanceDropped(
                             restore,
                             graph.getJobGraph(),
-                            MaintenanceStage.operatorIds(pipeline, tables));
+                            () -> MaintenanceStage.operatorIds(resolved, tables));
             if (settings.allowNonRestoredState() && !restore.allowNonRestoredState()) {
                 // (a submitted job takes the submitter's: flink run --allowNonRestoredState)
                 say("the state of the table maintenance this start does not run is dropped");

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -168,10 +169,11 @@ public final class RetainedState {
      * {@code restore}, allowed to leave state unrestored when the only state {@code graph} has no
      * operator for is that of table maintenance ({@code maintenance}: its operators' ids), which a
      * start without maintenance drops (its schedules begin again when it is turned back on). Any
-     * other unmatched state keeps the restore strict, and Flink names it.
+     * other unmatched state keeps the restore strict, and Flink names it. {@code maintenance} is
+     * asked only when some state is unmatched (it plans every table's maintenance graph).
      */
     public static SavepointRestoreSettings withMaintenanceDropped(
-            SavepointRestoreSettings restore, JobGraph graph, Set<OperatorID> maintenance)
+            SavepointRestoreSettings restore, JobGraph graph, Supplier<Set<OperatorID>> maintenance)
             throws IOException {
         if (!restore.restoreSavepoint() || restore.allowNonRestoredState()) {
             return restore;
@@ -183,7 +185,7 @@ public final class RetainedState {
                 ids.getUserDefinedOperatorID().ifPresent(unmatched::remove);
             }
         }
-        if (unmatched.isEmpty() || !maintenance.containsAll(unmatched)) {
+        if (unmatched.isEmpty() || !maintenance.get().containsAll(unmatched)) {
             return restore;
         }
         LOG.info(

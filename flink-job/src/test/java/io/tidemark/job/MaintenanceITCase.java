@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.ShopWorkload;
@@ -145,16 +146,16 @@ class MaintenanceITCase {
                         SavepointRestoreSettings.forPath(savepoint, false, RestoreMode.NO_CLAIM);
                 assertThat(
                                 RetainedState.withMaintenanceDropped(
-                                                strict, graph.getJobGraph(), Set.of())
+                                                strict, graph.getJobGraph(), Set::of)
                                         .allowNonRestoredState())
                         .as("state of other operators keeps the restore strict")
                         .isFalse();
+                List<ResolvedTable> tables = JobPreparation.prepare(config);
                 SavepointRestoreSettings settings =
                         RetainedState.withMaintenanceDropped(
                                 strict,
                                 graph.getJobGraph(),
-                                MaintenanceStage.operatorIds(
-                                        config, JobPreparation.prepare(config)));
+                                () -> MaintenanceStage.operatorIds(config, tables));
                 assertThat(settings.allowNonRestoredState()).isTrue();
                 graph.setSavepointRestoreSettings(settings);
                 JobClient restored = offEnv.executeAsync(graph);
