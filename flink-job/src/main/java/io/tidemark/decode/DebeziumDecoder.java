@@ -244,8 +244,8 @@ public final class DebeziumDecoder implements Serializable {
     /**
      * A binlog {@code TRUNCATE TABLE} of a captured table, as its table's {@link
      * Operation#TRUNCATE} at the statement's binlog position (marked if it came while the table's
-     * snapshot was being read, see {@code MySqlTruncateEmitter}); a record without a position to
-     * place it at is quarantined. Other statements carry no change: null.
+     * snapshot was being read, see {@code MySqlEmitter}); a record without a position to place it
+     * at is quarantined. Other statements carry no change: null.
      */
     private ChangeEvent binlogTruncate(SourceRecord record, Struct value) {
         String table = BinlogDdl.truncatedTable(value);

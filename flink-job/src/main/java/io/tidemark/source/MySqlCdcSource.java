@@ -181,13 +181,21 @@ public final class MySqlCdcSource {
                         .includeSchemaChanges(true)
                         .deserializer(deserializer)
                         .build();
-        // a TRUNCATE TABLE is marked when it came while its table's chunks were read
-        return MySqlSourceWithEmitter.of(
-                built,
-                deserializer,
-                (decoder, metrics, config) ->
-                        new MySqlTruncateEmitter<>(
-                                decoder, metrics, config.isIncludeSchemaChanges()));
+        // a snapshot row gets back the sign of a TIME the reader dropped; a TRUNCATE TABLE is
+        // marked when it came while its table's chunks were read
+        MySqlTimeSigns timeSigns = new MySqlTimeSigns();
+        MySqlSource<ChangeEvent> emitting =
+                MySqlSourceWithEmitter.of(
+                        built,
+                        deserializer,
+                        (decoder, metrics, config) ->
+                                new MySqlEmitter<>(
+                                        decoder,
+                                        metrics,
+                                        config.isIncludeSchemaChanges(),
+                                        timeSigns));
+        emitting.setSnapshotHooks(timeSigns.hooks());
+        return emitting;
     }
 
     static StartupOptions startupOptions(StartupMode mode) {

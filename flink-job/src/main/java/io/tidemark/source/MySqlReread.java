@@ -25,7 +25,6 @@ import org.apache.flink.cdc.connectors.mysql.source.offset.BinlogOffset;
 import org.apache.flink.cdc.connectors.mysql.source.split.MySqlSnapshotSplit;
 import org.apache.flink.cdc.connectors.mysql.source.split.SourceRecords;
 import org.apache.flink.cdc.connectors.mysql.source.utils.RecordUtils;
-import org.apache.flink.cdc.connectors.mysql.source.utils.hooks.SnapshotPhaseHooks;
 import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.source.SourceRecord;
 
 /**
@@ -147,7 +146,9 @@ final class MySqlReread {
         List<ChangeEvent> chunk = new ArrayList<>();
         long highWatermark = SourcePosition.UNKNOWN;
         long rows = 0;
-        SnapshotSplitReader reader = new SnapshotSplitReader(config, 0, SnapshotPhaseHooks.empty());
+        // a negative TIME under an hour gets back the sign the reader drops (MySqlTimeSigns)
+        MySqlTimeSigns timeSigns = new MySqlTimeSigns();
+        SnapshotSplitReader reader = new SnapshotSplitReader(config, 0, timeSigns.hooks());
         try {
             reader.submitSplit(split);
             Iterator<SourceRecords> batches;
@@ -160,6 +161,7 @@ final class MySqlReread {
                             highWatermark = placement.of(RecordUtils.getWatermark(record));
                         } else if (!RecordUtils.isWatermarkEvent(record)) {
                             rows++;
+                            timeSigns.restore(split.splitId(), record);
                             ChangeEvent change = decoder.decode(record);
                             if (read.keeps(change)) {
                                 chunk.add(change);
@@ -170,6 +172,7 @@ final class MySqlReread {
             }
         } finally {
             reader.close();
+            timeSigns.forget(split.splitId());
         }
         if (highWatermark == SourcePosition.UNKNOWN) {
             throw new IllegalStateException(

@@ -16,29 +16,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Flink CDC's MySQL record emitter, marking a binlog {@code TRUNCATE TABLE} that came while the
- * table's snapshot chunks were being read. Flink CDC emits a DDL statement whatever the chunks read
- * around it, so a truncate before the high watermark of one of the table's chunks (that chunk read
- * after it, its rows already passed on) cannot simply empty the target: it gets the {@link
+ * Flink CDC's MySQL record emitter, with two corrections of what the reader hands it.
+ *
+ * <p>A snapshot row gets back the sign of a negative {@code TIME} under an hour that the snapshot
+ * reader dropped ({@link MySqlTimeSigns}).
+ *
+ * <p>A binlog {@code TRUNCATE TABLE} that came while the table's snapshot chunks were being read is
+ * marked. Flink CDC emits a DDL statement whatever the chunks read around it, so a truncate before
+ * the high watermark of one of the table's chunks (that chunk read after it, its rows already
+ * passed on) cannot simply empty the target: it gets the {@link
  * DebeziumDecoder#TRUNCATE_DURING_SNAPSHOT} header, as the Postgres reader gives one (see {@code
  * PostgresHandOverContext}), and the pipeline decides. A truncate after every chunk's high
  * watermark is applied in its place.
  */
-final class MySqlTruncateEmitter<T> extends MySqlRecordEmitter<T> {
+final class MySqlEmitter<T> extends MySqlRecordEmitter<T> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(MySqlTruncateEmitter.class);
+    private static final Logger LOG = LoggerFactory.getLogger(MySqlEmitter.class);
 
-    MySqlTruncateEmitter(
+    private final MySqlTimeSigns timeSigns;
+
+    MySqlEmitter(
             DebeziumDeserializationSchema<T> deserializer,
             MySqlSourceReaderMetrics metrics,
-            boolean includeSchemaChanges) {
+            boolean includeSchemaChanges,
+            MySqlTimeSigns timeSigns) {
         super(deserializer, metrics, includeSchemaChanges);
+        this.timeSigns = timeSigns;
     }
 
     @Override
     protected void processElement(
             SourceRecord element, SourceOutput<T> output, MySqlSplitState splitState)
             throws Exception {
+        if (splitState.isSnapshotSplitState() && MySqlTimeSigns.pending()) {
+            String chunk = splitState.asSnapshotSplitState().toMySqlSplit().splitId();
+            if (RecordUtils.isHighWatermarkEvent(element)) {
+                timeSigns.forget(chunk);
+            } else if (RecordUtils.isDataChangeRecord(element)) {
+                timeSigns.restore(chunk, element);
+            }
+        }
         if (splitState.isBinlogSplitState()
                 && RecordUtils.isSchemaChangeEvent(element)
                 && element.value() instanceof Struct value) {
