@@ -1,9 +1,11 @@
 package io.tidemark.cli;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.JobPreparation;
 import io.tidemark.job.MaintenanceStage;
+import io.tidemark.job.PlatformSettings;
 import io.tidemark.job.RetainedState;
 import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
@@ -89,6 +91,17 @@ final class RunCommand implements Callable<Integer> {
         if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
         }
+        // the platform's settings (flink run -p, -D, the cluster's) where the file is silent
+        StreamExecutionEnvironment ambientEnv =
+                StreamExecutionEnvironment.getExecutionEnvironment();
+        boolean submitted = ambientEnv instanceof StreamContextEnvironment;
+        ReadableConfig ambient = ambientEnv.getConfiguration();
+        try {
+            pipeline = PlatformSettings.resolve(pipeline, ambient);
+        } catch (ConfigException e) {
+            System.err.println("tidemark run: " + config + ": " + e.getMessage());
+            return Tidemark.EXIT_USAGE;
+        }
         if (printConfig) {
             System.out.print(pipeline.describe());
             return 0;
@@ -112,10 +125,6 @@ final class RunCommand implements Callable<Integer> {
         pipeline = TableDiscovery.resolve(pipeline);
         List<ResolvedTable> tables = JobPreparation.prepare(pipeline);
 
-        StreamExecutionEnvironment ambientEnv =
-                StreamExecutionEnvironment.getExecutionEnvironment();
-        boolean submitted = ambientEnv instanceof StreamContextEnvironment;
-        ReadableConfig ambient = ambientEnv.getConfiguration();
         RetainedState.Locations locations =
                 RetainedState.locate(
                         pipeline,

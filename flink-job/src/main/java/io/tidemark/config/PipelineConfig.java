@@ -30,14 +30,99 @@ public record PipelineConfig(
         List<TableConfig> tables,
         String contractsDir,
         List<TableConfig> liveTables,
-        MaintenanceConfig maintenance)
+        MaintenanceConfig maintenance,
+        Map<String, String> origins)
         implements Serializable {
+
+    /** The origin of a Flink setting the pipeline file names. */
+    public static final String FROM_FILE = "pipeline file";
+
+    /** The origin of a Flink setting neither the file nor the platform names: Tidemark's. */
+    public static final String FROM_DEFAULT = "default";
+
+    /**
+     * The Flink settings a pipeline file may leave to the platform ({@code
+     * io.tidemark.job.PlatformSettings} resolves them): their {@link #origins} are recorded.
+     */
+    public static final List<ConfigKey> FLINK_SETTINGS =
+            List.of(
+                    PipelineOptions.PARALLELISM,
+                    PipelineOptions.MAX_PARALLELISM,
+                    PipelineOptions.CHECKPOINT_INTERVAL,
+                    PipelineOptions.CHECKPOINT_TIMEOUT,
+                    PipelineOptions.STATE_BACKEND);
 
     public PipelineConfig {
         sources = List.copyOf(sources);
         catalogProperties = Map.copyOf(catalogProperties);
         tables = List.copyOf(tables);
         liveTables = List.copyOf(liveTables);
+        origins = Map.copyOf(origins);
+    }
+
+    /**
+     * Where the value of {@code key}, one of {@link #FLINK_SETTINGS}, came from: {@link
+     * #FROM_FILE}, {@link #FROM_DEFAULT}, or the platform's configuration ({@code platform: <flink
+     * key>}).
+     */
+    public String origin(ConfigKey key) {
+        return origins.getOrDefault(key.name(), FROM_FILE);
+    }
+
+    /** Whether the pipeline file names {@code key}. */
+    public boolean fromFile(ConfigKey key) {
+        return origin(key).equals(FROM_FILE);
+    }
+
+    /**
+     * This pipeline with the Flink settings resolved against the platform's: each value with its
+     * origin. A MySQL source's derived {@code server-id} range follows the parallelism; one the
+     * file names must hold enough ids for it.
+     */
+    public PipelineConfig withFlinkSettings(
+            int parallelism,
+            int maxParallelism,
+            Duration checkpointInterval,
+            Duration checkpointTimeout,
+            String stateBackend,
+            Map<String, String> origins) {
+        if (maxParallelism < parallelism) {
+            throw new ConfigException(
+                    String.format(
+                            "max parallelism %d (%s) is below the parallelism %d (%s): set "
+                                    + "'pipeline.max-parallelism' in the pipeline file, at least "
+                                    + "the parallelism, and keep it for the life of the state",
+                            maxParallelism,
+                            origins.get(PipelineOptions.MAX_PARALLELISM.name()),
+                            parallelism,
+                            origins.get(PipelineOptions.PARALLELISM.name())));
+        }
+        List<SourceConfig> resolved =
+                sources.stream()
+                        .map(
+                                s ->
+                                        SourceEntries.withParallelism(
+                                                s, pipelineId, this.parallelism, parallelism))
+                        .toList();
+        return new PipelineConfig(
+                pipelineId,
+                jobName,
+                parallelism,
+                maxParallelism,
+                checkpointInterval,
+                checkpointTimeout,
+                checkpointDir,
+                savepointDir,
+                stateBackend,
+                resolved,
+                catalogName,
+                catalogProperties,
+                reconcile,
+                tables,
+                contractsDir,
+                liveTables,
+                maintenance,
+                origins);
     }
 
     /**
@@ -62,7 +147,8 @@ public record PipelineConfig(
                 resolved,
                 contractsDir,
                 live,
-                maintenance);
+                maintenance,
+                origins);
     }
 
     /**
@@ -275,14 +361,14 @@ public record PipelineConfig(
         out.append("pipeline:\n");
         line(out, "  id", pipelineId);
         line(out, "  name", jobName);
-        line(out, "  parallelism", parallelism);
-        line(out, "  max-parallelism", maxParallelism);
+        line(out, "  parallelism", from(parallelism, PipelineOptions.PARALLELISM));
+        line(out, "  max-parallelism", from(maxParallelism, PipelineOptions.MAX_PARALLELISM));
         out.append("checkpoint:\n");
-        line(out, "  interval", checkpointInterval);
-        line(out, "  timeout", checkpointTimeout);
+        line(out, "  interval", from(checkpointInterval, PipelineOptions.CHECKPOINT_INTERVAL));
+        line(out, "  timeout", from(checkpointTimeout, PipelineOptions.CHECKPOINT_TIMEOUT));
         line(out, "  dir", checkpointDir);
         line(out, "  savepoint-dir", savepointDir);
-        line(out, "  state-backend", stateBackend);
+        line(out, "  state-backend", from(stateBackend, PipelineOptions.STATE_BACKEND));
         for (SourceConfig source : sources) {
             out.append(sources.size() == 1 ? "source:\n" : "sources[" + source.id() + "]:\n");
             describe(out, source);
@@ -318,6 +404,11 @@ public record PipelineConfig(
             describe(out, maintenance);
         }
         return out.toString();
+    }
+
+    /** A Flink setting's value, with where it came from when not from the file. */
+    private String from(Object value, ConfigKey key) {
+        return fromFile(key) ? String.valueOf(value) : value + "  # " + origin(key);
     }
 
     private static void describe(StringBuilder out, SourceConfig source) {

@@ -136,7 +136,21 @@ public final class PipelineConfigLoader {
                 tableConfigs,
                 contractsDir,
                 List.of(),
-                maintenance(reader, flat, catalogProperties, fileName));
+                maintenance(reader, flat, catalogProperties, fileName),
+                origins(flat));
+    }
+
+    /** Which of the Flink settings the file names (the others are the platform's or defaults). */
+    private static Map<String, String> origins(Map<String, Object> flat) {
+        Map<String, String> origins = new java.util.HashMap<>();
+        for (ConfigKey key : PipelineConfig.FLINK_SETTINGS) {
+            origins.put(
+                    key.name(),
+                    flat.containsKey(key.name())
+                            ? PipelineConfig.FROM_FILE
+                            : PipelineConfig.FROM_DEFAULT);
+        }
+        return origins;
     }
 
     /** The {@code maintenance.*} settings; a task scheduled without a lock is refused. */

@@ -260,6 +260,41 @@ final class SourceEntries {
     }
 
     /**
+     * {@code source} read at {@code parallelism} instead of {@code was}: a MySQL source's derived
+     * server-id range follows it; a range the file names must hold enough ids.
+     */
+    static SourceConfig withParallelism(
+            SourceConfig source, String pipelineId, int was, int parallelism) {
+        if (source.serverId() == null || was == parallelism) {
+            return source;
+        }
+        String seed = pipelineId + "/" + source.id();
+        if (!source.serverId().equals(defaultServerIds(seed, was))) {
+            checkServerIds("the pipeline file", source.serverId(), parallelism);
+            return source;
+        }
+        return new SourceConfig(
+                source.id(),
+                source.kind(),
+                source.hostname(),
+                source.port(),
+                source.database(),
+                source.username(),
+                source.password(),
+                source.slotName(),
+                source.publication(),
+                defaultServerIds(seed, parallelism),
+                source.serverTimeZone(),
+                source.binlogOrder(),
+                source.startupMode(),
+                source.splitSize(),
+                source.fetchSize(),
+                source.heartbeatInterval(),
+                source.properties(),
+                source.resnapshotRowsPerSecond());
+    }
+
+    /**
      * {@code parallelism} consecutive replica server ids from a hash of the pipeline and source, so
      * two pipelines reading one server do not collide by default (5400 to about 6.4 million).
      */

@@ -62,6 +62,11 @@ class ClusterITCase {
                             "on-cluster",
                             null);
             try {
+                // the file names the interval; it is silent on the state backend, which the
+                // cluster's configuration then decides (state.backend.type: rocksdb)
+                assertThat(ClusterJobs.checkpointConfig(cluster, jobId))
+                        .contains("\"interval\":1000")
+                        .contains("\"state_backend\":\"EmbeddedRocksDBStateBackend\"");
                 workload.apply(1_000);
                 GroundTruth.awaitEqual(
                         ClusterJobs.running(cluster, jobId),

@@ -46,6 +46,22 @@ public final class ClusterJobs {
         return jobId;
     }
 
+    /** The job's checkpoint configuration as the cluster reports it (REST, JSON text). */
+    public static String checkpointConfig(FlinkCluster cluster, String jobId) throws Exception {
+        java.net.http.HttpResponse<String> response =
+                java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                URI.create(
+                                                        cluster.restUrl()
+                                                                + "/jobs/"
+                                                                + jobId
+                                                                + "/checkpoints/config"))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.body();
+    }
+
     /** The JobManager's log file so far (where a submitted program's own log lines go). */
     public static String jobManagerLog(FlinkCluster cluster) throws java.io.IOException {
         return java.nio.file.Files.readString(
