@@ -73,6 +73,14 @@ final class DemoCommand implements Callable<Integer> {
     int webUiPort = DEFAULTS.webUiPort();
 
     @Option(
+            names = "--web-ui-bind-address",
+            paramLabel = "<address>",
+            description =
+                    "Address the Flink web UI binds; jar upload stays off (default: "
+                            + "${DEFAULT-VALUE}, this machine only).")
+    String webUiBindAddress = DEFAULTS.webUiBindAddress();
+
+    @Option(
             names = "--settle-timeout",
             paramLabel = "<duration>",
             converter = DurationConverter.class,
@@ -152,6 +160,7 @@ final class DemoCommand implements Callable<Integer> {
                         parallelism,
                         checkpointInterval,
                         webUiPort,
+                        webUiBindAddress,
                         settleTimeout,
                         DEFAULTS.progressInterval(),
                         seed,

@@ -6,6 +6,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.deploy.TrinoServer;
 import io.tidemark.job.JobPreparation;
+import io.tidemark.job.LocalRest;
 import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
@@ -168,6 +169,7 @@ public final class DemoRunner {
         int port = freePort(settings.webUiPort());
         Configuration conf = TidemarkJob.flinkConfiguration(config);
         conf.set(RestOptions.PORT, port);
+        LocalRest.bind(conf, settings.webUiBindAddress());
         // accumulators (the progress line's "received") travel with heartbeats: every second
         conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -177,7 +179,9 @@ public final class DemoRunner {
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         TidemarkJob.assemble(env, config, run, tables, SourceStage.cdc(config));
         job = env.executeAsync(config.jobName());
-        out.printf("Job %s submitted; Flink web UI: http://localhost:%d%n", job.getJobID(), port);
+        out.printf(
+                "Job %s submitted; Flink web UI: http://%s:%d%n",
+                job.getJobID(), settings.webUiBindAddress(), port);
         return tables;
     }
 

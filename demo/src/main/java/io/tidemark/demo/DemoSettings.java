@@ -1,5 +1,6 @@
 package io.tidemark.demo;
 
+import io.tidemark.job.LocalRest;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -10,6 +11,7 @@ import java.time.Duration;
  * @param duration how long the workload writes changes
  * @param rate changes per second the workload writes
  * @param webUiPort first port tried for the Flink web UI (the next free one is used)
+ * @param webUiBindAddress the address the web UI binds (jar upload stays off)
  * @param settleTimeout how long to wait, after the workload, for the tables to equal the source
  * @param trinoHome an unpacked Trino 476 to start over the demo's tables after the report (the demo
  *     then runs until interrupted), or null for none
@@ -23,6 +25,7 @@ public record DemoSettings(
         int parallelism,
         Duration checkpointInterval,
         int webUiPort,
+        String webUiBindAddress,
         Duration settleTimeout,
         Duration progressInterval,
         long seed,
@@ -47,6 +50,7 @@ public record DemoSettings(
                 2,
                 Duration.ofSeconds(5),
                 8081,
+                LocalRest.DEFAULT_BIND_ADDRESS,
                 Duration.ofSeconds(120),
                 Duration.ofSeconds(5),
                 42L,

@@ -55,6 +55,7 @@ public final class DemoStress {
                                 settings.parallelism(),
                                 settings.checkpointInterval(),
                                 settings.webUiPort(),
+                                settings.webUiBindAddress(),
                                 settings.settleTimeout(),
                                 settings.progressInterval(),
                                 seed,

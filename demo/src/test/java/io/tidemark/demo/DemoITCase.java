@@ -3,6 +3,7 @@ package io.tidemark.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.verify.DiffReport;
+import io.tidemark.job.LocalRest;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,7 @@ class DemoITCase {
                 2,
                 Duration.ofSeconds(1),
                 webUiPort,
+                LocalRest.DEFAULT_BIND_ADDRESS,
                 Duration.ofSeconds(90),
                 Duration.ofSeconds(2),
                 seed,

@@ -4,6 +4,7 @@ import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.JobPreparation;
+import io.tidemark.job.LocalRest;
 import io.tidemark.job.MaintenanceStage;
 import io.tidemark.job.PlatformSettings;
 import io.tidemark.job.RetainedState;
@@ -81,6 +82,14 @@ final class RunCommand implements Callable<Integer> {
     boolean fresh;
 
     @Option(
+            names = "--rest-bind-address",
+            paramLabel = "<address>",
+            description =
+                    "In-process only: the address the job's REST endpoint and web UI bind (jar"
+                            + " upload stays off; default: ${DEFAULT-VALUE}, this machine only).")
+    String restBindAddress = LocalRest.DEFAULT_BIND_ADDRESS;
+
+    @Option(
             names = "--print-config",
             description = "Print the validated configuration (secrets masked) and exit.")
     boolean printConfig;
@@ -132,6 +141,9 @@ final class RunCommand implements Callable<Integer> {
                         submitted ? null : localStateDir(config.toAbsolutePath().getParent()));
         Configuration flink = TidemarkJob.flinkConfiguration(pipeline);
         locations.applyTo(flink);
+        if (!submitted) {
+            LocalRest.bind(flink, restBindAddress);
+        }
         if (locations.checkpoints() == null) {
             LOG.warn(
                     "No checkpoint directory (checkpoint.dir or the cluster's "
