@@ -478,7 +478,13 @@ public record PipelineConfig(
         if (value == null || value.isEmpty()) {
             return value;
         }
-        return PipelineOptions.isSecret(key) ? "***" : value;
+        if (PipelineOptions.isSecret(key)) {
+            return "***";
+        }
+        // a secret inside a value: a URI's user info or a password parameter
+        return value.replaceAll("(//[^/:@\\s]+:)[^/@\\s]+@", "$1***@")
+                .replaceAll(
+                        "(?i)((?:password|secret|token|credential)[^=&;\\s]*=)[^&;\\s]+", "$1***");
     }
 
     /** Never prints secrets. */

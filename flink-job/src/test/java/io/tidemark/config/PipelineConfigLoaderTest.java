@@ -232,6 +232,20 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void aSecretInsideAValueIsMaskedToo() {
+        assertThat(
+                        PipelineConfig.mask(
+                                "uri",
+                                "jdbc:postgresql://db:5432/iceberg?user=u&password=p4ss&ssl=true"))
+                .isEqualTo("jdbc:postgresql://db:5432/iceberg?user=u&password=***&ssl=true");
+        assertThat(PipelineConfig.mask("uri", "jdbc:mysql://u:p4ss@db:3306/iceberg"))
+                .isEqualTo("jdbc:mysql://u:***@db:3306/iceberg");
+        assertThat(PipelineConfig.mask("uri", "thrift://metastore:9083"))
+                .isEqualTo("thrift://metastore:9083");
+        assertThat(PipelineConfig.mask("jdbc.password", "p4ss")).isEqualTo("***");
+    }
+
+    @Test
     void aSecretMountedAsAFileIsRead(@TempDir Path dir) throws Exception {
         Path secret = dir.resolve("pg-password");
         java.nio.file.Files.writeString(secret, "s3cr:et}\n");

@@ -39,16 +39,29 @@ class SecretsITCase {
     /** The embedded server trusts loopback, so any password is accepted; this one must not leak. */
     private static final String PASSWORD = "tidemark-s3cret-7f3a";
 
+    private static final String CATALOG_PASSWORD = "catalog-s3cret-91bd";
+
+    private static final String URI_PASSWORD = "uri-s3cret-5c2e";
+
     @Test
     void thePasswordAppearsInNoLogLineAndNoPrintedConfig() throws Exception {
         Names names = new Names("secrets-it", "secrets_src", "secrets_slot", "secrets_it");
         DATABASE.get().createDatabase(names.database());
+        // the source's password, the catalog's, and one inside the catalog's URI
         String yaml =
                 TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, 1)
                         .replace(
                                 "  username: postgres\n",
-                                "  username: postgres\n  password: " + PASSWORD + "\n");
-        assertThat(yaml).contains(PASSWORD);
+                                "  username: postgres\n  password: " + PASSWORD + "\n")
+                        .replace(
+                                "    jdbc.user: postgres\n",
+                                "    jdbc.user: postgres\n    jdbc.password: "
+                                        + CATALOG_PASSWORD
+                                        + "\n")
+                        .replace(
+                                "/iceberg_catalog\n",
+                                "/iceberg_catalog?password=" + URI_PASSWORD + "\n");
+        assertThat(yaml).contains(PASSWORD).contains(CATALOG_PASSWORD).contains(URI_PASSWORD);
         Path file = DATABASE.dir().resolve("secrets.yaml");
         Files.writeString(file, yaml);
 
@@ -63,7 +76,10 @@ class SecretsITCase {
         }
         assertThat(printed.toString(StandardCharsets.UTF_8))
                 .contains("password: ***")
-                .doesNotContain(PASSWORD);
+                .contains("iceberg_catalog?password=***")
+                .doesNotContain(PASSWORD)
+                .doesNotContain(CATALOG_PASSWORD)
+                .doesNotContain(URI_PASSWORD);
 
         Catalog catalog =
                 TestPipelines.catalog(TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 1));
@@ -90,7 +106,9 @@ class SecretsITCase {
             try (Stream<Path> files = Files.list(logs)) {
                 for (Path log : files.toList()) {
                     for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                        if (line.contains(PASSWORD)) {
+                        if (line.contains(PASSWORD)
+                                || line.contains(CATALOG_PASSWORD)
+                                || line.contains(URI_PASSWORD)) {
                             leaks.add(log.getFileName() + ": " + line);
                         }
                         if (line.contains("database.password=****")) {
