@@ -64,7 +64,7 @@ class DemoITCase {
         DemoRunner.DemoResult result = run.result();
         String printed = run.printed();
         assertThat(printed)
-                .contains("Flink web UI: http://localhost:")
+                .contains("Flink web UI: http://127.0.0.1:")
                 .contains("workload ")
                 .contains(
                         "RESULT: every table equals its source (0 missing, 0 extra, 0 duplicate, 0 stale)")

@@ -38,6 +38,13 @@ public final class FlinkCluster implements AutoCloseable {
      * configuration of a source at INFO, database password included; this keeps it out of the
      * files. Use the same {@code %replace} in your own Flink's {@code log4j.properties}.
      */
+    /**
+     * The log configuration this cluster's JVMs run with, as the Docker image ({@code
+     * /opt/flink/conf/log4j-console.properties}) and the FlinkDeployment ({@code logConfiguration})
+     * ship it: Flink's console and rolling-file appenders with {@link #LOG_PATTERN}.
+     */
+    public static final String LOG_CONFIGURATION = "log4j-console.properties";
+
     public static final String LOG_PATTERN =
             "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c [run=%X{run.id}] - "
                     + "%replace{%m}{(?i)(password\\S*?[=:]\\s*)[^\\s,;\\x7D]+}{$1****}%n";
@@ -118,18 +125,11 @@ public final class FlinkCluster implements AutoCloseable {
                         "web.upload.dir: " + workDir.resolve("uploads"),
                         "");
         Files.writeString(conf.resolve("config.yaml"), String.join("\n", config));
-        Files.writeString(
-                conf.resolve("log4j.properties"),
-                String.join(
-                        "\n",
-                        "rootLogger.level = INFO",
-                        "rootLogger.appenderRef.file.ref = FileAppender",
-                        "appender.file.name = FileAppender",
-                        "appender.file.type = FILE",
-                        "appender.file.fileName = ${sys:log.file}",
-                        "appender.file.layout.type = PatternLayout",
-                        "appender.file.layout.pattern = " + LOG_PATTERN.replace("\\", "\\\\"),
-                        ""));
+        // the logging the Docker image and the FlinkDeployment ship (LOG_CONFIGURATION)
+        try (java.io.InputStream shipped =
+                FlinkCluster.class.getResourceAsStream(LOG_CONFIGURATION)) {
+            Files.write(conf.resolve("log4j.properties"), shipped.readAllBytes());
+        }
         Files.createDirectories(workDir.resolve("uploads"));
         Path java = javaHome.resolve("bin/java");
         String classpath = libDir.toAbsolutePath() + "/*";

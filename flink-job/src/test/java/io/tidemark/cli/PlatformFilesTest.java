@@ -34,6 +34,40 @@ import org.yaml.snakeyaml.Yaml;
 class PlatformFilesTest {
 
     private static final Path DEPLOY = Path.of("..", "deploy");
+
+    /** The fields of a FlinkDeployment's spec, as the operator's v1beta1 API defines them. */
+    private static final List<String> FLINK_DEPLOYMENT_SPEC =
+            List.of(
+                    "image",
+                    "imagePullPolicy",
+                    "serviceAccount",
+                    "flinkVersion",
+                    "ingress",
+                    "podTemplate",
+                    "jobManager",
+                    "taskManager",
+                    "job",
+                    "restartNonce",
+                    "flinkConfiguration",
+                    "logConfiguration",
+                    "mode");
+
+    /** The fields of its {@code job}. */
+    private static final List<String> FLINK_DEPLOYMENT_JOB =
+            List.of(
+                    "jarURI",
+                    "parallelism",
+                    "entryClass",
+                    "args",
+                    "state",
+                    "savepointTriggerNonce",
+                    "initialSavepointPath",
+                    "checkpointTriggerNonce",
+                    "upgradeMode",
+                    "allowNonRestoredState",
+                    "savepointRedeployNonce",
+                    "autoscalerResetNonce");
+
     private static final Pattern ENV_REF = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
 
     @Test
@@ -58,6 +92,23 @@ class PlatformFilesTest {
 
         Map<String, Object> spec = (Map<String, Object>) deployment.get("spec");
         Map<String, Object> job = (Map<String, Object>) spec.get("job");
+        // every field is one the operator's FlinkDeployment (flink.apache.org/v1beta1) defines:
+        // a misspelled one is dropped by the API server without a word
+        assertThat(deployment.get("apiVersion")).isEqualTo("flink.apache.org/v1beta1");
+        assertThat(spec.keySet()).isSubsetOf(FLINK_DEPLOYMENT_SPEC);
+        assertThat(job.keySet()).isSubsetOf(FLINK_DEPLOYMENT_JOB);
+        for (String component : List.of("jobManager", "taskManager")) {
+            Map<String, Object> resources = (Map<String, Object>) spec.get(component);
+            assertThat(resources.keySet())
+                    .as(component)
+                    .isSubsetOf("resource", "replicas", "podTemplate");
+            assertThat(((Map<String, Object>) resources.get("resource")).keySet())
+                    .as(component + ".resource")
+                    .isSubsetOf("cpu", "memory", "ephemeralStorage");
+        }
+        assertThat(List.of("running", "suspended")).contains((String) job.get("state"));
+        assertThat(List.of("stateless", "savepoint", "last-state"))
+                .contains((String) job.get("upgradeMode"));
         // the file leaves parallelism, interval and backend to the FlinkDeployment
         Map<String, String> platform = new HashMap<>();
         ((Map<String, Object>) spec.get("flinkConfiguration"))
@@ -77,6 +128,12 @@ class PlatformFilesTest {
                                 ((Map<String, Object>) spec.get("logConfiguration"))
                                         .get("log4j-console.properties")));
         assertMasking(logging, "FlinkDeployment logConfiguration");
+        Properties shipped = new Properties();
+        try (java.io.InputStream in =
+                FlinkCluster.class.getResourceAsStream(FlinkCluster.LOG_CONFIGURATION)) {
+            shipped.load(in);
+        }
+        assertThat(logging).as("the FlinkDeployment's logging").isEqualTo(shipped);
         assertThat(job.get("entryClass")).isEqualTo(Tidemark.class.getName());
         assertThat(job.get("upgradeMode")).isEqualTo("savepoint");
         assertThat(job.get("allowNonRestoredState")).isEqualTo(false);
@@ -260,12 +317,16 @@ class PlatformFilesTest {
     @Test
     void theImageLogsWithTheMaskingPattern() throws Exception {
         Properties logging = new Properties();
-        logging.load(Files.newBufferedReader(DEPLOY.resolve("docker/log4j-console.properties")));
-        assertMasking(logging, "docker/log4j-console.properties");
+        Path shipped =
+                DEPLOY.resolve(
+                        "src/main/resources/io/tidemark/deploy/" + FlinkCluster.LOG_CONFIGURATION);
+        logging.load(Files.newBufferedReader(shipped));
+        assertMasking(logging, shipped.toString());
         String dockerfile = Files.readString(DEPLOY.resolve("docker/Dockerfile"));
         assertThat(dockerfile)
                 .contains(
-                        "COPY deploy/docker/log4j-console.properties /opt/flink/conf/log4j-console.properties")
+                        "COPY deploy/src/main/resources/io/tidemark/deploy/log4j-console.properties"
+                                + " /opt/flink/conf/log4j-console.properties")
                 .contains("/opt/flink/plugins/s3-fs-hadoop/");
         // the S3 plugin the image enables is the image's own Flink version
         Matcher from = Pattern.compile("(?m)^FROM flink:(\\S+?)-").matcher(dockerfile);

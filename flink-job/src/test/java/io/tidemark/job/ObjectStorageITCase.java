@@ -16,18 +16,14 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
+import io.tidemark.testing.TrinoQueries;
 import java.io.Closeable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
@@ -176,34 +172,12 @@ class ObjectStorageITCase {
                         DATABASE.dir().resolve("trino"),
                         catalog,
                         Duration.ofMinutes(3))) {
-            Properties user = new Properties();
-            user.setProperty("user", "tidemark");
-            try (Connection trinoConnection = DriverManager.getConnection(trino.jdbcUrl(), user)) {
-                String ns = names.namespace();
-                // scans fail with "No nodes available" until the coordinator's worker announced
-                Awaitility.await("Trino scans a table on S3")
-                        .atMost(Duration.ofMinutes(2))
-                        .ignoreExceptions()
-                        .until(
-                                () ->
-                                        query(
-                                                                trinoConnection,
-                                                                "SELECT count(*) FROM "
-                                                                        + ns
-                                                                        + ".customers")
-                                                        .size()
-                                                == 1);
-                assertThat(query(trinoConnection, "SELECT id, email FROM " + ns + ".customers"))
-                        .containsExactlyInAnyOrderElementsOf(
-                                query(source, "SELECT id, email FROM public.customers"));
+            String ns = names.namespace();
+            try (Connection trinoConnection =
+                    TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".customers")) {
+                TrinoQueries.assertShopTablesEqual(trinoConnection, source, ns);
                 assertThat(
-                                query(
-                                        trinoConnection,
-                                        "SELECT id, status, quantity FROM " + ns + ".orders"))
-                        .containsExactlyInAnyOrderElementsOf(
-                                query(source, "SELECT id, status, quantity FROM public.orders"));
-                assertThat(
-                                query(
+                                TrinoQueries.query(
                                         trinoConnection,
                                         "SELECT DISTINCT element_at(summary, '"
                                                 + Provenance.RUN_ID
@@ -275,21 +249,5 @@ class ObjectStorageITCase {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.filter(f -> f.getFileName().toString().endsWith(suffix)).count();
         }
-    }
-
-    private static List<List<String>> query(Connection connection, String sql) throws Exception {
-        List<List<String>> rows = new ArrayList<>();
-        try (Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery(sql)) {
-            int columns = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                List<String> row = new ArrayList<>();
-                for (int i = 1; i <= columns; i++) {
-                    row.add(rs.getString(i));
-                }
-                rows.add(row);
-            }
-        }
-        return rows;
     }
 }

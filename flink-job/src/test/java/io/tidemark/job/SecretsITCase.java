@@ -27,10 +27,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The source database's password never reaches a log line or a printed configuration: a pipeline
- * with a password runs on the standalone cluster (its log files written with {@link
- * FlinkCluster#LOG_PATTERN}), and every line of the JobManager's and TaskManager's logs and of
- * {@code run --print-config} is searched for it. Flink CDC logs the source's whole Debezium
- * configuration at INFO; the test also checks that this line was written (masked), so it has teeth.
+ * with a password runs on the standalone cluster (its JVMs log with {@link
+ * FlinkCluster#LOG_CONFIGURATION}, the file the Docker image and the FlinkDeployment ship), and
+ * every line of the JobManager's and TaskManager's logs and of {@code run --print-config} is
+ * searched for it. Flink CDC logs the source's whole Debezium configuration at INFO; the test also
+ * checks that this line was written (masked), so it has teeth.
  */
 class SecretsITCase {
 

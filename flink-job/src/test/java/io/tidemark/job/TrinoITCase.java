@@ -16,17 +16,16 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
+import io.tidemark.testing.TrinoQueries;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,7 +40,6 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -127,47 +125,20 @@ class TrinoITCase {
 
             TrinoServer trino = trino(config);
             {
-                Properties user = new Properties();
-                user.setProperty("user", "tidemark");
+                String ns = names.namespace();
                 try (Connection trinoConnection =
-                        DriverManager.getConnection(trino.jdbcUrl(), user)) {
-                    String ns = names.namespace();
-                    // queries that scan a table fail with "No nodes available" until the
-                    // coordinator's own worker has announced itself
-                    Awaitility.await("Trino scans a table")
-                            .atMost(Duration.ofMinutes(2))
-                            .ignoreExceptions()
-                            .until(
-                                    () ->
-                                            query(
-                                                                    trinoConnection,
-                                                                    "SELECT count(*) FROM "
-                                                                            + ns
-                                                                            + ".customers")
-                                                            .size()
-                                                    == 1);
-
+                        TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".customers")) {
                     // rows equal the source, deletes applied
-                    assertThat(query(trinoConnection, "SELECT id, email FROM " + ns + ".customers"))
-                            .containsExactlyInAnyOrderElementsOf(
-                                    query(source, "SELECT id, email FROM public.customers"));
+                    TrinoQueries.assertShopTablesEqual(trinoConnection, source, ns);
                     assertThat(
-                                    query(
-                                            trinoConnection,
-                                            "SELECT id, status, quantity FROM " + ns + ".orders"))
-                            .containsExactlyInAnyOrderElementsOf(
-                                    query(
-                                            source,
-                                            "SELECT id, status, quantity FROM public.orders"));
-                    assertThat(
-                                    query(
+                                    TrinoQueries.query(
                                             trinoConnection,
                                             "SELECT id FROM " + ns + ".customers WHERE id = 1"))
                             .isEmpty();
 
                     // $snapshots: the pipeline's provenance on every commit, in checkpoint order
                     List<List<String>> snapshots =
-                            query(
+                            TrinoQueries.query(
                                     trinoConnection,
                                     "SELECT element_at(summary, '"
                                             + Provenance.PIPELINE_ID
@@ -192,7 +163,7 @@ class TrinoITCase {
 
                     // time travel: the state before the delete, as Iceberg's own reader sees it
                     List<List<String>> before =
-                            query(
+                            TrinoQueries.query(
                                     trinoConnection,
                                     "SELECT id, email FROM "
                                             + ns
@@ -221,22 +192,6 @@ class TrinoITCase {
                         List.of(
                                 String.valueOf(record.getField("id")),
                                 String.valueOf(record.getField("email"))));
-            }
-        }
-        return rows;
-    }
-
-    private static List<List<String>> query(Connection connection, String sql) throws SQLException {
-        List<List<String>> rows = new ArrayList<>();
-        try (Statement s = connection.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            int columns = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                List<String> row = new ArrayList<>(columns);
-                for (int i = 1; i <= columns; i++) {
-                    row.add(String.valueOf(rs.getObject(i)));
-                }
-                rows.add(row);
             }
         }
         return rows;
@@ -274,17 +229,10 @@ class TrinoITCase {
                             RunContext.start(names.pipelineId(), "compaction-run"),
                             CommitListener.NONE,
                             null);
-            Properties user = new Properties();
-            user.setProperty("user", "tidemark");
-            try (Connection trinoConnection = DriverManager.getConnection(trino.jdbcUrl(), user)) {
-                GroundTruth.awaitEqual(
-                        job, source, catalog, names.targets(), Duration.ofMinutes(3));
-                String ns = names.namespace();
-                // scans fail with "No nodes available" until the coordinator's worker announced
-                Awaitility.await("Trino scans a table")
-                        .atMost(Duration.ofMinutes(2))
-                        .ignoreExceptions()
-                        .until(() -> count(trinoConnection, ns + ".orders") >= 0);
+            GroundTruth.awaitEqual(job, source, catalog, names.targets(), Duration.ofMinutes(3));
+            String ns = names.namespace();
+            try (Connection trinoConnection =
+                    TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".orders")) {
 
                 // the workload on its own thread, over the source connection, which this one
                 // leaves alone until it stops

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -29,6 +30,12 @@ public final class TestClusters {
     public static MiniClusterExtension miniCluster() {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        // Iceberg sits on the test JVM's own class path, so its static worker pool outlives the
+        // jobs of one class: its threads keep the context class loader of the job that started
+        // them, which Flink closes when that job ends, and S3FileIO's HTTP client asks it for
+        // resources (commons-logging) when a later class reads a table. On a cluster, Iceberg is
+        // in the job jar: each job loads its own pool.
+        conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
         return new MiniClusterExtension(
                 new MiniClusterResourceConfiguration.Builder()
                         .setNumberTaskManagers(1)
