@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * An S3 API on loopback for tests and local runs: S3Proxy ({@code org.gaul:s3proxy}, from Maven)
  * over a directory of this machine (jclouds' {@code filesystem} store: a bucket is a directory of
  * {@code dataDir}), with AWS signature v2/v4 authentication. It runs as a child process whose
- * classpath is {@code target/s3proxy-lib}, which this module's build assembles, so its dependencies
- * (Jetty, jclouds, Logback) stay out of every other classpath. {@link #close} stops it; the data
- * stays in {@code dataDir}, so a server started again on it serves the same objects.
+ * classpath is {@code s3-server/target/lib}, which that module's build assembles, so its
+ * dependencies (Jetty, jclouds, Logback, older commons) stay out of every other classpath and out
+ * of every other module's dependency mediation. {@link #close} stops it; the data stays in {@code
+ * dataDir}, so a server started again on it serves the same objects.
  */
 public final class S3Server implements AutoCloseable {
 
@@ -42,7 +43,7 @@ public final class S3Server implements AutoCloseable {
 
     /**
      * Starts a server over {@code dataDir} with {@code buckets} (created as directories when
-     * missing) on a free port; {@code libDir} is the built {@code target/s3proxy-lib}.
+     * missing) on a free port; {@code libDir} is the built {@code s3-server/target/lib}.
      */
     public static S3Server start(
             Path libDir,
@@ -57,7 +58,7 @@ public final class S3Server implements AutoCloseable {
             throw new IllegalStateException(
                     "no S3Proxy classpath at "
                             + libDir
-                            + ": build the deploy module first (./mvnw -pl deploy -am package)");
+                            + ": build the s3-server module first (./mvnw -pl s3-server package)");
         }
         for (String bucket : buckets) {
             Files.createDirectories(dataDir.resolve(bucket));

@@ -1,13 +1,17 @@
 package io.tidemark.job;
 
+import io.tidemark.catalog.Catalogs;
+import io.tidemark.commit.CommitTarget;
 import io.tidemark.config.MaintenanceConfig;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,14 +29,15 @@ import org.apache.iceberg.flink.maintenance.api.RewriteDataFiles;
 import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
 
 /**
- * Table maintenance beside the stream, with Iceberg's Flink {@link TableMaintenance}: per target
- * table a monitor of its new snapshots that triggers, as {@code maintenance.*} schedules them, a
- * compaction (data files rewritten with their deletes applied, committed as Iceberg's {@code
- * replace} at the sequence number it started from, so deletes the pipeline commits meanwhile still
- * apply to the rewritten rows), a snapshot expiry and an orphan-file removal. Runs of one table
- * never overlap (a lock in a JDBC database). It cannot race the committer into a wrong table:
- * Iceberg's optimistic commits let the one that lost retry or give up, and the committer's
- * idempotence rests on its committed-through mark, which expiry and compaction leave in place.
+ * Table maintenance beside the stream, with Iceberg's Flink {@link TableMaintenance}: per table the
+ * pipeline commits to (targets, quarantine and late tables) a monitor of its new snapshots that
+ * triggers, as {@code maintenance.*} schedules them, a compaction (data files rewritten with their
+ * deletes applied, committed as Iceberg's {@code replace} at the sequence number it started from,
+ * so deletes the pipeline commits meanwhile still apply to the rewritten rows), a snapshot expiry
+ * and an orphan-file removal. Runs of one table never overlap (a lock in a JDBC database). It
+ * cannot race the committer into a wrong table: Iceberg's optimistic commits let the one that lost
+ * retry or give up, and the committer's idempotence rests on its committed-through mark, which
+ * expiry and compaction leave in place.
  */
 public final class MaintenanceStage {
 
@@ -42,7 +47,32 @@ public final class MaintenanceStage {
     static void attach(
             StreamExecutionEnvironment env, PipelineConfig config, List<ResolvedTable> tables) {
         if (config.maintenance().enabled()) {
+            createLockTable(config, config.maintenance());
             attach(env, config, config.maintenance(), tables);
+        }
+    }
+
+    /**
+     * Creates the lock table once, before the job: each table's lock factory creating it when it
+     * opens made the factories of one job race ({@code relation "flink_maintenance_lock" already
+     * exists} on PostgreSQL, a failover at every start with three tables or more).
+     */
+    private static void createLockTable(PipelineConfig config, MaintenanceConfig maintenance) {
+        Map<String, String> properties = new HashMap<>(config.catalogProperties());
+        properties.put(JdbcLockFactory.INIT_LOCK_TABLES_PROPERTY, "true");
+        JdbcLockFactory factory =
+                new DriverRegisteringLockFactory(
+                        maintenance.lockJdbcUri(), config.pipelineId() + ":init", properties);
+        try {
+            factory.open();
+            factory.close();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException(
+                    "cannot create the table maintenance's lock table in "
+                            + maintenance.lockJdbcUri()
+                            + " (maintenance.lock.jdbc-uri): "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -51,14 +81,27 @@ public final class MaintenanceStage {
             PipelineConfig config,
             MaintenanceConfig maintenance,
             List<ResolvedTable> tables) {
-        for (ResolvedTable table : tables) {
+        for (TableIdentifier table : maintained(config, tables)) {
             try {
-                attach(env, config, maintenance, table.target());
+                attach(env, config, maintenance, table);
             } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "cannot plan the maintenance of " + table.target(), e);
+                throw new UncheckedIOException("cannot plan the maintenance of " + table, e);
             }
         }
+    }
+
+    /**
+     * Every table the pipeline commits to: the targets, and their quarantine and late tables
+     * (append-only: compacted and expired as the targets are, their rows kept).
+     */
+    static List<TableIdentifier> maintained(PipelineConfig config, List<ResolvedTable> tables) {
+        Set<String> names = new LinkedHashSet<>();
+        for (CommitTarget target : JobWiring.of(config, tables).commitTargets()) {
+            names.add(target.table());
+        }
+        List<TableIdentifier> identifiers = new ArrayList<>();
+        names.forEach(name -> identifiers.add(TableIdentifier.parse(name)));
+        return identifiers;
     }
 
     private static void attach(
@@ -67,14 +110,15 @@ public final class MaintenanceStage {
             MaintenanceConfig maintenance,
             TableIdentifier target)
             throws IOException {
-        // the lock's connection: the catalog's jdbc.user and jdbc.password; its table made once
+        // the lock's connection: the catalog's jdbc.user and jdbc.password; its table made
+        // before the job (createLockTable)
         Map<String, String> lockProperties = new HashMap<>(config.catalogProperties());
-        lockProperties.put(JdbcLockFactory.INIT_LOCK_TABLES_PROPERTY, "true");
+        lockProperties.put(JdbcLockFactory.INIT_LOCK_TABLES_PROPERTY, "false");
         TableMaintenance.Builder builder =
                 TableMaintenance.forTable(
                                 env,
                                 TableLoader.fromCatalog(TidemarkJob.catalogLoader(config), target),
-                                new JdbcLockFactory(
+                                new DriverRegisteringLockFactory(
                                         maintenance.lockJdbcUri(),
                                         lockId(config.pipelineId(), target),
                                         lockProperties))
@@ -132,6 +176,26 @@ public final class MaintenanceStage {
             }
         }
         return ids;
+    }
+
+    /**
+     * Iceberg's JDBC lock, with the JDBC drivers registered before it connects: an operator of the
+     * job has the job's class loader, whose drivers another job's registration does not serve (see
+     * {@link DriverRegisteringCatalogLoader}).
+     */
+    private static final class DriverRegisteringLockFactory extends JdbcLockFactory {
+
+        private static final long serialVersionUID = 1L;
+
+        DriverRegisteringLockFactory(String uri, String lockId, Map<String, String> properties) {
+            super(uri, lockId, properties);
+        }
+
+        @Override
+        public void open() {
+            Catalogs.registerJdbcDrivers();
+            super.open();
+        }
     }
 
     /** The lock's id: the pipeline and the table, within the lock table's 100 characters. */

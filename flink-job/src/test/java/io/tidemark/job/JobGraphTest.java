@@ -74,6 +74,35 @@ class JobGraphTest {
         return byOperator;
     }
 
+    /**
+     * Maintenance covers every table the pipeline commits to: the target, its late table (the table
+     * quarantines late changes) and the pipeline's quarantine of unrouted changes.
+     */
+    @Test
+    void maintenanceCoversTheLateAndQuarantineTablesToo() throws Exception {
+        PipelineConfig config =
+                new PipelineConfigLoader()
+                        .parse(
+                                TestPipelines.resource("graph.yaml").replace("@parallelism@", "1"),
+                                "graph.yaml");
+        ResolvedTable orders =
+                new ResolvedTable(
+                        "public.orders",
+                        TableIdentifier.of("shop", "orders"),
+                        new Schema(
+                                List.of(Types.NestedField.required(1, "id", Types.LongType.get())),
+                                java.util.Set.of(1)),
+                        List.of("id"),
+                        OrderingRule.parse("commit-order"),
+                        LatePolicy.QUARANTINE);
+        assertThat(MaintenanceStage.maintained(config, List.of(orders)))
+                .containsExactly(
+                        TableIdentifier.of("shop", "orders"),
+                        io.tidemark.sink.LateTable.of(TableIdentifier.of("shop", "orders")),
+                        io.tidemark.sink.QuarantineTable.unrouted(
+                                TableIdentifier.of("shop", "orders")));
+    }
+
     @Test
     void everyOperatorKeepsItsMaxParallelismWhateverTheParallelism() throws Exception {
         Map<String, Integer> one = maxParallelismByOperator(1);
