@@ -100,13 +100,15 @@ final class RunCommand implements Callable<Integer> {
         if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
         }
-        // the platform's settings (flink run -p, -D, the cluster's) where the file is silent
+        // the platform's settings (flink run -p, -D, the cluster's) where the file is silent;
+        // in-process there is no platform (a local environment's parallelism is the core count)
         StreamExecutionEnvironment ambientEnv =
                 StreamExecutionEnvironment.getExecutionEnvironment();
         boolean submitted = ambientEnv instanceof StreamContextEnvironment;
         ReadableConfig ambient = ambientEnv.getConfiguration();
         try {
-            pipeline = PlatformSettings.resolve(pipeline, ambient);
+            pipeline =
+                    PlatformSettings.resolve(pipeline, submitted ? ambient : new Configuration());
         } catch (ConfigException e) {
             System.err.println("tidemark run: " + config + ": " + e.getMessage());
             return Tidemark.EXIT_USAGE;

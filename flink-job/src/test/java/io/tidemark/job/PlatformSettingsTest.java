@@ -3,16 +3,23 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.cli.Tidemark;
 import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.config.PipelineOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Where the pipeline file is silent, the platform's Flink settings hold (a {@code flink run -p},
@@ -101,6 +108,36 @@ class PlatformSettingsTest {
         assertThat(resolved.checkpointInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(resolved.stateBackend()).isEqualTo("hashmap");
         assertThat(resolved.describe()).contains("  parallelism: 1  # default\n");
+    }
+
+    /**
+     * In-process, {@code run} has no platform: a local environment's parallelism (the number of
+     * cores) is not a setting anyone made.
+     */
+    @Test
+    void anInProcessRunTakesTheDefaultsWhereTheFileIsSilent(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.yaml");
+        Files.writeString(
+                file,
+                String.join(
+                        "\n",
+                        "pipeline: {id: p}",
+                        "checkpoint: {dir: 'file:///cp'}",
+                        "source: {type: postgres, hostname: h, database: d, username: u}",
+                        "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
+                        "tables: [{source: public.t}]"));
+        PrintStream out = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Tidemark.execute("run", "--config", file.toString(), "--print-config"))
+                    .isZero();
+        } finally {
+            System.setOut(out);
+        }
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+                .contains("  parallelism: 1  # default\n")
+                .contains("  state-backend: hashmap  # default\n");
     }
 
     @Test
