@@ -3,14 +3,11 @@ package io.tidemark.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tidemark.cli.Tidemark;
 import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.config.PipelineOptions;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.tidemark.testing.CliOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,16 +123,9 @@ class PlatformSettingsTest {
                         "source: {type: postgres, hostname: h, database: d, username: u}",
                         "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
                         "tables: [{source: public.t}]"));
-        PrintStream out = System.out;
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Tidemark.execute("run", "--config", file.toString(), "--print-config"))
-                    .isZero();
-        } finally {
-            System.setOut(out);
-        }
-        assertThat(printed.toString(StandardCharsets.UTF_8))
+        CliOutput printed = CliOutput.run("run", "--config", file.toString(), "--print-config");
+        assertThat(printed.exitCode()).isZero();
+        assertThat(printed.out())
                 .contains("  parallelism: 1  # default\n")
                 .contains("  state-backend: hashmap  # default\n");
     }

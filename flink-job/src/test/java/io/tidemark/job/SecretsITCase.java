@@ -2,17 +2,15 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tidemark.cli.Tidemark;
 import io.tidemark.deploy.FlinkCluster;
 import io.tidemark.testbed.ShopWorkload;
+import io.tidemark.testing.CliOutput;
 import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,16 +64,9 @@ class SecretsITCase {
         Path file = DATABASE.dir().resolve("secrets.yaml");
         Files.writeString(file, yaml);
 
-        PrintStream out = System.out;
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Tidemark.execute("run", "--config", file.toString(), "--print-config"))
-                    .isZero();
-        } finally {
-            System.setOut(out);
-        }
-        assertThat(printed.toString(StandardCharsets.UTF_8))
+        CliOutput printed = CliOutput.run("run", "--config", file.toString(), "--print-config");
+        assertThat(printed.exitCode()).isZero();
+        assertThat(printed.out())
                 .contains("password: ***")
                 .contains("iceberg_catalog?password=***")
                 .doesNotContain(PASSWORD)
