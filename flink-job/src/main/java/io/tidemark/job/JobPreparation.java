@@ -30,6 +30,7 @@ import java.util.Optional;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Type;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -191,6 +192,37 @@ public final class JobPreparation {
     }
 
     /**
+     * Refuses a contract column of a type the writers of this build cannot write, before any table
+     * is made for it: Iceberg 1.10's Flink Parquet writer has no {@code uuid}
+     * (apache/iceberg#14330; the job would fail on the table's first row, and again after every
+     * restart).
+     */
+    static void refuseUnwritableTypes(Contract contract, Path file) {
+        List<String> uuids =
+                contract.columns().stream()
+                        .filter(c -> c.type().typeId() == Type.TypeID.UUID)
+                        .map(Contract.Column::name)
+                        .toList();
+        if (!uuids.isEmpty()) {
+            throw new IllegalStateException(
+                    String.format(
+                            "contract %s (%s) declares %s as uuid, which Iceberg 1.10's Flink"
+                                    + " writers cannot write (apache/iceberg#14330: the job would"
+                                    + " fail on the first row); declare %s 'type: string' instead"
+                                    + " (the uuid is written as its text, as the source holds it;"
+                                    + " a 'pattern' constraint such as"
+                                    + " '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
+                                    + " quarantines any other notation)",
+                            contract.id(),
+                            file,
+                            uuids.size() == 1
+                                    ? "column '" + uuids.get(0) + "'"
+                                    : "columns " + uuids,
+                            uuids.size() == 1 ? "it" : "them"));
+        }
+    }
+
+    /**
      * Loads the table's active contract and makes the Iceberg table fit it: created from it when
      * missing; evolved when the table was made for an older version that the active one may
      * replace; checked against it when the table was made without a contract. Refused with every
@@ -201,6 +233,11 @@ public final class JobPreparation {
         ContractLoader loader = new ContractLoader(Path.of(config.contractsDir()));
         try {
             Contract contract = loader.load(tableConfig.source(), tableConfig.contract());
+            refuseUnwritableTypes(
+                    contract,
+                    Path.of(config.contractsDir())
+                            .resolve(tableConfig.source())
+                            .resolve("v" + contract.version() + ".yaml"));
             Optional<Contract> previous = Optional.empty();
             if (catalog.tableExists(id)) {
                 Optional<Integer> recorded = ContractTables.version(catalog.loadTable(id));

@@ -1,6 +1,7 @@
 package io.tidemark.sink;
 
 import io.tidemark.catalog.TimeText;
+import io.tidemark.catalog.UuidText;
 import io.tidemark.decode.ChangeEvent;
 import java.io.Serializable;
 import java.math.BigDecimal;
@@ -272,18 +273,9 @@ public final class RowDataConverter implements Serializable {
                 return value instanceof byte[];
             case UUID:
                 return value instanceof java.util.UUID
-                        || (value instanceof String text && isUuid(text));
+                        || (value instanceof String text && UuidText.isUuid(text));
             default:
                 return false;
-        }
-    }
-
-    private static boolean isUuid(String text) {
-        try {
-            java.util.UUID.fromString(text);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
         }
     }
 
@@ -291,8 +283,8 @@ public final class RowDataConverter implements Serializable {
         java.util.UUID uuid;
         if (value instanceof java.util.UUID u) {
             uuid = u;
-        } else if (value instanceof String text && isUuid(text)) {
-            uuid = java.util.UUID.fromString(text);
+        } else if (value instanceof String text && UuidText.isUuid(text)) {
+            uuid = UuidText.parse(text);
         } else {
             throw new IllegalArgumentException(
                     String.format(

@@ -163,6 +163,8 @@ class RowDataConverterTest {
         java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(rows.get(0).getBinary(1));
         assertThat(new java.util.UUID(bytes.getLong(), bytes.getLong())).isEqualTo(expected);
         assertThat(RowDataConverter.accepts(Types.UUIDType.get(), "not a uuid")).isFalse();
+        // java.util.UUID.fromString would pad it into 00000001-0002-0003-0004-000000000005
+        assertThat(RowDataConverter.accepts(Types.UUIDType.get(), "1-2-3-4-5")).isFalse();
         assertThat(RowDataConverter.accepts(Types.UUIDType.get(), expected.toString())).isTrue();
     }
 

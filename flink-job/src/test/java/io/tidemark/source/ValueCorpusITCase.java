@@ -14,6 +14,7 @@ import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.ValueCorpus;
 import java.io.Closeable;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -168,6 +169,47 @@ class ValueCorpusITCase {
                     .singleElement()
                     .satisfies(t -> assertThat(t.primaryKey()).containsExactly("code"));
         }
+    }
+
+    @Test
+    void aUuidContractColumnIsRefusedBeforeAnyTableIsMadeAndTheAdviceWorks() throws Exception {
+        try (Connection source = DATABASE.get().connect("corpus");
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE SCHEMA contracted");
+            sql.execute("CREATE TABLE contracted.tokens (id integer PRIMARY KEY, token text)");
+            PipelineConfig uuid = contracted(1);
+            TableIdentifier target = TableIdentifier.of("contracted", "tokens");
+            assertThatThrownBy(() -> JobPreparation.prepare(uuid))
+                    .hasMessageContaining(
+                            "contract contracted.tokens v1 ("
+                                    + Path.of(uuid.contractsDir(), "contracted.tokens", "v1.yaml"))
+                    .hasMessageContaining("declares column 'token' as uuid")
+                    .hasMessageContaining("apache/iceberg#14330")
+                    .hasMessageContaining("declare it 'type: string' instead");
+            Catalog catalog = TestPipelines.catalog(uuid);
+            try {
+                // refused before anything was made: the next version starts clean
+                assertThat(catalog.tableExists(target)).isFalse();
+                assertThat(JobPreparation.prepare(contracted(2)))
+                        .singleElement()
+                        .satisfies(t -> assertThat(t.contract().version()).isEqualTo(2));
+                assertThat(catalog.loadTable(target).schema().findType("token").toString())
+                        .isEqualTo("string");
+            } finally {
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    private static PipelineConfig contracted(int version) throws Exception {
+        return TestPipelines.fromText(
+                TestPipelines.resource("uuid-contract.yaml")
+                        .replace("@version@", Integer.toString(version)),
+                DATABASE.get(),
+                DATABASE.dir(),
+                "contracted-v" + version);
     }
 
     private static PipelineConfig declaredKey(String table) throws Exception {

@@ -187,7 +187,8 @@ public final class TestPipelines {
      * The pipeline file {@code src/test/resources/pipelines/<file>} for a source database on {@code
      * database} (whose {@code iceberg_catalog} database holds the catalog), with what it marks
      * filled in: {@code @id@} the pipeline id, {@code @slot@} its slot, {@code @port@},
-     * {@code @catalog@}, {@code @checkpoints@} and {@code @warehouse@} (under {@code dir}).
+     * {@code @catalog@}, {@code @checkpoints@} and {@code @warehouse@} (under {@code dir}), and
+     * {@code @contracts@} the test contracts ({@code src/test/resources/contracts}).
      */
     public static PipelineConfig fromResource(
             String file, EmbeddedDatabase database, Path dir, String id) throws IOException {
@@ -264,7 +265,16 @@ public final class TestPipelines {
                 .replace("@port@", Integer.toString(database.port()))
                 .replace("@catalog@", database.jdbcUrl("iceberg_catalog"))
                 .replace("@checkpoints@", dir.resolve("checkpoints-" + id).toUri().toString())
-                .replace("@warehouse@", dir.resolve("warehouse").toUri().toString());
+                .replace("@warehouse@", dir.resolve("warehouse").toUri().toString())
+                .replace("@contracts@", contracts().toString());
+    }
+
+    private static Path contracts() {
+        try {
+            return Path.of(TestPipelines.class.getResource("/contracts").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The test's own view of a pipeline's Iceberg catalog; close it after use. */

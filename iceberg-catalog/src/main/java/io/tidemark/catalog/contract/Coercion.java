@@ -1,5 +1,6 @@
 package io.tidemark.catalog.contract;
 
+import io.tidemark.catalog.UuidText;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -110,11 +111,11 @@ public final class Coercion {
                     return value.toString();
                 }
                 if (value instanceof String text) {
-                    try {
-                        return UUID.fromString(text).toString();
-                    } catch (IllegalArgumentException e) {
+                    UUID uuid = UuidText.parse(text);
+                    if (uuid == null) {
                         throw refused(value, type, "not a UUID");
                     }
+                    return uuid.toString();
                 }
                 break;
             case DATE:

@@ -133,8 +133,14 @@ public final class CanonicalValues {
             case LONG:
                 return ((Number) value).longValue();
             case STRING:
-            case UUID:
                 return Objects.toString(value);
+            case UUID:
+                // a source's text column under a uuid contract may write it in another notation
+                if (value instanceof String text) {
+                    java.util.UUID uuid = io.tidemark.catalog.UuidText.parse(text);
+                    return uuid == null ? text : uuid.toString();
+                }
+                return value.toString();
             default:
                 return value;
         }

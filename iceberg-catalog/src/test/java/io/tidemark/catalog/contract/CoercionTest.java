@@ -40,6 +40,17 @@ class CoercionTest {
         UUID uuid = UUID.randomUUID();
         assertThat(coerce(uuid, Types.UUIDType.get())).isEqualTo(uuid.toString());
         assertThat(coerce(uuid.toString(), Types.UUIDType.get())).isEqualTo(uuid.toString());
+        // the notations Postgres reads as a uuid: any case, braces, hyphens after groups of four
+        String canonical = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11";
+        for (String notation :
+                new String[] {
+                    "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+                    "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+                    "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+                    "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11"
+                }) {
+            assertThat(coerce(notation, Types.UUIDType.get())).as(notation).isEqualTo(canonical);
+        }
         assertThat(coerce(LocalDate.EPOCH, Types.DateType.get())).isEqualTo(LocalDate.EPOCH);
         assertThat(coerce(LocalTime.NOON, Types.TimeType.get())).isEqualTo(LocalTime.NOON);
         LocalDateTime local = LocalDateTime.parse("2026-01-01T00:00:00");
@@ -70,6 +81,22 @@ class CoercionTest {
                 "a BigDecimal with more than 2 decimal places, not coercible to decimal(9, 2)");
         assertRefused(
                 "not-a-uuid", Types.UUIDType.get(), "a String not a UUID, not coercible to uuid");
+        // what java.util.UUID.fromString would pad into a uuid is not one
+        for (String text :
+                new String[] {
+                    "1-2-3-4-5",
+                    "",
+                    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+                    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111",
+                    "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                    "-a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                    "a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11",
+                    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",
+                    "a0eeb-c99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                    "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+                }) {
+            assertRefused(text, Types.UUIDType.get(), "a String not a UUID, not coercible to uuid");
+        }
         assertRefused(1, Types.StringType.get(), "a Integer, not coercible to string");
         assertRefused("true", Types.BooleanType.get(), "a String, not coercible to boolean");
         assertRefused(
