@@ -169,6 +169,8 @@ public final class JobPreparation {
             // (quarantine), or stops at it once (fail), as for a change made while running
             table = tables.ensure(spec, true);
         }
+        // a table made by another engine (or before a contract) may hold what the writers cannot
+        refuseUnwritableTypes(table);
         LatePolicy latePolicy = tableConfig.latePolicy();
         if (latePolicy == LatePolicy.QUARANTINE) {
             tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
@@ -192,34 +194,51 @@ public final class JobPreparation {
     }
 
     /**
-     * Refuses a contract column of a type the writers of this build cannot write, before any table
-     * is made for it: Iceberg 1.10's Flink Parquet writer has no {@code uuid}
-     * (apache/iceberg#14330; the job would fail on the table's first row, and again after every
-     * restart).
+     * Refuses a column of a type the writers of this build cannot write, before any table is made
+     * for it: Iceberg 1.10's Flink Parquet writer has no {@code uuid} (apache/iceberg#14330; the
+     * job would fail on the table's first row, and again after every restart). {@code owner} names
+     * what declares the columns, {@code fix} what to do instead.
      */
-    static void refuseUnwritableTypes(Contract contract, Path file) {
+    static void refuseUnwritableTypes(String owner, Map<String, Type> columns, String fix) {
         List<String> uuids =
-                contract.columns().stream()
-                        .filter(c -> c.type().typeId() == Type.TypeID.UUID)
-                        .map(Contract.Column::name)
+                columns.entrySet().stream()
+                        .filter(c -> c.getValue().typeId() == Type.TypeID.UUID)
+                        .map(Map.Entry::getKey)
                         .toList();
         if (!uuids.isEmpty()) {
             throw new IllegalStateException(
                     String.format(
-                            "contract %s (%s) declares %s as uuid, which Iceberg 1.10's Flink"
-                                    + " writers cannot write (apache/iceberg#14330: the job would"
-                                    + " fail on the first row); declare %s 'type: string' instead"
-                                    + " (the uuid is written as its text, as the source holds it;"
-                                    + " a 'pattern' constraint such as"
-                                    + " '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
-                                    + " quarantines any other notation)",
-                            contract.id(),
-                            file,
+                            "%s %s uuid, which Iceberg 1.10's Flink writers cannot write"
+                                    + " (apache/iceberg#14330: the job would fail on the first"
+                                    + " row); %s",
+                            owner,
                             uuids.size() == 1
-                                    ? "column '" + uuids.get(0) + "'"
-                                    : "columns " + uuids,
-                            uuids.size() == 1 ? "it" : "them"));
+                                    ? "declares column '" + uuids.get(0) + "' as"
+                                    : "declares columns " + uuids + " as",
+                            fix));
         }
+    }
+
+    private static void refuseUnwritableTypes(Contract contract, Path file) {
+        Map<String, Type> columns = new java.util.LinkedHashMap<>();
+        contract.columns().forEach(c -> columns.put(c.name(), c.type()));
+        refuseUnwritableTypes(
+                "contract " + contract.id() + " (" + file + ")",
+                columns,
+                "declare it 'type: string' instead (the uuid is written as its text, as the source"
+                        + " holds it; a 'pattern' constraint such as"
+                        + " '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
+                        + " quarantines any other notation)");
+    }
+
+    private static void refuseUnwritableTypes(Table table) {
+        Map<String, Type> columns = new java.util.LinkedHashMap<>();
+        table.schema().columns().forEach(c -> columns.put(c.name(), c.type()));
+        refuseUnwritableTypes(
+                "Iceberg table " + table.name(),
+                columns,
+                "write to another table ('target' in the pipeline file), or recreate this one"
+                        + " with the column as a string");
     }
 
     /**

@@ -18,12 +18,16 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -179,15 +183,33 @@ class ValueCorpusITCase {
             sql.execute("CREATE TABLE contracted.tokens (id integer PRIMARY KEY, token text)");
             PipelineConfig uuid = contracted(1);
             TableIdentifier target = TableIdentifier.of("contracted", "tokens");
-            assertThatThrownBy(() -> JobPreparation.prepare(uuid))
-                    .hasMessageContaining(
-                            "contract contracted.tokens v1 ("
-                                    + Path.of(uuid.contractsDir(), "contracted.tokens", "v1.yaml"))
-                    .hasMessageContaining("declares column 'token' as uuid")
-                    .hasMessageContaining("apache/iceberg#14330")
-                    .hasMessageContaining("declare it 'type: string' instead");
             Catalog catalog = TestPipelines.catalog(uuid);
             try {
+                // made by another engine with a uuid column: refused without a contract too
+                ((SupportsNamespaces) catalog).createNamespace(target.namespace());
+                catalog.createTable(
+                        target,
+                        new Schema(
+                                List.of(
+                                        Types.NestedField.required(
+                                                1, "id", Types.IntegerType.get()),
+                                        Types.NestedField.optional(
+                                                2, "token", Types.UUIDType.get())),
+                                Set.of(1)));
+                assertThatThrownBy(() -> JobPreparation.prepare(contracted(0)))
+                        .hasMessageContaining("contracted.tokens declares column 'token' as uuid")
+                        .hasMessageContaining("write to another table");
+                catalog.dropTable(target);
+                assertThatThrownBy(() -> JobPreparation.prepare(uuid))
+                        .hasMessageContaining(
+                                "contract contracted.tokens v1 ("
+                                        + Path.of(
+                                                uuid.contractsDir(),
+                                                "contracted.tokens",
+                                                "v1.yaml"))
+                        .hasMessageContaining("declares column 'token' as uuid")
+                        .hasMessageContaining("apache/iceberg#14330")
+                        .hasMessageContaining("declare it 'type: string' instead");
                 // refused before anything was made: the next version starts clean
                 assertThat(catalog.tableExists(target)).isFalse();
                 assertThat(JobPreparation.prepare(contracted(2)))
@@ -203,10 +225,13 @@ class ValueCorpusITCase {
         }
     }
 
+    /** The table under contract {@code version}, or without a contract (0). */
     private static PipelineConfig contracted(int version) throws Exception {
+        String yaml = TestPipelines.resource("uuid-contract.yaml");
         return TestPipelines.fromText(
-                TestPipelines.resource("uuid-contract.yaml")
-                        .replace("@version@", Integer.toString(version)),
+                version == 0
+                        ? yaml.replace("    contract: @version@\n", "")
+                        : yaml.replace("@version@", Integer.toString(version)),
                 DATABASE.get(),
                 DATABASE.dir(),
                 "contracted-v" + version);
