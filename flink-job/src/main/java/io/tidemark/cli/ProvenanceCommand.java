@@ -3,12 +3,19 @@ package io.tidemark.cli;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.sink.LateTable;
+import io.tidemark.sink.QuarantineTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.NoSuchNamespaceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,21 +60,18 @@ final class ProvenanceCommand implements Callable<Integer> {
             System.err.println("tidemark provenance: --last must be at least 1, got " + last);
             return Tidemark.EXIT_USAGE;
         }
-        List<String> tables = new ArrayList<>();
-        for (TableConfig tableConfig : pipeline.tables()) {
-            tables.add(tableConfig.target());
-        }
-        if (table != null) {
-            if (!tables.contains(table)) {
-                System.err.printf(
-                        "tidemark provenance: --table '%s' is not a target of %s; targets: %s%n",
-                        table, config, tables);
-                return Tidemark.EXIT_USAGE;
-            }
-            tables = List.of(table);
-        }
         Catalog catalog = Tidemark.catalog(pipeline);
         try {
+            List<String> tables = targets(pipeline, catalog);
+            if (table != null) {
+                if (!tables.contains(table)) {
+                    System.err.printf(
+                            "tidemark provenance: --table '%s' is not a target of %s; targets: %s%n",
+                            table, config, tables);
+                    return Tidemark.EXIT_USAGE;
+                }
+                tables = List.of(table);
+            }
             for (String name : tables) {
                 Provenance.print(
                         name,
@@ -79,5 +83,48 @@ final class ProvenanceCommand implements Callable<Integer> {
             Tidemark.close(catalog);
         }
         return 0;
+    }
+
+    /**
+     * The pipeline's target tables: those listed, and those of its patterns found in the catalog
+     * (the source is not asked: provenance needs only the catalog), without the quarantine and late
+     * tables beside them.
+     */
+    static List<String> targets(PipelineConfig pipeline, Catalog catalog) {
+        List<String> tables = new ArrayList<>();
+        Set<String> listed = new HashSet<>();
+        for (TableConfig tableConfig : pipeline.tables()) {
+            if (!tableConfig.isPattern()) {
+                tables.add(tableConfig.target());
+                listed.add(tableConfig.source());
+            }
+        }
+        for (TableConfig pattern : pipeline.tables()) {
+            if (!pattern.isPattern()) {
+                continue;
+            }
+            Namespace namespace = TableIdentifier.parse(pattern.target()).namespace();
+            List<TableIdentifier> inNamespace;
+            try {
+                inNamespace = catalog.listTables(namespace);
+            } catch (NoSuchNamespaceException e) {
+                continue; // nothing committed yet
+            }
+            List<String> found = new ArrayList<>();
+            for (TableIdentifier id : inNamespace) {
+                String name = id.toString();
+                String source = pattern.sourceOfTarget(name);
+                if (source != null
+                        && !listed.contains(source)
+                        && !tables.contains(name)
+                        && !id.name().endsWith(QuarantineTable.SUFFIX)
+                        && !id.name().endsWith(LateTable.SUFFIX)) {
+                    found.add(name);
+                }
+            }
+            Collections.sort(found);
+            tables.addAll(found);
+        }
+        return tables;
     }
 }

@@ -2,6 +2,7 @@ package io.tidemark.cli;
 
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
+import io.tidemark.catalog.verify.KeyFingerprints;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
@@ -166,9 +167,10 @@ final class VerifyCommand implements Callable<Integer> {
 
     /**
      * Asks the running pipeline to re-read the keys that differ (when at most {@link
-     * GroundTruthDiff#MAX_KEYS} do: the source reads just their rows), else the buckets that differ
-     * (the whole table when more than a quarter of them do), waits for it, and compares those
-     * buckets again until they are equal or {@link #repairWait} is up. Returns the last comparison.
+     * GroundTruthDiff#MAX_KEYS} do: the source reads just the key ranges that hold them), else the
+     * buckets that differ (the whole table when more than a quarter of them do), waits for it, and
+     * compares those buckets again until they are equal or {@link #repairWait} is up. Returns the
+     * last comparison.
      */
     private DiffReport repair(
             PipelineConfig pipeline,
@@ -184,7 +186,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
         long deadline = System.nanoTime() + repairWait.toNanos();
         Table target = catalog.loadTable(TableIdentifier.parse(tableConfig.target()));
-        List<Long> keys = report.differingKeys();
+        KeyFingerprints keys = report.differingKeys();
         List<Integer> buckets =
                 !keys.isEmpty() || report.differingBuckets().size() > GroundTruthDiff.BUCKETS / 4
                         ? List.of()

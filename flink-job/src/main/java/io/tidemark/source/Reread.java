@@ -1,6 +1,7 @@
 package io.tidemark.source;
 
 import io.tidemark.catalog.verify.CanonicalValues;
+import io.tidemark.catalog.verify.KeyFingerprints;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
@@ -163,7 +164,7 @@ public final class Reread {
             Table target,
             long request,
             List<Integer> buckets,
-            List<Long> keys,
+            KeyFingerprints keys,
             Consumer<ChangeEvent> sink,
             BooleanSupplier running)
             throws Exception {

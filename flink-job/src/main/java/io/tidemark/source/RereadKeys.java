@@ -2,6 +2,7 @@ package io.tidemark.source;
 
 import io.tidemark.catalog.SqlNames;
 import io.tidemark.catalog.verify.CanonicalValues;
+import io.tidemark.catalog.verify.KeyFingerprints;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,11 +11,9 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
@@ -37,23 +36,23 @@ final class RereadKeys {
     static final class KeyFilter {
         private final List<Types.NestedField> keyColumns = new ArrayList<>();
         private final BitSet buckets = new BitSet();
-        private final Set<Long> keys;
+        private final KeyFingerprints keys;
 
         /** Null when {@code buckets} and {@code keys} are empty: every key. */
-        static KeyFilter of(Schema schema, List<Integer> buckets, List<Long> keys) {
+        static KeyFilter of(Schema schema, List<Integer> buckets, KeyFingerprints keys) {
             return buckets.isEmpty() && keys.isEmpty()
                     ? null
                     : new KeyFilter(schema, buckets, keys);
         }
 
-        private KeyFilter(Schema schema, List<Integer> buckets, List<Long> keys) {
+        private KeyFilter(Schema schema, List<Integer> buckets, KeyFingerprints keys) {
             for (Types.NestedField column : schema.columns()) {
                 if (schema.identifierFieldIds().contains(column.fieldId())) {
                     keyColumns.add(column);
                 }
             }
             buckets.forEach(this.buckets::set);
-            this.keys = keys.isEmpty() ? null : new HashSet<>(keys);
+            this.keys = keys.isEmpty() ? null : keys;
         }
 
         boolean byKeys() {

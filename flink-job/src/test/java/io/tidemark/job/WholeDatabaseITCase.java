@@ -13,6 +13,7 @@ import io.tidemark.source.MySqlSchemaReader;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.EmbeddedMariaDb;
+import io.tidemark.testing.CliOutput;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.TestClusters;
@@ -229,6 +230,28 @@ class WholeDatabaseITCase {
                                     .schema()
                                     .identifierFieldNames())
                     .containsExactlyInAnyOrder("tenant_id", "user_id");
+
+            // tidemark provenance of the pattern pipeline: every table it made, from the catalog
+            Path pipelineFile = dir.resolve("erp.yaml");
+            java.nio.file.Files.writeString(pipelineFile, yaml("erp", "erp.*"));
+            CliOutput provenance =
+                    CliOutput.run("provenance", "-c", pipelineFile.toString(), "-n", "1");
+            assertThat(provenance.exitCode()).as(provenance.out()).isZero();
+            assertThat(provenance.out())
+                    .contains("lake_erp.accounts: last 1 Tidemark commit(s)")
+                    .contains("lake_erp.refunds: last 1 Tidemark commit(s)")
+                    .contains("of pipeline whole-erp")
+                    .doesNotContain("lake_erp.*")
+                    .doesNotContain("__quarantine");
+            assertThat(
+                            CliOutput.run(
+                                            "provenance",
+                                            "-c",
+                                            pipelineFile.toString(),
+                                            "-t",
+                                            "lake_erp.ledger")
+                                    .exitCode())
+                    .isZero();
         } finally {
             if (catalog instanceof Closeable closeable) {
                 closeable.close();

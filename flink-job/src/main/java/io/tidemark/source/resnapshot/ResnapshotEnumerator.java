@@ -85,7 +85,7 @@ final class ResnapshotEnumerator
                 continue;
             }
             long requested = ResnapshotRequests.requested(table);
-            // an accepted request is not read again while it runs (its keys may be a file)
+            // an accepted request is not read again while it runs
             if (requested > ResnapshotRequests.completed(table)
                     && requested > accepted.getOrDefault(target, -1L)) {
                 found.put(
@@ -93,14 +93,15 @@ final class ResnapshotEnumerator
                         new Request(
                                 requested,
                                 ResnapshotRequests.requestedBuckets(table),
-                                ResnapshotRequests.requestedKeys(table)));
+                                ResnapshotRequests.requestedKeys(table),
+                                ResnapshotRequests.requestedKeysFile(table)));
             }
         }
         return found;
     }
 
     /** A request read from a table. */
-    private record Request(long number, List<Integer> buckets, List<Long> keys) {}
+    private record Request(long number, List<Integer> buckets, List<Long> keys, String keysFile) {}
 
     private void accept(Map<String, Request> requests, Throwable error) {
         if (error != null) {
@@ -132,7 +133,8 @@ final class ResnapshotEnumerator
                             sourceTable,
                             target,
                             request.buckets(),
-                            request.keys());
+                            request.keys(),
+                            request.keysFile());
             LOG.info(
                     "Re-snapshot {} of {} (from {}){} accepted",
                     request.number(),

@@ -1,5 +1,6 @@
 package io.tidemark.source.resnapshot;
 
+import io.tidemark.catalog.verify.KeyFingerprints;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.source.Reread;
 import java.io.Closeable;
@@ -15,6 +16,7 @@ import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.core.io.InputStatus;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.slf4j.Logger;
@@ -131,15 +133,20 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
         long[] emitted = {0};
         long nanosPerRow = 1_000_000_000L / Math.max(1, settings.rowsPerSecond());
         try {
+            Table target = catalog.loadTable(TableIdentifier.parse(split.target()));
+            KeyFingerprints keys =
+                    split.keysFile().isEmpty()
+                            ? KeyFingerprints.of(split.keys())
+                            : ResnapshotRequests.readKeys(target, split.keysFile());
             Reread.Result result =
                     Reread.read(
                             settings.source(),
                             split.sourceTable(),
                             settings.primaryKeys(),
-                            catalog.loadTable(TableIdentifier.parse(split.target())),
+                            target,
                             split.request(),
                             split.buckets(),
-                            split.keys(),
+                            keys,
                             change -> {
                                 // the cap: row n leaves no earlier than n / rowsPerSecond
                                 long due = started + emitted[0]++ * nanosPerRow;
@@ -154,7 +161,7 @@ final class ResnapshotReader implements SourceReader<ChangeEvent, ResnapshotSpli
                     "done: %d rows re-read%s in %d chunks of %d source rows (high watermarks"
                             + " %s..%s), %d keys of the table checked for deletion, in %.1f s",
                     result.rows(),
-                    split.scope(),
+                    keys.isEmpty() ? split.scope() : " (" + keys.size() + " keys)",
                     result.chunks(),
                     result.read(),
                     result.first(),

@@ -1,5 +1,6 @@
 package io.tidemark.source.resnapshot;
 
+import io.tidemark.catalog.verify.KeyFingerprints;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -22,7 +23,8 @@ import org.apache.iceberg.UpdateProperties;
  *       it asks for when at most {@code GroundTruthDiff.MAX_KEYS} differ), or, for more than
  *       {@value #INLINE_KEYS} keys, by {@code keys-file=PATH}: the same fingerprints, one per line,
  *       in a file of the table's metadata directory (written through the table's FileIO, so the
- *       pipeline reads it wherever it runs), which keeps the table's metadata small;
+ *       pipeline reads it wherever it runs), which keeps the table's metadata and the pipeline's
+ *       checkpoints small (the split names the file; only the reader loads it);
  *   <li>{@value #COMPLETED}: the newest request handled, then what it did or why it was refused,
  *       written once the checkpoint holding its rows completed.
  * </ul>
@@ -36,7 +38,7 @@ public final class ResnapshotRequests {
 
     /** Asks for a re-snapshot of all of {@code table}; returns the request's number. */
     public static long request(Table table) {
-        return request(table, List.of(), List.of());
+        return request(table, List.of(), KeyFingerprints.NONE);
     }
 
     /**
@@ -44,7 +46,7 @@ public final class ResnapshotRequests {
      * else of those in {@code buckets} (all keys when both are empty); returns the request's
      * number.
      */
-    public static long request(Table table, List<Integer> buckets, List<Long> keys) {
+    public static long request(Table table, List<Integer> buckets, KeyFingerprints keys) {
         table.refresh();
         UpdateProperties update = table.updateProperties();
         long request = Math.max(System.currentTimeMillis(), requested(table) + 1);
@@ -56,7 +58,7 @@ public final class ResnapshotRequests {
                                         + " "
                                         + KEYS
                                         + keys.stream()
-                                                .map(Long::toHexString)
+                                                .mapToObj(Long::toHexString)
                                                 .collect(Collectors.joining(","))
                                 : buckets.isEmpty()
                                         ? Long.toString(request)
@@ -89,13 +91,16 @@ public final class ResnapshotRequests {
     public static final int INLINE_KEYS = 1_000;
 
     /** Writes {@code keys} (hexadecimal, one per line) next to the table's metadata; its path. */
-    private static String writeKeys(Table table, long request, List<Long> keys) {
+    private static String writeKeys(Table table, long request, KeyFingerprints keys) {
         String path = table.location() + "/metadata/tidemark-resnapshot-" + request + "-keys.txt";
         org.apache.iceberg.io.OutputFile file = table.io().newOutputFile(path);
         try (java.io.Writer out =
-                new java.io.OutputStreamWriter(
-                        file.createOrOverwrite(), java.nio.charset.StandardCharsets.US_ASCII)) {
-            for (long key : keys) {
+                new java.io.BufferedWriter(
+                        new java.io.OutputStreamWriter(
+                                file.createOrOverwrite(),
+                                java.nio.charset.StandardCharsets.US_ASCII),
+                        1 << 16)) {
+            for (long key : (Iterable<Long>) keys.stream()::iterator) {
                 out.write(Long.toHexString(key));
                 out.write('\n');
             }
@@ -106,16 +111,25 @@ public final class ResnapshotRequests {
         return path;
     }
 
-    private static List<Long> readKeys(Table table, String path) {
-        List<Long> keys = new ArrayList<>();
+    /**
+     * The fingerprints a request's {@code keys-file} names ({@link #requestedKeysFile}), read
+     * through {@code table}'s FileIO by the pipeline's re-snapshot reader.
+     */
+    public static KeyFingerprints readKeys(Table table, String path) {
+        long[] keys = new long[1024];
+        int count = 0;
         try (java.io.BufferedReader in =
                 new java.io.BufferedReader(
                         new java.io.InputStreamReader(
                                 table.io().newInputFile(path).newStream(),
-                                java.nio.charset.StandardCharsets.US_ASCII))) {
+                                java.nio.charset.StandardCharsets.US_ASCII),
+                        1 << 16)) {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 if (!line.isBlank()) {
-                    keys.add(Long.parseUnsignedLong(line.trim(), 16));
+                    if (count == keys.length) {
+                        keys = java.util.Arrays.copyOf(keys, keys.length * 2);
+                    }
+                    keys[count++] = Long.parseUnsignedLong(line.trim(), 16);
                 }
             }
         } catch (java.io.IOException e) {
@@ -126,7 +140,7 @@ public final class ResnapshotRequests {
                             + path,
                     e);
         }
-        return keys;
+        return KeyFingerprints.of(java.util.Arrays.copyOf(keys, count));
     }
 
     private static String join(List<Integer> buckets) {
@@ -144,14 +158,24 @@ public final class ResnapshotRequests {
         return requestedList(table, BUCKETS, Integer::parseInt);
     }
 
-    /** The key fingerprints the newest request of {@code table} is limited to; empty: none. */
+    /**
+     * The key fingerprints the newest request of {@code table} names in the property (empty: none,
+     * or a {@link #requestedKeysFile}).
+     */
     public static List<Long> requestedKeys(Table table) {
+        return requestedKeysFile(table) != null
+                ? List.of()
+                : requestedList(table, KEYS, key -> Long.parseUnsignedLong(key, 16));
+    }
+
+    /**
+     * The file of key fingerprints the newest request of {@code table} is limited to, or null: the
+     * pipeline's reader reads it ({@link #readKeys}), so they are not held in its splits.
+     */
+    public static String requestedKeysFile(Table table) {
         String text = table.properties().get(REQUESTED);
         int file = text == null ? -1 : text.indexOf(KEYS_FILE);
-        if (file >= 0) {
-            return readKeys(table, text.substring(file + KEYS_FILE.length()).trim());
-        }
-        return requestedList(table, KEYS, key -> Long.parseUnsignedLong(key, 16));
+        return file < 0 ? null : text.substring(file + KEYS_FILE.length()).trim();
     }
 
     /** The comma-separated values after {@code name} in the newest request, parsed. */

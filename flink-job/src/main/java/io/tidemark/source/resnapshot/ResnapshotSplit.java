@@ -11,24 +11,33 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * One re-snapshot to run: request {@code request} to re-read {@code sourceTable} into {@code
- * target}, limited to the keys of the fingerprints {@code keys} when there are any, else to the
- * keys in {@code buckets} when there are any. Read from its start again after a restore (a re-read
- * is idempotent: the reconciler orders it).
+ * target}, limited to the keys of the fingerprints {@code keys} when there are any, or to those in
+ * the file {@code keysFile} (a path of the table's FileIO, empty for none) when it names one, else
+ * to the keys in {@code buckets} when there are any. Read from its start again after a restore (a
+ * re-read is idempotent: the reconciler orders it).
  */
 public record ResnapshotSplit(
-        long request, String sourceTable, String target, List<Integer> buckets, List<Long> keys)
+        long request,
+        String sourceTable,
+        String target,
+        List<Integer> buckets,
+        List<Long> keys,
+        String keysFile)
         implements SourceSplit, java.io.Serializable {
 
     public ResnapshotSplit {
         buckets = List.copyOf(buckets);
         keys = List.copyOf(keys);
+        keysFile = keysFile == null ? "" : keysFile;
     }
 
     /** What the split re-reads, for its outcome: empty for the whole table. */
     String scope() {
         return !keys.isEmpty()
                 ? " (" + keys.size() + " keys)"
-                : buckets.isEmpty() ? "" : " (keys in " + buckets.size() + " buckets)";
+                : !keysFile.isEmpty()
+                        ? " (the keys in " + keysFile + ")"
+                        : buckets.isEmpty() ? "" : " (keys in " + buckets.size() + " buckets)";
     }
 
     @Override
@@ -37,9 +46,10 @@ public record ResnapshotSplit(
     }
 
     /**
-     * Version 2: request, source table, target, buckets (none: every key), key fingerprints (none:
-     * every key of the buckets). Version 1 (written before repairs named keys) has no key
-     * fingerprints.
+     * Version 3: request, source table, target, buckets (none: every key), key fingerprints (none:
+     * every key of the buckets), the keys file (empty: none). Version 2 (written before a repair's
+     * keys file was left to the reader) has no keys file, version 1 (before repairs named keys) no
+     * key fingerprints either.
      */
     static final class Serializer implements SimpleVersionedSerializer<ResnapshotSplit> {
 
@@ -47,7 +57,7 @@ public record ResnapshotSplit(
 
         @Override
         public int getVersion() {
-            return 2;
+            return 3;
         }
 
         @Override
@@ -61,7 +71,7 @@ public record ResnapshotSplit(
 
         @Override
         public ResnapshotSplit deserialize(int version, byte[] serialized) throws IOException {
-            if (version != 1 && version != 2) {
+            if (version < 1 || version > 3) {
                 throw new IOException("unknown re-snapshot split version " + version);
             }
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
@@ -81,6 +91,7 @@ public record ResnapshotSplit(
             for (long key : split.keys()) {
                 out.writeLong(key);
             }
+            out.writeUTF(split.keysFile());
         }
 
         static ResnapshotSplit read(DataInputStream in, int version) throws IOException {
@@ -95,7 +106,8 @@ public record ResnapshotSplit(
             for (int i = version < 2 ? 0 : in.readInt(); i > 0; i--) {
                 keys.add(in.readLong());
             }
-            return new ResnapshotSplit(request, sourceTable, target, buckets, keys);
+            String keysFile = version < 3 ? "" : in.readUTF();
+            return new ResnapshotSplit(request, sourceTable, target, buckets, keys, keysFile);
         }
     }
 }

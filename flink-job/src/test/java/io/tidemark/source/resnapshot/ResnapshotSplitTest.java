@@ -10,9 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The re-snapshot split and its coordinator's state keep their bytes across releases: version 2
- * carries the key fingerprints of a repair, version 1 (written before repairs named keys) reads as
- * a split without them.
+ * The re-snapshot split and its coordinator's state keep their bytes across releases: version 3
+ * names a repair's keys file, version 2 (written before) reads as a split without one, version 1
+ * (written before repairs named keys) as a split without keys.
  */
 class ResnapshotSplitTest {
 
@@ -20,11 +20,38 @@ class ResnapshotSplitTest {
     void aSplitWithKeysRoundTrips() throws IOException {
         ResnapshotSplit split =
                 new ResnapshotSplit(
-                        17, "public.items", "shop.items", List.of(), List.of(-1L, 0L, 42L));
+                        17, "public.items", "shop.items", List.of(), List.of(-1L, 0L, 42L), null);
         ResnapshotSplit.Serializer serializer = ResnapshotSplit.Serializer.INSTANCE;
         assertThat(serializer.deserialize(serializer.getVersion(), serializer.serialize(split)))
                 .isEqualTo(split);
         assertThat(split.scope()).isEqualTo(" (3 keys)");
+        // a file of keys stays a path: the reader loads it, checkpoints do not carry the keys
+        ResnapshotSplit file =
+                new ResnapshotSplit(
+                        18, "public.items", "shop.items", List.of(), List.of(), "s3://w/k.txt");
+        assertThat(serializer.deserialize(serializer.getVersion(), serializer.serialize(file)))
+                .isEqualTo(file);
+        assertThat(file.scope()).isEqualTo(" (the keys in s3://w/k.txt)");
+    }
+
+    @Test
+    void aVersionTwoSplitReadsWithoutAKeysFile() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeVersionOne(out);
+            out.writeInt(2);
+            out.writeLong(-1L);
+            out.writeLong(42L);
+        }
+        assertThat(ResnapshotSplit.Serializer.INSTANCE.deserialize(2, bytes.toByteArray()))
+                .isEqualTo(
+                        new ResnapshotSplit(
+                                17,
+                                "public.items",
+                                "shop.items",
+                                List.of(3, 9),
+                                List.of(-1L, 42L),
+                                ""));
     }
 
     @Test
@@ -38,7 +65,7 @@ class ResnapshotSplitTest {
         assertThat(split)
                 .isEqualTo(
                         new ResnapshotSplit(
-                                17, "public.items", "shop.items", List.of(3, 9), List.of()));
+                                17, "public.items", "shop.items", List.of(3, 9), List.of(), ""));
         assertThat(split.scope()).isEqualTo(" (keys in 2 buckets)");
     }
 
@@ -61,7 +88,7 @@ class ResnapshotSplitTest {
         assertThat(state.pending())
                 .containsExactly(
                         new ResnapshotSplit(
-                                17, "public.items", "shop.items", List.of(3, 9), List.of()));
+                                17, "public.items", "shop.items", List.of(3, 9), List.of(), ""));
         assertThat(state.outcomes()).hasSize(1);
 
         ResnapshotEnumeratorState.Serializer serializer =

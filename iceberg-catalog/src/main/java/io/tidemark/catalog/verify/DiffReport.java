@@ -19,7 +19,7 @@ import java.util.List;
  * the Iceberg table the source table no longer has ({@code columnsNotInSource}: dropped in the
  * source and kept under {@code schema-evolution: lenient}) are not compared. {@code differingKeys}
  * are the fingerprints ({@link CanonicalValues#keyFingerprint}) of every differing key when at most
- * {@link GroundTruthDiff#MAX_KEYS} differ, and empty otherwise.
+ * {@link GroundTruthDiff#MAX_KEYS} differ, and none otherwise.
  */
 public record DiffReport(
         String sourceTable,
@@ -36,11 +36,10 @@ public record DiffReport(
         String sourceAt,
         String tableAt,
         List<String> columnsNotInSource,
-        List<Long> differingKeys) {
+        KeyFingerprints differingKeys) {
 
     public DiffReport {
         examples = List.copyOf(examples);
-        differingKeys = List.copyOf(differingKeys);
         differingBuckets = List.copyOf(differingBuckets);
         columnsNotInSource = List.copyOf(columnsNotInSource);
     }

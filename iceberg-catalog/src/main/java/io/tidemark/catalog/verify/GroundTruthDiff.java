@@ -45,10 +45,11 @@ public final class GroundTruthDiff {
 
     /**
      * Differing keys a report names by fingerprint at most ({@link DiffReport#differingKeys}): what
-     * a repair re-reads key by key (8 bytes each, under 7 MB held at this bound); beyond it, a
-     * repair re-reads the differing buckets.
+     * a repair re-reads by their key ranges (8 bytes each in the report, 40 MB at this bound; 11 to
+     * 22 while collecting); beyond it, a repair re-reads the differing buckets (with this many keys
+     * differing, about the whole table).
      */
-    public static final int MAX_KEYS = 100_000;
+    public static final int MAX_KEYS = 5_000_000;
 
     /** Buckets the keys are hashed into: 16 bytes each per side, about a thousandth of a row. */
     public static final int BUCKETS = 1 << 16;
@@ -206,7 +207,7 @@ public final class GroundTruthDiff {
                     sourceAt,
                     snapshot == null ? "none" : snapshotText(snapshot),
                     notInSource,
-                    comparison.keys == null ? List.of() : List.copyOf(comparison.keys));
+                    comparison.keys.build());
         } finally {
             if (ownTransaction) {
                 source.rollback();
@@ -224,16 +225,11 @@ public final class GroundTruthDiff {
         long stale;
         final List<String> examples = new ArrayList<>();
 
-        /** The differing keys' fingerprints; null once more than {@link #MAX_KEYS} differ. */
-        java.util.Set<Long> keys = new java.util.LinkedHashSet<>();
+        /** The differing keys' fingerprints; none once more than {@link #MAX_KEYS} differ. */
+        final KeyFingerprints.Builder keys = new KeyFingerprints.Builder(MAX_KEYS);
 
         private void differs(List<Object> rowKey) {
-            if (keys != null) {
-                keys.add(CanonicalValues.keyFingerprint(rowKey));
-                if (keys.size() > MAX_KEYS) {
-                    keys = null;
-                }
-            }
+            keys.add(CanonicalValues.keyFingerprint(rowKey));
         }
 
         void compare(SourceRows sourceRows, TableRows tableRows, BitSet group) throws SQLException {
