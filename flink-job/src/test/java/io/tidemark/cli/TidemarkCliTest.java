@@ -52,24 +52,23 @@ class TidemarkCliTest {
         Path file = dir.resolve("p.yaml");
         Files.writeString(
                 file,
-                String.join(
-                        "\n",
-                        "pipeline:",
-                        "  id: p",
-                        "source:",
-                        "  type: postgres",
-                        "  hostname: 127.0.0.1",
-                        "  database: shop",
-                        "  username: u",
-                        "catalog:",
-                        "  type: jdbc",
-                        "  properties:",
-                        "    uri: jdbc:postgresql://127.0.0.1/catalog",
-                        "    warehouse: file:///tmp/w",
-                        "tables:",
-                        "  - source: public.orders",
-                        "    target: shop.orders",
-                        ""));
+                """
+                        pipeline:
+                          id: p
+                        source:
+                          type: postgres
+                          hostname: 127.0.0.1
+                          database: shop
+                          username: u
+                        catalog:
+                          type: jdbc
+                          properties:
+                            uri: jdbc:postgresql://127.0.0.1/catalog
+                            warehouse: file:///tmp/w
+                        tables:
+                          - source: public.orders
+                            target: shop.orders
+                        """);
         assertThat(execute("verify", "--help")).isZero();
         assertThat(out.toString()).contains("--wait").contains("Exit code 0");
         assertThat(Tidemark.execute("verify", "--config", file.toString(), "--table", "shop.x"))

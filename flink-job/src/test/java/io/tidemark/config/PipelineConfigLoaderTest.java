@@ -18,32 +18,31 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PipelineConfigLoaderTest {
 
     private static final String VALID =
-            String.join(
-                    "\n",
-                    "pipeline:",
-                    "  id: shop",
-                    "  parallelism: 2",
-                    "checkpoint:",
-                    "  interval: 5s",
-                    "source:",
-                    "  type: postgres",
-                    "  hostname: db.internal",
-                    "  database: shop",
-                    "  username: replicator",
-                    "  password: ${env:PG_PASSWORD}",
-                    "catalog:",
-                    "  type: jdbc",
-                    "  properties:",
-                    "    uri: jdbc:postgresql://catalog/iceberg",
-                    "    jdbc.user: iceberg",
-                    "    jdbc.password: ${env:CATALOG_PASSWORD}",
-                    "    warehouse: s3://bucket/warehouse",
-                    "tables:",
-                    "  - source: public.customers",
-                    "    target: shop.customers",
-                    "  - source: public.orders",
-                    "    primary-key: [id]",
-                    "");
+            """
+                    pipeline:
+                      id: shop
+                      parallelism: 2
+                    checkpoint:
+                      interval: 5s
+                    source:
+                      type: postgres
+                      hostname: db.internal
+                      database: shop
+                      username: replicator
+                      password: ${env:PG_PASSWORD}
+                    catalog:
+                      type: jdbc
+                      properties:
+                        uri: jdbc:postgresql://catalog/iceberg
+                        jdbc.user: iceberg
+                        jdbc.password: ${env:CATALOG_PASSWORD}
+                        warehouse: s3://bucket/warehouse
+                    tables:
+                      - source: public.customers
+                        target: shop.customers
+                      - source: public.orders
+                        primary-key: [id]
+                    """;
 
     private static final Map<String, String> ENV =
             Map.of("PG_PASSWORD", "s3cr3t-pg", "CATALOG_PASSWORD", "s3cr3t-cat");

@@ -438,24 +438,23 @@ class DebeziumDecoderTest {
         PipelineConfig file =
                 new PipelineConfigLoader(name -> null)
                         .parse(
-                                String.join(
-                                        "\n",
-                                        "pipeline:",
-                                        "  id: live",
-                                        "source:",
-                                        "  type: mysql",
-                                        "  hostname: db",
-                                        "  database: public",
-                                        "  username: cdc",
-                                        "catalog:",
-                                        "  type: jdbc",
-                                        "  properties:",
-                                        "    uri: jdbc:postgresql://catalog/iceberg",
-                                        "tables:",
-                                        "  - source: public.*",
-                                        "    target: lake.*",
-                                        "    new-tables: capture",
-                                        ""),
+                                """
+                                        pipeline:
+                                          id: live
+                                        source:
+                                          type: mysql
+                                          hostname: db
+                                          database: public
+                                          username: cdc
+                                        catalog:
+                                          type: jdbc
+                                          properties:
+                                            uri: jdbc:postgresql://catalog/iceberg
+                                        tables:
+                                          - source: public.*
+                                            target: lake.*
+                                            new-tables: capture
+                                        """,
                                 "live.yaml");
         // resolved with no table at the start: every table of 'public' is live
         LiveTables live = LiveTables.of(file.withTables(List.of(), file.tables()));

@@ -40,7 +40,7 @@ class ClusterITCase {
     void jobJarOnAStandaloneClusterReplicatesExactly() throws Exception {
         Names names = new Names("cluster-it", "cluster_src", "cluster_slot", "cluster_it");
         DATABASE.get().createDatabase(names.database());
-        String yaml = TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, 2);
+        String yaml = TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), names, 2).text();
         Path pipelineFile = DATABASE.dir().resolve("cluster-pipeline.yaml");
         Files.writeString(pipelineFile, yaml);
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -295,48 +295,25 @@ class ContractPoliciesITCase {
         Files.createDirectories(contracts.resolve("public.items"));
         Files.writeString(
                 contracts.resolve("public.items/v1.yaml"),
-                String.join(
-                        "\n",
-                        "table: public.items",
-                        "version: 1",
-                        "columns:",
-                        "  - {name: id, type: long, nullable: false}",
-                        "  - {name: name, type: string, nullable: false}",
-                        "primary-key: [id]",
-                        "schema-evolution: " + policy,
-                        "constraints:",
-                        "  - {column: name, pattern: '[a-z0-9-]+'}",
-                        checks));
-        String yaml =
-                String.join(
-                        "\n",
-                        "pipeline:",
-                        "  id: " + name,
-                        "checkpoint:",
-                        "  interval: 1s",
-                        "  dir: " + dir.resolve("checkpoints").toUri(),
-                        "source:",
-                        "  type: postgres",
-                        "  hostname: 127.0.0.1",
-                        "  port: " + DATABASE.get().port(),
-                        "  database: " + name,
-                        "  username: postgres",
-                        "  slot-name: " + name + "_slot",
-                        "catalog:",
-                        "  type: jdbc",
-                        "  properties:",
-                        "    uri: " + DATABASE.get().jdbcUrl("iceberg_catalog"),
-                        "    jdbc.user: postgres",
-                        "    jdbc.schema-version: V1",
-                        "    warehouse: " + dir.resolve("warehouse").toUri(),
-                        "contracts:",
-                        "  dir: " + contracts,
-                        "tables:",
-                        "  - source: public.items",
-                        "    target: " + name + ".items",
-                        "    contract: 1",
-                        "");
-        PipelineConfig config = new PipelineConfigLoader().parse(yaml, name + ".yaml");
+                """
+                table: public.items
+                version: 1
+                columns:
+                  - {name: id, type: long, nullable: false}
+                  - {name: name, type: string, nullable: false}
+                primary-key: [id]
+                schema-evolution: %s
+                constraints:
+                  - {column: name, pattern: '[a-z0-9-]+'}
+                %s"""
+                        .formatted(policy, checks));
+        PipelineConfig config =
+                PipelineYaml.postgres(DATABASE.get(), name, dir, name)
+                        .set("checkpoint.dir", dir.resolve("checkpoints").toUri().toString())
+                        .set("source.slot-name", name + "_slot")
+                        .set("contracts.dir", contracts.toString())
+                        .table("public.items", name + ".items", "contract", 1)
+                        .config();
         TableIdentifier target = TableIdentifier.of(name, "items");
         return new Fixture(
                 config, TestPipelines.catalog(config), target, QuarantineTable.of(target));

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.TestClusters;
 import java.io.Closeable;
 import java.math.BigDecimal;
@@ -219,39 +219,25 @@ class MultiSourceITCase {
         return table;
     }
 
-    private static String yaml(Path dir) {
-        return String.join(
-                "\n",
-                "pipeline:",
-                "  id: it-shards",
-                "  parallelism: 2",
-                "checkpoint:",
-                "  interval: 1s",
-                "sources:",
-                "  - id: shard_a",
-                "    type: postgres",
-                "    hostname: 127.0.0.1",
-                "    port: " + shardA.port(),
-                "    database: bank",
-                "    username: postgres",
-                "  - id: shard_b",
-                "    type: postgres",
-                "    hostname: 127.0.0.1",
-                "    port: " + shardB.port(),
-                "    database: bank",
-                "    username: postgres",
-                "catalog:",
-                "  type: jdbc",
-                "  properties:",
-                "    uri: " + shardA.jdbcUrl("iceberg_catalog"),
-                "    jdbc.user: postgres",
-                "    jdbc.schema-version: V1",
-                "    warehouse: " + dir.resolve("warehouse").toUri(),
-                "tables:",
-                "  - source: public.accounts",
-                "    target: bank.accounts",
-                "    ordering: event-time:updated_at",
-                "");
+    private static PipelineConfig config(Path dir) {
+        return PipelineYaml.postgres(shardA, "bank", dir, "it-shards")
+                .set("pipeline.parallelism", 2)
+                .set("checkpoint.dir", null)
+                .set("source", null)
+                .set("sources", List.of(shard("shard_a", shardA), shard("shard_b", shardB)))
+                .table("public.accounts", "bank.accounts", "ordering", "event-time:updated_at")
+                .config();
+    }
+
+    private static Map<String, Object> shard(String id, EmbeddedDatabase server) {
+        Map<String, Object> source = new java.util.LinkedHashMap<>();
+        source.put("id", id);
+        source.put("type", "postgres");
+        source.put("hostname", "127.0.0.1");
+        source.put("port", server.port());
+        source.put("database", "bank");
+        source.put("username", "postgres");
+        return source;
     }
 
     @Test
@@ -265,7 +251,7 @@ class MultiSourceITCase {
             // before the start, upserts only: a delete before capture leaves no tombstone to merge
             workload(shardWriterA, shardWriterB, random, 300, false);
 
-            PipelineConfig config = new PipelineConfigLoader().parse(yaml(dir), "it-shards.yaml");
+            PipelineConfig config = config(dir);
             RunContext run = RunContext.start(config.pipelineId(), null);
             List<TidemarkJob.ResolvedTable> tables = JobPreparation.prepare(config);
             StreamExecutionEnvironment env =

@@ -11,6 +11,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -194,31 +195,14 @@ class ObjectStorageITCase {
 
     /** The shop pipeline with its warehouse, checkpoints and savepoints in the bucket. */
     private static PipelineConfig onS3(Names names, S3Server s3, int parallelism) throws Exception {
-        String yaml =
-                TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, parallelism)
-                        .replaceAll(
-                                "(?m)^  dir: .*$",
-                                "  dir: s3://"
-                                        + BUCKET
-                                        + "/checkpoints\n  savepoint-dir: s3://"
-                                        + BUCKET
-                                        + "/savepoints")
-                        .replaceAll(
-                                "(?m)^    warehouse: .*$",
-                                "    warehouse: s3://" + BUCKET + "/warehouse");
-        StringBuilder s3Properties = new StringBuilder();
+        PipelineYaml pipeline =
+                TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), names, parallelism)
+                        .set("checkpoint.dir", "s3://" + BUCKET + "/checkpoints")
+                        .set("checkpoint.savepoint-dir", "s3://" + BUCKET + "/savepoints")
+                        .set("catalog.properties.warehouse", "s3://" + BUCKET + "/warehouse");
         s3.icebergProperties()
-                .forEach(
-                        (k, v) ->
-                                s3Properties
-                                        .append("    ")
-                                        .append(k)
-                                        .append(": '")
-                                        .append(v)
-                                        .append("'\n"));
-        yaml =
-                yaml.replace(
-                        "    jdbc.user: postgres\n", "    jdbc.user: postgres\n" + s3Properties);
+                .forEach((k, v) -> pipeline.set("catalog.properties." + k.replace(".", "\\."), v));
+        String yaml = pipeline.text();
         Path file = DATABASE.dir().resolve("s3-pipeline-" + parallelism + ".yaml");
         Files.writeString(file, yaml);
         return new io.tidemark.config.PipelineConfigLoader().load(file);

@@ -35,13 +35,13 @@ class PlatformSettingsTest {
             String pipelineBlock, String checkpointBlock, String source) {
         return new PipelineConfigLoader()
                 .parse(
-                        String.join(
-                                "\n",
-                                "pipeline: " + pipelineBlock,
-                                "checkpoint: " + checkpointBlock,
-                                "source: " + source,
-                                "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
-                                "tables: [{source: public.t}]"),
+                        """
+                        pipeline: %s
+                        checkpoint: %s
+                        source: %s
+                        catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}
+                        tables: [{source: public.t}]"""
+                                .formatted(pipelineBlock, checkpointBlock, source),
                         "p.yaml");
     }
 
@@ -116,13 +116,12 @@ class PlatformSettingsTest {
         Path file = dir.resolve("p.yaml");
         Files.writeString(
                 file,
-                String.join(
-                        "\n",
-                        "pipeline: {id: p}",
-                        "checkpoint: {dir: 'file:///cp'}",
-                        "source: {type: postgres, hostname: h, database: d, username: u}",
-                        "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
-                        "tables: [{source: public.t}]"));
+                """
+                        pipeline: {id: p}
+                        checkpoint: {dir: 'file:///cp'}
+                        source: {type: postgres, hostname: h, database: d, username: u}
+                        catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}
+                        tables: [{source: public.t}]""");
         CliOutput printed = CliOutput.run("run", "--config", file.toString(), "--print-config");
         assertThat(printed.exitCode()).isZero();
         assertThat(printed.out())

@@ -20,6 +20,7 @@ import io.tidemark.source.ChangeEventDeserializer;
 import io.tidemark.source.PostgresCdcSource;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -127,24 +128,23 @@ class PoisonITCase {
     }
 
     static final String CONTRACT =
-            String.join(
-                    "\n",
-                    "table: public.items",
-                    "version: 1",
-                    "columns:",
-                    "  - {name: id, type: long, nullable: false}",
-                    "  - {name: sku, type: string, nullable: false}",
-                    "  - {name: status, type: string}",
-                    "  - {name: qty, type: int}",
-                    "  - {name: ordered_at, type: timestamp}",
-                    "  - {name: note, type: string, nullable: false}",
-                    "primary-key: [id]",
-                    "schema-evolution: quarantine",
-                    "constraints:",
-                    "  - {column: sku, max-length: 12, pattern: '[A-Z]{3}-[0-9]+'}",
-                    "  - {column: status, allowed-values: [new, paid, shipped]}",
-                    "  - {column: ordered_at, range: {min: '2000-01-01T00:00:00'}}",
-                    "");
+            """
+            table: public.items
+            version: 1
+            columns:
+              - {name: id, type: long, nullable: false}
+              - {name: sku, type: string, nullable: false}
+              - {name: status, type: string}
+              - {name: qty, type: int}
+              - {name: ordered_at, type: timestamp}
+              - {name: note, type: string, nullable: false}
+            primary-key: [id]
+            schema-evolution: quarantine
+            constraints:
+              - {column: sku, max-length: 12, pattern: '[A-Z]{3}-[0-9]+'}
+              - {column: status, allowed-values: [new, paid, shipped]}
+              - {column: ordered_at, range: {min: '2000-01-01T00:00:00'}}
+            """;
 
     /**
      * Tidemark's deserializer behind one that damages changes by the note of their row, as a broken
@@ -290,40 +290,15 @@ class PoisonITCase {
         Files.createDirectories(contracts.resolve("public.items"));
         Files.writeString(contracts.resolve("public.items/v1.yaml"), CONTRACT);
         DATABASE.get().createDatabase("poison_src");
-        String yaml =
-                String.join(
-                        "\n",
-                        "pipeline:",
-                        "  id: " + PIPELINE,
-                        "  parallelism: 2",
-                        "checkpoint:",
-                        "  interval: 1s",
-                        "  dir: " + dir.resolve("checkpoints-poison").toUri(),
-                        "source:",
-                        "  type: postgres",
-                        "  hostname: 127.0.0.1",
-                        "  port: " + DATABASE.get().port(),
-                        "  database: poison_src",
-                        "  username: postgres",
-                        "  slot-name: poison_slot",
-                        "  snapshot:",
-                        "    split-size: 4000",
-                        "catalog:",
-                        "  type: jdbc",
-                        "  properties:",
-                        "    uri: " + DATABASE.get().jdbcUrl("iceberg_catalog"),
-                        "    jdbc.user: postgres",
-                        "    jdbc.schema-version: V1",
-                        "    warehouse: " + dir.resolve("warehouse").toUri(),
-                        "contracts:",
-                        "  dir: " + contracts,
-                        "tables:",
-                        "  - source: public.items",
-                        "    target: poison.items",
-                        "    contract: 1",
-                        "");
-        Path file = dir.resolve("poison.yaml");
-        Files.writeString(file, yaml);
+        Path file =
+                PipelineYaml.postgres(DATABASE.get(), "poison_src", dir, PIPELINE)
+                        .set("pipeline.parallelism", 2)
+                        .set("checkpoint.dir", dir.resolve("checkpoints-poison").toUri().toString())
+                        .set("source.slot-name", "poison_slot")
+                        .set("source.snapshot.split-size", 4000)
+                        .set("contracts.dir", contracts.toString())
+                        .table("public.items", "poison.items", "contract", 1)
+                        .write(dir);
         PipelineConfig config = new PipelineConfigLoader().load(file);
         TableIdentifier target = TableIdentifier.of("poison", "items");
         TableIdentifier quarantine = QuarantineTable.of(target);

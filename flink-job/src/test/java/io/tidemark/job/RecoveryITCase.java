@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
@@ -73,13 +72,9 @@ class RecoveryITCase {
             // replays from the earlier position while changes go on
             workload.apply(400);
             PipelineConfig replay =
-                    new PipelineConfigLoader()
-                            .parse(
-                                    TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), again, 2)
-                                            .replace(
-                                                    "  slot-name: ",
-                                                    "  startup-mode: committed-offset\n  slot-name: "),
-                                    "replay.yaml");
+                    TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), again, 2)
+                            .set("source.startup-mode", "committed-offset")
+                            .config();
             JobClient replayJob = start(replay, RunContext.start(names.pipelineId(), "replay-run"));
             try {
                 workload.apply(800);

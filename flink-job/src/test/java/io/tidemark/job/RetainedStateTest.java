@@ -31,13 +31,13 @@ class RetainedStateTest {
     private static PipelineConfig config(String checkpointBlock) {
         return new PipelineConfigLoader()
                 .parse(
-                        String.join(
-                                "\n",
-                                "pipeline: {id: shop-eu}",
-                                checkpointBlock,
-                                "source: {type: postgres, hostname: h, database: d, username: u}",
-                                "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
-                                "tables: [{source: public.t}]"),
+                        """
+                        pipeline: {id: shop-eu}
+                        %s
+                        source: {type: postgres, hostname: h, database: d, username: u}
+                        catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}
+                        tables: [{source: public.t}]"""
+                                .formatted(checkpointBlock),
                         "p.yaml");
     }
 

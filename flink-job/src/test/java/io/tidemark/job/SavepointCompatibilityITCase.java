@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.ShopWorkload;
@@ -242,15 +241,9 @@ class SavepointCompatibilityITCase {
     private PipelineConfig pipeline(EmbeddedDatabase database, Path warehouse, int parallelism)
             throws Exception {
         Path dir = Files.createTempDirectory(temp, "run-");
-        String yaml =
-                TestPipelines.shopYaml(database, dir, NAMES, parallelism)
-                        .replace(
-                                "    warehouse: " + dir.resolve("warehouse").toUri(),
-                                "    warehouse: " + warehouse)
-                        .replace(
-                                "    target: compat.orders\n",
-                                "    target: compat.orders\n    ordering: event-time:updated_at\n");
-        assertThat(yaml).contains("    warehouse: " + warehouse + "\n").contains("event-time");
-        return new PipelineConfigLoader().parse(yaml, "compat.yaml");
+        return TestPipelines.shopPipeline(database, dir, NAMES, parallelism)
+                .set("catalog.properties.warehouse", warehouse.toString())
+                .tableKey("compat.orders", "ordering", "event-time:updated_at")
+                .config();
     }
 }

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import java.io.Closeable;
@@ -202,7 +202,8 @@ class SchemaEvolutionITCase {
                     // and `tidemark verify` itself: equal (exit 0), where the driver's "Zero date
                     // value prohibited" made it exit as if the tables differed
                     Path file = dir.resolve(id + ".yaml");
-                    java.nio.file.Files.writeString(file, pipelineYaml(kind, schema, id, ""));
+                    java.nio.file.Files.writeString(
+                            file, pipelineYaml(kind, schema, id, "").text());
                     assertThat(
                                     io.tidemark.cli.Tidemark.execute(
                                             "verify",
@@ -592,69 +593,33 @@ class SchemaEvolutionITCase {
     /** {@code only} under the pipeline's {@code schema-evolution: evolution}. */
     private static PipelineConfig pipeline(
             String kind, String schema, String id, String only, String evolution) {
-        return new PipelineConfigLoader()
-                .parse(pipelineYaml(kind, schema, id, only, evolution), id + ".yaml");
+        return pipelineYaml(kind, schema, id, only, evolution).config();
     }
 
-    private static String pipelineYaml(String kind, String schema, String id, String only) {
+    private static PipelineYaml pipelineYaml(String kind, String schema, String id, String only) {
         return pipelineYaml(kind, schema, id, only, "fail");
     }
 
-    private static String pipelineYaml(
+    private static PipelineYaml pipelineYaml(
             String kind, String schema, String id, String only, String evolution) {
         boolean mysql = kind.equals("mariadb");
         String ns = ns(only.isEmpty() ? kind : kind + "-fail");
-        List<String> lines = new ArrayList<>();
-        lines.add("pipeline:");
-        lines.add("  id: " + id);
-        lines.add("  parallelism: 2");
+        PipelineYaml yaml =
+                mysql
+                        ? PipelineYaml.mariaDb(mariadb, "drift", postgres, dir, id)
+                                .set("source.snapshot.split-size", 100)
+                        : PipelineYaml.postgres(postgres, "drift", dir, id);
+        yaml.set("pipeline.parallelism", 2);
         if (!only.isEmpty()) {
-            lines.add("  schema-evolution: " + evolution);
+            return yaml.set("pipeline.schema-evolution", evolution)
+                    .table(schema + "." + only, ns + "." + only);
         }
-        lines.add("checkpoint:");
-        lines.add("  interval: 1s");
-        lines.add("  dir: " + dir.resolve("checkpoints-" + id).toUri());
-        lines.add("source:");
-        lines.add("  type: " + (mysql ? "mysql" : "postgres"));
-        lines.add("  hostname: 127.0.0.1");
-        lines.add("  port: " + (mysql ? mariadb.port() : postgres.port()));
-        lines.add("  database: drift");
+        yaml.table(schema + ".items", ns + ".items")
+                .table(schema + ".held", ns + ".held", "schema-evolution", "quarantine")
+                .table(schema + ".priced", ns + ".priced");
         if (mysql) {
-            lines.add("  username: " + EmbeddedMariaDb.CDC_USER);
-            lines.add("  password: " + EmbeddedMariaDb.CDC_PASSWORD);
-            lines.add("  snapshot:");
-            lines.add("    split-size: 100");
-        } else {
-            lines.add("  username: postgres");
-            lines.add("  slot-name: " + id.replace('-', '_'));
+            yaml.table("drift.zeroes", ns + ".zeroes").table("drift.bins", ns + ".bins");
         }
-        lines.add("catalog:");
-        lines.add("  type: jdbc");
-        lines.add("  properties:");
-        lines.add("    uri: " + postgres.jdbcUrl("iceberg_catalog"));
-        lines.add("    jdbc.user: postgres");
-        lines.add("    jdbc.schema-version: V1");
-        lines.add("    warehouse: " + dir.resolve("warehouse").toUri());
-        lines.add("tables:");
-        if (!only.isEmpty()) {
-            lines.add("  - source: " + schema + "." + only);
-            lines.add("    target: " + ns + "." + only);
-        } else {
-            lines.add("  - source: " + schema + ".items");
-            lines.add("    target: " + ns + ".items");
-            lines.add("  - source: " + schema + ".held");
-            lines.add("    target: " + ns + ".held");
-            lines.add("    schema-evolution: quarantine");
-            lines.add("  - source: " + schema + ".priced");
-            lines.add("    target: " + ns + ".priced");
-            if (mysql) {
-                lines.add("  - source: drift.zeroes");
-                lines.add("    target: " + ns + ".zeroes");
-                lines.add("  - source: drift.bins");
-                lines.add("    target: " + ns + ".bins");
-            }
-        }
-        lines.add("");
-        return String.join("\n", lines);
+        return yaml;
     }
 }

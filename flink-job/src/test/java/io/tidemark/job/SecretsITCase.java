@@ -7,6 +7,7 @@ import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.CliOutput;
 import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
@@ -47,19 +48,17 @@ class SecretsITCase {
         Names names = new Names("secrets-it", "secrets_src", "secrets_slot", "secrets_it");
         DATABASE.get().createDatabase(names.database());
         // the source's password, the catalog's, and one inside the catalog's URI
+        PipelineYaml pipeline =
+                TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), names, 1)
+                        .set("source.password", PASSWORD)
+                        .set("catalog.properties.jdbc\\.password", CATALOG_PASSWORD);
         String yaml =
-                TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, 1)
-                        .replace(
-                                "  username: postgres\n",
-                                "  username: postgres\n  password: " + PASSWORD + "\n")
-                        .replace(
-                                "    jdbc.user: postgres\n",
-                                "    jdbc.user: postgres\n    jdbc.password: "
-                                        + CATALOG_PASSWORD
-                                        + "\n")
-                        .replace(
-                                "/iceberg_catalog\n",
-                                "/iceberg_catalog?password=" + URI_PASSWORD + "\n");
+                pipeline.set(
+                                "catalog.properties.uri",
+                                pipeline.get("catalog.properties.uri")
+                                        + "?password="
+                                        + URI_PASSWORD)
+                        .text();
         assertThat(yaml).contains(PASSWORD).contains(CATALOG_PASSWORD).contains(URI_PASSWORD);
         Path file = DATABASE.dir().resolve("secrets.yaml");
         Files.writeString(file, yaml);

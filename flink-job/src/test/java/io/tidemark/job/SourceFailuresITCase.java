@@ -8,6 +8,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -55,18 +56,10 @@ class SourceFailuresITCase {
      */
     @Test
     void droppedSlotStopsTheRestoreInsteadOfSkippingChanges() throws Exception {
-        String yaml =
-                String.join(
-                        "\n",
-                        "pipeline: {id: '@id@'}",
-                        "checkpoint: {interval: 1s, dir: '@checkpoints@'}",
-                        "source: {type: postgres, hostname: 127.0.0.1, port: @port@,"
-                                + " database: slots, username: postgres, slot-name: '@slot@'}",
-                        "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user:"
-                                + " postgres, jdbc.schema-version: V1, warehouse: '@warehouse@'}}",
-                        "tables: [{source: public.items, target: slotted.items}]");
         PipelineConfig config =
-                TestPipelines.fromText(yaml, CATALOG.get(), CATALOG.dir(), "slots-it");
+                PipelineYaml.postgres(CATALOG.get(), "slots", CATALOG.dir(), "slots-it")
+                        .table("public.items", "slotted.items")
+                        .config();
         try (Connection source = CATALOG.get().connect("slots");
                 Statement sql = source.createStatement()) {
             sql.execute("CREATE TABLE public.items (id bigint PRIMARY KEY, v text NOT NULL)");
@@ -227,11 +220,9 @@ class SourceFailuresITCase {
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
     private static PipelineConfig pipeline(EmbeddedMariaDb mariadb) {
-        return TestPipelines.fromText(
-                TestPipelines.mariaDbYaml(
-                        mariadb, 1, "purge", "", "[{source: purge.items, target: purged.items}]"),
-                CATALOG.get(),
-                CATALOG.dir(),
-                "purge-it");
+        return PipelineYaml.mariaDb(mariadb, "purge", CATALOG.get(), CATALOG.dir(), "purge-it")
+                .set("pipeline.parallelism", 1)
+                .table("purge.items", "purged.items")
+                .config();
     }
 }

@@ -16,15 +16,13 @@ class TidemarkJobConfigurationTest {
     private static PipelineConfig config(String stateBackend) {
         return new PipelineConfigLoader()
                 .parse(
-                        String.join(
-                                "\n",
-                                "pipeline: {id: p, parallelism: 2, max-parallelism: 64}",
-                                "checkpoint: {interval: 3s, state-backend: "
-                                        + stateBackend
-                                        + ", dir: 'file:///cp'}",
-                                "source: {type: postgres, hostname: h, database: d, username: u}",
-                                "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}",
-                                "tables: [{source: public.t}]"),
+                        """
+                        pipeline: {id: p, parallelism: 2, max-parallelism: 64}
+                        checkpoint: {interval: 3s, state-backend: %s, dir: 'file:///cp'}
+                        source: {type: postgres, hostname: h, database: d, username: u}
+                        catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i'}}
+                        tables: [{source: public.t}]"""
+                                .formatted(stateBackend),
                         "p.yaml");
     }
 

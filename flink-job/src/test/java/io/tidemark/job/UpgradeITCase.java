@@ -10,6 +10,7 @@ import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
@@ -54,29 +55,10 @@ class UpgradeITCase {
         Names names = new Names("upgrade-it", "upgrade_src", "upgrade_slot", "upgrade_it");
         DATABASE.get().createDatabase(names.database());
         // orders by event time: a change older than the applied one is stale, whatever its arrival
-        String versionA =
-                TestPipelines.shopYaml(DATABASE.get(), DATABASE.dir(), names, 2)
-                        .replace(
-                                "    target: upgrade_it.orders\n",
-                                "    target: upgrade_it.orders\n    ordering: event-time:updated_at\n");
+        String versionA = versionA(names).text();
         // version B: one more table (in the database all along, not captured by A), parallelism 1
-        String versionB =
-                versionA.replace("  parallelism: 2\n", "  parallelism: 1\n")
-                        + "  - source: "
-                        + PRODUCTS
-                        + "\n    target: upgrade_it.products\n";
-        String renamedSource =
-                versionB.replace(
-                                "source:\n  type: postgres\n",
-                                "sources:\n  - id: renamed\n    type: postgres\n")
-                        .replace("\n  hostname:", "\n    hostname:")
-                        .replace("\n  port:", "\n    port:")
-                        .replace("\n  database:", "\n    database:")
-                        .replace("\n  username:", "\n    username:")
-                        .replace("\n  slot-name:", "\n    slot-name:")
-                        .replace(
-                                "\n  snapshot:\n    split-size:",
-                                "\n    snapshot:\n      split-size:");
+        String versionB = versionB(names).text();
+        String renamedSource = versionB(names).asSources("renamed").text();
         Path fileA = write("upgrade-a.yaml", versionA);
         Path fileB = write("upgrade-b.yaml", versionB);
         Path fileRenamed = write("upgrade-renamed.yaml", renamedSource);
@@ -311,5 +293,17 @@ class UpgradeITCase {
         Path file = DATABASE.dir().resolve(name);
         Files.writeString(file, content);
         return file;
+    }
+
+    /** Orders by event time: a change older than the applied one is stale, whatever its arrival. */
+    private static PipelineYaml versionA(Names names) {
+        return TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), names, 2)
+                .tableKey("upgrade_it.orders", "ordering", "event-time:updated_at");
+    }
+
+    private static PipelineYaml versionB(Names names) {
+        return versionA(names)
+                .set("pipeline.parallelism", 1)
+                .table(PRODUCTS, "upgrade_it.products");
     }
 }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.config.PipelineConfigLoader;
 import io.tidemark.decode.BinlogOrder;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.MySqlSchemaReader;
@@ -16,6 +15,7 @@ import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.CliOutput;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
@@ -78,45 +78,34 @@ class WholeDatabaseITCase {
         }
     }
 
-    static String yaml(String database, String pattern) {
-        return yaml(database, pattern, "ignore");
+    static PipelineYaml pipeline(String database, String pattern) {
+        return pipeline(database, pattern, "ignore");
     }
 
-    static String yaml(String database, String pattern, String newTables) {
-        return yaml(database, pattern, newTables, null);
+    static PipelineYaml pipeline(String database, String pattern, String newTables) {
+        return pipeline(database, pattern, newTables, null);
     }
 
     /** {@code schemaEvolution}: the pattern's, or null for the default. */
-    static String yaml(String database, String pattern, String newTables, String schemaEvolution) {
-        return String.join(
-                "\n",
-                "pipeline:",
-                "  id: whole-" + database,
-                "  parallelism: 2",
-                "checkpoint:",
-                "  interval: 1s",
-                "  dir: " + dir.resolve("checkpoints-" + database).toUri(),
-                "source:",
-                "  type: mysql",
-                "  hostname: 127.0.0.1",
-                "  port: " + mariadb.port(),
-                "  database: " + database,
-                "  username: " + EmbeddedMariaDb.CDC_USER,
-                "  password: " + EmbeddedMariaDb.CDC_PASSWORD,
-                "  snapshot:",
-                "    split-size: 200",
-                "catalog:",
-                "  type: jdbc",
-                "  properties:",
-                "    uri: " + catalogDatabase.jdbcUrl("iceberg_catalog"),
-                "    jdbc.user: postgres",
-                "    jdbc.schema-version: V1",
-                "    warehouse: " + dir.resolve("warehouse").toUri(),
-                "tables:",
-                "  - source: " + pattern,
-                "    target: lake_" + database + ".*",
-                "    new-tables: " + newTables,
-                schemaEvolution == null ? "" : "    schema-evolution: " + schemaEvolution + "\n");
+    static PipelineYaml pipeline(
+            String database, String pattern, String newTables, String schemaEvolution) {
+        PipelineYaml yaml =
+                PipelineYaml.mariaDb(mariadb, database, catalogDatabase, dir, "whole-" + database)
+                        .set("pipeline.parallelism", 2)
+                        .set(
+                                "checkpoint.dir",
+                                dir.resolve("checkpoints-" + database).toUri().toString())
+                        .set("source.snapshot.split-size", 200);
+        String target = "lake_" + database + ".*";
+        return schemaEvolution == null
+                ? yaml.table(pattern, target, "new-tables", newTables)
+                : yaml.table(
+                        pattern,
+                        target,
+                        "new-tables",
+                        newTables,
+                        "schema-evolution",
+                        schemaEvolution);
     }
 
     @Test
@@ -142,7 +131,7 @@ class WholeDatabaseITCase {
                             + "PRIMARY KEY (tenant_id, user_id))");
             seed(s, 1, 600);
         }
-        PipelineConfig file = new PipelineConfigLoader().parse(yaml("erp", "erp.*"), "erp.yaml");
+        PipelineConfig file = pipeline("erp", "erp.*").config();
         PipelineConfig config = TableDiscovery.resolve(file);
         assertThat(config.tables())
                 .extracting(PipelineConfig.TableConfig::source)
@@ -233,7 +222,7 @@ class WholeDatabaseITCase {
 
             // tidemark provenance of the pattern pipeline: every table it made, from the catalog
             Path pipelineFile = dir.resolve("erp.yaml");
-            java.nio.file.Files.writeString(pipelineFile, yaml("erp", "erp.*"));
+            java.nio.file.Files.writeString(pipelineFile, pipeline("erp", "erp.*").text());
             CliOutput provenance =
                     CliOutput.run("provenance", "-c", pipelineFile.toString(), "-n", "1");
             assertThat(provenance.exitCode()).as(provenance.out()).isZero();
@@ -270,9 +259,7 @@ class WholeDatabaseITCase {
                             + "WHERE n < 300) SELECT n, CONCAT('owner ', n) FROM g");
         }
         PipelineConfig config =
-                TableDiscovery.resolve(
-                        new PipelineConfigLoader()
-                                .parse(yaml("shop2", "shop2.*", "capture"), "shop2.yaml"));
+                TableDiscovery.resolve(pipeline("shop2", "shop2.*", "capture").config());
         assertThat(config.tables())
                 .extracting(PipelineConfig.TableConfig::source)
                 .containsExactly("shop2.carts");
@@ -356,9 +343,7 @@ class WholeDatabaseITCase {
             // while stopped; then the restart knows coupons from the start and keeps its state
             s.execute("UPDATE coupons SET percent = 1 WHERE code = 'C-20'");
             s.execute("DELETE FROM coupons WHERE code = 'C-21'");
-            PipelineConfig file =
-                    new PipelineConfigLoader()
-                            .parse(yaml("shop2", "shop2.*", "capture"), "shop2.yaml");
+            PipelineConfig file = pipeline("shop2", "shop2.*", "capture").config();
             // at a start the keyless table is refused by name, as any matched table without a key
             assertThatThrownBy(() -> TableDiscovery.resolve(file))
                     .hasMessageContaining("[shop2.clicks]");
@@ -439,28 +424,24 @@ class WholeDatabaseITCase {
         java.nio.file.Files.createDirectories(contracts.resolve("drift.parcels"));
         java.nio.file.Files.writeString(
                 contracts.resolve("drift.parcels/v1.yaml"),
-                String.join(
-                        "\n",
-                        "table: drift.parcels",
-                        "version: 1",
-                        "columns:",
-                        "  - {name: id, type: long, nullable: false}",
-                        "  - {name: label, type: string, nullable: false}",
-                        "  - {name: weight, type: int}",
-                        "primary-key: [id]",
-                        "schema-evolution: evolve",
-                        ""));
-        String yaml =
-                yaml("drift", "drift.parcels")
-                        .replace(
-                                "tables:\n  - source: drift.parcels\n    target: lake_drift.*\n"
-                                        + "    new-tables: ignore\n",
-                                "contracts:\n  dir: "
-                                        + contracts
-                                        + "\ntables:\n  - source: drift.parcels\n"
-                                        + "    target: lake_drift.parcels\n    contract: 1\n");
-        assertThat(yaml).contains("contract: 1");
-        PipelineConfig config = new PipelineConfigLoader().parse(yaml, "drift.yaml");
+                """
+                table: drift.parcels
+                version: 1
+                columns:
+                  - {name: id, type: long, nullable: false}
+                  - {name: label, type: string, nullable: false}
+                  - {name: weight, type: int}
+                primary-key: [id]
+                schema-evolution: evolve
+                """);
+        PipelineConfig config =
+                PipelineYaml.mariaDb(mariadb, "drift", catalogDatabase, dir, "whole-drift")
+                        .set("pipeline.parallelism", 2)
+                        .set("checkpoint.dir", dir.resolve("checkpoints-drift").toUri().toString())
+                        .set("source.snapshot.split-size", 200)
+                        .set("contracts.dir", contracts.toString())
+                        .table("drift.parcels", "lake_drift.parcels", "contract", 1)
+                        .config();
         Map<String, TableIdentifier> targets =
                 Map.of("drift.parcels", TableIdentifier.of("lake_drift", "parcels"));
         RunContext run = RunContext.start(config.pipelineId(), null);
@@ -596,10 +577,7 @@ class WholeDatabaseITCase {
         }
         PipelineConfig config =
                 TableDiscovery.resolve(
-                        new PipelineConfigLoader()
-                                .parse(
-                                        yaml("shop3", "shop3.*", "capture", "quarantine"),
-                                        "shop3.yaml"));
+                        pipeline("shop3", "shop3.*", "capture", "quarantine").config());
         Map<String, TableIdentifier> targets = new LinkedHashMap<>();
         targets.put("shop3.carts", TableIdentifier.of("lake_shop3", "carts"));
         TableIdentifier gifts = TableIdentifier.of("lake_shop3", "gifts");
@@ -689,35 +667,21 @@ class WholeDatabaseITCase {
             s.execute("GRANT SELECT ON *.* TO 'reader'@'%'");
             PipelineConfig weak =
                     TableDiscovery.resolve(
-                            new PipelineConfigLoader()
-                                    .parse(
-                                            yaml("grants", "grants.*")
-                                                    .replace(
-                                                            "username: " + EmbeddedMariaDb.CDC_USER,
-                                                            "username: reader")
-                                                    .replace(
-                                                            "password: "
-                                                                    + EmbeddedMariaDb.CDC_PASSWORD,
-                                                            "password: reader"),
-                                            "grants.yaml"));
+                            pipeline("grants", "grants.*")
+                                    .set("source.username", "reader")
+                                    .set("source.password", "reader")
+                                    .config());
             assertThatThrownBy(() -> JobPreparation.prepare(weak))
                     .hasMessageContaining("user 'reader' cannot read the binlog position")
                     .hasMessageContaining("GRANT REPLICATION CLIENT ON *.*");
 
-            PipelineConfig config =
-                    TableDiscovery.resolve(
-                            new PipelineConfigLoader()
-                                    .parse(yaml("grants", "grants.*"), "grants.yaml"));
+            PipelineConfig config = TableDiscovery.resolve(pipeline("grants", "grants.*").config());
             // MariaDB's GTIDs do not reach the binlog reader: GTID order is refused by name
             PipelineConfig gtid =
                     TableDiscovery.resolve(
-                            new PipelineConfigLoader()
-                                    .parse(
-                                            yaml("grants", "grants.*")
-                                                    .replace(
-                                                            "  type: mysql",
-                                                            "  type: mysql\n  binlog-order: gtid"),
-                                            "grants.yaml"));
+                            pipeline("grants", "grants.*")
+                                    .set("source.binlog-order", "gtid")
+                                    .config());
             assertThatThrownBy(() -> JobPreparation.prepare(gtid))
                     .hasMessageContaining("source.binlog-order is gtid, but the server is MariaDB")
                     .hasMessageContaining("Set source.binlog-order: binlog-position (or auto)");
@@ -750,12 +714,11 @@ class WholeDatabaseITCase {
             s.execute("CREATE TABLE audit_log (at datetime(6), what text)");
             s.execute("CREATE TABLE notes (body text)");
         }
-        PipelineConfig file = new PipelineConfigLoader().parse(yaml("crm", "crm.*"), "crm.yaml");
+        PipelineConfig file = pipeline("crm", "crm.*").config();
         assertThatThrownBy(() -> TableDiscovery.resolve(file))
                 .hasMessageContaining("[crm.audit_log, crm.notes]")
                 .hasMessageContaining("no primary key");
-        PipelineConfig typo =
-                new PipelineConfigLoader().parse(yaml("crm", "crm.contact_*"), "crm.yaml");
+        PipelineConfig typo = pipeline("crm", "crm.contact_*").config();
         assertThatThrownBy(() -> TableDiscovery.resolve(typo))
                 .hasMessageContaining("'crm.contact_*' matches no table");
     }

@@ -8,6 +8,7 @@ import io.tidemark.job.JobPreparation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -99,26 +100,9 @@ class IdentifiersITCase {
                                 + table
                                 + " SELECT g, 'v' || g FROM generate_series(1, 800) g");
             }
-            String yaml =
-                    String.join(
-                            "\n",
-                            "pipeline: {id: '@id@', parallelism: 2}",
-                            "checkpoint: {interval: 1s, dir: '@checkpoints@'}",
-                            "source: {type: postgres, hostname: 127.0.0.1, port: @port@,"
-                                    + " database: idents, username: postgres, slot-name: '@slot@',"
-                                    + " snapshot: {split-size: 250}}",
-                            "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user:"
-                                    + " postgres, jdbc.schema-version: V1, warehouse: '@warehouse@'}}",
-                            "tables:",
-                            "  - {source: public.OrderItems, target: idents.order_items}",
-                            "  - source: '\"Sales\".\"Order-Lines\"'",
-                            "    target: idents.order_lines",
-                            "  - {source: 'public.user', target: idents.users}",
-                            "  - {source: 'public.\"line items\"', target: idents.spaced}",
-                            "  - {source: 'public.\"line.items\"', target: idents.dotted}",
-                            "  - {source: '\"Shop Floor\".\"Q\"\"s\"', target: idents.quoted}");
             PipelineConfig config =
-                    TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), "idents-it");
+                    TestPipelines.fromResource(
+                            "identifiers.yaml", DATABASE.get(), DATABASE.dir(), "idents-it");
             assertThat(config.tables())
                     .extracting(PipelineConfig.TableConfig::source)
                     .containsExactly(
@@ -206,9 +190,10 @@ class IdentifiersITCase {
             // the start, with a rename that works
             PipelineConfig regex =
                     TestPipelines.fromText(
-                            yaml.replace(
-                                    "public.user', target: idents.users",
-                                    "public.\"Orders (2019)$\"', target: idents.orders_2019"),
+                            TestPipelines.resource("identifiers.yaml")
+                                    .replace(
+                                            "public.user', target: idents.users",
+                                            "public.\"Orders (2019)$\"', target: idents.orders_2019"),
                             DATABASE.get(),
                             DATABASE.dir(),
                             "idents-regex");
@@ -244,19 +229,17 @@ class IdentifiersITCase {
                 sql.execute("CREATE TABLE `line.items` (id int PRIMARY KEY, `select` text)");
                 sql.execute("INSERT INTO `line.items` SELECT seq, 's' FROM seq_1_to_700");
                 PipelineConfig config =
-                        TestPipelines.fromText(
-                                TestPipelines.mariaDbYaml(
+                        PipelineYaml.mariaDb(
                                         mariadb,
-                                        2,
                                         "ShopFloor",
-                                        ", snapshot: {split-size: 250}",
-                                        "[{source: 'ShopFloor.`Order Items`',"
-                                                + " target: idents_m.order_items},"
-                                                + " {source: 'ShopFloor.`line.items`',"
-                                                + " target: idents_m.line_items}]"),
-                                DATABASE.get(),
-                                DATABASE.dir(),
-                                "idents-mariadb-it");
+                                        DATABASE.get(),
+                                        DATABASE.dir(),
+                                        "idents-mariadb-it")
+                                .set("pipeline.parallelism", 2)
+                                .set("source.snapshot.split-size", 250)
+                                .table("ShopFloor.`Order Items`", "idents_m.order_items")
+                                .table("ShopFloor.`line.items`", "idents_m.line_items")
+                                .config();
                 TableIdentifier target = TableIdentifier.of("idents_m", "order_items");
                 JobClient job = TestJobs.start(config);
                 Catalog catalog = TestPipelines.catalog(config);

@@ -6,6 +6,7 @@ import static io.tidemark.testing.ValueCorpus.quarantinedFromTheSnapshot;
 
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.SharedMariaDb;
 import io.tidemark.testing.TestClusters;
@@ -152,11 +153,10 @@ class MariaDbValueCorpusITCase {
     }
 
     private static PipelineConfig pipeline() {
-        return TestPipelines.fromText(
-                TestPipelines.mariaDbYaml(
-                        MARIADB.get(), 2, "corpus", "", "[{source: corpus.*, target: mcorpus.*}]"),
-                CATALOG.get(),
-                CATALOG.dir(),
-                "mcorpus-it");
+        return PipelineYaml.mariaDb(
+                        MARIADB.get(), "corpus", CATALOG.get(), CATALOG.dir(), "mcorpus-it")
+                .set("pipeline.parallelism", 2)
+                .table("corpus.*", "mcorpus.*")
+                .config();
     }
 }

@@ -9,6 +9,7 @@ import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.HookedSources;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.SharedMariaDb;
 import io.tidemark.testing.TestClusters;
@@ -61,16 +62,15 @@ class MySqlTruncateITCase {
             sql.execute("CREATE TABLE logs (id bigint PRIMARY KEY, line varchar(60) NOT NULL)");
             sql.execute("INSERT INTO logs SELECT seq, CONCAT('line ', seq) FROM seq_1_to_1000");
             PipelineConfig config =
-                    TestPipelines.fromText(
-                            TestPipelines.mariaDbYaml(
+                    PipelineYaml.mariaDb(
                                     MARIADB.get(),
-                                    2,
                                     "trunc",
-                                    "",
-                                    "[{source: trunc.logs, target: mtrunc.logs}]"),
-                            CATALOG.get(),
-                            CATALOG.dir(),
-                            "mtrunc-it");
+                                    CATALOG.get(),
+                                    CATALOG.dir(),
+                                    "mtrunc-it")
+                            .set("pipeline.parallelism", 2)
+                            .table("trunc.logs", "mtrunc.logs")
+                            .config();
             Map<String, TableIdentifier> tables = Map.of("trunc.logs", logs);
             RunContext run = RunContext.start(config.pipelineId(), null);
             Catalog catalog = TestPipelines.catalog(config);
@@ -144,16 +144,16 @@ class MySqlTruncateITCase {
             sql.execute("CREATE TABLE chunked (id bigint PRIMARY KEY, v varchar(40) NOT NULL)");
             sql.execute("INSERT INTO chunked SELECT seq, CONCAT('v', seq) FROM seq_1_to_600");
             PipelineConfig config =
-                    TestPipelines.fromText(
-                            TestPipelines.mariaDbYaml(
+                    PipelineYaml.mariaDb(
                                     MARIADB.get(),
-                                    1,
                                     "trunc",
-                                    ", snapshot: {split-size: 100}",
-                                    "[{source: trunc.chunked, target: mtrunc.chunked}]"),
-                            CATALOG.get(),
-                            CATALOG.dir(),
-                            "mtrunc-snap-it");
+                                    CATALOG.get(),
+                                    CATALOG.dir(),
+                                    "mtrunc-snap-it")
+                            .set("pipeline.parallelism", 1)
+                            .set("source.snapshot.split-size", 100)
+                            .table("trunc.chunked", "mtrunc.chunked")
+                            .config();
             url = MARIADB.get().jdbcUrl("trunc");
             TRUNCATED.set(false);
             SnapshotPhaseHooks hooks = new SnapshotPhaseHooks();

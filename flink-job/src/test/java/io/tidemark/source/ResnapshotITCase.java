@@ -11,6 +11,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.SharedMariaDb;
 import io.tidemark.testing.TableDamage;
@@ -76,18 +77,24 @@ class ResnapshotITCase {
         TableIdentifier itemsId = TableIdentifier.of(ns, "items");
         TableIdentifier othersId = TableIdentifier.of(ns, "others");
         String id = kind + "-resnapshot-it";
-        String yaml =
-                mysql
-                        ? TestPipelines.mariaDbYaml(
-                                MARIADB.get(),
-                                2,
-                                "resnap",
-                                ", snapshot: {split-size: 500}, resnapshot: {rows-per-second: 2000}",
-                                "[{source: resnap.items, target: mresnap.items},"
-                                        + " {source: resnap.others, target: mresnap.others}]")
-                        : TestPipelines.resource("resnapshot.yaml");
-        Path file = TestPipelines.writeText(yaml, DATABASE.get(), DATABASE.dir(), id);
-        PipelineConfig config = TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), id);
+        Path file;
+        PipelineConfig config;
+        if (mysql) {
+            PipelineYaml pipeline =
+                    PipelineYaml.mariaDb(
+                                    MARIADB.get(), "resnap", DATABASE.get(), DATABASE.dir(), id)
+                            .set("pipeline.parallelism", 2)
+                            .set("source.snapshot.split-size", 500)
+                            .set("source.resnapshot.rows-per-second", 2000)
+                            .table("resnap.items", "mresnap.items")
+                            .table("resnap.others", "mresnap.others");
+            file = pipeline.write(DATABASE.dir());
+            config = pipeline.config();
+        } else {
+            String yaml = TestPipelines.resource("resnapshot.yaml");
+            file = TestPipelines.writeText(yaml, DATABASE.get(), DATABASE.dir(), id);
+            config = TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), id);
+        }
         try (Connection source = connect(mysql);
                 Statement sql = source.createStatement()) {
             // a key of three types, declared in another order than the columns: the re-read's

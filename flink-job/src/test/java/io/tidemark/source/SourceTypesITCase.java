@@ -7,6 +7,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.JobPreparation;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -183,18 +184,10 @@ class SourceTypesITCase {
             sql.execute(
                     "INSERT INTO public.tagged SELECT g, ARRAY['t' || g, NULL, 'x'], 'n' || g "
                             + "FROM generate_series(1, 50) g");
-            String yaml =
-                    String.join(
-                            "\n",
-                            "pipeline: {id: '@id@'}",
-                            "checkpoint: {interval: 1s, dir: '@checkpoints@'}",
-                            "source: {type: postgres, hostname: 127.0.0.1, port: @port@,"
-                                    + " database: types, username: postgres, slot-name: '@slot@'}",
-                            "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user:"
-                                    + " postgres, jdbc.schema-version: V1, warehouse: '@warehouse@'}}",
-                            "tables: [{source: public.tagged, target: types.tagged}]");
             PipelineConfig config =
-                    TestPipelines.fromText(yaml, DATABASE.get(), DATABASE.dir(), "arrays-it");
+                    PipelineYaml.postgres(DATABASE.get(), "types", DATABASE.dir(), "arrays-it")
+                            .table("public.tagged", "types.tagged")
+                            .config();
 
             String fix = null;
             try {

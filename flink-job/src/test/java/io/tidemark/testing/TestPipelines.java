@@ -48,14 +48,13 @@ public final class TestPipelines {
     /** The shop pipeline with 1 s checkpoints and 500-row snapshot chunks. */
     public static PipelineConfig shop(
             EmbeddedDatabase database, Path dir, Names names, int parallelism) {
-        return new PipelineConfigLoader()
-                .parse(shopYaml(database, dir, names, parallelism), names.pipelineId() + ".yaml");
+        return shopPipeline(database, database, dir, names, parallelism).config();
     }
 
-    /** The pipeline file of {@link #shop}. */
-    public static String shopYaml(
+    /** The file of {@link #shop}, to change before use. */
+    public static PipelineYaml shopPipeline(
             EmbeddedDatabase database, Path dir, Names names, int parallelism) {
-        return shopYaml(database, database, dir, names, parallelism);
+        return shopPipeline(database, database, dir, names, parallelism);
     }
 
     /**
@@ -68,32 +67,18 @@ public final class TestPipelines {
             Path dir,
             Names names,
             int parallelism) {
-        return new PipelineConfigLoader()
-                .parse(
-                        shopYaml(source, catalog, dir, names, parallelism),
-                        names.pipelineId() + ".yaml");
+        return shopPipeline(source, catalog, dir, names, parallelism).config();
     }
 
-    private static String shopYaml(
-            EmbeddedDatabase database,
+    private static PipelineYaml shopPipeline(
+            EmbeddedDatabase source,
             EmbeddedDatabase catalog,
             Path dir,
             Names names,
             int parallelism) {
-        return shopYaml(
-                String.join(
-                        "\n",
-                        "source:",
-                        "  type: postgres",
-                        "  hostname: 127.0.0.1",
-                        "  port: " + database.port(),
-                        "  database: " + names.database(),
-                        "  username: postgres",
-                        "  slot-name: " + names.slot(),
-                        "  snapshot:",
-                        "    split-size: 500"),
-                catalog,
-                dir,
+        return shopTables(
+                PipelineYaml.postgres(source, catalog, names.database(), dir, names.pipelineId())
+                        .set("source.slot-name", names.slot()),
                 names,
                 parallelism,
                 ShopWorkload.CUSTOMERS,
@@ -129,58 +114,28 @@ public final class TestPipelines {
             Path dir,
             Names names,
             int parallelism) {
-        String yaml =
-                shopYaml(
-                        String.join(
-                                "\n",
-                                "source:",
-                                "  type: mysql",
-                                "  hostname: 127.0.0.1",
-                                "  port: " + port,
-                                "  database: " + names.database(),
-                                "  username: " + user,
-                                "  password: " + password,
-                                "  snapshot:",
-                                "    split-size: 500"),
-                        catalogDatabase,
-                        dir,
+        return shopTables(
+                        PipelineYaml.mysql(
+                                port,
+                                user,
+                                password,
+                                names.database(),
+                                catalogDatabase,
+                                dir,
+                                names.pipelineId()),
                         names,
                         parallelism,
                         names.database() + ".customers",
-                        names.database() + ".orders");
-        return new PipelineConfigLoader().parse(yaml, names.pipelineId() + ".yaml");
+                        names.database() + ".orders")
+                .config();
     }
 
-    private static String shopYaml(
-            String sourceBlock,
-            EmbeddedDatabase database,
-            Path dir,
-            Names names,
-            int parallelism,
-            String customers,
-            String orders) {
-        return String.join(
-                "\n",
-                "pipeline:",
-                "  id: " + names.pipelineId(),
-                "  parallelism: " + parallelism,
-                "checkpoint:",
-                "  interval: 1s",
-                "  dir: " + dir.resolve("checkpoints-" + names.pipelineId()).toUri(),
-                sourceBlock,
-                "catalog:",
-                "  type: jdbc",
-                "  properties:",
-                "    uri: " + database.jdbcUrl("iceberg_catalog"),
-                "    jdbc.user: postgres",
-                "    jdbc.schema-version: V1",
-                "    warehouse: " + dir.resolve("warehouse").toUri(),
-                "tables:",
-                "  - source: " + customers,
-                "    target: " + names.namespace() + ".customers",
-                "  - source: " + orders,
-                "    target: " + names.namespace() + ".orders",
-                "");
+    private static PipelineYaml shopTables(
+            PipelineYaml yaml, Names names, int parallelism, String customers, String orders) {
+        return yaml.set("pipeline.parallelism", parallelism)
+                .set("source.snapshot.split-size", 500)
+                .table(customers, names.namespace() + ".customers")
+                .table(orders, names.namespace() + ".orders");
     }
 
     /**
@@ -220,37 +175,6 @@ public final class TestPipelines {
         Path written = dir.resolve(id + ".yaml");
         java.nio.file.Files.writeString(written, filled(yaml, database, dir, id));
         return written;
-    }
-
-    /**
-     * The text of a pipeline of MariaDB database {@code database} (as Tidemark's CDC user), with
-     * {@code sourceKeys} added to its source ({@code ", snapshot: {split-size: 250}"} or empty) and
-     * {@code tables} as its flow-style tables list; the catalog, checkpoint and warehouse marks are
-     * left for {@link #fromText} to fill.
-     */
-    public static String mariaDbYaml(
-            io.tidemark.testbed.EmbeddedMariaDb mariadb,
-            int parallelism,
-            String database,
-            String sourceKeys,
-            String tables) {
-        return String.join(
-                "\n",
-                "pipeline: {id: '@id@', parallelism: " + parallelism + "}",
-                "checkpoint: {interval: 1s, dir: '@checkpoints@'}",
-                "source: {type: mysql, hostname: 127.0.0.1, port: "
-                        + mariadb.port()
-                        + ", database: "
-                        + database
-                        + ", username: "
-                        + io.tidemark.testbed.EmbeddedMariaDb.CDC_USER
-                        + ", password: "
-                        + io.tidemark.testbed.EmbeddedMariaDb.CDC_PASSWORD
-                        + sourceKeys
-                        + "}",
-                "catalog: {type: jdbc, properties: {uri: '@catalog@', jdbc.user: postgres,"
-                        + " jdbc.schema-version: V1, warehouse: '@warehouse@'}}",
-                "tables: " + tables);
     }
 
     /** As {@link #fromResource}, from the text of a pipeline file with the same marks. */

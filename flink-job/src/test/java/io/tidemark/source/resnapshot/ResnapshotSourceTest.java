@@ -13,13 +13,12 @@ class ResnapshotSourceTest {
     private static PipelineConfig pipeline(String source, String tables) {
         return new PipelineConfigLoader()
                 .parse(
-                        String.join(
-                                "\n",
-                                "pipeline: {id: shop}",
-                                "source: {" + source + "}",
-                                "catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i',"
-                                        + " warehouse: 'file:///tmp/w'}}",
-                                "tables: " + tables),
+                        """
+                        pipeline: {id: shop}
+                        source: {%s}
+                        catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://c/i', warehouse: 'file:///tmp/w'}}
+                        tables: %s"""
+                                .formatted(source, tables),
                         "pipeline.yaml");
     }
 
