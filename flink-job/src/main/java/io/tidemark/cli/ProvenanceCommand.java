@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.iceberg.catalog.Catalog;
@@ -50,6 +52,15 @@ final class ProvenanceCommand implements Callable<Integer> {
             description = "How many commits per table, newest first (default: ${DEFAULT-VALUE}).")
     int last;
 
+    @Option(
+            names = "--output",
+            paramLabel = "<text|json>",
+            defaultValue = "text",
+            description =
+                    "text (default), or json: one document on stdout, each table's commits with"
+                            + " their snapshot id, time and every tidemark.* summary key.")
+    OutputFormat output;
+
     @Override
     public Integer call() throws Exception {
         PipelineConfig pipeline = Tidemark.loadPipeline(config, "provenance");
@@ -72,13 +83,26 @@ final class ProvenanceCommand implements Callable<Integer> {
                 }
                 tables = List.of(table);
             }
+            Map<String, Object> document = new LinkedHashMap<>();
             for (String name : tables) {
-                Provenance.print(
-                        name,
+                List<Provenance.Commit> commits =
                         Provenance.lastCommits(
-                                catalog.loadTable(TableIdentifier.parse(name)), last),
-                        System.out);
+                                catalog.loadTable(TableIdentifier.parse(name)), last);
+                Provenance.print(name, commits, output.lines());
+                List<Map<String, Object>> listed = new ArrayList<>();
+                for (Provenance.Commit commit : commits) {
+                    Map<String, Object> entry = new LinkedHashMap<>();
+                    entry.put("snapshotId", commit.snapshotId());
+                    entry.put("committedAt", commit.committedAt().toString());
+                    commit.summary().entrySet().stream()
+                            .filter(e -> e.getKey().startsWith("tidemark."))
+                            .sorted(Map.Entry.comparingByKey())
+                            .forEach(e -> entry.put(e.getKey(), e.getValue()));
+                    listed.add(entry);
+                }
+                document.put(name, listed);
             }
+            output.document(Map.of("command", "provenance", "tables", document));
         } finally {
             Tidemark.close(catalog);
         }

@@ -56,8 +56,21 @@ final class QuarantineCommand implements Callable<Integer> {
             description = "Print the quarantined changes' row images (the source's data) too.")
     boolean showPayload;
 
+    @Option(
+            names = "--output",
+            paramLabel = "<text|json>",
+            defaultValue = "text",
+            description =
+                    "text (default), or json: one document on stdout, each quarantine table's"
+                            + " counts by reason and contract and its newest rows.")
+    OutputFormat output;
+
+    /** The lines: stdout, or stderr beside a JSON document. */
+    private java.io.PrintStream out;
+
     @Override
     public Integer call() throws Exception {
+        out = output.lines();
         PipelineConfig pipeline = Tidemark.loadPipeline(config, "quarantine");
         if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
@@ -83,20 +96,23 @@ final class QuarantineCommand implements Callable<Integer> {
         }
         Catalog catalog = Tidemark.catalog(pipeline);
         try {
+            Map<String, Object> document = new java.util.LinkedHashMap<>();
             for (TableIdentifier id : tables) {
                 if (!catalog.tableExists(id)) {
-                    System.out.printf("%s: no quarantine table yet%n", id);
+                    out.printf("%s: no quarantine table yet%n", id);
                     continue;
                 }
-                print(catalog.loadTable(id), id);
+                document.put(id.toString(), print(catalog.loadTable(id), id));
             }
+            output.document(Map.of("command", "quarantine", "tables", document));
         } finally {
             Tidemark.close(catalog);
         }
         return 0;
     }
 
-    private void print(Table quarantine, TableIdentifier id) throws Exception {
+    /** Prints what {@code quarantine} holds; the same for {@code --output json}. */
+    private Map<String, Object> print(Table quarantine, TableIdentifier id) throws Exception {
         Map<String, Long> byReason = new TreeMap<>();
         Map<String, Long> byContract = new TreeMap<>();
         Comparator<Record> byDetection =
@@ -121,12 +137,13 @@ final class QuarantineCommand implements Callable<Integer> {
                 }
             }
         }
-        System.out.printf("%s: %d quarantined change(s) %s%n", id, total, byContract);
-        byReason.forEach((reason, count) -> System.out.printf("  %-18s %d%n", reason, count));
+        out.printf("%s: %d quarantined change(s) %s%n", id, total, byContract);
+        byReason.forEach((reason, count) -> out.printf("  %-18s %d%n", reason, count));
         List<Record> shown = new ArrayList<>(newest);
         shown.sort(byDetection.reversed());
+        List<Map<String, Object>> rows = new ArrayList<>();
         for (Record row : shown) {
-            System.out.printf(
+            out.printf(
                     "  %s %s key %s [%s] %s (run %s)%n",
                     row.getField("detected_at"),
                     row.getField("operation"),
@@ -134,9 +151,22 @@ final class QuarantineCommand implements Callable<Integer> {
                     row.getField("reasons"),
                     row.getField("details"),
                     row.getField("run_id"));
-            if (showPayload) {
-                System.out.printf("    payload %s%n", row.getField("payload"));
+            Map<String, Object> entry = new java.util.LinkedHashMap<>();
+            for (String field :
+                    List.of("detected_at", "operation", "key", "reasons", "details", "run_id")) {
+                entry.put(field, String.valueOf(row.getField(field)));
             }
+            if (showPayload) {
+                out.printf("    payload %s%n", row.getField("payload"));
+                entry.put("payload", String.valueOf(row.getField("payload")));
+            }
+            rows.add(entry);
         }
+        Map<String, Object> summary = new java.util.LinkedHashMap<>();
+        summary.put("total", total);
+        summary.put("byContract", byContract);
+        summary.put("byReason", byReason);
+        summary.put("newest", rows);
+        return summary;
     }
 }

@@ -32,7 +32,14 @@ import picocli.CommandLine.IVersionProvider;
         })
 public final class Tidemark implements Runnable {
 
+    /** A command line or pipeline file that cannot be used as it is: fix it and run again. */
     public static final int EXIT_USAGE = 2;
+
+    /**
+     * A command that could not do its work (a server, the catalog or a table it needs failed it):
+     * not a difference, which {@code verify} exits with 1.
+     */
+    public static final int EXIT_ERROR = 3;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -80,7 +87,30 @@ public final class Tidemark implements Runnable {
                     err.flush();
                     return EXIT_USAGE;
                 });
+        cli.setExecutionExceptionHandler(
+                (ex, command, parsed) -> {
+                    PrintWriter err = command.getErr();
+                    err.printf("%s: %s%n", command.getCommandSpec().qualifiedName(), causes(ex));
+                    ex.printStackTrace(err);
+                    err.flush();
+                    return EXIT_ERROR;
+                });
         return cli;
+    }
+
+    /** {@code error}'s message and those of its causes, each once, on one line. */
+    static String causes(Throwable error) {
+        StringBuilder line = new StringBuilder();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Throwable t = error; t != null && seen.size() < 8; t = t.getCause()) {
+            String text =
+                    t.getClass().getSimpleName()
+                            + (t.getMessage() == null ? "" : ": " + t.getMessage());
+            if (seen.add(text)) {
+                line.append(line.length() == 0 ? "" : "; caused by ").append(text);
+            }
+        }
+        return line.toString();
     }
 
     /** The pipeline's Iceberg catalog, as the command-line tools read it; close it after use. */

@@ -41,14 +41,15 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Diff the pipeline's Iceberg tables against the source database by primary key.",
-            "Exit code 0: every table equals its source; 1: a difference remained; 2: bad usage."
+            "Exit code 0: every table equals its source; 1: a difference remained; 2: bad usage;"
+                    + " 3: a table could not be compared (an error)."
         })
 final class VerifyCommand implements Callable<Integer> {
 
     static final int EXIT_DIFFERENT = 1;
 
     /** A table could not be compared (the source or the table could not be read): not a diff. */
-    static final int EXIT_NOT_COMPARED = 3;
+    static final int EXIT_NOT_COMPARED = Tidemark.EXIT_ERROR;
 
     @Option(
             names = {"-c", "--config"},
@@ -89,8 +90,34 @@ final class VerifyCommand implements Callable<Integer> {
                     "How long --repair waits for the pipeline to re-read and commit (default: ${DEFAULT-VALUE}).")
     Duration repairWait;
 
+    @Option(
+            names = "--output",
+            paramLabel = "<text|json>",
+            defaultValue = "text",
+            description =
+                    "text (default), or json: one document on stdout with each table's outcome and"
+                            + " counts (the text goes to stderr).")
+    OutputFormat output;
+
+    /** The human-readable lines: stdout, or stderr beside a JSON document. */
+    private java.io.PrintStream out;
+
+    /** Each table's outcome, for {@code --output json}. */
+    private final List<Map<String, Object>> outcomes = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
+        out = output.lines();
+        int exit = verify();
+        Map<String, Object> document = new java.util.LinkedHashMap<>();
+        document.put("command", "verify");
+        document.put("exitCode", exit);
+        document.put("tables", outcomes);
+        output.document(document);
+        return exit;
+    }
+
+    private int verify() throws Exception {
         PipelineConfig loaded = Tidemark.loadPipeline(config, "verify");
         if (loaded == null) {
             return Tidemark.EXIT_USAGE;
@@ -121,10 +148,12 @@ final class VerifyCommand implements Callable<Integer> {
             for (TableConfig tableConfig : tables) {
                 if (tableConfig.sources().size() != 1) {
                     // the table is a merge of several databases: no single source is its truth
-                    System.out.printf(
+                    out.printf(
                             "%s -> %s: skipped, merged from sources %s (compare each source's rows"
                                     + " with the merge rule yourself)%n",
                             tableConfig.source(), tableConfig.target(), tableConfig.sources());
+                    outcome(tableConfig, "SKIPPED", null)
+                            .put("reason", "merged from sources " + tableConfig.sources());
                     continue;
                 }
                 DiffReport report;
@@ -137,15 +166,17 @@ final class VerifyCommand implements Callable<Integer> {
                 } catch (java.sql.SQLException | RuntimeException e) {
                     // say which table, and go on with the others: an unreadable table is not a
                     // difference, and must not look like one (exit code 3, not 1)
-                    System.out.printf(
+                    out.printf(
                             "NOT COMPARED %s -> %s: %s%n",
                             tableConfig.source(), tableConfig.target(), e);
+                    outcome(tableConfig, "NOT_COMPARED", null).put("error", e.toString());
                     compared = false;
                     continue;
                 }
-                System.out.println((report.isClean() ? "EQUAL " : "DIFFERENT ") + report);
-                System.out.println("  " + report.scope());
-                if (!report.isClean() && repair) {
+                out.println((report.isClean() ? "EQUAL " : "DIFFERENT ") + report);
+                out.println("  " + report.scope());
+                boolean differed = !report.isClean();
+                if (differed && repair) {
                     report =
                             repair(
                                     pipeline,
@@ -154,6 +185,10 @@ final class VerifyCommand implements Callable<Integer> {
                                     catalog,
                                     report);
                 }
+                outcome(
+                        tableConfig,
+                        report.isClean() ? (differed ? "REPAIRED" : "EQUAL") : "DIFFERENT",
+                        report);
                 clean &= report.isClean();
             }
         } finally {
@@ -181,7 +216,7 @@ final class VerifyCommand implements Callable<Integer> {
             throws Exception {
         String refusal = ResnapshotSource.refusal(pipeline, tableConfig);
         if (refusal != null) {
-            System.out.printf("NOT REPAIRED %s: %s%n", tableConfig.target(), refusal);
+            out.printf("NOT REPAIRED %s: %s%n", tableConfig.target(), refusal);
             return report;
         }
         long deadline = System.nanoTime() + repairWait.toNanos();
@@ -192,7 +227,7 @@ final class VerifyCommand implements Callable<Integer> {
                         ? List.of()
                         : report.differingBuckets();
         long request = ResnapshotRequests.request(target, buckets, keys);
-        System.out.printf(
+        out.printf(
                 "REPAIR %s: requested re-snapshot %d of %s%n",
                 tableConfig.target(),
                 request,
@@ -203,7 +238,7 @@ final class VerifyCommand implements Callable<Integer> {
                                 : "the keys in " + buckets.size() + " buckets");
         String outcome = ResnapshotCommand.awaitOutcome(target, request, repairWait);
         if (outcome == null || !outcome.startsWith(request + " done")) {
-            System.out.printf(
+            out.printf(
                     "NOT REPAIRED %s: %s%n",
                     tableConfig.target(),
                     outcome == null
@@ -213,7 +248,7 @@ final class VerifyCommand implements Callable<Integer> {
                             : outcome);
             return report;
         }
-        System.out.printf("  %s%n", outcome);
+        out.printf("  %s%n", outcome);
         DiffReport again =
                 recheckUntilEqual(
                         source,
@@ -221,8 +256,8 @@ final class VerifyCommand implements Callable<Integer> {
                         target,
                         GroundTruthDiff.recheck(source, tableConfig.source(), target, report),
                         deadline);
-        System.out.println((again.isClean() ? "REPAIRED " : "DIFFERENT ") + again);
-        System.out.println("  " + again.scope());
+        out.println((again.isClean() ? "REPAIRED " : "DIFFERENT ") + again);
+        out.println("  " + again.scope());
         return again;
     }
 
@@ -251,5 +286,27 @@ final class VerifyCommand implements Callable<Integer> {
             report = GroundTruthDiff.recheck(source, sourceTable, target, report);
         }
         return report;
+    }
+
+    /** Records the outcome of one table for {@code --output json}; its entry, to add to. */
+    private Map<String, Object> outcome(TableConfig table, String outcome, DiffReport report) {
+        Map<String, Object> entry = new java.util.LinkedHashMap<>();
+        entry.put("source", table.source());
+        entry.put("target", table.target());
+        entry.put("outcome", outcome);
+        if (report != null) {
+            entry.put("sourceRows", report.sourceRows());
+            entry.put("tableRows", report.tableRows());
+            entry.put("missing", report.missing());
+            entry.put("extra", report.extra());
+            entry.put("duplicate", report.duplicate());
+            entry.put("stale", report.stale());
+            entry.put("examples", report.examples());
+            entry.put("differingBuckets", report.differingBuckets().size());
+            entry.put("sourceAt", report.sourceAt());
+            entry.put("tableAt", report.tableAt());
+        }
+        outcomes.add(entry);
+        return entry;
     }
 }

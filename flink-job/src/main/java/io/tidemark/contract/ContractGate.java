@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * committer what it saw ({@link #TALLY}), which checks that nothing was lost on the way.
  *
  * <p>Metrics per table under {@code tidemark.gate.table.<t>}: {@code passed}, {@code quarantined},
- * and {@code quarantined.<REASON>} for each reason seen.
+ * and {@code reason.<REASON>.quarantined} for each reason seen (table and reason as labels: {@link
+ * GateMetrics}).
  */
 public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent>
         implements CheckpointedFunction {
@@ -281,7 +282,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         if (logged.add(change.table() + "/" + change.malformedReason())) {
             LOG.warn(
                     "Quarantined an undecodable change ({}) of table {}: {}; further ones are counted in"
-                            + " metric quarantined.{}",
+                            + " metric tidemark.gate.table.reason.quarantined (reason {})",
                     change.malformedReason(),
                     change.table(),
                     change.malformedDetail(),
@@ -306,7 +307,7 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         if (logged.add(change.table() + "/ordering")) {
             LOG.warn(
                     "Quarantined a {} of {}: column '{}': {}; further ones are counted in metric "
-                            + "quarantined.{}",
+                            + "tidemark.gate.table.reason.quarantined (reason {})",
                     change.operation(),
                     change.table(),
                     unordered.column(),
@@ -409,7 +410,8 @@ public final class ContractGate extends ProcessFunction<ChangeEvent, ChangeEvent
         if (logged.add(change.table() + "/drift")) {
             LOG.warn(
                     "Quarantined a {} of {}, which does not fit its Iceberg table (schema-evolution: {}): "
-                            + "{}; further ones are counted in metric quarantined.<reason>",
+                            + "{}; further ones are counted in metric"
+                            + " tidemark.gate.table.reason.quarantined by reason",
                     change.operation(),
                     change.table(),
                     implicit.evolution().fileValue(),

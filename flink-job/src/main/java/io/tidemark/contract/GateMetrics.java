@@ -13,9 +13,12 @@ import org.apache.flink.metrics.MetricGroup;
 
 /**
  * The contract gate's metrics under {@code tidemark.gate.table.<t>}: {@code passed}, {@code
- * quarantined}, {@code quarantined.<REASON>}, and for tables with a contract {@code
- * checksEvaluated}, {@code checksFailed} (accumulator {@code checks-failed.<t>}) and one gauge
- * {@code check.<name>} per data-quality check with its last observed value.
+ * quarantined}, {@code reason.<REASON>.quarantined}, and for tables with a contract {@code
+ * checksEvaluated}, {@code checksFailed} (accumulator {@code checks-failed.<t>}) and per
+ * data-quality check a gauge {@code check.<name>.value} with its last observed value. Table, reason
+ * and check are Flink key-value groups, so a reporter makes labels of them (Prometheus: {@code
+ * ..._tidemark_gate_table_reason_quarantined{table="public.items",reason="NOT_NULL"}}, which {@code
+ * sum by (reason)} adds up), not parts of the metric's name.
  */
 final class GateMetrics implements QualityWindows.Observer {
 
@@ -42,9 +45,8 @@ final class GateMetrics implements QualityWindows.Observer {
             checksFailedAccumulator.put(table, accumulator);
             for (QualityCheck check : entry.getValue().checks()) {
                 String key = table + "/" + check.name();
-                group.gauge(
-                        "check." + check.name(),
-                        (Gauge<Double>) () -> observed.getOrDefault(key, 0d));
+                group.addGroup("check", check.name())
+                        .gauge("value", (Gauge<Double>) () -> observed.getOrDefault(key, 0d));
             }
         }
     }
@@ -64,7 +66,10 @@ final class GateMetrics implements QualityWindows.Observer {
         for (String reason : reasons) {
             byReason.computeIfAbsent(
                             table + "/" + reason,
-                            k -> gate.addGroup("table", table).counter("quarantined." + reason))
+                            k ->
+                                    gate.addGroup("table", table)
+                                            .addGroup("reason", reason)
+                                            .counter("quarantined"))
                     .inc();
         }
     }

@@ -79,6 +79,30 @@ class TidemarkCliTest {
     }
 
     @Test
+    void anErrorExitsThreeNamingItNotOneAsADifferenceDoes(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.yaml");
+        // nothing listens on port 1: the catalog cannot be reached
+        Files.writeString(
+                file,
+                """
+                pipeline: {id: p}
+                source: {type: postgres, hostname: 127.0.0.1, database: shop, username: u}
+                catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://127.0.0.1:1/c', warehouse: 'file:///tmp/w'}}
+                tables: [{source: public.orders, target: shop.orders}]
+                """);
+        for (String command : new String[] {"provenance", "quarantine"}) {
+            err.getBuffer().setLength(0);
+            assertThat(execute(command, "--config", file.toString()))
+                    .as(command)
+                    .isEqualTo(Tidemark.EXIT_ERROR);
+            assertThat(err.toString())
+                    .as(command)
+                    .startsWith("tidemark " + command + ": ")
+                    .contains("127.0.0.1:1");
+        }
+    }
+
+    @Test
     void runNeedsAConfig() {
         assertThat(execute("run")).isEqualTo(Tidemark.EXIT_USAGE);
         assertThat(err.toString().strip())

@@ -7,6 +7,7 @@ import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
+import io.tidemark.testing.CollectingReporter;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.core.execution.JobClient;
@@ -51,7 +53,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ContractPoliciesITCase {
 
-    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniClusterWithMetrics();
 
     @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
 
@@ -225,7 +228,49 @@ class ContractPoliciesITCase {
                                         return failed instanceof Long count && count > 0;
                                     });
                     assertThat(job.getJobStatus().get().name()).isEqualTo("RUNNING");
+                    // table, reason and check are labels, not parts of the metric's name
+                    String gate = "taskmanager_job_task_operator_tidemark_gate_table_";
+                    Map<String, String> table = Map.of("<table>", "public.items");
+                    assertLabelled(gate + "quarantined", table);
+                    assertLabelled(
+                            gate + "reason_quarantined",
+                            Map.of("<table>", "public.items", "<reason>", "PATTERN_MISMATCH"));
+                    assertLabelled(
+                            gate + "check_value",
+                            Map.of("<table>", "public.items", "<check>", "quarantine-ratio"));
+                    assertThat(CollectingReporter.names())
+                            .noneMatch(n -> n.contains("PATTERN_MISMATCH"))
+                            .noneMatch(n -> n.contains("public.items"));
+                    // the alert rules and the dashboard shipped in deploy/ name metrics a running
+                    // job registers (Prometheus prefixes them with flink_)
+                    for (String shipped :
+                            List.of(
+                                    "../deploy/monitoring/tidemark-alerts.yaml",
+                                    "../deploy/monitoring/tidemark-dashboard.json")) {
+                        java.util.regex.Matcher names =
+                                java.util.regex.Pattern.compile("flink_([A-Za-z0-9_]+)")
+                                        .matcher(Files.readString(Path.of(shipped)));
+                        java.util.Set<String> named = new java.util.TreeSet<>();
+                        while (names.find()) {
+                            named.add(names.group(1));
+                        }
+                        assertThat(named).as(shipped).hasSizeGreaterThan(5);
+                        assertThat(CollectingReporter.names()).as(shipped).containsAll(named);
+                    }
                 });
+    }
+
+    /** Asserts metric {@code name} was registered with (at least) {@code labels}. */
+    private static void assertLabelled(String name, Map<String, String> labels) {
+        assertThat(CollectingReporter.labels(name))
+                .as(
+                        "%s among %s",
+                        name,
+                        CollectingReporter.names().stream()
+                                .filter(n -> n.contains("tidemark"))
+                                .sorted()
+                                .toList())
+                .anySatisfy(registered -> assertThat(registered).containsAllEntriesOf(labels));
     }
 
     /** What a test does once the job runs and the table equals the source. */

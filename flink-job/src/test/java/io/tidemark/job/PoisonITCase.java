@@ -18,6 +18,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.ChangeEventDeserializer;
 import io.tidemark.source.PostgresCdcSource;
+import io.tidemark.testing.CliOutput;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.PipelineYaml;
@@ -448,6 +449,32 @@ class PoisonITCase {
                                 "poison.tidemark_unrouted__quarantine: 100 quarantined change(s) {none=100}")
                         .containsPattern("UNKNOWN_TABLE +100\n")
                         .doesNotContain("payload");
+                // the same as one JSON document, for scripts
+                CliOutput asJson =
+                        CliOutput.run(
+                                "quarantine",
+                                "--config",
+                                file.toString(),
+                                "--list",
+                                "2",
+                                "--output",
+                                "json");
+                assertThat(asJson.exitCode()).isZero();
+                com.fasterxml.jackson.databind.JsonNode json =
+                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(asJson.json());
+                com.fasterxml.jackson.databind.JsonNode items =
+                        json.path("tables").path("poison.items__quarantine");
+                assertThat(items.path("total").asLong()).isEqualTo(1000);
+                assertThat(items.path("byReason").path("WRONG_TYPE").asLong()).isEqualTo(200);
+                assertThat(items.path("newest")).hasSize(2);
+                assertThat(items.path("newest").get(0).has("payload")).isFalse();
+                assertThat(
+                                json.path("tables")
+                                        .path("poison.tidemark_unrouted__quarantine")
+                                        .path("byReason")
+                                        .path("UNKNOWN_TABLE")
+                                        .asLong())
+                        .isEqualTo(100);
                 // the job itself checked that in = passed + quarantined, per checkpoint
                 Awaitility.await("checkpoints the committer found to add up")
                         .atMost(Duration.ofMinutes(1))

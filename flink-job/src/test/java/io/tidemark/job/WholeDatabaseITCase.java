@@ -241,6 +241,36 @@ class WholeDatabaseITCase {
                                             "lake_erp.ledger")
                                     .exitCode())
                     .isZero();
+            // both as JSON documents: every table of the pattern equal, each commit's provenance
+            com.fasterxml.jackson.databind.ObjectMapper json =
+                    new com.fasterxml.jackson.databind.ObjectMapper();
+            CliOutput verified =
+                    CliOutput.run("verify", "-c", pipelineFile.toString(), "--output", "json");
+            assertThat(verified.exitCode()).as(verified.out()).isZero();
+            com.fasterxml.jackson.databind.JsonNode report = json.readTree(verified.json());
+            assertThat(report.path("exitCode").asInt()).isZero();
+            assertThat(report.path("tables")).hasSize(6);
+            for (com.fasterxml.jackson.databind.JsonNode table : report.path("tables")) {
+                assertThat(table.path("outcome").asText()).as(table.toString()).isEqualTo("EQUAL");
+                assertThat(table.path("missing").asLong() + table.path("stale").asLong()).isZero();
+            }
+            com.fasterxml.jackson.databind.JsonNode commits =
+                    json.readTree(
+                                    CliOutput.run(
+                                                    "provenance",
+                                                    "-c",
+                                                    pipelineFile.toString(),
+                                                    "-n",
+                                                    "2",
+                                                    "--output",
+                                                    "json")
+                                            .json())
+                            .path("tables");
+            // the ledger changed in every round: its last two commits; the refunds table less often
+            assertThat(commits.path("lake_erp.ledger")).hasSize(2);
+            assertThat(commits.path("lake_erp.refunds")).isNotEmpty();
+            assertThat(commits.path("lake_erp.ledger").get(0).path(Provenance.PIPELINE_ID).asText())
+                    .isEqualTo("whole-erp");
         } finally {
             if (catalog instanceof Closeable closeable) {
                 closeable.close();

@@ -21,4 +21,15 @@ public record CliOutput(int exitCode, String out) {
         }
         return new CliOutput(exit, printed.toString(StandardCharsets.UTF_8));
     }
+
+    /**
+     * The JSON document of {@code --output json}: its one line on stdout (the tests' log lines go
+     * to stdout too; the command line's own log goes to stderr).
+     */
+    public String json() {
+        return out.lines()
+                .filter(line -> line.startsWith("{"))
+                .reduce((first, second) -> second)
+                .orElseThrow(() -> new AssertionError("no JSON document in: " + out));
+    }
 }

@@ -28,7 +28,19 @@ public final class TestClusters {
      * that exercise failover set their own restart strategy).
      */
     public static MiniClusterExtension miniCluster() {
+        return miniCluster(new Configuration());
+    }
+
+    /** As {@link #miniCluster()}, reporting every metric to {@link CollectingReporter}. */
+    public static MiniClusterExtension miniClusterWithMetrics() {
         Configuration conf = new Configuration();
+        conf.setString(
+                "metrics.reporter.collect.factory.class",
+                CollectingReporter.Factory.class.getName());
+        return miniCluster(conf);
+    }
+
+    private static MiniClusterExtension miniCluster(Configuration conf) {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         // Iceberg sits on the test JVM's own class path, so its static worker pool outlives the
         // jobs of one class: its threads keep the context class loader of the job that started
