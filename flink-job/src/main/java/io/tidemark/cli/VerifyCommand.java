@@ -146,50 +146,9 @@ final class VerifyCommand implements Callable<Integer> {
                 connections.put(source.id(), SourceDialect.of(source).connect());
             }
             for (TableConfig tableConfig : tables) {
-                if (tableConfig.sources().size() != 1) {
-                    // the table is a merge of several databases: no single source is its truth
-                    out.printf(
-                            "%s -> %s: skipped, merged from sources %s (compare each source's rows"
-                                    + " with the merge rule yourself)%n",
-                            tableConfig.source(), tableConfig.target(), tableConfig.sources());
-                    outcome(tableConfig, "SKIPPED", null)
-                            .put("reason", "merged from sources " + tableConfig.sources());
-                    continue;
-                }
-                DiffReport report;
-                try {
-                    report =
-                            diffUntilClean(
-                                    connections.get(tableConfig.sources().get(0)),
-                                    tableConfig,
-                                    catalog);
-                } catch (java.sql.SQLException | RuntimeException e) {
-                    // say which table, and go on with the others: an unreadable table is not a
-                    // difference, and must not look like one (exit code 3, not 1)
-                    out.printf(
-                            "NOT COMPARED %s -> %s: %s%n",
-                            tableConfig.source(), tableConfig.target(), e);
-                    outcome(tableConfig, "NOT_COMPARED", null).put("error", e.toString());
-                    compared = false;
-                    continue;
-                }
-                out.println((report.isClean() ? "EQUAL " : "DIFFERENT ") + report);
-                out.println("  " + report.scope());
-                boolean differed = !report.isClean();
-                if (differed && repair) {
-                    report =
-                            repair(
-                                    pipeline,
-                                    tableConfig,
-                                    connections.get(tableConfig.sources().get(0)),
-                                    catalog,
-                                    report);
-                }
-                outcome(
-                        tableConfig,
-                        report.isClean() ? (differed ? "REPAIRED" : "EQUAL") : "DIFFERENT",
-                        report);
-                clean &= report.isClean();
+                String outcome = verify(pipeline, tableConfig, connections, catalog);
+                compared &= !outcome.equals("NOT_COMPARED");
+                clean &= !outcome.equals("DIFFERENT");
             }
         } finally {
             for (Connection connection : connections.values()) {
@@ -198,6 +157,49 @@ final class VerifyCommand implements Callable<Integer> {
             Tidemark.close(catalog);
         }
         return !compared ? EXIT_NOT_COMPARED : clean ? 0 : EXIT_DIFFERENT;
+    }
+
+    /**
+     * Compares one table (and repairs it with {@code --repair}); its outcome: {@code EQUAL}, {@code
+     * REPAIRED}, {@code DIFFERENT}, {@code NOT_COMPARED} or {@code SKIPPED}.
+     */
+    private String verify(
+            PipelineConfig pipeline,
+            TableConfig tableConfig,
+            Map<String, Connection> connections,
+            Catalog catalog)
+            throws Exception {
+        if (tableConfig.sources().size() != 1) {
+            // the table is a merge of several databases: no single source is its truth
+            out.printf(
+                    "%s -> %s: skipped, merged from sources %s (compare each source's rows"
+                            + " with the merge rule yourself)%n",
+                    tableConfig.source(), tableConfig.target(), tableConfig.sources());
+            outcome(tableConfig, "SKIPPED", null)
+                    .put("reason", "merged from sources " + tableConfig.sources());
+            return "SKIPPED";
+        }
+        Connection source = connections.get(tableConfig.sources().get(0));
+        DiffReport report;
+        try {
+            report = diffUntilClean(source, tableConfig, catalog);
+        } catch (java.sql.SQLException | RuntimeException e) {
+            // say which table, and go on with the others: an unreadable table is not a
+            // difference, and must not look like one (exit code 3, not 1)
+            out.printf(
+                    "NOT COMPARED %s -> %s: %s%n", tableConfig.source(), tableConfig.target(), e);
+            outcome(tableConfig, "NOT_COMPARED", null).put("error", e.toString());
+            return "NOT_COMPARED";
+        }
+        out.println((report.isClean() ? "EQUAL " : "DIFFERENT ") + report);
+        out.println("  " + report.scope());
+        boolean differed = !report.isClean();
+        if (differed && repair) {
+            report = repair(pipeline, tableConfig, source, catalog, report);
+        }
+        String outcome = report.isClean() ? (differed ? "REPAIRED" : "EQUAL") : "DIFFERENT";
+        outcome(tableConfig, outcome, report);
+        return outcome;
     }
 
     /**
