@@ -28,9 +28,9 @@ public record ResnapshotEnumeratorState(
     }
 
     /**
-     * Version 2: accepted requests, pending splits (in {@link ResnapshotSplit.Serializer}'s version
-     * of the same number), outcomes. Version 1 (written before repairs named keys) reads its splits
-     * without them.
+     * Version 3: accepted requests, pending splits (in {@link ResnapshotSplit.Serializer}'s version
+     * of the same number), outcomes. Versions 1 and 2 read their splits in the split's version 1
+     * (before repairs named keys) and 2 (before a repair's keys file was left to the reader).
      */
     static final class Serializer implements SimpleVersionedSerializer<ResnapshotEnumeratorState> {
 
@@ -38,7 +38,8 @@ public record ResnapshotEnumeratorState(
 
         @Override
         public int getVersion() {
-            return 2;
+            // its splits are written in the split's format: a new one is a new version of this
+            return ResnapshotSplit.Serializer.INSTANCE.getVersion();
         }
 
         @Override
@@ -66,7 +67,7 @@ public record ResnapshotEnumeratorState(
         @Override
         public ResnapshotEnumeratorState deserialize(int version, byte[] serialized)
                 throws IOException {
-            if (version != 1 && version != 2) {
+            if (version < 1 || version > 3) {
                 throw new IOException("unknown re-snapshot coordinator state version " + version);
             }
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {

@@ -97,6 +97,30 @@ class ResnapshotSplitTest {
                 serializer.deserialize(serializer.getVersion(), serializer.serialize(state));
         assertThat(again.pending()).isEqualTo(state.pending());
         assertThat(again.accepted()).isEqualTo(state.accepted());
+        assertThat(again.outcomes()).isEqualTo(state.outcomes());
+    }
+
+    @Test
+    void aCoordinatorStateWithAKeysFileRoundTrips() throws IOException {
+        ResnapshotEnumeratorState state =
+                new ResnapshotEnumeratorState(
+                        Map.of("shop.items", 18L),
+                        List.of(
+                                new ResnapshotSplit(
+                                        18,
+                                        "public.items",
+                                        "shop.items",
+                                        List.of(),
+                                        List.of(),
+                                        "file:/w/k.txt")),
+                        List.of(new ResnapshotEnumeratorState.Outcome("shop.items", "17 done")));
+        ResnapshotEnumeratorState.Serializer serializer =
+                ResnapshotEnumeratorState.Serializer.INSTANCE;
+        ResnapshotEnumeratorState again =
+                serializer.deserialize(serializer.getVersion(), serializer.serialize(state));
+        assertThat(again.pending()).isEqualTo(state.pending());
+        assertThat(again.accepted()).isEqualTo(state.accepted());
+        assertThat(again.outcomes()).isEqualTo(state.outcomes());
     }
 
     /** A split in version 1: request, source table, target, buckets. */
