@@ -280,12 +280,11 @@ public final class RowDataConverter implements Serializable {
     }
 
     private byte[] uuidBytes(Object value, Types.NestedField column) {
-        java.util.UUID uuid;
-        if (value instanceof java.util.UUID u) {
-            uuid = u;
-        } else if (value instanceof String text && UuidText.isUuid(text)) {
-            uuid = UuidText.parse(text);
-        } else {
+        java.util.UUID uuid =
+                value instanceof java.util.UUID u
+                        ? u
+                        : value instanceof String text ? UuidText.parse(text) : null;
+        if (uuid == null) {
             throw new IllegalArgumentException(
                     String.format(
                             "table '%s' column '%s' is a uuid in Iceberg but the change carries %s",

@@ -100,8 +100,8 @@ public final class ResnapshotRequests {
                                 file.createOrOverwrite(),
                                 java.nio.charset.StandardCharsets.US_ASCII),
                         1 << 16)) {
-            for (long key : (Iterable<Long>) keys.stream()::iterator) {
-                out.write(Long.toHexString(key));
+            for (java.util.PrimitiveIterator.OfLong it = keys.stream().iterator(); it.hasNext(); ) {
+                out.write(Long.toHexString(it.nextLong()));
                 out.write('\n');
             }
         } catch (java.io.IOException e) {
