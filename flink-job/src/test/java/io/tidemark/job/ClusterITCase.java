@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,7 @@ class ClusterITCase {
                         catalog,
                         names.targets(),
                         Duration.ofMinutes(3));
+                assertBloomFilters(DATABASE.dir().resolve("flink").resolve("log"));
                 for (TableIdentifier target : names.targets().values()) {
                     assertThat(catalog.loadTable(target).currentSnapshot().summary())
                             .containsEntry(Provenance.RUN_ID, "on-cluster")
@@ -200,6 +202,24 @@ class ClusterITCase {
             if (catalog instanceof Closeable closeable) {
                 closeable.close();
             }
+        }
+    }
+
+    /**
+     * RocksDB's own logs, which Flink writes beside the TaskManager's while the job runs: every
+     * state instance of the job filters its files with bloom filters ({@link
+     * TidemarkJob#rocksDbSettings}, given with the job, not by the cluster).
+     */
+    private static void assertBloomFilters(Path logDir) throws java.io.IOException {
+        List<Path> logs;
+        try (java.util.stream.Stream<Path> files = Files.list(logDir)) {
+            logs = files.filter(f -> f.getFileName().toString().endsWith("_LOG")).toList();
+        }
+        assertThat(logs).as("RocksDB's logs in " + logDir).isNotEmpty();
+        for (Path log : logs) {
+            assertThat(Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .as(log.toString())
+                    .contains("filter_policy: rocksdb.BuiltinBloomFilter");
         }
     }
 }

@@ -10,6 +10,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -126,11 +127,9 @@ class MaintenanceITCase {
                                         SavepointFormatType.CANONICAL)
                                 .get(2, TimeUnit.MINUTES);
                 PipelineConfig off =
-                        TestPipelines.fromText(
-                                withoutMaintenance(TestPipelines.resource("maintenance.yaml")),
-                                database,
-                                DATABASE.dir(),
-                                id);
+                        PipelineYaml.fromResource("maintenance.yaml", database, DATABASE.dir(), id)
+                                .set("maintenance", null)
+                                .config();
                 assertThat(off.maintenance().enabled()).isFalse();
                 StreamExecutionEnvironment offEnv =
                         StreamExecutionEnvironment.getExecutionEnvironment(
@@ -176,13 +175,6 @@ class MaintenanceITCase {
                 closeable.close();
             }
         }
-    }
-
-    /** The pipeline file without its {@code maintenance} section. */
-    private static String withoutMaintenance(String yaml) {
-        int start = yaml.indexOf("maintenance:\n");
-        int end = yaml.indexOf("tables:\n", start);
-        return yaml.substring(0, start) + yaml.substring(end);
     }
 
     /** Whether the history holds a rewrite that removed files, and a pipeline commit after it. */

@@ -38,6 +38,7 @@ class TidemarkJobConfigurationTest {
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("file:///cp/p");
         assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
         assertThat(conf.contains(TidemarkJob.ROCKSDB_TIMER_SERVICE)).isFalse();
+        assertThat(conf.contains(TidemarkJob.ROCKSDB_BLOOM_FILTER)).isFalse();
     }
 
     /**
@@ -63,9 +64,10 @@ class TidemarkJobConfigurationTest {
     }
 
     @Test
-    void rocksdbKeepsTimersOnTheHeap() {
+    void rocksdbKeepsTimersOnTheHeapAndFiltersItsFiles() {
         Configuration conf = TidemarkJob.flinkConfiguration(config("rocksdb"));
         assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("rocksdb");
         assertThat(conf.get(TidemarkJob.ROCKSDB_TIMER_SERVICE)).isEqualTo("HEAP");
+        assertThat(conf.get(TidemarkJob.ROCKSDB_BLOOM_FILTER)).isTrue();
     }
 }

@@ -28,8 +28,12 @@ public final class PipelineYaml {
     private final List<Map<String, Object>> tables = new ArrayList<>();
     private final String id;
 
-    private PipelineYaml(String id, EmbeddedDatabase catalog, Path dir) {
+    private PipelineYaml(String id) {
         this.id = id;
+    }
+
+    private PipelineYaml(String id, EmbeddedDatabase catalog, Path dir) {
+        this(id);
         set("pipeline.id", id);
         set("checkpoint.interval", "1s");
         set("checkpoint.dir", dir.resolve("checkpoints-" + id).toUri().toString());
@@ -63,6 +67,28 @@ public final class PipelineYaml {
                 .set("source.database", database)
                 .set("source.username", "postgres")
                 .set("source.slot-name", id.replace('-', '_'));
+    }
+
+    /**
+     * The test pipeline file {@code src/test/resources/pipelines/<file>}, its marks filled in as
+     * {@link TestPipelines#fromResource} fills them, as a tree to change ({@code set("maintenance",
+     * null)} drops a section).
+     */
+    @SuppressWarnings("unchecked")
+    public static PipelineYaml fromResource(
+            String file, EmbeddedDatabase database, Path dir, String id) throws IOException {
+        Map<String, Object> document =
+                new Yaml()
+                        .load(
+                                TestPipelines.filled(
+                                        TestPipelines.resource(file), database, dir, id));
+        PipelineYaml yaml = new PipelineYaml(id);
+        Object tables = document.remove("tables");
+        yaml.root.putAll(document);
+        if (tables != null) {
+            yaml.tables.addAll((List<Map<String, Object>>) tables);
+        }
+        return yaml;
     }
 
     /** Database {@code database} of {@code mariadb} as Tidemark's CDC user. */

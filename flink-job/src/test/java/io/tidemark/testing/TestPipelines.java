@@ -183,7 +183,8 @@ public final class TestPipelines {
         return new PipelineConfigLoader().parse(filled(yaml, database, dir, id), id + ".yaml");
     }
 
-    private static String filled(String yaml, EmbeddedDatabase database, Path dir, String id) {
+    /** The text {@code yaml} with its marks filled in as {@link #fromResource} fills them. */
+    static String filled(String yaml, EmbeddedDatabase database, Path dir, String id) {
         return yaml.replace("@id@", id)
                 .replace("@slot@", id.replace('-', '_'))
                 .replace("@port@", Integer.toString(database.port()))
