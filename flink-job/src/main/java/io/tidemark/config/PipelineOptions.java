@@ -261,7 +261,8 @@ public final class PipelineOptions {
                     "maintenance.orphan-files.every",
                     DURATION,
                     "0 (off)",
-                    "Remove the files of each table's location that no snapshot references, this often.");
+                    "Refused when set: the orphan-file removal of Iceberg 1.10.1 removes files live "
+                            + "tables use (apache/iceberg#15487); remove orphan files outside the job.");
     public static final ConfigKey MAINTENANCE_ORPHANS_MIN_AGE =
             ConfigKey.optional(
                     "maintenance.orphan-files.min-age",

@@ -228,6 +228,25 @@ class PipelineConfigLoaderTest {
                                                 "maintenance:\n  min-interval: 500ms\n")))
                 .hasMessage(
                         "pipeline.yaml: 'maintenance.min-interval': expected at least 1s, got PT0.5S");
+        // orphan-file removal is refused, with a way to do it that works
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        scheduled.replace(
+                                                "maintenance:\n",
+                                                "maintenance:\n  orphan-files: {every: 1d}\n")))
+                .hasMessageStartingWith(
+                        "pipeline.yaml: 'maintenance.orphan-files.every': the orphan-file removal")
+                .hasMessageContaining("apache/iceberg#15487")
+                .hasMessageContaining("remove_orphan_files(retention_threshold => '7d')");
+        assertThat(
+                        parse(
+                                        scheduled.replace(
+                                                "maintenance:\n",
+                                                "maintenance:\n  orphan-files: {every: 0s}\n"))
+                                .maintenance()
+                                .orphanFilesEvery())
+                .isZero();
     }
 
     @Test

@@ -94,21 +94,26 @@ final class BenchReport {
                         copy, copyRates.size(), raw));
         md.append(
                 String.format(
-                        "Tidemark / COPY (snapshot): %.2f; Tidemark / raw decoding (stream): %.3f.%n",
+                        "Tidemark / COPY (snapshot): %.2f; Tidemark / raw decoding (burst): %.3f;"
+                                + " Tidemark / raw decoding (backlog): %.3f.%n",
                         median(values(tm, RunFigures::snapshotRowsPerSecond)) / copy,
-                        median(values(tm, RunFigures::streamRowsPerSecond)) / raw));
+                        median(values(tm, RunFigures::streamRowsPerSecond)) / raw,
+                        median(values(tm, RunFigures::backlogChangesPerSecond)) / raw));
         md.append(
-                "\nThe stream figures are bounded by the load generator (one JDBC connection) when a"
-                        + " side keeps up: compare catch-up and freshness. Freshness: commit time of the"
+                "\nThe burst figures are bounded by the load generator (one JDBC connection) when a"
+                        + " side keeps up: compare catch-up, freshness and the backlog, which a side"
+                        + " reads at its own pace. Freshness: commit time of the"
                         + " Iceberg snapshot holding a change minus the time the source wrote it"
                         + " (`updated_at = clock_timestamp()`).\n");
         multiSource(md, settings, shardRuns);
         Map<String, List<double[]>> throughput = Charts.series();
         Map<String, List<double[]>> freshness = Charts.series();
+        Map<String, List<double[]>> backlog = Charts.series();
         for (Map.Entry<String, List<RunFigures>> side : bySide.entrySet()) {
             RunFigures first = side.getValue().get(0);
             throughput.put(side.getKey(), first.timeline());
             freshness.put(side.getKey(), first.freshnessTimeline());
+            backlog.put(side.getKey(), first.backlogTimeline());
         }
         Path throughputPng = dir.resolve(base + "-throughput.png");
         Path freshnessPng = dir.resolve(base + "-freshness.png");
@@ -129,6 +134,16 @@ final class BenchReport {
                 .append(")\n\n![freshness](")
                 .append(freshnessPng.getFileName())
                 .append(")\n");
+        if (settings.backlog() > 0) {
+            Path backlogPng = dir.resolve(base + "-backlog.png");
+            Charts.line(
+                    backlogPng,
+                    "Backlog: rows committed after the resume from a savepoint (run 1)",
+                    "seconds since the resume",
+                    "rows committed",
+                    backlog);
+            md.append("\n![backlog](").append(backlogPng.getFileName()).append(")\n");
+        }
         Path report = dir.resolve(base + ".md");
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
         Files.writeString(
@@ -159,11 +174,30 @@ final class BenchReport {
     private static void streamRows(StringBuilder md, List<RunFigures> a, List<RunFigures> b) {
         row(
                 md,
-                "stream changes/s (first change to table showing the last)",
+                "burst changes/s (first change to table showing the last)",
                 a,
                 b,
                 RunFigures::streamRowsPerSecond,
                 "%,.0f");
+        if (!a.isEmpty() && a.get(0).backlogChanges() > 0) {
+            row(
+                    md,
+                    String.format(
+                            "backlog changes/s (%,d written while stopped with a savepoint;"
+                                    + " resume to table showing the last)",
+                            a.get(0).backlogChanges()),
+                    a,
+                    b,
+                    RunFigures::backlogChangesPerSecond,
+                    "%,.0f");
+            row(
+                    md,
+                    "backlog seconds (resume to caught up)",
+                    a,
+                    b,
+                    RunFigures::backlogSeconds,
+                    "%.1f");
+        }
         row(md, "catch-up after the last change, s", a, b, RunFigures::catchUpSeconds, "%.1f");
         row(md, "freshness p50, ms", a, b, RunFigures::freshnessP50Ms, "%,.0f");
         row(md, "freshness p99, ms", a, b, RunFigures::freshnessP99Ms, "%,.0f");

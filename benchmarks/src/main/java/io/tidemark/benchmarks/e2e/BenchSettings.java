@@ -9,13 +9,17 @@ import java.time.Duration;
  * size).
  *
  * @param rows rows in the table before the pipelines start (the snapshot)
- * @param changes changes applied once a side's snapshot is consistent (the stream)
+ * @param changes changes applied once a side's snapshot is consistent, as fast as the source takes
+ *     them (the burst)
+ * @param backlog changes written while a side is stopped with a savepoint, after the burst (the
+ *     backlog it catches up on when resumed; 0: none)
  * @param repetitions runs of each side; figures are medians with min and max
  */
 public record BenchSettings(
         String preset,
         int rows,
         int changes,
+        int backlog,
         int repetitions,
         int parallelism,
         Duration checkpointInterval,
@@ -40,12 +44,16 @@ public record BenchSettings(
         return !preset.equals("smoke");
     }
 
-    /** The default sizes: 1,000,000 rows, 200,000 changes, 3 repetitions. */
+    /**
+     * The issue's default sizes: 1,000,000 rows, 200,000 changes, a backlog of 500,000, 3
+     * repetitions.
+     */
     public static BenchSettings defaults(Path workDir, Path resultsDir) {
         return new BenchSettings(
                 "default",
                 1_000_000,
                 200_000,
+                500_000,
                 3,
                 2,
                 Duration.ofSeconds(2),
@@ -56,12 +64,13 @@ public record BenchSettings(
                 Duration.ofMinutes(20));
     }
 
-    /** A few minutes: 100,000 rows, 20,000 changes, 3 repetitions. */
+    /** A few minutes: 100,000 rows, 20,000 changes, a backlog of 50,000, 3 repetitions. */
     public static BenchSettings quick(Path workDir, Path resultsDir) {
         return new BenchSettings(
                 "quick",
                 100_000,
                 20_000,
+                50_000,
                 3,
                 2,
                 Duration.ofSeconds(2),
@@ -78,6 +87,7 @@ public record BenchSettings(
                 "smoke",
                 2_000,
                 500,
+                300,
                 1,
                 1,
                 Duration.ofSeconds(1),
@@ -102,11 +112,13 @@ public record BenchSettings(
         }
     }
 
-    public BenchSettings withSizes(Integer rows, Integer changes, Integer repetitions) {
+    public BenchSettings withSizes(
+            Integer rows, Integer changes, Integer backlog, Integer repetitions) {
         return new BenchSettings(
                 preset,
                 rows == null ? this.rows : rows,
                 changes == null ? this.changes : changes,
+                backlog == null ? this.backlog : backlog,
                 repetitions == null ? this.repetitions : repetitions,
                 parallelism,
                 checkpointInterval,

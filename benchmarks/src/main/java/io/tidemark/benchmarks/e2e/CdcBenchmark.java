@@ -40,6 +40,7 @@ public final class CdcBenchmark {
         String preset = "default";
         Integer rows = null;
         Integer changes = null;
+        Integer backlog = null;
         Integer repetitions = null;
         Path work = Path.of("target", "bench");
         Path results = Path.of("results");
@@ -51,6 +52,7 @@ public final class CdcBenchmark {
                 case "--preset" -> preset = value;
                 case "--rows" -> rows = Integer.parseInt(value);
                 case "--changes" -> changes = Integer.parseInt(value);
+                case "--backlog" -> backlog = Integer.parseInt(value);
                 case "--repetitions" -> repetitions = Integer.parseInt(value);
                 case "--work-dir" -> work = Path.of(value);
                 case "--results-dir" -> results = Path.of(value);
@@ -58,7 +60,7 @@ public final class CdcBenchmark {
                 case "--variant" -> variant = value;
                 default -> {
                     System.err.println(
-                            "usage: [--preset default|quick|smoke] [--rows N] [--changes M]"
+                            "usage: [--preset default|quick|smoke] [--rows N] [--changes M] [--backlog B]"
                                     + " [--repetitions R] [--only tidemark|flink-sql|tidemark-rocksdb]"
                                     + " [--variant single|multi] [--work-dir D]"
                                     + " [--results-dir D]; unknown "
@@ -70,7 +72,7 @@ public final class CdcBenchmark {
         }
         BenchSettings settings =
                 BenchSettings.preset(preset, work.toAbsolutePath(), results.toAbsolutePath())
-                        .withSizes(rows, changes, repetitions);
+                        .withSizes(rows, changes, backlog, repetitions);
         run(settings, only, variant, System.out);
         System.exit(0);
     }
@@ -93,11 +95,12 @@ public final class CdcBenchmark {
         Files.createDirectories(work);
         Files.createDirectories(settings.resultsDir());
         out.printf(
-                "Benchmark preset %s: %,d rows, %,d changes, %d repetition(s) per side, parallelism %d,"
-                        + " checkpoints every %ds, split size %,d%n",
+                "Benchmark preset %s: %,d rows, %,d changes, a backlog of %,d, %d repetition(s) per"
+                        + " side, parallelism %d, checkpoints every %ds, split size %,d%n",
                 settings.preset(),
                 settings.rows(),
                 settings.changes(),
+                settings.backlog(),
                 settings.repetitions(),
                 settings.parallelism(),
                 settings.checkpointInterval().toSeconds(),

@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -37,7 +38,13 @@ final class FlinkSqlSide implements Side {
 
     @Override
     public JobClient start(Bench bench, String run) throws Exception {
-        return insert(bench, run, List.of(Bench.SOURCE_DATABASE), List.of(slot(run)));
+        return insert(bench, run, List.of(Bench.SOURCE_DATABASE), List.of(slot(run)), null);
+    }
+
+    /** The same statements, the job restored from {@code savepoint} (the same plan, its uids). */
+    @Override
+    public JobClient resume(Bench bench, String run, String savepoint) throws Exception {
+        return insert(bench, run, List.of(Bench.SOURCE_DATABASE), List.of(slot(run)), savepoint);
     }
 
     /**
@@ -50,14 +57,18 @@ final class FlinkSqlSide implements Side {
         for (int i = 0; i < shards.size(); i++) {
             slots.add(slot(run) + "_" + i);
         }
-        return insert(bench, run, shards, slots);
+        return insert(bench, run, shards, slots, null);
     }
 
-    private JobClient insert(Bench bench, String run, List<String> databases, List<String> slots)
+    private JobClient insert(
+            Bench bench, String run, List<String> databases, List<String> slots, String savepoint)
             throws Exception {
         BenchSettings settings = bench.settings();
         EmbeddedDatabase db = bench.database();
         Configuration conf = new Configuration();
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         conf.set(CoreOptions.DEFAULT_PARALLELISM, settings.parallelism());
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, settings.checkpointInterval());
         conf.set(
@@ -132,7 +143,7 @@ final class FlinkSqlSide implements Side {
         TableIdentifier target = table(run);
         sql.executeSql("CREATE DATABASE IF NOT EXISTS " + ice + "." + target.namespace());
         sql.executeSql(
-                "CREATE TABLE "
+                "CREATE TABLE IF NOT EXISTS "
                         + ice
                         + "."
                         + target

@@ -17,6 +17,9 @@ import java.util.List;
  * @param peakHeapMb the largest heap use sampled during the run
  * @param timeline (seconds since submission, rows committed) per snapshot, for the charts
  * @param freshnessTimeline (seconds since the stream began, freshness ms) per snapshot
+ * @param backlogChanges changes written while the side was stopped with a savepoint (0: none)
+ * @param backlogSeconds seconds from the resume until the table showed the backlog's last change
+ * @param backlogTimeline (seconds since the resume, rows committed) per snapshot
  */
 record RunFigures(
         String side,
@@ -37,5 +40,14 @@ record RunFigures(
         DiffReport snapshotDiff,
         DiffReport finalDiff,
         List<double[]> timeline,
-        List<double[]> freshnessTimeline)
-        implements CostFigures {}
+        List<double[]> freshnessTimeline,
+        int backlogChanges,
+        double backlogSeconds,
+        List<double[]> backlogTimeline)
+        implements CostFigures {
+
+    /** Backlog changes / seconds from the resume until the table showed the last. */
+    double backlogChangesPerSecond() {
+        return backlogChanges / backlogSeconds;
+    }
+}

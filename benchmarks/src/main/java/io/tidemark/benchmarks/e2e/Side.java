@@ -19,6 +19,9 @@ interface Side {
     /** Starts the pipeline (its Iceberg table does not exist yet) and returns its job. */
     JobClient start(Bench bench, String run) throws Exception;
 
+    /** Starts the pipeline of run {@code run} again from the savepoint at {@code savepoint}. */
+    JobClient resume(Bench bench, String run, String savepoint) throws Exception;
+
     /**
      * Starts the multi-source pipeline: {@code public.items} of every database in {@code shards}
      * (in the rule's tie-break order) into one table, reading shard {@code i} with slot {@code

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -105,9 +106,9 @@ final class SideRunner {
                     SourceTable.createRawSlot(source, rawSlot);
                 }
                 long streamStart = System.currentTimeMillis();
-                long markerCommitted =
-                        SourceTable.applyChanges(
-                                source, settings.rows(), settings.changes(), settings.seed());
+                SourceTable.ChangeWriter writer =
+                        new SourceTable.ChangeWriter(settings.rows(), settings.seed());
+                long markerCommitted = writer.apply(source, settings.changes(), SourceTable.MARKER);
                 out.printf(
                         "    %,d changes written to the source in %.1f s%n",
                         settings.changes(), (markerCommitted - streamStart) / 1000.0);
@@ -128,6 +129,11 @@ final class SideRunner {
                 if (rawSlot != null) {
                     rawRate[0] = SourceTable.rawDecodingRate(source, rawSlot, settings.changes());
                 }
+                Backlog backlog = Backlog.NONE;
+                if (settings.backlog() > 0) {
+                    backlog = backlog(side, run, job, source, table, writer);
+                    job = backlog.job();
+                }
                 cancel(job);
                 table.refresh();
                 DiffReport finalDiff = GroundTruthDiff.diff(source, SourceTable.TABLE, table);
@@ -136,7 +142,7 @@ final class SideRunner {
                 double readSeconds = readSeconds(table);
                 List<Double> freshness = new ArrayList<>();
                 List<double[]> freshnessTimeline = new ArrayList<>();
-                freshness(table, streamStart, freshness, freshnessTimeline);
+                freshness(table, streamStart, markerSeen, freshness, freshnessTimeline);
                 Collections.sort(freshness);
                 return new RunFigures(
                         side.name(),
@@ -156,13 +162,72 @@ final class SideRunner {
                         readSeconds,
                         snapshotDiff,
                         finalDiff,
-                        timeline(table, submitted),
-                        freshnessTimeline);
+                        timeline(table, submitted, markerSeen),
+                        freshnessTimeline,
+                        settings.backlog(),
+                        backlog.seconds(),
+                        backlog.timeline());
             } finally {
                 cancel(job);
                 bench.database().dropSlot(Side.Bench.SOURCE_DATABASE, side.slot(run));
             }
         }
+    }
+
+    /**
+     * What the backlog phase measured: the resumed job, seconds from its submission until the table
+     * showed the backlog's last change, and (seconds since then, rows committed) per snapshot.
+     */
+    private record Backlog(JobClient job, double seconds, List<double[]> timeline) {
+        static final Backlog NONE = new Backlog(null, Double.NaN, List.of());
+    }
+
+    /**
+     * Catch-up as users feel it: {@code job} stopped with a savepoint, the backlog written while
+     * nothing reads, the side resumed from the savepoint, timed until the table shows the backlog's
+     * last change (everything before it is committed then: the final diff checks).
+     */
+    private Backlog backlog(
+            Side side,
+            String run,
+            JobClient job,
+            Connection source,
+            Table table,
+            SourceTable.ChangeWriter writer)
+            throws Exception {
+        BenchSettings settings = bench.settings();
+        String savepoint =
+                job.stopWithSavepoint(
+                                false,
+                                settings.workDir().resolve("savepoints").toUri().toString(),
+                                SavepointFormatType.CANONICAL)
+                        .get(5, TimeUnit.MINUTES);
+        long writeStart = System.currentTimeMillis();
+        writer.apply(source, settings.backlog(), SourceTable.BACKLOG_MARKER);
+        out.printf(
+                "    stopped with a savepoint; backlog of %,d changes written in %.1f s%n",
+                settings.backlog(), (System.currentTimeMillis() - writeStart) / 1000.0);
+        long deadline = System.currentTimeMillis() + settings.timeout().toMillis();
+        long resumed = System.currentTimeMillis();
+        JobClient resumedJob = side.resume(bench, run, savepoint);
+        while (!hasRow(table, SourceTable.BACKLOG_MARKER)) {
+            failIfEnded(resumedJob, side);
+            timeout(deadline, side, "the backlog");
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        double seconds = (System.currentTimeMillis() - resumed) / 1000.0;
+        out.printf(
+                "    backlog applied %.1f s after the resume (%,.0f changes/s)%n",
+                seconds, settings.backlog() / seconds);
+        List<double[]> timeline = new ArrayList<>();
+        long rows = 0;
+        for (Snapshot snapshot : table.snapshots()) {
+            if (snapshot.timestampMillis() >= resumed) {
+                rows += Long.parseLong(snapshot.summary().getOrDefault("added-records", "0"));
+                timeline.add(new double[] {(snapshot.timestampMillis() - resumed) / 1000.0, rows});
+            }
+        }
+        return new Backlog(resumedJob, seconds, timeline);
     }
 
     private static boolean hasMarker(Table table) throws Exception {
@@ -195,14 +260,20 @@ final class SideRunner {
 
     /**
      * Freshness of every change of the stream: the commit time of the snapshot that added its row
-     * minus the time the source wrote it ({@code updated_at}).
+     * minus the time the source wrote it ({@code updated_at}); snapshots committed from {@code
+     * streamStart} until {@code streamEnd} (not the backlog's, written while nothing ran).
      */
     private static void freshness(
-            Table table, long streamStart, List<Double> all, List<double[]> timeline)
+            Table table,
+            long streamStart,
+            long streamEnd,
+            List<Double> all,
+            List<double[]> timeline)
             throws Exception {
         Schema projection = table.schema().select("updated_at");
         for (Snapshot snapshot : table.snapshots()) {
-            if (snapshot.timestampMillis() < streamStart) {
+            if (snapshot.timestampMillis() < streamStart
+                    || snapshot.timestampMillis() > streamEnd) {
                 continue;
             }
             double worst = 0;
@@ -233,11 +304,14 @@ final class SideRunner {
         }
     }
 
-    /** (seconds since submission, rows committed so far) per snapshot. */
-    private static List<double[]> timeline(Table table, long submitted) {
+    /** (seconds since submission, rows committed so far) per snapshot until {@code until}. */
+    private static List<double[]> timeline(Table table, long submitted, long until) {
         List<double[]> points = new ArrayList<>();
         long rows = 0;
         for (Snapshot snapshot : table.snapshots()) {
+            if (snapshot.timestampMillis() > until) {
+                break;
+            }
             rows += Long.parseLong(snapshot.summary().getOrDefault("added-records", "0"));
             points.add(new double[] {(snapshot.timestampMillis() - submitted) / 1000.0, rows});
         }

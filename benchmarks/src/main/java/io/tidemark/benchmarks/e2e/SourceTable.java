@@ -28,6 +28,9 @@ final class SourceTable {
     /** The key of the last change of a stream: when a side shows it, it applied the stream. */
     static final long MARKER = -1L;
 
+    /** The key of the last change of the backlog. */
+    static final long BACKLOG_MARKER = -2L;
+
     static final String COLUMNS_DDL =
             "id bigint PRIMARY KEY, qty integer NOT NULL, score bigint, price numeric(12,2),"
                     + " ratio double precision, active boolean, name text, code varchar(16),"
@@ -138,72 +141,104 @@ final class SourceTable {
      */
     static long applyChanges(Connection connection, int rows, int count, long seed)
             throws SQLException {
-        SplittableRandom random = new SplittableRandom(seed);
-        BitSet live = new BitSet(rows + count + 2);
-        live.set(1, rows + 1);
-        long nextId = rows + 1L;
-        int hot = Math.max(10, rows / 100);
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try (PreparedStatement update =
-                        connection.prepareStatement(
-                                "UPDATE "
-                                        + TABLE
-                                        + " SET qty = qty + 1, score = ?, name = ?,"
-                                        + " updated_at = clock_timestamp() WHERE id = ?");
-                PreparedStatement insert =
-                        connection.prepareStatement(
-                                "INSERT INTO "
-                                        + TABLE
-                                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2026-06-01',"
-                                        + " clock_timestamp())");
-                PreparedStatement delete =
-                        connection.prepareStatement("DELETE FROM " + TABLE + " WHERE id = ?")) {
-            for (int i = 0; i < count; i++) {
-                int kind = random.nextInt(100);
-                if (kind < 25 || live.cardinality() < 10) {
-                    long id = nextId++;
-                    insert.setLong(1, id);
-                    insert.setInt(2, (int) (id % 1000));
-                    insert.setLong(3, id * 7);
-                    insert.setBigDecimal(4, java.math.BigDecimal.valueOf(id % 100000, 2));
-                    insert.setDouble(5, id / 3.0);
-                    insert.setBoolean(6, id % 2 == 0);
-                    insert.setString(7, "new " + id);
-                    insert.setString(8, "N" + (id % 9973));
-                    insert.executeUpdate();
-                    live.set((int) id);
-                } else {
-                    long id = pick(random, live, hot, (int) nextId);
-                    if (kind < 85) {
-                        update.setLong(1, random.nextLong(1_000_000_000L));
-                        update.setString(2, "updated " + i);
-                        update.setLong(3, id);
-                        update.executeUpdate();
-                    } else {
-                        delete.setLong(1, id);
-                        delete.executeUpdate();
-                        live.clear((int) id);
+        return new ChangeWriter(rows, seed).apply(connection, count, MARKER);
+    }
+
+    /**
+     * The benchmark's changes, continued from one call to the next (the keys they inserted and
+     * deleted): the burst, then the backlog written while a side is stopped.
+     */
+    static final class ChangeWriter {
+
+        private final SplittableRandom random;
+        private final BitSet live;
+        private final int hot;
+        private long nextId;
+        private int written;
+
+        /** Changes to the generated table of {@code rows} rows. */
+        ChangeWriter(int rows, long seed) {
+            random = new SplittableRandom(seed);
+            live = new BitSet(rows + 2);
+            live.set(1, rows + 1);
+            nextId = rows + 1L;
+            hot = Math.max(10, rows / 100);
+        }
+
+        /**
+         * Applies the next {@code count} changes in transactions of 500, then the row of key {@code
+         * marker}. Returns the time the marker was committed (epoch millis).
+         */
+        long apply(Connection connection, int count, long marker) throws SQLException {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try (PreparedStatement update =
+                            connection.prepareStatement(
+                                    "UPDATE "
+                                            + TABLE
+                                            + " SET qty = qty + 1, score = ?, name = ?,"
+                                            + " updated_at = clock_timestamp() WHERE id = ?");
+                    PreparedStatement insert =
+                            connection.prepareStatement(
+                                    "INSERT INTO "
+                                            + TABLE
+                                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2026-06-01',"
+                                            + " clock_timestamp())");
+                    PreparedStatement delete =
+                            connection.prepareStatement("DELETE FROM " + TABLE + " WHERE id = ?")) {
+                for (int i = 0; i < count; i++) {
+                    change(insert, update, delete);
+                    if (i % 500 == 499) {
+                        connection.commit();
                     }
                 }
-                if (i % 500 == 499) {
-                    connection.commit();
+                connection.commit();
+                try (Statement sql = connection.createStatement()) {
+                    sql.execute(
+                            "INSERT INTO "
+                                    + TABLE
+                                    + " VALUES ("
+                                    + marker
+                                    + ", 0, 0, 0, 0, true, 'marker', 'M', DATE '2026-06-01',"
+                                    + " clock_timestamp())");
                 }
+                connection.commit();
+                return System.currentTimeMillis();
+            } finally {
+                connection.setAutoCommit(autoCommit);
             }
-            connection.commit();
-            try (Statement sql = connection.createStatement()) {
-                sql.execute(
-                        "INSERT INTO "
-                                + TABLE
-                                + " VALUES ("
-                                + MARKER
-                                + ", 0, 0, 0, 0, true, 'marker', 'M', DATE '2026-06-01',"
-                                + " clock_timestamp())");
+        }
+
+        private void change(
+                PreparedStatement insert, PreparedStatement update, PreparedStatement delete)
+                throws SQLException {
+            int kind = random.nextInt(100);
+            int i = written++;
+            if (kind < 25 || live.cardinality() < 10) {
+                long id = nextId++;
+                insert.setLong(1, id);
+                insert.setInt(2, (int) (id % 1000));
+                insert.setLong(3, id * 7);
+                insert.setBigDecimal(4, java.math.BigDecimal.valueOf(id % 100000, 2));
+                insert.setDouble(5, id / 3.0);
+                insert.setBoolean(6, id % 2 == 0);
+                insert.setString(7, "new " + id);
+                insert.setString(8, "N" + (id % 9973));
+                insert.executeUpdate();
+                live.set((int) id);
+                return;
             }
-            connection.commit();
-            return System.currentTimeMillis();
-        } finally {
-            connection.setAutoCommit(autoCommit);
+            long id = pick(random, live, hot, (int) nextId);
+            if (kind < 85) {
+                update.setLong(1, random.nextLong(1_000_000_000L));
+                update.setString(2, "updated " + i);
+                update.setLong(3, id);
+                update.executeUpdate();
+            } else {
+                delete.setLong(1, id);
+                delete.executeUpdate();
+                live.clear((int) id);
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import io.tidemark.testbed.EmbeddedDatabase;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -48,7 +49,16 @@ final class TidemarkSide implements Side {
         yaml.add("source:");
         yaml.addAll(source(bench, "  ", Bench.SOURCE_DATABASE, slot(run)));
         yaml.addAll(tail(bench, run, null));
-        return submit(run, yaml);
+        return submit(run, yaml, null);
+    }
+
+    @Override
+    public JobClient resume(Bench bench, String run, String savepoint) throws Exception {
+        List<String> yaml = new ArrayList<>(head(bench, run));
+        yaml.add("source:");
+        yaml.addAll(source(bench, "  ", Bench.SOURCE_DATABASE, slot(run)));
+        yaml.addAll(tail(bench, run, null));
+        return submit(run, yaml, savepoint);
     }
 
     @Override
@@ -62,7 +72,7 @@ final class TidemarkSide implements Side {
         }
         // the shards write the same keys: the newest updated_at wins, not the last to arrive
         yaml.addAll(tail(bench, run, "event-time:updated_at"));
-        return submit(run, yaml);
+        return submit(run, yaml, null);
     }
 
     private List<String> head(Bench bench, String run) {
@@ -79,6 +89,22 @@ final class TidemarkSide implements Side {
 
     private static List<String> source(Bench bench, String indent, String database, String slot) {
         EmbeddedDatabase db = bench.database();
+        List<String> lines = new ArrayList<>(sourceLines(bench, indent, database, slot, db));
+        // -Dbench.tidemark.source-properties=k=v,k=v: Debezium properties for Tidemark's side
+        // (source.properties), to compare settings on the same workload
+        String properties = System.getProperty("bench.tidemark.source-properties", "");
+        if (!properties.isBlank()) {
+            lines.add(indent + "properties:");
+            for (String property : properties.split(",")) {
+                String[] kv = property.split("=", 2);
+                lines.add(indent + "  " + kv[0].trim() + ": \"" + kv[1].trim() + "\"");
+            }
+        }
+        return lines;
+    }
+
+    private static List<String> sourceLines(
+            Bench bench, String indent, String database, String slot, EmbeddedDatabase db) {
         return List.of(
                 indent + "type: postgres",
                 indent + "hostname: 127.0.0.1",
@@ -116,11 +142,16 @@ final class TidemarkSide implements Side {
         return lines;
     }
 
-    private static JobClient submit(String run, List<String> yaml) throws Exception {
+    /** Submits the pipeline of {@code yaml}, restored from {@code savepoint} unless it is null. */
+    private static JobClient submit(String run, List<String> yaml, String savepoint)
+            throws Exception {
         PipelineConfig config =
                 new PipelineConfigLoader().parse(String.join("\n", yaml), "bench-" + run + ".yaml");
         List<TidemarkJob.ResolvedTable> tables = JobPreparation.prepare(config);
         Configuration flink = TidemarkJob.flinkConfiguration(config);
+        if (savepoint != null) {
+            flink.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         TidemarkJob.assemble(
                 env,

@@ -1,5 +1,6 @@
 package io.tidemark.benchmarks.verify;
 
+import io.tidemark.benchmarks.ParquetAppend;
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.catalog.verify.GroundTruthDiff;
@@ -24,19 +25,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DataFiles;
-import org.apache.iceberg.FileFormat;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.FileAppender;
-import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -169,35 +162,26 @@ public final class VerifyBenchmark {
         OffsetDateTime start = OffsetDateTime.of(2024, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
         long perFile = 1_000_000;
         for (long first = 1; first <= rows + 5; first += perFile) {
-            OutputFile file =
-                    table.io()
-                            .newOutputFile(
-                                    table.locationProvider()
-                                            .newDataLocation("items-" + first + ".parquet"));
-            FileAppender<Record> appender =
-                    new GenericAppenderFactory(SCHEMA).newAppender(file, FileFormat.PARQUET);
-            try (appender) {
-                for (long id = first; id < first + perFile && id <= rows + 5; id++) {
-                    if (id <= rows && id % Math.max(1, rows / 5) == 0) {
-                        continue; // 5 missing
-                    }
-                    GenericRecord r = GenericRecord.create(SCHEMA);
-                    r.setField("id", id > rows ? 9_000_000_000L + id : id); // 5 extra
-                    r.setField("name", id >= 10 && id < 20 ? "stale " + id : "customer " + id);
-                    r.setField("amount", BigDecimal.valueOf(id % 100000, 2));
-                    r.setField("at", start.plusSeconds(id));
-                    r.setField("qty", (int) (id % 1000));
-                    r.setField("note", md5(id));
-                    appender.add(r);
-                }
-            }
-            DataFile data =
-                    DataFiles.builder(PartitionSpec.unpartitioned())
-                            .withInputFile(file.toInputFile())
-                            .withMetrics(appender.metrics())
-                            .withFormat(FileFormat.PARQUET)
-                            .build();
-            table.newAppend().appendFile(data).commit();
+            long from = first;
+            ParquetAppend.append(
+                    table,
+                    "items-" + first + ".parquet",
+                    appender -> {
+                        for (long id = from; id < from + perFile && id <= rows + 5; id++) {
+                            if (id <= rows && id % Math.max(1, rows / 5) == 0) {
+                                continue; // 5 missing
+                            }
+                            GenericRecord r = GenericRecord.create(SCHEMA);
+                            r.setField("id", id > rows ? 9_000_000_000L + id : id); // 5 extra
+                            r.setField(
+                                    "name", id >= 10 && id < 20 ? "stale " + id : "customer " + id);
+                            r.setField("amount", BigDecimal.valueOf(id % 100000, 2));
+                            r.setField("at", start.plusSeconds(id));
+                            r.setField("qty", (int) (id % 1000));
+                            r.setField("note", md5(id));
+                            appender.add(r);
+                        }
+                    });
         }
         if (catalog instanceof AutoCloseable) {
             ((AutoCloseable) catalog).close();

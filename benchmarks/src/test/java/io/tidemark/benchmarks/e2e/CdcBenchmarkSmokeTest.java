@@ -12,9 +12,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The benchmark's smoke preset in the build: every side (Tidemark with heap state and with RocksDB
- * state, the Flink SQL baseline) ran against a real PostgreSQL and their tables were diffed against
- * it; the source's limits were measured; the report and charts were written. Speed is never
- * asserted here.
+ * state, the Flink SQL baseline) ran against a real PostgreSQL, was stopped with a savepoint and
+ * resumed after a backlog of changes, and their tables were diffed against it (Tidemark's equal);
+ * the source's limits were measured; the report and charts were written. Speed is never asserted
+ * here.
  */
 class CdcBenchmarkSmokeTest {
 
@@ -39,6 +40,13 @@ class CdcBenchmarkSmokeTest {
             assertThat(run.snapshotRowsPerSecond()).as(run.side()).isPositive();
             assertThat(run.streamRowsPerSecond()).as(run.side()).isPositive();
             assertThat(run.timeline()).as(run.side()).isNotEmpty();
+            // the backlog: stopped with a savepoint, changes written, resumed, caught up
+            assertThat(run.backlogChanges()).as(run.side()).isEqualTo(settings.backlog());
+            assertThat(run.backlogChangesPerSecond()).as(run.side()).isPositive();
+            assertThat(run.backlogTimeline()).as(run.side()).isNotEmpty();
+            if (run.side().startsWith("tidemark")) {
+                assertThat(run.finalDiff().isClean()).as(run.finalDiff().summary()).isTrue();
+            }
         }
         // the multi-source variant: both sides ran and were diffed against the expected merge;
         // Tidemark merges by the declared rule, so its table equals it
@@ -64,11 +72,12 @@ class CdcBenchmarkSmokeTest {
                 .contains("| tidemark-rocksdb | 1 |")
                 .contains("| figure | tidemark-rocksdb | tidemark (heap) | rocksdb / heap |")
                 .contains("Source limits: COPY export")
+                .contains("| backlog changes/s (300 written while stopped with a savepoint;")
                 .contains("## Multi-source variant")
                 .contains("| equal to the expected merge after the last change, s (NaN: never) |");
         try (var files = Files.list(results)) {
             assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")))
-                    .hasSize(2);
+                    .hasSize(3);
         }
         assertThat(printed.toString(StandardCharsets.UTF_8))
                 .contains("snapshot of 2,000 rows committed");

@@ -1,0 +1,98 @@
+package io.tidemark.benchmarks.maintenance;
+
+import io.tidemark.benchmarks.maintenance.MaintenanceBenchmark.Figures;
+import java.util.List;
+
+/** The Markdown report of a {@link MaintenanceBenchmark} run: one column per side. */
+final class MaintenanceReport {
+
+    private MaintenanceReport() {}
+
+    static String markdown(List<Figures> sides, int checkpoints, int rows, int rate) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Table maintenance: ")
+                .append(String.format("%,d", checkpoints))
+                .append(" checkpoints of streaming changes, maintenance off and on\n\n");
+        md.append(
+                String.format(
+                        "%,d rows, about %,d changes/s (60%% updates, 25%% inserts, 15%% deletes),"
+                                + " checkpoints every %d ms, parallelism 1. Maintenance on:"
+                                + " compaction and snapshot expiry every %d commits, %d snapshots"
+                                + " kept (orphan files are not removed: Tidemark refuses it, see the README)."
+                                + " Full read: Iceberg's generic reader, deletes applied, median of"
+                                + " 3 after one warm-up; fresh copy: the same rows in one Parquet"
+                                + " file of a table of their own. A full read gives up after 10"
+                                + " min; a side whose table reads in under 5 min is diffed against"
+                                + " its source (missing, extra, duplicate, stale all zero).%n%n",
+                        rows,
+                        rate,
+                        MaintenanceSide.CHECKPOINT_INTERVAL_MS,
+                        MaintenanceSide.EVERY_COMMITS,
+                        MaintenanceSide.RETAIN_LAST));
+        md.append("| figure |");
+        sides.forEach(s -> md.append(" maintenance ").append(s.side()).append(" |"));
+        md.append("\n| --- |");
+        sides.forEach(s -> md.append(" --- |"));
+        md.append('\n');
+        row(md, "checkpoints committed", sides, s -> String.format("%,d", s.commits()));
+        row(md, "streamed for", sides, s -> String.format("%d s", s.streamed().toSeconds()));
+        row(md, "changes written", sides, s -> String.format("%,d", s.changes()));
+        row(
+                md,
+                "records in data files (deleted ones too)",
+                sides,
+                s -> String.format("%,d", s.table().rows()));
+        row(md, "snapshots", sides, s -> String.format("%,d", s.table().snapshots()));
+        row(md, "data files", sides, s -> String.format("%,d", s.table().dataFiles()));
+        row(md, "delete files", sides, s -> String.format("%,d", s.table().deleteFiles()));
+        row(md, "delete records", sides, s -> String.format("%,d", s.table().deleteRecords()));
+        row(
+                md,
+                "metadata.json bytes",
+                sides,
+                s -> String.format("%,d", s.table().metadataJsonBytes()));
+        row(
+                md,
+                "metadata directory (bytes / files)",
+                sides,
+                s ->
+                        String.format(
+                                "%,d / %,d",
+                                s.table().metadataDirBytes(), s.table().metadataDirFiles()));
+        row(
+                md,
+                "files under the location",
+                sides,
+                s -> String.format("%,d", s.table().locationFiles()));
+        row(
+                md,
+                "full read, ms (runs; -1: gave up after 10 min)",
+                sides,
+                s -> s.medianRead() + " " + s.readMillis());
+        row(
+                md,
+                "fresh copy's full read, ms (runs)",
+                sides,
+                s -> s.medianFreshRead() + " " + s.freshReadMillis());
+        row(
+                md,
+                "full read / fresh copy",
+                sides,
+                s ->
+                        String.format(
+                                "%.2fx",
+                                s.medianRead() / (double) Math.max(1, s.medianFreshRead())));
+        row(md, "checked", sides, Figures::verified);
+        return md.toString();
+    }
+
+    private static void row(
+            StringBuilder md,
+            String figure,
+            List<Figures> sides,
+            java.util.function.Function<Figures, String> value) {
+        md.append("| ").append(figure).append(" |");
+        sides.forEach(s -> md.append(' ').append(value.apply(s)).append(" |"));
+        md.append('\n');
+    }
+}
