@@ -45,13 +45,10 @@ final class TidemarkSide implements Side {
 
     @Override
     public JobClient start(Bench bench, String run) throws Exception {
-        List<String> yaml = new ArrayList<>(head(bench, run));
-        yaml.add("source:");
-        yaml.addAll(source(bench, "  ", Bench.SOURCE_DATABASE, slot(run)));
-        yaml.addAll(tail(bench, run, null));
-        return submit(run, yaml, null);
+        return resume(bench, run, null);
     }
 
+    /** As {@link #start}, restored from {@code savepoint} unless it is null. */
     @Override
     public JobClient resume(Bench bench, String run, String savepoint) throws Exception {
         List<String> yaml = new ArrayList<>(head(bench, run));
@@ -88,8 +85,7 @@ final class TidemarkSide implements Side {
     }
 
     private static List<String> source(Bench bench, String indent, String database, String slot) {
-        EmbeddedDatabase db = bench.database();
-        List<String> lines = new ArrayList<>(sourceLines(bench, indent, database, slot, db));
+        List<String> lines = new ArrayList<>(sourceLines(bench, indent, database, slot));
         // -Dbench.tidemark.source-properties=k=v,k=v: Debezium properties for Tidemark's side
         // (source.properties), to compare settings on the same workload
         String properties = System.getProperty("bench.tidemark.source-properties", "");
@@ -104,7 +100,8 @@ final class TidemarkSide implements Side {
     }
 
     private static List<String> sourceLines(
-            Bench bench, String indent, String database, String slot, EmbeddedDatabase db) {
+            Bench bench, String indent, String database, String slot) {
+        EmbeddedDatabase db = bench.database();
         return List.of(
                 indent + "type: postgres",
                 indent + "hostname: 127.0.0.1",
