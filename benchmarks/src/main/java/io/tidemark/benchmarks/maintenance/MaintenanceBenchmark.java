@@ -158,7 +158,18 @@ public final class MaintenanceBenchmark {
                 ChangeStream stream = ChangeStream.start(side.connect(), rows, rate)) {
             TableIdentifier target = side.target();
             CommitCount commits = new CommitCount();
+            // at least two commits a minute, or the run fails rather than waits on
+            long deadline = System.nanoTime() + Duration.ofSeconds(30L * checkpoints).toNanos();
             while (commits.count() < checkpoints) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            side.name()
+                                    + ": "
+                                    + commits.count()
+                                    + " of "
+                                    + checkpoints
+                                    + " checkpoints committed within the time allowed");
+                }
                 Thread.sleep(2_000);
                 side.assertRunning(job);
                 commits.update(catalog.loadTable(target));
