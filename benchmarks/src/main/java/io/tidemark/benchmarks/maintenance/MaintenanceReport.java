@@ -41,7 +41,7 @@ final class MaintenanceReport {
                 md,
                 "records in data files (deleted ones too)",
                 sides,
-                s -> String.format("%,d", s.table().rows()));
+                s -> String.format("%,d", s.table().dataRecords()));
         row(md, "snapshots", sides, s -> String.format("%,d", s.table().snapshots()));
         row(md, "data files", sides, s -> String.format("%,d", s.table().dataFiles()));
         row(md, "delete files", sides, s -> String.format("%,d", s.table().deleteFiles()));

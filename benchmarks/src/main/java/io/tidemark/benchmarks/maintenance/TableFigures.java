@@ -18,13 +18,16 @@ import org.apache.iceberg.io.CloseableIterable;
  * A table's shape after a side: snapshots kept, data and delete files (and delete records) of its
  * current snapshot, the size of its current {@code metadata.json} and of its whole metadata
  * directory, and the files under its location.
+ *
+ * @param dataRecords the records of the current snapshot's data files, the ones its delete files
+ *     delete too
  */
 record TableFigures(
         int snapshots,
         long dataFiles,
         long deleteFiles,
         long deleteRecords,
-        long rows,
+        long dataRecords,
         long metadataJsonBytes,
         long metadataDirBytes,
         long metadataDirFiles,
