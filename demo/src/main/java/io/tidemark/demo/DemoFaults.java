@@ -154,9 +154,9 @@ final class DemoFaults {
      * Whether the schema drift may happen now. A MySQL table must not change its schema before the
      * source reads the binlog: Flink CDC takes the schemas of its binlog reader from the tables as
      * they are when that reader starts, and the reader starts from before the end of the snapshot,
-     * so rows written before the change would not fit them (see the README). The binlog phase has
-     * begun once a commit deleted rows (snapshot rows never delete; the workload deletes every few
-     * changes) or is valid through a time (only binlog changes carry one).
+     * so rows written before the change would not fit them (see docs/sources.md). The binlog phase
+     * has begun once a commit deleted rows (snapshot rows never delete; the workload deletes every
+     * few changes) or is valid through a time (only binlog changes carry one).
      */
     boolean driftAllowed(Catalog catalog) {
         if (!servers.mysql()) {

@@ -57,7 +57,7 @@ final class RunCommand implements Callable<Integer> {
             names = {"-c", "--config"},
             required = true,
             paramLabel = "<pipeline.yaml>",
-            description = "The pipeline file (see the README's configuration reference).")
+            description = "The pipeline file (see docs/configuration.md).")
     Path config;
 
     @Option(
@@ -239,7 +239,7 @@ final class RunCommand implements Callable<Integer> {
                                 + "every row it held before, so rows deleted in the source meanwhile "
                                 + "go too; until a table's snapshot is read, readers see only the rows "
                                 + "read so far"
-                        : "its startup-mode reads the log only: rows the tables hold stay as they are, "
+                        : "its scan.startup.mode reads the log only: rows the tables hold stay as they are, "
                                 + "and changes the log no longer holds are missing";
         if (fresh) {
             say(

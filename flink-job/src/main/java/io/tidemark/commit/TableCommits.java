@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * The commit of one table's part of a checkpoint, as the committer decided it: the files added
  * (and, for a source truncate or the first commit of a lineage that snapshots its tables again,
  * every file the table held removed), the provenance in the snapshot summary, and the
- * committed-through mark, in one Iceberg transaction; then its metrics, log line, listener and the
- * checkpoint's temporary manifests deleted.
+ * committed-through mark, in one Iceberg transaction; then its metrics, log line, listener, the
+ * checkpoint's temporary manifests deleted, and the delete files a compaction left behind removed
+ * ({@link DanglingDeletes}).
  */
 final class TableCommits {
 
@@ -40,6 +41,8 @@ final class TableCommits {
 
     /** The pipeline's contract version, for targets without their own. */
     private final String contractVersion;
+
+    private final DanglingDeletes dangling;
 
     TableCommits(
             Catalog catalog,
@@ -56,6 +59,7 @@ final class TableCommits {
         this.listener = listener;
         this.metrics = metrics;
         this.contractVersion = contractVersion;
+        this.dangling = new DanglingDeletes(run);
     }
 
     /**
@@ -192,6 +196,7 @@ final class TableCommits {
                     number);
         }
         committed(name, table, point, added, System.nanoTime() - start, validThrough);
+        dangling.afterCommit(name, table);
     }
 
     /**

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * One key of the pipeline file: its dotted name, the kind of value it takes, whether it is
- * required, its default and its description (the README's configuration reference lists them).
+ * required, its default and its description (docs/configuration.md lists them).
  *
  * <p>Tidemark does not use Flink's {@code ConfigOption} here: its value class is not public, and
  * the pipeline file needs the expected kind in every error message and nested maps and lists that

@@ -244,7 +244,7 @@ final class ConfigReader {
                 .min(Comparator.comparingInt(k -> distance(k, key)))
                 .filter(k -> distance(k, key) <= Math.max(2, key.length() / 4))
                 .map(k -> " (did you mean '" + k + "'?)")
-                .orElse("; see the configuration reference in the README");
+                .orElse("; see the configuration reference, docs/configuration.md");
     }
 
     private static int distance(String a, String b) {

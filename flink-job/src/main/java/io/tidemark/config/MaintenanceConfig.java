@@ -10,6 +10,8 @@ import java.time.Duration;
  * database) and never more often than {@code minInterval}.
  *
  * @param compactEveryCommits rewrite the data files after this many new commits; 0: never
+ * @param compactDeleteFileThreshold a compaction rewrites every data file that at least this many
+ *     delete files apply to, whatever its size; 0: size alone decides
  * @param expireEveryCommits expire snapshots after this many new commits; 0: never
  * @param retainLast snapshots an expiry always keeps
  * @param maxSnapshotAge snapshots older than this (beyond {@code retainLast}) are expired
@@ -20,6 +22,7 @@ import java.time.Duration;
  */
 public record MaintenanceConfig(
         int compactEveryCommits,
+        int compactDeleteFileThreshold,
         int expireEveryCommits,
         int retainLast,
         Duration maxSnapshotAge,

@@ -195,11 +195,13 @@ public record PipelineConfig(
             int fetchSize,
             Duration heartbeatInterval,
             Map<String, String> properties,
+            Map<String, String> jdbcProperties,
             int resnapshotRowsPerSecond)
             implements Serializable {
 
         public SourceConfig {
             properties = Map.copyOf(properties);
+            jdbcProperties = Map.copyOf(jdbcProperties);
         }
 
         /** JDBC URL of the source database. */
@@ -244,12 +246,14 @@ public record PipelineConfig(
             Integer contract,
             NewTables newTables,
             TruncatePolicy truncate,
-            EvolutionPolicy schemaEvolution)
+            EvolutionPolicy schemaEvolution,
+            List<String> exclude)
             implements Serializable {
 
         public TableConfig {
             primaryKey = List.copyOf(primaryKey);
             sources = List.copyOf(sources);
+            exclude = List.copyOf(exclude);
         }
 
         /**
@@ -273,7 +277,24 @@ public record PipelineConfig(
          * Whether this entry (a pattern or a table) covers table {@code table} of its namespace.
          */
         public boolean matches(String table) {
-            return table.matches(regex(source));
+            return table.matches(regex(source))
+                    && exclude.stream().noneMatch(excluded -> table.matches(regex(excluded)));
+        }
+
+        /**
+         * The regular expression of the tables this entry covers: {@link #regex} of its source,
+         * preceded by a negative lookahead of its {@code exclude} list; what Debezium's table
+         * filter reads.
+         */
+        public String filterRegex() {
+            if (exclude.isEmpty()) {
+                return regex(source);
+            }
+            StringBuilder excluded = new StringBuilder();
+            for (String name : exclude) {
+                excluded.append(excluded.length() == 0 ? "" : "|").append(regex(name));
+            }
+            return "(?!(?:" + excluded + ")$)" + regex(source);
         }
 
         /**
@@ -316,7 +337,8 @@ public record PipelineConfig(
                     contract,
                     newTables,
                     truncate,
-                    schemaEvolution);
+                    schemaEvolution,
+                    List.of());
         }
 
         /** A table of the only source with the default ordering and late policy. */
@@ -331,7 +353,8 @@ public record PipelineConfig(
                     null,
                     NewTables.IGNORE,
                     TruncatePolicy.APPLY,
-                    EvolutionPolicy.EVOLVE);
+                    EvolutionPolicy.EVOLVE,
+                    List.of());
         }
 
         /** Whether tables this pattern matches that are created while the job runs are captured. */
@@ -391,6 +414,9 @@ public record PipelineConfig(
                     table.primaryKey().isEmpty() ? "(source key)" : table.primaryKey());
             if (table.isPattern()) {
                 line(out, "    new-tables", table.newTables());
+                if (!table.exclude().isEmpty()) {
+                    line(out, "    exclude", table.exclude());
+                }
             }
             if (table.contract() != null) {
                 line(out, "    contract", "v" + table.contract());
@@ -419,7 +445,7 @@ public record PipelineConfig(
         line(out, "  username", source.username());
         line(out, "  password", mask("password", source.password()));
         if (source.kind().owns(PipelineOptions.SOURCE_SLOT_NAME)) {
-            line(out, "  slot-name", source.slotName());
+            line(out, "  slot.name", source.slotName());
         }
         if (source.kind().owns(PipelineOptions.SOURCE_PUBLICATION)) {
             line(out, "  publication", source.publication());
@@ -436,18 +462,20 @@ public record PipelineConfig(
                     "  binlog-order",
                     source.binlogOrder() == null ? "auto" : source.binlogOrder());
         }
-        line(out, "  startup-mode", source.startupMode());
-        line(out, "  snapshot.split-size", source.splitSize());
-        line(out, "  snapshot.fetch-size", source.fetchSize());
+        line(out, "  scan.startup.mode", source.startupMode());
+        line(out, "  scan.incremental.snapshot.chunk.size", source.splitSize());
+        line(out, "  scan.snapshot.fetch.size", source.fetchSize());
         line(out, "  resnapshot.rows-per-second", source.resnapshotRowsPerSecond());
-        line(out, "  heartbeat-interval", source.heartbeatInterval());
-        map(out, "  properties", source.properties());
+        line(out, "  heartbeat.interval", source.heartbeatInterval());
+        map(out, "  debezium", source.properties());
+        map(out, "  jdbc.properties", source.jdbcProperties());
     }
 
     private static void describe(StringBuilder out, MaintenanceConfig maintenance) {
         // the lock's JDBC URL may hold a password: never printed
         out.append("maintenance:\n");
         line(out, "  compaction.every-commits", maintenance.compactEveryCommits());
+        line(out, "  compaction.delete-file-threshold", maintenance.compactDeleteFileThreshold());
         line(out, "  expire-snapshots.every-commits", maintenance.expireEveryCommits());
         line(out, "  expire-snapshots.retain-last", maintenance.retainLast());
         line(out, "  expire-snapshots.max-age", maintenance.maxSnapshotAge());

@@ -84,6 +84,7 @@ public final class PipelineConfigLoader {
                 flatten(section, entry.getValue(), flat);
             }
         }
+        flat = ConfigAliases.canonical(flat, fileName, "source");
         reader.checkKnown(flat.keySet());
 
         String pipelineId = reader.string(flat, PipelineOptions.PIPELINE_ID);
@@ -172,6 +173,15 @@ public final class PipelineConfigLoader {
                                 ? reader.integer(
                                         flat,
                                         PipelineOptions.MAINTENANCE_COMPACT_EVERY,
+                                        0,
+                                        Integer.MAX_VALUE)
+                                : 0,
+                        flat.containsKey(
+                                        PipelineOptions.MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD
+                                                .name())
+                                ? reader.integer(
+                                        flat,
+                                        PipelineOptions.MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD,
                                         0,
                                         Integer.MAX_VALUE)
                                 : 0,
@@ -291,8 +301,9 @@ public final class PipelineConfigLoader {
     /** Flattens nested maps to dotted keys, stopping at keys whose kind is MAP. */
     static void flatten(String prefix, Object value, Map<String, Object> out) {
         boolean isMapKey =
-                PipelineOptions.ALL.stream()
-                        .anyMatch(k -> k.name().equals(prefix) && k.kind() == Kind.MAP);
+                ConfigAliases.isMap(prefix)
+                        || PipelineOptions.ALL.stream()
+                                .anyMatch(k -> k.name().equals(prefix) && k.kind() == Kind.MAP);
         if (value instanceof Map && !isMapKey) {
             for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
                 flatten(prefix + "." + e.getKey(), e.getValue(), out);

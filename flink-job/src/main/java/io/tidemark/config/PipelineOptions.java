@@ -106,7 +106,7 @@ public final class PipelineOptions {
                             + "Never printed.");
     public static final ConfigKey SOURCE_SLOT_NAME =
             ConfigKey.optional(
-                    "source.slot-name",
+                    "source.slot.name",
                     STRING,
                     "tidemark_<pipeline.id>",
                     "Logical replication slot (pgoutput). One per pipeline. postgres only.");
@@ -139,7 +139,7 @@ public final class PipelineOptions {
                             + "gtid_mode is ON. mysql only.");
     public static final ConfigKey SOURCE_STARTUP_MODE =
             ConfigKey.oneOf(
-                    "source.startup-mode",
+                    "source.scan.startup.mode",
                     StartupMode.INITIAL.fileValue(),
                     fileValues(StartupMode.values()),
                     "initial: snapshot every table, then follow the log; latest-offset: log only, from now; "
@@ -147,10 +147,13 @@ public final class PipelineOptions {
                             + "(a replay of what the slot still holds).");
     public static final ConfigKey SOURCE_SPLIT_SIZE =
             ConfigKey.optional(
-                    "source.snapshot.split-size", INT, "8096", "Rows per snapshot chunk.");
+                    "source.scan.incremental.snapshot.chunk.size",
+                    INT,
+                    "8096",
+                    "Rows per snapshot chunk.");
     public static final ConfigKey SOURCE_FETCH_SIZE =
             ConfigKey.optional(
-                    "source.snapshot.fetch-size",
+                    "source.scan.snapshot.fetch.size",
                     INT,
                     "1024",
                     "JDBC fetch size of snapshot reads.");
@@ -163,16 +166,25 @@ public final class PipelineOptions {
                             + "the live stream.");
     public static final ConfigKey SOURCE_HEARTBEAT =
             ConfigKey.optional(
-                    "source.heartbeat-interval",
+                    "source.heartbeat.interval",
                     DURATION,
                     "30s",
                     "Heartbeats let the slot advance while captured tables are quiet.");
-    public static final ConfigKey SOURCE_PROPERTIES =
+    public static final ConfigKey SOURCE_DEBEZIUM =
             ConfigKey.optional(
-                    "source.properties",
+                    "source.debezium",
                     MAP,
                     "{}",
-                    "Extra Debezium properties, passed through unchanged.");
+                    "Extra Debezium properties, passed through unchanged; also written flat, "
+                            + "debezium.<property>: value.");
+    public static final ConfigKey SOURCE_JDBC_PROPERTIES =
+            ConfigKey.optional(
+                    "source.jdbc.properties",
+                    MAP,
+                    "{}",
+                    "Properties of the JDBC connections to the source (Tidemark's, and the MySQL "
+                            + "snapshot reader's), over Tidemark's defaults; also written flat, "
+                            + "jdbc.properties.<property>: value.");
 
     // catalog
     public static final ConfigKey CATALOG_NAME =
@@ -236,6 +248,15 @@ public final class PipelineOptions {
                     INT,
                     "0 (off)",
                     "Rewrite each table's data files, their deletes applied, after this many commits.");
+    public static final ConfigKey MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD =
+            ConfigKey.optional(
+                    "maintenance.compaction.delete-file-threshold",
+                    INT,
+                    "0 (size alone)",
+                    "A compaction also rewrites every data file that at least this many delete files "
+                            + "apply to, whatever its size: set it when data files at the target size "
+                            + "hold the table's oldest rows, which keep every equality delete committed "
+                            + "after them live; 0: the file size alone decides (Iceberg's default).");
     public static final ConfigKey MAINTENANCE_EXPIRE_EVERY =
             ConfigKey.optional(
                     "maintenance.expire-snapshots.every-commits",
@@ -299,6 +320,14 @@ public final class PipelineOptions {
                     STRING_LIST,
                     "the source table's primary key",
                     "Key columns: identifier fields of the Iceberg table (tables[*].primary-key).");
+
+    public static final ConfigKey TABLE_EXCLUDE =
+            ConfigKey.optional(
+                    "exclude",
+                    STRING_LIST,
+                    "none",
+                    "Tables of its namespace a pattern leaves out, as names or patterns "
+                            + "(tables[*].exclude).");
 
     public static final ConfigKey TABLE_SOURCES =
             ConfigKey.optional(
@@ -382,7 +411,8 @@ public final class PipelineOptions {
                     SOURCE_FETCH_SIZE,
                     SOURCE_HEARTBEAT,
                     SOURCE_RESNAPSHOT_RATE,
-                    SOURCE_PROPERTIES,
+                    SOURCE_DEBEZIUM,
+                    SOURCE_JDBC_PROPERTIES,
                     CATALOG_NAME,
                     CATALOG_TYPE,
                     CATALOG_PROPERTIES,
@@ -392,6 +422,7 @@ public final class PipelineOptions {
                     RECONCILE_IDLENESS,
                     CONTRACTS_DIR,
                     MAINTENANCE_COMPACT_EVERY,
+                    MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD,
                     MAINTENANCE_EXPIRE_EVERY,
                     MAINTENANCE_RETAIN_LAST,
                     MAINTENANCE_MAX_SNAPSHOT_AGE,
@@ -412,7 +443,8 @@ public final class PipelineOptions {
                     TABLE_SCHEMA_EVOLUTION,
                     TABLE_SOURCES,
                     TABLE_NEW_TABLES,
-                    TABLE_CONTRACT);
+                    TABLE_CONTRACT,
+                    TABLE_EXCLUDE);
 
     /** Whether a key (or map entry) holds a secret that is never printed. */
     public static boolean isSecret(String key) {

@@ -68,6 +68,7 @@ final class SourceEntries {
                 }
                 Map<String, Object> entryFlat = new LinkedHashMap<>();
                 PipelineConfigLoader.flatten("source", entries.get(i), entryFlat);
+                entryFlat = ConfigAliases.canonical(entryFlat, fileName, at);
                 Object id = entryFlat.remove("source.id");
                 if (id == null || !String.valueOf(id).matches("[a-z][a-z0-9_]*")) {
                     throw new ConfigException(
@@ -126,6 +127,20 @@ final class SourceEntries {
                     kind.owns(PipelineOptions.SOURCE_SLOT_NAME)
                             ? slotName(reader, flat, fileName, defaultSlot)
                             : null;
+            Map<String, String> jdbcProperties =
+                    reader.map(flat, PipelineOptions.SOURCE_JDBC_PROPERTIES);
+            if (kind == SourceKind.MYSQL) {
+                for (String fixed : SourceKind.MYSQL_FIXED) {
+                    if (jdbcProperties.containsKey(fixed)) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: 'source.jdbc.properties.%s': Tidemark sets it (the server's "
+                                                + "time zone from source.server-time-zone, zero dates as "
+                                                + "null, as the binlog reader reads them); remove it",
+                                        fileName, fixed));
+                    }
+                }
+            }
             SourceConfig source =
                     new SourceConfig(
                             id,
@@ -158,7 +173,8 @@ final class SourceEntries {
                             reader.integer(
                                     flat, PipelineOptions.SOURCE_FETCH_SIZE, 1, Integer.MAX_VALUE),
                             reader.duration(flat, PipelineOptions.SOURCE_HEARTBEAT),
-                            reader.map(flat, PipelineOptions.SOURCE_PROPERTIES),
+                            reader.map(flat, PipelineOptions.SOURCE_DEBEZIUM),
+                            jdbcProperties,
                             reader.integer(
                                     flat,
                                     PipelineOptions.SOURCE_RESNAPSHOT_RATE,
@@ -189,7 +205,7 @@ final class SourceEntries {
         return serverId;
     }
 
-    /** {@code source.slot-name}, by default {@code defaultSlot}; a name Postgres takes. */
+    /** {@code source.slot.name}, by default {@code defaultSlot}; a name Postgres takes. */
     private static String slotName(
             ConfigReader reader, Map<String, Object> flat, String fileName, String defaultSlot) {
         String slotName =
@@ -197,7 +213,7 @@ final class SourceEntries {
         if (!slotName.matches("[a-z0-9_]{1,63}")) {
             throw new ConfigException(
                     String.format(
-                            "%s: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
+                            "%s: 'source.slot.name': expected lower-case letters, digits and '_' (at most 63), got '%s'",
                             fileName, slotName));
         }
         return slotName;
@@ -252,7 +268,7 @@ final class SourceEntries {
                                         flat, PipelineOptions.SOURCE_STARTUP_MODE, ""))) {
             throw new ConfigException(
                     String.format(
-                            "%s: 'source.startup-mode': committed-offset resumes from a Postgres "
+                            "%s: 'source.scan.startup.mode': committed-offset resumes from a Postgres "
                                     + "replication slot; a %s source keeps its position only in "
                                     + "checkpoints and savepoints: start from one, or use initial",
                             fileName, kind));
@@ -291,6 +307,7 @@ final class SourceEntries {
                 source.fetchSize(),
                 source.heartbeatInterval(),
                 source.properties(),
+                source.jdbcProperties(),
                 source.resnapshotRowsPerSecond());
     }
 

@@ -1,7 +1,11 @@
 package io.tidemark.config;
 
 import io.tidemark.config.PipelineConfig.SourceConfig;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -22,7 +26,8 @@ public enum SourceKind {
                     + ":"
                     + source.port()
                     + "/"
-                    + source.database();
+                    + source.database()
+                    + query(Map.of(), source.jdbcProperties());
         }
 
         @Override
@@ -58,7 +63,8 @@ public enum SourceKind {
                     + source.port()
                     + "/"
                     + source.database()
-                    + "?useSSL=false&allowPublicKeyRetrieval=true&connectionTimeZone="
+                    + query(MYSQL_DEFAULTS, source.jdbcProperties())
+                    + "&connectionTimeZone="
                     + source.serverTimeZone()
                     + "&forceConnectionTimeZoneToSession=true"
                     // a zero date (0000-00-00, legal under a lax sql_mode) reads as null, as the
@@ -129,7 +135,7 @@ public enum SourceKind {
 
     /**
      * Whether the source keeps the position a pipeline consumed through (a Postgres replication
-     * slot), so that {@code startup-mode: committed-offset} can resume from it.
+     * slot), so that {@code scan.startup.mode: committed-offset} can resume from it.
      */
     public abstract boolean resumesFromSource();
 
@@ -139,6 +145,38 @@ public enum SourceKind {
     public abstract boolean followsNewTables();
 
     abstract String jdbcUrl(SourceConfig source);
+
+    /**
+     * The JDBC properties of a MySQL connection that {@code source.jdbc.properties} may change (TLS
+     * is off unless the file turns it on, as in Flink CDC).
+     */
+    static final Map<String, String> MYSQL_DEFAULTS =
+            new TreeMap<>(Map.of("useSSL", "false", "allowPublicKeyRetrieval", "true"));
+
+    /**
+     * The JDBC properties of a MySQL connection that Tidemark sets and the file may not: the
+     * server's time zone (from {@code source.server-time-zone}), so that TIMESTAMP values read as
+     * the binlog reader reads them, and zero dates as null.
+     */
+    static final List<String> MYSQL_FIXED =
+            List.of(
+                    "connectionTimeZone",
+                    "forceConnectionTimeZoneToSession",
+                    "zeroDateTimeBehavior");
+
+    /** {@code defaults} overridden by {@code properties}, as a URL query ({@code ?a=b&c=d}). */
+    static String query(Map<String, String> defaults, Map<String, String> properties) {
+        Map<String, String> merged = new TreeMap<>(defaults);
+        merged.putAll(properties);
+        StringBuilder query = new StringBuilder();
+        for (Map.Entry<String, String> e : merged.entrySet()) {
+            query.append(query.length() == 0 ? '?' : '&')
+                    .append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
+                    .append('=')
+                    .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
+        }
+        return query.toString();
+    }
 
     /** What names this pipeline's reader on the server, for messages. */
     abstract String describeCapture(SourceConfig source);

@@ -1,6 +1,6 @@
 package io.tidemark.config;
 
-/** Where a source starts without state ({@code source.startup-mode}). */
+/** Where a source starts without state ({@code source.scan.startup.mode}). */
 public enum StartupMode implements FileValue {
     /** Snapshot every table, then follow the log (the default). */
     INITIAL,

@@ -117,6 +117,7 @@ final class TableEntries {
                             choice(at, entry, PipelineOptions.TABLE_SCHEMA_EVOLUTION, null));
         }
         NewTables newTables = newTables(at, entry, pattern, sourceName, latePolicy);
+        List<String> exclude = exclude(at, entry, pattern, sourceName);
         return new TableConfig(
                 sourceName,
                 targetName,
@@ -127,7 +128,43 @@ final class TableEntries {
                 contract,
                 newTables,
                 truncate,
-                evolution);
+                evolution,
+                exclude);
+    }
+
+    /**
+     * The {@code exclude} list of entry {@code at}: names or patterns of tables of the pattern's
+     * namespace that it leaves out; only a pattern has one.
+     */
+    private List<String> exclude(String at, Map<?, ?> entry, boolean pattern, String sourceName) {
+        List<String> exclude = reader.stringList(at + ".exclude", entry.get("exclude"));
+        if (exclude.isEmpty()) {
+            return exclude;
+        }
+        if (!pattern) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: '%s.exclude': only a pattern (such as schema.*) leaves tables out; "
+                                    + "'%s' names one table",
+                            reader.file(), at, sourceName));
+        }
+        String namespace = sourceName.substring(0, sourceName.indexOf('.') + 1);
+        List<String> qualified = new ArrayList<>();
+        for (String name : exclude) {
+            // a bare table name is of the pattern's namespace
+            String table = name.indexOf('.') < 0 ? namespace + name : name;
+            if (!table.startsWith(namespace)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.exclude': '%s' is not of the pattern's namespace '%s'",
+                                reader.file(),
+                                at,
+                                name,
+                                namespace.substring(0, namespace.length() - 1)));
+            }
+            qualified.add(table);
+        }
+        return qualified;
     }
 
     /** The source table (or pattern) of entry {@code at}, as the database stores its name. */

@@ -88,7 +88,7 @@ final class TruncateRules implements Serializable {
                             + "(run --fresh) or check the table with `tidemark verify`",
                     change.table(),
                     during,
-                    "see 'tidemark resnapshot' in the README for the tables that can");
+                    "see 'tidemark resnapshot' in docs/operations.md for the tables that can");
         }
         if (during != null) {
             LOG.warn(

@@ -126,9 +126,17 @@ public final class MaintenanceStage {
                         .rateLimit(maintenance.minInterval())
                         .parallelism(1);
         if (maintenance.compactEveryCommits() > 0) {
-            builder.add(
+            RewriteDataFiles.Builder compaction =
                     RewriteDataFiles.builder()
-                            .scheduleOnCommitCount(maintenance.compactEveryCommits()));
+                            .scheduleOnCommitCount(maintenance.compactEveryCommits());
+            if (maintenance.compactDeleteFileThreshold() > 0) {
+                // a data file of the target size is otherwise never rewritten: its sequence
+                // number stays the table's lowest, and every equality delete committed after it
+                // stays live (Iceberg drops a delete file at a commit only once no data file is
+                // older)
+                compaction.deleteFileThreshold(maintenance.compactDeleteFileThreshold());
+            }
+            builder.add(compaction);
         }
         if (maintenance.expireEveryCommits() > 0) {
             builder.add(
@@ -154,6 +162,7 @@ public final class MaintenanceStage {
     public static Set<OperatorID> operatorIds(PipelineConfig config, List<ResolvedTable> tables) {
         MaintenanceConfig every =
                 new MaintenanceConfig(
+                        1,
                         1,
                         1,
                         1,

@@ -12,7 +12,7 @@ import org.apache.flink.metrics.MetricGroup;
  *   <li>{@code lastCommitDurationMillis}: how long the last commit took;
  *   <li>{@code secondsSinceLastCommit}: since the last successful commit of this job (or its start,
  *       before the first). A table without changes gets no snapshot, so alert on it only together
- *       with the source being busy, or above the table's freshness target (README, Operations).
+ *       with the source being busy, or above the table's freshness target (docs/operations.md).
  * </ul>
  */
 public final class CommitMetrics {

@@ -140,16 +140,18 @@ public final class MySqlCdcSource {
         debezium.setProperty("enable.time.adjuster", "false");
         debezium.putAll(source.properties());
         List<String> filters = new ArrayList<>();
-        // exact names, and patterns, as Debezium table filter expressions
+        List<String> names = new ArrayList<>(tables);
+        // exact names, and patterns (less what they exclude), as Debezium table filter expressions
         tables.forEach(t -> filters.add(TableConfig.regex(t)));
         for (TableConfig pattern : live.patterns()) {
             if (pattern.sources().contains(source.id())) {
-                filters.add(TableConfig.regex(pattern.source()));
+                filters.add(pattern.filterRegex());
+                names.add(pattern.source());
             }
         }
         String[] databases =
-                filters.stream()
-                        .map(t -> t.substring(0, t.indexOf("\\.")))
+                names.stream()
+                        .map(t -> TableConfig.regex(t.substring(0, t.indexOf('.'))))
                         .distinct()
                         .toArray(String[]::new);
         MySqlSource<ChangeEvent> built =
@@ -175,6 +177,7 @@ public final class MySqlCdcSource {
                         // snapshotted on restore
                         .scanNewlyAddedTableEnabled(live.isEmpty())
                         .debeziumProperties(debezium)
+                        .jdbcProperties(jdbcProperties(source))
                         // DDL records: the decoder turns a TRUNCATE TABLE into its table's change
                         // and
                         // drops the rest (columns are followed through the rows' own schemas)
@@ -198,12 +201,22 @@ public final class MySqlCdcSource {
         return emitting;
     }
 
+    /**
+     * The file's {@code source.jdbc.properties} for Flink CDC's own JDBC connections (the snapshot
+     * reader's), over its defaults.
+     */
+    private static Properties jdbcProperties(SourceConfig source) {
+        Properties properties = new Properties();
+        properties.putAll(source.jdbcProperties());
+        return properties;
+    }
+
     static StartupOptions startupOptions(StartupMode mode) {
         return switch (mode) {
             case LATEST_OFFSET -> StartupOptions.latest();
             case COMMITTED_OFFSET ->
                     throw new IllegalArgumentException(
-                            "startup-mode 'committed-offset' is for postgres sources (a replication slot "
+                            "scan.startup.mode 'committed-offset' is for postgres sources (a replication slot "
                                     + "remembers the position); a mysql pipeline resumes from its savepoint");
             case INITIAL -> StartupOptions.initial();
         };

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.catalog.SqlNames;
 import io.tidemark.catalog.contract.EvolutionPolicy;
+import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.BinlogOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -106,7 +108,7 @@ class PipelineConfigLoaderTest {
     void unknownKeyWithoutCloseMatchPointsToTheReference() {
         assertThatThrownBy(() -> parse(VALID + "extras:\n  colour: blue\n"))
                 .hasMessage(
-                        "pipeline.yaml: unknown key 'extras.colour'; see the configuration reference in the README");
+                        "pipeline.yaml: unknown key 'extras.colour'; see the configuration reference, docs/configuration.md");
     }
 
     @Test
@@ -201,6 +203,7 @@ class PipelineConfigLoaderTest {
         MaintenanceConfig maintenance = parse(scheduled).maintenance();
         assertThat(maintenance.enabled()).isTrue();
         assertThat(maintenance.compactEveryCommits()).isEqualTo(50);
+        assertThat(maintenance.compactDeleteFileThreshold()).as("size alone").isZero();
         assertThat(maintenance.expireEveryCommits()).isEqualTo(20);
         assertThat(maintenance.retainLast()).isEqualTo(10);
         assertThat(maintenance.maxSnapshotAge()).isEqualTo(Duration.ofDays(1));
@@ -210,6 +213,14 @@ class PipelineConfigLoaderTest {
         assertThat(parse(scheduled).describe())
                 .contains("compaction.every-commits: 50")
                 .doesNotContain("s3cr3t");
+        assertThat(
+                        parse(
+                                        scheduled.replace(
+                                                "{every-commits: 50}",
+                                                "{every-commits: 50, delete-file-threshold: 100}"))
+                                .maintenance()
+                                .compactDeleteFileThreshold())
+                .isEqualTo(100);
 
         assertThatThrownBy(
                         () ->
@@ -435,9 +446,17 @@ class PipelineConfigLoaderTest {
                         () -> parse(mysql.replace("  username:", "  server-id: 9-x\n  username:")))
                 .hasMessage(
                         "pipeline.yaml: 'source.server-id': expected a server id or a range 'N-M', got '9-x'");
-        assertThatThrownBy(() -> parse(mysql.replace("  username:", "  slot-name: s\n  username:")))
+        assertThatThrownBy(() -> parse(mysql.replace("  username:", "  slot.name: s\n  username:")))
                 .hasMessage(
-                        "pipeline.yaml: 'source.slot-name' is for postgres sources, and this one is mysql; remove it");
+                        "pipeline.yaml: 'source.slot.name' is for postgres sources, and this one is mysql; remove it");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        mysql.replace(
+                                                "  username:",
+                                                "  jdbc.properties.connectionTimeZone: UTC\n  username:")))
+                .hasMessageContaining(
+                        "'source.jdbc.properties.connectionTimeZone': Tidemark sets it");
         assertThatThrownBy(
                         () -> parse(VALID.replace("  username:", "  server-id: 1-4\n  username:")))
                 .hasMessage(
@@ -559,9 +578,9 @@ class PipelineConfigLoaderTest {
                                 parse(
                                         VALID.replace(
                                                 "  username:",
-                                                "  slot-name: Bad-Slot\n  username:")))
+                                                "  slot.name: Bad-Slot\n  username:")))
                 .hasMessage(
-                        "pipeline.yaml: 'source.slot-name': expected lower-case letters, digits and '_' (at most 63), got 'Bad-Slot'");
+                        "pipeline.yaml: 'source.slot.name': expected lower-case letters, digits and '_' (at most 63), got 'Bad-Slot'");
     }
 
     @Test
@@ -603,10 +622,13 @@ class PipelineConfigLoaderTest {
                                 "  interval: 5s\n  timeout: 2min\n  dir: file:///cp\n  savepoint-dir: file:///sp\n  state-backend: rocksdb")
                         .replace(
                                 "  username: replicator",
-                                "  username: replicator\n  port: 6543\n  slot-name: s1\n  publication: p1\n"
-                                        + "  startup-mode: latest-offset\n  heartbeat-interval: 10s\n"
-                                        + "  snapshot:\n    split-size: 100\n    fetch-size: 50\n"
-                                        + "  properties:\n    snapshot.mode: never")
+                                "  username: replicator\n  port: 6543\n  slot.name: s1\n  publication: p1\n"
+                                        + "  scan.startup.mode: latest-offset\n  heartbeat.interval: 10s\n"
+                                        + "  scan.incremental.snapshot.chunk.size: 100\n"
+                                        + "  scan.snapshot.fetch.size: 50\n"
+                                        + "  debezium.snapshot.mode: never\n"
+                                        + "  debezium:\n    tombstones.on.delete: \"false\"\n"
+                                        + "  jdbc.properties.sslmode: require\n")
                         .replace("catalog:\n", "catalog:\n  name: lake\n");
         PipelineConfig config = parse(full);
 
@@ -623,8 +645,98 @@ class PipelineConfigLoaderTest {
         assertThat(config.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.source().splitSize()).isEqualTo(100);
         assertThat(config.source().fetchSize()).isEqualTo(50);
-        assertThat(config.source().properties()).containsEntry("snapshot.mode", "never");
+        assertThat(config.source().properties())
+                .containsEntry("snapshot.mode", "never")
+                .containsEntry("tombstones.on.delete", "false");
+        assertThat(config.source().jdbcProperties())
+                .containsExactly(Map.entry("sslmode", "require"));
+        assertThat(config.source().jdbcUrl())
+                .isEqualTo("jdbc:postgresql://db.internal:6543/shop?sslmode=require");
         assertThat(config.catalogName()).isEqualTo("lake");
+    }
+
+    @Test
+    void aPatternExcludesTablesByNameOrPattern() {
+        String yaml =
+                VALID.replace(
+                        "tables:\n",
+                        "tables:\n  - source: public.*\n    exclude: [audit_log, public.tmp_*]\n");
+        TableConfig pattern =
+                parse(yaml).tables().stream()
+                        .filter(TableConfig::isPattern)
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(pattern.exclude()).containsExactly("public.audit_log", "public.tmp_*");
+        assertThat(pattern.matches("public.accounts")).isTrue();
+        assertThat(pattern.matches("public.audit_log")).isFalse();
+        assertThat(pattern.matches("public.tmp_1")).isFalse();
+        assertThat(pattern.matches("public.audit_logs")).isTrue();
+        // Debezium's table filter: the same tables, in one expression
+        Pattern filter = Pattern.compile(pattern.filterRegex());
+        for (String table :
+                List.of(
+                        "public.accounts",
+                        "public.audit_log",
+                        "public.tmp_1",
+                        "public.audit_logs")) {
+            assertThat(filter.matcher(table).matches()).as(table).isEqualTo(pattern.matches(table));
+        }
+        assertThat(parse(yaml).describe()).contains("exclude: [public.audit_log, public.tmp_*]");
+
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "tables:\n",
+                                                "tables:\n  - source: public.*\n    exclude: [other.t]\n")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].exclude': 'other.t' is not of the pattern's namespace 'public'");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "tables:\n",
+                                                "tables:\n  - source: public.x\n    exclude: [y]\n")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0].exclude': only a pattern (such as schema.*) leaves tables out; 'public.x' names one table");
+    }
+
+    @Test
+    void tidemarksOldNamesAreDeprecatedAliasesOfFlinkCdcs() {
+        String old =
+                VALID.replace(
+                        "  username: replicator",
+                        "  username: replicator\n  slot-name: s1\n"
+                                + "  startup-mode: latest-offset\n  heartbeat-interval: 10s\n"
+                                + "  snapshot:\n    split-size: 100\n    fetch-size: 50\n"
+                                + "  properties:\n    snapshot.mode: never");
+        PipelineConfig config = parse(old);
+        assertThat(config.source().slotName()).isEqualTo("s1");
+        assertThat(config.source().startupMode()).isEqualTo(StartupMode.LATEST_OFFSET);
+        assertThat(config.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.source().splitSize()).isEqualTo(100);
+        assertThat(config.source().fetchSize()).isEqualTo(50);
+        assertThat(config.source().properties()).containsEntry("snapshot.mode", "never");
+        assertThat(config.describe())
+                .contains("slot.name: s1", "scan.incremental.snapshot.chunk.size: 100")
+                .doesNotContain("slot-name");
+
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  username: replicator",
+                                                "  username: replicator\n  slot-name: s1\n  slot.name: s2")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.slot-name' and 'source.slot.name' name the same option; keep 'source.slot.name'");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "  username: replicator",
+                                                "  username: replicator\n  debezium.a: x\n  debezium:\n    a: y")))
+                .hasMessage(
+                        "pipeline.yaml: 'source.debezium.a' is set twice (once in the map 'source.debezium')");
     }
 
     private static final String TWO_SOURCES =

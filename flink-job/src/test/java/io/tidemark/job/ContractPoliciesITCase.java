@@ -355,7 +355,7 @@ class ContractPoliciesITCase {
         PipelineConfig config =
                 PipelineYaml.postgres(DATABASE.get(), name, dir, name)
                         .set("checkpoint.dir", dir.resolve("checkpoints").toUri().toString())
-                        .set("source.slot-name", name + "_slot")
+                        .set("source.slot.name", name + "_slot")
                         .set("contracts.dir", contracts.toString())
                         .table("public.items", name + ".items", "contract", 1)
                         .config();

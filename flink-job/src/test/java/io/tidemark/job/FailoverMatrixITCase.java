@@ -244,7 +244,7 @@ class FailoverMatrixITCase {
      * Every failure in every phase at parallelism 2, and a TaskManager loss in each phase at
      * parallelism 1, on Postgres; a TaskManager loss while the MySQL source reads the binlog. With
      * {@code TIDEMARK_FAILOVER_FULL=1} every failure and phase at parallelism 1 too (the full
-     * matrix: about three minutes more, see the README's "Failover matrix").
+     * matrix: about three minutes more, see FailoverMatrixITCase in docs/tests.md).
      */
     static Stream<Arguments> matrix() {
         boolean full = "1".equals(System.getenv("TIDEMARK_FAILOVER_FULL"));

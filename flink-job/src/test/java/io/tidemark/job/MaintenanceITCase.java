@@ -16,6 +16,7 @@ import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import java.io.Closeable;
+import java.io.IOException;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.HashSet;
@@ -32,10 +33,17 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.DataOperations;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.io.CloseableIterable;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,7 +55,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * tables end equal to the source in every column, Iceberg's rewrites ({@code replace} snapshots
  * with files removed) sit in the history with the pipeline's commits after them, and expiry keeps
  * the history bounded: the first snapshots are gone and far fewer remain than the pipeline
- * committed.
+ * committed; the equality delete files a compaction leaves behind (older than every data file) do
+ * not stay.
  */
 class MaintenanceITCase {
 
@@ -98,6 +107,28 @@ class MaintenanceITCase {
                                         }
                                     }
                                     return true;
+                                });
+                // the equality deletes a compaction leaves behind, older than every data file,
+                // leave the table at the pipeline's next commit: Iceberg's own scan planning
+                // (which matches each delete file to the data files it applies to) finds none
+                // that applies to nothing (before the committer removed them, every one of the
+                // run's equality delete files stayed)
+                Awaitility.await("no equality delete file that applies to no data file")
+                        .atMost(Duration.ofMinutes(2))
+                        .pollInterval(Duration.ofMillis(200))
+                        .untilAsserted(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    workload.apply(20);
+                                    Map<TableIdentifier, Long> dangling = new LinkedHashMap<>();
+                                    for (TableIdentifier target : targets.values()) {
+                                        dangling.put(
+                                                target,
+                                                danglingEqualityDeletes(catalog.loadTable(target)));
+                                    }
+                                    assertThat(dangling)
+                                            .as("equality delete files that apply to no data file")
+                                            .allSatisfy((table, n) -> assertThat(n).isZero());
                                 });
                 workload.apply(300);
                 GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
@@ -175,6 +206,35 @@ class MaintenanceITCase {
                 closeable.close();
             }
         }
+    }
+
+    /**
+     * The live equality delete files of {@code table} that Iceberg's scan planning matches to no
+     * data file.
+     */
+    private static long danglingEqualityDeletes(Table table) throws IOException {
+        if (table.currentSnapshot() == null) {
+            return 0;
+        }
+        Set<String> applied = new HashSet<>();
+        try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+            for (FileScanTask task : tasks) {
+                task.deletes().forEach(delete -> applied.add(delete.location()));
+            }
+        }
+        long dangling = 0;
+        for (ManifestFile manifest : table.currentSnapshot().deleteManifests(table.io())) {
+            try (ManifestReader<DeleteFile> reader =
+                    ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+                for (DeleteFile delete : reader) {
+                    if (delete.content() == FileContent.EQUALITY_DELETES
+                            && !applied.contains(delete.location())) {
+                        dangling++;
+                    }
+                }
+            }
+        }
+        return dangling;
     }
 
     /** Whether the history holds a rewrite that removed files, and a pipeline commit after it. */

@@ -62,7 +62,7 @@ class ObjectStorageITCase {
     static {
         // AWS SDK 2.30+ signs uploads with a trailing checksum by default, which S3Proxy (like
         // other S3-compatible servers) rejects: checksums only where an operation requires them
-        // (the README's "Object storage" says so for users of such servers)
+        // (docs/operations.md, "Object storage", says so for users of such servers)
         System.setProperty("aws.requestChecksumCalculation", "when_required");
         System.setProperty("aws.responseChecksumValidation", "when_required");
     }

@@ -295,8 +295,8 @@ class PoisonITCase {
                 PipelineYaml.postgres(DATABASE.get(), "poison_src", dir, PIPELINE)
                         .set("pipeline.parallelism", 2)
                         .set("checkpoint.dir", dir.resolve("checkpoints-poison").toUri().toString())
-                        .set("source.slot-name", "poison_slot")
-                        .set("source.snapshot.split-size", 4000)
+                        .set("source.slot.name", "poison_slot")
+                        .set("source.scan.incremental.snapshot.chunk.size", 4000)
                         .set("contracts.dir", contracts.toString())
                         .table("public.items", "poison.items", "contract", 1)
                         .write(dir);

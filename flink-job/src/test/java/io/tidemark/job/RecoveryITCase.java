@@ -73,7 +73,7 @@ class RecoveryITCase {
             workload.apply(400);
             PipelineConfig replay =
                     TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), again, 2)
-                            .set("source.startup-mode", "committed-offset")
+                            .set("source.scan.startup.mode", "committed-offset")
                             .config();
             JobClient replayJob = start(replay, RunContext.start(names.pipelineId(), "replay-run"));
             try {

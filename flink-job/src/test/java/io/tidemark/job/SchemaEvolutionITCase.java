@@ -121,7 +121,8 @@ class SchemaEvolutionITCase {
             TableIdentifier items = TableIdentifier.of(ns(kind), "items");
             try {
                 // the whole snapshot first: Flink CDC's MySQL reader fails a chunk read after an
-                // ALTER TABLE of its table (DBZ-4350; see README, "MySQL and MariaDB source")
+                // ALTER TABLE of its table (DBZ-4350; see docs/sources.md, "MySQL and MariaDB
+                // source")
                 Map<String, TableIdentifier> snapshotted = new java.util.HashMap<>();
                 for (String table : List.of("items", "held", "priced")) {
                     snapshotted.put(schema + "." + table, TableIdentifier.of(ns(kind), table));
@@ -283,7 +284,7 @@ class SchemaEvolutionITCase {
             Map<String, TableIdentifier> targets = Map.of(table, notes);
             try {
                 // a change made after the snapshot, committed, before the DDL (a MySQL binlog
-                // reader must have started: see the README)
+                // reader must have started: see docs/sources.md)
                 sql.execute("UPDATE " + table + " SET qty = qty + 1 WHERE id <= 10");
                 GroundTruth.awaitEqual(job, source, catalog, targets, TIMEOUT);
                 sql.execute("ALTER TABLE " + table + " DROP COLUMN note");
@@ -607,7 +608,7 @@ class SchemaEvolutionITCase {
         PipelineYaml yaml =
                 mysql
                         ? PipelineYaml.mariaDb(mariadb, "drift", postgres, dir, id)
-                                .set("source.snapshot.split-size", 100)
+                                .set("source.scan.incremental.snapshot.chunk.size", 100)
                         : PipelineYaml.postgres(postgres, "drift", dir, id);
         yaml.set("pipeline.parallelism", 2);
         if (!only.isEmpty()) {

@@ -72,7 +72,7 @@ class SourceToIcebergITCase {
         mariadb.createDatabase("shop");
     }
 
-    /** MySQL 8 in a container, with the binlog settings and CDC user the README asks for. */
+    /** MySQL 8 in a container, with the binlog settings and CDC user docs/sources.md asks for. */
     static final class MySql8 {
         static final String CDC_USER = "tidemark";
         static final String CDC_PASSWORD = "tidemark";

@@ -95,7 +95,7 @@ class WholeDatabaseITCase {
                         .set(
                                 "checkpoint.dir",
                                 dir.resolve("checkpoints-" + database).toUri().toString())
-                        .set("source.snapshot.split-size", 200);
+                        .set("source.scan.incremental.snapshot.chunk.size", 200);
         String target = "lake_" + database + ".*";
         return schemaEvolution == null
                 ? yaml.table(pattern, target, "new-tables", newTables)
@@ -138,6 +138,15 @@ class WholeDatabaseITCase {
                 .containsExactly(
                         "erp.accounts", "erp.events", "erp.items", "erp.ledger", "erp.memberships");
         assertThat(config.tables().get(0).target()).isEqualTo("lake_erp.accounts");
+        // exclude: a table by name and others by pattern leave the pattern (issue 23)
+        PipelineConfig excluding =
+                TableDiscovery.resolve(
+                        pipeline("erp", "erp.*")
+                                .tableKey("lake_erp.*", "exclude", List.of("ledger", "erp.mem*"))
+                                .config());
+        assertThat(excluding.tables())
+                .extracting(PipelineConfig.TableConfig::source)
+                .containsExactly("erp.accounts", "erp.events", "erp.items");
 
         Map<String, TableIdentifier> targets = new LinkedHashMap<>();
         for (String table : TABLES) {
@@ -468,7 +477,7 @@ class WholeDatabaseITCase {
                 PipelineYaml.mariaDb(mariadb, "drift", catalogDatabase, dir, "whole-drift")
                         .set("pipeline.parallelism", 2)
                         .set("checkpoint.dir", dir.resolve("checkpoints-drift").toUri().toString())
-                        .set("source.snapshot.split-size", 200)
+                        .set("source.scan.incremental.snapshot.chunk.size", 200)
                         .set("contracts.dir", contracts.toString())
                         .table("drift.parcels", "lake_drift.parcels", "contract", 1)
                         .config();
@@ -482,7 +491,7 @@ class WholeDatabaseITCase {
             JobClient job = TestJobs.start(config, run, CommitListener.NONE, null);
             String savepoint;
             try {
-                // the DDL must come after the binlog reader started (see the README): a delete
+                // the DDL must come after the binlog reader started (see docs/sources.md): a delete
                 // made once the snapshot is committed reaches the table only through the binlog
                 TableIdentifier parcels = TableIdentifier.of("lake_drift", "parcels");
                 Awaitility.await("the snapshot's commit")

@@ -236,7 +236,7 @@ class IdentifiersITCase {
                                         DATABASE.dir(),
                                         "idents-mariadb-it")
                                 .set("pipeline.parallelism", 2)
-                                .set("source.snapshot.split-size", 250)
+                                .set("source.scan.incremental.snapshot.chunk.size", 250)
                                 .table("ShopFloor.`Order Items`", "idents_m.order_items")
                                 .table("ShopFloor.`line.items`", "idents_m.line_items")
                                 .config();

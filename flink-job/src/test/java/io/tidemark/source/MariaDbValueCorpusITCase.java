@@ -30,8 +30,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The value corpus on MariaDB (the binlog source): every value below is written once before the job
  * starts (its snapshot reads it) and once after (the binlog reads it), under a lax {@code sql_mode}
  * so that zero dates are legal, and each one's outcome is asserted: equal to the source as {@code
- * verify} reads it, or in the quarantine table with its reason, the same on both paths. The
- * README's table of outcomes lists these.
+ * verify} reads it, or in the quarantine table with its reason, the same on both paths. The table
+ * of outcomes in docs/sources.md lists these.
  */
 class MariaDbValueCorpusITCase {
 

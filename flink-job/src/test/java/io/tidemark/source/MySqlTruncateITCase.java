@@ -151,7 +151,7 @@ class MySqlTruncateITCase {
                                     CATALOG.dir(),
                                     "mtrunc-snap-it")
                             .set("pipeline.parallelism", 1)
-                            .set("source.snapshot.split-size", 100)
+                            .set("source.scan.incremental.snapshot.chunk.size", 100)
                             .table("trunc.chunked", "mtrunc.chunked")
                             .config();
             url = MARIADB.get().jdbcUrl("trunc");

@@ -84,7 +84,7 @@ class ResnapshotITCase {
                     PipelineYaml.mariaDb(
                                     MARIADB.get(), "resnap", DATABASE.get(), DATABASE.dir(), id)
                             .set("pipeline.parallelism", 2)
-                            .set("source.snapshot.split-size", 500)
+                            .set("source.scan.incremental.snapshot.chunk.size", 500)
                             .set("source.resnapshot.rows-per-second", 2000)
                             .table("resnap.items", "mresnap.items")
                             .table("resnap.others", "mresnap.others");

@@ -66,6 +66,7 @@ class SourceDialectTest {
                 1024,
                 Duration.ofSeconds(30),
                 Map.of(),
+                Map.of(),
                 10_000);
     }
 }

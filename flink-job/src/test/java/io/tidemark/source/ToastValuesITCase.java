@@ -47,7 +47,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *       source in every column.
  *   <li>{@code DEFAULT} (what most tables have): those updates arrive without the values; each is
  *       quarantined with reason {@code UNAVAILABLE_VALUE} and Debezium's stand-in never reaches the
- *       table (the rows keep their previous version, as the README says).
+ *       table (the rows keep their previous version, as docs/sources.md says).
  * </ul>
  */
 class ToastValuesITCase {

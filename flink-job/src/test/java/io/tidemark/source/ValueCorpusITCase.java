@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The value corpus on PostgreSQL: every value below is written once before the job starts (its
  * snapshot reads it) and once after (its log reads it), and each one's outcome is asserted: equal
  * to the source in Iceberg, or in the quarantine table with its reason, never a different value and
- * never a different outcome on the two paths. The README's table of outcomes is this list.
+ * never a different outcome on the two paths. The table of outcomes in docs/sources.md is this
+ * list.
  */
 class ValueCorpusITCase {
 

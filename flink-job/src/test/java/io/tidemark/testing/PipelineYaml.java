@@ -66,7 +66,7 @@ public final class PipelineYaml {
                 .set("source.port", postgres.port())
                 .set("source.database", database)
                 .set("source.username", "postgres")
-                .set("source.slot-name", id.replace('-', '_'));
+                .set("source.slot.name", id.replace('-', '_'));
     }
 
     /**

@@ -78,7 +78,7 @@ public final class TestPipelines {
             int parallelism) {
         return shopTables(
                 PipelineYaml.postgres(source, catalog, names.database(), dir, names.pipelineId())
-                        .set("source.slot-name", names.slot()),
+                        .set("source.slot.name", names.slot()),
                 names,
                 parallelism,
                 ShopWorkload.CUSTOMERS,
@@ -133,7 +133,7 @@ public final class TestPipelines {
     private static PipelineYaml shopTables(
             PipelineYaml yaml, Names names, int parallelism, String customers, String orders) {
         return yaml.set("pipeline.parallelism", parallelism)
-                .set("source.snapshot.split-size", 500)
+                .set("source.scan.incremental.snapshot.chunk.size", 500)
                 .table(customers, names.namespace() + ".customers")
                 .table(orders, names.namespace() + ".orders");
     }

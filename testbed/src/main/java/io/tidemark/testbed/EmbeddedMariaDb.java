@@ -108,7 +108,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
     }
 
     /**
-     * Creates {@code user} with exactly the grants the README asks of a MySQL source's user:
+     * Creates {@code user} with exactly the grants docs/sources.md asks of a MySQL source's user:
      * SELECT, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT (MariaDB: BINLOG MONITOR).
      */
     public void createCdcUser(String user, String password) throws SQLException {

@@ -65,7 +65,8 @@ final class ShardedTable {
      * and are 1 s newer than shard A's on even keys, 1 s older on odd ones. The rows were last
      * written in the last half hour: within {@code reconcile.retention} (1 h by default), so their
      * versions are still known when a shard deletes one (a delete of a version older than the
-     * retention finds no state and follows the table's late policy; see the README's "Ordering").
+     * retention finds no state and follows the table's late policy; see docs/internals.md,
+     * "Ordering, tombstones and late data").
      */
     static void generate(EmbeddedDatabase database, int rows) throws SQLException {
         long base = System.currentTimeMillis() - 30 * 60 * 1000L;

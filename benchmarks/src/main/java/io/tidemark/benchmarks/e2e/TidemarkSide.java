@@ -87,10 +87,10 @@ final class TidemarkSide implements Side {
     private static List<String> source(Bench bench, String indent, String database, String slot) {
         List<String> lines = new ArrayList<>(sourceLines(bench, indent, database, slot));
         // -Dbench.tidemark.source-properties=k=v,k=v: Debezium properties for Tidemark's side
-        // (source.properties), to compare settings on the same workload
+        // (source.debezium), to compare settings on the same workload
         String properties = System.getProperty("bench.tidemark.source-properties", "");
         if (!properties.isBlank()) {
-            lines.add(indent + "properties:");
+            lines.add(indent + "debezium:");
             for (String property : properties.split(",")) {
                 String[] kv = property.split("=", 2);
                 lines.add(indent + "  " + kv[0].trim() + ": \"" + kv[1].trim() + "\"");
@@ -109,10 +109,9 @@ final class TidemarkSide implements Side {
                 indent + "database: " + database,
                 indent + "username: " + EmbeddedDatabase.USER,
                 indent + "password: \"\"",
-                indent + "slot-name: " + slot,
+                indent + "slot.name: " + slot,
                 indent + "publication: " + slot + "_pub",
-                indent + "snapshot:",
-                indent + "  split-size: " + bench.settings().splitSize());
+                indent + "scan.incremental.snapshot.chunk.size: " + bench.settings().splitSize());
     }
 
     private List<String> tail(Bench bench, String run, String ordering) {

@@ -117,7 +117,7 @@ final class MaintenanceSide {
         source.put("database", sourceDatabase());
         source.put("username", EmbeddedDatabase.USER);
         source.put("password", "");
-        source.put("slot-name", "maint_" + name());
+        source.put("slot.name", "maint_" + name());
         root.put("source", source);
         Map<String, Object> properties = new LinkedHashMap<>();
         properties.put("uri", database.jdbcUrl(CATALOG_DATABASE));

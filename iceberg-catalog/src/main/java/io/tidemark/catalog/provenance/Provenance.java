@@ -65,6 +65,13 @@ public final class Provenance {
      */
     public static final String RESNAPSHOT = "tidemark.resnapshot";
 
+    /**
+     * On a snapshot of the pipeline's committer that only removes delete files no live data file is
+     * old enough for (left behind by a compaction): how many; also carries {@link #RUN_ID} and
+     * {@link #CODE_VERSION}, never {@link #PIPELINE_ID} (it holds no checkpoint).
+     */
+    public static final String DANGLING_DELETES_REMOVED = "tidemark.dangling-deletes-removed";
+
     /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
     public static final List<String> KEYS =
             List.of(
