@@ -6,7 +6,6 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A validated pipeline file. Immutable; produced by {@link PipelineConfigLoader}. Values come from
@@ -380,139 +379,7 @@ public record PipelineConfig(
 
     /** The configuration as YAML-like text with every secret shown as {@code ***}. */
     public String describe() {
-        StringBuilder out = new StringBuilder();
-        out.append("pipeline:\n");
-        line(out, "  id", pipelineId);
-        line(out, "  name", jobName);
-        line(out, "  parallelism", from(parallelism, PipelineOptions.PARALLELISM));
-        line(out, "  max-parallelism", from(maxParallelism, PipelineOptions.MAX_PARALLELISM));
-        out.append("checkpoint:\n");
-        line(out, "  interval", from(checkpointInterval, PipelineOptions.CHECKPOINT_INTERVAL));
-        line(out, "  timeout", from(checkpointTimeout, PipelineOptions.CHECKPOINT_TIMEOUT));
-        line(out, "  dir", checkpointDir);
-        line(out, "  savepoint-dir", savepointDir);
-        line(out, "  state-backend", from(stateBackend, PipelineOptions.STATE_BACKEND));
-        for (SourceConfig source : sources) {
-            out.append(sources.size() == 1 ? "source:\n" : "sources[" + source.id() + "]:\n");
-            describe(out, source);
-        }
-        out.append("catalog:\n");
-        line(out, "  name", catalogName);
-        map(out, "  properties", catalogProperties);
-        out.append("reconcile:\n");
-        line(out, "  emit-delay", reconcile.emitDelay());
-        line(out, "  allowed-lateness", reconcile.allowedLateness());
-        line(out, "  retention", reconcile.retention());
-        line(out, "  idleness", reconcile.idleness());
-        out.append("tables:\n");
-        for (TableConfig table : tables) {
-            out.append("  - source: ").append(table.source()).append('\n');
-            line(out, "    target", table.target());
-            line(
-                    out,
-                    "    primary-key",
-                    table.primaryKey().isEmpty() ? "(source key)" : table.primaryKey());
-            if (table.isPattern()) {
-                line(out, "    new-tables", table.newTables());
-                if (!table.exclude().isEmpty()) {
-                    line(out, "    exclude", table.exclude());
-                }
-            }
-            if (table.contract() != null) {
-                line(out, "    contract", "v" + table.contract());
-            }
-        }
-        if (contractsDir != null) {
-            out.append("contracts:\n");
-            line(out, "  dir", contractsDir);
-        }
-        if (maintenance.enabled()) {
-            describe(out, maintenance);
-        }
-        return out.toString();
-    }
-
-    /** A Flink setting's value, with where it came from when not from the file. */
-    private String from(Object value, ConfigKey key) {
-        return fromFile(key) ? String.valueOf(value) : value + "  # " + origin(key);
-    }
-
-    private static void describe(StringBuilder out, SourceConfig source) {
-        line(out, "  type", source.kind());
-        line(out, "  hostname", source.hostname());
-        line(out, "  port", source.port());
-        line(out, "  database", source.database());
-        line(out, "  username", source.username());
-        line(out, "  password", mask("password", source.password()));
-        if (source.kind().owns(PipelineOptions.SOURCE_SLOT_NAME)) {
-            line(out, "  slot.name", source.slotName());
-        }
-        if (source.kind().owns(PipelineOptions.SOURCE_PUBLICATION)) {
-            line(out, "  publication", source.publication());
-        }
-        if (source.kind().owns(PipelineOptions.SOURCE_SERVER_ID)) {
-            line(out, "  server-id", source.serverId());
-        }
-        if (source.kind().owns(PipelineOptions.SOURCE_SERVER_TIME_ZONE)) {
-            line(out, "  server-time-zone", source.serverTimeZone());
-        }
-        if (source.kind().owns(PipelineOptions.SOURCE_BINLOG_ORDER)) {
-            line(
-                    out,
-                    "  binlog-order",
-                    source.binlogOrder() == null ? "auto" : source.binlogOrder());
-        }
-        line(out, "  scan.startup.mode", source.startupMode());
-        line(out, "  scan.incremental.snapshot.chunk.size", source.splitSize());
-        line(out, "  scan.snapshot.fetch.size", source.fetchSize());
-        line(out, "  resnapshot.rows-per-second", source.resnapshotRowsPerSecond());
-        line(out, "  heartbeat.interval", source.heartbeatInterval());
-        map(out, "  debezium", source.properties());
-        map(out, "  jdbc.properties", source.jdbcProperties());
-    }
-
-    private static void describe(StringBuilder out, MaintenanceConfig maintenance) {
-        // the lock's JDBC URL may hold a password: never printed
-        out.append("maintenance:\n");
-        line(out, "  compaction.every-commits", maintenance.compactEveryCommits());
-        line(out, "  compaction.delete-file-threshold", maintenance.compactDeleteFileThreshold());
-        line(out, "  expire-snapshots.every-commits", maintenance.expireEveryCommits());
-        line(out, "  expire-snapshots.retain-last", maintenance.retainLast());
-        line(out, "  expire-snapshots.max-age", maintenance.maxSnapshotAge());
-        line(out, "  orphan-files.every", maintenance.orphanFilesEvery());
-        line(out, "  orphan-files.min-age", maintenance.orphanFilesMinAge());
-        line(out, "  min-interval", maintenance.minInterval());
-    }
-
-    private static void map(StringBuilder out, String name, Map<String, String> values) {
-        if (values.isEmpty()) {
-            line(out, name, "{}");
-            return;
-        }
-        out.append(name).append(":\n");
-        for (Map.Entry<String, String> e : new TreeMap<>(values).entrySet()) {
-            line(
-                    out,
-                    name.replaceAll("\\S.*", "") + "    " + e.getKey(),
-                    mask(e.getKey(), e.getValue()));
-        }
-    }
-
-    private static void line(StringBuilder out, String name, Object value) {
-        out.append(name).append(": ").append(value == null ? "~" : value).append('\n');
-    }
-
-    static String mask(String key, String value) {
-        if (value == null || value.isEmpty()) {
-            return value;
-        }
-        if (PipelineOptions.isSecret(key)) {
-            return "***";
-        }
-        // a secret inside a value: a URI's user info or a password parameter
-        return value.replaceAll("(//[^/:@\\s]+:)[^/@\\s]+@", "$1***@")
-                .replaceAll(
-                        "(?i)((?:password|secret|token|credential)[^=&;\\s]*=)[^&;\\s]+", "$1***");
+        return ConfigDescription.of(this);
     }
 
     /** Never prints secrets. */

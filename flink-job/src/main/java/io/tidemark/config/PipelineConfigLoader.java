@@ -163,47 +163,37 @@ public final class PipelineConfigLoader {
         String lock =
                 reader.optionalString(
                         flat,
-                        PipelineOptions.MAINTENANCE_LOCK_URI,
+                        MaintenanceOptions.LOCK_URI,
                         "jdbc".equals(catalogProperties.get("type"))
                                 ? catalogProperties.get("uri")
                                 : null);
         MaintenanceConfig maintenance =
                 new MaintenanceConfig(
-                        flat.containsKey(PipelineOptions.MAINTENANCE_COMPACT_EVERY.name())
+                        flat.containsKey(MaintenanceOptions.COMPACT_EVERY.name())
                                 ? reader.integer(
                                         flat,
-                                        PipelineOptions.MAINTENANCE_COMPACT_EVERY,
+                                        MaintenanceOptions.COMPACT_EVERY,
                                         0,
                                         Integer.MAX_VALUE)
                                 : 0,
-                        flat.containsKey(
-                                        PipelineOptions.MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD
-                                                .name())
+                        flat.containsKey(MaintenanceOptions.COMPACT_DELETE_FILE_THRESHOLD.name())
                                 ? reader.integer(
                                         flat,
-                                        PipelineOptions.MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD,
+                                        MaintenanceOptions.COMPACT_DELETE_FILE_THRESHOLD,
                                         0,
                                         Integer.MAX_VALUE)
                                 : 0,
-                        flat.containsKey(PipelineOptions.MAINTENANCE_EXPIRE_EVERY.name())
+                        flat.containsKey(MaintenanceOptions.EXPIRE_EVERY.name())
                                 ? reader.integer(
-                                        flat,
-                                        PipelineOptions.MAINTENANCE_EXPIRE_EVERY,
-                                        0,
-                                        Integer.MAX_VALUE)
+                                        flat, MaintenanceOptions.EXPIRE_EVERY, 0, Integer.MAX_VALUE)
                                 : 0,
-                        reader.integer(
-                                flat,
-                                PipelineOptions.MAINTENANCE_RETAIN_LAST,
-                                1,
-                                Integer.MAX_VALUE),
-                        reader.duration(flat, PipelineOptions.MAINTENANCE_MAX_SNAPSHOT_AGE),
-                        flat.containsKey(PipelineOptions.MAINTENANCE_ORPHANS_EVERY.name())
-                                ? reader.durationOrZero(
-                                        flat, PipelineOptions.MAINTENANCE_ORPHANS_EVERY)
+                        reader.integer(flat, MaintenanceOptions.RETAIN_LAST, 1, Integer.MAX_VALUE),
+                        reader.duration(flat, MaintenanceOptions.MAX_SNAPSHOT_AGE),
+                        flat.containsKey(MaintenanceOptions.ORPHANS_EVERY.name())
+                                ? reader.durationOrZero(flat, MaintenanceOptions.ORPHANS_EVERY)
                                 : Duration.ZERO,
-                        reader.duration(flat, PipelineOptions.MAINTENANCE_ORPHANS_MIN_AGE),
-                        reader.duration(flat, PipelineOptions.MAINTENANCE_MIN_INTERVAL),
+                        reader.duration(flat, MaintenanceOptions.ORPHANS_MIN_AGE),
+                        reader.duration(flat, MaintenanceOptions.MIN_INTERVAL),
                         lock);
         if (!maintenance.orphanFilesEvery().isZero()) {
             // MaintenanceBenchmark: with orphan-file removal every minute, the only metadata.json

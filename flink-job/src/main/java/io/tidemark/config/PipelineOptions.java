@@ -241,69 +241,6 @@ public final class PipelineOptions {
                     "none",
                     "Directory of contract files, <schema>.<table>/v<N>.yaml (relative to the working directory).");
 
-    // maintenance
-    public static final ConfigKey MAINTENANCE_COMPACT_EVERY =
-            ConfigKey.optional(
-                    "maintenance.compaction.every-commits",
-                    INT,
-                    "0 (off)",
-                    "Rewrite each table's data files, their deletes applied, after this many commits.");
-    public static final ConfigKey MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD =
-            ConfigKey.optional(
-                    "maintenance.compaction.delete-file-threshold",
-                    INT,
-                    "0 (size alone)",
-                    "A compaction also rewrites every data file that at least this many delete files "
-                            + "apply to, whatever its size: set it when data files at the target size "
-                            + "hold the table's oldest rows, which keep every equality delete committed "
-                            + "after them live; 0: the file size alone decides (Iceberg's default).");
-    public static final ConfigKey MAINTENANCE_EXPIRE_EVERY =
-            ConfigKey.optional(
-                    "maintenance.expire-snapshots.every-commits",
-                    INT,
-                    "0 (off)",
-                    "Expire each table's old snapshots (and the files only they reference) after this "
-                            + "many commits.");
-    public static final ConfigKey MAINTENANCE_RETAIN_LAST =
-            ConfigKey.optional(
-                    "maintenance.expire-snapshots.retain-last",
-                    INT,
-                    "100",
-                    "Snapshots an expiry always keeps.");
-    public static final ConfigKey MAINTENANCE_MAX_SNAPSHOT_AGE =
-            ConfigKey.optional(
-                    "maintenance.expire-snapshots.max-age",
-                    DURATION,
-                    "1d",
-                    "Snapshots older than this, beyond retain-last, are expired (time travel reaches "
-                            + "this far back).");
-    public static final ConfigKey MAINTENANCE_ORPHANS_EVERY =
-            ConfigKey.optional(
-                    "maintenance.orphan-files.every",
-                    DURATION,
-                    "0 (off)",
-                    "Refused when set: the orphan-file removal of Iceberg 1.10.1 removes files live "
-                            + "tables use (apache/iceberg#15487); remove orphan files outside the job.");
-    public static final ConfigKey MAINTENANCE_ORPHANS_MIN_AGE =
-            ConfigKey.optional(
-                    "maintenance.orphan-files.min-age",
-                    DURATION,
-                    "3d",
-                    "Files younger than this are never removed as orphans (a commit may be under way).");
-    public static final ConfigKey MAINTENANCE_MIN_INTERVAL =
-            ConfigKey.optional(
-                    "maintenance.min-interval",
-                    DURATION,
-                    "1min",
-                    "The least time between two runs of a task on a table.");
-    public static final ConfigKey MAINTENANCE_LOCK_URI =
-            ConfigKey.optional(
-                    "maintenance.lock.jdbc-uri",
-                    STRING,
-                    "the catalog's uri (catalog.type: jdbc)",
-                    "JDBC database holding the lock that keeps two runs of a table's maintenance "
-                            + "apart; its user and password are the catalog's jdbc.user and jdbc.password.");
-
     // tables[*]
     public static final ConfigKey TABLE_SOURCE =
             ConfigKey.required(
@@ -421,15 +358,15 @@ public final class PipelineOptions {
                     RECONCILE_RETENTION,
                     RECONCILE_IDLENESS,
                     CONTRACTS_DIR,
-                    MAINTENANCE_COMPACT_EVERY,
-                    MAINTENANCE_COMPACT_DELETE_FILE_THRESHOLD,
-                    MAINTENANCE_EXPIRE_EVERY,
-                    MAINTENANCE_RETAIN_LAST,
-                    MAINTENANCE_MAX_SNAPSHOT_AGE,
-                    MAINTENANCE_ORPHANS_EVERY,
-                    MAINTENANCE_ORPHANS_MIN_AGE,
-                    MAINTENANCE_MIN_INTERVAL,
-                    MAINTENANCE_LOCK_URI);
+                    MaintenanceOptions.COMPACT_EVERY,
+                    MaintenanceOptions.COMPACT_DELETE_FILE_THRESHOLD,
+                    MaintenanceOptions.EXPIRE_EVERY,
+                    MaintenanceOptions.RETAIN_LAST,
+                    MaintenanceOptions.MAX_SNAPSHOT_AGE,
+                    MaintenanceOptions.ORPHANS_EVERY,
+                    MaintenanceOptions.ORPHANS_MIN_AGE,
+                    MaintenanceOptions.MIN_INTERVAL,
+                    MaintenanceOptions.LOCK_URI);
 
     /** Keys of one entry of {@code tables}. */
     public static final List<ConfigKey> TABLE_KEYS =

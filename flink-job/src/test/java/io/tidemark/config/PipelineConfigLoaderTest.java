@@ -263,15 +263,15 @@ class PipelineConfigLoaderTest {
     @Test
     void aSecretInsideAValueIsMaskedToo() {
         assertThat(
-                        PipelineConfig.mask(
+                        ConfigDescription.mask(
                                 "uri",
                                 "jdbc:postgresql://db:5432/iceberg?user=u&password=p4ss&ssl=true"))
                 .isEqualTo("jdbc:postgresql://db:5432/iceberg?user=u&password=***&ssl=true");
-        assertThat(PipelineConfig.mask("uri", "jdbc:mysql://u:p4ss@db:3306/iceberg"))
+        assertThat(ConfigDescription.mask("uri", "jdbc:mysql://u:p4ss@db:3306/iceberg"))
                 .isEqualTo("jdbc:mysql://u:***@db:3306/iceberg");
-        assertThat(PipelineConfig.mask("uri", "thrift://metastore:9083"))
+        assertThat(ConfigDescription.mask("uri", "thrift://metastore:9083"))
                 .isEqualTo("thrift://metastore:9083");
-        assertThat(PipelineConfig.mask("jdbc.password", "p4ss")).isEqualTo("***");
+        assertThat(ConfigDescription.mask("jdbc.password", "p4ss")).isEqualTo("***");
     }
 
     @Test
