@@ -1,5 +1,6 @@
 package io.tidemark.commit;
 
+import io.tidemark.catalog.TableLayout;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.EvolutionPolicy;
@@ -217,16 +218,26 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
         // made, before this task met the table): the schema evolution adds them when a change
         // carries them, or the gate holds such changes back (quarantine, fail)
         boolean columnsMayLag = true;
+        TableLayout layout = entry.layout().fitting(spec.schema(), spec.primaryKey());
+        if (!layout.equals(entry.layout())) {
+            LOG.warn(
+                    "Table {}, created in the source while the job runs, lacks a column its pattern's "
+                            + "partition-by or sort-order names among its key {} or columns: made unpartitioned "
+                            + "and unsorted ({})",
+                    sourceTable,
+                    spec.primaryKey(),
+                    entry.layout());
+        }
         Table table;
         try {
-            table = new TableManager(catalog()).ensure(spec, columnsMayLag);
+            table = new TableManager(catalog()).ensure(spec, layout, columnsMayLag);
         } catch (RuntimeException e) {
             // another writer created it between the check and the create: AlreadyExistsException,
             // or from the JDBC catalog the unique key's violation as an UncheckedSQLException
             if (!catalog().tableExists(spec.identifier())) {
                 throw e;
             }
-            table = new TableManager(catalog()).ensure(spec, columnsMayLag);
+            table = new TableManager(catalog()).ensure(spec, layout, columnsMayLag);
         }
         LOG.info(
                 "Table {}, created in the source while the job runs, is captured into {} (key {})",

@@ -70,6 +70,15 @@ final class ConfigDescription {
             if (table.contract() != null) {
                 line(out, "    contract", "v" + table.contract());
             }
+            if (!table.layout().partitionBy().isEmpty()) {
+                line(out, "    partition-by", table.layout().partitionBy());
+            }
+            if (!table.layout().sortOrder().isEmpty()) {
+                line(out, "    sort-order", table.layout().sortOrder());
+            }
+            if (!table.layout().properties().isEmpty()) {
+                map(out, "    table-properties", table.layout().properties());
+            }
         }
         if (config.contractsDir() != null) {
             out.append("contracts:\n");

@@ -1,5 +1,6 @@
 package io.tidemark.config;
 
+import io.tidemark.catalog.TableLayout;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.decode.BinlogOrder;
 import java.io.Serializable;
@@ -246,7 +247,8 @@ public record PipelineConfig(
             NewTables newTables,
             TruncatePolicy truncate,
             EvolutionPolicy schemaEvolution,
-            List<String> exclude)
+            List<String> exclude,
+            TableLayout layout)
             implements Serializable {
 
         public TableConfig {
@@ -337,7 +339,8 @@ public record PipelineConfig(
                     newTables,
                     truncate,
                     schemaEvolution,
-                    List.of());
+                    List.of(),
+                    layout);
         }
 
         /** A table of the only source with the default ordering and late policy. */
@@ -353,7 +356,8 @@ public record PipelineConfig(
                     NewTables.IGNORE,
                     TruncatePolicy.APPLY,
                     EvolutionPolicy.EVOLVE,
-                    List.of());
+                    List.of(),
+                    TableLayout.NONE);
         }
 
         /** Whether tables this pattern matches that are created while the job runs are captured. */

@@ -258,6 +258,26 @@ public final class PipelineOptions {
                     "the source table's primary key",
                     "Key columns: identifier fields of the Iceberg table (tables[*].primary-key).");
 
+    public static final ConfigKey TABLE_PARTITION_BY =
+            ConfigKey.optional(
+                    "partition-by",
+                    STRING_LIST,
+                    "unpartitioned",
+                    "Iceberg partition transforms of key columns: bucket(N, col), truncate(W, col), "
+                            + "year/month/day/hour(col), col (tables[*].partition-by).");
+    public static final ConfigKey TABLE_PROPERTIES =
+            ConfigKey.optional(
+                    "table-properties",
+                    MAP,
+                    "{}",
+                    "Iceberg table properties, set at creation and on an existing table "
+                            + "(tables[*].table-properties).");
+    public static final ConfigKey TABLE_SORT_ORDER =
+            ConfigKey.optional(
+                    "sort-order",
+                    STRING_LIST,
+                    "unsorted",
+                    "The table's sort order: col [asc|desc] [nulls first|last] (tables[*].sort-order).");
     public static final ConfigKey TABLE_EXCLUDE =
             ConfigKey.optional(
                     "exclude",
@@ -381,7 +401,10 @@ public final class PipelineOptions {
                     TABLE_SOURCES,
                     TABLE_NEW_TABLES,
                     TABLE_CONTRACT,
-                    TABLE_EXCLUDE);
+                    TABLE_EXCLUDE,
+                    TABLE_PARTITION_BY,
+                    TABLE_PROPERTIES,
+                    TABLE_SORT_ORDER);
 
     /** Whether a key (or map entry) holds a secret that is never printed. */
     public static boolean isSecret(String key) {

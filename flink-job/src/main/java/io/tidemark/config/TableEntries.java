@@ -1,10 +1,12 @@
 package io.tidemark.config;
 
 import io.tidemark.catalog.SqlNames;
+import io.tidemark.catalog.TableLayout;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -118,6 +120,7 @@ final class TableEntries {
         }
         NewTables newTables = newTables(at, entry, pattern, sourceName, latePolicy);
         List<String> exclude = exclude(at, entry, pattern, sourceName);
+        TableLayout layout = layout(at, entry);
         return new TableConfig(
                 sourceName,
                 targetName,
@@ -129,7 +132,65 @@ final class TableEntries {
                 newTables,
                 truncate,
                 evolution,
-                exclude);
+                exclude,
+                layout);
+    }
+
+    /**
+     * {@code items} with the pieces YAML's flow list cut at a comma inside parentheses put back
+     * together: {@code [bucket(16, id), day]} reads as {@code "bucket(16"}, {@code "id)"}, {@code
+     * "day"}.
+     */
+    static List<String> rejoined(List<String> items) {
+        List<String> joined = new ArrayList<>();
+        StringBuilder open = null;
+        for (String item : items) {
+            if (open != null) {
+                open.append(", ").append(item.trim());
+            } else {
+                open = new StringBuilder(item.trim());
+            }
+            String text = open.toString();
+            if (text.chars().filter(c -> c == '(').count()
+                    <= text.chars().filter(c -> c == ')').count()) {
+                joined.add(text);
+                open = null;
+            }
+        }
+        if (open != null) {
+            joined.add(open.toString());
+        }
+        return joined;
+    }
+
+    /**
+     * The {@code partition-by}, {@code table-properties} and {@code sort-order} of entry {@code
+     * at}, their syntax checked (their columns are checked against the table when it is prepared).
+     */
+    private TableLayout layout(String at, Map<?, ?> entry) {
+        List<String> partitionBy =
+                rejoined(reader.stringList(at + ".partition-by", entry.get("partition-by")));
+        List<String> sortOrder = reader.stringList(at + ".sort-order", entry.get("sort-order"));
+        Object raw = entry.get("table-properties");
+        Map<String, String> properties = new LinkedHashMap<>();
+        if (raw != null) {
+            if (!(raw instanceof Map<?, ?> map)) {
+                throw new ConfigException(
+                        String.format(
+                                "%s: '%s.table-properties': expected a map of Iceberg table properties",
+                                reader.file(), at));
+            }
+            map.forEach((k, v) -> properties.put(String.valueOf(k), String.valueOf(v)));
+        }
+        if (partitionBy.isEmpty() && sortOrder.isEmpty() && properties.isEmpty()) {
+            return TableLayout.NONE;
+        }
+        try {
+            return new TableLayout(partitionBy, properties, sortOrder);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    String.format("%s: '%s': %s", reader.file(), at, e.getMessage()));
+        }
     }
 
     /**

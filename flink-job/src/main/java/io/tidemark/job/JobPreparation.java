@@ -146,6 +146,12 @@ public final class JobPreparation {
         if (tableConfig.contract() != null) {
             contract = contract(config, tableConfig, catalog, spec.identifier());
             table = catalog.loadTable(spec.identifier());
+            // the contract made or checked the table's columns; its layout is the file's
+            tableConfig
+                    .layout()
+                    .requirePartitionsByKey(spec.identifier().toString(), contract.primaryKey());
+            tableConfig.layout().applyTo(table, contract.primaryKey());
+            table.refresh();
             tables.ensureAppendOnly(QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
             primaryKey = contract.primaryKey();
             Ordering contracted = Ordering.parse(contract.ordering());
@@ -167,7 +173,7 @@ public final class JobPreparation {
             // running job's schema evolution applies it (evolve, lenient), or the gate
             // checks changes against the table as it is and holds the new shape back
             // (quarantine), or stops at it once (fail), as for a change made while running
-            table = tables.ensure(spec, true);
+            table = tables.ensure(spec, tableConfig.layout(), true);
         }
         // a table made by another engine (or before a contract) may hold what the writers cannot
         refuseUnwritableTypes(table);

@@ -702,6 +702,43 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void aTableIsLaidOutByPartitionPropertiesAndSortOrder() {
+        String yaml =
+                VALID.replace(
+                        "tables:\n",
+                        "tables:\n  - source: public.items\n"
+                                + "    partition-by: [bucket(16, id), tenant]\n"
+                                + "    sort-order: [id desc]\n"
+                                + "    table-properties: {write.parquet.compression-codec: zstd}\n");
+        TableConfig items =
+                parse(yaml).tables().stream()
+                        .filter(t -> t.source().equals("public.items"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(items.layout().partitionBy()).containsExactly("bucket(16, id)", "tenant");
+        assertThat(items.layout().sortOrder()).containsExactly("id desc");
+        assertThat(items.layout().properties())
+                .containsExactly(Map.entry("write.parquet.compression-codec", "zstd"));
+        assertThat(parse(yaml).describe())
+                .contains(
+                        "partition-by: [bucket(16, id), tenant]",
+                        "sort-order: [id desc]",
+                        "write.parquet.compression-codec: zstd");
+        assertThatThrownBy(() -> parse(yaml.replace("bucket(16, id)", "bucket(id)")))
+                .hasMessage(
+                        "pipeline.yaml: 'tables[0]': partition-by 'bucket(id)': expected a column or an Iceberg "
+                                + "transform: bucket(N, column), truncate(W, column), year(column), "
+                                + "month(column), day(column), hour(column)");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        yaml.replace(
+                                                "{write.parquet.compression-codec: zstd}",
+                                                "{format-version: 3}")))
+                .hasMessageContaining("table property 'format-version' is Tidemark's own");
+    }
+
+    @Test
     void tidemarksOldNamesAreDeprecatedAliasesOfFlinkCdcs() {
         String old =
                 VALID.replace(

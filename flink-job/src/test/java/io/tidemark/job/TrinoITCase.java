@@ -2,6 +2,7 @@ package io.tidemark.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.catalog.TableLayout;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
@@ -26,6 +27,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -93,7 +95,19 @@ class TrinoITCase {
         Path dir = DATABASE.dir();
         Names names = new Names("trino-it", "trino_src", "trino_slot", "trino_it");
         database.createDatabase(names.database());
-        PipelineConfig config = TestPipelines.shop(database, dir, names, 2);
+        // customers partitioned by a bucket of its key, orders with a table property of its own
+        // (issue 23): both made so, written through the stream, read by Trino
+        String customersTarget = names.namespace() + ".customers";
+        String ordersTarget = names.namespace() + ".orders";
+        PipelineConfig config =
+                TestPipelines.shopPipeline(database, dir, names, 2)
+                        .tableKey(customersTarget, "partition-by", List.of("bucket(4, id)"))
+                        .tableKey(customersTarget, "sort-order", List.of("id"))
+                        .tableKey(
+                                ordersTarget,
+                                "table-properties",
+                                Map.of("write.parquet.compression-codec", "zstd"))
+                        .config();
         Catalog catalog = TestPipelines.catalog(config);
         try (Connection source = database.connect(names.database())) {
             ShopWorkload workload = new ShopWorkload(source, 21L);
@@ -130,6 +144,20 @@ class TrinoITCase {
                         TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".customers")) {
                     // rows equal the source, deletes applied
                     TrinoQueries.assertShopTablesEqual(trinoConnection, source, ns);
+                    // the partitioned table: its rows in 4 buckets of the key, as Trino sees them
+                    assertThat(
+                                    TrinoQueries.query(
+                                            trinoConnection,
+                                            "SELECT count(*) FROM "
+                                                    + ns
+                                                    + ".\"customers$partitions\""))
+                            .containsExactly(List.of("4"));
+                    Table partitioned = catalog.loadTable(TableIdentifier.parse(customersTarget));
+                    assertThat(TableLayout.describe(partitioned.spec()))
+                            .containsExactly("bucket[4](id)");
+                    assertThat(partitioned.sortOrder().fields()).hasSize(1);
+                    assertThat(catalog.loadTable(TableIdentifier.parse(ordersTarget)).properties())
+                            .containsEntry("write.parquet.compression-codec", "zstd");
                     assertThat(
                                     TrinoQueries.query(
                                             trinoConnection,

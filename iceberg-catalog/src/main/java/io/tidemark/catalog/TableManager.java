@@ -22,11 +22,13 @@ import org.slf4j.LoggerFactory;
  * changes.
  *
  * <ul>
- *   <li>New tables are format version 2, unpartitioned, with identifier fields = primary key and
- *       hash write distribution, so every change of one key meets one writer.
+ *   <li>New tables are format version 2, with identifier fields = primary key and hash write
+ *       distribution, so every change of one key meets one writer; partitioned, sorted and with the
+ *       properties their {@link TableLayout} gives (unpartitioned without one).
  *   <li>An existing table must have the same identifier fields and every source column with the
  *       same type; otherwise the start fails with a message naming the difference. Tidemark never
- *       silently rewrites a table it did not create that way.
+ *       silently rewrites a table it did not create that way. Its layout is checked and fitted
+ *       ({@link TableLayout#applyTo}): a partition on a column outside the key is refused.
  * </ul>
  */
 public final class TableManager {
@@ -51,34 +53,48 @@ public final class TableManager {
      * it).
      */
     public Table ensure(TableSpec spec, boolean columnsMayLag) {
+        return ensure(spec, TableLayout.NONE, columnsMayLag);
+    }
+
+    /**
+     * As {@link #ensure(TableSpec, boolean)}, the table laid out as {@code layout} says: made so,
+     * or checked and fitted ({@link TableLayout#applyTo}).
+     */
+    public Table ensure(TableSpec spec, TableLayout layout, boolean columnsMayLag) {
+        layout.requirePartitionsByKey(spec.identifier().toString(), spec.primaryKey());
         if (catalog.tableExists(spec.identifier())) {
-            Table table = catalog.loadTable(spec.identifier());
-            checkCompatible(spec, table, columnsMayLag);
-            return table;
+            return existing(spec, layout, columnsMayLag);
         }
         ensureNamespace(spec.identifier().namespace());
-        Map<String, String> properties = new HashMap<>();
+        Map<String, String> properties = new HashMap<>(layout.properties());
         properties.put(TableProperties.FORMAT_VERSION, "2");
         properties.put(TableProperties.WRITE_DISTRIBUTION_MODE, "hash");
         properties.put(TableProperties.UPSERT_ENABLED, "true");
         try {
             Table table =
                     catalog.buildTable(spec.identifier(), spec.schema())
-                            .withPartitionSpec(PartitionSpec.unpartitioned())
+                            .withPartitionSpec(layout.spec(spec.schema()))
+                            .withSortOrder(layout.sortOrder(spec.schema()))
                             .withProperties(properties)
                             .create();
             LOG.info(
-                    "Created table {} with key {} and schema {}",
+                    "Created table {} with key {}, partitioning {} and schema {}",
                     spec.identifier(),
                     spec.primaryKey(),
+                    TableLayout.describe(table.spec()),
                     table.schema());
             return table;
         } catch (AlreadyExistsException e) {
             // another job created it between our check and our create: check it like any other
-            Table table = catalog.loadTable(spec.identifier());
-            checkCompatible(spec, table, columnsMayLag);
-            return table;
+            return existing(spec, layout, columnsMayLag);
         }
+    }
+
+    private Table existing(TableSpec spec, TableLayout layout, boolean columnsMayLag) {
+        Table table = catalog.loadTable(spec.identifier());
+        checkCompatible(spec, table, columnsMayLag);
+        layout.applyTo(table, spec.primaryKey());
+        return table;
     }
 
     /**
