@@ -31,6 +31,20 @@ class ConfigurationReferenceTest {
     }
 
     @Test
+    void theReadmesPipelineFileIsOneTheLoaderAccepts() throws Exception {
+        Matcher block =
+                Pattern.compile("(?s)```yaml\n(.*?)```")
+                        .matcher(Files.readString(Path.of("..", "README.md")));
+        assertThat(block.find()).as("the README shows a pipeline file").isTrue();
+        // its secrets come from files and variables that exist where it runs
+        String yaml = block.group(1).replaceAll("\\$\\{(env|file):[^}]+}", "secret");
+        PipelineConfig config = new PipelineConfigLoader().parse(yaml, "README.md");
+        assertThat(config.tables()).hasSize(2);
+        assertThat(config.tables().get(0).layout().partitionBy()).containsExactly("bucket(16, id)");
+        assertThat(config.maintenance().enabled()).isTrue();
+    }
+
+    @Test
     void everyDocumentedKeyIsOneTheLoaderAccepts() throws Exception {
         Set<String> known = new HashSet<>();
         PipelineOptions.ALL.forEach(key -> known.add(key.name()));
