@@ -147,11 +147,7 @@ public final class JobPreparation {
             contract = contract(config, tableConfig, catalog, spec.identifier());
             table = catalog.loadTable(spec.identifier());
             // the contract made or checked the table's columns; its layout is the file's
-            tableConfig
-                    .layout()
-                    .requirePartitionsByKey(spec.identifier().toString(), contract.primaryKey());
             tableConfig.layout().applyTo(table, contract.primaryKey());
-            table.refresh();
             tables.ensureAppendOnly(QuarantineTable.of(spec.identifier()), QuarantineTable.SCHEMA);
             primaryKey = contract.primaryKey();
             Ordering contracted = Ordering.parse(contract.ordering());

@@ -147,6 +147,8 @@ public final class TableLayout implements Serializable {
      */
     public void applyTo(Table table, List<String> key) {
         String name = table.name();
+        // before the spec is touched: a table without snapshots is given partition-by
+        requirePartitionsByKey(name, key);
         if (!partitionBy.isEmpty()) {
             PartitionSpec wanted = spec(table.schema());
             if (!describe(table.spec()).equals(describe(wanted))) {
