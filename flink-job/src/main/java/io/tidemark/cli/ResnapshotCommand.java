@@ -4,7 +4,6 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
-import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,12 +73,6 @@ final class ResnapshotCommand implements Callable<Integer> {
             System.err.printf(
                     "tidemark resnapshot: --table '%s' is not a target of %s; targets: %s%n",
                     table, config, targets);
-            return Tidemark.EXIT_USAGE;
-        }
-        String refusal = ResnapshotSource.refusal(pipeline, entry);
-        if (refusal != null) {
-            System.err.printf(
-                    "tidemark resnapshot: %s cannot be re-snapshotted: %s%n", table, refusal);
             return Tidemark.EXIT_USAGE;
         }
         Catalog catalog = Tidemark.catalog(pipeline);

@@ -9,7 +9,6 @@ import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.source.SourceDialect;
 import io.tidemark.source.TableDiscovery;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
-import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -173,7 +172,8 @@ final class VerifyCommand implements Callable<Integer> {
             // the table is a merge of several databases: no single source is its truth
             out.printf(
                     "%s -> %s: skipped, merged from sources %s (compare each source's rows"
-                            + " with the merge rule yourself)%n",
+                            + " with the merge rule yourself; `tidemark resnapshot` reads it again"
+                            + " from all of them)%n",
                     tableConfig.source(), tableConfig.target(), tableConfig.sources());
             outcome(tableConfig, "SKIPPED", null)
                     .put("reason", "merged from sources " + tableConfig.sources());
@@ -195,7 +195,7 @@ final class VerifyCommand implements Callable<Integer> {
         out.println("  " + report.scope());
         boolean differed = !report.isClean();
         if (differed && repair) {
-            report = repair(pipeline, tableConfig, source, catalog, report);
+            report = repair(tableConfig, source, catalog, report);
         }
         String outcome = report.isClean() ? (differed ? "REPAIRED" : "EQUAL") : "DIFFERENT";
         outcome(tableConfig, outcome, report);
@@ -210,17 +210,8 @@ final class VerifyCommand implements Callable<Integer> {
      * last comparison.
      */
     private DiffReport repair(
-            PipelineConfig pipeline,
-            TableConfig tableConfig,
-            Connection source,
-            Catalog catalog,
-            DiffReport report)
+            TableConfig tableConfig, Connection source, Catalog catalog, DiffReport report)
             throws Exception {
-        String refusal = ResnapshotSource.refusal(pipeline, tableConfig);
-        if (refusal != null) {
-            out.printf("NOT REPAIRED %s: %s%n", tableConfig.target(), refusal);
-            return report;
-        }
         long deadline = System.nanoTime() + repairWait.toNanos();
         Table target = catalog.loadTable(TableIdentifier.parse(tableConfig.target()));
         KeyFingerprints keys = report.differingKeys();

@@ -88,16 +88,13 @@ public final class SourceStage {
             SourceConfig source,
             Map<String, List<String>> primaryKeys) {
         Map<String, String> targets = new LinkedHashMap<>();
-        Map<String, String> refusals = new LinkedHashMap<>();
+        Map<String, List<String>> merged = new LinkedHashMap<>();
         for (TableConfig table : config.tables()) {
-            if (!table.sources().contains(source.id())) {
-                continue;
-            }
-            String refusal = ResnapshotSource.refusal(config, table);
-            if (refusal != null) {
-                refusals.put(table.target(), refusal);
-            } else {
+            if (table.sources().contains(source.id())) {
                 targets.put(table.source(), table.target());
+                if (table.sources().size() > 1) {
+                    merged.put(table.target(), table.sources());
+                }
             }
         }
         WatermarkStrategy<ChangeEvent> idle =
@@ -122,7 +119,7 @@ public final class SourceStage {
                                         run,
                                         source,
                                         targets,
-                                        refusals,
+                                        merged,
                                         primaryKeys,
                                         TidemarkJob.catalogLoader(config),
                                         source.resnapshotRowsPerSecond())),
@@ -139,13 +136,17 @@ public final class SourceStage {
     }
 
     /**
-     * The sources' column defaults; a column added with one to a table that can be re-read while
-     * running is backfilled by a re-snapshot ({@link ResnapshotBackfill}).
+     * The sources' column defaults; a column added with one to a table of one source is backfilled
+     * by a re-snapshot ({@link ResnapshotBackfill}); in a table merged from several the job stops
+     * once, naming the fix (the sources add it one by one, and a re-read when the first does would
+     * leave the others' rows without it).
      */
     static ColumnDefaults.Lookup columnDefaults(PipelineConfig config) {
         Map<String, String> targets = new LinkedHashMap<>();
         for (TableConfig table : config.tables()) {
-            if (ResnapshotSource.refusal(config, table) == null) {
+            // not a table merged from several sources: a re-read now would find the column in
+            // one of them, and the others' rows would miss their default when those add it later
+            if (table.sources().size() == 1) {
                 targets.put(table.source(), table.target());
             }
         }

@@ -188,6 +188,12 @@ public abstract class OrderingRule implements Serializable {
             if (!change.isRereadDelete()) {
                 return sequence(change);
             }
+            if (state != null && state.applied().source() != rank(change)) {
+                // a table merged from several sources: the version came from another source, one
+                // this re-read did not read, so its not holding the key says nothing of it (that
+                // source's own re-read decides); stale against any state
+                return new Sequence(Long.MIN_VALUE, rank(change), Long.MIN_VALUE, Long.MIN_VALUE);
+            }
             // at the event time of the version it removes: the re-read's position decides
             return new Sequence(
                     state == null ? Long.MIN_VALUE : state.applied().eventTime(),

@@ -8,6 +8,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testing.GroundTruth;
 import io.tidemark.testing.PipelineYaml;
+import io.tidemark.testing.TableDamage;
 import io.tidemark.testing.TestClusters;
 import java.io.Closeable;
 import java.math.BigDecimal;
@@ -44,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * held open while shard A keeps writing, so arrival order and the declared order disagree. The
  * Iceberg table must equal the expected merge (computed from the writes by the same rule,
  * materialized as a table and diffed row by row), and the same writes applied in arrival order must
- * end different.
+ * end different. Then the table is damaged by hand and re-read from both shards while they write
+ * ({@code tidemark resnapshot}): it must end equal to the merge again.
  */
 class MultiSourceITCase {
 
@@ -124,16 +126,7 @@ class MultiSourceITCase {
         Write current = shard.rows.get(id);
         Write write;
         if (deletes && current != null && random.nextInt(5) == 0) {
-            try (PreparedStatement p =
-                    shard.connection.prepareStatement("DELETE FROM public.accounts WHERE id = ?")) {
-                p.setLong(1, id);
-                p.executeUpdate();
-            }
-            // a delete is ordered by its before image: the row's last updated_at
-            write =
-                    new Write(
-                            shard.rank, ++shard.seq, 0, id, null, null, current.updatedAt(), true);
-            shard.rows.remove(id);
+            write = delete(shard, id);
         } else {
             Instant at = shard.clock();
             String owner = "owner-" + shard.rank + "-" + random.nextInt(1000);
@@ -152,6 +145,18 @@ class MultiSourceITCase {
             shard.rows.put(id, write);
         }
         return write;
+    }
+
+    /** Deletes the row {@code id} that {@code shard} holds. */
+    private static Write delete(Shard shard, long id) throws Exception {
+        Write current = shard.rows.remove(id);
+        try (PreparedStatement p =
+                shard.connection.prepareStatement("DELETE FROM public.accounts WHERE id = ?")) {
+            p.setLong(1, id);
+            p.executeUpdate();
+        }
+        // a delete is ordered by its before image: the row's last updated_at
+        return new Write(shard.rank, ++shard.seq, 0, id, null, null, current.updatedAt(), true);
     }
 
     private void committed(List<Write> writes) {
@@ -219,14 +224,13 @@ class MultiSourceITCase {
         return table;
     }
 
-    private static PipelineConfig config(Path dir) {
+    private static PipelineYaml pipeline(Path dir) {
         return PipelineYaml.postgres(shardA, "bank", dir, "it-shards")
                 .set("pipeline.parallelism", 2)
                 .set("checkpoint.dir", null)
                 .set("source", null)
                 .set("sources", List.of(shard("shard_a", shardA), shard("shard_b", shardB)))
-                .table("public.accounts", "bank.accounts", "ordering", "event-time:updated_at")
-                .config();
+                .table("public.accounts", "bank.accounts", "ordering", "event-time:updated_at");
     }
 
     private static Map<String, Object> shard(String id, EmbeddedDatabase server) {
@@ -237,6 +241,8 @@ class MultiSourceITCase {
         source.put("port", server.port());
         source.put("database", "bank");
         source.put("username", "postgres");
+        // a re-snapshot slow enough for the shards to write while it reads
+        source.put("resnapshot", Map.of("rows-per-second", 40));
         return source;
     }
 
@@ -251,7 +257,8 @@ class MultiSourceITCase {
             // before the start, upserts only: a delete before capture leaves no tombstone to merge
             workload(shardWriterA, shardWriterB, random, 300, false);
 
-            PipelineConfig config = config(dir);
+            PipelineYaml yaml = pipeline(dir);
+            PipelineConfig config = yaml.config();
             RunContext run = RunContext.start(config.pipelineId(), null);
             List<TidemarkJob.ResolvedTable> tables = JobPreparation.prepare(config);
             StreamExecutionEnvironment env =
@@ -300,6 +307,16 @@ class MultiSourceITCase {
                         catalog,
                         Map.of("public.expected_accounts", TableIdentifier.of("bank", "accounts")),
                         Duration.ofMinutes(2));
+
+                rereadsTheDamagedMergeFromBothShards(
+                        yaml.write(dir), catalog, shardWriterA, shardWriterB, random);
+                materialize(truth, merge(history));
+                GroundTruth.awaitEqual(
+                        job,
+                        truth,
+                        catalog,
+                        Map.of("public.expected_accounts", TableIdentifier.of("bank", "accounts")),
+                        Duration.ofMinutes(2));
             } finally {
                 GroundTruth.cancel(job);
                 shardA.dropSlot("bank", config.sources().get(0).slotName());
@@ -309,6 +326,63 @@ class MultiSourceITCase {
                 }
             }
         }
+    }
+
+    /**
+     * Damages the table by hand (keys deleted, altered, added: {@link TableDamage}) and re-reads it
+     * with {@code tidemark resnapshot} while both shards write; the re-read is done once both
+     * shards' parts are, and records each.
+     */
+    private void rereadsTheDamagedMergeFromBothShards(
+            Path file, Catalog catalog, Shard a, Shard b, Random random) throws Exception {
+        TableIdentifier id = TableIdentifier.of("bank", "accounts");
+        // keys whose newest version is shard A's and which shard B no longer holds: B's re-read
+        // finds them missing, and must not delete A's row (B ranks after A: at equal event times
+        // its changes win)
+        for (long key = 40; key <= 45; key++) {
+            committed(List.of(write(a, key, random, false)));
+            if (b.rows.containsKey(key)) {
+                committed(List.of(delete(b, key)));
+            }
+        }
+        TableDamage.corrupt(
+                catalog.loadTable(id),
+                0,
+                (schema, key, v, n) -> {
+                    org.apache.iceberg.data.GenericRecord row =
+                            org.apache.iceberg.data.GenericRecord.create(schema);
+                    row.setField("id", key);
+                    row.setField("owner", "damaged " + v);
+                    row.setField("balance", BigDecimal.valueOf(n, 2));
+                    row.setField("updated_at", OffsetDateTime.parse("2020-01-01T00:00:00Z"));
+                    return row;
+                });
+        java.util.concurrent.CompletableFuture<Integer> resnapshot =
+                java.util.concurrent.CompletableFuture.supplyAsync(
+                        () ->
+                                io.tidemark.cli.Tidemark.execute(
+                                        "resnapshot",
+                                        "--config",
+                                        file.toString(),
+                                        "--table",
+                                        "bank.accounts",
+                                        "--wait",
+                                        "3m"));
+        int writes = 0;
+        int whileReading = 0;
+        while (!resnapshot.isDone() || writes < 50) {
+            whileReading += resnapshot.isDone() ? 0 : 1;
+            // keys 1..15 only: the others end right only if the re-read puts them right
+            Shard shard = random.nextBoolean() ? a : b;
+            committed(List.of(write(shard, 1 + random.nextInt(15), random, true)));
+            writes++;
+        }
+        assertThat(resnapshot.get()).as("tidemark resnapshot --wait of the merged table").isZero();
+        org.apache.iceberg.Table table = catalog.loadTable(id);
+        String outcome =
+                table.properties().get(io.tidemark.source.resnapshot.ResnapshotRequests.COMPLETED);
+        assertThat(outcome).matches("\\d+ done: shard_a: done: .*; shard_b: done: .*");
+        assertThat(whileReading).as("changes written while the re-snapshot read").isPositive();
     }
 
     /**

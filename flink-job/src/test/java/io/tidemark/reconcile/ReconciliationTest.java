@@ -461,4 +461,92 @@ class ReconciliationTest {
                                 .verdict())
                 .isEqualTo(Verdict.APPLY);
     }
+
+    /** A change of key 1 from {@code source} with {@code updated_at} {@code eventTime}. */
+    private static ChangeEvent from(
+            String source, Operation operation, long eventTime, SourcePosition place) {
+        Map<String, Object> row = Changes.row(1, source, eventTime);
+        return new ChangeEvent(
+                source,
+                Changes.TABLE,
+                operation,
+                List.of(1L),
+                operation == Operation.DELETE ? Map.of("id", 1L) : null,
+                operation == Operation.DELETE ? null : row,
+                place,
+                eventTime);
+    }
+
+    /** {@link Reconciliation#decide} for a table merged from sources {@code a} and {@code b}. */
+    private static Decision decideMerged(KeyState state, ChangeEvent change) {
+        OrderingRule rule = OrderingRule.eventTime("updated_at").withSources(List.of("a", "b"));
+        return Reconciliation.decide(
+                state,
+                change,
+                rule.sequence(change, state),
+                rule.eventTimeMillis(change, state),
+                0,
+                LATENESS,
+                RETENTION,
+                LatePolicy.APPLY_IF_NEWER);
+    }
+
+    @Test
+    void inAMergedTableAReReadDeleteRemovesOnlyAVersionOfItsOwnSource() {
+        // the key's version came from source a (rank 0) at 5,000; b re-reads and does not hold it
+        KeyState fromA =
+                decideMerged(
+                                null,
+                                from("a", Operation.UPDATE, 5_000, new SourcePosition(40, 50, 1)))
+                        .next();
+        ChangeEvent deleteOfB =
+                from("b", Operation.DELETE, 6_000, SourcePosition.resnapshot(98, 42));
+        assertThat(decideMerged(fromA, deleteOfB).verdict())
+                .as("b's re-read must not delete the row a holds")
+                .isEqualTo(Verdict.STALE);
+        // a's own re-read delete removes it (a no longer holds the key)
+        ChangeEvent deleteOfA =
+                from("a", Operation.DELETE, 6_000, SourcePosition.resnapshot(98, 42));
+        KeyState deleted = decideMerged(fromA, deleteOfA).next();
+        assertThat(deleted.tombstone()).isTrue();
+        // then b's re-read delete is stale against a's tombstone, and b's re-read row of an older
+        // version too; a newer one applies
+        assertThat(decideMerged(deleted, deleteOfB).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(
+                        decideMerged(
+                                        deleted,
+                                        from(
+                                                "b",
+                                                Operation.UPDATE,
+                                                4_000,
+                                                SourcePosition.resnapshot(99, 42)))
+                                .verdict())
+                .isEqualTo(Verdict.STALE);
+        assertThat(
+                        decideMerged(
+                                        deleted,
+                                        from(
+                                                "b",
+                                                Operation.UPDATE,
+                                                7_000,
+                                                SourcePosition.resnapshot(99, 42)))
+                                .verdict())
+                .isEqualTo(Verdict.APPLY);
+        // without state (a row put in the target by hand, or state past its retention) the first
+        // re-read delete applies, the other source's is stale against it, and any re-read row of
+        // the key (at its event time) applies after both
+        KeyState ghost = decideMerged(null, deleteOfB).next();
+        assertThat(ghost.tombstone()).isTrue();
+        assertThat(decideMerged(ghost, deleteOfA).verdict()).isEqualTo(Verdict.STALE);
+        assertThat(
+                        decideMerged(
+                                        ghost,
+                                        from(
+                                                "a",
+                                                Operation.UPDATE,
+                                                1_000,
+                                                SourcePosition.resnapshot(99, 42)))
+                                .verdict())
+                .isEqualTo(Verdict.APPLY);
+    }
 }

@@ -11,10 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The source's column defaults, and their backfill by a re-snapshot: when a column is added with a
- * default to a table that can be re-read while running ({@link ResnapshotSource#refusal}), a
- * re-snapshot of it is requested, so the rows that existed before get the default in Iceberg too. A
- * request made by several gate subtasks at once is read once: the coordinator takes a table's
- * newest request at each look.
+ * default to a table of one source, a re-snapshot of it is requested, so the rows that existed
+ * before get the default in Iceberg too. A request made by several gate subtasks at once is read
+ * once: the coordinator takes a table's newest request at each look.
  */
 public final class ResnapshotBackfill implements ColumnDefaults.Lookup {
 
@@ -27,7 +26,7 @@ public final class ResnapshotBackfill implements ColumnDefaults.Lookup {
     private final CatalogLoader catalog;
 
     /**
-     * @param targets source table to target, of the tables a re-snapshot can re-read
+     * @param targets source table to target, of the tables fed by one source
      */
     public ResnapshotBackfill(
             ColumnDefaults.Lookup defaults, Map<String, String> targets, CatalogLoader catalog) {

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Watches the target tables for re-snapshot requests ({@link #pollMillis}), hands each new one to
  * the reader (subtask 0), and records each outcome on its table once the checkpoint that holds the
- * request's rows has completed. A request for a table that cannot be re-snapshotted is recorded as
- * refused, with the reason; nothing fails the job.
+ * request's rows has completed; nothing fails the job. A table merged from several sources is read
+ * by each source's own enumerator and reader, and its outcome recorded once all of them are done
+ * ({@link ResnapshotRequests#record}).
  */
 final class ResnapshotEnumerator
         implements SplitEnumerator<ResnapshotSplit, ResnapshotEnumeratorState> {
@@ -64,20 +65,14 @@ final class ResnapshotEnumerator
     public void start() {
         settings.run().enterLogContext();
         catalog = settings.catalog().loadCatalog();
-        context.callAsync(
-                this::requests,
-                this::accept,
-                0,
-                pollMillis(settings.targets().size() + settings.refusals().size()));
+        context.callAsync(this::requests, this::accept, 0, pollMillis(settings.targets().size()));
     }
 
     /** The newest request per target not yet handled (run off the coordinator's thread). */
     private Map<String, Request> requests() {
         settings.run().enterLogContext();
         Map<String, Request> found = new LinkedHashMap<>();
-        List<String> targets = new ArrayList<>(settings.targets().values());
-        targets.addAll(settings.refusals().keySet());
-        for (String target : targets) {
+        for (String target : settings.targets().values()) {
             Table table;
             try {
                 table = catalog.loadTable(TableIdentifier.parse(target));
@@ -115,12 +110,6 @@ final class ResnapshotEnumerator
                 continue;
             }
             accepted.put(target, request.number());
-            String refusal = settings.refusals().get(target);
-            if (refusal != null) {
-                LOG.error("Re-snapshot {} of {} refused: {}", request.number(), target, refusal);
-                outcomes.add(new Outcome(target, request.number() + " refused: " + refusal));
-                continue;
-            }
             String sourceTable =
                     settings.targets().entrySet().stream()
                             .filter(e -> e.getValue().equals(target))
@@ -213,8 +202,17 @@ final class ResnapshotEnumerator
                         + ")";
         try {
             Table table = catalog.loadTable(TableIdentifier.parse(outcome.target()));
-            table.updateProperties().set(ResnapshotRequests.COMPLETED, text).commit();
-            LOG.info("Re-snapshot of {} recorded: {}", outcome.target(), text);
+            String recorded =
+                    ResnapshotRequests.record(
+                            table,
+                            text,
+                            settings.source().id(),
+                            settings.merged().getOrDefault(outcome.target(), List.of()));
+            LOG.info(
+                    "Re-snapshot of {} recorded{}: {}",
+                    outcome.target(),
+                    recorded == null ? " for source " + settings.source().id() : "",
+                    recorded == null ? text : recorded);
         } catch (RuntimeException e) {
             // the rows are committed; only the record of it is missing: say so, do not fail
             LOG.warn(

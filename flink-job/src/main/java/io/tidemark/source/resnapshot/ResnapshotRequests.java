@@ -25,8 +25,12 @@ import org.apache.iceberg.UpdateProperties;
  *       in a file of the table's metadata directory (written through the table's FileIO, so the
  *       pipeline reads it wherever it runs), which keeps the table's metadata and the pipeline's
  *       checkpoints small (the split names the file; only the reader loads it);
- *   <li>{@value #COMPLETED}: the newest request handled, then what it did or why it was refused,
- *       written once the checkpoint holding its rows completed.
+ *   <li>{@value #COMPLETED}: the newest request handled, then what it did, written once the
+ *       checkpoint holding its rows completed. A table merged from several sources is read again
+ *       from each of them, each by its source's own re-snapshot reader: each records what it did
+ *       under {@code tidemark.resnapshot.completed.<source id>}, and the last of them {@value
+ *       #COMPLETED}, {@code <request> done: <source>: <what it did>; ...} when every source's read
+ *       was done, else {@code <request> failed: ...}.
  * </ul>
  */
 public final class ResnapshotRequests {
@@ -208,5 +212,49 @@ public final class ResnapshotRequests {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** The property under which {@code source} records its part of a merged table's re-snapshot. */
+    public static String completedBy(String source) {
+        return COMPLETED + "." + source;
+    }
+
+    /**
+     * Records {@code outcome} ({@code <request> done: ...}, {@code <request> failed: ...}), what
+     * the re-snapshot source of {@code source} did, on {@code table}. For a table fed by one source
+     * ({@code sources} empty or that one) that is {@value #COMPLETED}; for one merged from {@code
+     * sources} it is the source's own property ({@link #completedBy}), and {@value #COMPLETED} once
+     * every source has recorded the request: a second commit after the first, so whichever source
+     * commits last sees the others' records. Returns what {@value #COMPLETED} became, or null when
+     * other sources have yet to record theirs.
+     */
+    public static String record(Table table, String outcome, String source, List<String> sources) {
+        if (sources.size() <= 1) {
+            table.updateProperties().set(COMPLETED, outcome).commit();
+            return outcome;
+        }
+        table.updateProperties().set(completedBy(source), outcome).commit();
+        table.refresh();
+        long request = number(outcome.split(" ", 2)[0]);
+        if (completed(table) >= request) {
+            return table.properties().get(COMPLETED);
+        }
+        StringBuilder parts = new StringBuilder();
+        boolean done = true;
+        for (String each : sources) {
+            String text = table.properties().get(completedBy(each));
+            String[] split = text == null ? new String[] {"-1"} : text.split(" ", 2);
+            if (number(split[0]) < request) {
+                return null;
+            }
+            done &= split.length > 1 && split[1].startsWith("done");
+            parts.append(parts.length() == 0 ? "" : "; ")
+                    .append(each)
+                    .append(": ")
+                    .append(split.length > 1 ? split[1] : "");
+        }
+        String combined = request + (done ? " done: " : " failed: ") + parts;
+        table.updateProperties().set(COMPLETED, combined).commit();
+        return combined;
     }
 }

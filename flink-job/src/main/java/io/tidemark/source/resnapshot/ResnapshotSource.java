@@ -1,8 +1,6 @@
 package io.tidemark.source.resnapshot;
 
-import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
-import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.ChangeEvent;
 import java.io.Serializable;
 import java.util.List;
@@ -30,14 +28,16 @@ public final class ResnapshotSource
     private static final long serialVersionUID = 1L;
 
     /**
-     * What the source needs: {@code targets} maps each source table that can be re-snapshotted to
-     * its target; {@code refusals} maps each target that cannot to the reason.
+     * What the source needs: {@code targets} maps each of the source's tables to its target; {@code
+     * merged} maps each target fed by several sources to all of them, in the pipeline's order (a
+     * re-snapshot of such a table is read by each source's own re-snapshot source and is done when
+     * all of them are: {@link ResnapshotRequests#record}).
      */
     public record Settings(
             io.tidemark.runtime.RunContext run,
             SourceConfig source,
             Map<String, String> targets,
-            Map<String, String> refusals,
+            Map<String, List<String>> merged,
             Map<String, List<String>> primaryKeys,
             CatalogLoader catalog,
             int rowsPerSecond)
@@ -45,26 +45,12 @@ public final class ResnapshotSource
 
         public Settings {
             targets = Map.copyOf(targets);
-            refusals = Map.copyOf(refusals);
+            merged = Map.copyOf(merged);
             primaryKeys = Map.copyOf(primaryKeys);
         }
     }
 
     private final Settings settings;
-
-    /**
-     * Why {@code table} of {@code pipeline} cannot be re-snapshotted while the pipeline runs, with
-     * what to do instead; null when it can. The one place this is decided.
-     */
-    public static String refusal(PipelineConfig pipeline, TableConfig table) {
-        if (table.sources().size() != 1) {
-            return "it merges sources "
-                    + table.sources()
-                    + ", and a re-snapshot reads one source's log; stop the pipeline and run it"
-                    + " again with --fresh";
-        }
-        return null;
-    }
 
     public ResnapshotSource(Settings settings) {
         this.settings = settings;
