@@ -157,9 +157,9 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
                         getOperatorID().toHexString(),
                         subtask,
                         attempt);
-        // empty: no snapshot at all, so no row of any key, committed by anyone; not restored:
+        // empty: no file at all, so no row of any key, committed by anyone; not restored:
         // nothing this job wrote before is replayed
-        boolean empty = !restored && table.currentSnapshot() == null;
+        boolean empty = !restored && holdsNoFiles(table);
         files.put(
                 target.table(),
                 new TableFiles(
@@ -295,5 +295,24 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
             closeable.close();
         }
         super.close();
+    }
+
+    /**
+     * Whether {@code table} holds no data or delete file: no snapshot, or a current one whose
+     * summary counts none (an empty snapshot such as {@code FirstSnapshots} commits); false when
+     * the summary does not say.
+     */
+    static boolean holdsNoFiles(Table table) {
+        org.apache.iceberg.Snapshot current = table.currentSnapshot();
+        if (current == null) {
+            return true;
+        }
+        Map<String, String> summary = current.summary();
+        return "0".equals(summary.get(org.apache.iceberg.SnapshotSummary.TOTAL_DATA_FILES_PROP))
+                && "0"
+                        .equals(
+                                summary.get(
+                                        org.apache.iceberg.SnapshotSummary
+                                                .TOTAL_DELETE_FILES_PROP));
     }
 }

@@ -136,7 +136,10 @@ final class TableFiles {
                 }
                 DeltaManifests delta =
                         FlinkManifestUtil.writeCompletedFiles(
-                                result, () -> manifests.create(checkpointId), table.spec());
+                                result,
+                                () -> manifests.create(checkpointId),
+                                table.spec(),
+                                org.apache.iceberg.TableUtil.formatVersion(table));
                 out.add(
                         new FilesWritten(
                                 checkpointId,

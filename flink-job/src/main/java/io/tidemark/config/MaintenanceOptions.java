@@ -51,14 +51,15 @@ public final class MaintenanceOptions {
                     "maintenance.orphan-files.every",
                     DURATION,
                     "0 (off)",
-                    "Refused when set: the orphan-file removal of Iceberg 1.10.1 removes files live "
-                            + "tables use (apache/iceberg#15487); remove orphan files outside the job.");
+                    "Removes the files under each table's location that no snapshot it keeps uses"
+                            + " (what failed attempts and expired snapshots leave), this often.");
     public static final ConfigKey ORPHANS_MIN_AGE =
             ConfigKey.optional(
                     "maintenance.orphan-files.min-age",
                     DURATION,
                     "3d",
-                    "Files younger than this are never removed as orphans (a commit may be under way).");
+                    "Files younger than this are never removed as orphans (a commit may be under way);"
+                            + " at least 1h.");
     public static final ConfigKey MIN_INTERVAL =
             ConfigKey.optional(
                     "maintenance.min-interval",

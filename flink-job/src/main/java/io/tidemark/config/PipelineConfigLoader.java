@@ -195,22 +195,17 @@ public final class PipelineConfigLoader {
                         reader.duration(flat, MaintenanceOptions.ORPHANS_MIN_AGE),
                         reader.duration(flat, MaintenanceOptions.MIN_INTERVAL),
                         lock);
-        if (!maintenance.orphanFilesEvery().isZero()) {
-            // MaintenanceBenchmark: with orphan-file removal every minute, the only metadata.json
-            // of a table without snapshots (the pipeline's quarantine of unrouted changes) was
-            // removed, and the next start failed to load the table
+        if (!maintenance.orphanFilesEvery().isZero()
+                && maintenance.orphanFilesMinAge().compareTo(Duration.ofHours(1)) < 0) {
+            // a file the writers wrote waits in a checkpoint until the checkpoint completes and
+            // the committer commits it: removed as an orphan meanwhile, its rows would be lost
             throw new ConfigException(
                     String.format(
-                            "%s: 'maintenance.orphan-files.every': the orphan-file removal of "
-                                    + "the Iceberg release this build uses (1.10.1) removes files "
-                                    + "live tables still use (the metadata of a table without "
-                                    + "snapshots; manifest lists of snapshots committed after the "
-                                    + "job started, apache/iceberg#15487), so Tidemark does not run "
-                                    + "it: remove the setting and remove orphan files outside the "
-                                    + "job, for example with Trino's ALTER TABLE ... EXECUTE "
-                                    + "remove_orphan_files(retention_threshold => '7d') or Spark's "
-                                    + "remove_orphan_files procedure",
-                            fileName));
+                            "%s: 'maintenance.orphan-files.min-age': expected at least 1h, got %s:"
+                                    + " a file younger than that may belong to a commit under way"
+                                    + " (written, waiting for its checkpoint to complete); keep"
+                                    + " the default, 3d, unless files must go sooner",
+                            fileName, maintenance.orphanFilesMinAge()));
         }
         if (maintenance.minInterval().toSeconds() < 1) {
             throw new ConfigException(

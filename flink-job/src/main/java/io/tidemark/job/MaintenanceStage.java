@@ -5,6 +5,7 @@ import io.tidemark.commit.CommitTarget;
 import io.tidemark.config.MaintenanceConfig;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.runtime.RunContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -43,11 +44,33 @@ public final class MaintenanceStage {
 
     private MaintenanceStage() {}
 
-    /** Adds the maintenance of every target table of {@code tables} to {@code env}, if any. */
+    /**
+     * Adds the maintenance of every target table of {@code tables} to {@code env}, if any; with
+     * orphan-file removal, first gives each maintained table without a snapshot an empty one
+     * ({@link FirstSnapshots}).
+     */
     static void attach(
-            StreamExecutionEnvironment env, PipelineConfig config, List<ResolvedTable> tables) {
+            StreamExecutionEnvironment env,
+            PipelineConfig config,
+            RunContext run,
+            List<ResolvedTable> tables) {
         if (config.maintenance().enabled()) {
             createLockTable(config, config.maintenance());
+            if (!config.maintenance().orphanFilesEvery().isZero()) {
+                org.apache.iceberg.catalog.Catalog catalog =
+                        TidemarkJob.catalogLoader(config).loadCatalog();
+                try {
+                    FirstSnapshots.giveEach(catalog, maintained(config, tables), run);
+                } finally {
+                    if (catalog instanceof java.io.Closeable closeable) {
+                        try {
+                            closeable.close();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                }
+            }
             attach(env, config, config.maintenance(), tables);
         }
     }

@@ -296,7 +296,7 @@ public final class TidemarkJob {
                 live);
 
         // beside the stream: each table's compaction, snapshot expiry and orphan removal
-        MaintenanceStage.attach(env, config, tables);
+        MaintenanceStage.attach(env, config, run, tables);
     }
 
     /** The contract gate over every change (chained to the source). */

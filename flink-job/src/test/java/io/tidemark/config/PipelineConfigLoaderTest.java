@@ -239,17 +239,24 @@ class PipelineConfigLoaderTest {
                                                 "maintenance:\n  min-interval: 500ms\n")))
                 .hasMessage(
                         "pipeline.yaml: 'maintenance.min-interval': expected at least 1s, got PT0.5S");
-        // orphan-file removal is refused, with a way to do it that works
+        // orphan-file removal, never of files younger than an hour (a commit may be under way)
+        assertThat(
+                        parse(
+                                        scheduled.replace(
+                                                "maintenance:\n",
+                                                "maintenance:\n  orphan-files: {every: 1d}\n"))
+                                .maintenance()
+                                .orphanFilesMinAge())
+                .isEqualTo(Duration.ofDays(3));
         assertThatThrownBy(
                         () ->
                                 parse(
                                         scheduled.replace(
                                                 "maintenance:\n",
-                                                "maintenance:\n  orphan-files: {every: 1d}\n")))
+                                                "maintenance:\n  orphan-files: {every: 1d, min-age: 10m}\n")))
                 .hasMessageStartingWith(
-                        "pipeline.yaml: 'maintenance.orphan-files.every': the orphan-file removal")
-                .hasMessageContaining("apache/iceberg#15487")
-                .hasMessageContaining("remove_orphan_files(retention_threshold => '7d')");
+                        "pipeline.yaml: 'maintenance.orphan-files.min-age': expected at least 1h, got PT10M")
+                .hasMessageContaining("keep the default, 3d");
         assertThat(
                         parse(
                                         scheduled.replace(

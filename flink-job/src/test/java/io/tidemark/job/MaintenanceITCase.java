@@ -56,14 +56,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * with files removed) sit in the history with the pipeline's commits after them, and expiry keeps
  * the history bounded: the first snapshots are gone and far fewer remain than the pipeline
  * committed; the equality delete files a compaction leaves behind (older than every data file) do
- * not stay.
+ * not stay. With orphan-file removal scheduled, files no table uses go and every file a table uses
+ * stays, however old.
  */
 class MaintenanceITCase {
 
     @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
 
     @RegisterExtension
-    static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog", "maint");
+    static final SharedDatabase DATABASE =
+            new SharedDatabase("iceberg_catalog", "maint", "orphans");
 
     @Test
     void theJobCompactsAndExpiresItsTablesWhileTheyStream() throws Exception {
@@ -206,6 +208,145 @@ class MaintenanceITCase {
                 closeable.close();
             }
         }
+    }
+
+    @Test
+    void orphanFilesGoAndEveryFileATableUsesStaysHoweverOld() throws Exception {
+        EmbeddedDatabase database = DATABASE.get();
+        String id = "orphans-it";
+        PipelineConfig config =
+                PipelineYaml.fromResource("maintenance.yaml", database, DATABASE.dir(), id)
+                        .set("source.database", "orphans")
+                        .set("maintenance.orphan-files", Map.of("every", "2s", "min-age", "1h"))
+                        .tableKey("maint.customers", "target", "orph.customers")
+                        .tableKey("maint.orders", "target", "orph.orders")
+                        .config();
+        Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+        targets.put(ShopWorkload.CUSTOMERS, TableIdentifier.of("orph", "customers"));
+        targets.put(ShopWorkload.ORDERS, TableIdentifier.of("orph", "orders"));
+        Catalog catalog = TestPipelines.catalog(config);
+        try (Connection source = database.connect("orphans")) {
+            ShopWorkload workload = new ShopWorkload(source, 43L);
+            workload.createAndSeed(500, 1_000);
+            JobClient job =
+                    TestJobs.start(
+                            config, RunContext.start(id, "orphans-run"), CommitListener.NONE, null);
+            try {
+                workload.apply(200);
+                GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
+                // the targets and the quarantine of unrouted changes, which stays without rows
+                List<TableIdentifier> tables =
+                        catalog.listTables(org.apache.iceberg.catalog.Namespace.of("orph"));
+                assertThat(tables)
+                        .containsAll(targets.values())
+                        .contains(
+                                io.tidemark.sink.QuarantineTable.unrouted(
+                                        TableIdentifier.of("orph", "customers")));
+                // as after days of running: every file older than the orphan-file age, and in
+                // each table's data and metadata directories a file no snapshot names, as an
+                // attempt that failed after writing leaves
+                List<java.nio.file.Path> strays = new java.util.ArrayList<>();
+                for (TableIdentifier name : tables) {
+                    java.nio.file.Path dir = localPath(catalog.loadTable(name).location());
+                    strays.add(stray(dir.resolve("data"), "stray-1.parquet"));
+                    strays.add(stray(dir.resolve("metadata"), "stray-2-m0.avro"));
+                    ageEveryFile(dir);
+                }
+                Awaitility.await("the files no table uses removed")
+                        .atMost(Duration.ofMinutes(2))
+                        .pollInterval(Duration.ofMillis(500))
+                        .until(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    workload.apply(20);
+                                    return strays.stream().noneMatch(java.nio.file.Files::exists);
+                                });
+                // and none a table uses, in any snapshot it keeps: checked until expiry, which
+                // removes the files of the snapshots it expires, is between two runs
+                Awaitility.await("every file the tables use still there")
+                        .atMost(Duration.ofMinutes(1))
+                        .pollInterval(Duration.ofMillis(500))
+                        .untilAsserted(
+                                () -> {
+                                    for (TableIdentifier name : tables) {
+                                        assertThat(missingFiles(catalog.loadTable(name)))
+                                                .as("files %s uses that are gone", name)
+                                                .isEmpty();
+                                    }
+                                });
+                workload.apply(200);
+                GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("the job never failed")
+                        .isEmpty();
+            } finally {
+                GroundTruth.cancel(job);
+                database.dropSlot("orphans", id.replace('-', '_'));
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    private static java.nio.file.Path localPath(String location) {
+        return location.startsWith("file:")
+                ? java.nio.file.Path.of(java.net.URI.create(location))
+                : java.nio.file.Path.of(location);
+    }
+
+    private static java.nio.file.Path stray(java.nio.file.Path dir, String name)
+            throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        return java.nio.file.Files.write(dir.resolve(name), new byte[] {1, 2, 3});
+    }
+
+    /** Sets every file under {@code dir} two days into the past. */
+    private static void ageEveryFile(java.nio.file.Path dir) throws IOException {
+        java.nio.file.attribute.FileTime old =
+                java.nio.file.attribute.FileTime.from(
+                        java.time.Instant.now().minus(Duration.ofDays(2)));
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path file :
+                    files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                java.nio.file.Files.setLastModifiedTime(file, old);
+            }
+        }
+    }
+
+    /**
+     * The files {@code table} uses that do not exist: its metadata files (current and logged), and
+     * of every snapshot it keeps the manifest list, the manifests and their data and delete files.
+     */
+    private static List<String> missingFiles(Table table) throws IOException {
+        Set<String> used =
+                new HashSet<>(
+                        org.apache.iceberg.ReachableFileUtil.metadataFileLocations(table, false));
+        for (Snapshot snapshot : table.snapshots()) {
+            used.add(snapshot.manifestListLocation());
+            for (ManifestFile manifest : snapshot.allManifests(table.io())) {
+                used.add(manifest.path());
+                if (manifest.content() == org.apache.iceberg.ManifestContent.DATA) {
+                    try (ManifestReader<org.apache.iceberg.DataFile> reader =
+                            ManifestFiles.read(manifest, table.io(), table.specs())) {
+                        reader.forEach(file -> used.add(file.location()));
+                    }
+                } else {
+                    try (ManifestReader<DeleteFile> reader =
+                            ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+                        reader.forEach(file -> used.add(file.location()));
+                    }
+                }
+            }
+        }
+        List<String> missing = new java.util.ArrayList<>();
+        for (String file : used) {
+            if (!java.nio.file.Files.exists(localPath(file))) {
+                missing.add(file);
+            }
+        }
+        return missing;
     }
 
     /**

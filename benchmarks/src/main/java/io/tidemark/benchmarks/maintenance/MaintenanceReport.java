@@ -18,7 +18,7 @@ final class MaintenanceReport {
                         "%,d rows, about %,d changes/s (60%% updates, 25%% inserts, 15%% deletes),"
                                 + " checkpoints every %d ms, parallelism 1. Maintenance on:"
                                 + " compaction and snapshot expiry every %d commits, %d snapshots"
-                                + " kept (orphan files are not removed: Tidemark refuses it, see docs/operations.md)."
+                                + " kept (orphan files are not removed: nothing in this run leaves any)."
                                 + " Full read: Iceberg's generic reader, deletes applied, median of"
                                 + " 3 after one warm-up; fresh copy: the same rows in one Parquet"
                                 + " file of a table of their own. A full read gives up after 10"

@@ -72,6 +72,15 @@ public final class Provenance {
      */
     public static final String DANGLING_DELETES_REMOVED = "tidemark.dangling-deletes-removed";
 
+    /**
+     * On the empty snapshot the pipeline commits, before a job that removes orphan files, to a
+     * table it maintains that has none: Iceberg's orphan-file removal (1.11.0) keeps the metadata
+     * files only of tables with a snapshot, and removed the only {@code metadata.json} of a table
+     * without one. Carries why, with {@link #RUN_ID} and {@link #CODE_VERSION}, never {@link
+     * #PIPELINE_ID} (it holds no checkpoint).
+     */
+    public static final String FIRST_SNAPSHOT = "tidemark.first-snapshot";
+
     /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
     public static final List<String> KEYS =
             List.of(
