@@ -3,6 +3,9 @@ package io.tidemark.cli;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.ConfigException;
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.config.PipelineConfig.SourceConfig;
+import io.tidemark.config.SourceKind;
+import io.tidemark.config.StartupMode;
 import io.tidemark.job.JobPreparation;
 import io.tidemark.job.LocalRest;
 import io.tidemark.job.MaintenanceStage;
@@ -12,10 +15,14 @@ import io.tidemark.job.SourceStage;
 import io.tidemark.job.TidemarkJob;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.source.MySqlCdcSource;
+import io.tidemark.source.PostgresSlots;
 import io.tidemark.source.TableDiscovery;
+import io.tidemark.source.resnapshot.ResnapshotRequests;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.client.program.StreamContextEnvironment;
 import org.apache.flink.configuration.Configuration;
@@ -42,7 +49,10 @@ import picocli.CommandLine.Option;
  * checkpoint or savepoint of the pipeline ({@link RetainedState}). Without any, a start into tables
  * that hold this pipeline's commits is refused unless {@code --fresh} says so: a start without
  * state snapshots every table again, replacing what each held, and readers see a table refill until
- * its snapshot is read.
+ * its snapshot is read; with {@code --keep-serving} the tables keep their rows instead: the log is
+ * read from a place fixed before the job (a Postgres source's replication slot, a MySQL source's
+ * binlog position now) and every table is read again while the pipeline runs ({@code tidemark
+ * resnapshot}), so each is corrected in place.
  */
 @Command(
         name = "run",
@@ -80,6 +90,16 @@ final class RunCommand implements Callable<Integer> {
                     "Start without state even if the pipeline has a retained checkpoint or"
                             + " savepoint: every table is snapshotted again.")
     boolean fresh;
+
+    @Option(
+            names = "--keep-serving",
+            description =
+                    "With --fresh: the tables keep their rows while each is read again in place (the"
+                            + " log from a place fixed before the job: a Postgres replication slot's,"
+                            + " a MySQL binlog's end now; every table re-snapshotted while the"
+                            + " pipeline runs, at source.resnapshot.rows-per-second), instead of each"
+                            + " table emptied at its first commit and refilled.")
+    boolean keepServing;
 
     @Option(
             names = "--rest-bind-address",
@@ -122,6 +142,11 @@ final class RunCommand implements Callable<Integer> {
                     "tidemark run: --fresh and --from-savepoint exclude each other: choose one");
             return Tidemark.EXIT_USAGE;
         }
+        String keepServingRefusal = keepServingRefusal();
+        if (keepServingRefusal != null) {
+            System.err.println("tidemark run: " + keepServingRefusal);
+            return Tidemark.EXIT_USAGE;
+        }
         RunContext run = RunContext.start(pipeline.pipelineId(), runId);
         run.enterLogContext();
         LOG.info(
@@ -134,6 +159,9 @@ final class RunCommand implements Callable<Integer> {
                 "tidemark run: pipeline %s, run id %s%n", pipeline.pipelineId(), run.runId());
         // whole-database capture: the file's table patterns become the tables they match now
         pipeline = TableDiscovery.resolve(pipeline);
+        if (keepServing) {
+            pipeline = logFromNow(pipeline);
+        }
         List<ResolvedTable> tables = JobPreparation.prepare(pipeline);
 
         RetainedState.Locations locations =
@@ -156,6 +184,9 @@ final class RunCommand implements Callable<Integer> {
         SavepointRestoreSettings restore = restoreSettings(pipeline, tables, ambient, locations);
         if (restore == null) {
             return Tidemark.EXIT_USAGE;
+        }
+        if (keepServing) {
+            keepServing(pipeline, tables);
         }
         if (restore.restoreSavepoint()) {
             flink.set(StateRecoveryOptions.SAVEPOINT_PATH, restore.getRestorePath());
@@ -234,13 +265,17 @@ final class RunCommand implements Callable<Integer> {
             return SavepointRestoreSettings.none();
         }
         String consequence =
-                TidemarkJob.snapshotsEveryTable(pipeline)
-                        ? "every table is snapshotted again, and the first commit to each removes "
-                                + "every row it held before, so rows deleted in the source meanwhile "
-                                + "go too; until a table's snapshot is read, readers see only the rows "
-                                + "read so far"
-                        : "its scan.startup.mode reads the log only: rows the tables hold stay as they are, "
-                                + "and changes the log no longer holds are missing";
+                keepServing
+                        ? "the tables keep their rows, and each is read again while the pipeline "
+                                + "runs: rows changed or deleted meanwhile are put right in place as "
+                                + "its re-read reaches them"
+                        : TidemarkJob.snapshotsEveryTable(pipeline)
+                                ? "every table is snapshotted again, and the first commit to each removes "
+                                        + "every row it held before, so rows deleted in the source meanwhile "
+                                        + "go too; until a table's snapshot is read, readers see only the rows "
+                                        + "read so far"
+                                : "its scan.startup.mode reads the log only: rows the tables hold stay as they are, "
+                                        + "and changes the log no longer holds are missing";
         if (fresh) {
             say(
                     "starting without state (--fresh) into tables that hold this pipeline's "
@@ -255,6 +290,73 @@ final class RunCommand implements Callable<Integer> {
                         + "retained checkpoint's chk-<n> directory), or start so with --fresh.%n",
                 pipeline.pipelineId(), searched, String.join("; ", committed), consequence);
         return null;
+    }
+
+    /** Why {@code --keep-serving} cannot be used as given, or null. */
+    private String keepServingRefusal() {
+        return keepServing && !fresh
+                ? "--keep-serving goes with --fresh (a start without state that keeps the tables'"
+                        + " rows); a resumed start keeps them anyway"
+                : null;
+    }
+
+    /**
+     * {@code pipeline} reading each source's log from a place fixed before the job, without a
+     * snapshot: a Postgres source's replication slot (kept where the server still holds it, made
+     * where it is missing or invalidated: {@link PostgresSlots}), a MySQL source's binlog end now.
+     * Any position a re-read of a table takes later is after it, so the log holds every change a
+     * re-read's rows do not.
+     */
+    private static PipelineConfig logFromNow(PipelineConfig pipeline) throws Exception {
+        Map<String, Map<String, String>> offsets = new java.util.HashMap<>();
+        for (SourceConfig source : pipeline.sources()) {
+            if (source.kind() == SourceKind.POSTGRES) {
+                say("%s", PostgresSlots.ensure(source));
+            } else {
+                String table =
+                        pipeline.tables().stream()
+                                .filter(t -> t.sources().contains(source.id()))
+                                .findFirst()
+                                .orElseThrow()
+                                .source();
+                Map<String, String> offset = MySqlCdcSource.currentOffset(source, table);
+                say(
+                        "source '%s': the binlog is read from %s position %s%s",
+                        source.id(),
+                        offset.get("file"),
+                        offset.get("pos"),
+                        offset.containsKey("gtids") ? ", GTIDs " + offset.get("gtids") : "");
+                offsets.put(source.id(), offset);
+            }
+        }
+        return pipeline.withSources(
+                s ->
+                        s.kind() == SourceKind.POSTGRES
+                                ? s.withStartupMode(StartupMode.COMMITTED_OFFSET)
+                                : s.startingAt(offsets.get(s.id())));
+    }
+
+    /**
+     * Before a fresh start that keeps the tables' rows, once its log's start is fixed ({@link
+     * #logFromNow}): every table is asked to be read again; the pipeline's re-snapshot sources pick
+     * the requests up.
+     */
+    private static void keepServing(PipelineConfig pipeline, List<ResolvedTable> tables)
+            throws Exception {
+        Catalog catalog = Tidemark.catalog(pipeline);
+        try {
+            List<String> requested = new ArrayList<>();
+            for (ResolvedTable table : tables) {
+                long request = ResnapshotRequests.request(catalog.loadTable(table.target()));
+                requested.add(table.target() + " (" + request + ")");
+            }
+            say(
+                    "every table is read again while the pipeline runs, one at a time per source"
+                            + " (re-snapshots %s; outcome in each table's property %s)",
+                    String.join(", ", requested), ResnapshotRequests.COMPLETED);
+        } finally {
+            Tidemark.close(catalog);
+        }
     }
 
     /** {@code <table>: checkpoint <n> committed <time>} for each target holding this pipeline's. */

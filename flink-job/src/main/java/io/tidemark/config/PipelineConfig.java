@@ -130,6 +130,19 @@ public record PipelineConfig(
      * patterns whose tables created while the job runs are captured ({@code new-tables: capture}).
      */
     public PipelineConfig withTables(List<TableConfig> resolved, List<TableConfig> live) {
+        return with(sources, resolved, live);
+    }
+
+    /**
+     * This pipeline with each source as {@code change} makes it ({@code run --fresh
+     * --keep-serving}: the log from where each source's is now).
+     */
+    public PipelineConfig withSources(java.util.function.UnaryOperator<SourceConfig> change) {
+        return with(sources.stream().map(change).toList(), tables, liveTables);
+    }
+
+    private PipelineConfig with(
+            List<SourceConfig> sources, List<TableConfig> tables, List<TableConfig> live) {
         return new PipelineConfig(
                 pipelineId,
                 jobName,
@@ -144,7 +157,7 @@ public record PipelineConfig(
                 catalogName,
                 catalogProperties,
                 reconcile,
-                resolved,
+                tables,
                 contractsDir,
                 live,
                 maintenance,
@@ -196,12 +209,28 @@ public record PipelineConfig(
             Duration heartbeatInterval,
             Map<String, String> properties,
             Map<String, String> jdbcProperties,
-            int resnapshotRowsPerSecond)
+            int resnapshotRowsPerSecond,
+            Map<String, String> startOffset)
             implements Serializable {
 
         public SourceConfig {
             properties = Map.copyOf(properties);
             jdbcProperties = Map.copyOf(jdbcProperties);
+            startOffset = Map.copyOf(startOffset);
+        }
+
+        /** This source starting at {@code mode}. */
+        public SourceConfig withStartupMode(StartupMode mode) {
+            return SourceEntries.copy(this, serverId, mode, Map.of());
+        }
+
+        /**
+         * This source reading the log from {@code offset} (a MySQL binlog offset as Flink CDC keeps
+         * it: file, position and, placed by GTID, the executed set), no snapshot ({@code run
+         * --fresh --keep-serving}); empty {@link #startOffset}: as {@code startupMode} says.
+         */
+        public SourceConfig startingAt(Map<String, String> offset) {
+            return SourceEntries.copy(this, serverId, StartupMode.LATEST_OFFSET, offset);
         }
 
         /** JDBC URL of the source database. */

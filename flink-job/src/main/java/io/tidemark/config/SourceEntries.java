@@ -179,7 +179,8 @@ final class SourceEntries {
                                     flat,
                                     PipelineOptions.SOURCE_RESNAPSHOT_RATE,
                                     1,
-                                    Integer.MAX_VALUE));
+                                    Integer.MAX_VALUE),
+                            Map.of());
             return source;
         } catch (ConfigException e) {
             if (spelledAs.equals("source")) {
@@ -289,6 +290,19 @@ final class SourceEntries {
             checkServerIds("the pipeline file", source.serverId(), parallelism);
             return source;
         }
+        return copy(
+                source,
+                defaultServerIds(seed, parallelism),
+                source.startupMode(),
+                source.startOffset());
+    }
+
+    /** {@code source} with {@code serverId}, starting at {@code mode} or {@code startOffset}. */
+    static SourceConfig copy(
+            SourceConfig source,
+            String serverId,
+            StartupMode mode,
+            Map<String, String> startOffset) {
         return new SourceConfig(
                 source.id(),
                 source.kind(),
@@ -299,16 +313,17 @@ final class SourceEntries {
                 source.password(),
                 source.slotName(),
                 source.publication(),
-                defaultServerIds(seed, parallelism),
+                serverId,
                 source.serverTimeZone(),
                 source.binlogOrder(),
-                source.startupMode(),
+                mode,
                 source.splitSize(),
                 source.fetchSize(),
                 source.heartbeatInterval(),
                 source.properties(),
                 source.jdbcProperties(),
-                source.resnapshotRowsPerSecond());
+                source.resnapshotRowsPerSecond(),
+                startOffset);
     }
 
     /**

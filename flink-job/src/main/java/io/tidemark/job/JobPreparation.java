@@ -30,7 +30,6 @@ import java.util.Optional;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.types.Type;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,8 +170,6 @@ public final class JobPreparation {
             // (quarantine), or stops at it once (fail), as for a change made while running
             table = tables.ensure(spec, tableConfig.layout(), true);
         }
-        // a table made by another engine (or before a contract) may hold what the writers cannot
-        refuseUnwritableTypes(table);
         LatePolicy latePolicy = tableConfig.latePolicy();
         if (latePolicy == LatePolicy.QUARANTINE) {
             tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
@@ -196,54 +193,6 @@ public final class JobPreparation {
     }
 
     /**
-     * Refuses a column of a type the writers of this build cannot write, before any table is made
-     * for it: Iceberg 1.10's Flink Parquet writer has no {@code uuid} (apache/iceberg#14330; the
-     * job would fail on the table's first row, and again after every restart). {@code owner} names
-     * what declares the columns, {@code fix} what to do instead.
-     */
-    static void refuseUnwritableTypes(String owner, Map<String, Type> columns, String fix) {
-        List<String> uuids =
-                columns.entrySet().stream()
-                        .filter(c -> c.getValue().typeId() == Type.TypeID.UUID)
-                        .map(Map.Entry::getKey)
-                        .toList();
-        if (!uuids.isEmpty()) {
-            throw new IllegalStateException(
-                    String.format(
-                            "%s %s uuid, which Iceberg 1.10's Flink writers cannot write"
-                                    + " (apache/iceberg#14330: the job would fail on the first"
-                                    + " row); %s",
-                            owner,
-                            uuids.size() == 1
-                                    ? "declares column '" + uuids.get(0) + "' as"
-                                    : "declares columns " + uuids + " as",
-                            fix));
-        }
-    }
-
-    private static void refuseUnwritableTypes(Contract contract, Path file) {
-        Map<String, Type> columns = new java.util.LinkedHashMap<>();
-        contract.columns().forEach(c -> columns.put(c.name(), c.type()));
-        refuseUnwritableTypes(
-                "contract " + contract.id() + " (" + file + ")",
-                columns,
-                "declare it 'type: string' instead (the uuid is written as its text, as the source"
-                        + " holds it; a 'pattern' constraint such as"
-                        + " '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
-                        + " quarantines any other notation)");
-    }
-
-    private static void refuseUnwritableTypes(Table table) {
-        Map<String, Type> columns = new java.util.LinkedHashMap<>();
-        table.schema().columns().forEach(c -> columns.put(c.name(), c.type()));
-        refuseUnwritableTypes(
-                "Iceberg table " + table.name(),
-                columns,
-                "write to another table ('target' in the pipeline file), or recreate this one"
-                        + " with the column as a string");
-    }
-
-    /**
      * Loads the table's active contract and makes the Iceberg table fit it: created from it when
      * missing; evolved when the table was made for an older version that the active one may
      * replace; checked against it when the table was made without a contract. Refused with every
@@ -254,11 +203,6 @@ public final class JobPreparation {
         ContractLoader loader = new ContractLoader(Path.of(config.contractsDir()));
         try {
             Contract contract = loader.load(tableConfig.source(), tableConfig.contract());
-            refuseUnwritableTypes(
-                    contract,
-                    Path.of(config.contractsDir())
-                            .resolve(tableConfig.source())
-                            .resolve("v" + contract.version() + ".yaml"));
             Optional<Contract> previous = Optional.empty();
             if (catalog.tableExists(id)) {
                 Optional<Integer> recorded = ContractTables.version(catalog.loadTable(id));

@@ -1,5 +1,6 @@
 package io.tidemark.source;
 
+import io.debezium.jdbc.JdbcConnection;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.config.StartupMode;
@@ -12,9 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.flink.cdc.connectors.mysql.debezium.DebeziumUtils;
 import org.apache.flink.cdc.connectors.mysql.source.MySqlSource;
 import org.apache.flink.cdc.connectors.mysql.source.MySqlSourceWithEmitter;
 import org.apache.flink.cdc.connectors.mysql.source.config.MySqlSourceConfig;
+import org.apache.flink.cdc.connectors.mysql.source.offset.BinlogOffset;
 import org.apache.flink.cdc.connectors.mysql.table.StartupOptions;
 import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 
@@ -167,7 +170,11 @@ public final class MySqlCdcSource {
                         .splitSize(source.splitSize())
                         .fetchSize(source.fetchSize())
                         .heartbeatInterval(source.heartbeatInterval())
-                        .startupOptions(startupOptions(source.startupMode()))
+                        .startupOptions(
+                                source.startOffset().isEmpty()
+                                        ? startupOptions(source.startupMode())
+                                        : StartupOptions.specificOffset(
+                                                new BinlogOffset(source.startOffset())))
                         // a table created while the job runs is read from the binlog only when
                         // newly added
                         // tables are not scanned (Flink CDC then emits the binlog changes of any
@@ -209,6 +216,30 @@ public final class MySqlCdcSource {
         Properties properties = new Properties();
         properties.putAll(source.jdbcProperties());
         return properties;
+    }
+
+    /**
+     * Where {@code source}'s binlog ends now, as Flink CDC keeps an offset (file, position, and the
+     * executed GTID set where the server has GTIDs): before a fresh start that keeps the tables'
+     * rows ({@code run --fresh --keep-serving}), so that the pipeline reads the binlog from a place
+     * before any position a re-read of a table takes later. {@code table} is any table of it.
+     */
+    public static Map<String, String> currentOffset(SourceConfig source, String table)
+            throws Exception {
+        try (JdbcConnection jdbc =
+                DebeziumUtils.openJdbcConnection(rereadConfig(source, table, true))) {
+            // the keys Flink CDC reads back; a server without GTIDs has none (null)
+            Map<String, String> offset = new java.util.TreeMap<>();
+            DebeziumUtils.currentBinlogOffset(jdbc)
+                    .getOffset()
+                    .forEach(
+                            (key, value) -> {
+                                if (value != null) {
+                                    offset.put(key, value);
+                                }
+                            });
+            return offset;
+        }
     }
 
     static StartupOptions startupOptions(StartupMode mode) {

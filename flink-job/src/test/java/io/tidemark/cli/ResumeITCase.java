@@ -6,20 +6,18 @@ import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.KeptServing;
+import io.tidemark.testing.RunProcess;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.TestPipelines.Names;
 import java.io.Closeable;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -206,6 +204,9 @@ class ResumeITCase {
                 }
                 assertThat(replacing).as("commits replacing %s", target).isEqualTo(1);
             }
+
+            keepServingWhileEachTableIsReadAgain(
+                    pipelineFile, work, catalog, workload, writer, verifier, names);
         } finally {
             DATABASE.get().dropSlot(names.database(), names.slot());
             if (catalog instanceof Closeable closeable) {
@@ -214,29 +215,67 @@ class ResumeITCase {
         }
     }
 
-    /** {@code tidemark run --config file} in a JVM of its own, output to {@code log}. */
+    /**
+     * The retained state lost once more, and rows changed while no job ran: {@code run --fresh
+     * --keep-serving} keeps the tables' rows while each is read again in place. Every commit it
+     * makes before the re-reads are done holds every row the table held that the source still holds
+     * (nothing refills), and the tables end equal to the source.
+     */
+    private static void keepServingWhileEachTableIsReadAgain(
+            Path pipelineFile,
+            Path work,
+            Catalog catalog,
+            ShopWorkload workload,
+            Connection writer,
+            Connection verifier,
+            Names names)
+            throws Exception {
+        deleteRecursively(work.resolve("tidemark-state"));
+        try (Statement sql = writer.createStatement()) {
+            sql.execute(
+                    "DELETE FROM public.orders WHERE id IN "
+                            + "(SELECT id FROM public.orders ORDER BY id LIMIT 15)");
+            sql.execute("UPDATE public.orders SET note = 'kept serving' WHERE id % 40 = 0");
+        }
+        workload.apply(100);
+        KeptServing kept = KeptServing.note(catalog, verifier, names.targets());
+        Path keptLog = work.resolve("kept.log");
+        Process run = startRun(pipelineFile, keptLog, "--fresh", "--keep-serving");
+        try {
+            awaitOutput(run, keptLog, "every table is read again while the pipeline runs");
+            assertThat(log(keptLog))
+                    .contains(
+                            "tidemark run: starting without state (--fresh) into tables that hold "
+                                    + "this pipeline's commits")
+                    .contains("the tables keep their rows")
+                    .contains("replication slot '" + names.slot() + "' kept");
+            kept.awaitRereadAndCheck(catalog, () -> assertAlive(run, keptLog), TIMEOUT);
+            GroundTruth.awaitEqual(
+                    () -> assertAlive(run, keptLog), verifier, catalog, names.targets(), TIMEOUT);
+            workload.apply(300);
+            GroundTruth.awaitEqual(
+                    () -> assertAlive(run, keptLog), verifier, catalog, names.targets(), TIMEOUT);
+        } finally {
+            run.destroyForcibly();
+            run.waitFor(60, TimeUnit.SECONDS);
+        }
+    }
+
     private static Process startRun(Path pipelineFile, Path log, String... options)
             throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx768m");
-        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (argument.startsWith("--add-opens") || argument.startsWith("--add-exports")) {
-                command.add(argument);
-            }
-        }
-        command.add("-Dlog4j2.configurationFile=log4j2-test.xml");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Tidemark.class.getName());
-        command.add("run");
-        command.add("--config");
-        command.add(pipelineFile.toString());
-        command.addAll(List.of(options));
-        return new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        return RunProcess.start(pipelineFile, log, options);
+    }
+
+    private static void awaitOutput(Process run, Path log, String line) {
+        RunProcess.awaitOutput(run, log, line, TIMEOUT);
+    }
+
+    private static void assertAlive(Process run, Path log) throws IOException {
+        RunProcess.assertAlive(run, log);
+    }
+
+    private static String log(Path log) throws IOException {
+        return RunProcess.log(log);
     }
 
     private static void awaitCommits(
@@ -252,24 +291,6 @@ class ResumeITCase {
                         });
     }
 
-    /** Waits until {@code run} has written {@code line} to its output, failing if it exits. */
-    private static void awaitOutput(Process run, Path log, String line) {
-        Awaitility.await("tidemark run says: " + line)
-                .atMost(TIMEOUT)
-                .until(
-                        () -> {
-                            assertAlive(run, log);
-                            return log(log).contains(line);
-                        });
-    }
-
-    private static void assertAlive(Process run, Path log) throws IOException {
-        if (!run.isAlive()) {
-            throw new AssertionError(
-                    "tidemark run exited with " + run.exitValue() + ":\n" + log(log));
-        }
-    }
-
     private static int commits(Table table) {
         table.refresh();
         int count = 0;
@@ -277,10 +298,6 @@ class ResumeITCase {
             count++;
         }
         return count;
-    }
-
-    private static String log(Path log) throws IOException {
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -128,4 +128,38 @@ class TidemarkCliTest {
                                 + file
                                 + ": unknown key 'pipeline.idd' (did you mean 'pipeline.id'?)");
     }
+
+    @Test
+    void keepServingGoesWithFresh(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.yaml");
+        Files.writeString(
+                file,
+                """
+                        pipeline:
+                          id: p
+                        source:
+                          type: mysql
+                          hostname: 127.0.0.1
+                          database: shop
+                          username: u
+                        catalog:
+                          type: jdbc
+                          properties:
+                            uri: jdbc:postgresql://127.0.0.1/catalog
+                            warehouse: file:///tmp/w
+                        tables:
+                          - source: shop.orders
+                            target: shop.orders
+                        """);
+        java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(stderr, true));
+        try {
+            assertThat(execute("run", "--config", file.toString(), "--keep-serving"))
+                    .isEqualTo(Tidemark.EXIT_USAGE);
+            assertThat(stderr.toString()).contains("--keep-serving goes with --fresh");
+        } finally {
+            System.setErr(original);
+        }
+    }
 }

@@ -274,12 +274,7 @@ class MultiSourceITCase {
             try {
                 // the snapshots of both shards merge by the rule
                 materialize(truth, merge(history));
-                GroundTruth.awaitEqual(
-                        job,
-                        truth,
-                        catalog,
-                        Map.of("public.expected_accounts", TableIdentifier.of("bank", "accounts")),
-                        Duration.ofMinutes(2));
+                awaitMerged(job, truth, catalog);
 
                 // then the logs: upserts, deletes and a held transaction on the skewed shard
                 workload(shardWriterA, shardWriterB, random, 400, true);
@@ -301,22 +296,12 @@ class MultiSourceITCase {
 
                 materialize(truth, expected);
 
-                GroundTruth.awaitEqual(
-                        job,
-                        truth,
-                        catalog,
-                        Map.of("public.expected_accounts", TableIdentifier.of("bank", "accounts")),
-                        Duration.ofMinutes(2));
+                awaitMerged(job, truth, catalog);
 
                 rereadsTheDamagedMergeFromBothShards(
                         yaml.write(dir), catalog, shardWriterA, shardWriterB, random);
                 materialize(truth, merge(history));
-                GroundTruth.awaitEqual(
-                        job,
-                        truth,
-                        catalog,
-                        Map.of("public.expected_accounts", TableIdentifier.of("bank", "accounts")),
-                        Duration.ofMinutes(2));
+                awaitMerged(job, truth, catalog);
             } finally {
                 GroundTruth.cancel(job);
                 shardA.dropSlot("bank", config.sources().get(0).slotName());
@@ -383,6 +368,17 @@ class MultiSourceITCase {
                 table.properties().get(io.tidemark.source.resnapshot.ResnapshotRequests.COMPLETED);
         assertThat(outcome).matches("\\d+ done: shard_a: done: .*; shard_b: done: .*");
         assertThat(whileReading).as("changes written while the re-snapshot read").isPositive();
+    }
+
+    /** Waits until the Iceberg table equals the expected merge materialized in {@code truth}. */
+    private static void awaitMerged(JobClient job, Connection truth, Catalog catalog)
+            throws Exception {
+        GroundTruth.awaitEqual(
+                job,
+                truth,
+                catalog,
+                Map.of("public.expected_accounts", TableIdentifier.of("bank", "accounts")),
+                Duration.ofMinutes(2));
     }
 
     /**

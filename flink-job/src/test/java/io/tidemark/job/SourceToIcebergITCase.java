@@ -12,6 +12,8 @@ import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.CommitHistory;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.KeptServing;
+import io.tidemark.testing.RunProcess;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
@@ -269,6 +271,25 @@ class SourceToIcebergITCase {
                                                     .containsKey(Provenance.REPLACED_FILES))
                             .hasSize(1);
                 }
+                if (kind.equals("mariadb")) {
+                    GroundTruth.cancel(fresh);
+                    fresh = null;
+                    keepsServingWhileEachTableIsReadAgain(
+                            TestPipelines.shopMySqlPipeline(
+                                            mariadb.port(),
+                                            io.tidemark.testbed.EmbeddedMariaDb.CDC_USER,
+                                            io.tidemark.testbed.EmbeddedMariaDb.CDC_PASSWORD,
+                                            database,
+                                            dir,
+                                            names,
+                                            2)
+                                    .write(dir),
+                            catalog,
+                            workload,
+                            writer,
+                            verifier,
+                            targets);
+                }
             } finally {
                 GroundTruth.cancel(job);
                 if (fresh != null) {
@@ -281,6 +302,50 @@ class SourceToIcebergITCase {
                     ((Closeable) catalog).close();
                 }
             }
+        }
+    }
+
+    /**
+     * The state lost once more, rows changed while no job ran, then {@code run --fresh
+     * --keep-serving} in a JVM of its own: the binlog read from where it ended before the job,
+     * every table read again while the pipeline runs; no commit until then drops a row the source
+     * still holds, and the tables end equal.
+     */
+    private static void keepsServingWhileEachTableIsReadAgain(
+            java.nio.file.Path file,
+            Catalog catalog,
+            ShopWorkload workload,
+            Connection writer,
+            Connection verifier,
+            Map<String, TableIdentifier> targets)
+            throws Exception {
+        try (java.sql.Statement sql = writer.createStatement()) {
+            sql.execute("DELETE FROM shop.orders WHERE id % 45 = 0");
+            sql.execute("UPDATE shop.customers SET name = 'kept serving' WHERE id % 35 = 0");
+        }
+        workload.apply(100);
+        KeptServing kept = KeptServing.note(catalog, verifier, targets);
+        java.nio.file.Path log = file.resolveSibling("kept-serving.log");
+        Process run = RunProcess.start(file, log, "--fresh", "--keep-serving");
+        try {
+            RunProcess.awaitOutput(
+                    run,
+                    log,
+                    "every table is read again while the pipeline runs",
+                    Duration.ofMinutes(3));
+            assertThat(RunProcess.log(log)).contains("': the binlog is read from mysql-bin.");
+            kept.awaitRereadAndCheck(
+                    catalog, () -> RunProcess.assertAlive(run, log), Duration.ofMinutes(3));
+            workload.apply(300);
+            GroundTruth.awaitEqual(
+                    () -> RunProcess.assertAlive(run, log),
+                    verifier,
+                    catalog,
+                    targets,
+                    Duration.ofMinutes(3));
+        } finally {
+            run.destroyForcibly();
+            run.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 }

@@ -67,6 +67,7 @@ class SourceDialectTest {
                 Duration.ofSeconds(30),
                 Map.of(),
                 Map.of(),
-                10_000);
+                10_000,
+                Map.of());
     }
 }

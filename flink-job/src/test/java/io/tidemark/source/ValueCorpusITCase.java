@@ -14,7 +14,6 @@ import io.tidemark.testing.TestJobs;
 import io.tidemark.testing.TestPipelines;
 import io.tidemark.testing.ValueCorpus;
 import java.io.Closeable;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -23,10 +22,11 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -177,48 +177,72 @@ class ValueCorpusITCase {
     }
 
     @Test
-    void aUuidContractColumnIsRefusedBeforeAnyTableIsMadeAndTheAdviceWorks() throws Exception {
+    void aUuidContractColumnIsAnIcebergUuidEqualToTheSourceInEveryNotationPostgresReads()
+            throws Exception {
         try (Connection source = DATABASE.get().connect("corpus");
                 Statement sql = source.createStatement()) {
             sql.execute("CREATE SCHEMA contracted");
+            // uuids held as text: the notations PostgreSQL's uuid input reads, one it does not
             sql.execute("CREATE TABLE contracted.tokens (id integer PRIMARY KEY, token text)");
+            sql.execute(
+                    "INSERT INTO contracted.tokens VALUES (1,"
+                            + " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), (2,"
+                            + " 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12'), (3,"
+                            + " '{a0eebc999c0b4ef8bb6d6bb9bd380a13}'), (4, NULL)");
             PipelineConfig uuid = contracted(1);
             TableIdentifier target = TableIdentifier.of("contracted", "tokens");
+            JobClient job = TestJobs.start(uuid);
             Catalog catalog = TestPipelines.catalog(uuid);
             try {
-                // made by another engine with a uuid column: refused without a contract too
-                ((SupportsNamespaces) catalog).createNamespace(target.namespace());
-                catalog.createTable(
-                        target,
-                        new Schema(
-                                List.of(
-                                        Types.NestedField.required(
-                                                1, "id", Types.IntegerType.get()),
-                                        Types.NestedField.optional(
-                                                2, "token", Types.UUIDType.get())),
-                                Set.of(1)));
-                assertThatThrownBy(() -> JobPreparation.prepare(contracted(0)))
-                        .hasMessageContaining("contracted.tokens declares column 'token' as uuid")
-                        .hasMessageContaining("write to another table");
-                catalog.dropTable(target);
-                assertThatThrownBy(() -> JobPreparation.prepare(uuid))
-                        .hasMessageContaining(
-                                "contract contracted.tokens v1 ("
-                                        + Path.of(
-                                                uuid.contractsDir(),
-                                                "contracted.tokens",
-                                                "v1.yaml"))
-                        .hasMessageContaining("declares column 'token' as uuid")
-                        .hasMessageContaining("apache/iceberg#14330")
-                        .hasMessageContaining("declare it 'type: string' instead");
-                // refused before anything was made: the next version starts clean
-                assertThat(catalog.tableExists(target)).isFalse();
-                assertThat(JobPreparation.prepare(contracted(2)))
-                        .singleElement()
-                        .satisfies(t -> assertThat(t.contract().version()).isEqualTo(2));
-                assertThat(catalog.loadTable(target).schema().findType("token").toString())
-                        .isEqualTo("string");
+                GroundTruth.awaitFirstCommit(job, catalog, target);
+                // and through the log: inserted, updated, deleted, and a text that is no uuid
+                sql.execute(
+                        "INSERT INTO contracted.tokens VALUES (5,"
+                                + " 'a0eebc999c0b4ef8bb6d6bb9bd380a15'), (6, '1-2-3-4-5')");
+                sql.execute(
+                        "UPDATE contracted.tokens SET token ="
+                                + " '{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A22}' WHERE id = 2");
+                sql.execute("DELETE FROM contracted.tokens WHERE id = 3");
+                sql.execute(
+                        "CREATE VIEW contracted.tokens_equal AS SELECT * FROM contracted.tokens"
+                                + " WHERE id <> 6");
+                GroundTruth.awaitEqual(
+                        job,
+                        source,
+                        catalog,
+                        Map.of("contracted.tokens_equal", target),
+                        Duration.ofMinutes(2));
+                Table table = catalog.loadTable(target);
+                assertThat(table.schema().findType("token")).isEqualTo(Types.UUIDType.get());
+                Map<Object, Object> tokens = new java.util.HashMap<>();
+                try (org.apache.iceberg.io.CloseableIterable<Record> rows =
+                        IcebergGenerics.read(table).build()) {
+                    rows.forEach(row -> tokens.put(row.getField("id"), row.getField("token")));
+                }
+                // Iceberg's own reader reads what Flink's Parquet writer wrote as the same uuids
+                assertThat(tokens)
+                        .containsEntry(
+                                1,
+                                java.util.UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))
+                        .containsEntry(
+                                2,
+                                java.util.UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a22"))
+                        .containsEntry(
+                                5,
+                                java.util.UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a15"))
+                        .containsEntry(4, null)
+                        .doesNotContainKeys(3, 6);
+                Table quarantine = catalog.loadTable(io.tidemark.sink.QuarantineTable.of(target));
+                List<String> held = new java.util.ArrayList<>();
+                try (org.apache.iceberg.io.CloseableIterable<Record> rows =
+                        IcebergGenerics.read(quarantine).build()) {
+                    rows.forEach(
+                            row -> held.add(row.getField("key") + " " + row.getField("reasons")));
+                }
+                assertThat(held).singleElement().asString().startsWith("[6] ");
             } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("corpus", uuid.source().slotName());
                 if (catalog instanceof Closeable) {
                     ((Closeable) catalog).close();
                 }

@@ -114,20 +114,32 @@ public final class TestPipelines {
             Path dir,
             Names names,
             int parallelism) {
-        return shopTables(
-                        PipelineYaml.mysql(
-                                port,
-                                user,
-                                password,
-                                names.database(),
-                                catalogDatabase,
-                                dir,
-                                names.pipelineId()),
-                        names,
-                        parallelism,
-                        names.database() + ".customers",
-                        names.database() + ".orders")
+        return shopMySqlPipeline(port, user, password, catalogDatabase, dir, names, parallelism)
                 .config();
+    }
+
+    /** {@link #shopMySql} as the pipeline file, for commands that read one. */
+    public static PipelineYaml shopMySqlPipeline(
+            int port,
+            String user,
+            String password,
+            EmbeddedDatabase catalogDatabase,
+            Path dir,
+            Names names,
+            int parallelism) {
+        return shopTables(
+                PipelineYaml.mysql(
+                        port,
+                        user,
+                        password,
+                        names.database(),
+                        catalogDatabase,
+                        dir,
+                        names.pipelineId()),
+                names,
+                parallelism,
+                names.database() + ".customers",
+                names.database() + ".orders");
     }
 
     private static PipelineYaml shopTables(
