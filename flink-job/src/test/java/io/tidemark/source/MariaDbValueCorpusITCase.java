@@ -100,6 +100,17 @@ class MariaDbValueCorpusITCase {
                             equal("0"),
                             equal("NULL"))
                     .table(
+                            // BOOLEAN is tinyint(1), which holds any tinyint: read as int
+                            "flags",
+                            "tinyint(1)",
+                            equal("0"),
+                            equal("1"),
+                            equal("2"),
+                            equal("-1"),
+                            equal("127"),
+                            equal("-128"),
+                            equal("NULL"))
+                    .table(
                             "floats",
                             "double",
                             equal("1e308"),
