@@ -17,6 +17,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.table.data.RowData;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
@@ -303,16 +305,12 @@ public abstract class FilesWriter<IN> extends AbstractStreamOperator<byte[]>
      * the summary does not say.
      */
     static boolean holdsNoFiles(Table table) {
-        org.apache.iceberg.Snapshot current = table.currentSnapshot();
+        Snapshot current = table.currentSnapshot();
         if (current == null) {
             return true;
         }
         Map<String, String> summary = current.summary();
-        return "0".equals(summary.get(org.apache.iceberg.SnapshotSummary.TOTAL_DATA_FILES_PROP))
-                && "0"
-                        .equals(
-                                summary.get(
-                                        org.apache.iceberg.SnapshotSummary
-                                                .TOTAL_DELETE_FILES_PROP));
+        return "0".equals(summary.get(SnapshotSummary.TOTAL_DATA_FILES_PROP))
+                && "0".equals(summary.get(SnapshotSummary.TOTAL_DELETE_FILES_PROP));
     }
 }

@@ -210,6 +210,7 @@ public record PipelineConfig(
             Map<String, String> properties,
             Map<String, String> jdbcProperties,
             int resnapshotRowsPerSecond,
+            boolean tinyInt1AsBoolean,
             Map<String, String> startOffset)
             implements Serializable {
 

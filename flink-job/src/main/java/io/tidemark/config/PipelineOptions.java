@@ -137,6 +137,14 @@ public final class PipelineOptions {
                     "Commit order of binlog changes: gtid (the order across a failover to a replica), "
                             + "binlog-position (one server's order); auto: gtid when the server's "
                             + "gtid_mode is ON. mysql only.");
+    public static final ConfigKey SOURCE_TINYINT1_AS_BOOLEAN =
+            ConfigKey.optional(
+                    "source.treat-tinyint1-as-boolean.enabled",
+                    ConfigKey.Kind.BOOLEAN,
+                    "false",
+                    "A tinyint(1) (BOOLEAN) column as an Iceberg boolean: 0 false, 1 true, any other"
+                            + " value quarantined (the column holds any tinyint); false: an int,"
+                            + " every value as it is. Flink CDC's name. mysql only.");
     public static final ConfigKey SOURCE_STARTUP_MODE =
             ConfigKey.oneOf(
                     "source.scan.startup.mode",
@@ -363,6 +371,7 @@ public final class PipelineOptions {
                     SOURCE_SERVER_ID,
                     SOURCE_SERVER_TIME_ZONE,
                     SOURCE_BINLOG_ORDER,
+                    SOURCE_TINYINT1_AS_BOOLEAN,
                     SOURCE_STARTUP_MODE,
                     SOURCE_SPLIT_SIZE,
                     SOURCE_FETCH_SIZE,

@@ -140,6 +140,18 @@ final class SourceEntries {
                                         fileName, fixed));
                     }
                 }
+                for (String typed :
+                        List.of("column.propagate.source.type", "datatype.propagate.source.type")) {
+                    if (reader.map(flat, PipelineOptions.SOURCE_DEBEZIUM).containsKey(typed)) {
+                        throw new ConfigException(
+                                String.format(
+                                        "%s: 'source.debezium.%s': Tidemark sets it (a column's source"
+                                                + " type tells the decoder a tinyint(1) to read as"
+                                                + " a boolean: source.treat-tinyint1-as-boolean"
+                                                + ".enabled); remove it",
+                                        fileName, typed));
+                    }
+                }
             }
             SourceConfig source =
                     new SourceConfig(
@@ -180,6 +192,13 @@ final class SourceEntries {
                                     PipelineOptions.SOURCE_RESNAPSHOT_RATE,
                                     1,
                                     Integer.MAX_VALUE),
+                            kind.owns(PipelineOptions.SOURCE_TINYINT1_AS_BOOLEAN)
+                                    && "true"
+                                            .equals(
+                                                    reader.string(
+                                                            flat,
+                                                            PipelineOptions
+                                                                    .SOURCE_TINYINT1_AS_BOOLEAN)),
                             Map.of());
             return source;
         } catch (ConfigException e) {
@@ -323,6 +342,7 @@ final class SourceEntries {
                 source.properties(),
                 source.jdbcProperties(),
                 source.resnapshotRowsPerSecond(),
+                source.tinyInt1AsBoolean(),
                 startOffset);
     }
 

@@ -53,7 +53,8 @@ public enum SourceKind {
             List.of(
                     PipelineOptions.SOURCE_SERVER_ID,
                     PipelineOptions.SOURCE_SERVER_TIME_ZONE,
-                    PipelineOptions.SOURCE_BINLOG_ORDER)) {
+                    PipelineOptions.SOURCE_BINLOG_ORDER,
+                    PipelineOptions.SOURCE_TINYINT1_AS_BOOLEAN)) {
         @Override
         String jdbcUrl(SourceConfig source) {
             // the server's zone reads TIMESTAMP columns as the binlog reader does

@@ -182,6 +182,9 @@ final class ValueConversion {
                 return value;
             case INT8:
             case INT16:
+                if (isTinyInt1(schema)) {
+                    return tinyInt1(((Number) value).intValue(), table, column);
+                }
                 return ((Number) value).intValue();
             case BYTES:
                 return bytes(value);
@@ -195,6 +198,40 @@ final class ValueConversion {
                                 schema.type(),
                                 logical == null ? "" : " (" + logical + ")"));
         }
+    }
+
+    /**
+     * Debezium's parameters naming a column's source type ({@code column.propagate.source.type}).
+     */
+    static final String SOURCE_TYPE = "__debezium.source.column.type";
+
+    static final String SOURCE_LENGTH = "__debezium.source.column.length";
+
+    /**
+     * Whether {@code schema} is a MySQL {@code tinyint(1)} read as a boolean: the MySQL source
+     * propagates its columns' source types only under {@code
+     * source.treat-tinyint1-as-boolean.enabled} (and refuses a pipeline file that asks for them).
+     */
+    private static boolean isTinyInt1(Schema schema) {
+        java.util.Map<String, String> parameters = schema.parameters();
+        return parameters != null
+                && "TINYINT".equalsIgnoreCase(parameters.get(SOURCE_TYPE))
+                && "1".equals(parameters.get(SOURCE_LENGTH));
+    }
+
+    /** A {@code tinyint(1)} read as a boolean: 0 and 1 are false and true, the rest quarantined. */
+    private static Boolean tinyInt1(int value, String table, String column) {
+        if (value == 0 || value == 1) {
+            return value == 1;
+        }
+        throw new NotRepresentableException(
+                String.format(
+                        "table '%s' column '%s' is a tinyint(1) read as a boolean"
+                                + " (source.treat-tinyint1-as-boolean.enabled) and holds %d, which is"
+                                + " neither 0 nor 1: the change is quarantined; store 0 or 1 (or"
+                                + " null) in the source, or turn the option off to read the column"
+                                + " as an int",
+                        table, column, value));
     }
 
     /**

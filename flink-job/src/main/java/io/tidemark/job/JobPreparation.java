@@ -169,6 +169,7 @@ public final class JobPreparation {
             // checks changes against the table as it is and holds the new shape back
             // (quarantine), or stops at it once (fail), as for a change made while running
             table = tables.ensure(spec, tableConfig.layout(), true);
+            refuseBooleanFlip(spec, table);
         }
         LatePolicy latePolicy = tableConfig.latePolicy();
         if (latePolicy == LatePolicy.QUARANTINE) {
@@ -190,6 +191,43 @@ public final class JobPreparation {
                 OrderingRule.of(ordering).withSources(tableConfig.sources()),
                 latePolicy,
                 contract);
+    }
+
+    /**
+     * Refuses a source column that is a boolean where the existing table's is an int, or the
+     * reverse: a MySQL {@code tinyint(1)} read under a {@code source.treat-tinyint1-as-boolean
+     * .enabled} other than the table was made with. Every change would be quarantined, its values
+     * fitting no column.
+     */
+    private static void refuseBooleanFlip(TableSpec spec, Table table) {
+        for (org.apache.iceberg.types.Types.NestedField column : spec.columns()) {
+            org.apache.iceberg.types.Types.NestedField existing =
+                    table.schema().findField(column.name());
+            if (existing == null) {
+                continue;
+            }
+            org.apache.iceberg.types.Type.TypeID read = column.type().typeId();
+            org.apache.iceberg.types.Type.TypeID made = existing.type().typeId();
+            boolean flipped =
+                    read == org.apache.iceberg.types.Type.TypeID.BOOLEAN
+                                    && made == org.apache.iceberg.types.Type.TypeID.INTEGER
+                            || read == org.apache.iceberg.types.Type.TypeID.INTEGER
+                                    && made == org.apache.iceberg.types.Type.TypeID.BOOLEAN;
+            if (flipped) {
+                throw new IllegalStateException(
+                        String.format(
+                                "table %s column '%s' is %s in Iceberg but the source's is %s (a"
+                                        + " MySQL tinyint(1): source.treat-tinyint1-as-boolean"
+                                        + ".enabled is not what it was when the table was made;"
+                                        + " set it back to %s), or write the table to a new"
+                                        + " target",
+                                table.name(),
+                                column.name(),
+                                existing.type(),
+                                column.type(),
+                                made == org.apache.iceberg.types.Type.TypeID.BOOLEAN));
+            }
+        }
     }
 
     /**

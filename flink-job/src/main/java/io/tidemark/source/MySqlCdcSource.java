@@ -142,6 +142,10 @@ public final class MySqlCdcSource {
         // made DATE '0001-01-01' (and DATETIME '0001-...') year 2001, on the snapshot and the log
         debezium.setProperty("enable.time.adjuster", "false");
         debezium.putAll(source.properties());
+        if (source.tinyInt1AsBoolean()) {
+            // the columns' source types reach the decoder, which reads a tinyint(1) as a boolean
+            debezium.setProperty("column.propagate.source.type", ".*");
+        }
         List<String> filters = new ArrayList<>();
         List<String> names = new ArrayList<>(tables);
         // exact names, and patterns (less what they exclude), as Debezium table filter expressions

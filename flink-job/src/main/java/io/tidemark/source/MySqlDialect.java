@@ -45,7 +45,7 @@ final class MySqlDialect extends SourceDialect {
 
     @Override
     public TableSpec readSchema(Connection connection, TableConfig table) throws SQLException {
-        return MySqlSchemaReader.read(connection, table);
+        return MySqlSchemaReader.read(connection, table, source.tinyInt1AsBoolean());
     }
 
     @Override

@@ -45,8 +45,13 @@ public final class MySqlSchemaReader {
 
     private MySqlSchemaReader() {}
 
-    /** The spec of the Iceberg table that replicates {@code table} ({@code database.table}). */
-    public static TableSpec read(Connection connection, TableConfig table) throws SQLException {
+    /**
+     * The spec of the Iceberg table that replicates {@code table} ({@code database.table}); a
+     * {@code tinyint(1)} column a boolean where {@code tinyInt1AsBoolean}.
+     */
+    public static TableSpec read(
+            Connection connection, TableConfig table, boolean tinyInt1AsBoolean)
+            throws SQLException {
         return SchemaReading.read(
                 connection,
                 table,
@@ -58,7 +63,8 @@ public final class MySqlSchemaReader {
                                 row.getString(3),
                                 row.getString(4),
                                 SchemaReading.integer(row, 5),
-                                SchemaReading.integer(row, 6)),
+                                SchemaReading.integer(row, 6),
+                                tinyInt1AsBoolean),
                 MySqlSchemaReader::primaryKey,
                 MySqlSchemaReader::uniqueKeys);
     }
@@ -96,9 +102,15 @@ public final class MySqlSchemaReader {
             String dataType,
             String columnType,
             Integer precision,
-            Integer scale) {
+            Integer scale,
+            boolean tinyInt1AsBoolean) {
         String type = dataType.toLowerCase(Locale.ROOT);
         boolean unsigned = columnType.toLowerCase(Locale.ROOT).contains("unsigned");
+        if (tinyInt1AsBoolean && columnType.equalsIgnoreCase("tinyint(1)")) {
+            // BOOLEAN: the binlog reader's values 0 and 1 become false and true, any other is
+            // quarantined (ValueConversion)
+            return Types.BooleanType.get();
+        }
         switch (type) {
             case "tinyint":
             case "smallint":

@@ -132,25 +132,15 @@ class TidemarkCliTest {
     @Test
     void keepServingGoesWithFresh(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("p.yaml");
+        // a MySQL source: its binlog's end is read (and nothing else) only with --fresh
         Files.writeString(
                 file,
                 """
-                        pipeline:
-                          id: p
-                        source:
-                          type: mysql
-                          hostname: 127.0.0.1
-                          database: shop
-                          username: u
-                        catalog:
-                          type: jdbc
-                          properties:
-                            uri: jdbc:postgresql://127.0.0.1/catalog
-                            warehouse: file:///tmp/w
-                        tables:
-                          - source: shop.orders
-                            target: shop.orders
-                        """);
+                pipeline: {id: p}
+                source: {type: mysql, hostname: 127.0.0.1, database: shop, username: u}
+                catalog: {type: jdbc, properties: {uri: 'jdbc:postgresql://127.0.0.1/c', warehouse: 'file:///tmp/w'}}
+                tables: [{source: shop.orders, target: shop.orders}]
+                """);
         java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
         java.io.PrintStream original = System.err;
         System.setErr(new java.io.PrintStream(stderr, true));

@@ -3,6 +3,7 @@ package io.tidemark.source;
 import static io.tidemark.testing.ValueCorpus.equal;
 import static io.tidemark.testing.ValueCorpus.quarantined;
 import static io.tidemark.testing.ValueCorpus.quarantinedFromTheSnapshot;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.testing.GroundTruth;
@@ -23,6 +24,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -40,7 +42,8 @@ class MariaDbValueCorpusITCase {
     /** The Iceberg catalog's store. */
     @RegisterExtension static final SharedDatabase CATALOG = new SharedDatabase("iceberg_catalog");
 
-    @RegisterExtension static final SharedMariaDb MARIADB = new SharedMariaDb(CATALOG, "corpus");
+    @RegisterExtension
+    static final SharedMariaDb MARIADB = new SharedMariaDb(CATALOG, "corpus", "flags");
 
     private static final ValueCorpus CORPUS =
             new ValueCorpus("corpus", "mcorpus")
@@ -161,6 +164,103 @@ class MariaDbValueCorpusITCase {
                 }
             }
         }
+    }
+
+    @Test
+    void aTinyint1ReadAsABooleanIsFalseOrTrueAndAnyOtherValueQuarantined() throws Exception {
+        try (Connection source = MARIADB.get().connect("flags");
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE TABLE flags.bools (id int PRIMARY KEY, v tinyint(1), b BOOLEAN)");
+            sql.execute(
+                    "INSERT INTO flags.bools VALUES (1, 0, 0), (2, 1, 1), (3, 2, 0), (4, NULL, 1),"
+                            + " (5, -1, 1)");
+            PipelineConfig config = flags(true);
+            TableIdentifier target = TableIdentifier.of("mflags", "bools");
+            JobClient job = TestJobs.start(config);
+            Catalog catalog = TestPipelines.catalog(config);
+            try {
+                GroundTruth.awaitFirstCommit(job, catalog, target);
+                // through the binlog: 1 and 0, a 3, and the 2 of the snapshot updated to 1
+                sql.execute("INSERT INTO flags.bools VALUES (6, 1, 0), (7, 3, 1)");
+                sql.execute("UPDATE flags.bools SET v = 0 WHERE id = 2");
+                sql.execute("UPDATE flags.bools SET v = 1 WHERE id = 3");
+                Map<Object, java.util.List<Object>> expected = new java.util.HashMap<>();
+                expected.put(1, java.util.Arrays.asList(false, false));
+                expected.put(2, java.util.Arrays.asList(false, true));
+                expected.put(3, java.util.Arrays.asList(true, false));
+                expected.put(4, java.util.Arrays.asList(null, true));
+                expected.put(6, java.util.Arrays.asList(true, false));
+                org.awaitility.Awaitility.await("false, true or null; 3, 5 and 7 quarantined")
+                        .atMost(Duration.ofMinutes(2))
+                        .untilAsserted(
+                                () -> {
+                                    GroundTruth.assertJobRunning(job);
+                                    assertThat(rows(catalog.loadTable(target))).isEqualTo(expected);
+                                    assertThat(unroutedKeys(catalog, target))
+                                            // 3's 2 from the snapshot too; its update to
+                                            // 1 then applied
+                                            .containsExactlyInAnyOrder(
+                                                    "[3] NOT_REPRESENTABLE",
+                                                    "[5] NOT_REPRESENTABLE",
+                                                    "[7] NOT_REPRESENTABLE");
+                                });
+                org.apache.iceberg.Schema schema = catalog.loadTable(target).schema();
+                assertThat(schema.findType("v")).isEqualTo(Types.BooleanType.get());
+                assertThat(schema.findType("b")).isEqualTo(Types.BooleanType.get());
+                // the setting turned off against the table it made: refused, naming it
+                GroundTruth.cancel(job);
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> io.tidemark.job.JobPreparation.prepare(flags(false)))
+                        .hasMessageContaining("table tidemark.mflags.bools column 'v' is boolean")
+                        .hasMessageContaining("set it back to true");
+            } finally {
+                GroundTruth.cancel(job);
+                if (catalog instanceof Closeable) {
+                    ((Closeable) catalog).close();
+                }
+            }
+        }
+    }
+
+    /** Table {@code flags.bools} with {@code source.treat-tinyint1-as-boolean.enabled: on}. */
+    private static PipelineConfig flags(boolean on) {
+        return PipelineYaml.mariaDb(
+                        MARIADB.get(), "flags", CATALOG.get(), CATALOG.dir(), "flags-it")
+                .set("source.treat-tinyint1-as-boolean.enabled", on)
+                .table("flags.bools", "mflags.bools")
+                .config();
+    }
+
+    /** {@code id} to ({@code v}, {@code b}) of every row. */
+    private static Map<Object, java.util.List<Object>> rows(org.apache.iceberg.Table table)
+            throws java.io.IOException {
+        Map<Object, java.util.List<Object>> rows = new java.util.HashMap<>();
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
+                org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+            for (org.apache.iceberg.data.Record record : records) {
+                rows.put(
+                        record.getField("id"),
+                        java.util.Arrays.asList(record.getField("v"), record.getField("b")));
+            }
+        }
+        return rows;
+    }
+
+    /** {@code "<key> <reasons>"} of each row the pipeline's unrouted quarantine holds. */
+    private static java.util.List<String> unroutedKeys(Catalog catalog, TableIdentifier target)
+            throws java.io.IOException {
+        TableIdentifier unrouted = io.tidemark.sink.QuarantineTable.unrouted(target);
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        if (!catalog.tableExists(unrouted)) {
+            return keys;
+        }
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
+                org.apache.iceberg.data.IcebergGenerics.read(catalog.loadTable(unrouted)).build()) {
+            for (org.apache.iceberg.data.Record record : records) {
+                keys.add(record.getField("key") + " " + record.getField("reasons"));
+            }
+        }
+        return keys;
     }
 
     private static PipelineConfig pipeline() {
