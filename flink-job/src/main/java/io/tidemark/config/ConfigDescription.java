@@ -120,6 +120,9 @@ final class ConfigDescription {
                     "  binlog-order",
                     source.binlogOrder() == null ? "auto" : source.binlogOrder());
         }
+        if (source.kind().owns(PipelineOptions.SOURCE_TINYINT1_AS_BOOLEAN)) {
+            line(out, "  treat-tinyint1-as-boolean.enabled", source.tinyInt1AsBoolean());
+        }
         line(out, "  scan.startup.mode", source.startupMode());
         line(out, "  scan.incremental.snapshot.chunk.size", source.splitSize());
         line(out, "  scan.snapshot.fetch.size", source.fetchSize());
