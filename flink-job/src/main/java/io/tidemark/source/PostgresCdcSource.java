@@ -1,6 +1,5 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.SqlNames;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.config.StartupMode;
@@ -29,47 +28,6 @@ import org.apache.flink.util.Preconditions;
 public final class PostgresCdcSource {
 
     private PostgresCdcSource() {}
-
-    /**
-     * Refuses the tables whose names Flink CDC's Postgres source cannot read a snapshot chunk of:
-     * it sets a chunk's table as Debezium's {@code table.include.list} by its unquoted name ({@code
-     * schema.table}), which Debezium reads as a regular expression, so a name holding {@code $},
-     * {@code (}, {@code +}, {@code [} or the like does not match itself and every read of the chunk
-     * fails (the job would restart in a loop). Spaces, dots, quotes, hyphens and other punctuation
-     * match themselves and are captured.
-     *
-     * @throws IllegalArgumentException naming the tables and a rename that works
-     */
-    public static void refuseUnreadableNames(List<String> tables) {
-        List<String> refused = tables.stream().filter(t -> !matchesItself(t)).toList();
-        if (!refused.isEmpty()) {
-            String first = refused.get(0);
-            throw new IllegalArgumentException(
-                    String.format(
-                            "table(s) %s cannot be captured from Postgres: Flink CDC (3.5) reads a "
-                                    + "snapshot chunk's table through its name taken as a regular "
-                                    + "expression, and a name holding one of \\ ^ $ | + ( ) [ ] { } "
-                                    + "does not match itself. Rename them (for example ALTER TABLE %s "
-                                    + "RENAME TO %s), or leave them out of the pipeline (narrow the "
-                                    + "pattern that matched them)",
-                            refused,
-                            SqlNames.forStatement(first),
-                            SqlNames.forStatementPart(
-                                    first.substring(first.indexOf('.') + 1)
-                                            .toLowerCase(java.util.Locale.ROOT)
-                                            .replaceAll("[^a-z0-9_]+", "_")
-                                            .replaceAll("^_+|_+$", ""))));
-        }
-    }
-
-    /** Whether {@code table}'s unquoted name, read as a regular expression, matches itself. */
-    static boolean matchesItself(String table) {
-        try {
-            return java.util.regex.Pattern.compile(table).matcher(table).matches();
-        } catch (java.util.regex.PatternSyntaxException e) {
-            return false;
-        }
-    }
 
     /**
      * @param source the database to read

@@ -55,7 +55,6 @@ final class PostgresDialect extends SourceDialect {
     @Override
     public void prepareCapture(Connection connection, List<String> tables) throws SQLException {
         // before the publication is touched: a table it would break is refused
-        PostgresCdcSource.refuseUnreadableNames(tables);
         PostgresReplicaIdentity.check(connection, tables);
         PostgresGeneratedColumns.warn(PostgresGeneratedColumns.of(connection, tables));
         PostgresPublication.ensure(connection, source.publication(), tables);

@@ -97,6 +97,8 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
 
     @Override
     public void configure(SourceSplitBase split) {
+        // the chunk's table, which Flink CDC sets as a pattern, taken as the table's name
+        dbzConnectorConfig = PostgresLiteralTableList.of(getDbzConnectorConfig());
         super.configure(split);
         if (split.isSnapshotSplit()) {
             chunkTable = split.asSnapshotSplit().getTableId();
@@ -138,9 +140,9 @@ final class PostgresHandOverContext extends PostgresSourceFetchTaskContext {
         TableId table = getTableId(record);
         TableId chunk = chunkTable;
         if (!isTruncate(record)) {
-            // a chunk's backfill folds its own table's changes only: Flink CDC filters them by a
-            // pattern of the table's unquoted name, in which a dot matches any character
-            // (public.line.items also matches public."line items")
+            // a chunk's backfill folds its own table's changes only (Flink CDC filters them by a
+            // pattern of the table's unquoted name, PostgresLiteralTableList escapes it: checked
+            // again here, since a dot in it matched any character, public."line items" too)
             return (chunk == null || chunk.equals(table))
                     && super.isRecordBetween(record, splitStart, splitEnd);
         }
