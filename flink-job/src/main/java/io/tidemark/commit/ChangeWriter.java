@@ -1,8 +1,5 @@
 package io.tidemark.commit;
 
-import io.tidemark.catalog.TableLayout;
-import io.tidemark.catalog.TableManager;
-import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.decode.ChangeEvent;
@@ -92,7 +89,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
             new OutputTag<>("schema-changes", org.apache.flink.api.common.typeinfo.Types.STRING);
 
     /** How long a writer waits for the schema stage before it fails. */
-    static final java.time.Duration SCHEMA_WAIT = java.time.Duration.ofMinutes(5);
+    static final java.time.Duration SCHEMA_WAIT = io.tidemark.schema.SchemaApplier.WAIT;
 
     private final RunContext run;
     private final Map<String, Route> routes;
@@ -109,7 +106,7 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
 
     /**
      * A writer that also writes tables created in the source while the job runs ({@code live}),
-     * creating each one's Iceberg table from its source schema when its first change arrives.
+     * whose Iceberg tables the schema stage made before their first change got here.
      */
     public ChangeWriter(
             RunContext run, CatalogLoader catalogLoader, List<Route> routes, LiveTables live) {
@@ -198,9 +195,9 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
     }
 
     /**
-     * The route of a table created in the source while the job runs: its Iceberg table is made from
-     * the source schema (by whichever writer comes first; the others find it), then written like
-     * any other.
+     * The route of a table created in the source while the job runs: its Iceberg table was made by
+     * the schema stage before its first change passed the stage after the source ({@code
+     * LiveTableStage}); written like any other.
      */
     private Route liveRoute(String sourceTable) throws IOException {
         PipelineConfig.TableConfig entry =
@@ -213,46 +210,26 @@ public final class ChangeWriter extends FilesWriter<ChangeEvent> {
                                                         + "' which the pipeline does not capture"));
         // its pattern's schema-evolution, as for the tables known at the start
         EvolutionPolicy evolution = entry.schemaEvolution();
-        TableSpec spec = live.spec(sourceTable);
-        // the source may hold columns the table has not taken (it changed after the table was
-        // made, before this task met the table): the schema evolution adds them when a change
-        // carries them, or the gate holds such changes back (quarantine, fail)
-        boolean columnsMayLag = true;
-        TableLayout layout = entry.layout().fitting(spec.schema(), spec.primaryKey());
-        if (!layout.equals(entry.layout())) {
-            LOG.warn(
-                    "Table {}, created in the source while the job runs, lacks a column its pattern's "
-                            + "partition-by or sort-order names among its key {} or columns: made unpartitioned "
-                            + "and unsorted ({})",
-                    sourceTable,
-                    spec.primaryKey(),
-                    entry.layout());
-        }
-        Table table;
-        try {
-            table = new TableManager(catalog()).ensure(spec, layout, columnsMayLag);
-        } catch (RuntimeException e) {
-            // another writer created it between the check and the create: AlreadyExistsException,
-            // or from the JDBC catalog the unique key's violation as an UncheckedSQLException
-            if (!catalog().tableExists(spec.identifier())) {
-                throw e;
-            }
-            table = new TableManager(catalog()).ensure(spec, layout, columnsMayLag);
-        }
-        LOG.info(
-                "Table {}, created in the source while the job runs, is captured into {} (key {})",
-                sourceTable,
-                spec.identifier(),
-                spec.primaryKey());
+        LiveTables.LiveTable made =
+                live.table(sourceTable)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "table '"
+                                                        + sourceTable
+                                                        + "', created while the job runs, has no "
+                                                        + "Iceberg table: the schema stage makes it "
+                                                        + "before its first change is let through"));
+        Table table = catalog().loadTable(made.identifier());
         Route route =
                 new Route(
                         sourceTable,
-                        spec.identifier().toString(),
-                        new RowDataConverter(sourceTable, table.schema(), spec.primaryKey()),
+                        made.identifier().toString(),
+                        new RowDataConverter(sourceTable, table.schema(), made.primaryKey()),
                         evolution.evolves(),
                         evolution == EvolutionPolicy.LENIENT,
                         false);
-        addTarget(new Target(route.target(), spec.primaryKey()));
+        addTarget(new Target(route.target(), made.primaryKey()));
         routes.put(sourceTable, route);
         metrics.put(sourceTable, new WriterMetrics(getRuntimeContext(), sourceTable));
         converters.put(sourceTable, route.converter());

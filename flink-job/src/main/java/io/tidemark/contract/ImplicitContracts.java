@@ -1,6 +1,5 @@
 package io.tidemark.contract;
 
-import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.ContractException;
 import io.tidemark.catalog.contract.EvolutionPolicy;
@@ -103,8 +102,8 @@ public final class ImplicitContracts {
     /**
      * The implicit contract of a table without a contract: from the job's start, or for a table
      * created while the job runs ({@code new-tables: capture}), made when its first change arrives
-     * from its columns as the source has them then (as its Iceberg table is made) under its
-     * pattern's {@code schema-evolution}; null for a table whose columns cannot be one.
+     * from its Iceberg table's columns and key (made by the schema stage from the source's then)
+     * under its pattern's {@code schema-evolution}; null for a table whose columns cannot be one.
      */
     Contract contractOf(String table) {
         Contract implicit = atStart.get(table);
@@ -118,16 +117,17 @@ public final class ImplicitContracts {
             return null;
         }
         try {
-            TableSpec spec = live.spec(table);
-            EvolutionPolicy evolution = entry.schemaEvolution();
-            // where the schema evolution leaves the table as it is, its changes are checked
-            // against the Iceberg table once it exists (this task may meet the table after a
-            // failover, when the source holds a column the table never took)
-            List<Types.NestedField> columns =
-                    evolution.evolves()
-                            ? spec.columns()
-                            : live.targetColumns(table).orElse(spec.columns());
-            implicit = of(table, columns, spec.primaryKey(), evolution);
+            // the Iceberg table the schema stage made from the source's columns (the stage after
+            // the source let no change of it through before); a failover may meet it evolved, or
+            // lagging the source under quarantine and fail: the gate holds back what it lacks
+            LiveTables.LiveTable made =
+                    live.table(table)
+                            .orElseThrow(
+                                    () ->
+                                            new IllegalStateException(
+                                                    "its Iceberg table is not made yet"));
+            implicit =
+                    of(table, made.schema().columns(), made.primaryKey(), entry.schemaEvolution());
         } catch (RuntimeException e) {
             LOG.warn(
                     "Table {}, created while the job runs: its columns are not checked for schema "

@@ -23,7 +23,6 @@ import io.tidemark.reconcile.ReconcileSettings;
 import io.tidemark.reconcile.Reconciler;
 import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
-import io.tidemark.schema.SchemaApplier;
 import io.tidemark.source.LiveTables;
 import java.io.Serializable;
 import java.util.HashMap;
@@ -249,6 +248,10 @@ public final class TidemarkJob {
 
         // source -> decode (the source's deserializer emits ChangeEvents, watermarked per split)
         DataStream<ChangeEvent> changes = source.create(env, wiring.primaryKeys(), watermarks);
+        // -> a table created in the source while the job runs waits for its Iceberg table, which
+        // the schema stage makes; every operator after this reads it from the catalog
+        SchemaStage schema = SchemaStage.afterSource(changes, run, live);
+        changes = schema.changes();
         // + the re-snapshots asked for while the job runs
         for (SourceConfig database : config.sources()) {
             changes =
@@ -282,7 +285,7 @@ public final class TidemarkJob {
 
         // -> write files per table, on the reconciler's partitioning (no further exchange); the
         // late and quarantined changes to their tables, on the same checkpoints
-        DataStream<byte[]> toCommit = write(config, run, wiring, gated, reconciled, live);
+        DataStream<byte[]> toCommit = write(config, run, wiring, gated, reconciled, live, schema);
 
         // -> one committer: per completed checkpoint one snapshot per table, with provenance
         commit(
@@ -364,7 +367,8 @@ public final class TidemarkJob {
             JobWiring wiring,
             SingleOutputStreamOperator<ChangeEvent> gated,
             SingleOutputStreamOperator<ChangeEvent> reconciled,
-            LiveTables live) {
+            LiveTables live,
+            SchemaStage schema) {
         TypeInformation<byte[]> bytes = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
         SingleOutputStreamOperator<byte[]> written =
                 reconciled
@@ -373,20 +377,9 @@ public final class TidemarkJob {
                                 bytes,
                                 new ChangeWriter(run, catalogLoader(config), wiring.routes(), live))
                         .uid(Uids.WRITER);
-        // -> the schema stage: what the writers need of their tables' schemas, applied once. Never
-        // chained to the writers: at parallelism 1 the chain would take the stage's max
-        // parallelism, and savepoints of the writers' chain would not restore at another one
-        written.getSideOutput(ChangeWriter.SCHEMA_CHANGES)
-                .process(new SchemaApplier(run, catalogLoader(config)), Types.VOID)
-                .uid(Uids.SCHEMA_STAGE)
-                .name("schema changes")
-                .setParallelism(1)
-                .setMaxParallelism(1)
-                .disableChaining()
-                .sinkTo(new DiscardingSink<>())
-                .uid(Uids.SCHEMA_END)
-                .name("schema end")
-                .setParallelism(1);
+        // -> the schema stage: what the writers need of their tables' schemas, and the tables
+        // created in the source while the job runs, applied once
+        schema.attach(written.getSideOutput(ChangeWriter.SCHEMA_CHANGES), config, run, live);
         DataStream<byte[]> toCommit = written;
         if (!wiring.lateTables().isEmpty()) {
             toCommit =

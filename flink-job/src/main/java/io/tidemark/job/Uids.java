@@ -18,6 +18,9 @@ public final class Uids {
     public static final String SCHEMA_STAGE = "tidemark-schema";
     public static final String SCHEMA_END = "tidemark-schema-end";
 
+    /** The stage after the source where tables created while the job runs wait for their table. */
+    public static final String LIVE_TABLES = "tidemark-live-tables";
+
     private Uids() {}
 
     /** Uid of the re-snapshot source of one database ({@code ResnapshotSource}). */

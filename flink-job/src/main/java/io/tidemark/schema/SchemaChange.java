@@ -10,7 +10,9 @@ import org.apache.iceberg.types.Types;
 /**
  * One change Iceberg table {@code target} (of source table {@code sourceTable}) needs so that a
  * change of the source can be written: a column added (nullable, of {@code type}), a column widened
- * to {@code type}, or a column made optional (no longer in the source; {@code type} null).
+ * to {@code type}, a column made optional (no longer in the source; {@code type} null), or the
+ * table made (a table created in the source while the job runs, {@link #create}: no column, no
+ * type).
  *
  * <p>The contract gate admits a change that needs one ({@code schema-evolution}); {@link #needed}
  * says what it needs (the one place that is decided), from the values the change carries and the
@@ -24,22 +26,30 @@ public record SchemaChange(
     public enum Kind {
         ADD,
         WIDEN,
-        OPTIONAL
+        OPTIONAL,
+        /** The table made, from the source table's columns and key ({@link LiveTableCreation}). */
+        CREATE
     }
 
     private static final char SEPARATOR = '\u0001';
 
     public SchemaChange {
-        if ((type == null) != (kind == Kind.OPTIONAL)) {
+        if ((type == null) != (kind == Kind.OPTIONAL || kind == Kind.CREATE)) {
             throw new IllegalArgumentException(
                     kind + " of column " + column + " with type " + type);
         }
     }
 
-    /** Whether {@code schema} already holds this change. */
+    /** The request to make {@code target}, for source table {@code sourceTable}. */
+    public static SchemaChange create(String target, String sourceTable) {
+        return new SchemaChange(target, sourceTable, Kind.CREATE, "", null);
+    }
+
+    /** Whether {@code schema} already holds this change (a table that has one was made). */
     public boolean heldBy(Schema schema) {
         Types.NestedField field = schema.findField(column);
         return switch (kind) {
+            case CREATE -> true;
             case ADD -> field != null;
             case WIDEN -> field != null && field.type().equals(type);
             case OPTIONAL -> field == null || field.isOptional();

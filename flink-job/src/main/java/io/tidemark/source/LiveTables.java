@@ -1,29 +1,30 @@
 package io.tidemark.source;
 
-import io.tidemark.catalog.TableSpec;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.decode.CapturedTables;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
-import org.apache.iceberg.types.Types;
 
 /**
  * Tables created in a MySQL source while the job runs, captured because a pattern with {@code
  * new-tables: capture} matches them. Known tables (resolved at the start) are never live.
  *
  * <p>The binlog carries every row of a table created after the job started, from its {@code CREATE
- * TABLE} on, so following it from its first change captures it whole. Operators ask for a live
- * table's key and schema here; both are read from the source's {@code information_schema} once per
- * table and operator instance (the table's schema as it is when first seen).
+ * TABLE} on, so following it from its first change captures it whole. Its Iceberg table is made by
+ * the schema stage, the one place that reads a live table's columns and key from the source ({@code
+ * io.tidemark.schema.LiveTableCreation}), before its first change passes the stage after the source
+ * ({@code io.tidemark.schema.LiveTableStage}); every operator after that reads the table's columns
+ * and key from its Iceberg table ({@link #table}), never from the source.
  *
  * <p>Serializable configuration; the cache is per instance and not persisted.
  */
@@ -41,8 +42,20 @@ public final class LiveTables implements CapturedTables {
     /** The pipeline's catalog, where live tables' Iceberg tables are read; null: not read. */
     private final CatalogLoader targets;
 
-    private transient Map<String, TableSpec> specs;
+    /**
+     * The table property holding a live table's primary key columns in the source's key order
+     * (Iceberg's identifier fields are a set): the order of the key of its changes.
+     */
+    public static final String KEY_PROPERTY = "tidemark.live.primary-key";
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private transient Map<String, LiveTable> tables;
     private transient Map<String, Optional<TableConfig>> entries;
+
+    /** A live table's Iceberg table as the schema stage made it: its schema and key. */
+    public record LiveTable(TableIdentifier identifier, Schema schema, List<String> primaryKey) {}
 
     private LiveTables(
             List<TableConfig> patterns,
@@ -64,29 +77,68 @@ public final class LiveTables implements CapturedTables {
     }
 
     /**
-     * The columns of live table {@code sourceTable}'s Iceberg table, if it exists (empty also when
-     * no catalog was given). A task that meets the table after its Iceberg table was made (a
-     * restarted task, another subtask) checks its changes against these where the table's schema
-     * evolution does not change the table: the source may hold columns the table never took.
+     * Live table {@code sourceTable}'s Iceberg table, once the schema stage made it (empty before,
+     * and when no catalog was given); its key is kept, its schema is the table's when first read.
      */
-    public Optional<List<Types.NestedField>> targetColumns(String sourceTable) {
-        if (targets == null) {
-            return Optional.empty();
+    public synchronized Optional<LiveTable> table(String sourceTable) {
+        if (tables == null) {
+            tables = new HashMap<>();
         }
-        org.apache.iceberg.catalog.TableIdentifier target = spec(sourceTable).identifier();
+        LiveTable known = tables.get(sourceTable);
+        if (known != null || targets == null) {
+            return Optional.ofNullable(known);
+        }
+        TableIdentifier target = target(sourceTable);
         Catalog catalog = targets.loadCatalog();
         try {
-            return catalog.tableExists(target)
-                    ? Optional.of(catalog.loadTable(target).schema().columns())
-                    : Optional.empty();
+            if (!catalog.tableExists(target)) {
+                return Optional.empty();
+            }
+            Table table = catalog.loadTable(target);
+            String key = table.properties().get(KEY_PROPERTY);
+            if (key == null) {
+                // made, its key not recorded yet: the schema stage does that next
+                return Optional.empty();
+            }
+            LiveTable live = new LiveTable(target, table.schema(), decodeKey(key));
+            tables.put(sourceTable, live);
+            return Optional.of(live);
         } finally {
             if (catalog instanceof java.io.Closeable closeable) {
                 try {
                     closeable.close();
                 } catch (java.io.IOException e) {
-                    // nothing held open that matters: the columns are read
+                    // nothing held open that matters: the table is read
                 }
             }
+        }
+    }
+
+    /** The Iceberg table live table {@code sourceTable} is written to. */
+    public TableIdentifier target(String sourceTable) {
+        return TableIdentifier.parse(entry(sourceTable).target());
+    }
+
+    /** The source live table {@code sourceTable} is read from. */
+    public SourceConfig source(String sourceTable) {
+        return sources.get(entry(sourceTable).sources().get(0));
+    }
+
+    /** {@code key} as {@link #KEY_PROPERTY} holds it. */
+    public static String encodeKey(List<String> key) {
+        try {
+            return JSON.writeValueAsString(key);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<String> decodeKey(String key) {
+        try {
+            return List.of(JSON.readValue(key, String[].class));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(
+                    "table property " + KEY_PROPERTY + " is not a list of columns: " + key, e);
         }
     }
 
@@ -151,47 +203,33 @@ public final class LiveTables implements CapturedTables {
         return null;
     }
 
-    /**
-     * The spec (columns, key, target) of live table {@code sourceTable}, read from its source.
-     *
-     * @throws IllegalArgumentException if it is not a live table, or has no primary key
-     */
-    public synchronized TableSpec spec(String sourceTable) {
-        if (specs == null) {
-            specs = new HashMap<>();
-        }
-        TableSpec spec = specs.get(sourceTable);
-        if (spec != null) {
-            return spec;
-        }
-        TableConfig entry =
-                entryFor(sourceTable)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalArgumentException(
-                                                "table '"
-                                                        + sourceTable
-                                                        + "' is not captured by any pattern"));
-        SourceConfig source = sources.get(entry.sources().get(0));
-        SourceDialect dialect = SourceDialect.of(source);
-        try (Connection connection = dialect.connect()) {
-            spec = dialect.readSchema(connection, entry);
-        } catch (SQLException e) {
-            throw new IllegalStateException(
-                    "cannot read the schema of table '"
-                            + sourceTable
-                            + "', created while the job runs, from source '"
-                            + source.id()
-                            + "': "
-                            + e.getMessage(),
-                    e);
-        }
-        specs.put(sourceTable, spec);
-        return spec;
+    /** The entry of live table {@code sourceTable}. */
+    public TableConfig entry(String sourceTable) {
+        return entryFor(sourceTable)
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "table '"
+                                                + sourceTable
+                                                + "' is not captured by any pattern"));
     }
 
-    /** The key columns of live table {@code sourceTable}. */
+    /**
+     * The key columns of live table {@code sourceTable}, in the source's key order.
+     *
+     * @throws IllegalStateException if its Iceberg table is not made yet (the stage after the
+     *     source lets none of its changes pass before)
+     */
     public List<String> keyColumns(String sourceTable) {
-        return spec(sourceTable).primaryKey();
+        return table(sourceTable)
+                .orElseThrow(
+                        () ->
+                                new IllegalStateException(
+                                        "table '"
+                                                + sourceTable
+                                                + "', created while the job runs, has no Iceberg "
+                                                + "table yet: the schema stage makes it before any "
+                                                + "of its changes passes the operator 'live tables'"))
+                .primaryKey();
     }
 }

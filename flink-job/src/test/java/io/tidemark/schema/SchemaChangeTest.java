@@ -96,6 +96,7 @@ class SchemaChangeTest {
                         new SchemaChange(
                                 "db.t", "public.t", Kind.WIDEN, "qty", Types.LongType.get()),
                         new SchemaChange("db.t", "public.t", Kind.OPTIONAL, "qty", null),
+                        SchemaChange.create("lake.coupons", "shop.coupons"),
                         new SchemaChange(
                                 "\"db\".\"a b\"",
                                 "public.a b",
