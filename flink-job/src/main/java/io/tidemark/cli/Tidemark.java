@@ -24,6 +24,7 @@ import picocli.CommandLine.IVersionProvider;
         description = "Keeps Apache Iceberg tables an exact, provable replica of database tables.",
         subcommands = {
             RunCommand.class,
+            CheckCommand.class,
             ProvenanceCommand.class,
             VerifyCommand.class,
             ResnapshotCommand.class,

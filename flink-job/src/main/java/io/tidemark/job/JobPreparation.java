@@ -169,7 +169,10 @@ public final class JobPreparation {
             // checks changes against the table as it is and holds the new shape back
             // (quarantine), or stops at it once (fail), as for a change made while running
             table = tables.ensure(spec, tableConfig.layout(), true);
-            refuseBooleanFlip(spec, table);
+            Optional<String> flipped = booleanFlip(spec, table);
+            if (flipped.isPresent()) {
+                throw new IllegalStateException(flipped.get());
+            }
         }
         LatePolicy latePolicy = tableConfig.latePolicy();
         if (latePolicy == LatePolicy.QUARANTINE) {
@@ -194,12 +197,12 @@ public final class JobPreparation {
     }
 
     /**
-     * Refuses a source column that is a boolean where the existing table's is an int, or the
-     * reverse: a MySQL {@code tinyint(1)} read under a {@code source.treat-tinyint1-as-boolean
-     * .enabled} other than the table was made with. Every change would be quarantined, its values
-     * fitting no column.
+     * A source column that is a boolean where the existing table's is an int, or the reverse: a
+     * MySQL {@code tinyint(1)} read under a {@code source.treat-tinyint1-as-boolean.enabled} other
+     * than the table was made with (every change would be quarantined, its values fitting no
+     * column). The refusal, naming the fix, if so.
      */
-    private static void refuseBooleanFlip(TableSpec spec, Table table) {
+    static Optional<String> booleanFlip(TableSpec spec, Table table) {
         for (org.apache.iceberg.types.Types.NestedField column : spec.columns()) {
             org.apache.iceberg.types.Types.NestedField existing =
                     table.schema().findField(column.name());
@@ -214,7 +217,7 @@ public final class JobPreparation {
                             || read == org.apache.iceberg.types.Type.TypeID.INTEGER
                                     && made == org.apache.iceberg.types.Type.TypeID.BOOLEAN;
             if (flipped) {
-                throw new IllegalStateException(
+                return Optional.of(
                         String.format(
                                 "table %s column '%s' is %s in Iceberg but the source's is %s (a"
                                         + " MySQL tinyint(1): source.treat-tinyint1-as-boolean"
@@ -228,6 +231,7 @@ public final class JobPreparation {
                                 made == org.apache.iceberg.types.Type.TypeID.BOOLEAN));
             }
         }
+        return Optional.empty();
     }
 
     /**

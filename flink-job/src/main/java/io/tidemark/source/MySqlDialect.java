@@ -27,9 +27,16 @@ final class MySqlDialect extends SourceDialect {
     }
 
     @Override
-    public void checkServer(Connection connection) throws SQLException {
-        MySqlSchemaReader.checkBinlog(connection, source.username());
-        MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
+    public List<String> serverProblems(Connection connection) throws SQLException {
+        List<String> problems =
+                new java.util.ArrayList<>(
+                        MySqlSchemaReader.binlogProblems(connection, source.username()));
+        try {
+            MySqlSchemaReader.binlogOrder(connection, source.binlogOrder());
+        } catch (IllegalStateException e) {
+            problems.add(e.getMessage());
+        }
+        return problems;
     }
 
     @Override

@@ -241,12 +241,13 @@ public final class MySqlSchemaReader {
     }
 
     /**
-     * Checks that the server writes a binlog the reader can follow (on, ROW format, FULL images,
-     * positions on MariaDB 11.4+) and that the user may read it; every problem is named with its
-     * fix. The REPLICATION SLAVE grant is checked as far as {@code SHOW GRANTS} tells (a role may
-     * hold it: then only a warning).
+     * What keeps the reader from following the server's binlog (off, not ROW format, not FULL
+     * images, no positions on MariaDB 11.4+) or the user from reading it, each named with its fix.
+     * The REPLICATION SLAVE grant is checked as far as {@code SHOW GRANTS} tells (a role may hold
+     * it: then only a warning).
      */
-    public static void checkBinlog(Connection connection, String user) throws SQLException {
+    public static List<String> binlogProblems(Connection connection, String user)
+            throws SQLException {
         List<String> problems = new ArrayList<>();
         try (Statement s = connection.createStatement();
                 ResultSet rs =
@@ -292,8 +293,7 @@ public final class MySqlSchemaReader {
                             + "): GRANT REPLICATION CLIENT ON *.* (MariaDB 10.5+: BINLOG MONITOR)");
         }
         if (!problems.isEmpty()) {
-            throw new IllegalStateException(
-                    "the MySQL source cannot be read: " + String.join("; ", problems));
+            return problems;
         }
         StringBuilder grants = new StringBuilder();
         try (Statement s = connection.createStatement();
@@ -311,5 +311,6 @@ public final class MySqlSchemaReader {
                     user,
                     user);
         }
+        return problems;
     }
 }

@@ -32,8 +32,14 @@ final class PostgresDialect extends SourceDialect {
     }
 
     @Override
-    public void checkServer(Connection connection) {
-        // the slot and the replica identity are checked per table, in prepareCapture
+    public List<String> serverProblems(Connection connection) throws SQLException {
+        // the replica identity and the publication are checked per table, in prepareCapture
+        return PostgresServerCheck.problems(connection, source);
+    }
+
+    @Override
+    public java.util.Optional<String> slotProblem(Connection connection) throws SQLException {
+        return PostgresSlotCheck.problem(connection, source);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Optional;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 
 /**
@@ -36,17 +37,9 @@ public final class PostgresSlotCheck implements GuardedSource.RestoreCheck {
     @Override
     public void beforeRestore() {
         String problem;
-        try (Connection connection = SourceDialect.of(source).connect();
-                PreparedStatement query =
-                        connection.prepareStatement(
-                                connection.getMetaData().getDatabaseMajorVersion() >= 13
-                                        ? QUERY
-                                        : QUERY_12)) {
-            query.setString(1, source.slotName());
-            try (ResultSet rs = query.executeQuery()) {
-                boolean exists = rs.next();
-                problem = problem(exists, exists ? rs.getString(1) : null);
-            }
+        try (Connection connection = SourceDialect.of(source).connect()) {
+            Optional<String> walStatus = walStatus(connection, source.slotName());
+            problem = problem(walStatus.isPresent(), walStatus.orElse(null));
         } catch (SQLException e) {
             // a server that cannot be reached now may be reachable at the next attempt
             throw new IllegalStateException(
@@ -74,6 +67,45 @@ public final class PostgresSlotCheck implements GuardedSource.RestoreCheck {
                                                     + "')"
                                             : "")));
         }
+    }
+
+    /**
+     * The {@code wal_status} of {@code slot} ({@code ""} before Postgres 13), empty when it does
+     * not exist.
+     */
+    private static Optional<String> walStatus(Connection connection, String slot)
+            throws SQLException {
+        try (PreparedStatement query =
+                connection.prepareStatement(
+                        connection.getMetaData().getDatabaseMajorVersion() >= 13
+                                ? QUERY
+                                : QUERY_12)) {
+            query.setString(1, slot);
+            try (ResultSet rs = query.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                String status = rs.getString(1);
+                return Optional.of(status == null ? "" : status);
+            }
+        }
+    }
+
+    /**
+     * Before any start: an invalidated slot cannot serve the pipeline, whatever it resumes from (a
+     * missing one is made at the start); its problem with the fix, if so.
+     */
+    static Optional<String> problem(Connection connection, SourceConfig source)
+            throws SQLException {
+        Optional<String> walStatus = walStatus(connection, source.slotName());
+        if (walStatus.isEmpty() || !"lost".equals(walStatus.get())) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                String.format(
+                        "replication slot '%s' %s: drop it (SELECT pg_drop_replication_slot('%s'))"
+                                + " and start the pipeline afresh (`tidemark run --fresh`)",
+                        source.slotName(), problem(true, "lost"), source.slotName()));
     }
 
     /** What is wrong with the slot, or null. */

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.flink.api.connector.source.Source;
 
@@ -58,10 +59,34 @@ public abstract class SourceDialect {
     public abstract String connectorName();
 
     /**
-     * Checks the server's log settings before any table is read (MySQL: binlog format and row
-     * image, the user's grants, the binlog order asked for); throws naming the fix.
+     * What the server must allow before any table is read, each problem with its fix (Postgres:
+     * {@code wal_level}, the user's replication right, a free slot; MySQL: binlog format and row
+     * image, the user's grants, the binlog order asked for). Empty when it is ready.
      */
-    public abstract void checkServer(Connection connection) throws SQLException;
+    public abstract List<String> serverProblems(Connection connection) throws SQLException;
+
+    /**
+     * What keeps the pipeline's replication slot from serving it, with the fix (Postgres: an
+     * invalidated slot); empty where there is none or it is fine.
+     */
+    public Optional<String> slotProblem(Connection connection) throws SQLException {
+        return Optional.empty();
+    }
+
+    /**
+     * Checks the server ({@link #serverProblems}) before any table is read.
+     *
+     * @throws IllegalStateException naming every problem and its fix
+     */
+    public final void checkServer(Connection connection) throws SQLException {
+        List<String> problems = serverProblems(connection);
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(
+                    String.format(
+                            "source '%s' (%s) cannot be read: %s",
+                            source.id(), connectorName(), String.join("; ", problems)));
+        }
+    }
 
     /**
      * The tables of {@code namespace} (Postgres: schema, MySQL: database) a table pattern can

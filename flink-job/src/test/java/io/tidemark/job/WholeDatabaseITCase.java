@@ -731,6 +731,21 @@ class WholeDatabaseITCase {
             assertThatThrownBy(() -> JobPreparation.prepare(weak))
                     .hasMessageContaining("user 'reader' cannot read the binlog position")
                     .hasMessageContaining("GRANT REPLICATION CLIENT ON *.*");
+            // `tidemark check` says the same without a start, and the server is ready otherwise
+            CliOutput weakCheck =
+                    CliOutput.run(
+                            "check",
+                            "-c",
+                            pipeline("grants", "grants.*")
+                                    .set("source.username", "reader")
+                                    .set("source.password", "reader")
+                                    .write(dir)
+                                    .toString());
+            assertThat(weakCheck.exitCode()).isEqualTo(1);
+            assertThat(weakCheck.out())
+                    .contains(
+                            "PROBLEM  source source, server: user 'reader' cannot read the binlog")
+                    .contains("ok       table grants.t, schema: 1 columns, key [id]");
 
             PipelineConfig config = TableDiscovery.resolve(pipeline("grants", "grants.*").config());
             // MariaDB's GTIDs do not reach the binlog reader: GTID order is refused by name
@@ -751,11 +766,20 @@ class WholeDatabaseITCase {
                         .isEqualTo(BinlogOrder.BINLOG_POSITION);
             }
 
+            Path checked = pipeline("grants", "grants.*").write(dir);
+            CliOutput ready = CliOutput.run("check", "-c", checked.toString());
+            assertThat(ready.exitCode()).as(ready.out()).isZero();
             s.execute("SET GLOBAL binlog_row_image = 'MINIMAL'");
             try {
                 assertThatThrownBy(() -> JobPreparation.prepare(config))
                         .hasMessageContaining(
                                 "binlog_row_image is MINIMAL: set binlog_row_image=FULL");
+                CliOutput minimal = CliOutput.run("check", "-c", checked.toString());
+                assertThat(minimal.exitCode()).isEqualTo(1);
+                assertThat(minimal.out())
+                        .contains(
+                                "PROBLEM  source source, server: binlog_row_image is MINIMAL: set"
+                                        + " binlog_row_image=FULL");
             } finally {
                 s.execute("SET GLOBAL binlog_row_image = 'FULL'");
             }

@@ -148,19 +148,10 @@ public final class TableLayout implements Serializable {
     public void applyTo(Table table, List<String> key) {
         String name = table.name();
         // before the spec is touched: a table without snapshots is given partition-by
-        requirePartitionsByKey(name, key);
+        check(table, key);
         if (!partitionBy.isEmpty()) {
             PartitionSpec wanted = spec(table.schema());
             if (!describe(table.spec()).equals(describe(wanted))) {
-                if (table.currentSnapshot() != null) {
-                    throw new IllegalStateException(
-                            String.format(
-                                    "table %s exists partitioned by %s, but partition-by asks for %s: "
-                                            + "evolve its partitioning with an engine (Spark's ALTER TABLE ... ADD "
-                                            + "PARTITION FIELD, Trino's ALTER TABLE ... SET PROPERTIES "
-                                            + "partitioning), make partition-by match it, or write to another table",
-                                    name, describe(table.spec()), describe(wanted)));
-                }
                 UpdatePartitionSpec update = table.updateSpec();
                 table.spec().fields().forEach(f -> update.removeField(f.name()));
                 for (PartitionField field : wanted.fields()) {
@@ -210,6 +201,36 @@ public final class TableLayout implements Serializable {
      * Fails if {@code partition-by} names a column outside {@code key} (of table {@code name}),
      * before any table is made with it.
      */
+    /**
+     * What {@link #applyTo} refuses of {@code table}, changing nothing: a partition-by outside the
+     * key, or other than the partitioning of a table that holds data (an empty one is given it).
+     *
+     * @throws IllegalStateException naming what to do
+     */
+    public void check(Table table, List<String> key) {
+        String name = table.name();
+        requirePartitionsByKey(name, key);
+        boolean repartitioned = false;
+        if (!partitionBy.isEmpty()) {
+            PartitionSpec wanted = spec(table.schema());
+            if (!describe(table.spec()).equals(describe(wanted))) {
+                if (table.currentSnapshot() != null) {
+                    throw new IllegalStateException(
+                            String.format(
+                                    "table %s exists partitioned by %s, but partition-by asks for %s: "
+                                            + "evolve its partitioning with an engine (Spark's ALTER TABLE ... ADD "
+                                            + "PARTITION FIELD, Trino's ALTER TABLE ... SET PROPERTIES "
+                                            + "partitioning), make partition-by match it, or write to another table",
+                                    name, describe(table.spec()), describe(wanted)));
+                }
+                repartitioned = true;
+            }
+        }
+        if (!repartitioned) {
+            checkPartitionsByKey(table, key);
+        }
+    }
+
     public void requirePartitionsByKey(String name, List<String> key) {
         for (String text : partitionBy) {
             Field field = parseField(text);

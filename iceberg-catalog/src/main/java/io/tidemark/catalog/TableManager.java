@@ -90,6 +90,28 @@ public final class TableManager {
         }
     }
 
+    /**
+     * What {@link #ensure(TableSpec, TableLayout, boolean)} would refuse of an existing table,
+     * changing nothing: its key, columns (unless {@code columnsMayLag}) and layout. Empty when the
+     * table is missing (it would be made) or fits.
+     *
+     * @return the refusal's message, if any
+     */
+    public java.util.Optional<String> check(
+            TableSpec spec, TableLayout layout, boolean columnsMayLag) {
+        try {
+            layout.requirePartitionsByKey(spec.identifier().toString(), spec.primaryKey());
+            if (catalog.tableExists(spec.identifier())) {
+                Table table = catalog.loadTable(spec.identifier());
+                checkCompatible(spec, table, columnsMayLag);
+                layout.check(table, spec.primaryKey());
+            }
+            return java.util.Optional.empty();
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            return java.util.Optional.of(e.getMessage());
+        }
+    }
+
     private Table existing(TableSpec spec, TableLayout layout, boolean columnsMayLag) {
         Table table = catalog.loadTable(spec.identifier());
         checkCompatible(spec, table, columnsMayLag);

@@ -45,6 +45,24 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return start(directory, false);
     }
 
+    /**
+     * Starts a fresh server left at PostgreSQL's defaults ({@code wal_level = replica}, ten
+     * replication slots), as a server is before anyone set it up for logical replication.
+     */
+    public static EmbeddedDatabase startWithDefaults(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        Path work = directory.resolve("work");
+        Files.createDirectories(work);
+        return new EmbeddedDatabase(
+                EmbeddedPostgres.builder()
+                        .setOverrideWorkingDirectory(work.toFile())
+                        .setDataDirectory(directory.resolve("data"))
+                        .setCleanDataDirectory(true)
+                        .setPGStartupWait(Duration.ofSeconds(60))
+                        .setServerConfig("listen_addresses", "127.0.0.1")
+                        .start());
+    }
+
     private static EmbeddedDatabase start(Path directory, boolean clean) throws IOException {
         Files.createDirectories(directory);
         Path data = directory.resolve("data");
