@@ -9,6 +9,7 @@ import io.tidemark.protocol.CommitMessage.FilesWritten;
 import io.tidemark.protocol.CommitMessageSerializer;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.LiveTables;
+import io.tidemark.source.SourceLag;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Instant;
@@ -95,6 +96,9 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private final LiveTables live;
     private final boolean snapshotsOnFreshStart;
 
+    /** Each source's log ahead of what the pipeline confirmed, as gauges ({@link SourceLag}). */
+    private SourceLag sourceLag = SourceLag.NONE;
+
     /** {@link #targets} and the tables created in the source while the job runs. */
     private transient List<CommitTarget> allTargets;
 
@@ -155,6 +159,12 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         this.snapshotsOnFreshStart = snapshotsOnFreshStart;
     }
 
+    /** This committer, also reporting how far each source's log runs ahead of it. */
+    public TidemarkCommitter watchingLag(SourceLag lag) {
+        this.sourceLag = lag;
+        return this;
+    }
+
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
@@ -193,6 +203,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 .addGroup("tidemark")
                 .addGroup("committer")
                 .gauge("checkpointsVerified", (Gauge<Long>) () -> verified.getLocalValue());
+        sourceLag.register(getMetricGroup().addGroup("tidemark").addGroup("committer"));
         metrics = new HashMap<>();
         for (CommitTarget target : allTargets) {
             metrics.put(target.table(), new CommitMetrics(getMetricGroup(), target.table()));
@@ -382,6 +393,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
 
     @Override
     public void close() throws Exception {
+        sourceLag.close();
         if (catalog instanceof Closeable closeable) {
             try {
                 closeable.close();

@@ -24,6 +24,7 @@ import io.tidemark.reconcile.Reconciler;
 import io.tidemark.reconcile.ReconcilerOperator;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.LiveTables;
+import io.tidemark.source.SourceLag;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.List;
@@ -339,14 +340,15 @@ public final class TidemarkJob {
                         "commit",
                         Types.VOID,
                         new TidemarkCommitter(
-                                run,
-                                catalogLoader(config),
-                                wiring.commitTargets(),
-                                CONTRACT_VERSION_NONE,
-                                config.parallelism(),
-                                listener,
-                                live,
-                                snapshotsEveryTable(config)))
+                                        run,
+                                        catalogLoader(config),
+                                        wiring.commitTargets(),
+                                        CONTRACT_VERSION_NONE,
+                                        config.parallelism(),
+                                        listener,
+                                        live,
+                                        snapshotsEveryTable(config))
+                                .watchingLag(SourceLag.of(config.sources())))
                 .uid(Uids.COMMITTER)
                 .setParallelism(1)
                 .setMaxParallelism(1)
