@@ -48,7 +48,7 @@ public final class PostgresCdcSource {
      * PostgresGeneratedColumns}) and the primary key columns ({@code schema.table.column}), which
      * keep Debezium's decimals (see {@link NumericTextConverter}).
      */
-    private record SourceColumns(String generated, String keys) {}
+    record SourceColumns(String generated, String keys) {}
 
     private static SourceColumns sourceColumns(SourceConfig source, List<String> tables) {
         try (java.sql.Connection connection = SourceDialect.of(source).connect()) {
@@ -95,23 +95,25 @@ public final class PostgresCdcSource {
     }
 
     /**
-     * Flink CDC's settings for reading {@code tables} of {@code source} as Tidemark reads them
-     * (Debezium's properties, the publication, numerics as text, generated columns left out), with
-     * {@code slotName} as the replication slot (a chunk's backfill uses {@code slotName_N}).
+     * Debezium's settings for {@code source} as Tidemark reads it, over {@code columns}: the
+     * publication Tidemark prepares, decimals as text, the user's {@code source.debezium.*}, each
+     * {@code source.jdbc.properties} entry also as {@code database.<property>} (so the connector's
+     * own connections, the replication one included, take it, TLS settings for one), unless the
+     * user set that one in {@code source.debezium} too.
      */
-    static PostgresSourceConfigFactory configFactory(
-            SourceConfig source, List<String> tables, String slotName) {
+    static Properties debeziumProperties(SourceConfig source, SourceColumns columns) {
         Properties debezium = new Properties();
         debezium.setProperty("publication.name", source.publication());
         // Tidemark prepares the publication (PostgresPublication); Debezium must never rewrite it
         debezium.setProperty("publication.autocreate.mode", "disabled");
         debezium.setProperty("decimal.handling.mode", "precise");
+        source.jdbcProperties()
+                .forEach((key, value) -> debezium.setProperty("database." + key, value));
         debezium.putAll(source.properties());
         // the decoder recognises Debezium's stand-in for an unsent value by this text
         debezium.setProperty("unavailable.value.placeholder", DebeziumDecoder.UNAVAILABLE);
         // a TRUNCATE is a change like any other: each table's 'truncate' policy decides
         debezium.setProperty("truncate.handling.mode", "include");
-        SourceColumns columns = sourceColumns(source, tables);
         String generated = columns.generated();
         // numerics as their text: NaN and infinities reach the decoder as themselves
         debezium.setProperty(
@@ -126,6 +128,17 @@ public final class PostgresCdcSource {
                             ? generated
                             : excluded + "," + generated);
         }
+        return debezium;
+    }
+
+    /**
+     * Flink CDC's settings for reading {@code tables} of {@code source} as Tidemark reads them
+     * (Debezium's properties, the publication, numerics as text, generated columns left out), with
+     * {@code slotName} as the replication slot (a chunk's backfill uses {@code slotName_N}).
+     */
+    static PostgresSourceConfigFactory configFactory(
+            SourceConfig source, List<String> tables, String slotName) {
+        Properties debezium = debeziumProperties(source, sourceColumns(source, tables));
         String[] schemas =
                 tables.stream()
                         .map(t -> t.substring(0, t.indexOf('.')))
