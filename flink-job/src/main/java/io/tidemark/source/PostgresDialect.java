@@ -38,6 +38,30 @@ final class PostgresDialect extends SourceDialect {
     }
 
     @Override
+    public boolean measuresLogLag() {
+        return true;
+    }
+
+    /** The WAL between the server's position and the confirmed position of the pipeline's slot. */
+    @Override
+    public long logBytesBehind(Connection connection) throws SQLException {
+        try (java.sql.PreparedStatement query =
+                connection.prepareStatement(
+                        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint"
+                                + " FROM pg_replication_slots WHERE slot_name = ?")) {
+            query.setQueryTimeout(10);
+            query.setString(1, source.slotName());
+            try (java.sql.ResultSet rs = query.executeQuery()) {
+                if (!rs.next()) {
+                    return -1;
+                }
+                long bytes = rs.getLong(1);
+                return rs.wasNull() ? -1 : Math.max(0, bytes);
+            }
+        }
+    }
+
+    @Override
     public java.util.Optional<String> slotProblem(Connection connection) throws SQLException {
         return PostgresSlotCheck.problem(connection, source);
     }

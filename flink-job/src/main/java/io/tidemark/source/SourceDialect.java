@@ -74,6 +74,22 @@ public abstract class SourceDialect {
     }
 
     /**
+     * Whether the server can say how far its log runs ahead of what the pipeline confirmed ({@link
+     * #logBytesBehind}).
+     */
+    public boolean measuresLogLag() {
+        return false;
+    }
+
+    /**
+     * The bytes of log the server holds ahead of the position the pipeline confirmed, or -1 where
+     * it cannot tell (see {@link SourceLag}).
+     */
+    public long logBytesBehind(Connection connection) throws SQLException {
+        return -1;
+    }
+
+    /**
      * Checks the server ({@link #serverProblems}) before any table is read.
      *
      * @throws IllegalStateException naming every problem and its fix

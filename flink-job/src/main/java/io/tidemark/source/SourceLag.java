@@ -1,11 +1,8 @@
 package io.tidemark.source;
 
 import io.tidemark.config.PipelineConfig.SourceConfig;
-import io.tidemark.config.SourceKind;
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -21,13 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How far each PostgreSQL source's log runs ahead of what the pipeline confirmed, per source: the
- * bytes of WAL between the server's current position and the confirmed position of the pipeline's
- * replication slot (which Flink CDC moves when a checkpoint completes), gauge {@code
- * logBytesBehind} with label {@code source}. It grows while the pipeline is stopped, stalled or
- * behind, also while its tables send nothing, and it is the WAL the slot keeps on the server's
- * disk; -1 while it is unknown (the slot not made yet, the server not reachable). Flink CDC's
- * {@code currentFetchEventTimeLag} is updated by the changes read only, so it stands still then.
+ * How far each source's log runs ahead of what the pipeline confirmed, per source whose dialect can
+ * tell ({@link SourceDialect#measuresLogLag}; PostgreSQL: the bytes of WAL between the server's
+ * current position and the confirmed position of the pipeline's replication slot, which Flink CDC
+ * moves when a checkpoint completes), gauge {@code logBytesBehind} with label {@code source}. It
+ * grows while the pipeline is stopped, stalled or behind, also while its tables send nothing, and
+ * it is the WAL the slot keeps on the server's disk; -1 while it is unknown (the slot not made yet,
+ * the server not reachable). Flink CDC's {@code currentFetchEventTimeLag} is updated by the changes
+ * read only, so it stands still then.
  *
  * <p>Probed every {@link #PERIOD} on a thread of its own, so a slow server never holds a commit.
  */
@@ -43,10 +41,6 @@ public final class SourceLag implements Serializable, AutoCloseable {
     /** No source probed. */
     public static final SourceLag NONE = new SourceLag(List.of());
 
-    private static final String QUERY =
-            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint"
-                    + " FROM pg_replication_slots WHERE slot_name = ?";
-
     private final List<SourceConfig> sources;
 
     private transient Map<String, AtomicLong> behind;
@@ -57,10 +51,10 @@ public final class SourceLag implements Serializable, AutoCloseable {
         this.sources = List.copyOf(sources);
     }
 
-    /** The lag of {@code sources} that have one (PostgreSQL's). */
+    /** The lag of {@code sources} whose servers can tell it (PostgreSQL's). */
     public static SourceLag of(List<SourceConfig> sources) {
         return new SourceLag(
-                sources.stream().filter(s -> s.kind() == SourceKind.POSTGRES).toList());
+                sources.stream().filter(s -> SourceDialect.of(s).measuresLogLag()).toList());
     }
 
     /** Registers each source's gauge under {@code group} and starts probing. */
@@ -110,17 +104,7 @@ public final class SourceLag implements Serializable, AutoCloseable {
             connection = SourceDialect.of(source).connect();
             connections.put(source.id(), connection);
         }
-        try (PreparedStatement query = connection.prepareStatement(QUERY)) {
-            query.setQueryTimeout((int) PERIOD.toSeconds());
-            query.setString(1, source.slotName());
-            try (ResultSet rs = query.executeQuery()) {
-                if (!rs.next()) {
-                    return -1;
-                }
-                long bytes = rs.getLong(1);
-                return rs.wasNull() ? -1 : Math.max(0, bytes);
-            }
-        }
+        return SourceDialect.of(source).logBytesBehind(connection);
     }
 
     private void closeConnection(String source) {
