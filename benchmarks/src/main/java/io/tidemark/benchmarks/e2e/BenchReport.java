@@ -72,6 +72,7 @@ final class BenchReport {
         streamRows(md, tm, sql);
         costRows(md, tm, sql);
         stateBackends(md, tm, bySide.getOrDefault("tidemark-rocksdb", List.of()));
+        buckets(md, tm, bySide.getOrDefault("tidemark-bucket", List.of()));
         md.append("\nCorrectness (ground-truth diff against the source, every run):\n\n");
         md.append("| side | run | after snapshot | at the end |\n| --- | --- | --- | --- |\n");
         for (RunFigures run : runs) {
@@ -168,6 +169,33 @@ final class BenchReport {
         md.append("| --- | --- | --- | --- |\n");
         row(md, "snapshot rows/s", rocksdb, heap, RunFigures::snapshotRowsPerSecond, "%,.0f");
         streamRows(md, rocksdb, heap);
+    }
+
+    /** Tidemark with the table in {@code bucket(N, id)} beside it unpartitioned. */
+    private static void buckets(
+            StringBuilder md, List<RunFigures> plain, List<RunFigures> bucketed) {
+        if (bucketed.isEmpty() || plain.isEmpty()) {
+            return;
+        }
+        md.append(
+                "\nThe table partitioned by `bucket(N, id)` (`partition-by`), the same workload (half"
+                        + " the changes on 1% hot keys):\n\n");
+        md.append(
+                "| figure | tidemark-bucket | tidemark (unpartitioned) | bucket / unpartitioned |\n");
+        md.append("| --- | --- | --- | --- |\n");
+        row(md, "snapshot rows/s", bucketed, plain, RunFigures::snapshotRowsPerSecond, "%,.0f");
+        streamRows(md, bucketed, plain);
+        row(md, "data files", bucketed, plain, r -> r.dataFiles(), "%,.0f");
+        row(md, "delete files", bucketed, plain, r -> r.deleteFiles(), "%,.0f");
+        row(
+                md,
+                "files a scan plans for one hot key (`id = 1`)",
+                bucketed,
+                plain,
+                r -> r.keyReadFiles(),
+                "%,.0f");
+        row(md, "one hot key's read, s", bucketed, plain, RunFigures::keyReadSeconds, "%.3f");
+        row(md, "full table read, s", bucketed, plain, RunFigures::readSeconds, "%.2f");
     }
 
     /** The stream's rows of a comparison: changes/s, catch-up, freshness. */

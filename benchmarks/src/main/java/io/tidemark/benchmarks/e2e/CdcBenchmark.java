@@ -46,6 +46,7 @@ public final class CdcBenchmark {
         Path results = Path.of("results");
         String only = null;
         String variant = null;
+        int buckets = 0;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -58,11 +59,13 @@ public final class CdcBenchmark {
                 case "--results-dir" -> results = Path.of(value);
                 case "--only" -> only = value;
                 case "--variant" -> variant = value;
+                case "--bucket" -> buckets = Integer.parseInt(value);
                 default -> {
                     System.err.println(
                             "usage: [--preset default|quick|smoke] [--rows N] [--changes M] [--backlog B]"
-                                    + " [--repetitions R] [--only tidemark|flink-sql|tidemark-rocksdb]"
-                                    + " [--variant single|multi] [--work-dir D]"
+                                    + " [--repetitions R] [--only SIDE[,SIDE]: tidemark, flink-sql,"
+                                    + " tidemark-rocksdb, tidemark-bucket] [--bucket N: also Tidemark with"
+                                    + " partition-by bucket(N, id)] [--variant single|multi] [--work-dir D]"
                                     + " [--results-dir D]; unknown "
                                     + args[i]);
                     System.exit(2);
@@ -73,21 +76,24 @@ public final class CdcBenchmark {
         BenchSettings settings =
                 BenchSettings.preset(preset, work.toAbsolutePath(), results.toAbsolutePath())
                         .withSizes(rows, changes, backlog, repetitions);
-        run(settings, only, variant, System.out);
+        run(settings, only, variant, buckets, System.out);
         System.exit(0);
     }
 
     /** Runs the benchmark with {@code settings}; progress and the report go to {@code out}. */
     public static Result run(BenchSettings settings, PrintStream out) throws Exception {
-        return run(settings, null, null, out);
+        return run(settings, null, null, 0, out);
     }
 
     /**
      * Runs the benchmark; {@code only} (or null for both) names the one side to run, for profiling
-     * it alone; {@code variant} ({@code single} or {@code multi}, or null for both) the workload.
-     * it alone.
+     * it alone (a comma-separated list names several); {@code variant} ({@code single} or {@code
+     * multi}, or null for both) the workload; {@code buckets} above 0 adds Tidemark's side with the
+     * table partitioned by {@code bucket(buckets, id)} ({@code tidemark-bucket}), on the
+     * single-table workload, whose changes fall half on 1% hot keys.
      */
-    public static Result run(BenchSettings settings, String only, String variant, PrintStream out)
+    public static Result run(
+            BenchSettings settings, String only, String variant, int buckets, PrintStream out)
             throws Exception {
         System.setProperty("java.awt.headless", "true");
         Path work = settings.workDir();
@@ -128,13 +134,17 @@ public final class CdcBenchmark {
                             new org.apache.hadoop.conf.Configuration());
             try {
                 SideRunner runner = new SideRunner(bench, catalog, out);
+                List<Side> all = new ArrayList<>();
+                all.add(new TidemarkSide(false));
+                all.add(new FlinkSqlSide());
+                all.add(new TidemarkSide(true));
+                if (buckets > 0) {
+                    all.add(new TidemarkSide(false, buckets));
+                }
+                List<String> named = only == null ? null : List.of(only.split(","));
                 List<Side> sides =
-                        List.<Side>of(
-                                        new TidemarkSide(false),
-                                        new FlinkSqlSide(),
-                                        new TidemarkSide(true))
-                                .stream()
-                                .filter(side -> only == null || side.name().equals(only))
+                        all.stream()
+                                .filter(side -> named == null || named.contains(side.name()))
                                 .toList();
                 if (settings.warmUp()) {
                     // one small untimed run of each side first: the JVM's warm-up is nobody's cost
@@ -191,7 +201,10 @@ public final class CdcBenchmark {
                 ShardRunner shardRunner = new ShardRunner(bench, catalog, out);
                 // the state backend's cost is measured by the single-table variant
                 List<Side> shardSides =
-                        sides.stream().filter(side -> !side.name().endsWith("-rocksdb")).toList();
+                        sides.stream()
+                                .filter(side -> !side.name().endsWith("-rocksdb"))
+                                .filter(side -> !side.name().endsWith("-bucket"))
+                                .toList();
                 for (int rep = 1; multi && rep <= settings.repetitions(); rep++) {
                     List<Side> order =
                             rep % 2 == 1 || shardSides.size() < 2

@@ -20,6 +20,8 @@ import java.util.List;
  * @param backlogChanges changes written while the side was stopped with a savepoint (0: none)
  * @param backlogSeconds seconds from the resume until the table showed the backlog's last change
  * @param backlogTimeline (seconds since the resume, rows committed) per snapshot
+ * @param keyReadFiles data and delete files an Iceberg scan plans for one hot key ({@code id = 1})
+ * @param keyReadSeconds seconds to read that key's row with an Iceberg Java scan
  */
 record RunFigures(
         String side,
@@ -43,7 +45,9 @@ record RunFigures(
         List<double[]> freshnessTimeline,
         int backlogChanges,
         double backlogSeconds,
-        List<double[]> backlogTimeline)
+        List<double[]> backlogTimeline,
+        long keyReadFiles,
+        double keyReadSeconds)
         implements CostFigures {
 
     /** Backlog changes / seconds from the resume until the table showed the last. */

@@ -140,6 +140,9 @@ final class SideRunner {
                 out.printf("    final diff: %s%n", finalDiff.summary());
                 Map<String, String> summary = table.currentSnapshot().summary();
                 double readSeconds = readSeconds(table);
+                long keyReadStart = System.nanoTime();
+                long keyReadFiles = keyReadFiles(table, 1L);
+                double keyReadSeconds = (System.nanoTime() - keyReadStart) / 1e9;
                 List<Double> freshness = new ArrayList<>();
                 List<double[]> freshnessTimeline = new ArrayList<>();
                 freshness(table, streamStart, markerSeen, freshness, freshnessTimeline);
@@ -166,7 +169,9 @@ final class SideRunner {
                         freshnessTimeline,
                         settings.backlog(),
                         backlog.seconds(),
-                        backlog.timeline());
+                        backlog.timeline(),
+                        keyReadFiles,
+                        keyReadSeconds);
             } finally {
                 cancel(job);
                 bench.database().dropSlot(Side.Bench.SOURCE_DATABASE, side.slot(run));
@@ -244,6 +249,28 @@ final class SideRunner {
                 IcebergGenerics.read(table).where(Expressions.equal("id", id)).build()) {
             return rows.iterator().hasNext();
         }
+    }
+
+    /**
+     * The data and delete files an Iceberg scan plans for key {@code id}, its row read too (a point
+     * lookup: a table partitioned by {@code bucket(N, id)} prunes the other buckets).
+     */
+    static long keyReadFiles(Table table, long id) throws java.io.IOException {
+        long files = 0;
+        org.apache.iceberg.expressions.Expression key =
+                org.apache.iceberg.expressions.Expressions.equal("id", id);
+        try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
+                table.newScan().filter(key).planFiles()) {
+            for (org.apache.iceberg.FileScanTask task : tasks) {
+                files += 1 + task.deletes().size();
+            }
+        }
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).where(key).build()) {
+            for (Record ignored : rows) {
+                // read, as a lookup does
+            }
+        }
+        return files;
     }
 
     /** Seconds to read the whole table with an Iceberg Java scan. */

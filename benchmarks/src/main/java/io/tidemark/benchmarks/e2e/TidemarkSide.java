@@ -24,13 +24,22 @@ final class TidemarkSide implements Side {
 
     private final boolean rocksdb;
 
+    /** The table's {@code bucket(N, id)} partitioning (0: unpartitioned). */
+    private final int buckets;
+
     TidemarkSide(boolean rocksdb) {
+        this(rocksdb, 0);
+    }
+
+    /** Heap or RocksDB state, the table partitioned by {@code bucket(buckets, id)} unless 0. */
+    TidemarkSide(boolean rocksdb, int buckets) {
         this.rocksdb = rocksdb;
+        this.buckets = buckets;
     }
 
     @Override
     public String name() {
-        return rocksdb ? "tidemark-rocksdb" : "tidemark";
+        return (rocksdb ? "tidemark-rocksdb" : "tidemark") + (buckets > 0 ? "-bucket" : "");
     }
 
     @Override
@@ -133,6 +142,9 @@ final class TidemarkSide implements Side {
                                 "    target: " + table(run)));
         if (ordering != null) {
             lines.add("    ordering: " + ordering);
+        }
+        if (buckets > 0) {
+            lines.add("    partition-by: [\"bucket(" + buckets + ", id)\"]");
         }
         lines.add("");
         return lines;
