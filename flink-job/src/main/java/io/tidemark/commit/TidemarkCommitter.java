@@ -203,7 +203,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 .addGroup("tidemark")
                 .addGroup("committer")
                 .gauge("checkpointsVerified", (Gauge<Long>) () -> verified.getLocalValue());
-        sourceLag.register(getMetricGroup().addGroup("tidemark").addGroup("committer"));
+        // tidemark.source.<source>.logBytesBehind, as the MySQL source's reader registers its own
+        sourceLag.register(getMetricGroup().addGroup("tidemark"));
         metrics = new HashMap<>();
         for (CommitTarget target : allTargets) {
             metrics.put(target.table(), new CommitMetrics(getMetricGroup(), target.table()));

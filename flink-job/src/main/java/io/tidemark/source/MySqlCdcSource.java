@@ -207,7 +207,8 @@ public final class MySqlCdcSource {
                                         decoder,
                                         metrics,
                                         config.isIncludeSchemaChanges(),
-                                        timeSigns));
+                                        timeSigns,
+                                        new MySqlBinlogLag(source)));
         emitting.setSnapshotHooks(timeSigns.hooks());
         return emitting;
     }

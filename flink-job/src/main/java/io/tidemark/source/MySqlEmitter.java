@@ -35,13 +35,19 @@ final class MySqlEmitter<T> extends MySqlRecordEmitter<T> {
 
     private final MySqlTimeSigns timeSigns;
 
+    /** Where this reader stands in the binlog, for the lag gauge. */
+    private final MySqlBinlogLag lag;
+
     MySqlEmitter(
             DebeziumDeserializationSchema<T> deserializer,
             MySqlSourceReaderMetrics metrics,
             boolean includeSchemaChanges,
-            MySqlTimeSigns timeSigns) {
+            MySqlTimeSigns timeSigns,
+            MySqlBinlogLag lag) {
         super(deserializer, metrics, includeSchemaChanges);
         this.timeSigns = timeSigns;
+        this.lag = lag;
+        lag.register(metrics);
     }
 
     @Override
@@ -65,6 +71,13 @@ final class MySqlEmitter<T> extends MySqlRecordEmitter<T> {
             }
         }
         super.processElement(element, output, splitState);
+        if (splitState.isBinlogSplitState()) {
+            // every change and heartbeat moves the reader's offset
+            BinlogOffset read = splitState.asBinlogSplitState().getStartingOffset();
+            if (read != null && read.getFilename() != null) {
+                lag.readTo(read.getFilename(), read.getPosition());
+            }
+        }
     }
 
     private static void mark(SourceRecord truncate, String table, MySqlSplitState splitState) {

@@ -21,11 +21,12 @@ import org.slf4j.LoggerFactory;
  * How far each source's log runs ahead of what the pipeline confirmed, per source whose dialect can
  * tell ({@link SourceDialect#measuresLogLag}; PostgreSQL: the bytes of WAL between the server's
  * current position and the confirmed position of the pipeline's replication slot, which Flink CDC
- * moves when a checkpoint completes), gauge {@code logBytesBehind} with label {@code source}. It
- * grows while the pipeline is stopped, stalled or behind, also while its tables send nothing, and
- * it is the WAL the slot keeps on the server's disk; -1 while it is unknown (the slot not made yet,
- * the server not reachable). Flink CDC's {@code currentFetchEventTimeLag} is updated by the changes
- * read only, so it stands still then.
+ * moves when a checkpoint completes), gauge {@code tidemark.source.<source>.logBytesBehind} of the
+ * committer (a MySQL source's reader has its own, {@link MySqlBinlogLag}). It grows while the
+ * pipeline is stopped, stalled or behind, also while its tables send nothing, and it is the WAL the
+ * slot keeps on the server's disk; -1 while it is unknown (the slot not made yet, the server not
+ * reachable). Flink CDC's {@code currentFetchEventTimeLag} is updated by the changes read only, so
+ * it stands still then.
  *
  * <p>Probed every {@link #PERIOD} on a thread of its own, so a slow server never holds a commit.
  */

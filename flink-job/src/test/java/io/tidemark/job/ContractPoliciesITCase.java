@@ -240,7 +240,7 @@ class ContractPoliciesITCase {
                             Map.of("<table>", "public.items", "<check>", "quarantine-ratio"));
                     // how far the source's log is ahead of what the pipeline confirmed, per source
                     assertLabelled(
-                            "taskmanager_job_task_operator_tidemark_committer_source_logBytesBehind",
+                            "taskmanager_job_task_operator_tidemark_source_logBytesBehind",
                             Map.of("<source>", fixture.config.source().id()));
                     assertThat(CollectingReporter.names())
                             .noneMatch(n -> n.contains("PATTERN_MISMATCH"))

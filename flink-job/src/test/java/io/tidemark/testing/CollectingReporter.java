@@ -23,6 +23,18 @@ public final class CollectingReporter implements MetricReporter {
     private static final Map<String, Set<Map<String, String>>> REGISTERED =
             new ConcurrentHashMap<>();
 
+    /** Registered gauges: name to each registration's labels and gauge. */
+    private static final Map<String, Map<Map<String, String>, org.apache.flink.metrics.Gauge<?>>>
+            GAUGES = new ConcurrentHashMap<>();
+
+    /** The values gauge {@code name} reads now, one per registration (by its labels). */
+    public static Map<Map<String, String>, Object> gaugeValues(String name) {
+        Map<Map<String, String>, Object> values = new java.util.HashMap<>();
+        GAUGES.getOrDefault(name, Map.of())
+                .forEach((labels, gauge) -> values.put(labels, gauge.getValue()));
+        return values;
+    }
+
     /** The label sets metric {@code name} was registered with (empty when it never was). */
     public static Set<Map<String, String>> labels(String name) {
         return REGISTERED.getOrDefault(name, Set.of());
@@ -47,6 +59,10 @@ public final class CollectingReporter implements MetricReporter {
         REGISTERED
                 .computeIfAbsent(scope + "_" + name, n -> ConcurrentHashMap.newKeySet())
                 .add(Map.copyOf(group.getAllVariables()));
+        if (metric instanceof org.apache.flink.metrics.Gauge<?> gauge) {
+            GAUGES.computeIfAbsent(scope + "_" + name, n -> new ConcurrentHashMap<>())
+                    .put(Map.copyOf(group.getAllVariables()), gauge);
+        }
     }
 
     @Override
