@@ -52,6 +52,7 @@ final class MySqlDialect extends SourceDialect {
 
     @Override
     public TableSpec readSchema(Connection connection, TableConfig table) throws SQLException {
+        MySqlSchemaReader.refuseYearChunkKey(connection, table.source());
         return MySqlSchemaReader.read(connection, table, source.tinyInt1AsBoolean());
     }
 

@@ -69,6 +69,44 @@ public final class MySqlSchemaReader {
                 MySqlSchemaReader::uniqueKeys);
     }
 
+    private static final String FIRST_KEY_TYPE =
+            "SELECT c.column_name, c.data_type FROM information_schema.key_column_usage k"
+                    + " JOIN information_schema.columns c ON c.table_schema = k.table_schema"
+                    + " AND c.table_name = k.table_name AND c.column_name = k.column_name"
+                    + " WHERE k.table_schema = ? AND k.table_name = ? AND k.constraint_name ="
+                    + " 'PRIMARY' AND k.ordinal_position = 1";
+
+    /**
+     * Refuses a table whose primary key starts with a {@code YEAR} column: Flink CDC 3.5 splits a
+     * table's snapshot into chunks by that column, takes a year for a number and cannot compute
+     * with the driver's value of it ("Unsupported type Date for numeric minus"), so the job failed
+     * over in a loop and no table of the pipeline was read.
+     *
+     * @throws IllegalArgumentException naming the table, the column and the fix
+     */
+    static void refuseYearChunkKey(Connection connection, String table) throws SQLException {
+        String database = table.substring(0, table.indexOf('.'));
+        String name = table.substring(table.indexOf('.') + 1);
+        try (java.sql.PreparedStatement statement = connection.prepareStatement(FIRST_KEY_TYPE)) {
+            statement.setString(1, database);
+            statement.setString(2, name);
+            try (java.sql.ResultSet rs = statement.executeQuery()) {
+                if (rs.next() && "year".equalsIgnoreCase(rs.getString(2))) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "table '%s' cannot be read: its primary key starts with YEAR"
+                                            + " column '%s', which Flink CDC (3.5) cannot split"
+                                            + " into snapshot chunks (every start would fail). Put"
+                                            + " another column first in its primary key (ALTER"
+                                            + " TABLE ... DROP PRIMARY KEY, ADD PRIMARY KEY"
+                                            + " (<other columns>, %s)), or leave the table out"
+                                            + " of the pipeline",
+                                    table, rs.getString(1), rs.getString(1)));
+                }
+            }
+        }
+    }
+
     private static final String UNIQUE_KEYS =
             "SELECT index_name, column_name FROM information_schema.statistics "
                     + "WHERE table_schema = ? AND table_name = ? AND non_unique = 0 "

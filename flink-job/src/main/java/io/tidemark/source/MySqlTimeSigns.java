@@ -86,6 +86,10 @@ final class MySqlTimeSigns implements SnapshotPhaseHook {
                 table.primaryKeyColumnNames().isEmpty()
                         ? chunk.getSplitKeyType().getFieldNames()
                         : table.primaryKeyColumnNames();
+        List<KeyForm> forms = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            forms.add(KeyForm.of(table.columnWithName(key)));
+        }
         Map<List<String>, Map<String, Long>> found = new ConcurrentHashMap<>();
         boolean first = chunk.getSplitStart() == null;
         boolean last = chunk.getSplitEnd() == null;
@@ -94,6 +98,7 @@ final class MySqlTimeSigns implements SnapshotPhaseHook {
                         StatementUtils.buildSplitScanQuery(
                                 chunk.getTableId(), chunk.getSplitKeyType(), first, last),
                         keys,
+                        forms,
                         times);
         try (PreparedStatement statement =
                         StatementUtils.readTableSplitDataStatement(
@@ -109,7 +114,7 @@ final class MySqlTimeSigns implements SnapshotPhaseHook {
             while (rows.next()) {
                 List<String> key = new ArrayList<>(keys.size());
                 for (int i = 0; i < keys.size(); i++) {
-                    Object value = rows.getObject(i + 1);
+                    Object value = forms.get(i).read(rows, i + 1);
                     if (!matchable(value)) {
                         LOG.warn(
                                 "{} holds a negative TIME under an hour that Flink CDC's snapshot "
@@ -164,7 +169,10 @@ final class MySqlTimeSigns implements SnapshotPhaseHook {
         List<String> key = new ArrayList<>(found.keys().size());
         for (String name : found.keys()) {
             Field field = after.schema().field(name);
-            key.add(field == null ? null : canonical(after.get(field)));
+            key.add(
+                    field == null
+                            ? null
+                            : canonical(KeyForm.asRead(field.schema().name(), after.get(field))));
         }
         Map<String, Long> columns = found.rows().remove(key);
         if (columns == null) {
@@ -188,10 +196,11 @@ final class MySqlTimeSigns implements SnapshotPhaseHook {
     /** The key columns of a chunk's rows, and the negative micros of each key's columns. */
     private record Found(List<String> keys, Map<List<String>, Map<String, Long>> rows) {}
 
-    private static String query(String chunk, List<String> keys, List<String> times) {
+    private static String query(
+            String chunk, List<String> keys, List<KeyForm> forms, List<String> times) {
         StringBuilder sql = new StringBuilder("SELECT ");
-        for (String key : keys) {
-            sql.append(StatementUtils.quote(key)).append(", ");
+        for (int i = 0; i < keys.size(); i++) {
+            sql.append(forms.get(i).select(StatementUtils.quote(keys.get(i)))).append(", ");
         }
         List<String> conditions = new ArrayList<>();
         for (String time : times) {
@@ -228,6 +237,81 @@ final class MySqlTimeSigns implements SnapshotPhaseHook {
                 || value instanceof String
                 || value instanceof Boolean
                 || value instanceof byte[];
+    }
+
+    /**
+     * How a key column's values are selected so that they compare with the reader's row: a date as
+     * days since 1970-01-01, a datetime and a timestamp as microseconds since then (a timestamp in
+     * UTC, whatever the session's time zone), a time as microseconds, a year as a number; other
+     * columns as the driver gives them. {@link #asRead} brings the reader's values (Debezium's
+     * temporal types) to the same numbers.
+     */
+    enum KeyForm {
+        DATE,
+        DATETIME,
+        TIMESTAMP,
+        TIME,
+        YEAR,
+        PLAIN;
+
+        static KeyForm of(Column column) {
+            if (column == null) {
+                return PLAIN;
+            }
+            if ("YEAR".equalsIgnoreCase(column.typeName())) {
+                return YEAR;
+            }
+            return switch (column.jdbcType()) {
+                case Types.DATE -> DATE;
+                case Types.TIMESTAMP -> DATETIME;
+                case Types.TIMESTAMP_WITH_TIMEZONE -> TIMESTAMP;
+                case Types.TIME -> TIME;
+                default -> PLAIN;
+            };
+        }
+
+        /** The select expression of quoted column {@code column}. */
+        String select(String column) {
+            return switch (this) {
+                case DATE -> "DATEDIFF(" + column + ", '1970-01-01')";
+                case DATETIME ->
+                        "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', " + column + ")";
+                case TIMESTAMP -> "CAST(UNIX_TIMESTAMP(" + column + ") * 1000000 AS SIGNED)";
+                case TIME -> "CAST(" + column + " AS CHAR)";
+                case YEAR -> column + " + 0";
+                case PLAIN -> column;
+            };
+        }
+
+        /** The value of column {@code index} of {@code rows}, as {@link #select} gave it. */
+        Object read(ResultSet rows, int index) throws SQLException {
+            if (this == TIME) {
+                String text = rows.getString(index);
+                return text == null ? null : micros(text);
+            }
+            return rows.getObject(index);
+        }
+
+        /**
+         * A key value of the reader's row as {@link #select} gives it, by Debezium's name of its
+         * type ({@code schemaName}); other values as they are.
+         */
+        static Object asRead(String schemaName, Object value) {
+            if (schemaName == null || value == null) {
+                return value;
+            }
+            return switch (schemaName) {
+                case "io.debezium.time.Timestamp", "io.debezium.time.Time" ->
+                        ((Number) value).longValue() * 1000;
+                case "io.debezium.time.NanoTimestamp", "io.debezium.time.NanoTime" ->
+                        ((Number) value).longValue() / 1000;
+                case "io.debezium.time.ZonedTimestamp" -> {
+                    java.time.Instant instant = java.time.Instant.parse(value.toString());
+                    yield instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1000;
+                }
+                default -> value;
+            };
+        }
     }
 
     /** A key value as both the JDBC driver and the reader's row give it. */
