@@ -42,9 +42,10 @@ import org.slf4j.LoggerFactory;
  * watermark is emitted with its binlog image instead, whose sign is right: it holds a negative
  * value, or another one, and is left alone.
  *
- * <p>Keys are compared as the reader's row holds them: numbers, text, binary and booleans. The hook
- * and the emitter are copies of one object on the task manager; they meet in a map of this class,
- * under a token of the source and the chunk's split id.
+ * <p>Keys are compared as numbers, text, binary and booleans, and dates, datetimes, timestamps and
+ * times as days or microseconds since 1970 on both sides ({@link KeyForm}). The hook and the
+ * emitter are copies of one object on the task manager; they meet in a map of this class, under a
+ * token of the source and the chunk's split id.
  */
 final class MySqlTimeSigns implements SnapshotPhaseHook {
 

@@ -32,4 +32,30 @@ class MySqlTimeSignsTest {
         assertThat(MySqlTimeSigns.canonical("k")).isEqualTo("k");
         assertThat(MySqlTimeSigns.canonical(null)).isNull();
     }
+
+    @Test
+    void bringsTheReadersTemporalKeysToTheServersNumbers() {
+        // what DATEDIFF / TIMESTAMPDIFF(MICROSECOND, ...) / UNIX_TIMESTAMP * 1e6 give the server's
+        // side, from Debezium's Date, Timestamp (millis), MicroTimestamp, ZonedTimestamp, MicroTime
+        assertThat(MySqlTimeSigns.KeyForm.asRead("io.debezium.time.Date", 19875)).isEqualTo(19875);
+        assertThat(MySqlTimeSigns.KeyForm.asRead("io.debezium.time.Timestamp", 1717243200123L))
+                .isEqualTo(1717243200123000L);
+        assertThat(
+                        MySqlTimeSigns.KeyForm.asRead(
+                                "io.debezium.time.MicroTimestamp", 1717243200123456L))
+                .isEqualTo(1717243200123456L);
+        assertThat(
+                        MySqlTimeSigns.KeyForm.asRead(
+                                "io.debezium.time.ZonedTimestamp", "2024-06-01T12:00:00.123456Z"))
+                .isEqualTo(1717243200123456L);
+        assertThat(
+                        MySqlTimeSigns.KeyForm.asRead(
+                                "io.debezium.time.ZonedTimestamp", "1960-01-01T00:00:00Z"))
+                .isEqualTo(-315619200000000L);
+        assertThat(MySqlTimeSigns.KeyForm.asRead("io.debezium.time.Time", 36000500))
+                .isEqualTo(36000500000L);
+        assertThat(MySqlTimeSigns.KeyForm.asRead(null, "k")).isEqualTo("k");
+        assertThat(MySqlTimeSigns.KeyForm.DATETIME.select("`k`"))
+                .isEqualTo("TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', `k`)");
+    }
 }
