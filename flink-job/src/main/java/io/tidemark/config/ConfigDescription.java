@@ -53,6 +53,7 @@ final class ConfigDescription {
         line(out, "  allowed-lateness", config.reconcile().allowedLateness());
         line(out, "  retention", config.reconcile().retention());
         line(out, "  idleness", config.reconcile().idleness());
+        line(out, "  transaction-max-changes", config.reconcile().transactionMaxChanges());
         out.append("tables:\n");
         for (TableConfig table : config.tables()) {
             out.append("  - source: ").append(table.source()).append('\n');

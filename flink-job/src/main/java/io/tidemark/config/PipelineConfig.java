@@ -257,9 +257,16 @@ public record PipelineConfig(
         }
     }
 
-    /** Reconciler timing: watermark bound, lateness, state retention, split idleness. */
+    /**
+     * Reconciler timing: watermark bound, lateness, state retention, split idleness; and the most
+     * changes of a source transaction held together so that it lands in one commit (0: none).
+     */
     public record ReconcileConfig(
-            Duration emitDelay, Duration allowedLateness, Duration retention, Duration idleness)
+            Duration emitDelay,
+            Duration allowedLateness,
+            Duration retention,
+            Duration idleness,
+            int transactionMaxChanges)
             implements Serializable {}
 
     /**

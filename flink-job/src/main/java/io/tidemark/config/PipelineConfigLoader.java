@@ -133,7 +133,12 @@ public final class PipelineConfigLoader {
                         reader.durationOrZero(flat, PipelineOptions.RECONCILE_EMIT_DELAY),
                         reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
                         reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
-                        reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS)),
+                        reader.duration(flat, PipelineOptions.RECONCILE_IDLENESS),
+                        reader.integer(
+                                flat,
+                                PipelineOptions.RECONCILE_TRANSACTION_MAX_CHANGES,
+                                0,
+                                10_000_000)),
                 tableConfigs,
                 contractsDir,
                 List.of(),

@@ -242,6 +242,15 @@ public final class PipelineOptions {
                     "30s",
                     "A source split without changes for this long stops holding the watermark back.");
 
+    public static final ConfigKey RECONCILE_TRANSACTION_MAX_CHANGES =
+            ConfigKey.optional(
+                    "reconcile.transaction-max-changes",
+                    INT,
+                    "20000",
+                    "A source transaction of up to this many changes lands in one commit of each table "
+                            + "(its changes are held together after the source); a larger one may span commits. "
+                            + "0 lets every change through as it comes.");
+
     public static final ConfigKey CONTRACTS_DIR =
             ConfigKey.optional(
                     "contracts.dir",
@@ -386,6 +395,7 @@ public final class PipelineOptions {
                     RECONCILE_ALLOWED_LATENESS,
                     RECONCILE_RETENTION,
                     RECONCILE_IDLENESS,
+                    RECONCILE_TRANSACTION_MAX_CHANGES,
                     CONTRACTS_DIR,
                     MaintenanceOptions.COMPACT_EVERY,
                     MaintenanceOptions.COMPACT_DELETE_FILE_THRESHOLD,

@@ -223,9 +223,9 @@ public final class DebeziumDecoder implements Serializable {
                 key,
                 before,
                 after,
-                operation == Operation.READ || binlogOrder != BinlogOrder.GTID
+                operation == Operation.READ
                         ? SourceFields.position(source)
-                        : gtidPosition(record, source, table),
+                        : logPosition(record, source, table),
                 SourceFields.sourceTime(source, value));
     }
 
@@ -259,10 +259,7 @@ public final class DebeziumDecoder implements Serializable {
             unplaced = "the statement's record carries no binlog position";
         } else {
             try {
-                position =
-                        binlogOrder != BinlogOrder.GTID
-                                ? SourceFields.position(source)
-                                : gtidPosition(record, source, table);
+                position = logPosition(record, source, table);
             } catch (IllegalArgumentException e) {
                 unplaced = e.getMessage();
             }
@@ -303,11 +300,21 @@ public final class DebeziumDecoder implements Serializable {
         return ChangeEvent.truncate(
                 this.source,
                 table,
-                binlogOrder != BinlogOrder.GTID
-                        ? SourceFields.position(source)
-                        : gtidPosition(record, source, table),
+                logPosition(record, source, table),
                 SourceFields.sourceTime(source, value),
                 duringSnapshot(record));
+    }
+
+    /**
+     * Where a change read from the log stands: by GTID ({@link #gtidPosition}) when the source
+     * orders so, else its LSN and transaction (Postgres) or binlog place, with its transaction's
+     * first event as its transaction ({@link SourceFields#binlogTransaction}).
+     */
+    private SourcePosition logPosition(SourceRecord record, Struct source, String table) {
+        if (binlogOrder == BinlogOrder.GTID) {
+            return gtidPosition(record, source, table);
+        }
+        return SourceFields.binlogTransaction(SourceFields.position(source), record.sourceOffset());
     }
 
     /**

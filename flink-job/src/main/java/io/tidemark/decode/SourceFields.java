@@ -1,5 +1,6 @@
 package io.tidemark.decode;
 
+import java.util.Map;
 import org.apache.flink.cdc.connectors.shaded.org.apache.kafka.connect.data.Struct;
 
 /**
@@ -40,6 +41,29 @@ final class SourceFields {
             }
         }
         return new SourcePosition(commitLsn, changeLsn, txId);
+    }
+
+    /**
+     * {@code position} of a binlog change with its transaction: the binlog place of the
+     * transaction's first event, which Debezium keeps in the record's offset ({@code file}, {@code
+     * pos}: where a restart reads the transaction again) for every change of it. A Postgres
+     * position (its transaction id known) or one without such an offset is returned as it is.
+     */
+    static SourcePosition binlogTransaction(SourcePosition position, Map<String, ?> offset) {
+        if (position.txId() != SourcePosition.UNKNOWN
+                || position.commitLsn() < 0
+                || offset == null
+                || !(offset.get("file") instanceof String file)
+                || file.isEmpty()
+                || !(offset.get("pos") instanceof Number pos)
+                || pos.longValue() < 0
+                || pos.longValue() > 0xFFFF_FFFFL) {
+            return position;
+        }
+        return new SourcePosition(
+                position.commitLsn(),
+                position.changeLsn(),
+                BinlogPosition.place(file, pos.longValue()));
     }
 
     /** Parses the first element of Debezium's {@code ["<commit lsn>","<lsn>"]}, or UNKNOWN. */

@@ -8,6 +8,11 @@ package io.tidemark.decode;
  * source.lsn}, {@code txId} is {@code source.txId}. pgoutput sends transactions whole and in commit
  * order, so (commitLsn, changeLsn) orders changes by commit. {@link #UNKNOWN} (-1) marks a part the
  * source did not give (snapshot rows carry no change LSN).
+ *
+ * <p>For MySQL and MariaDB see {@link BinlogPosition} and {@link GtidPosition}; a change placed by
+ * binlog position has its transaction's first event's place ({@link BinlogPosition#place}) as
+ * {@code txId}, one placed by GTID has none ({@code commitLsn} names its transaction). Changes of
+ * one transaction share it, which keeps them together ({@code TransactionFence}).
  */
 public record SourcePosition(long commitLsn, long changeLsn, long txId) {
 

@@ -11,6 +11,7 @@ import io.tidemark.runtime.RunContext;
 import io.tidemark.source.ColumnDefaults;
 import io.tidemark.source.LiveTables;
 import io.tidemark.source.SourceDialect;
+import io.tidemark.source.TransactionFence;
 import io.tidemark.source.resnapshot.ResnapshotBackfill;
 import io.tidemark.source.resnapshot.ResnapshotSource;
 import java.util.LinkedHashMap;
@@ -26,8 +27,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The job's first stage: the sources' changes. The Flink CDC source of each database (Postgres or
- * MySQL) with its guard, and beside it the re-snapshots asked for while the job runs, with what the
- * contract gate needs to ask for one (the sources' column defaults).
+ * MySQL) with its guard and its {@link TransactionFence}, and beside it the re-snapshots asked for
+ * while the job runs, with what the contract gate needs to ask for one (the sources' column
+ * defaults).
  */
 public final class SourceStage {
 
@@ -57,6 +59,17 @@ public final class SourceStage {
                                         ChangeEventTypeInfo.INSTANCE)
                                 .uid(Uids.source(source.id()))
                                 .name("source: " + dialect.connectorName() + " " + source.id());
+                int transactionMaxChanges = config.reconcile().transactionMaxChanges();
+                if (transactionMaxChanges > 0) {
+                    // chained to the source: a transaction's changes pass on between two barriers
+                    changes =
+                            changes.transform(
+                                            "transaction fence " + source.id(),
+                                            ChangeEventTypeInfo.INSTANCE,
+                                            new TransactionFence(
+                                                    source.id(), transactionMaxChanges))
+                                    .uid(Uids.transactionFence(source.id()));
+                }
                 all = all == null ? changes : all.union(changes);
             }
             return all;

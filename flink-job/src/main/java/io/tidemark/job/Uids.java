@@ -38,6 +38,16 @@ public final class Uids {
     }
 
     /**
+     * Uid of the transaction fence after the CDC source of one database ({@code TransactionFence});
+     * after the only source of a pipeline it is {@code tidemark-transaction-fence}.
+     */
+    public static String transactionFence(String sourceId) {
+        return sourceId.equals(io.tidemark.decode.ChangeEvent.DEFAULT_SOURCE)
+                ? "tidemark-transaction-fence"
+                : "tidemark-transaction-fence-" + sourceId;
+    }
+
+    /**
      * The uid suffix of one table's maintenance operators (Iceberg's {@code TableMaintenance} names
      * them by it).
      */

@@ -292,6 +292,24 @@ class DebeziumDecoderTest {
     }
 
     @Test
+    void aBinlogChangeCarriesItsTransactionsFirstEventAsItsTransaction() {
+        // Debezium's offset of a change inside a transaction: where a restart reads it again
+        SourceRecord inTransaction =
+                new SourceRecord(
+                        Map.of(),
+                        Map.of("file", "mysql-bin.000003", "pos", 4000L, "event", 2L),
+                        "t",
+                        null,
+                        null,
+                        DDL,
+                        ddl("TRUNCATE TABLE orders").value());
+        SourcePosition position = decoder.decode(inTransaction).position();
+        assertThat(position.commitLsn())
+                .isEqualTo(BinlogPosition.of("mysql-bin.000003", 4242L, 0).commitLsn());
+        assertThat(position.txId()).isEqualTo(BinlogPosition.place("mysql-bin.000003", 4000L));
+    }
+
+    @Test
     void aBinlogTruncateOfACapturedTableIsItsChangeAtItsPositionAndOtherStatementsCarryNothing() {
         for (String statement :
                 List.of(
