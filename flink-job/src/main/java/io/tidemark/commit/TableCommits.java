@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.UpdateProperties;
@@ -43,6 +44,9 @@ final class TableCommits {
     private final String contractVersion;
 
     private final DanglingDeletes dangling;
+
+    /** Per target, the snapshot of this committer's newest commit to it (or as first seen). */
+    private final Map<String, Long> snapshots = new java.util.HashMap<>();
 
     TableCommits(
             Catalog catalog,
@@ -200,6 +204,18 @@ final class TableCommits {
     }
 
     /**
+     * The snapshot of {@code name} that holds every commit of this committer to it: its newest
+     * commit's, or, for a table it has not committed to, the table's current one (null: none yet).
+     */
+    Long snapshotOf(String name) {
+        if (!snapshots.containsKey(name)) {
+            Snapshot current = catalog.loadTable(TableIdentifier.parse(name)).currentSnapshot();
+            snapshots.put(name, current == null ? null : current.snapshotId());
+        }
+        return snapshots.get(name);
+    }
+
+    /**
      * After the commit of {@code point} to {@code table} (target {@code name}): its metrics and log
      * line, the listener, and the checkpoint's temporary manifests deleted.
      */
@@ -214,6 +230,7 @@ final class TableCommits {
         long checkpointId = point.checkpointId();
         long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
         long snapshotId = table.currentSnapshot().snapshotId();
+        snapshots.put(name, snapshotId);
         metrics.get(name).committed(millis, added.dataFiles(), added.deleteFiles());
         LOG.info(
                 "Committed checkpoint {} to {} as snapshot {} in {} ms: +{} data files, +{} delete files, {} rows upserted, {} deleted, valid through {}",

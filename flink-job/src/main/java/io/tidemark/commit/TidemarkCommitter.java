@@ -2,6 +2,7 @@ package io.tidemark.commit;
 
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.provenance.Provenance.CommitPoint;
+import io.tidemark.config.PointsConfig;
 import io.tidemark.metrics.CommitMetrics;
 import io.tidemark.protocol.CommitMessage;
 import io.tidemark.protocol.CommitMessage.Counts;
@@ -32,6 +33,7 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +101,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     /** Each source's log ahead of what the pipeline confirmed, as gauges ({@link SourceLag}). */
     private SourceLag sourceLag = SourceLag.NONE;
 
+    /** Where the pipeline's consistent points go ({@link ConsistentPoints}), if anywhere. */
+    private PointsConfig pointsConfig = PointsConfig.NONE;
+
+    /** The sources whose log must be read before a point is published. */
+    private List<String> pointSources = List.of();
+
+    private transient ConsistentPoints points;
+
     /** {@link #targets} and the tables created in the source while the job runs. */
     private transient List<CommitTarget> allTargets;
 
@@ -165,6 +175,17 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         return this;
     }
 
+    /**
+     * This committer, also publishing a consistent point after every checkpoint it commits once the
+     * log of each of {@code sources} is read (their snapshots done: a point in the middle of a
+     * snapshot would name tables partly read).
+     */
+    public TidemarkCommitter publishingPoints(PointsConfig config, List<String> sources) {
+        this.pointsConfig = config;
+        this.pointSources = List.copyOf(sources);
+        return this;
+    }
+
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
@@ -212,6 +233,14 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         for (CommitTarget target : allTargets) {
             lineage.read(target.table());
         }
+        points =
+                pointsConfig.enabled()
+                        ? new ConsistentPoints(
+                                catalog,
+                                TableIdentifier.parse(pointsConfig.table()),
+                                run.pipelineId(),
+                                pointsConfig.retain())
+                        : null;
         tableCommits =
                 new TableCommits(
                         catalog,
@@ -351,6 +380,15 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                                 ? gathered.resnapshots.get(target.sourceTable())
                                 : null);
             }
+        }
+        if (points != null && gathered.positions.keySet().containsAll(pointSources)) {
+            Map<String, Long> snapshots = new java.util.TreeMap<>();
+            for (CommitTarget target : allTargets) {
+                if (target.kind() == CommitTarget.Kind.TARGET) {
+                    snapshots.put(target.table(), tableCommits.snapshotOf(target.table()));
+                }
+            }
+            points.publish(lineage.id(), checkpointId, snapshots, positionsJson, validThroughText);
         }
     }
 

@@ -85,6 +85,11 @@ final class ConfigDescription {
             out.append("contracts:\n");
             line(out, "  dir", config.contractsDir());
         }
+        if (config.points().enabled()) {
+            out.append("points:\n");
+            line(out, "  table", config.points().table());
+            line(out, "  retain", config.points().retain());
+        }
         if (config.maintenance().enabled()) {
             describe(out, config.maintenance());
         }

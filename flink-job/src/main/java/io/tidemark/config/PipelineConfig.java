@@ -31,6 +31,7 @@ public record PipelineConfig(
         String contractsDir,
         List<TableConfig> liveTables,
         MaintenanceConfig maintenance,
+        PointsConfig points,
         Map<String, String> origins)
         implements Serializable {
 
@@ -122,6 +123,7 @@ public record PipelineConfig(
                 contractsDir,
                 liveTables,
                 maintenance,
+                points,
                 origins);
     }
 
@@ -161,6 +163,7 @@ public record PipelineConfig(
                 contractsDir,
                 live,
                 maintenance,
+                points,
                 origins);
     }
 

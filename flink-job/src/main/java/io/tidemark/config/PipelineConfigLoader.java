@@ -143,7 +143,24 @@ public final class PipelineConfigLoader {
                 contractsDir,
                 List.of(),
                 maintenance(reader, flat, catalogProperties, fileName),
+                points(reader, flat, fileName),
                 origins(flat));
+    }
+
+    /** {@code points.*}: a table name {@code namespace.table}, or none. */
+    private static PointsConfig points(
+            ConfigReader reader, Map<String, Object> flat, String fileName) {
+        String table = reader.optionalString(flat, PipelineOptions.POINTS_TABLE, null);
+        if (table != null && table.split("\\.").length < 2) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: 'points.table': '%s' is not <namespace>.<table>: name the Iceberg"
+                                    + " table of the pipeline's consistent points, for example"
+                                    + " shop.tidemark_points",
+                            fileName, table));
+        }
+        return new PointsConfig(
+                table, reader.integer(flat, PipelineOptions.POINTS_RETAIN, 1, 100_000_000));
     }
 
     /** Which of the Flink settings the file names (the others are the platform's or defaults). */

@@ -6,6 +6,7 @@ import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.ContractLoader;
 import io.tidemark.catalog.contract.ContractTables;
+import io.tidemark.commit.ConsistentPoints;
 import io.tidemark.config.LatePolicy;
 import io.tidemark.config.Ordering;
 import io.tidemark.config.PipelineConfig;
@@ -64,6 +65,9 @@ public final class JobPreparation {
             if (!resolved.isEmpty()) {
                 tables.ensureAppendOnly(
                         QuarantineTable.unrouted(resolved.get(0).target()), QuarantineTable.SCHEMA);
+            }
+            if (config.points().enabled()) {
+                ConsistentPoints.ensure(catalog, TableIdentifier.parse(config.points().table()));
             }
             return resolved;
         } finally {

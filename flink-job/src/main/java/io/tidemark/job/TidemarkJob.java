@@ -348,7 +348,10 @@ public final class TidemarkJob {
                                         listener,
                                         live,
                                         snapshotsEveryTable(config))
-                                .watchingLag(SourceLag.of(config.sources())))
+                                .watchingLag(SourceLag.of(config.sources()))
+                                .publishingPoints(
+                                        config.points(),
+                                        config.sources().stream().map(SourceConfig::id).toList()))
                 .uid(Uids.COMMITTER)
                 .setParallelism(1)
                 .setMaxParallelism(1)

@@ -1,6 +1,7 @@
 package io.tidemark.reconcile;
 
 import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
 import io.tidemark.protocol.CommitMessage.Counts;
 import java.util.HashMap;
@@ -9,8 +10,9 @@ import java.util.TreeMap;
 
 /**
  * What one reconciler subtask saw since the last checkpoint barrier: changes in, stale and late per
- * table, and the newest source position per source. Not state: it is handed to the committer at
- * every barrier ({@link ReconcilerOperator}) and starts again from zero.
+ * table, and the newest log position per source (none before the source's log is read). Not state:
+ * it is handed to the committer at every barrier ({@link ReconcilerOperator}) and starts again from
+ * zero.
  */
 public final class CheckpointTally {
 
@@ -24,6 +26,11 @@ public final class CheckpointTally {
         if (position.isResnapshot()) {
             // a re-read row is no place in the source's log: the log's positions stand
             resnapshots.merge(change.table(), position.txId(), Math::max);
+            return;
+        }
+        if (change.operation() == Operation.READ) {
+            // nor is a snapshot row (a MySQL one carries its chunk's binlog offset): a source has
+            // a position once its log is read, after its snapshot
             return;
         }
         SourcePosition newest = positions.get(change.source());

@@ -7,7 +7,6 @@ import io.tidemark.decode.Operation;
 import io.tidemark.decode.SourcePosition;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
@@ -27,23 +26,25 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The changes of the open transaction ({@link #transaction}: Postgres' transaction id, a MySQL
  * transaction's GTID or the binlog place of its first event) are held until a change of another
- * transaction, a change without one (a snapshot row), or no change for {@link #QUIET_MILLIS}; the
- * log sends a transaction whole, so a pause that long falls between transactions. A barrier that
- * comes while changes are held stores them in this operator's state: the source's offset in the
- * same checkpoint is past them, so after a restore they are emitted first. The watermark is held
- * with them (a held change is never behind it). A transaction of more than {@code maxChanges}
- * changes is let through as it comes, beyond that bound: it may span commits ({@code
- * tidemark_source_transactionsOverLimit} counts them).
+ * transaction or one without a transaction (a snapshot row) shows it ended. Only a barrier can part
+ * a transaction, so the held changes go out before a barrier only when no change came for {@link
+ * #QUIET_MILLIS} (the log sends a transaction whole, so such a pause falls between transactions);
+ * otherwise the barrier stores them in this operator's state, the source's offset in the same
+ * checkpoint being past them, and they go out after it (after a restore, first). Holding costs no
+ * freshness: a commit happens only at a checkpoint, and a held transaction that is quiet by then is
+ * in it. The watermark is held with them (a held change is never behind it). A transaction of more
+ * than {@code maxChanges} changes is let through as it comes, beyond that bound: it may span
+ * commits ({@code tidemark_source_transactionsOverLimit} counts them).
  */
 public final class TransactionFence extends AbstractStreamOperator<ChangeEvent>
-        implements OneInputStreamOperator<ChangeEvent, ChangeEvent>, ProcessingTimeCallback {
+        implements OneInputStreamOperator<ChangeEvent, ChangeEvent> {
 
     private static final long serialVersionUID = 1L;
 
     private static final Logger LOG = LoggerFactory.getLogger(TransactionFence.class);
 
-    /** No change for this long after a held one: its transaction is whole. */
-    static final long QUIET_MILLIS = 100;
+    /** No change for this long before a barrier: the held transaction is whole, it goes in. */
+    static final long QUIET_MILLIS = 500;
 
     /** No transaction: the change passes at once. */
     static final long NONE = Long.MIN_VALUE;
@@ -62,7 +63,6 @@ public final class TransactionFence extends AbstractStreamOperator<ChangeEvent>
 
     private transient Watermark heldWatermark;
     private transient long lastArrival;
-    private transient boolean timerSet;
     private transient ListState<ChangeEvent> heldState;
     private transient Counter overLimit;
 
@@ -101,9 +101,11 @@ public final class TransactionFence extends AbstractStreamOperator<ChangeEvent>
         heldTransaction = NONE;
         passing = NONE;
         for (ChangeEvent change : heldState.get()) {
-            // stored at a barrier: emitted before anything the restored source reads
+            // stored at a barrier: the rest of their transaction, if any, comes from the source
             held.add(new StreamRecord<>(change));
+            heldTransaction = transaction(change);
         }
+        lastArrival = getProcessingTimeService().getCurrentProcessingTime();
     }
 
     @Override
@@ -114,12 +116,6 @@ public final class TransactionFence extends AbstractStreamOperator<ChangeEvent>
                         .addGroup("tidemark")
                         .addGroup("source", sourceId)
                         .counter("transactionsOverLimit");
-        if (!held.isEmpty()) {
-            // restored: out first, once the task runs
-            timerSet = true;
-            getProcessingTimeService()
-                    .registerTimer(getProcessingTimeService().getCurrentProcessingTime(), this);
-        }
     }
 
     @Override
@@ -154,24 +150,16 @@ public final class TransactionFence extends AbstractStreamOperator<ChangeEvent>
         }
         held.add(element);
         lastArrival = getProcessingTimeService().getCurrentProcessingTime();
-        if (!timerSet) {
-            timerSet = true;
-            getProcessingTimeService().registerTimer(lastArrival + QUIET_MILLIS, this);
-        }
     }
 
     @Override
-    public void onProcessingTime(long time) throws Exception {
-        timerSet = false;
-        if (held.isEmpty()) {
-            return;
-        }
-        long quietSince = lastArrival + QUIET_MILLIS;
-        if (heldTransaction == NONE || time >= quietSince) {
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        if (!held.isEmpty()
+                && getProcessingTimeService().getCurrentProcessingTime() - lastArrival
+                        >= QUIET_MILLIS) {
+            // quiet: the transaction is whole, it goes into this checkpoint
             release();
-        } else {
-            timerSet = true;
-            getProcessingTimeService().registerTimer(quietSince, this);
         }
     }
 

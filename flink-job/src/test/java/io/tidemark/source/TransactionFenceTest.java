@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link TransactionFence} on its own: a transaction's changes pass on together (at the next
- * transaction's change, a snapshot row, or a quiet pause), a barrier while they are held keeps them
- * in state and a restore emits them first, the watermark never passes a held change, and a
- * transaction over the limit passes as it comes.
+ * transaction's change, a snapshot row, or a barrier after a quiet pause), a barrier that comes
+ * right after a change keeps them in state and a restore emits them first, the watermark never
+ * passes a held change, and a transaction over the limit passes as it comes.
  */
 class TransactionFenceTest {
 
@@ -77,17 +77,21 @@ class TransactionFenceTest {
     }
 
     @Test
-    void aQuietPauseReleasesTheLastTransaction() throws Exception {
+    void aBarrierLetsAQuietTransactionInAndKeepsOneThatMayGoOn() throws Exception {
         try (var harness = harness(100)) {
             harness.setProcessingTime(1_000);
             harness.open();
             harness.processElement(new StreamRecord<>(change(1, 7, 10)));
             harness.setProcessingTime(1_000 + TransactionFence.QUIET_MILLIS / 2);
             harness.processElement(new StreamRecord<>(change(2, 7, 11)));
+            // a barrier right after a change: the transaction may go on, it stays held
             harness.setProcessingTime(1_000 + TransactionFence.QUIET_MILLIS);
-            // not quiet for long enough since the second change
+            harness.prepareSnapshotPreBarrier(1);
+            harness.snapshot(1, 1_000 + TransactionFence.QUIET_MILLIS);
             assertThat(ids(harness)).isEmpty();
+            // quiet long enough before the next barrier: it goes in ahead of that barrier
             harness.setProcessingTime(1_000 + 2 * TransactionFence.QUIET_MILLIS);
+            harness.prepareSnapshotPreBarrier(2);
             assertThat(ids(harness)).containsExactly(1L, 2L);
         }
     }
@@ -123,12 +127,18 @@ class TransactionFenceTest {
             harness.processElement(new StreamRecord<>(change(3, 8, 12)));
             assertThat(ids(harness)).containsExactly(1L, 2L);
         }
-        // restored, then nothing comes: the timer set at the start lets them out
+        // restored, then more of their transaction, then nothing: the first quiet barrier lets
+        // the whole of it in
         try (var harness = harness(100)) {
+            harness.setProcessingTime(5_000);
             harness.initializeState(snapshot);
             harness.open();
-            harness.setProcessingTime(1);
-            assertThat(ids(harness)).containsExactly(1L, 2L);
+            harness.processElement(new StreamRecord<>(change(9, 7, 12)));
+            harness.prepareSnapshotPreBarrier(2);
+            assertThat(ids(harness)).isEmpty();
+            harness.setProcessingTime(5_000 + TransactionFence.QUIET_MILLIS);
+            harness.prepareSnapshotPreBarrier(3);
+            assertThat(ids(harness)).containsExactly(1L, 2L, 9L);
         }
     }
 
