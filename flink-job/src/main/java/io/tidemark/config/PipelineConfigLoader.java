@@ -150,7 +150,7 @@ public final class PipelineConfigLoader {
     /** {@code points.*}: a table name {@code namespace.table}, or none. */
     private static PointsConfig points(
             ConfigReader reader, Map<String, Object> flat, String fileName) {
-        String table = reader.optionalString(flat, PipelineOptions.POINTS_TABLE, null);
+        String table = reader.optionalString(flat, PointsOptions.TABLE, null);
         if (table != null && table.split("\\.").length < 2) {
             throw new ConfigException(
                     String.format(
@@ -159,8 +159,7 @@ public final class PipelineConfigLoader {
                                     + " shop.tidemark_points",
                             fileName, table));
         }
-        return new PointsConfig(
-                table, reader.integer(flat, PipelineOptions.POINTS_RETAIN, 1, 100_000_000));
+        return new PointsConfig(table, reader.integer(flat, PointsOptions.RETAIN, 1, 100_000_000));
     }
 
     /** Which of the Flink settings the file names (the others are the platform's or defaults). */

@@ -251,21 +251,6 @@ public final class PipelineOptions {
                             + "(its changes are held together after the source); a larger one may span commits. "
                             + "0 lets every change through as it comes.");
 
-    // consistent points
-    public static final ConfigKey POINTS_TABLE =
-            ConfigKey.optional(
-                    "points.table",
-                    STRING,
-                    "none",
-                    "Iceberg table (<namespace>.<table>) naming, after every completed checkpoint, the snapshot "
-                            + "of each target table that holds exactly that checkpoint: a consistent point across tables.");
-    public static final ConfigKey POINTS_RETAIN =
-            ConfigKey.optional(
-                    "points.retain",
-                    INT,
-                    "1000",
-                    "How many of the newest points the points table keeps.");
-
     public static final ConfigKey CONTRACTS_DIR =
             ConfigKey.optional(
                     "contracts.dir",
@@ -411,8 +396,8 @@ public final class PipelineOptions {
                     RECONCILE_RETENTION,
                     RECONCILE_IDLENESS,
                     RECONCILE_TRANSACTION_MAX_CHANGES,
-                    POINTS_TABLE,
-                    POINTS_RETAIN,
+                    PointsOptions.TABLE,
+                    PointsOptions.RETAIN,
                     CONTRACTS_DIR,
                     MaintenanceOptions.COMPACT_EVERY,
                     MaintenanceOptions.COMPACT_DELETE_FILE_THRESHOLD,
