@@ -105,6 +105,24 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void pointsAndTheTransactionBoundAreReadAndChecked() {
+        assertThat(parse(VALID).points().enabled()).isFalse();
+        assertThat(parse(VALID).reconcile().transactionMaxChanges()).isEqualTo(20_000);
+        PipelineConfig config =
+                parse(
+                        VALID
+                                + "points:\n  table: shop.tidemark_points\n  retain: 50\n"
+                                + "reconcile:\n  transaction-max-changes: 0\n");
+        assertThat(config.points()).isEqualTo(new PointsConfig("shop.tidemark_points", 50));
+        assertThat(config.reconcile().transactionMaxChanges()).isZero();
+        assertThat(config.describe()).contains("points:\n  table: shop.tidemark_points");
+        assertThatThrownBy(() -> parse(VALID + "points:\n  table: tidemark_points\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(
+                        "'points.table': 'tidemark_points' is not <namespace>.<table>");
+    }
+
+    @Test
     void unknownKeyWithoutCloseMatchPointsToTheReference() {
         assertThatThrownBy(() -> parse(VALID + "extras:\n  colour: blue\n"))
                 .hasMessage(
