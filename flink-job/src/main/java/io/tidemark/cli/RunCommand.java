@@ -6,6 +6,7 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.SourceKind;
 import io.tidemark.config.StartupMode;
+import io.tidemark.decode.SourcePositions;
 import io.tidemark.job.JobPreparation;
 import io.tidemark.job.LocalRest;
 import io.tidemark.job.MaintenanceStage;
@@ -34,6 +35,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -161,6 +163,7 @@ final class RunCommand implements Callable<Integer> {
         pipeline = TableDiscovery.resolve(pipeline);
         if (keepServing) {
             pipeline = logFromNow(pipeline);
+            pipeline = replayedThrough(pipeline);
         }
         List<ResolvedTable> tables = JobPreparation.prepare(pipeline);
 
@@ -334,6 +337,59 @@ final class RunCommand implements Callable<Integer> {
                         s.kind() == SourceKind.POSTGRES
                                 ? s.withStartupMode(StartupMode.COMMITTED_OFFSET)
                                 : s.startingAt(offsets.get(s.id())));
+    }
+
+    /**
+     * {@code pipeline} with, per target table, the source positions its newest commit of this
+     * pipeline holds every change through: the log read again from a slot's confirmed position
+     * (behind them after a crash) does not apply those changes again, which would show older
+     * versions of their rows until the newer changes came again. Not with an emit delay, under
+     * which a change consumed before a checkpoint may have been held, not committed.
+     */
+    private static PipelineConfig replayedThrough(PipelineConfig pipeline) throws Exception {
+        if (!pipeline.reconcile().emitDelay().isZero()) {
+            say(
+                    "reconcile.emit-delay is above 0: changes the log sends again are applied again"
+                            + " (a table can show a row's older version until the re-read)");
+            return pipeline;
+        }
+        Map<String, String> through = new java.util.TreeMap<>();
+        // where each Postgres source's log is read again from: its slot's confirmed position
+        Map<String, Long> logFrom = new java.util.HashMap<>();
+        for (SourceConfig source : pipeline.sources()) {
+            if (source.kind() == SourceKind.POSTGRES) {
+                logFrom.put(source.id(), PostgresSlots.confirmedPosition(source));
+            }
+        }
+        Catalog catalog = Tidemark.catalog(pipeline);
+        try {
+            for (PipelineConfig.TableConfig table : pipeline.tables()) {
+                TableIdentifier target = TableIdentifier.parse(table.target());
+                if (!catalog.tableExists(target)) {
+                    continue;
+                }
+                for (Provenance.Commit commit :
+                        Provenance.lastCommits(catalog.loadTable(target), 20)) {
+                    String positions = commit.get(Provenance.SOURCE_POSITIONS);
+                    if (pipeline.pipelineId().equals(commit.get(Provenance.PIPELINE_ID))
+                            && positions != null
+                            && !positions.equals("{}")) {
+                        through.put(
+                                table.target(), SourcePositions.withLogFrom(positions, logFrom));
+                        break;
+                    }
+                }
+            }
+        } finally {
+            Tidemark.close(catalog);
+        }
+        through.forEach(
+                (table, positions) ->
+                        say(
+                                "%s: changes through %s are in the table; read again, they are"
+                                        + " not applied again",
+                                table, positions));
+        return pipeline.withReplayedThrough(through);
     }
 
     /**

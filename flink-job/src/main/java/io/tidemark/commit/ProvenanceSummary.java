@@ -1,13 +1,8 @@
 package io.tidemark.commit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.provenance.Provenance.CommitPoint;
-import io.tidemark.decode.GtidPosition;
-import io.tidemark.decode.SourcePosition;
 import io.tidemark.runtime.RunContext;
-import java.util.Map;
 import org.apache.iceberg.RowDelta;
 
 /**
@@ -16,8 +11,6 @@ import org.apache.iceberg.RowDelta;
  * it consumed, and the rows it accounts for.
  */
 record ProvenanceSummary(RunContext run, String lineage, String flinkJobId) {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The rows one commit of a table accounts for. */
     record Rows(long in, long upserted, long deleted, long quarantined, long stale, long late) {}
@@ -52,25 +45,5 @@ record ProvenanceSummary(RunContext run, String lineage, String flinkJobId) {
         if (resnapshot != null) {
             delta.set(Provenance.RESNAPSHOT, Long.toString(resnapshot));
         }
-    }
-
-    /**
-     * {@code {"<source>":{"commit_lsn":"0/16B3748","change_lsn":"0/16B3790","tx_id":745}}}; a
-     * position placed by GTID adds {@code "gtid_ordinal"} (the transaction's place in the GTID
-     * order, see {@link GtidPosition}).
-     */
-    static String positionsJson(Map<String, SourcePosition> positions) {
-        ObjectNode root = JSON.createObjectNode();
-        positions.forEach(
-                (source, position) -> {
-                    ObjectNode node = root.putObject(source);
-                    if (GtidPosition.isGtid(position)) {
-                        node.put("gtid_ordinal", position.commitLsn() & ~GtidPosition.GTID_ORDER);
-                    }
-                    node.put("commit_lsn", SourcePosition.lsn(position.commitLsn()));
-                    node.put("change_lsn", SourcePosition.lsn(position.changeLsn()));
-                    node.put("tx_id", position.txId());
-                });
-        return root.toString();
     }
 }

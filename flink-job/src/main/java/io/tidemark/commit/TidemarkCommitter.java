@@ -3,6 +3,7 @@ package io.tidemark.commit;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.provenance.Provenance.CommitPoint;
 import io.tidemark.config.PointsConfig;
+import io.tidemark.decode.SourcePositions;
 import io.tidemark.metrics.CommitMetrics;
 import io.tidemark.protocol.CommitMessage;
 import io.tidemark.protocol.CommitMessage.Counts;
@@ -322,7 +323,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
                 gathered.tallies < reconcilerParallelism || gathered.validThrough == Long.MIN_VALUE
                         ? NO_WATERMARK
                         : Instant.ofEpochMilli(gathered.validThrough).toString();
-        String positionsJson = ProvenanceSummary.positionsJson(gathered.positions);
+        String positionsJson = SourcePositions.toJson(gathered.positions);
         for (String table : gathered.files.keySet()) {
             if (!lineage.knows(table)) {
                 addLiveTarget(table);

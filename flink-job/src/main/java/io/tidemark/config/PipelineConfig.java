@@ -127,6 +127,37 @@ public record PipelineConfig(
                 origins);
     }
 
+    /** This pipeline with the reconciler's {@link ReconcileConfig#replayedThrough} set. */
+    public PipelineConfig withReplayedThrough(Map<String, String> replayedThrough) {
+        ReconcileConfig r = reconcile;
+        return new PipelineConfig(
+                pipelineId,
+                jobName,
+                parallelism,
+                maxParallelism,
+                checkpointInterval,
+                checkpointTimeout,
+                checkpointDir,
+                savepointDir,
+                stateBackend,
+                sources,
+                catalogName,
+                catalogProperties,
+                new ReconcileConfig(
+                        r.emitDelay(),
+                        r.allowedLateness(),
+                        r.retention(),
+                        r.idleness(),
+                        r.transactionMaxChanges(),
+                        replayedThrough),
+                tables,
+                contractsDir,
+                liveTables,
+                maintenance,
+                points,
+                origins);
+    }
+
     /**
      * This pipeline with {@code tables} instead of its own (patterns resolved to tables), and the
      * patterns whose tables created while the job runs are captured ({@code new-tables: capture}).
@@ -261,16 +292,35 @@ public record PipelineConfig(
     }
 
     /**
-     * Reconciler timing: watermark bound, lateness, state retention, split idleness; and the most
-     * changes of a source transaction held together so that it lands in one commit (0: none).
+     * Reconciler timing: watermark bound, lateness, state retention, split idleness; the most
+     * changes of a source transaction held together so that it lands in one commit (0: none); and,
+     * for a start without state that reads the log again ({@code run --fresh --keep-serving}), per
+     * target table the source positions its newest commit holds every change through (JSON, as the
+     * commit records them), which the reconciler does not apply again.
      */
     public record ReconcileConfig(
             Duration emitDelay,
             Duration allowedLateness,
             Duration retention,
             Duration idleness,
-            int transactionMaxChanges)
-            implements Serializable {}
+            int transactionMaxChanges,
+            Map<String, String> replayedThrough)
+            implements Serializable {
+
+        public ReconcileConfig {
+            replayedThrough = Map.copyOf(replayedThrough);
+        }
+
+        /** As the file says: no replayed positions. */
+        public ReconcileConfig(
+                Duration emitDelay,
+                Duration allowedLateness,
+                Duration retention,
+                Duration idleness,
+                int transactionMaxChanges) {
+            this(emitDelay, allowedLateness, retention, idleness, transactionMaxChanges, Map.of());
+        }
+    }
 
     /**
      * One captured table. {@code primaryKey} is empty when the file leaves it to the source table's

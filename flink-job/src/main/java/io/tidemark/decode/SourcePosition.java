@@ -14,7 +14,8 @@ package io.tidemark.decode;
  * {@code txId}, one placed by GTID has none ({@code commitLsn} names its transaction). Changes of
  * one transaction share it, which keeps them together ({@code TransactionFence}).
  */
-public record SourcePosition(long commitLsn, long changeLsn, long txId) {
+public record SourcePosition(long commitLsn, long changeLsn, long txId)
+        implements java.io.Serializable {
 
     public static final long UNKNOWN = -1L;
 

@@ -6,8 +6,11 @@ import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.config.TruncatePolicy;
 import io.tidemark.contract.ImplicitContracts;
+import io.tidemark.decode.SourcePosition;
+import io.tidemark.decode.SourcePositions;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.reconcile.OrderingRule;
+import io.tidemark.reconcile.ReplayFloor;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +27,38 @@ final class TablePolicies {
     private static final Logger LOG = LoggerFactory.getLogger(TablePolicies.class);
 
     private TablePolicies() {}
+
+    /**
+     * Per source table, per source, the position its target's newest commit holds every change
+     * through ({@code reconcile.replayedThrough}, set by a start that reads the log again); none
+     * with an emit delay, under which a change consumed before a checkpoint may still have been
+     * held, not committed.
+     */
+    static Map<String, Map<String, ReplayFloor>> replayedThrough(PipelineConfig config) {
+        Map<String, Map<String, ReplayFloor>> through = new HashMap<>();
+        if (!config.reconcile().emitDelay().isZero()) {
+            return through;
+        }
+        for (TableConfig table : config.tables()) {
+            String positions = config.reconcile().replayedThrough().get(table.target());
+            if (positions == null) {
+                continue;
+            }
+            Map<String, Long> logFrom = SourcePositions.logFrom(positions);
+            Map<String, ReplayFloor> floors = new HashMap<>();
+            SourcePositions.parse(positions)
+                    .forEach(
+                            (source, position) ->
+                                    floors.put(
+                                            source,
+                                            new ReplayFloor(
+                                                    position,
+                                                    logFrom.getOrDefault(
+                                                            source, SourcePosition.UNKNOWN))));
+            through.put(table.source(), floors);
+        }
+        return through;
+    }
 
     /**
      * Each table's {@code truncate} policy. A table fed by several sources cannot apply one

@@ -241,7 +241,8 @@ public final class TidemarkJob {
                         timing.allowedLateness(),
                         timing.retention(),
                         wiring.rules(),
-                        live);
+                        live,
+                        TablePolicies.replayedThrough(config));
         WatermarkStrategy<ChangeEvent> watermarks =
                 WatermarkStrategy.<ChangeEvent>forBoundedOutOfOrderness(timing.emitDelay())
                         .withTimestampAssigner(new EventTimeAssigner(wiring.orderings(), settings))

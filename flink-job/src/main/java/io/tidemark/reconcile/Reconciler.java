@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *       pending net change (a newer change replaces it: "collapsed") and emitted when the watermark
  *       passes its event time, or after {@code emitDelay} of processing time if the watermark
  *       stalls;
- *   <li>stale change (not newer than the applied one, including replayed duplicates): dropped;
+ *   <li>stale change (not newer than the applied one, including replayed duplicates, and on a start
+ *       without state that reads the log again, one its table's newest commit holds: {@link
+ *       ReconcileSettings#committedBefore}): dropped;
  *   <li>late change: by the table's policy; {@code quarantine} goes to {@link #LATE};
  *   <li>cleanup: when the watermark passes the key's newest event time plus retention, its state
  *       (including a tombstone) is cleared, so state grows with change rate times retention. A
@@ -148,6 +150,12 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         TableRule rule = rules.computeIfAbsent(change.table(), settings::rule);
         ReconcilerMetrics m = metrics(change.table());
         tally.in(change);
+        if (settings.committedBefore(change)) {
+            // read again from the log, and in the table already (a fresh start from a slot)
+            m.staleDropped.inc();
+            tally.stale(change.table());
+            return;
+        }
         if (change.operation() == Operation.TRUNCATE) {
             truncates.truncated(change);
             out.collect(change);

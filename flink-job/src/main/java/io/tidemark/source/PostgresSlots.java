@@ -53,6 +53,27 @@ public final class PostgresSlots {
         }
     }
 
+    /**
+     * The slot's confirmed position as a number ({@code confirmed_flush_lsn}): where the log is
+     * read again from; {@code -1} if the slot is missing.
+     */
+    public static long confirmedPosition(SourceConfig source) throws SQLException {
+        try (Connection connection = SourceDialect.of(source).connect();
+                PreparedStatement query =
+                        connection.prepareStatement(
+                                "SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots"
+                                        + " WHERE slot_name = ?")) {
+            query.setString(1, source.slotName());
+            try (ResultSet rs = query.executeQuery()) {
+                if (!rs.next()) {
+                    return -1;
+                }
+                long lsn = rs.getLong(1);
+                return rs.wasNull() ? -1 : lsn;
+            }
+        }
+    }
+
     private static void run(Connection connection, String sql, String slot) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setString(1, slot);

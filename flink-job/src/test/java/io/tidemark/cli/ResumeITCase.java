@@ -43,7 +43,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ResumeITCase {
 
     @RegisterExtension
-    static final SharedDatabase DATABASE = new SharedDatabase("resume", "iceberg_catalog");
+    static final SharedDatabase DATABASE = new SharedDatabase("resume", "floor", "iceberg_catalog");
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
@@ -209,6 +209,102 @@ class ResumeITCase {
                     pipelineFile, work, catalog, workload, writer, verifier, names);
         } finally {
             DATABASE.get().dropSlot(names.database(), names.slot());
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    /**
+     * A fresh start that keeps serving reads the log again from its slot's confirmed position,
+     * which after a crash can be behind what the tables hold (here, deterministically: a slot made
+     * before a hundred rounds of updates of 200 rows that the first run committed, read again
+     * across many checkpoints of 200 ms). Those changes are in the table; applied again they would
+     * show each row's older counts until the newer came again. Every commit until the re-read is
+     * done must hold every row at its count, and a change after them still flows.
+     */
+    private static final long ROUNDS = 100;
+
+    @Test
+    void aFreshStartReadingTheLogAgainDoesNotApplyWhatTheTablesHold() throws Exception {
+        Path work = Files.createDirectories(DATABASE.dir().resolve("floor-run"));
+        Path pipelineFile = work.resolve("pipeline.yaml");
+        io.tidemark.testing.PipelineYaml yaml =
+                io.tidemark.testing.PipelineYaml.postgres(DATABASE.get(), "floor", work, "floor")
+                        .set("checkpoint.dir", null)
+                        .set("checkpoint.interval", "200ms")
+                        .table("public.counters", "floor.counters");
+        Files.writeString(pipelineFile, yaml.text());
+        TableIdentifier target = TableIdentifier.of("floor", "counters");
+        java.util.Map<String, TableIdentifier> targets =
+                java.util.Map.of("public.counters", target);
+        Catalog catalog = TestPipelines.catalog(yaml.config());
+        try (Connection source = DATABASE.get().connect("floor");
+                Statement sql = source.createStatement()) {
+            sql.execute("CREATE TABLE counters (id bigint PRIMARY KEY, n bigint NOT NULL)");
+            sql.execute("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 200) g");
+            Path firstLog = work.resolve("first.log");
+            Process first = startRun(pipelineFile, firstLog);
+            try {
+                awaitCommits(first, catalog, target, 1, firstLog);
+                // a slot behind what the first run will commit (its publication exists now)
+                sql.execute("SELECT pg_create_logical_replication_slot('floor_early', 'pgoutput')");
+                for (int round = 0; round < ROUNDS; round++) {
+                    sql.execute("UPDATE counters SET n = n + 1");
+                }
+                GroundTruth.awaitEqual(
+                        () -> assertAlive(first, firstLog), source, catalog, targets, TIMEOUT);
+            } finally {
+                first.destroyForcibly();
+                first.waitFor(60, TimeUnit.SECONDS);
+            }
+
+            deleteRecursively(work.resolve("tidemark-state"));
+            Files.writeString(pipelineFile, yaml.set("source.slot.name", "floor_early").text());
+            long before = catalog.loadTable(target).currentSnapshot().snapshotId();
+            KeptServing kept = KeptServing.note(catalog, source, targets);
+            Path keptLog = work.resolve("kept.log");
+            Process run = startRun(pipelineFile, keptLog, "--fresh", "--keep-serving");
+            try {
+                awaitOutput(run, keptLog, "every table is read again while the pipeline runs");
+                assertThat(log(keptLog))
+                        .contains("replication slot 'floor_early' kept")
+                        .contains("floor.counters: changes through {\"source\":{\"commit_lsn\":")
+                        .contains("are in the table; read again, they are not applied again");
+                kept.awaitRereadAndCheck(catalog, () -> assertAlive(run, keptLog), TIMEOUT);
+                Table table = catalog.loadTable(target);
+                java.util.List<String> older = new java.util.ArrayList<>();
+                for (Snapshot snapshot = table.currentSnapshot();
+                        snapshot.snapshotId() != before;
+                        snapshot = table.snapshot(snapshot.parentId())) {
+                    try (var rows =
+                            org.apache.iceberg.data.IcebergGenerics.read(table)
+                                    .useSnapshot(snapshot.snapshotId())
+                                    .build()) {
+                        for (org.apache.iceberg.data.Record row : rows) {
+                            if ((Long) row.getField("n") != ROUNDS) {
+                                older.add(
+                                        "snapshot "
+                                                + snapshot.snapshotId()
+                                                + ": id "
+                                                + row.getField("id")
+                                                + " n "
+                                                + row.getField("n"));
+                            }
+                        }
+                    }
+                }
+                assertThat(older).as("rows at an older count while read again").isEmpty();
+                sql.execute("UPDATE counters SET n = n + 1 WHERE id <= 10");
+                GroundTruth.awaitEqual(
+                        () -> assertAlive(run, keptLog), source, catalog, targets, TIMEOUT);
+            } finally {
+                run.destroyForcibly();
+                run.waitFor(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            DATABASE.get().dropSlot("floor", "floor");
+            DATABASE.get().dropSlot("floor", "floor_early");
             if (catalog instanceof Closeable closeable) {
                 closeable.close();
             }

@@ -139,6 +139,37 @@ class ReconcilerHarnessTest {
     }
 
     @Test
+    void aChangeReadAgainThatTheTableHoldsIsNotAppliedAgain() throws Exception {
+        ReconcileSettings base = settings(0, LatePolicy.APPLY_IF_NEWER);
+        ReconcileSettings replaying =
+                new ReconcileSettings(
+                        base.emitDelay(),
+                        base.allowedLateness(),
+                        base.retention(),
+                        base.tables(),
+                        base.live(),
+                        Map.of(
+                                Changes.TABLE,
+                                Map.of(
+                                        ChangeEvent.DEFAULT_SOURCE,
+                                        new ReplayFloor(
+                                                new io.tidemark.decode.SourcePosition(20, 20, 20),
+                                                5))));
+        try (var harness = harness(replaying)) {
+            harness.open();
+            // a start without state reads the log again from before the table's newest commit
+            harness.processElement(new StreamRecord<>(insert(1, "first", 10, 1_000), 1_000));
+            harness.processElement(new StreamRecord<>(update(1, "older", 20, 2_000), 2_000));
+            harness.processElement(new StreamRecord<>(delete(2, 15, 1_500), 1_500));
+            assertThat(harness.extractOutputValues()).isEmpty();
+            // after it: applied
+            harness.processElement(new StreamRecord<>(update(1, "newer", 21, 2_100), 2_100));
+            assertThat(Changes.materialize(harness.extractOutputValues()))
+                    .containsOnly(Map.entry(List.of((Object) 1L), "newer"));
+        }
+    }
+
+    @Test
     void whereATableWasTruncatedSurvivesARestore() throws Exception {
         OperatorSubtaskState snapshot;
         try (var harness = harness(settings(0, LatePolicy.APPLY_IF_NEWER))) {
