@@ -129,33 +129,7 @@ public record PipelineConfig(
 
     /** This pipeline with the reconciler's {@link ReconcileConfig#replayedThrough} set. */
     public PipelineConfig withReplayedThrough(Map<String, String> replayedThrough) {
-        ReconcileConfig r = reconcile;
-        return new PipelineConfig(
-                pipelineId,
-                jobName,
-                parallelism,
-                maxParallelism,
-                checkpointInterval,
-                checkpointTimeout,
-                checkpointDir,
-                savepointDir,
-                stateBackend,
-                sources,
-                catalogName,
-                catalogProperties,
-                new ReconcileConfig(
-                        r.emitDelay(),
-                        r.allowedLateness(),
-                        r.retention(),
-                        r.idleness(),
-                        r.transactionMaxChanges(),
-                        replayedThrough),
-                tables,
-                contractsDir,
-                liveTables,
-                maintenance,
-                points,
-                origins);
+        return with(sources, tables, liveTables, reconcile.withReplayedThrough(replayedThrough));
     }
 
     /**
@@ -163,7 +137,7 @@ public record PipelineConfig(
      * patterns whose tables created while the job runs are captured ({@code new-tables: capture}).
      */
     public PipelineConfig withTables(List<TableConfig> resolved, List<TableConfig> live) {
-        return with(sources, resolved, live);
+        return with(sources, resolved, live, reconcile);
     }
 
     /**
@@ -171,11 +145,14 @@ public record PipelineConfig(
      * --keep-serving}: the log from where each source's is now).
      */
     public PipelineConfig withSources(java.util.function.UnaryOperator<SourceConfig> change) {
-        return with(sources.stream().map(change).toList(), tables, liveTables);
+        return with(sources.stream().map(change).toList(), tables, liveTables, reconcile);
     }
 
     private PipelineConfig with(
-            List<SourceConfig> sources, List<TableConfig> tables, List<TableConfig> live) {
+            List<SourceConfig> sources,
+            List<TableConfig> tables,
+            List<TableConfig> live,
+            ReconcileConfig reconcile) {
         return new PipelineConfig(
                 pipelineId,
                 jobName,
@@ -288,37 +265,6 @@ public record PipelineConfig(
                     + " "
                     + kind.describeCapture(this)
                     + "}";
-        }
-    }
-
-    /**
-     * Reconciler timing: watermark bound, lateness, state retention, split idleness; the most
-     * changes of a source transaction held together so that it lands in one commit (0: none); and,
-     * for a start without state that reads the log again ({@code run --fresh --keep-serving}), per
-     * target table the source positions its newest commit holds every change through (JSON, as the
-     * commit records them), which the reconciler does not apply again.
-     */
-    public record ReconcileConfig(
-            Duration emitDelay,
-            Duration allowedLateness,
-            Duration retention,
-            Duration idleness,
-            int transactionMaxChanges,
-            Map<String, String> replayedThrough)
-            implements Serializable {
-
-        public ReconcileConfig {
-            replayedThrough = Map.copyOf(replayedThrough);
-        }
-
-        /** As the file says: no replayed positions. */
-        public ReconcileConfig(
-                Duration emitDelay,
-                Duration allowedLateness,
-                Duration retention,
-                Duration idleness,
-                int transactionMaxChanges) {
-            this(emitDelay, allowedLateness, retention, idleness, transactionMaxChanges, Map.of());
         }
     }
 

@@ -129,7 +129,7 @@ public final class PipelineConfigLoader {
                 sources,
                 reader.optionalString(flat, PipelineOptions.CATALOG_NAME, "tidemark"),
                 catalogProperties,
-                new PipelineConfig.ReconcileConfig(
+                new ReconcileConfig(
                         reader.durationOrZero(flat, PipelineOptions.RECONCILE_EMIT_DELAY),
                         reader.durationOrZero(flat, PipelineOptions.RECONCILE_ALLOWED_LATENESS),
                         reader.duration(flat, PipelineOptions.RECONCILE_RETENTION),
