@@ -340,11 +340,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code pipeline} with, per target table, the source positions its newest commit of this
-     * pipeline holds every change through: the log read again from a slot's confirmed position
-     * (behind them after a crash) does not apply those changes again, which would show older
-     * versions of their rows until the newer changes came again. Not with an emit delay, under
-     * which a change consumed before a checkpoint may have been held, not committed.
+     * {@code pipeline} with, per target table, the source positions its newest commit holds every
+     * change through, and where each slot reads the log again from: those changes are not applied
+     * again ({@code ReplayFloor}). Not with an emit delay (a change may have been held, not
+     * committed).
      */
     private static PipelineConfig replayedThrough(PipelineConfig pipeline) throws Exception {
         if (!pipeline.reconcile().emitDelay().isZero()) {
@@ -369,11 +368,9 @@ final class RunCommand implements Callable<Integer> {
                     continue;
                 }
                 for (Provenance.Commit commit :
-                        Provenance.lastCommits(catalog.loadTable(target), 20)) {
+                        pipelineCommits(catalog.loadTable(target), pipeline)) {
                     String positions = commit.get(Provenance.SOURCE_POSITIONS);
-                    if (pipeline.pipelineId().equals(commit.get(Provenance.PIPELINE_ID))
-                            && positions != null
-                            && !positions.equals("{}")) {
+                    if (positions != null && !positions.equals("{}")) {
                         through.put(
                                 table.target(), SourcePositions.withLogFrom(positions, logFrom));
                         break;
@@ -424,22 +421,25 @@ final class RunCommand implements Callable<Integer> {
             for (ResolvedTable table : tables) {
                 Table target = catalog.loadTable(table.target());
                 // the newest commit of this pipeline among the table's last ones
-                for (Provenance.Commit commit : Provenance.lastCommits(target, 20)) {
-                    if (pipeline.pipelineId().equals(commit.get(Provenance.PIPELINE_ID))) {
-                        committed.add(
-                                String.format(
-                                        "%s: checkpoint %d committed %s",
-                                        table.target(),
-                                        commit.checkpointId(),
-                                        commit.committedAt()));
-                        break;
-                    }
+                for (Provenance.Commit commit : pipelineCommits(target, pipeline)) {
+                    committed.add(
+                            String.format(
+                                    "%s: checkpoint %d committed %s",
+                                    table.target(), commit.checkpointId(), commit.committedAt()));
+                    break;
                 }
             }
         } finally {
             Tidemark.close(catalog);
         }
         return committed;
+    }
+
+    /** The commits of {@code pipeline} among the last 20 of {@code table}, newest first. */
+    private static List<Provenance.Commit> pipelineCommits(Table table, PipelineConfig pipeline) {
+        return Provenance.lastCommits(table, 20).stream()
+                .filter(c -> pipeline.pipelineId().equals(c.get(Provenance.PIPELINE_ID)))
+                .toList();
     }
 
     private static void say(String format, Object... args) {
