@@ -1,6 +1,8 @@
 package io.tidemark.commit;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A table the committer commits: a target (fed by {@code sourceTable}'s changes) or the late table
@@ -27,5 +29,17 @@ public record CommitTarget(String table, String sourceTable, Kind kind, String c
     /** An append-only side table (late or quarantine) rather than the replica. */
     public boolean side() {
         return kind != Kind.TARGET;
+    }
+
+    /**
+     * {@code targets} in the order the committer commits a checkpoint: the side tables first, so
+     * that a reader who sees a checkpoint in a target table finds the changes set aside in that
+     * checkpoint (quarantined, late) already committed.
+     */
+    public static List<CommitTarget> inCommitOrder(List<CommitTarget> targets) {
+        List<CommitTarget> ordered = new ArrayList<>(targets.size());
+        targets.stream().filter(CommitTarget::side).forEach(ordered::add);
+        targets.stream().filter(target -> !target.side()).forEach(ordered::add);
+        return ordered;
     }
 }

@@ -193,7 +193,8 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         run.enterLogContext();
         // the job's catalog loader registers the JDBC drivers of this job's class loader
         catalog = catalogLoader.loadCatalog();
-        allTargets = new ArrayList<>(targets);
+        // live targets are added at the end, after the side tables
+        allTargets = CommitTarget.inCommitOrder(targets);
         pendingState = context.getOperatorStateStore().getListState(PENDING);
         lineageState = context.getOperatorStateStore().getListState(LINEAGE);
         replacingLineageState = context.getOperatorStateStore().getListState(REPLACING_LINEAGE);
