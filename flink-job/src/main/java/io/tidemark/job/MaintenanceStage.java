@@ -1,6 +1,7 @@
 package io.tidemark.job;
 
 import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitTarget;
 import io.tidemark.config.MaintenanceConfig;
 import io.tidemark.config.PipelineConfig;
@@ -35,10 +36,11 @@ import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
  * triggers, as {@code maintenance.*} schedules them, a compaction (data files rewritten with their
  * deletes applied, committed as Iceberg's {@code replace} at the sequence number it started from,
  * so deletes the pipeline commits meanwhile still apply to the rewritten rows), a snapshot expiry
- * and an orphan-file removal. Runs of one table never overlap (a lock in a JDBC database). It
- * cannot race the committer into a wrong table: Iceberg's optimistic commits let the one that lost
- * retry or give up, and the committer's idempotence rests on its committed-through mark, which
- * expiry and compaction leave in place.
+ * and an orphan-file removal; a compaction's snapshot carries the run's provenance ({@link
+ * StampingTableLoader}). Runs of one table never overlap (a lock in a JDBC database). It cannot
+ * race the committer into a wrong table: Iceberg's optimistic commits let the one that lost retry
+ * or give up, and the committer's idempotence rests on its committed-through mark, which expiry and
+ * compaction leave in place.
  */
 public final class MaintenanceStage {
 
@@ -71,8 +73,19 @@ public final class MaintenanceStage {
                     }
                 }
             }
-            attach(env, config, config.maintenance(), tables);
+            attach(env, config, config.maintenance(), tables, stamp(run));
         }
+    }
+
+    /** What a compaction's snapshot carries: the task, the run id, the code version. */
+    static Map<String, String> stamp(RunContext run) {
+        return Map.of(
+                Provenance.MAINTENANCE,
+                "compaction",
+                Provenance.RUN_ID,
+                run.runId(),
+                Provenance.CODE_VERSION,
+                run.codeVersion());
     }
 
     /**
@@ -103,10 +116,11 @@ public final class MaintenanceStage {
             StreamExecutionEnvironment env,
             PipelineConfig config,
             MaintenanceConfig maintenance,
-            List<ResolvedTable> tables) {
+            List<ResolvedTable> tables,
+            Map<String, String> stamp) {
         for (TableIdentifier table : maintained(config, tables)) {
             try {
-                attach(env, config, maintenance, table);
+                attach(env, config, maintenance, table, stamp);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot plan the maintenance of " + table, e);
             }
@@ -131,7 +145,8 @@ public final class MaintenanceStage {
             StreamExecutionEnvironment env,
             PipelineConfig config,
             MaintenanceConfig maintenance,
-            TableIdentifier target)
+            TableIdentifier target,
+            Map<String, String> stamp)
             throws IOException {
         // the lock's connection: the catalog's jdbc.user and jdbc.password; its table made
         // before the job (createLockTable)
@@ -140,7 +155,10 @@ public final class MaintenanceStage {
         TableMaintenance.Builder builder =
                 TableMaintenance.forTable(
                                 env,
-                                TableLoader.fromCatalog(TidemarkJob.catalogLoader(config), target),
+                                new StampingTableLoader(
+                                        TableLoader.fromCatalog(
+                                                TidemarkJob.catalogLoader(config), target),
+                                        stamp),
                                 new DriverRegisteringLockFactory(
                                         maintenance.lockJdbcUri(),
                                         lockId(config.pipelineId(), target),
@@ -196,7 +214,7 @@ public final class MaintenanceStage {
                         // never opened: only the graph is made
                         "jdbc:postgresql://unused/unused");
         StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
-        attach(env, config, every, tables);
+        attach(env, config, every, tables, Map.of());
         Set<OperatorID> ids = new HashSet<>();
         if (tables.isEmpty()) {
             return ids;

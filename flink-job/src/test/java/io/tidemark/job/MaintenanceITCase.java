@@ -378,12 +378,17 @@ class MaintenanceITCase {
         return dangling;
     }
 
-    /** Whether the history holds a rewrite that removed files, and a pipeline commit after it. */
+    /**
+     * Whether the history holds a rewrite of the job's compaction that removed files, carrying the
+     * run's provenance, and a pipeline commit after it.
+     */
     private static boolean committedAfterACompaction(Table table) {
         boolean compacted = false;
         for (Snapshot snapshot : history(table)) {
             if (DataOperations.REPLACE.equals(snapshot.operation())
                     && snapshot.summary().get(Provenance.PIPELINE_ID) == null
+                    && "compaction".equals(snapshot.summary().get(Provenance.MAINTENANCE))
+                    && snapshot.summary().get(Provenance.RUN_ID) != null
                     && Long.parseLong(snapshot.summary().getOrDefault("deleted-data-files", "0"))
                             > 0) {
                 compacted = true;

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * across a rotation to a new binlog file; and on a running pipeline the gauge {@code
  * tidemark_source_logBytesBehind} of the source's reader, labelled with the source, near zero while
  * the reader keeps up, also while another database writes and the captured table does not (the
- * heartbeat moves the reader's position past what it filters out).
+ * heartbeat, sent on an event once its interval passed, moves the reader's position past what it
+ * filters out).
  */
 class MySqlBinlogLagITCase {
 
@@ -121,16 +122,23 @@ class MySqlBinlogLagITCase {
                 assertThat(CollectingReporter.labels(GAUGE))
                         .anySatisfy(
                                 labels -> assertThat(labels).containsEntry("<source>", "source"));
-                // another database writes 3 MB, the captured table nothing: the reader's position
-                // follows (changes filtered out, heartbeats), the gauge stays far below that
+                // another database writes 3 MB, then goes on writing a row a second, the captured
+                // table nothing: the reader's position follows (changes filtered out, a heartbeat
+                // on the next event after its interval), the gauge stays far below that
                 otherSql.execute(
                         "INSERT INTO busy SELECT seq, REPEAT('z', 1000) FROM seq_1_to_3000");
+                java.util.concurrent.atomic.AtomicInteger next =
+                        new java.util.concurrent.atomic.AtomicInteger(3001);
                 Awaitility.await("the reader's gauge known and near zero")
                         .atMost(Duration.ofMinutes(1))
                         .pollInterval(Duration.ofSeconds(1))
                         .until(
                                 () -> {
                                     GroundTruth.assertJobRunning(job);
+                                    otherSql.execute(
+                                            "INSERT INTO busy VALUES ("
+                                                    + next.getAndIncrement()
+                                                    + ", 'z')");
                                     // this job's readers (the reporter keeps earlier jobs')
                                     long max =
                                             CollectingReporter.gaugeValues(GAUGE)

@@ -81,6 +81,13 @@ public final class Provenance {
      */
     public static final String FIRST_SNAPSHOT = "tidemark.first-snapshot";
 
+    /**
+     * On a snapshot the pipeline's table maintenance commits (Iceberg's Flink maintenance tasks,
+     * run by the job): the task, {@code compaction}. Also carries {@link #RUN_ID} and {@link
+     * #CODE_VERSION}, never {@link #PIPELINE_ID} (it holds no checkpoint).
+     */
+    public static final String MAINTENANCE = "tidemark.maintenance";
+
     /** Every key a Tidemark commit carries; {@link #VALID_THROUGH} only once a watermark exists. */
     public static final List<String> KEYS =
             List.of(
