@@ -101,12 +101,23 @@ public final class PostgresCdcSource {
      * own connections, the replication one included, take it, TLS settings for one), unless the
      * user set that one in {@code source.debezium} too.
      */
+    /** Debezium's pause before it tries again to start reading a slot another session holds. */
+    static final String SLOT_RETRY_DELAY = "slot.retry.delay.ms";
+
+    /** How many times Debezium tries to start reading a slot another session holds. */
+    static final String SLOT_MAX_RETRIES = "slot.max.retries";
+
     static Properties debeziumProperties(SourceConfig source, SourceColumns columns) {
         Properties debezium = new Properties();
         debezium.setProperty("publication.name", source.publication());
         // Tidemark prepares the publication (PostgresPublication); Debezium must never rewrite it
         debezium.setProperty("publication.autocreate.mode", "disabled");
         debezium.setProperty("decimal.handling.mode", "precise");
+        // a slot still held by the connection that just used it (a chunk's backfill before the
+        // next one's, a reader of a failed task): tried again every 500 ms for a minute, as long
+        // as Debezium's six tries 10 s apart, which stalled a snapshot 10 s at such a hand-over
+        debezium.setProperty(SLOT_RETRY_DELAY, "500");
+        debezium.setProperty(SLOT_MAX_RETRIES, "120");
         source.jdbcProperties()
                 .forEach((key, value) -> debezium.setProperty("database." + key, value));
         debezium.putAll(source.properties());

@@ -68,4 +68,19 @@ class PostgresCdcSourceTest {
         assertThat(PostgresCdcSource.debeziumProperties(source(""), COLUMNS))
                 .doesNotContainKey("database.sslmode");
     }
+
+    @Test
+    void aSlotAnotherSessionStillHoldsIsTriedAgainSoonForAMinuteUnlessTheUserSetsIt() {
+        assertThat(PostgresCdcSource.debeziumProperties(source(""), COLUMNS))
+                .containsEntry(PostgresCdcSource.SLOT_RETRY_DELAY, "500")
+                .containsEntry(PostgresCdcSource.SLOT_MAX_RETRIES, "120");
+        assertThat(
+                        PostgresCdcSource.debeziumProperties(
+                                source(
+                                        "  debezium.slot.retry.delay.ms: 2000\n"
+                                                + "  debezium.slot.max.retries: 30"),
+                                COLUMNS))
+                .containsEntry(PostgresCdcSource.SLOT_RETRY_DELAY, "2000")
+                .containsEntry(PostgresCdcSource.SLOT_MAX_RETRIES, "30");
+    }
 }
