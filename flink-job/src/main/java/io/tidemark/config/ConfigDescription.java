@@ -133,6 +133,7 @@ final class ConfigDescription {
         line(out, "  scan.incremental.snapshot.chunk.size", source.splitSize());
         line(out, "  scan.snapshot.fetch.size", source.fetchSize());
         line(out, "  resnapshot.rows-per-second", source.resnapshotRowsPerSecond());
+        line(out, "  resnapshot.poll-interval", source.resnapshotPollInterval());
         line(out, "  heartbeat.interval", source.heartbeatInterval());
         map(out, "  debezium", source.properties());
         map(out, "  jdbc.properties", source.jdbcProperties());

@@ -221,6 +221,7 @@ public record PipelineConfig(
             Map<String, String> properties,
             Map<String, String> jdbcProperties,
             int resnapshotRowsPerSecond,
+            Duration resnapshotPollInterval,
             boolean tinyInt1AsBoolean,
             Map<String, String> startOffset)
             implements Serializable {

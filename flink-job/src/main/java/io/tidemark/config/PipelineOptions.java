@@ -172,6 +172,13 @@ public final class PipelineOptions {
                     "20000",
                     "Cap on the rows a re-snapshot (tidemark resnapshot) reads per second, beside "
                             + "the live stream.");
+    public static final ConfigKey SOURCE_RESNAPSHOT_POLL =
+            ConfigKey.optional(
+                    "source.resnapshot.poll-interval",
+                    DURATION,
+                    "5s",
+                    "How often the running job reads its tables for re-snapshot requests (tidemark "
+                            + "resnapshot, verify --repair); at least 250 ms per table.");
     public static final ConfigKey SOURCE_HEARTBEAT =
             ConfigKey.optional(
                     "source.heartbeat.interval",
@@ -386,6 +393,7 @@ public final class PipelineOptions {
                     SOURCE_FETCH_SIZE,
                     SOURCE_HEARTBEAT,
                     SOURCE_RESNAPSHOT_RATE,
+                    SOURCE_RESNAPSHOT_POLL,
                     SOURCE_DEBEZIUM,
                     SOURCE_JDBC_PROPERTIES,
                     CATALOG_NAME,

@@ -192,6 +192,7 @@ final class SourceEntries {
                                     PipelineOptions.SOURCE_RESNAPSHOT_RATE,
                                     1,
                                     Integer.MAX_VALUE),
+                            reader.duration(flat, PipelineOptions.SOURCE_RESNAPSHOT_POLL),
                             kind.owns(PipelineOptions.SOURCE_TINYINT1_AS_BOOLEAN)
                                     && "true"
                                             .equals(
@@ -342,6 +343,7 @@ final class SourceEntries {
                 source.properties(),
                 source.jdbcProperties(),
                 source.resnapshotRowsPerSecond(),
+                source.resnapshotPollInterval(),
                 source.tinyInt1AsBoolean(),
                 startOffset);
     }

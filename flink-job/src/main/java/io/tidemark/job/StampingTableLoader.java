@@ -75,10 +75,6 @@ final class StampingTableLoader implements TableLoader {
                                 stamp.forEach(rewrite::set);
                                 return rewrite;
                             }
-                            if (method.getName().equals("toString")
-                                    && method.getParameterCount() == 0) {
-                                return table.toString();
-                            }
                             try {
                                 return method.invoke(table, args);
                             } catch (InvocationTargetException e) {

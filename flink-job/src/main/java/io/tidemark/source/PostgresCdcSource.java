@@ -94,6 +94,12 @@ public final class PostgresCdcSource {
                 offsets);
     }
 
+    /** Debezium's pause before it tries again to start reading a slot another session holds. */
+    static final String SLOT_RETRY_DELAY = "slot.retry.delay.ms";
+
+    /** How many times Debezium tries to start reading a slot another session holds. */
+    static final String SLOT_MAX_RETRIES = "slot.max.retries";
+
     /**
      * Debezium's settings for {@code source} as Tidemark reads it, over {@code columns}: the
      * publication Tidemark prepares, decimals as text, the user's {@code source.debezium.*}, each
@@ -101,12 +107,6 @@ public final class PostgresCdcSource {
      * own connections, the replication one included, take it, TLS settings for one), unless the
      * user set that one in {@code source.debezium} too.
      */
-    /** Debezium's pause before it tries again to start reading a slot another session holds. */
-    static final String SLOT_RETRY_DELAY = "slot.retry.delay.ms";
-
-    /** How many times Debezium tries to start reading a slot another session holds. */
-    static final String SLOT_MAX_RETRIES = "slot.max.retries";
-
     static Properties debeziumProperties(SourceConfig source, SourceColumns columns) {
         Properties debezium = new Properties();
         debezium.setProperty("publication.name", source.publication());

@@ -651,6 +651,7 @@ class PipelineConfigLoaderTest {
                                         + "  scan.startup.mode: latest-offset\n  heartbeat.interval: 10s\n"
                                         + "  scan.incremental.snapshot.chunk.size: 100\n"
                                         + "  scan.snapshot.fetch.size: 50\n"
+                                        + "  resnapshot.poll-interval: 2s\n"
                                         + "  debezium.snapshot.mode: never\n"
                                         + "  debezium:\n    tombstones.on.delete: \"false\"\n"
                                         + "  jdbc.properties.sslmode: require\n")
@@ -670,6 +671,7 @@ class PipelineConfigLoaderTest {
         assertThat(config.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.source().splitSize()).isEqualTo(100);
         assertThat(config.source().fetchSize()).isEqualTo(50);
+        assertThat(config.source().resnapshotPollInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(config.source().properties())
                 .containsEntry("snapshot.mode", "never")
                 .containsEntry("tombstones.on.delete", "false");

@@ -242,7 +242,7 @@ class MultiSourceITCase {
         source.put("database", "bank");
         source.put("username", "postgres");
         // a re-snapshot slow enough for the shards to write while it reads
-        source.put("resnapshot", Map.of("rows-per-second", 40));
+        source.put("resnapshot", Map.of("rows-per-second", 40, "poll-interval", "1s"));
         return source;
     }
 

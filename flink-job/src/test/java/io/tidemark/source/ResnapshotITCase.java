@@ -86,6 +86,7 @@ class ResnapshotITCase {
                             .set("pipeline.parallelism", 2)
                             .set("source.scan.incremental.snapshot.chunk.size", 500)
                             .set("source.resnapshot.rows-per-second", 2000)
+                            .set("source.resnapshot.poll-interval", "500ms")
                             .table("resnap.items", "mresnap.items")
                             .table("resnap.others", "mresnap.others");
             file = pipeline.write(DATABASE.dir());

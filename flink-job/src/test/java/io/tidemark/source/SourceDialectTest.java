@@ -68,6 +68,7 @@ class SourceDialectTest {
                 Map.of(),
                 Map.of(),
                 10_000,
+                Duration.ofSeconds(5),
                 false,
                 Map.of());
     }

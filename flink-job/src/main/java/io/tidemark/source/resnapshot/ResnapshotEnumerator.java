@@ -31,9 +31,12 @@ final class ResnapshotEnumerator
 
     private static final Logger LOG = LoggerFactory.getLogger(ResnapshotEnumerator.class);
 
-    /** How often the target tables are read for requests: 5 s, 250 ms per table beyond 20. */
-    static long pollMillis(int tables) {
-        return Math.max(5_000L, 250L * tables);
+    /**
+     * How often the target tables are read for requests: {@code source.resnapshot.poll-interval} (5
+     * s), at least 250 ms per table.
+     */
+    static long pollMillis(java.time.Duration interval, int tables) {
+        return Math.max(interval.toMillis(), 250L * tables);
     }
 
     private final SplitEnumeratorContext<ResnapshotSplit> context;
@@ -65,7 +68,11 @@ final class ResnapshotEnumerator
     public void start() {
         settings.run().enterLogContext();
         catalog = settings.catalog().loadCatalog();
-        context.callAsync(this::requests, this::accept, 0, pollMillis(settings.targets().size()));
+        context.callAsync(
+                this::requests,
+                this::accept,
+                0,
+                pollMillis(settings.source().resnapshotPollInterval(), settings.targets().size()));
     }
 
     /** The newest request per target not yet handled (run off the coordinator's thread). */
