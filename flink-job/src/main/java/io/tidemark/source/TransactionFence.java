@@ -13,6 +13,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.ChainingStrategy;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -76,6 +77,9 @@ public final class TransactionFence extends AbstractStreamOperator<ChangeEvent>
         }
         this.sourceId = sourceId;
         this.maxChanges = maxChanges;
+        // chained to its source (an operator is a chain's head by default): each change passed on
+        // by a method call, not serialized to another task and read back
+        setChainingStrategy(ChainingStrategy.ALWAYS);
     }
 
     /** The transaction {@code change} belongs to, or {@link #NONE}. */

@@ -193,4 +193,27 @@ class TransactionFenceTest {
                                         0)))
                 .isEqualTo(TransactionFence.NONE);
     }
+
+    @Test
+    void theFenceRunsInItsSourcesTask() {
+        org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env =
+                org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+                        .getExecutionEnvironment();
+        env.setParallelism(1);
+        env.fromData(
+                        List.<ChangeEvent>of(),
+                        io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo.INSTANCE)
+                .transform(
+                        "fence",
+                        io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo.INSTANCE,
+                        new TransactionFence("source", 10))
+                .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
+
+        List<String> vertices = new ArrayList<>();
+        for (org.apache.flink.runtime.jobgraph.JobVertex vertex :
+                env.getStreamGraph().getJobGraph().getVertices()) {
+            vertices.add(vertex.getName());
+        }
+        assertThat(vertices).anyMatch(name -> name.contains("fence") && name.contains("Source"));
+    }
 }
