@@ -50,15 +50,16 @@ class StampingTableLoaderTest {
     private TableLoader loader;
 
     @BeforeEach
-    void createTable() {
+    void createTable() throws Exception {
         Map<String, String> properties = Map.of("warehouse", warehouse.toUri().toString());
-        HadoopCatalog catalog =
-                new HadoopCatalog(new Configuration(), warehouse.toUri().toString());
-        catalog.createTable(
-                NAME,
-                SCHEMA,
-                PartitionSpec.unpartitioned(),
-                Map.of(TableProperties.FORMAT_VERSION, "2"));
+        try (HadoopCatalog catalog =
+                new HadoopCatalog(new Configuration(), warehouse.toUri().toString())) {
+            catalog.createTable(
+                    NAME,
+                    SCHEMA,
+                    PartitionSpec.unpartitioned(),
+                    Map.of(TableProperties.FORMAT_VERSION, "2"));
+        }
         loader =
                 new StampingTableLoader(
                         TableLoader.fromCatalog(
