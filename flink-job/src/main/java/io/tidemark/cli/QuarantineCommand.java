@@ -23,19 +23,23 @@ import picocli.CommandLine.Option;
 /**
  * {@code tidemark quarantine --config pipeline.yaml}: counts the quarantined changes of every table
  * with a contract, by reason, and lists the newest. Payloads are printed only with {@code
- * --show-payload}: they are the source's data.
+ * --show-payload}: they are the source's data. {@code tidemark quarantine replay} ({@link
+ * QuarantineReplayCommand}) brings them in once a contract is fixed.
  */
 @Command(
         name = "quarantine",
         mixinStandardHelpOptions = true,
-        description = "Count and list the changes quarantined for breaking their table's contract.")
+        subcommands = QuarantineReplayCommand.class,
+        description = {
+            "Count and list the changes quarantined for breaking their table's contract.",
+            "'quarantine replay' brings them in once the contract is fixed."
+        })
 final class QuarantineCommand implements Callable<Integer> {
 
     @Option(
             names = {"-c", "--config"},
-            required = true,
             paramLabel = "<pipeline.yaml>",
-            description = "The pipeline file whose quarantine tables to read.")
+            description = "The pipeline file whose quarantine tables to read (required).")
     Path config;
 
     @Option(
@@ -71,6 +75,12 @@ final class QuarantineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = output.lines();
+        if (config == null) {
+            // not required by picocli, which would then ask for it before 'replay' too
+            System.err.println(
+                    "tidemark quarantine: missing required option: '--config=<pipeline.yaml>'");
+            return Tidemark.EXIT_USAGE;
+        }
         PipelineConfig pipeline = Tidemark.loadPipeline(config, "quarantine");
         if (pipeline == null) {
             return Tidemark.EXIT_USAGE;
@@ -120,10 +130,15 @@ final class QuarantineCommand implements Callable<Integer> {
         // the newest `list` rows: a heap whose head is the oldest kept
         PriorityQueue<Record> newest = new PriorityQueue<>(byDetection);
         long total = 0;
+        long replayed = 0;
         if (quarantine.currentSnapshot() != null) {
             try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
                 for (Record row : rows) {
                     total++;
+                    if (quarantine.schema().findField(QuarantineTable.REPLAYED_BY) != null
+                            && row.getField(QuarantineTable.REPLAYED_BY) != null) {
+                        replayed++;
+                    }
                     byContract.merge(String.valueOf(row.getField("contract")), 1L, Long::sum);
                     for (String reason : String.valueOf(row.getField("reasons")).split(",")) {
                         byReason.merge(reason, 1L, Long::sum);
@@ -137,7 +152,9 @@ final class QuarantineCommand implements Callable<Integer> {
                 }
             }
         }
-        out.printf("%s: %d quarantined change(s) %s%n", id, total, byContract);
+        out.printf(
+                "%s: %d quarantined change(s) %s, %d of them replayed%n",
+                id, total, byContract, replayed);
         byReason.forEach((reason, count) -> out.printf("  %-18s %d%n", reason, count));
         List<Record> shown = new ArrayList<>(newest);
         shown.sort(byDetection.reversed());
@@ -164,6 +181,7 @@ final class QuarantineCommand implements Callable<Integer> {
         }
         Map<String, Object> summary = new java.util.LinkedHashMap<>();
         summary.put("total", total);
+        summary.put("replayed", replayed);
         summary.put("byContract", byContract);
         summary.put("byReason", byReason);
         summary.put("newest", rows);

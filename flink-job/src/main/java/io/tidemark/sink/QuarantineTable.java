@@ -27,11 +27,19 @@ import org.apache.iceberg.types.Types;
  * NOT_ALLOWED_VALUE,TOO_LONG}); {@code details}, one message per reason naming the column and the
  * rule, never the value; {@code key} (JSON, when the change has one); {@code operation}; the source
  * position ({@code commit_lsn, change_lsn, tx_id}) and {@code source_time}; {@code run_id}; {@code
- * detected_at}; {@code payload}, the raw change as JSON ({@code {"before":..,"after":..}}).
+ * detected_at}; {@code payload}, the raw change as JSON ({@code {"before":..,"after":..}}); {@code
+ * replayed_by} and {@code replayed_at}, empty until {@code tidemark quarantine replay} read the
+ * change's keys again under a newer contract (see {@code io.tidemark.cli.QuarantineReplay}).
  */
 public final class QuarantineTable {
 
     public static final String SUFFIX = "__quarantine";
+
+    /** The replay that read the change's keys again ({@code replay <request> ...}), or null. */
+    public static final String REPLAYED_BY = "replayed_by";
+
+    /** When that replay marked the change, or null. */
+    public static final String REPLAYED_AT = "replayed_at";
 
     public static final Schema SCHEMA =
             new Schema(
@@ -48,7 +56,9 @@ public final class QuarantineTable {
                     Types.NestedField.optional(11, "source_time", Types.TimestampType.withZone()),
                     Types.NestedField.required(12, "run_id", Types.StringType.get()),
                     Types.NestedField.required(13, "detected_at", Types.TimestampType.withZone()),
-                    Types.NestedField.optional(14, "payload", Types.StringType.get()));
+                    Types.NestedField.optional(14, "payload", Types.StringType.get()),
+                    Types.NestedField.optional(15, REPLAYED_BY, Types.StringType.get()),
+                    Types.NestedField.optional(16, REPLAYED_AT, Types.TimestampType.withZone()));
 
     public static final InternalTypeInfo<RowData> TYPE_INFO =
             InternalTypeInfo.of(FlinkSchemaUtil.convert(SCHEMA));

@@ -1,5 +1,6 @@
 package io.tidemark.catalog;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +10,7 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -121,15 +123,21 @@ public final class TableManager {
 
     /**
      * Returns the append-only table {@code identifier} (no identifier fields), creating it if
-     * missing; an existing one must have every column of {@code schema} with the same type.
+     * missing; an existing one must have every column of {@code schema} with the same type, except
+     * optional columns it lacks, which are added at its end in one schema commit (the columns a
+     * newer release adds to a table an older one made, such as the quarantine tables' replay
+     * columns).
      */
     public Table ensureAppendOnly(
             org.apache.iceberg.catalog.TableIdentifier identifier, Schema schema) {
         if (catalog.tableExists(identifier)) {
             Table table = catalog.loadTable(identifier);
+            List<Types.NestedField> added = new ArrayList<>();
             for (Types.NestedField column : schema.columns()) {
                 Types.NestedField actual = table.schema().findField(column.name());
-                if (actual == null || !actual.type().equals(column.type())) {
+                if (actual == null && column.isOptional()) {
+                    added.add(column);
+                } else if (actual == null || !actual.type().equals(column.type())) {
                     throw new IllegalStateException(
                             String.format(
                                     "table %s exists but its column '%s' is %s, expected %s: "
@@ -139,6 +147,15 @@ public final class TableManager {
                                     actual == null ? "missing" : actual.type(),
                                     column.type()));
                 }
+            }
+            if (!added.isEmpty()) {
+                UpdateSchema update = table.updateSchema();
+                added.forEach(c -> update.addColumn(c.name(), c.type(), c.doc()));
+                update.commit();
+                LOG.info(
+                        "Added column(s) {} to append-only table {}",
+                        added.stream().map(Types.NestedField::name).toList(),
+                        identifier);
             }
             return table;
         }

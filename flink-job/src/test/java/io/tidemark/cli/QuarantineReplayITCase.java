@@ -1,0 +1,251 @@
+package io.tidemark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.commit.CommitListener;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.QuarantineMarks;
+import io.tidemark.sink.QuarantineTable;
+import io.tidemark.source.resnapshot.ResnapshotRequests;
+import io.tidemark.testing.CliOutput;
+import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.PipelineYaml;
+import io.tidemark.testing.SharedDatabase;
+import io.tidemark.testing.TestClusters;
+import io.tidemark.testing.TestJobs;
+import io.tidemark.testing.TestPipelines;
+import java.io.Closeable;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 25, quarantine replay, on a real PostgreSQL source: under contract v1 ({@code status} one
+ * of {@code new, paid}) 100 changes are quarantined (69 updates to {@code refunded}, 30 inserts,
+ * one update of a primary key); some of those keys then change in ways v1 takes (10 paid again, one
+ * deleted). The pipeline stops with a savepoint and runs again under v2, which takes {@code
+ * refunded}; {@code tidemark quarantine replay} then brings the changes in while the pipeline runs:
+ * the table ends equal to the source (the newer changes kept, the deleted key still gone, the moved
+ * row under its new key), the 100 quarantine rows are marked with the replay, the table and its
+ * commits name it, and a second replay finds nothing to do.
+ */
+class QuarantineReplayITCase {
+
+    @RegisterExtension static final MiniClusterExtension MINI_CLUSTER = TestClusters.miniCluster();
+
+    @RegisterExtension
+    static final SharedDatabase DATABASE = new SharedDatabase("replay", "iceberg_catalog");
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+    private static final TableIdentifier TARGET = TableIdentifier.of("replay", "items");
+
+    @Test
+    void quarantinedChangesComeInUnderTheFixedContractAndAreMarked() throws Exception {
+        Path dir = DATABASE.dir().resolve("replay-it");
+        Path contracts = dir.resolve("contracts");
+        Files.createDirectories(contracts.resolve("public.items"));
+        contract(contracts, 1, "[new, paid]");
+        contract(contracts, 2, "[new, paid, refunded]");
+        PipelineYaml pipeline =
+                PipelineYaml.postgres(DATABASE.get(), "replay", dir, "replay-it")
+                        .set("contracts.dir", contracts.toString())
+                        .set("source.resnapshot.poll-interval", "500ms")
+                        .table("public.items", TARGET.toString(), "contract", 1);
+        Map<String, TableIdentifier> truth = Map.of("public.items", TARGET);
+        TableIdentifier quarantineId = QuarantineTable.of(TARGET);
+        Catalog catalog = TestPipelines.catalog(pipeline.config());
+        try (Connection source = DATABASE.get().connect("replay");
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.items (id bigint PRIMARY KEY, status text NOT NULL, n int)");
+            sql.execute(
+                    "INSERT INTO public.items SELECT g, 'new', g FROM generate_series(1, 500) g");
+            JobClient job =
+                    TestJobs.start(
+                            pipeline.config(),
+                            RunContext.start("replay-it", null),
+                            CommitListener.NONE,
+                            null);
+            String savepoint;
+            try {
+                GroundTruth.awaitEqual(job, source, catalog, truth, TIMEOUT);
+                // 100 changes v1 refuses
+                sql.execute("UPDATE public.items SET status = 'refunded' WHERE id <= 69");
+                sql.execute(
+                        "INSERT INTO public.items SELECT g, 'refunded', g FROM"
+                                + " generate_series(1001, 1030) g");
+                sql.execute("UPDATE public.items SET id = 2001, status = 'refunded' WHERE id = 70");
+                // then changes v1 takes, of some of the same keys: the replay must keep them
+                sql.execute("UPDATE public.items SET status = 'paid', n = -id WHERE id <= 10");
+                sql.execute("DELETE FROM public.items WHERE id = 20");
+                awaitRows(catalog, quarantineId, 100);
+                savepoint =
+                        job.stopWithSavepoint(
+                                        false,
+                                        dir.resolve("savepoint").toUri().toString(),
+                                        SavepointFormatType.CANONICAL)
+                                .get();
+            } catch (Throwable e) {
+                GroundTruth.cancel(job);
+                throw e;
+            }
+            assertThat(GroundTruth.diff(source, catalog, truth).get(0).isClean())
+                    .as("the quarantined changes are not in the table yet")
+                    .isFalse();
+
+            // the contract fixed: the pipeline runs under v2 from its savepoint
+            pipeline.tableKey(TARGET.toString(), "contract", 2);
+            Path file = pipeline.write(dir);
+            job =
+                    TestJobs.start(
+                            pipeline.config(),
+                            RunContext.start("replay-it", null),
+                            CommitListener.NONE,
+                            Path.of(URI.create(savepoint)));
+            try {
+                CliOutput none =
+                        CliOutput.run(
+                                "quarantine",
+                                "replay",
+                                "-c",
+                                file.toString(),
+                                "-t",
+                                TARGET.toString(),
+                                "--contract",
+                                "2");
+                assertThat(none.exitCode()).as(none.out()).isZero();
+                assertThat(none.out())
+                        .contains("no quarantined change of")
+                        .contains("(contract v2)");
+                assertThat(ResnapshotRequests.requested(catalog.loadTable(TARGET)))
+                        .as("nothing asked for")
+                        .isEqualTo(-1);
+                CliOutput replay =
+                        CliOutput.run(
+                                "quarantine",
+                                "replay",
+                                "-c",
+                                file.toString(),
+                                "-t",
+                                TARGET.toString(),
+                                "--wait",
+                                "2m");
+                assertThat(replay.exitCode()).as(replay.out()).isZero();
+                assertThat(replay.out())
+                        .contains("read 100 key(s) of")
+                        .contains("for 100 quarantined change(s) of every contract version")
+                        .contains("100 change(s) marked replayed");
+                GroundTruth.awaitEqual(job, source, catalog, truth, TIMEOUT);
+
+                Table target = catalog.loadTable(TARGET);
+                String recorded = target.properties().get(QuarantineReplayCommand.PROPERTY);
+                long request = ResnapshotRequests.requested(target);
+                assertThat(recorded)
+                        .startsWith("replay " + request + ": 100 change(s) of 100 key(s)")
+                        .endsWith("read again under contract v2");
+                List<String> named = new ArrayList<>();
+                for (Snapshot snapshot : target.snapshots()) {
+                    named.add(snapshot.summary().get(Provenance.RESNAPSHOT));
+                }
+                assertThat(named).as("the commits holding the re-read").contains("" + request);
+
+                Table quarantine = catalog.loadTable(quarantineId);
+                List<Record> rows = rows(quarantine);
+                assertThat(rows).as("nothing quarantined again under v2").hasSize(100);
+                assertThat(rows)
+                        .allSatisfy(
+                                row -> {
+                                    assertThat(row.getField(QuarantineTable.REPLAYED_BY))
+                                            .isEqualTo(recorded);
+                                    assertThat(row.getField(QuarantineTable.REPLAYED_AT))
+                                            .isNotNull();
+                                });
+                assertThat(quarantine.currentSnapshot().summary())
+                        .containsEntry(QuarantineMarks.SUMMARY, recorded);
+
+                CliOutput again =
+                        CliOutput.run(
+                                "quarantine",
+                                "replay",
+                                "-c",
+                                file.toString(),
+                                "-t",
+                                "replay.items");
+                assertThat(again.exitCode()).as(again.out()).isZero();
+                assertThat(again.out()).contains("no quarantined change of");
+                CliOutput counts =
+                        CliOutput.run("quarantine", "-c", file.toString(), "-t", "replay.items");
+                assertThat(counts.out())
+                        .contains(
+                                "100 quarantined change(s) {public.items v1=100}, 100 of them replayed");
+                GroundTruth.assertJobRunning(job);
+            } finally {
+                GroundTruth.cancel(job);
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    private static void contract(Path contracts, int version, String allowed) throws Exception {
+        Files.writeString(
+                contracts.resolve("public.items/v" + version + ".yaml"),
+                """
+                table: public.items
+                version: %d
+                columns:
+                  - {name: id, type: long, nullable: false}
+                  - {name: status, type: string, nullable: false}
+                  - {name: n, type: int}
+                primary-key: [id]
+                constraints:
+                  - {column: status, allowed-values: %s}
+                """
+                        .formatted(version, allowed));
+    }
+
+    private static void awaitRows(Catalog catalog, TableIdentifier id, int count) {
+        Awaitility.await(count + " rows in " + id)
+                .atMost(TIMEOUT)
+                .pollInterval(Duration.ofMillis(500))
+                .until(
+                        () ->
+                                catalog.tableExists(id)
+                                        && rows(catalog.loadTable(id)).size() >= count);
+    }
+
+    private static List<Record> rows(Table table) throws Exception {
+        table.refresh();
+        List<Record> rows = new ArrayList<>();
+        if (table.currentSnapshot() == null) {
+            return rows;
+        }
+        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+            records.forEach(record -> rows.add(record.copy()));
+        }
+        return rows;
+    }
+}
