@@ -69,6 +69,8 @@ final class QuarantineCommand implements Callable<Integer> {
                             + " counts by reason and contract and its newest rows.")
     OutputFormat output;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     /** The lines: stdout, or stderr beside a JSON document. */
     private java.io.PrintStream out;
 
@@ -77,9 +79,8 @@ final class QuarantineCommand implements Callable<Integer> {
         out = output.lines();
         if (config == null) {
             // not required by picocli, which would then ask for it before 'replay' too
-            System.err.println(
-                    "tidemark quarantine: missing required option: '--config=<pipeline.yaml>'");
-            return Tidemark.EXIT_USAGE;
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "Missing required option: '--config=<pipeline.yaml>'");
         }
         PipelineConfig pipeline = Tidemark.loadPipeline(config, "quarantine");
         if (pipeline == null) {

@@ -1,10 +1,13 @@
 package io.tidemark.cli;
 
 import io.tidemark.catalog.TableManager;
+import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.catalog.verify.CanonicalValues;
+import io.tidemark.catalog.verify.GroundTruthDiff;
 import io.tidemark.catalog.verify.KeyFingerprints;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.decode.SourcePosition;
 import io.tidemark.sink.QuarantineMarks;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.QuarantinedKeys;
@@ -15,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -41,11 +43,11 @@ import picocli.CommandLine.Option;
  *       ResnapshotRequests}, the re-read {@code verify --repair} asks for), through the contract
  *       gate and the reconciler: each key's current row passes the active contract and lands in the
  *       table, in its order against the log (a change made since is never overwritten), or is
- *       quarantined again under the active version; a key the source no longer holds is deleted.
- *       This ends where replaying the quarantined changes in their source order would, and stays
- *       right where a replay of the changes themselves could not: for a key whose reconciler state
- *       expired, or after a fresh start, a quarantined change older than the row would overwrite
- *       it;
+ *       quarantined again under the active version and leaves the table (as a snapshot under that
+ *       version would hold it); a key the source no longer holds is deleted. This ends where
+ *       replaying the quarantined changes in their source order would, and stays right where a
+ *       replay of the changes themselves could not: for a key whose reconciler state expired, or
+ *       after a fresh start, a quarantined change older than the row would overwrite it;
  *   <li>once the pipeline recorded the re-read as done (in a completed checkpoint), the changes are
  *       marked ({@link QuarantineMarks}: {@code replayed_by}, {@code replayed_at}).
  * </ol>
@@ -145,19 +147,40 @@ final class QuarantineReplayCommand implements Callable<Integer> {
     }
 
     private int replay(Table target, Table quarantine, int active) throws Exception {
-        Instant requestedAt = Instant.now();
+        // the newest detection among the rows there now: each was detected before the request,
+        // so its change is older than the re-read (times of the pipeline's clocks only)
+        Instant through = Instant.MIN;
         QuarantinedKeys keysOf = new QuarantinedKeys(target.schema());
-        Set<Long> fingerprints = new HashSet<>();
+        KeyFingerprints.Builder fingerprints =
+                new KeyFingerprints.Builder(GroundTruthDiff.MAX_KEYS);
         long changes = 0;
         long keyless = 0;
-        for (Record row : unmarked(quarantine, requestedAt)) {
-            Set<List<Object>> keys = keysOf.of(row);
-            if (keys.isEmpty()) {
-                keyless++;
-                continue;
+        quarantine.refresh();
+        if (quarantine.currentSnapshot() != null) {
+            try (CloseableIterable<Record> all = IcebergGenerics.read(quarantine).build()) {
+                for (Record row : all) {
+                    Instant detected = detectedAt(row);
+                    through = detected.isAfter(through) ? detected : through;
+                    if (row.getField(QuarantineTable.REPLAYED_BY) != null || !ofContract(row)) {
+                        continue;
+                    }
+                    Set<List<Object>> keys = keysOf.of(row);
+                    if (keys.isEmpty()) {
+                        keyless++;
+                        continue;
+                    }
+                    changes++;
+                    keys.forEach(key -> fingerprints.add(CanonicalValues.keyFingerprint(key)));
+                }
             }
-            changes++;
-            keys.forEach(key -> fingerprints.add(CanonicalValues.keyFingerprint(key)));
+        }
+        if (fingerprints.overflowed()) {
+            System.err.printf(
+                    "tidemark quarantine replay: the quarantined changes of %s hold more than %,d"
+                            + " keys; read the whole table again instead: tidemark resnapshot"
+                            + " --config %s --table %s%n",
+                    target.name(), GroundTruthDiff.MAX_KEYS, config, table);
+            return Tidemark.EXIT_USAGE;
         }
         String scope = contract == null ? "every contract version" : "contract v" + contract;
         if (keyless > 0) {
@@ -167,13 +190,13 @@ final class QuarantineReplayCommand implements Callable<Integer> {
                             + " quarantined%n",
                     keyless, scope);
         }
-        if (fingerprints.isEmpty()) {
+        KeyFingerprints requested = fingerprints.build();
+        if (requested.isEmpty()) {
             System.out.printf(
                     "tidemark quarantine replay: no quarantined change of %s (%s) to replay%n",
                     target.name(), scope);
             return 0;
         }
-        KeyFingerprints requested = KeyFingerprints.of(fingerprints);
         long request = ResnapshotRequests.request(target, List.of(), requested);
         String replayedBy =
                 String.format(
@@ -197,48 +220,33 @@ final class QuarantineReplayCommand implements Callable<Integer> {
             System.err.println("tidemark quarantine replay: the re-read failed: " + outcome);
             return 1;
         }
+        // the outcome is recorded when its checkpoint completes, the tables committed just after
+        awaitCommitted(outcome, target, quarantine);
         long marked =
                 QuarantineMarks.mark(
                         quarantine,
-                        selected(requestedAt, keysOf, requested),
+                        selected(through, request, keysOf, requested),
                         replayedBy,
                         Instant.now());
-        long again = quarantinedAgain(quarantine, requestedAt, keysOf, requested);
+        long again = quarantinedAgain(quarantine, request);
         System.out.printf(
-                "tidemark quarantine replay: %s; %d change(s) marked replayed in %s; %d change(s)"
-                        + " of those keys quarantined again under contract v%d%n",
+                "tidemark quarantine replay: %s; %d change(s) marked replayed in %s; the re-read"
+                        + " quarantined %d row(s) again under contract v%d%n",
                 outcome, marked, quarantine.name(), again, active);
         return 0;
     }
 
-    /** The rows not marked yet, of the chosen contract version, detected before {@code at}. */
-    private List<Record> unmarked(Table quarantine, Instant at) throws Exception {
-        List<Record> rows = new ArrayList<>();
-        quarantine.refresh();
-        if (quarantine.currentSnapshot() == null) {
-            return rows;
-        }
-        try (CloseableIterable<Record> all = IcebergGenerics.read(quarantine).build()) {
-            for (Record row : all) {
-                if (row.getField(QuarantineTable.REPLAYED_BY) == null
-                        && ofContract(row)
-                        && detectedBefore(row, at)) {
-                    rows.add(row.copy());
-                }
-            }
-        }
-        return rows;
-    }
-
     /**
-     * What the marking takes: a row as {@link #unmarked} chose it whose keys were all read again. A
-     * row the pipeline committed after the keys were chosen qualifies only if its keys were read
-     * again after it was detected, which the request's keys and its time ensure.
+     * What the marking takes: a row of the chosen contract version detected at or before {@code
+     * through} (the newest detection when the keys were chosen) whose keys were all read again,
+     * other than the rows the re-read itself quarantined (rows marked already are left as they
+     * are). A row the pipeline committed after the keys were chosen but detected before then
+     * qualifies: its change is older than the re-read of its keys.
      */
     private Predicate<Record> selected(
-            Instant requestedAt, QuarantinedKeys keysOf, KeyFingerprints requested) {
+            Instant through, long request, QuarantinedKeys keysOf, KeyFingerprints requested) {
         return row -> {
-            if (!ofContract(row) || !detectedBefore(row, requestedAt)) {
+            if (!ofContract(row) || detectedAt(row).isAfter(through) || ofReread(row, request)) {
                 return false;
             }
             Set<List<Object>> keys = keysOf.of(row);
@@ -248,20 +256,54 @@ final class QuarantineReplayCommand implements Callable<Integer> {
         };
     }
 
-    /** Rows detected at or after {@code at} of the requested keys: the re-read quarantined them. */
-    private static long quarantinedAgain(
-            Table quarantine, Instant at, QuarantinedKeys keysOf, KeyFingerprints requested)
-            throws Exception {
+    private static final java.util.regex.Pattern CHECKPOINT =
+            java.util.regex.Pattern.compile("\\(checkpoint (\\d+),");
+
+    /** How long the tables' commits of the re-read's checkpoint are waited for. */
+    private static final Duration COMMITTED = Duration.ofMinutes(1);
+
+    /**
+     * Waits until the target or the quarantine table holds a commit of the checkpoint the outcome
+     * names (each key read again lands in one or the other), so what the re-read quarantined is
+     * there to count; gives up after {@link #COMMITTED}, counting what is there.
+     */
+    private static void awaitCommitted(String outcome, Table target, Table quarantine)
+            throws InterruptedException {
+        java.util.regex.Matcher named = CHECKPOINT.matcher(outcome);
+        if (!named.find()) {
+            return;
+        }
+        long checkpoint = Long.parseLong(named.group(1));
+        long deadline = System.nanoTime() + COMMITTED.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (committedThrough(target) >= checkpoint
+                    || committedThrough(quarantine) >= checkpoint) {
+                return;
+            }
+            // a pause between reads of the tables' metadata, not a wait for a condition
+            Thread.sleep(500);
+        }
+    }
+
+    private static long committedThrough(Table table) {
+        table.refresh();
+        long through = -1;
+        for (org.apache.iceberg.Snapshot snapshot : table.snapshots()) {
+            String id = snapshot.summary().get(Provenance.CHECKPOINT_ID);
+            if (id != null) {
+                through = Math.max(through, Long.parseLong(id));
+            }
+        }
+        return through;
+    }
+
+    /** The rows re-snapshot {@code request} quarantined: refused by the active contract too. */
+    private static long quarantinedAgain(Table quarantine, long request) throws Exception {
         quarantine.refresh();
         long count = 0;
         try (CloseableIterable<Record> all = IcebergGenerics.read(quarantine).build()) {
             for (Record row : all) {
-                if (!detectedBefore(row, at)
-                        && keysOf.of(row).stream()
-                                .anyMatch(
-                                        k ->
-                                                requested.contains(
-                                                        CanonicalValues.keyFingerprint(k)))) {
+                if (ofReread(row, request)) {
                     count++;
                 }
             }
@@ -269,12 +311,21 @@ final class QuarantineReplayCommand implements Callable<Integer> {
         return count;
     }
 
+    /** Whether {@code row} is a change re-snapshot {@code request} made (its position says so). */
+    private static boolean ofReread(Record row, long request) {
+        Object commit = row.getField("commit_lsn");
+        Object tx = row.getField("tx_id");
+        return commit instanceof Long place
+                && tx instanceof Long id
+                && id == request
+                && new SourcePosition(place, SourcePosition.UNKNOWN, id).isResnapshot();
+    }
+
     private boolean ofContract(Record row) {
         return contract == null || contract.equals(row.getField("contract_version"));
     }
 
-    private static boolean detectedBefore(Record row, Instant at) {
-        Object detected = row.getField("detected_at");
-        return detected instanceof OffsetDateTime time && time.toInstant().isBefore(at);
+    private static Instant detectedAt(Record row) {
+        return ((OffsetDateTime) row.getField("detected_at")).toInstant();
     }
 }

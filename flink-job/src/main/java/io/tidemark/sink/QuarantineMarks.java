@@ -94,22 +94,15 @@ public final class QuarantineMarks {
                                             + " Tidemark writes them: its rows cannot be marked",
                                     quarantine.name(), file.location()));
                 }
-                List<Record> rows = read(quarantine, file);
-                long here = 0;
-                for (Record row : rows) {
-                    if (row.getField(QuarantineTable.REPLAYED_BY) == null && select.test(row)) {
-                        row.setField(QuarantineTable.REPLAYED_BY, replayedBy);
-                        row.setField(QuarantineTable.REPLAYED_AT, when);
-                        here++;
-                    }
+                // read twice rather than held: a compacted file may hold millions of rows
+                if (!anyToMark(quarantine, file, select)) {
+                    continue;
                 }
-                if (here > 0) {
-                    DataFile replacement = write(quarantine, file, rows);
-                    written.add(replacement);
-                    rewrite.deleteFile(file);
-                    rewrite.addFile(replacement);
-                    marked += here;
-                }
+                Written replacement = write(quarantine, file, select, replayedBy, when);
+                written.add(replacement.file());
+                rewrite.deleteFile(file);
+                rewrite.addFile(replacement.file());
+                marked += replacement.marked();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the files of " + quarantine.name(), e);
@@ -122,24 +115,40 @@ public final class QuarantineMarks {
         return marked;
     }
 
-    private static List<Record> read(Table table, DataFile file) throws IOException {
-        List<Record> rows = new ArrayList<>();
-        try (CloseableIterable<Record> records =
-                Parquet.read(table.io().newInputFile(file.location()))
-                        .project(table.schema())
-                        .createReaderFunc(
-                                fileSchema ->
-                                        GenericParquetReaders.buildReader(
-                                                table.schema(), fileSchema))
-                        .build()) {
-            for (Record record : records) {
-                rows.add(record.copy());
-            }
-        }
-        return rows;
+    private static boolean unmarked(Record row, Predicate<Record> select) {
+        return row.getField(QuarantineTable.REPLAYED_BY) == null && select.test(row);
     }
 
-    private static DataFile write(Table table, DataFile old, List<Record> rows) {
+    private static boolean anyToMark(Table table, DataFile file, Predicate<Record> select)
+            throws IOException {
+        try (CloseableIterable<Record> records = read(table, file)) {
+            for (Record record : records) {
+                if (unmarked(record, select)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static CloseableIterable<Record> read(Table table, DataFile file) {
+        return Parquet.read(table.io().newInputFile(file.location()))
+                .project(table.schema())
+                .createReaderFunc(
+                        fileSchema -> GenericParquetReaders.buildReader(table.schema(), fileSchema))
+                .build();
+    }
+
+    /** A file written again with its marks, and how many rows it marked. */
+    private record Written(DataFile file, long marked) {}
+
+    private static Written write(
+            Table table,
+            DataFile old,
+            Predicate<Record> select,
+            String replayedBy,
+            OffsetDateTime when)
+            throws IOException {
         PartitionSpec spec = table.specs().get(old.specId());
         OutputFile out =
                 table.io()
@@ -152,16 +161,25 @@ public final class QuarantineMarks {
         FileAppender<Record> appender =
                 new GenericAppenderFactory(table.schema(), spec)
                         .newAppender(out, FileFormat.PARQUET);
-        try (appender) {
-            appender.addAll(rows);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out.location(), e);
+        long marked = 0;
+        try (appender;
+                CloseableIterable<Record> records = read(table, old)) {
+            for (Record record : records) {
+                if (unmarked(record, select)) {
+                    record.setField(QuarantineTable.REPLAYED_BY, replayedBy);
+                    record.setField(QuarantineTable.REPLAYED_AT, when);
+                    marked++;
+                }
+                appender.add(record);
+            }
         }
-        return DataFiles.builder(spec)
-                .withInputFile(out.toInputFile())
-                .withMetrics(appender.metrics())
-                .withFormat(FileFormat.PARQUET)
-                .withPartition(old.partition())
-                .build();
+        DataFile file =
+                DataFiles.builder(spec)
+                        .withInputFile(out.toInputFile())
+                        .withMetrics(appender.metrics())
+                        .withFormat(FileFormat.PARQUET)
+                        .withPartition(old.partition())
+                        .build();
+        return new Written(file, marked);
     }
 }

@@ -3,6 +3,7 @@ package io.tidemark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.catalog.provenance.Provenance;
+import io.tidemark.catalog.verify.DiffReport;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.QuarantineMarks;
@@ -41,13 +42,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 25, quarantine replay, on a real PostgreSQL source: under contract v1 ({@code status} one
- * of {@code new, paid}) 100 changes are quarantined (69 updates to {@code refunded}, 30 inserts,
- * one update of a primary key); some of those keys then change in ways v1 takes (10 paid again, one
- * deleted). The pipeline stops with a savepoint and runs again under v2, which takes {@code
- * refunded}; {@code tidemark quarantine replay} then brings the changes in while the pipeline runs:
+ * of {@code new, paid}) 101 changes are quarantined: 69 updates to {@code refunded}, 30 inserts,
+ * the insert half of an update of a primary key (its delete of the old key passes: Postgres'
+ * decoding splits it) and one update to {@code bogus}; some of those keys then change in ways v1
+ * takes (10 paid again, one deleted). The pipeline stops with a savepoint and runs again under v2,
+ * which takes {@code refunded} but not {@code bogus}; {@code quarantine replay --contract 2} finds
+ * nothing, then {@code tidemark quarantine replay} brings the changes in while the pipeline runs:
  * the table ends equal to the source (the newer changes kept, the deleted key still gone, the moved
- * row under its new key), the 100 quarantine rows are marked with the replay, the table and its
- * commits name it, and a second replay finds nothing to do.
+ * row under its new key) but for the {@code bogus} row, which is quarantined again under v2 and
+ * leaves the table, as a snapshot under v2 would hold it; the 101 quarantine rows are marked with
+ * the replay, the table and its commits name it, and a second replay finds only the change
+ * quarantined again.
  */
 class QuarantineReplayITCase {
 
@@ -96,10 +101,12 @@ class QuarantineReplayITCase {
                         "INSERT INTO public.items SELECT g, 'refunded', g FROM"
                                 + " generate_series(1001, 1030) g");
                 sql.execute("UPDATE public.items SET id = 2001, status = 'refunded' WHERE id = 70");
+                // and one v2 refuses too
+                sql.execute("UPDATE public.items SET status = 'bogus' WHERE id = 500");
                 // then changes v1 takes, of some of the same keys: the replay must keep them
                 sql.execute("UPDATE public.items SET status = 'paid', n = -id WHERE id <= 10");
                 sql.execute("DELETE FROM public.items WHERE id = 20");
-                awaitRows(catalog, quarantineId, 100);
+                awaitRows(catalog, quarantineId, 101);
                 savepoint =
                         job.stopWithSavepoint(
                                         false,
@@ -153,16 +160,29 @@ class QuarantineReplayITCase {
                                 "2m");
                 assertThat(replay.exitCode()).as(replay.out()).isZero();
                 assertThat(replay.out())
-                        .contains("read 100 key(s) of")
-                        .contains("for 100 quarantined change(s) of every contract version")
-                        .contains("100 change(s) marked replayed");
-                GroundTruth.awaitEqual(job, source, catalog, truth, TIMEOUT);
+                        .contains("read 101 key(s) of")
+                        .contains("for 101 quarantined change(s) of every contract version")
+                        .contains("101 change(s) marked replayed")
+                        .contains("the re-read quarantined 1 row(s) again under contract v2");
+                // equal to the source but for key 500, whose row v2 refuses too: as a snapshot
+                // under v2 would hold it, the table no longer holds its older version
+                Awaitility.await("the table equal to the source but for key 500")
+                        .atMost(TIMEOUT)
+                        .pollInterval(Duration.ofMillis(500))
+                        .untilAsserted(
+                                () -> {
+                                    DiffReport diff =
+                                            GroundTruth.diff(source, catalog, truth).get(0);
+                                    assertThat(diff.summary())
+                                            .contains("missing 1, extra 0, duplicate 0, stale 0");
+                                    assertThat(diff.examples().toString()).contains("500");
+                                });
 
                 Table target = catalog.loadTable(TARGET);
                 String recorded = target.properties().get(QuarantineReplayCommand.PROPERTY);
                 long request = ResnapshotRequests.requested(target);
                 assertThat(recorded)
-                        .startsWith("replay " + request + ": 100 change(s) of 100 key(s)")
+                        .startsWith("replay " + request + ": 101 change(s) of 101 key(s)")
                         .endsWith("read again under contract v2");
                 List<String> named = new ArrayList<>();
                 for (Snapshot snapshot : target.snapshots()) {
@@ -172,8 +192,17 @@ class QuarantineReplayITCase {
 
                 Table quarantine = catalog.loadTable(quarantineId);
                 List<Record> rows = rows(quarantine);
-                assertThat(rows).as("nothing quarantined again under v2").hasSize(100);
+                assertThat(rows).hasSize(102);
+                List<Record> again =
+                        rows.stream()
+                                .filter(row -> row.getField(QuarantineTable.REPLAYED_BY) == null)
+                                .toList();
+                assertThat(again).as("quarantined again by the re-read").hasSize(1);
+                assertThat(again.get(0).getField("key")).isEqualTo("[500]");
+                assertThat(again.get(0).getField("contract_version")).isEqualTo(2);
                 assertThat(rows)
+                        .filteredOn(row -> row.getField(QuarantineTable.REPLAYED_BY) != null)
+                        .hasSize(101)
                         .allSatisfy(
                                 row -> {
                                     assertThat(row.getField(QuarantineTable.REPLAYED_BY))
@@ -181,10 +210,21 @@ class QuarantineReplayITCase {
                                     assertThat(row.getField(QuarantineTable.REPLAYED_AT))
                                             .isNotNull();
                                 });
-                assertThat(quarantine.currentSnapshot().summary())
-                        .containsEntry(QuarantineMarks.SUMMARY, recorded);
+                assertThat(quarantine.snapshots())
+                        .as("the marking commit")
+                        .anySatisfy(
+                                snapshot ->
+                                        assertThat(snapshot.summary())
+                                                .containsEntry(QuarantineMarks.SUMMARY, recorded));
+                CliOutput counts =
+                        CliOutput.run("quarantine", "-c", file.toString(), "-t", "replay.items");
+                assertThat(counts.out())
+                        .contains(
+                                "102 quarantined change(s) {public.items v1=101, public.items"
+                                        + " v2=1}, 101 of them replayed");
 
-                CliOutput again =
+                // a second replay: only the change v2 refused is left, and it stays refused
+                CliOutput second =
                         CliOutput.run(
                                 "quarantine",
                                 "replay",
@@ -192,13 +232,11 @@ class QuarantineReplayITCase {
                                 file.toString(),
                                 "-t",
                                 "replay.items");
-                assertThat(again.exitCode()).as(again.out()).isZero();
-                assertThat(again.out()).contains("no quarantined change of");
-                CliOutput counts =
-                        CliOutput.run("quarantine", "-c", file.toString(), "-t", "replay.items");
-                assertThat(counts.out())
-                        .contains(
-                                "100 quarantined change(s) {public.items v1=100}, 100 of them replayed");
+                assertThat(second.exitCode()).as(second.out()).isZero();
+                assertThat(second.out())
+                        .contains("for 1 quarantined change(s) of every contract version")
+                        .contains("1 change(s) marked replayed")
+                        .contains("the re-read quarantined 1 row(s) again under contract v2");
                 GroundTruth.assertJobRunning(job);
             } finally {
                 GroundTruth.cancel(job);

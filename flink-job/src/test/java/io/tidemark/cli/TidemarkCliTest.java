@@ -111,6 +111,18 @@ class TidemarkCliTest {
     }
 
     @Test
+    void quarantineAndItsReplayNeedAConfig() {
+        assertThat(execute("quarantine")).isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo(
+                        "tidemark quarantine: Missing required option: '--config=<pipeline.yaml>' (see 'tidemark quarantine --help')");
+        err.getBuffer().setLength(0);
+        assertThat(execute("quarantine", "replay", "--table", "shop.orders"))
+                .isEqualTo(Tidemark.EXIT_USAGE);
+        assertThat(err.toString()).contains("Missing required option: '--config=<pipeline.yaml>'");
+    }
+
+    @Test
     void runWithABadFileNamesFileAndKey(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("p.yaml");
         Files.writeString(file, "pipeline:\n  idd: x\n");
