@@ -55,7 +55,9 @@ import picocli.CommandLine.Option;
  * <p>The target records the replay in its property {@value #PROPERTY}, and the commits that hold
  * the re-read name its request ({@code tidemark.resnapshot} in their summary). Run again after a
  * {@code --wait} that ran out: what was not marked is asked for again, which changes nothing the
- * first read wrote.
+ * first read wrote. The pipeline reads a table's newest request only: when another re-read of the
+ * table is asked for before it takes this one, that one runs instead, and the command marks nothing
+ * and says to run it again.
  */
 @Command(
         name = "replay",
@@ -215,6 +217,15 @@ final class QuarantineReplayCommand implements Callable<Integer> {
                             + " afterwards to mark the changes replayed%n",
                     wait);
             return 3;
+        }
+        if (!outcome.startsWith(request + " ")) {
+            // the pipeline sees a table's newest request only: another one came before it looked
+            System.err.printf(
+                    "tidemark quarantine replay: another re-read of %s was asked for before the"
+                            + " pipeline took this one, and ran instead (%s); nothing is marked: run"
+                            + " the replay again%n",
+                    target.name(), outcome);
+            return 1;
         }
         if (!outcome.startsWith(request + " done")) {
             System.err.println("tidemark quarantine replay: the re-read failed: " + outcome);

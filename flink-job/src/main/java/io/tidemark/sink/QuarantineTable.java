@@ -29,7 +29,7 @@ import org.apache.iceberg.types.Types;
  * position ({@code commit_lsn, change_lsn, tx_id}) and {@code source_time}; {@code run_id}; {@code
  * detected_at}; {@code payload}, the raw change as JSON ({@code {"before":..,"after":..}}); {@code
  * replayed_by} and {@code replayed_at}, empty until {@code tidemark quarantine replay} read the
- * change's keys again under a newer contract (see {@code io.tidemark.cli.QuarantineReplay}).
+ * change's keys again under a newer contract (see {@code io.tidemark.cli.QuarantineReplayCommand}).
  */
 public final class QuarantineTable {
 
