@@ -131,34 +131,14 @@ class QuarantineReplayITCase {
                             CommitListener.NONE,
                             Path.of(URI.create(savepoint)));
             try {
-                CliOutput none =
-                        CliOutput.run(
-                                "quarantine",
-                                "replay",
-                                "-c",
-                                file.toString(),
-                                "-t",
-                                TARGET.toString(),
-                                "--contract",
-                                "2");
-                assertThat(none.exitCode()).as(none.out()).isZero();
+                CliOutput none = replay(file, "--contract", "2");
                 assertThat(none.out())
                         .contains("no quarantined change of")
                         .contains("(contract v2)");
                 assertThat(ResnapshotRequests.requested(catalog.loadTable(TARGET)))
                         .as("nothing asked for")
                         .isEqualTo(-1);
-                CliOutput replay =
-                        CliOutput.run(
-                                "quarantine",
-                                "replay",
-                                "-c",
-                                file.toString(),
-                                "-t",
-                                TARGET.toString(),
-                                "--wait",
-                                "2m");
-                assertThat(replay.exitCode()).as(replay.out()).isZero();
+                CliOutput replay = replay(file, "--wait", "2m");
                 assertThat(replay.out())
                         .contains("read 101 key(s) of")
                         .contains("for 101 quarantined change(s) of every contract version")
@@ -224,15 +204,7 @@ class QuarantineReplayITCase {
                                         + " v2=1}, 101 of them replayed");
 
                 // a second replay: only the change v2 refused is left, and it stays refused
-                CliOutput second =
-                        CliOutput.run(
-                                "quarantine",
-                                "replay",
-                                "-c",
-                                file.toString(),
-                                "-t",
-                                "replay.items");
-                assertThat(second.exitCode()).as(second.out()).isZero();
+                CliOutput second = replay(file);
                 assertThat(second.out())
                         .contains("for 1 quarantined change(s) of every contract version")
                         .contains("1 change(s) marked replayed")
@@ -246,6 +218,23 @@ class QuarantineReplayITCase {
                 closeable.close();
             }
         }
+    }
+
+    /** {@code tidemark quarantine replay} of the target, with {@code more} options; exits 0. */
+    private static CliOutput replay(Path file, String... more) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "quarantine",
+                                "replay",
+                                "-c",
+                                file.toString(),
+                                "-t",
+                                "replay.items"));
+        args.addAll(List.of(more));
+        CliOutput replay = CliOutput.run(args.toArray(String[]::new));
+        assertThat(replay.exitCode()).as(replay.out()).isZero();
+        return replay;
     }
 
     private static void contract(Path contracts, int version, String allowed) throws Exception {
