@@ -2,6 +2,7 @@ package io.tidemark.source;
 
 import io.tidemark.catalog.verify.CanonicalValues;
 import io.tidemark.catalog.verify.KeyFingerprints;
+import io.tidemark.catalog.verify.TableRows;
 import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.Operation;
@@ -17,7 +18,6 @@ import java.util.function.Consumer;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
@@ -238,10 +238,7 @@ public final class Reread {
         long deletes = 0;
         long seen = 0;
         try (CloseableIterable<Record> keys =
-                IcebergGenerics.read(target)
-                        .useSnapshot(snapshot.snapshotId())
-                        .select(List.copyOf(primaryKey))
-                        .build()) {
+                TableRows.read(target, snapshot.snapshotId(), List.copyOf(primaryKey))) {
             for (Record record : keys) {
                 if ((seen++ & 0xFFF) == 0) {
                     read.checkRunning();

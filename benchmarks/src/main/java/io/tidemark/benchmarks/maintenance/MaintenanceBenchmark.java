@@ -51,6 +51,8 @@ public final class MaintenanceBenchmark {
             TableFigures table,
             List<Long> readMillis,
             List<Long> freshReadMillis,
+            List<Long> tidemarkReadMillis,
+            List<Long> freshTidemarkReadMillis,
             String verified) {
 
         long medianRead() {
@@ -60,12 +62,21 @@ public final class MaintenanceBenchmark {
         long medianFreshRead() {
             return median(freshReadMillis);
         }
+
+        long medianTidemarkRead() {
+            return median(tidemarkReadMillis);
+        }
+
+        long medianFreshTidemarkRead() {
+            return median(freshTidemarkReadMillis);
+        }
     }
 
     public static void main(String[] args) throws Exception {
         int checkpoints = 2_000;
         int rows = 20_000;
         int rate = 1_000;
+        int everyCommits = MaintenanceSide.EVERY_COMMITS;
         String sides = "both";
         Path work = Path.of("target", "maintenance-bench");
         Path results = Path.of("results");
@@ -75,11 +86,13 @@ public final class MaintenanceBenchmark {
                 case "--rows" -> rows = Integer.parseInt(args[i + 1]);
                 case "--rate" -> rate = Integer.parseInt(args[i + 1]);
                 case "--side" -> sides = args[i + 1];
+                case "--compact-every" -> everyCommits = Integer.parseInt(args[i + 1]);
                 case "--work-dir" -> work = Path.of(args[i + 1]);
                 case "--results-dir" -> results = Path.of(args[i + 1]);
                 default -> {
                     System.err.println(
                             "usage: [--checkpoints N] [--rows R] [--rate changes/s] [--side on|off|both]"
+                                    + " [--compact-every commits]"
                                     + " [--work-dir D] [--results-dir D]; unknown "
                                     + args[i]);
                     System.exit(2);
@@ -90,6 +103,7 @@ public final class MaintenanceBenchmark {
                 checkpoints,
                 rows,
                 rate,
+                everyCommits,
                 sides,
                 work.toAbsolutePath(),
                 results.toAbsolutePath(),
@@ -102,6 +116,7 @@ public final class MaintenanceBenchmark {
             int checkpoints,
             int rows,
             int rate,
+            int everyCommits,
             String sides,
             Path work,
             Path results,
@@ -122,7 +137,8 @@ public final class MaintenanceBenchmark {
                         continue;
                     }
                     MaintenanceSide side =
-                            new MaintenanceSide(database, work, warehouse, maintained);
+                            new MaintenanceSide(
+                                    database, work, warehouse, maintained, everyCommits);
                     figures.add(measure(side, catalog, checkpoints, rows, rate, out));
                 }
             } finally {
@@ -135,8 +151,9 @@ public final class MaintenanceBenchmark {
                 results.resolve(
                         LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                                 + "-maintenance.md");
-        Files.writeString(report, MaintenanceReport.markdown(figures, checkpoints, rows, rate));
-        out.println(MaintenanceReport.markdown(figures, checkpoints, rows, rate));
+        Files.writeString(
+                report, MaintenanceReport.markdown(figures, checkpoints, rows, rate, everyCommits));
+        out.println(MaintenanceReport.markdown(figures, checkpoints, rows, rate, everyCommits));
         out.println("Report: " + report);
         return figures;
     }
@@ -206,6 +223,11 @@ public final class MaintenanceBenchmark {
             Table fresh = FreshCopy.of(catalog, table, reads.get(0) >= 0);
             List<Long> freshReads =
                     fresh == null ? List.of(-1L) : TableFigures.timedReads(fresh, 3);
+            boolean quick = reads.get(0) >= 0 && reads.get(0) < 60_000;
+            List<List<Long>> tidemarkReads =
+                    fresh == null || !quick
+                            ? List.of(List.of(-1L), List.of(-1L))
+                            : TableFigures.alternatingReads(table, fresh, 5);
             Figures result =
                     new Figures(
                             side.name(),
@@ -215,10 +237,18 @@ public final class MaintenanceBenchmark {
                             tableFigures,
                             reads,
                             freshReads,
+                            tidemarkReads.get(0),
+                            tidemarkReads.get(1),
                             verified);
             out.printf(
-                    "[%s] %s; full read %d ms (fresh copy %d ms)%n",
-                    side.name(), tableFigures, result.medianRead(), result.medianFreshRead());
+                    "[%s] %s; full read %d ms (fresh copy %d ms), by Tidemark's reader %d ms"
+                            + " (fresh copy %d ms)%n",
+                    side.name(),
+                    tableFigures,
+                    result.medianRead(),
+                    result.medianFreshRead(),
+                    result.medianTidemarkRead(),
+                    result.medianFreshTidemarkRead());
             return result;
         } finally {
             if (!cancelled) {

@@ -40,7 +40,7 @@ final class MaintenanceSide {
 
     static final int CHECKPOINT_INTERVAL_MS = 250;
 
-    /** Compaction and expiry every this many commits. */
+    /** Compaction and expiry every this many commits, unless {@code --compact-every} says. */
     static final int EVERY_COMMITS = 50;
 
     /** Snapshots an expiry keeps. */
@@ -53,12 +53,19 @@ final class MaintenanceSide {
     private final Path work;
     private final String warehouse;
     private final boolean maintained;
+    private final int everyCommits;
 
-    MaintenanceSide(EmbeddedDatabase database, Path work, String warehouse, boolean maintained) {
+    MaintenanceSide(
+            EmbeddedDatabase database,
+            Path work,
+            String warehouse,
+            boolean maintained,
+            int everyCommits) {
         this.database = database;
         this.work = work;
         this.warehouse = warehouse;
         this.maintained = maintained;
+        this.everyCommits = everyCommits;
     }
 
     String name() {
@@ -131,11 +138,11 @@ final class MaintenanceSide {
                     "maintenance",
                     Map.of(
                             "compaction",
-                            Map.of("every-commits", EVERY_COMMITS),
+                            Map.of("every-commits", everyCommits),
                             "expire-snapshots",
                             Map.of(
                                     "every-commits",
-                                    EVERY_COMMITS,
+                                    everyCommits,
                                     "retain-last",
                                     RETAIN_LAST,
                                     "max-age",

@@ -1,5 +1,6 @@
 package io.tidemark.benchmarks.maintenance;
 
+import io.tidemark.catalog.verify.TableRows;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,6 +76,38 @@ record TableFigures(
             millis.add(read(table));
         }
         return millis;
+    }
+
+    /**
+     * The wall times of full reads of {@code table} and of {@code fresh} by Tidemark's reader
+     * ({@link TableRows}: each delete file read once), one of each in turn {@code times} times
+     * after one of each to warm up, so that a noisy machine slows both alike.
+     */
+    static List<List<Long>> alternatingReads(Table table, Table fresh, int times) {
+        List<Long> tableMillis = new ArrayList<>();
+        List<Long> freshMillis = new ArrayList<>();
+        for (int i = 0; i <= times; i++) {
+            long tableRead = tidemarkRead(table);
+            long freshRead = tidemarkRead(fresh);
+            if (i > 0) {
+                tableMillis.add(tableRead);
+                freshMillis.add(freshRead);
+            }
+        }
+        return List.of(tableMillis, freshMillis);
+    }
+
+    private static long tidemarkRead(Table table) {
+        long started = System.nanoTime();
+        try (CloseableIterable<Record> records =
+                TableRows.read(table, table.currentSnapshot().snapshotId())) {
+            for (Record ignored : records) {
+                // read in full
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return (System.nanoTime() - started) / 1_000_000;
     }
 
     /** Milliseconds to read {@code table} in full, or -1 past {@link #READ_LIMIT_MS}. */

@@ -14,7 +14,6 @@ import java.util.Map;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
@@ -160,7 +159,7 @@ public final class GroundTruthDiff {
         try {
             String sourceAt = sourcePosition(source);
             SourceRows sourceRows = new SourceRows(source, sourceTable, schema, keyIndexes);
-            TableRows tableRows = new TableRows(table, snapshot, schema, keyIndexes);
+            TargetRows tableRows = new TargetRows(table, snapshot, schema, keyIndexes);
 
             // phase 1: count and checksum per bucket
             Sums expected = new Sums();
@@ -232,7 +231,8 @@ public final class GroundTruthDiff {
             keys.add(CanonicalValues.keyFingerprint(rowKey));
         }
 
-        void compare(SourceRows sourceRows, TableRows tableRows, BitSet group) throws SQLException {
+        void compare(SourceRows sourceRows, TargetRows tableRows, BitSet group)
+                throws SQLException {
             Map<List<Object>, List<Object>> expected = new HashMap<>();
             Map<List<Object>, List<Object>> actual = new HashMap<>();
             sourceRows.scan(group, (bucket, rowKey, row) -> expected.put(rowKey, row));
@@ -346,13 +346,13 @@ public final class GroundTruthDiff {
     }
 
     /** The Iceberg table at one snapshot, streamed. */
-    private static final class TableRows {
+    private static final class TargetRows {
         private final Table table;
         private final Snapshot snapshot;
         private final List<Types.NestedField> columns;
         private final int[] keyIndexes;
 
-        TableRows(Table table, Snapshot snapshot, Schema schema, int[] keyIndexes) {
+        TargetRows(Table table, Snapshot snapshot, Schema schema, int[] keyIndexes) {
             this.table = table;
             this.snapshot = snapshot;
             this.columns = schema.columns();
@@ -363,8 +363,7 @@ public final class GroundTruthDiff {
             if (snapshot == null) {
                 return;
             }
-            try (CloseableIterable<Record> records =
-                    IcebergGenerics.read(table).useSnapshot(snapshot.snapshotId()).build()) {
+            try (CloseableIterable<Record> records = TableRows.read(table, snapshot.snapshotId())) {
                 for (Record record : records) {
                     List<Object> row = new ArrayList<>(columns.size());
                     for (Types.NestedField column : columns) {
