@@ -60,18 +60,21 @@ class TableRowsTest {
 
     @BeforeEach
     void createTable() {
-        HadoopCatalog catalog =
-                new HadoopCatalog(
-                        new org.apache.hadoop.conf.Configuration(), warehouse.toUri().toString());
-        table =
-                catalog.createTable(
-                        TableIdentifier.of("ns", "t"),
-                        SCHEMA,
-                        PartitionSpec.unpartitioned(),
-                        Map.of(TableProperties.FORMAT_VERSION, "2"));
+        table = createTable("t", SCHEMA);
         files =
                 new GenericAppenderFactory(
                         SCHEMA, PartitionSpec.unpartitioned(), new int[] {1}, KEY);
+    }
+
+    private Table createTable(String name, Schema schema) {
+        HadoopCatalog catalog =
+                new HadoopCatalog(
+                        new org.apache.hadoop.conf.Configuration(), warehouse.toUri().toString());
+        return catalog.createTable(
+                TableIdentifier.of("ns", name),
+                schema,
+                PartitionSpec.unpartitioned(),
+                Map.of(TableProperties.FORMAT_VERSION, "2"));
     }
 
     @Test
@@ -116,15 +119,7 @@ class TableRowsTest {
                                 Types.NestedField.required(2, "id", Types.IntegerType.get()),
                                 Types.NestedField.optional(3, "tag", Types.FixedType.ofLength(2))),
                         Set.of(1, 2));
-        HadoopCatalog catalog =
-                new HadoopCatalog(
-                        new org.apache.hadoop.conf.Configuration(), warehouse.toUri().toString());
-        table =
-                catalog.createTable(
-                        TableIdentifier.of("ns", "composite"),
-                        schema,
-                        PartitionSpec.unpartitioned(),
-                        Map.of(TableProperties.FORMAT_VERSION, "2"));
+        table = createTable("composite", schema);
         GenericAppenderFactory byKey =
                 new GenericAppenderFactory(
                         schema,
@@ -163,8 +158,8 @@ class TableRowsTest {
         tag.setField("tag", new byte[] {3, 0});
         table.newAppend().appendFile(data.toDataFile()).commit();
         table.newRowDelta()
-                .addDeletes(equalityOf(byKey, key))
-                .addDeletes(equalityOf(byTag, tag))
+                .addDeletes(equalityOf(byKey, List.of(key)))
+                .addDeletes(equalityOf(byTag, List.of(tag)))
                 .commit();
 
         List<String> read = new ArrayList<>();
@@ -177,11 +172,11 @@ class TableRowsTest {
         assertThat(read).containsExactlyInAnyOrder("eu/1", "eu/4", "us/1", "us/2", "us/4");
     }
 
-    private DeleteFile equalityOf(GenericAppenderFactory factory, Record key) {
+    private DeleteFile equalityOf(GenericAppenderFactory factory, List<Record> keys) {
         EqualityDeleteWriter<Record> writer =
                 factory.newEqDeleteWriter(output(), FileFormat.PARQUET, null);
         try (writer) {
-            writer.write(key);
+            keys.forEach(writer::write);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -225,20 +220,15 @@ class TableRowsTest {
     }
 
     private DeleteFile equality(long from, long to) {
-        EqualityDeleteWriter<Record> writer =
-                files.newEqDeleteWriter(output(), FileFormat.PARQUET, null);
-        try (writer) {
-            LongStream.rangeClosed(from, to)
-                    .forEach(
-                            id -> {
-                                Record key = GenericRecord.create(KEY);
-                                key.setField("id", id);
-                                writer.write(key);
-                            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return writer.toDeleteFile();
+        List<Record> keys = new ArrayList<>();
+        LongStream.rangeClosed(from, to)
+                .forEach(
+                        id -> {
+                            Record key = GenericRecord.create(KEY);
+                            key.setField("id", id);
+                            keys.add(key);
+                        });
+        return equalityOf(files, keys);
     }
 
     private DeleteFile position(DataFile file, long position) {
