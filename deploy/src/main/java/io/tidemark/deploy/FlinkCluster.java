@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -98,33 +100,53 @@ public final class FlinkCluster implements AutoCloseable {
     public static FlinkCluster start(
             Path libDir, Path workDir, Path javaHome, int slots, Duration timeout)
             throws IOException, InterruptedException {
+        return start(libDir, null, Map.of(), workDir, javaHome, slots, timeout);
+    }
+
+    /**
+     * {@link #start(Path, Path, Path, int, Duration)} with Flink's plugins directory {@code
+     * pluginsDir} (as a distribution's {@code plugins/}: one directory per plugin, each loaded in a
+     * class loader of its own; none when null) and {@code settings} in {@code config.yaml} over
+     * this cluster's own (an S3 file system's, checkpoints on it).
+     */
+    public static FlinkCluster start(
+            Path libDir,
+            Path pluginsDir,
+            Map<String, String> settings,
+            Path workDir,
+            Path javaHome,
+            int slots,
+            Duration timeout)
+            throws IOException, InterruptedException {
         Path conf = workDir.resolve("conf");
         Path log = workDir.resolve("log");
         Files.createDirectories(conf);
         Files.createDirectories(log);
         int restPort = ChildProcesses.freePort();
-        List<String> config =
-                List.of(
-                        "jobmanager.rpc.address: localhost",
-                        "jobmanager.bind-host: localhost",
-                        "jobmanager.rpc.port: \"" + ChildProcesses.freePort() + "\"",
-                        "jobmanager.memory.process.size: 1024m",
-                        "taskmanager.bind-host: localhost",
-                        "taskmanager.host: localhost",
-                        "taskmanager.rpc.port: \"" + ChildProcesses.freePort() + "\"",
-                        "taskmanager.memory.process.size: 2048m",
-                        "taskmanager.numberOfTaskSlots: " + slots,
-                        "rest.address: localhost",
-                        "rest.bind-address: localhost",
-                        "rest.port: " + restPort,
-                        "blob.server.port: \"" + ChildProcesses.freePort() + "\"",
-                        "state.backend.type: rocksdb",
-                        "state.checkpoints.dir: " + workDir.resolve("checkpoints").toUri(),
-                        "execution.checkpointing.savepoint-dir: "
-                                + workDir.resolve("savepoints").toUri(),
-                        "web.upload.dir: " + workDir.resolve("uploads"),
-                        "");
-        Files.writeString(conf.resolve("config.yaml"), String.join("\n", config));
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("jobmanager.rpc.address", "localhost");
+        config.put("jobmanager.bind-host", "localhost");
+        config.put("jobmanager.rpc.port", "\"" + ChildProcesses.freePort() + "\"");
+        config.put("jobmanager.memory.process.size", "1024m");
+        config.put("taskmanager.bind-host", "localhost");
+        config.put("taskmanager.host", "localhost");
+        config.put("taskmanager.rpc.port", "\"" + ChildProcesses.freePort() + "\"");
+        config.put("taskmanager.memory.process.size", "2048m");
+        config.put("taskmanager.numberOfTaskSlots", Integer.toString(slots));
+        config.put("rest.address", "localhost");
+        config.put("rest.bind-address", "localhost");
+        config.put("rest.port", Integer.toString(restPort));
+        config.put("blob.server.port", "\"" + ChildProcesses.freePort() + "\"");
+        config.put("state.backend.type", "rocksdb");
+        config.put("state.checkpoints.dir", workDir.resolve("checkpoints").toUri().toString());
+        config.put(
+                "execution.checkpointing.savepoint-dir",
+                workDir.resolve("savepoints").toUri().toString());
+        config.put("web.upload.dir", workDir.resolve("uploads").toString());
+        config.putAll(settings);
+        StringBuilder yaml = new StringBuilder();
+        config.forEach((key, value) -> yaml.append(key).append(": ").append(value).append('\n'));
+        Files.writeString(conf.resolve("config.yaml"), yaml.toString());
         // the logging the Docker image and the FlinkDeployment ship (LOG_CONFIGURATION)
         try (java.io.InputStream shipped =
                 FlinkCluster.class.getResourceAsStream(LOG_CONFIGURATION)) {
@@ -140,6 +162,7 @@ public final class FlinkCluster implements AutoCloseable {
                         classpath,
                         conf,
                         log.resolve("jobmanager.log"),
+                        pluginsDir,
                         resourceParams(java, classpath, conf, "GET_JM_RESOURCE_PARAMS"),
                         "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
         Process taskManager =
@@ -148,6 +171,7 @@ public final class FlinkCluster implements AutoCloseable {
                         classpath,
                         conf,
                         log.resolve("taskmanager.log"),
+                        pluginsDir,
                         resourceParams(java, classpath, conf, "GET_TM_RESOURCE_PARAMS"),
                         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
         FlinkCluster cluster = new FlinkCluster(workDir, restPort, jobManager, taskManager);
@@ -209,6 +233,7 @@ public final class FlinkCluster implements AutoCloseable {
             String classpath,
             Path conf,
             Path logFile,
+            Path pluginsDir,
             List<List<String>> resources,
             String mainClass)
             throws IOException {
@@ -224,10 +249,16 @@ public final class FlinkCluster implements AutoCloseable {
         command.add("--configDir");
         command.add(conf.toString());
         command.addAll(resources.get(1));
-        return new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(logFile.resolveSibling(logFile.getFileName() + ".out").toFile())
-                .start();
+        ProcessBuilder process =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(
+                                logFile.resolveSibling(logFile.getFileName() + ".out").toFile());
+        if (pluginsDir != null) {
+            // where Flink's entry points look for plugins (a distribution's plugins/ otherwise)
+            process.environment().put("FLINK_PLUGINS_DIR", pluginsDir.toAbsolutePath().toString());
+        }
+        return process.start();
     }
 
     public String restUrl() {

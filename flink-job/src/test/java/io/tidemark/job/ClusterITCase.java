@@ -6,6 +6,7 @@ import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.cli.Tidemark;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.deploy.FlinkCluster;
+import io.tidemark.deploy.S3Server;
 import io.tidemark.testbed.ShopWorkload;
 import io.tidemark.testing.ClusterJobs;
 import io.tidemark.testing.CommitHistory;
@@ -20,6 +21,8 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.junit.jupiter.api.Test;
@@ -29,11 +32,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The shaded job jar on a real standalone Flink session cluster (JobManager and TaskManager JVMs
  * from the jars Maven assembled, RocksDB state), submitted through the REST API the way users
  * submit to a remote cluster, against embedded PostgreSQL and the JDBC catalog: the tables end
- * equal to the source and carry the run's provenance. Then the whole cluster is killed (SIGKILL to
- * both JVMs), the source changes while none runs, and the same submission to a new cluster, without
- * a savepoint, resumes from the pipeline's retained checkpoint: equal again, in the same lineage.
+ * equal to the source and carry the run's provenance. Its checkpoints and savepoints are on an S3
+ * API (S3Proxy from Maven) through Flink's S3 file system loaded as a plugin, in a class loader of
+ * its own, as the Docker image and the FlinkDeployment enable it. Then the whole cluster is killed
+ * (SIGKILL to both JVMs), the source changes while none runs, and the same submission to a new
+ * cluster, without a savepoint, resumes from the pipeline's retained checkpoint in the bucket:
+ * equal again, in the same lineage.
  */
 class ClusterITCase {
+
+    private static final String BUCKET = "lake";
 
     @RegisterExtension static final SharedDatabase DATABASE = new SharedDatabase("iceberg_catalog");
 
@@ -41,14 +49,33 @@ class ClusterITCase {
     void jobJarOnAStandaloneClusterReplicatesExactly() throws Exception {
         Names names = new Names("cluster-it", "cluster_src", "cluster_slot", "cluster_it");
         DATABASE.get().createDatabase(names.database());
-        String yaml = TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), names, 2).text();
+        Path bucket = DATABASE.dir().resolve("s3-data").resolve(BUCKET);
+        S3Server s3 =
+                S3Server.start(
+                        Path.of(System.getProperty("tidemark.s3proxy.lib")),
+                        Path.of(System.getProperty("java.home")),
+                        bucket.getParent(),
+                        List.of(BUCKET),
+                        "tidemark",
+                        "s3proxy-secret-2",
+                        Duration.ofMinutes(1));
+        String checkpoints = "checkpoints-" + names.pipelineId();
+        String yaml =
+                TestPipelines.shopPipeline(DATABASE.get(), DATABASE.dir(), names, 2)
+                        .set("checkpoint.dir", "s3://" + BUCKET + "/" + checkpoints)
+                        .set("checkpoint.savepoint-dir", "s3://" + BUCKET + "/savepoints")
+                        .text();
         Path pipelineFile = DATABASE.dir().resolve("cluster-pipeline.yaml");
         Files.writeString(pipelineFile, yaml);
         PipelineConfig config = TestPipelines.shop(DATABASE.get(), DATABASE.dir(), names, 2);
         Catalog catalog = TestPipelines.catalog(config);
+        Map<String, String> onS3 = new TreeMap<>(s3.flinkProperties());
+        onS3.put("state.checkpoints.dir", "s3://" + BUCKET + "/cluster-checkpoints");
+        onS3.put("execution.checkpointing.savepoint-dir", "s3://" + BUCKET + "/savepoints");
         long started = System.nanoTime();
-        FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"));
-        try (Connection source = DATABASE.get().connect(names.database())) {
+        FlinkCluster cluster = ClusterJobs.start(DATABASE.dir().resolve("flink"), onS3);
+        try (s3;
+                Connection source = DATABASE.get().connect(names.database())) {
             System.out.printf(
                     "Flink cluster started in %d ms (%s)%n",
                     (System.nanoTime() - started) / 1_000_000, cluster.restUrl());
@@ -76,6 +103,8 @@ class ClusterITCase {
                         names.targets(),
                         Duration.ofMinutes(3));
                 assertBloomFilters(DATABASE.dir().resolve("flink").resolve("log"));
+                // its completed checkpoints lie in the bucket, written by the plugin
+                assertThat(objects(bucket.resolve(checkpoints), "_metadata")).isPositive();
                 for (TableIdentifier target : names.targets().values()) {
                     assertThat(catalog.loadTable(target).currentSnapshot().summary())
                             .containsEntry(Provenance.RUN_ID, "on-cluster")
@@ -106,7 +135,7 @@ class ClusterITCase {
                                 + "(SELECT id FROM public.orders ORDER BY id LIMIT 10)");
             }
             workload.apply(300);
-            cluster = ClusterJobs.start(DATABASE.dir().resolve("flink-again"));
+            cluster = ClusterJobs.start(DATABASE.dir().resolve("flink-again"), onS3);
             String resumed =
                     ClusterJobs.run(
                             cluster,
@@ -202,6 +231,15 @@ class ClusterITCase {
             if (catalog instanceof Closeable closeable) {
                 closeable.close();
             }
+        }
+    }
+
+    private static long objects(Path dir, String suffix) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(suffix)).count();
         }
     }
 

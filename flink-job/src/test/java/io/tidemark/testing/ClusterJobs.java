@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.awaitility.Awaitility;
 
 /** Running the shaded job jar on a {@link FlinkCluster} the way users submit it: REST. */
@@ -16,6 +17,22 @@ public final class ClusterJobs {
     public static FlinkCluster start(Path workDir) throws Exception {
         return FlinkCluster.start(
                 Path.of(System.getProperty("tidemark.flink.lib")),
+                workDir,
+                Path.of(System.getProperty("java.home")),
+                4,
+                Duration.ofMinutes(2));
+    }
+
+    /**
+     * A cluster as {@link #start}, with the plugins the deploy module assembled (Flink's S3 file
+     * system, as a distribution's {@code plugins/s3-fs-hadoop}) and {@code settings} in its
+     * configuration.
+     */
+    public static FlinkCluster start(Path workDir, Map<String, String> settings) throws Exception {
+        return FlinkCluster.start(
+                Path.of(System.getProperty("tidemark.flink.lib")),
+                Path.of(System.getProperty("tidemark.flink.plugins")),
+                settings,
                 workDir,
                 Path.of(System.getProperty("java.home")),
                 4,
