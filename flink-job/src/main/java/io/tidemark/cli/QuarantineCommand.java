@@ -132,12 +132,13 @@ final class QuarantineCommand implements Callable<Integer> {
         PriorityQueue<Record> newest = new PriorityQueue<>(byDetection);
         long total = 0;
         long replayed = 0;
+        // quarantine tables of releases before the replay have no replay columns
+        boolean marked = quarantine.schema().findField(QuarantineTable.REPLAYED_BY) != null;
         if (quarantine.currentSnapshot() != null) {
             try (CloseableIterable<Record> rows = IcebergGenerics.read(quarantine).build()) {
                 for (Record row : rows) {
                     total++;
-                    if (quarantine.schema().findField(QuarantineTable.REPLAYED_BY) != null
-                            && row.getField(QuarantineTable.REPLAYED_BY) != null) {
+                    if (marked && row.getField(QuarantineTable.REPLAYED_BY) != null) {
                         replayed++;
                     }
                     byContract.merge(String.valueOf(row.getField("contract")), 1L, Long::sum);

@@ -111,6 +111,19 @@ class TableRowsTest {
     }
 
     @Test
+    void readsASnapshotOlderThanAColumn() {
+        table.newAppend().appendFile(data(LongStream.rangeClosed(1, 3), "v1")).commit();
+        long before = table.currentSnapshot().snapshotId();
+        table.updateSchema().addColumn("added", Types.IntegerType.get()).commit();
+        table.newRowDelta().addDeletes(equality(2, 2)).commit();
+
+        assertThat(rows(TableRows.read(table, before)))
+                .containsExactlyInAnyOrder("1=v1", "2=v1", "3=v1");
+        assertThat(rows(TableRows.read(table, table.currentSnapshot().snapshotId())))
+                .containsExactlyInAnyOrder("1=v1", "3=v1");
+    }
+
+    @Test
     void appliesDeletesOfSeveralColumnSetsAndBinaryKeys() {
         Schema schema =
                 new Schema(
