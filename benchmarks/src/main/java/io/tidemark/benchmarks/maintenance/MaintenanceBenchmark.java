@@ -53,6 +53,8 @@ public final class MaintenanceBenchmark {
             List<Long> freshReadMillis,
             List<Long> tidemarkReadMillis,
             List<Long> freshTidemarkReadMillis,
+            List<Long> trinoReadMillis,
+            List<Long> freshTrinoReadMillis,
             String verified) {
 
         long medianRead() {
@@ -69,6 +71,14 @@ public final class MaintenanceBenchmark {
 
         long medianFreshTidemarkRead() {
             return median(freshTidemarkReadMillis);
+        }
+
+        long medianTrinoRead() {
+            return median(trinoReadMillis);
+        }
+
+        long medianFreshTrinoRead() {
+            return median(freshTrinoReadMillis);
         }
     }
 
@@ -228,6 +238,17 @@ public final class MaintenanceBenchmark {
                     fresh == null || !quick
                             ? List.of(List.of(-1L), List.of(-1L))
                             : TableFigures.alternatingReads(table, fresh, 5);
+            List<List<Long>> trinoReads =
+                    fresh == null || !quick
+                            ? List.of(List.of(-1L), List.of(-1L))
+                            : TrinoReads.alternating(
+                                    side.database(),
+                                    side.warehouse(),
+                                    side.work(),
+                                    table,
+                                    fresh,
+                                    5,
+                                    out);
             Figures result =
                     new Figures(
                             side.name(),
@@ -239,6 +260,8 @@ public final class MaintenanceBenchmark {
                             freshReads,
                             tidemarkReads.get(0),
                             tidemarkReads.get(1),
+                            trinoReads.get(0),
+                            trinoReads.get(1),
                             verified);
             out.printf(
                     "[%s] %s; full read %d ms (fresh copy %d ms), by Tidemark's reader %d ms"

@@ -24,7 +24,8 @@ final class MaintenanceReport {
                                 + " 3 after one warm-up; Tidemark's reader (the one `verify` and"
                                 + " re-reads use: each delete file read once, its equality deletes"
                                 + " one index for the read), a read of the table and one of the"
-                                + " fresh copy in turn, median of 5 after one warm-up; fresh copy:"
+                                + " fresh copy in turn, median of 5 after one warm-up; Trino 476"
+                                + " (count(*) and a checksum of every column), the same way; fresh copy:"
                                 + " the same rows in one Parquet"
                                 + " file of a table of their own. A full read gives up after 10"
                                 + " min; a side whose table reads in under 5 min is diffed against"
@@ -106,6 +107,25 @@ final class MaintenanceReport {
                                 "%.2fx",
                                 s.medianTidemarkRead()
                                         / (double) Math.max(1, s.medianFreshTidemarkRead())));
+        row(
+                md,
+                "full read by Trino 476, ms (runs)",
+                sides,
+                s -> s.medianTrinoRead() + " " + s.trinoReadMillis());
+        row(
+                md,
+                "fresh copy's, Trino, ms (runs)",
+                sides,
+                s -> s.medianFreshTrinoRead() + " " + s.freshTrinoReadMillis());
+        row(
+                md,
+                "full read / fresh copy, Trino",
+                sides,
+                s ->
+                        String.format(
+                                "%.2fx",
+                                s.medianTrinoRead()
+                                        / (double) Math.max(1, s.medianFreshTrinoRead())));
         row(md, "checked", sides, Figures::verified);
         return md.toString();
     }

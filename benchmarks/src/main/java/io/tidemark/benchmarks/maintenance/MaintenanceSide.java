@@ -72,6 +72,18 @@ final class MaintenanceSide {
         return maintained ? "on" : "off";
     }
 
+    EmbeddedDatabase database() {
+        return database;
+    }
+
+    Path work() {
+        return work;
+    }
+
+    String warehouse() {
+        return warehouse;
+    }
+
     private String sourceDatabase() {
         return "events_" + name();
     }
