@@ -55,32 +55,7 @@ public final class MaintenanceBenchmark {
             List<Long> freshTidemarkReadMillis,
             List<Long> trinoReadMillis,
             List<Long> freshTrinoReadMillis,
-            String verified) {
-
-        long medianRead() {
-            return median(readMillis);
-        }
-
-        long medianFreshRead() {
-            return median(freshReadMillis);
-        }
-
-        long medianTidemarkRead() {
-            return median(tidemarkReadMillis);
-        }
-
-        long medianFreshTidemarkRead() {
-            return median(freshTidemarkReadMillis);
-        }
-
-        long medianTrinoRead() {
-            return median(trinoReadMillis);
-        }
-
-        long medianFreshTrinoRead() {
-            return median(freshTrinoReadMillis);
-        }
-    }
+            String verified) {}
 
     public static void main(String[] args) throws Exception {
         int checkpoints = 2_000;
@@ -265,13 +240,15 @@ public final class MaintenanceBenchmark {
                             verified);
             out.printf(
                     "[%s] %s; full read %d ms (fresh copy %d ms), by Tidemark's reader %d ms"
-                            + " (fresh copy %d ms)%n",
+                            + " (fresh copy %d ms), by Trino %d ms (fresh copy %d ms)%n",
                     side.name(),
                     tableFigures,
-                    result.medianRead(),
-                    result.medianFreshRead(),
-                    result.medianTidemarkRead(),
-                    result.medianFreshTidemarkRead());
+                    median(reads),
+                    median(freshReads),
+                    median(tidemarkReads.get(0)),
+                    median(tidemarkReads.get(1)),
+                    median(trinoReads.get(0)),
+                    median(trinoReads.get(1)));
             return result;
         } finally {
             if (!cancelled) {

@@ -1,7 +1,10 @@
 package io.tidemark.benchmarks.maintenance;
 
+import static io.tidemark.benchmarks.maintenance.MaintenanceBenchmark.median;
+
 import io.tidemark.benchmarks.maintenance.MaintenanceBenchmark.Figures;
 import java.util.List;
+import java.util.function.Function;
 
 /** The Markdown report of a {@link MaintenanceBenchmark} run: one column per side. */
 final class MaintenanceReport {
@@ -70,71 +73,58 @@ final class MaintenanceReport {
                 "files under the location",
                 sides,
                 s -> String.format("%,d", s.table().locationFiles()));
-        row(
+        reads(
                 md,
                 "full read, ms (runs; -1: gave up after 10 min)",
-                sides,
-                s -> s.medianRead() + " " + s.readMillis());
-        row(
-                md,
                 "fresh copy's full read, ms (runs)",
-                sides,
-                s -> s.medianFreshRead() + " " + s.freshReadMillis());
-        row(
-                md,
                 "full read / fresh copy",
                 sides,
-                s ->
-                        String.format(
-                                "%.2fx",
-                                s.medianRead() / (double) Math.max(1, s.medianFreshRead())));
-        row(
+                Figures::readMillis,
+                Figures::freshReadMillis);
+        reads(
                 md,
                 "full read by Tidemark's reader, ms (runs)",
-                sides,
-                s -> s.medianTidemarkRead() + " " + s.tidemarkReadMillis());
-        row(
-                md,
                 "fresh copy's, Tidemark's reader, ms (runs)",
-                sides,
-                s -> s.medianFreshTidemarkRead() + " " + s.freshTidemarkReadMillis());
-        row(
-                md,
                 "full read / fresh copy, Tidemark's reader",
                 sides,
-                s ->
-                        String.format(
-                                "%.2fx",
-                                s.medianTidemarkRead()
-                                        / (double) Math.max(1, s.medianFreshTidemarkRead())));
-        row(
+                Figures::tidemarkReadMillis,
+                Figures::freshTidemarkReadMillis);
+        reads(
                 md,
                 "full read by Trino 476, ms (runs)",
-                sides,
-                s -> s.medianTrinoRead() + " " + s.trinoReadMillis());
-        row(
-                md,
                 "fresh copy's, Trino, ms (runs)",
-                sides,
-                s -> s.medianFreshTrinoRead() + " " + s.freshTrinoReadMillis());
-        row(
-                md,
                 "full read / fresh copy, Trino",
                 sides,
-                s ->
-                        String.format(
-                                "%.2fx",
-                                s.medianTrinoRead()
-                                        / (double) Math.max(1, s.medianFreshTrinoRead())));
+                Figures::trinoReadMillis,
+                Figures::freshTrinoReadMillis);
         row(md, "checked", sides, Figures::verified);
         return md.toString();
     }
 
-    private static void row(
+    /** The rows of one reader: the table's reads, the fresh copy's, and their medians' ratio. */
+    private static void reads(
             StringBuilder md,
-            String figure,
+            String tableFigure,
+            String freshFigure,
+            String ratioFigure,
             List<Figures> sides,
-            java.util.function.Function<Figures, String> value) {
+            Function<Figures, List<Long>> table,
+            Function<Figures, List<Long>> fresh) {
+        row(md, tableFigure, sides, s -> median(table.apply(s)) + " " + table.apply(s));
+        row(md, freshFigure, sides, s -> median(fresh.apply(s)) + " " + fresh.apply(s));
+        row(
+                md,
+                ratioFigure,
+                sides,
+                s ->
+                        String.format(
+                                "%.2fx",
+                                median(table.apply(s))
+                                        / (double) Math.max(1, median(fresh.apply(s)))));
+    }
+
+    private static void row(
+            StringBuilder md, String figure, List<Figures> sides, Function<Figures, String> value) {
         md.append("| ").append(figure).append(" |");
         sides.forEach(s -> md.append(' ').append(value.apply(s)).append(" |"));
         md.append('\n');
