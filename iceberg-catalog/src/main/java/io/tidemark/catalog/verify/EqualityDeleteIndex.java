@@ -62,9 +62,13 @@ final class EqualityDeleteIndex {
             }
         }
 
-        /** Fills the filter of hashes once every key is in: 64 bits a key at least. */
+        /**
+         * Fills the filter of hashes once every key is in: 64 bits a key at least, at most 2^30
+         * bits (128 MiB; beyond 16 million keys more of them pass to the map).
+         */
         private void seal() {
-            int bits = Integer.highestOneBit(Math.max(1 << 10, files.size() * 64 - 1)) << 1;
+            int keys = Math.min(files.size(), 1 << 24);
+            int bits = Integer.highestOneBit(Math.max(1 << 10, keys * 64 - 1)) << 1;
             hashes = new long[bits >>> 6];
             shift = 64 - Integer.numberOfTrailingZeros(bits);
             for (Object key : files.keySet()) {
