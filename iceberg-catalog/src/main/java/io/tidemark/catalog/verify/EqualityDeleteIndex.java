@@ -40,6 +40,7 @@ final class EqualityDeleteIndex {
     static final class Group {
         private final Set<Integer> fieldIds;
         private final Map<Object, int[]> files = new HashMap<>();
+        private final BitSet numbers = new BitSet();
         private long[] hashes = new long[0];
         private int shift = 64;
 
@@ -79,6 +80,11 @@ final class EqualityDeleteIndex {
 
         private int bit(Object key) {
             return (int) ((Objects.hashCode(key) * 0x9E3779B97F4A7C15L) >>> shift);
+        }
+
+        /** Whether one of this group's delete files is among {@code applicable}. */
+        boolean appliesTo(BitSet applicable) {
+            return numbers.intersects(applicable);
         }
 
         /** Whether {@code key} is deleted by one of the files in {@code applicable}. */
@@ -125,6 +131,7 @@ final class EqualityDeleteIndex {
         fileNumbers.put(delete.location(), number);
         Set<Integer> fieldIds = new TreeSet<>(delete.equalityFieldIds());
         Group group = groups.computeIfAbsent(fieldIds, Group::new);
+        group.numbers.set(number);
         Schema deleteSchema = TypeUtil.select(tableSchema, fieldIds);
         int[] positions = positions(deleteSchema, fieldIds);
         try (CloseableIterable<Record> keys =

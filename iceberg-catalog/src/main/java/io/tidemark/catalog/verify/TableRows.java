@@ -87,11 +87,15 @@ public final class TableRows {
             EqualityDeleteIndex equalityDeletes,
             DeleteLoader positionDeletes) {
         BitSet applicable = equalityDeletes.applicable(task);
+        // only the column sets whose deletes apply to this file: their columns read, their keys
+        // probed
         List<EqualityDeleteIndex.Group> groups = new ArrayList<>();
         Set<Integer> keyIds = new TreeSet<>();
         for (EqualityDeleteIndex.Group group : equalityDeletes.groups()) {
-            groups.add(group);
-            keyIds.addAll(group.fieldIds());
+            if (group.appliesTo(applicable)) {
+                groups.add(group);
+                keyIds.addAll(group.fieldIds());
+            }
         }
         List<DeleteFile> positional =
                 task.deletes().stream()
@@ -122,7 +126,7 @@ public final class TableRows {
                     CloseableIterable.filter(
                             records, r -> !deleted.isDeleted((Long) r.get(position)));
         }
-        if (applicable.isEmpty()) {
+        if (groups.isEmpty()) {
             return records;
         }
         Schema read = readSchema;
