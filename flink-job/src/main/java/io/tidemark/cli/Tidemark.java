@@ -28,6 +28,7 @@ import picocli.CommandLine.IVersionProvider;
             ProvenanceCommand.class,
             VerifyCommand.class,
             ResnapshotCommand.class,
+            MaintainCommand.class,
             QuarantineCommand.class,
             CommandLine.HelpCommand.class
         })

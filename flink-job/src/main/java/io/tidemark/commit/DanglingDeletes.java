@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * checkpoint. The removal is best effort: a failure (a compaction removing the same files
  * meanwhile) is logged and the table checked again at its next commit; it never fails the commit.
  */
-final class DanglingDeletes {
+public final class DanglingDeletes {
 
     private static final Logger LOG = LoggerFactory.getLogger(DanglingDeletes.class);
 
@@ -76,23 +76,9 @@ final class DanglingDeletes {
             return;
         }
         try {
-            List<DeleteFile> dangling = find(table, current);
-            if (dangling.isEmpty()) {
-                return;
+            if (remove(table, current, run) > 0) {
+                checkedAt.put(name, table.currentSnapshot().snapshotId());
             }
-            RewriteFiles rewrite = table.newRewrite().validateFromSnapshot(current.snapshotId());
-            dangling.forEach(rewrite::deleteFile);
-            rewrite.set(Provenance.DANGLING_DELETES_REMOVED, Integer.toString(dangling.size()))
-                    .set(Provenance.RUN_ID, run.runId())
-                    .set(Provenance.CODE_VERSION, run.codeVersion())
-                    .commit();
-            Snapshot removal = table.currentSnapshot();
-            checkedAt.put(name, removal.snapshotId());
-            LOG.info(
-                    "Removed {} delete files from {} that no live data file is old enough for (left by a compaction) as snapshot {}",
-                    dangling.size(),
-                    name,
-                    removal.snapshotId());
         } catch (RuntimeException e) {
             // the next commit finds the same rewrite since this check's start
             checkedAt.put(name, last);
@@ -101,6 +87,30 @@ final class DanglingDeletes {
                     name,
                     e);
         }
+    }
+
+    /**
+     * Removes the live delete files of {@code table}'s {@code current} snapshot that no live data
+     * file can match, in one {@code replace} validated from it that carries {@code run}'s
+     * provenance; returns how many (0: nothing committed).
+     */
+    public static int remove(Table table, Snapshot current, RunContext run) {
+        List<DeleteFile> dangling = find(table, current);
+        if (dangling.isEmpty()) {
+            return 0;
+        }
+        RewriteFiles rewrite = table.newRewrite().validateFromSnapshot(current.snapshotId());
+        dangling.forEach(rewrite::deleteFile);
+        rewrite.set(Provenance.DANGLING_DELETES_REMOVED, Integer.toString(dangling.size()))
+                .set(Provenance.RUN_ID, run.runId())
+                .set(Provenance.CODE_VERSION, run.codeVersion())
+                .commit();
+        LOG.info(
+                "Removed {} delete files from {} that no live data file is old enough for (left by a compaction) as snapshot {}",
+                dangling.size(),
+                table.name(),
+                table.currentSnapshot().snapshotId());
+        return dangling.size();
     }
 
     /**

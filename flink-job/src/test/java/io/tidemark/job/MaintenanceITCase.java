@@ -65,7 +65,7 @@ class MaintenanceITCase {
 
     @RegisterExtension
     static final SharedDatabase DATABASE =
-            new SharedDatabase("iceberg_catalog", "maint", "orphans");
+            new SharedDatabase("iceberg_catalog", "maint", "orphans", "ondemand");
 
     @Test
     void theJobCompactsAndExpiresItsTablesWhileTheyStream() throws Exception {
@@ -282,6 +282,174 @@ class MaintenanceITCase {
             } finally {
                 GroundTruth.cancel(job);
                 database.dropSlot("orphans", id.replace('-', '_'));
+            }
+        } finally {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    /**
+     * {@code tidemark maintain} beside a job that schedules no maintenance (as for tables created
+     * while a job runs, which its own maintenance covers from the next start only): while another
+     * run holds a table's lock the table is skipped (exit 3) and left alone; then every table of
+     * the pipeline is compacted with its deletes applied (fewer data files, a {@code replace}
+     * snapshot with the command's run id) and expired to the file's {@code retain-last}, while
+     * changes keep streaming; the job never fails, commits each checkpoint once and the tables end
+     * equal to the source.
+     */
+    @Test
+    void maintainCompactsAndExpiresBesideTheRunningJobUnderTheTablesLock() throws Exception {
+        EmbeddedDatabase database = DATABASE.get();
+        String id = "ondemand-it";
+        PipelineYaml yaml =
+                PipelineYaml.fromResource("maintenance.yaml", database, DATABASE.dir(), id)
+                        .set("source.database", "ondemand")
+                        .set(
+                                "maintenance",
+                                Map.of(
+                                        "expire-snapshots",
+                                        Map.of("retain-last", 3, "max-age", "1s")))
+                        .tableKey("maint.customers", "target", "ondem.customers")
+                        .tableKey("maint.orders", "target", "ondem.orders");
+        PipelineConfig config = yaml.config();
+        assertThat(config.maintenance().enabled()).isFalse();
+        java.nio.file.Path file = yaml.write(DATABASE.dir());
+        Map<String, TableIdentifier> targets = new LinkedHashMap<>();
+        targets.put(ShopWorkload.CUSTOMERS, TableIdentifier.of("ondem", "customers"));
+        targets.put(ShopWorkload.ORDERS, TableIdentifier.of("ondem", "orders"));
+        TableIdentifier orders = targets.get(ShopWorkload.ORDERS);
+        Catalog catalog = TestPipelines.catalog(config);
+        try (Connection source = database.connect("ondemand")) {
+            ShopWorkload workload = new ShopWorkload(source, 47L);
+            workload.createAndSeed(500, 1_000);
+            JobClient job =
+                    TestJobs.start(
+                            config,
+                            RunContext.start(id, "ondemand-run"),
+                            CommitListener.NONE,
+                            null);
+            try {
+                // a few dozen commits: a data and a delete file each
+                for (int i = 0; i < 6; i++) {
+                    workload.apply(150);
+                    GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
+                }
+                org.apache.iceberg.flink.maintenance.api.JdbcLockFactory locks =
+                        new org.apache.iceberg.flink.maintenance.api.JdbcLockFactory(
+                                config.maintenance().lockJdbcUri(),
+                                MaintenanceStage.lockId(id, orders),
+                                Map.of(
+                                        "jdbc.user",
+                                        "postgres",
+                                        org.apache.iceberg.flink.maintenance.api.JdbcLockFactory
+                                                .INIT_LOCK_TABLES_PROPERTY,
+                                        "true"));
+                locks.open();
+                try {
+                    org.apache.iceberg.flink.maintenance.api.TriggerLockFactory.Lock held =
+                            locks.createLock();
+                    assertThat(held.tryLock()).isTrue();
+                    long before = catalog.loadTable(orders).currentSnapshot().snapshotId();
+                    assertThat(
+                                    io.tidemark.cli.Tidemark.execute(
+                                            "maintain",
+                                            "--config",
+                                            file.toString(),
+                                            "--table",
+                                            orders.toString()))
+                            .as("a table whose lock another run holds is skipped")
+                            .isEqualTo(io.tidemark.cli.Tidemark.EXIT_ERROR);
+                    assertThat(history(catalog.loadTable(orders)))
+                            .as("nothing done to it")
+                            .noneMatch(s -> DataOperations.REPLACE.equals(s.operation()));
+                    assertThat(catalog.loadTable(orders).snapshot(before)).isNotNull();
+                    held.unlock();
+                } finally {
+                    locks.close();
+                }
+
+                // changes keep streaming while the command runs
+                java.util.concurrent.atomic.AtomicBoolean done =
+                        new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.CompletableFuture<Void> load =
+                        java.util.concurrent.CompletableFuture.runAsync(
+                                () -> {
+                                    while (!done.get()) {
+                                        try {
+                                            workload.apply(20);
+                                        } catch (java.sql.SQLException e) {
+                                            throw new IllegalStateException(e);
+                                        }
+                                    }
+                                });
+                int code;
+                try {
+                    code =
+                            io.tidemark.cli.Tidemark.execute(
+                                    "maintain", "--config", file.toString());
+                } finally {
+                    done.set(true);
+                    load.get(1, TimeUnit.MINUTES);
+                }
+                assertThat(code).as("every table maintained").isZero();
+                for (TableIdentifier target : targets.values()) {
+                    Table table = catalog.loadTable(target);
+                    Snapshot compaction =
+                            history(table).stream()
+                                    .filter(
+                                            s ->
+                                                    "compaction"
+                                                            .equals(
+                                                                    s.summary()
+                                                                            .get(
+                                                                                    Provenance
+                                                                                            .MAINTENANCE)))
+                                    .findFirst()
+                                    .orElseThrow(
+                                            () -> new AssertionError(target + ": no compaction"));
+                    assertThat(compaction.operation()).isEqualTo(DataOperations.REPLACE);
+                    assertThat(compaction.summary())
+                            .containsKeys(Provenance.RUN_ID, Provenance.CODE_VERSION);
+                    // the pipeline commits files meanwhile: the compaction's own counts
+                    assertThat(Integer.parseInt(compaction.summary().get("added-data-files")))
+                            .as(target + " data files the compaction wrote")
+                            .isLessThan(
+                                    Integer.parseInt(
+                                            compaction.summary().get("deleted-data-files")));
+                    // the file's retain-last 3 and max-age 1s: what is left is those three, the
+                    // compaction and what the pipeline committed since the expiry
+                    assertThat(history(table).size())
+                            .as(target + " snapshots after the expiry")
+                            .isLessThan((int) pipelineCheckpoint(table));
+                }
+                workload.apply(300);
+                GroundTruth.awaitEqual(job, source, catalog, targets, Duration.ofMinutes(3));
+                assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, job))
+                        .as("the job never failed")
+                        .isEmpty();
+                for (TableIdentifier target : targets.values()) {
+                    // the pipeline's commits (the others: the command's compaction and removal)
+                    List<String> commits = new java.util.ArrayList<>();
+                    for (Snapshot s : catalog.loadTable(target).snapshots()) {
+                        if (s.summary().containsKey(Provenance.CHECKPOINT_ID)) {
+                            commits.add(
+                                    s.summary().get(Provenance.LINEAGE)
+                                            + "/"
+                                            + s.summary().get(Provenance.CHECKPOINT_ID)
+                                            + "/"
+                                            + s.summary()
+                                                    .getOrDefault(Provenance.CHECKPOINT_PART, "0"));
+                        }
+                    }
+                    assertThat(commits)
+                            .as(target + ": each checkpoint once")
+                            .doesNotHaveDuplicates();
+                }
+            } finally {
+                GroundTruth.cancel(job);
+                database.dropSlot("ondemand", id.replace('-', '_'));
             }
         } finally {
             if (catalog instanceof Closeable closeable) {

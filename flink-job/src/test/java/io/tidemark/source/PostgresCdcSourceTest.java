@@ -83,4 +83,14 @@ class PostgresCdcSourceTest {
                 .containsEntry(PostgresCdcSource.SLOT_RETRY_DELAY, "2000")
                 .containsEntry(PostgresCdcSource.SLOT_MAX_RETRIES, "30");
     }
+
+    @Test
+    void theLogReaderPollsEvery50MillisecondsUnlessTheUserSetsIt() {
+        assertThat(PostgresCdcSource.debeziumProperties(source(""), COLUMNS))
+                .containsEntry(PostgresCdcSource.POLL_INTERVAL, "50");
+        assertThat(
+                        PostgresCdcSource.debeziumProperties(
+                                source("  debezium.poll.interval.ms: 500"), COLUMNS))
+                .containsEntry(PostgresCdcSource.POLL_INTERVAL, "500");
+    }
 }

@@ -73,6 +73,7 @@ final class BenchReport {
         costRows(md, tm, sql);
         stateBackends(md, tm, bySide.getOrDefault("tidemark-rocksdb", List.of()));
         buckets(md, tm, bySide.getOrDefault("tidemark-bucket", List.of()));
+        pollInterval(md, tm, bySide.getOrDefault("tidemark-poll500", List.of()));
         md.append("\nCorrectness (ground-truth diff against the source, every run):\n\n");
         md.append("| side | run | after snapshot | at the end |\n| --- | --- | --- | --- |\n");
         for (RunFigures run : runs) {
@@ -169,6 +170,28 @@ final class BenchReport {
         md.append("| --- | --- | --- | --- |\n");
         row(md, "snapshot rows/s", rocksdb, heap, RunFigures::snapshotRowsPerSecond, "%,.0f");
         streamRows(md, rocksdb, heap);
+    }
+
+    /** Tidemark as it is beside Tidemark with Debezium's 500 ms {@code poll.interval.ms}. */
+    private static void pollInterval(
+            StringBuilder md, List<RunFigures> now, List<RunFigures> poll500) {
+        if (poll500.isEmpty() || now.isEmpty()) {
+            return;
+        }
+        md.append(
+                "\nDebezium's `poll.interval.ms`: Tidemark's 50 ms beside Debezium's 500 ms default,"
+                        + " the same workload:\n\n");
+        md.append("| figure | tidemark (50 ms) | tidemark-poll500 | 50 ms / 500 ms |\n");
+        md.append("| --- | --- | --- | --- |\n");
+        row(md, "snapshot rows/s", now, poll500, RunFigures::snapshotRowsPerSecond, "%,.0f");
+        row(
+                md,
+                "snapshot seconds (submit to all rows committed)",
+                now,
+                poll500,
+                RunFigures::snapshotSeconds,
+                "%.1f");
+        streamRows(md, now, poll500);
     }
 
     /** Tidemark with the table in {@code bucket(N, id)} beside it unpartitioned. */

@@ -128,4 +128,21 @@ public record BenchSettings(
                 seed,
                 timeout);
     }
+
+    /** These settings with {@code chunkSize} rows per snapshot chunk (both sides), unless null. */
+    public BenchSettings withSplitSize(Integer chunkSize) {
+        return new BenchSettings(
+                preset,
+                rows,
+                changes,
+                backlog,
+                repetitions,
+                parallelism,
+                checkpointInterval,
+                chunkSize == null ? splitSize : chunkSize,
+                workDir,
+                resultsDir,
+                seed,
+                timeout);
+    }
 }

@@ -42,6 +42,7 @@ public final class CdcBenchmark {
         Integer changes = null;
         Integer backlog = null;
         Integer repetitions = null;
+        Integer chunkSize = null;
         Path work = Path.of("target", "bench");
         Path results = Path.of("results");
         String only = null;
@@ -55,6 +56,7 @@ public final class CdcBenchmark {
                 case "--changes" -> changes = Integer.parseInt(value);
                 case "--backlog" -> backlog = Integer.parseInt(value);
                 case "--repetitions" -> repetitions = Integer.parseInt(value);
+                case "--chunk-size" -> chunkSize = Integer.parseInt(value);
                 case "--work-dir" -> work = Path.of(value);
                 case "--results-dir" -> results = Path.of(value);
                 case "--only" -> only = value;
@@ -63,8 +65,8 @@ public final class CdcBenchmark {
                 default -> {
                     System.err.println(
                             "usage: [--preset default|quick|smoke] [--rows N] [--changes M] [--backlog B]"
-                                    + " [--repetitions R] [--only SIDE[,SIDE]: tidemark, flink-sql,"
-                                    + " tidemark-rocksdb, tidemark-bucket] [--bucket N: also Tidemark with"
+                                    + " [--repetitions R] [--chunk-size C] [--only SIDE[,SIDE]: tidemark, flink-sql,"
+                                    + " tidemark-rocksdb, tidemark-bucket, tidemark-poll500] [--bucket N: also Tidemark with"
                                     + " partition-by bucket(N, id)] [--variant single|multi] [--work-dir D]"
                                     + " [--results-dir D]; unknown "
                                     + args[i]);
@@ -75,7 +77,8 @@ public final class CdcBenchmark {
         }
         BenchSettings settings =
                 BenchSettings.preset(preset, work.toAbsolutePath(), results.toAbsolutePath())
-                        .withSizes(rows, changes, backlog, repetitions);
+                        .withSizes(rows, changes, backlog, repetitions)
+                        .withSplitSize(chunkSize);
         run(settings, only, variant, buckets, System.out);
         System.exit(0);
     }
@@ -142,6 +145,11 @@ public final class CdcBenchmark {
                     all.add(new TidemarkSide(false, buckets));
                 }
                 List<String> named = only == null ? null : List.of(only.split(","));
+                // a setting's before and after in one run: only when named
+                TidemarkSide poll500 = TidemarkSide.debeziumPollInterval();
+                if (named != null && named.contains(poll500.name())) {
+                    all.add(poll500);
+                }
                 List<Side> sides =
                         all.stream()
                                 .filter(side -> named == null || named.contains(side.name()))

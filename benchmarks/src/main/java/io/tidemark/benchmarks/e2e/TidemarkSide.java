@@ -27,19 +27,37 @@ final class TidemarkSide implements Side {
     /** The table's {@code bucket(N, id)} partitioning (0: unpartitioned). */
     private final int buckets;
 
+    /** Debezium's {@code poll.interval.ms} on this side, or null for Tidemark's own. */
+    private final String pollInterval;
+
     TidemarkSide(boolean rocksdb) {
         this(rocksdb, 0);
     }
 
     /** Heap or RocksDB state, the table partitioned by {@code bucket(buckets, id)} unless 0. */
     TidemarkSide(boolean rocksdb, int buckets) {
+        this(rocksdb, buckets, null);
+    }
+
+    private TidemarkSide(boolean rocksdb, int buckets, String pollInterval) {
         this.rocksdb = rocksdb;
         this.buckets = buckets;
+        this.pollInterval = pollInterval;
+    }
+
+    /**
+     * Tidemark with Debezium's own 500 ms {@code poll.interval.ms} ({@code tidemark-poll500}): the
+     * setting before 2026-12-06, beside the current one in one run.
+     */
+    static TidemarkSide debeziumPollInterval() {
+        return new TidemarkSide(false, 0, "500");
     }
 
     @Override
     public String name() {
-        return (rocksdb ? "tidemark-rocksdb" : "tidemark") + (buckets > 0 ? "-bucket" : "");
+        return (rocksdb ? "tidemark-rocksdb" : "tidemark")
+                + (buckets > 0 ? "-bucket" : "")
+                + (pollInterval != null ? "-poll" + pollInterval : "");
     }
 
     @Override
@@ -93,11 +111,17 @@ final class TidemarkSide implements Side {
                 "  dir: " + settings.workDir().resolve("checkpoints").toUri());
     }
 
-    private static List<String> source(Bench bench, String indent, String database, String slot) {
+    private List<String> source(Bench bench, String indent, String database, String slot) {
         List<String> lines = new ArrayList<>(sourceLines(bench, indent, database, slot));
         // -Dbench.tidemark.source-properties=k=v,k=v: Debezium properties for Tidemark's side
         // (source.debezium), to compare settings on the same workload
         String properties = System.getProperty("bench.tidemark.source-properties", "");
+        if (pollInterval != null) {
+            properties =
+                    "poll.interval.ms="
+                            + pollInterval
+                            + (properties.isBlank() ? "" : "," + properties);
+        }
         if (!properties.isBlank()) {
             lines.add(indent + "debezium:");
             for (String property : properties.split(",")) {
