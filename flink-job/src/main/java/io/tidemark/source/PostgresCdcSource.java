@@ -100,8 +100,14 @@ public final class PostgresCdcSource {
     /** How many times Debezium tries to start reading a slot another session holds. */
     static final String SLOT_MAX_RETRIES = "slot.max.retries";
 
-    /** How long Debezium's log reader sleeps when the slot has sent nothing new. */
+    /**
+     * How long Debezium's log reader sleeps when the slot has sent nothing new, and its queue's
+     * reader when the queue is empty.
+     */
     static final String POLL_INTERVAL = "poll.interval.ms";
+
+    /** {@link #POLL_INTERVAL} while a snapshot chunk and its backfill are read, unless set. */
+    static final String CHUNK_POLL_INTERVAL = "50";
 
     /**
      * Debezium's settings for {@code source} as Tidemark reads it, over {@code columns}: the
@@ -121,11 +127,6 @@ public final class PostgresCdcSource {
         // as Debezium's six tries 10 s apart, which stalled a snapshot 10 s at such a hand-over
         debezium.setProperty(SLOT_RETRY_DELAY, "500");
         debezium.setProperty(SLOT_MAX_RETRIES, "120");
-        // every snapshot chunk's backfill reads the slot up to the chunk's high watermark and
-        // mostly finds nothing there: at Debezium's 500 ms each chunk slept 0.5 to 1 s after
-        // its rows were read (one 500-row chunk a second in FailoverMatrixITCase); a log
-        // reader that wakes every 50 ms costs nothing measurable when idle
-        debezium.setProperty(POLL_INTERVAL, "50");
         source.jdbcProperties()
                 .forEach((key, value) -> debezium.setProperty("database." + key, value));
         debezium.putAll(source.properties());

@@ -85,12 +85,24 @@ class PostgresCdcSourceTest {
     }
 
     @Test
-    void theLogReaderPollsEvery50MillisecondsUnlessTheUserSetsIt() {
-        assertThat(PostgresCdcSource.debeziumProperties(source(""), COLUMNS))
-                .containsEntry(PostgresCdcSource.POLL_INTERVAL, "50");
-        assertThat(
-                        PostgresCdcSource.debeziumProperties(
-                                source("  debezium.poll.interval.ms: 500"), COLUMNS))
-                .containsEntry(PostgresCdcSource.POLL_INTERVAL, "500");
+    void snapshotChunksArePolledEvery50MillisecondsUnlessThePipelineSetsItTheLogKeepsItsOwn() {
+        Properties none = PostgresCdcSource.debeziumProperties(source(""), COLUMNS);
+        assertThat(none).doesNotContainKey(PostgresCdcSource.POLL_INTERVAL);
+        assertThat(chunkPolling(none)).isEqualTo(50);
+        Properties set =
+                PostgresCdcSource.debeziumProperties(
+                        source("  debezium.poll.interval.ms: 500"), COLUMNS);
+        assertThat(chunkPolling(set)).isEqualTo(500);
+    }
+
+    private static long chunkPolling(Properties debezium) {
+        Properties all = new Properties();
+        all.putAll(debezium);
+        all.setProperty("database.server.name", "test");
+        all.setProperty("topic.prefix", "test");
+        io.debezium.connector.postgresql.PostgresConnectorConfig config =
+                new io.debezium.connector.postgresql.PostgresConnectorConfig(
+                        io.debezium.config.Configuration.from(all));
+        return PostgresHandOverContext.chunkPolling(config).getPollInterval().toMillis();
     }
 }
