@@ -55,6 +55,14 @@ final class MaintainCommand implements Callable<Integer> {
     boolean noExpiry;
 
     @Option(
+            names = "--release-lock",
+            description =
+                    "Release a table's maintenance lock that a killed maintain left before taking it"
+                            + " (only when no other maintenance of the table runs: the lock has no"
+                            + " owner to ask).")
+    boolean releaseLock;
+
+    @Option(
             names = "--retain-last",
             paramLabel = "<n>",
             description =
@@ -122,11 +130,12 @@ final class MaintainCommand implements Callable<Integer> {
             int code = 0;
             for (TableIdentifier table : chosen) {
                 try {
-                    MaintenancePass.Outcome outcome = pass.maintain(table, tasks);
+                    MaintenancePass.Outcome outcome = pass.maintain(table, tasks, releaseLock);
                     if (outcome.skipped()) {
                         System.out.printf(
                                 "  %s: skipped, another maintenance run (the job's, or another"
-                                        + " maintain) holds its lock; run again later%n",
+                                        + " maintain) holds its lock; run again later, or with"
+                                        + " --release-lock if a maintain that held it was killed%n",
                                 table);
                         code = Math.max(code, Tidemark.EXIT_ERROR);
                     } else {

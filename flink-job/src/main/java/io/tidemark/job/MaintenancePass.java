@@ -94,8 +94,13 @@ public final class MaintenancePass {
         return existing;
     }
 
-    /** Runs {@code tasks} on {@code table} unless another run holds its lock. */
-    public Outcome maintain(TableIdentifier table, Tasks tasks) throws IOException {
+    /**
+     * Runs {@code tasks} on {@code table} unless another run holds its lock; with {@code
+     * releaseLock}, a held lock is taken as one a killed run left (Iceberg's lock row has no owner
+     * that could be asked, nor a time) and released first.
+     */
+    public Outcome maintain(TableIdentifier table, Tasks tasks, boolean releaseLock)
+            throws IOException {
         Map<String, String> lockProperties = new HashMap<>(config.catalogProperties());
         // the lock table may not exist yet: a pipeline that never scheduled maintenance
         lockProperties.put(JdbcLockFactory.INIT_LOCK_TABLES_PROPERTY, "true");
@@ -108,7 +113,14 @@ public final class MaintenancePass {
         try {
             TriggerLockFactory.Lock lock = factory.createLock();
             if (!lock.tryLock()) {
-                return new Outcome(table, true, 0, 0, 0, 0);
+                if (!releaseLock) {
+                    return new Outcome(table, true, 0, 0, 0, 0);
+                }
+                LOG.warn("Releasing the maintenance lock of {} that another run left", table);
+                lock.unlock();
+                if (!lock.tryLock()) {
+                    return new Outcome(table, true, 0, 0, 0, 0);
+                }
             }
             try {
                 return maintainLocked(table, tasks);
