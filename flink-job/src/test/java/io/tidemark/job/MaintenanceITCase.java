@@ -295,10 +295,10 @@ class MaintenanceITCase {
      * while a job runs, which its own maintenance covers from the next start only): while another
      * run holds a table's lock the table is skipped (exit 3) and left alone; then, that run gone
      * without releasing it and {@code --release-lock} given, every table of the pipeline is
-     * compacted with its deletes applied (fewer data files, a {@code replace}
-     * snapshot with the command's run id) and expired to the file's {@code retain-last}, while
-     * changes keep streaming; the job never fails, commits each checkpoint once and the tables end
-     * equal to the source.
+     * compacted with its deletes applied (fewer data files, a {@code replace} snapshot with the
+     * command's run id) and expired to the file's {@code retain-last}, while changes keep
+     * streaming; the job never fails, commits each checkpoint once and the tables end equal to the
+     * source.
      */
     @Test
     void maintainCompactsAndExpiresBesideTheRunningJobUnderTheTablesLock() throws Exception {
