@@ -3,6 +3,7 @@ package io.tidemark.cli;
 import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
+import io.tidemark.sink.HistoryTable;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import java.nio.file.Path;
@@ -142,7 +143,8 @@ final class ProvenanceCommand implements Callable<Integer> {
                         && !listed.contains(source)
                         && !tables.contains(name)
                         && !id.name().endsWith(QuarantineTable.SUFFIX)
-                        && !id.name().endsWith(LateTable.SUFFIX)) {
+                        && !id.name().endsWith(LateTable.SUFFIX)
+                        && !id.name().endsWith(HistoryTable.SUFFIX)) {
                     found.add(name);
                 }
             }

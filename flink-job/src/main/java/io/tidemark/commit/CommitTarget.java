@@ -18,7 +18,9 @@ public record CommitTarget(String table, String sourceTable, Kind kind, String c
         /** Late changes under the quarantine late policy, append-only. */
         LATE,
         /** Changes that broke the table's contract, append-only. */
-        QUARANTINE
+        QUARANTINE,
+        /** One row per version of each row of the source table ({@code history: scd2}). */
+        HISTORY
     }
 
     /** A target ({@code late} false) or late table without a contract version of its own. */
@@ -26,7 +28,7 @@ public record CommitTarget(String table, String sourceTable, Kind kind, String c
         this(table, sourceTable, late ? Kind.LATE : Kind.TARGET, null);
     }
 
-    /** An append-only side table (late or quarantine) rather than the replica. */
+    /** A side table (late, quarantine, history) rather than the replica. */
     public boolean side() {
         return kind != Kind.TARGET;
     }

@@ -71,6 +71,9 @@ final class ConfigDescription {
             if (table.contract() != null) {
                 line(out, "    contract", "v" + table.contract());
             }
+            if (table.history()) {
+                line(out, "    history", "scd2");
+            }
             if (!table.layout().partitionBy().isEmpty()) {
                 line(out, "    partition-by", table.layout().partitionBy());
             }

@@ -285,7 +285,8 @@ public record PipelineConfig(
             TruncatePolicy truncate,
             EvolutionPolicy schemaEvolution,
             List<String> exclude,
-            TableLayout layout)
+            TableLayout layout,
+            boolean history)
             implements Serializable {
 
         public TableConfig {
@@ -377,7 +378,8 @@ public record PipelineConfig(
                     truncate,
                     schemaEvolution,
                     List.of(),
-                    layout);
+                    layout,
+                    history);
         }
 
         /** A table of the only source with the default ordering and late policy. */
@@ -394,7 +396,8 @@ public record PipelineConfig(
                     TruncatePolicy.APPLY,
                     EvolutionPolicy.EVOLVE,
                     List.of(),
-                    TableLayout.NONE);
+                    TableLayout.NONE,
+                    false);
         }
 
         /** Whether tables this pattern matches that are created while the job runs are captured. */

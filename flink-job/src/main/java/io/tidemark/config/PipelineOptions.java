@@ -329,6 +329,15 @@ public final class PipelineOptions {
                     fileValues(LatePolicy.values()),
                     "What a late change does (tables[*].late-policy).");
 
+    public static final ConfigKey TABLE_HISTORY =
+            ConfigKey.oneOf(
+                    "history",
+                    "none",
+                    List.of("none", "scd2"),
+                    "scd2 keeps <target>__history beside the target: one row per version of each "
+                            + "row, with valid_from, valid_to, the operation and the source position "
+                            + "(tables[*].history).");
+
     public static final ConfigKey TABLE_SCHEMA_EVOLUTION =
             ConfigKey.oneOf(
                     "schema-evolution",
@@ -425,6 +434,7 @@ public final class PipelineOptions {
                     TABLE_PRIMARY_KEY,
                     TABLE_ORDERING,
                     TABLE_LATE_POLICY,
+                    TABLE_HISTORY,
                     TABLE_TRUNCATE,
                     TABLE_SCHEMA_EVOLUTION,
                     TABLE_SOURCES,

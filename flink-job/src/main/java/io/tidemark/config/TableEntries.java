@@ -119,6 +119,15 @@ final class TableEntries {
                             choice(at, entry, PipelineOptions.TABLE_SCHEMA_EVOLUTION, null));
         }
         NewTables newTables = newTables(at, entry, pattern, sourceName, latePolicy);
+        boolean history = "scd2".equals(choice(at, entry, PipelineOptions.TABLE_HISTORY, "none"));
+        if (history && newTables == NewTables.CAPTURE) {
+            throw new ConfigException(
+                    String.format(
+                            "%s: '%s.history': scd2 needs a history table per target, made before "
+                                    + "the start; with 'new-tables: capture' list the tables that keep "
+                                    + "a history in entries of their own",
+                            reader.file(), at));
+        }
         List<String> exclude = exclude(at, entry, pattern, sourceName);
         TableLayout layout = layout(at, entry);
         return new TableConfig(
@@ -133,7 +142,8 @@ final class TableEntries {
                 truncate,
                 evolution,
                 exclude,
-                layout);
+                layout,
+                history);
     }
 
     /**

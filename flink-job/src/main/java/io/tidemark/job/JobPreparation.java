@@ -1,6 +1,7 @@
 package io.tidemark.job;
 
 import io.tidemark.catalog.Catalogs;
+import io.tidemark.catalog.TableLayout;
 import io.tidemark.catalog.TableManager;
 import io.tidemark.catalog.TableSpec;
 import io.tidemark.catalog.contract.Contract;
@@ -14,6 +15,7 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.reconcile.OrderingRule;
+import io.tidemark.sink.HistoryTable;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.SourceDialect;
@@ -181,6 +183,14 @@ public final class JobPreparation {
         LatePolicy latePolicy = tableConfig.latePolicy();
         if (latePolicy == LatePolicy.QUARANTINE) {
             tables.ensureAppendOnly(LateTable.of(spec.identifier()), LateTable.SCHEMA);
+        }
+        if (tableConfig.history()) {
+            // the target's columns as they are now; the history writer adds what the target
+            // gains later
+            tables.ensure(
+                    HistoryTable.spec(spec.identifier(), table.schema(), primaryKey),
+                    TableLayout.NONE,
+                    true);
         }
         LOG.info(
                 "Table {} -> {} key {} ordering {} late-policy {} contract {}",

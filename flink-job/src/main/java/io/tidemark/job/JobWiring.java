@@ -4,12 +4,14 @@ import io.tidemark.catalog.contract.Contract;
 import io.tidemark.catalog.contract.EvolutionPolicy;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitTarget;
+import io.tidemark.commit.HistoryWriter;
 import io.tidemark.config.LatePolicy;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
 import io.tidemark.reconcile.OrderingRule;
 import io.tidemark.reconcile.ReconcileSettings;
+import io.tidemark.sink.HistoryTable;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.sink.RowDataConverter;
@@ -20,9 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where each table's changes go, from the resolved tables: the writers' routes, the late and
- * quarantine tables, the contracts, the committer's targets, the ordering and late rules. Read once
- * when the job graph is assembled.
+ * Where each table's changes go, from the resolved tables: the writers' routes, the late,
+ * quarantine and history tables, the contracts, the committer's targets, the ordering and late
+ * rules. Read once when the job graph is assembled.
  */
 record JobWiring(
         Map<String, List<String>> primaryKeys,
@@ -31,8 +33,16 @@ record JobWiring(
         Map<String, String> quarantineTables,
         Map<String, Contract> contracts,
         List<CommitTarget> commitTargets,
+        List<HistoryWriter.Route> histories,
         Map<String, OrderingRule> orderings,
         Map<String, ReconcileSettings.TableRule> rules) {
+
+    /** The source tables that keep a history table. */
+    java.util.Set<String> historyTables() {
+        java.util.Set<String> tables = new java.util.HashSet<>();
+        histories.forEach(route -> tables.add(route.sourceTable()));
+        return tables;
+    }
 
     static JobWiring of(PipelineConfig config, List<ResolvedTable> tables) {
         Map<String, List<String>> primaryKeys = new LinkedHashMap<>();
@@ -41,6 +51,7 @@ record JobWiring(
         Map<String, String> quarantineTables = new LinkedHashMap<>();
         Map<String, Contract> contracts = new LinkedHashMap<>();
         List<CommitTarget> commitTargets = new ArrayList<>();
+        List<HistoryWriter.Route> histories = new ArrayList<>();
         Map<String, OrderingRule> orderings = new HashMap<>();
         Map<String, ReconcileSettings.TableRule> rules = new HashMap<>();
         Map<String, Integer> sourcesPerTable = new HashMap<>();
@@ -87,6 +98,21 @@ record JobWiring(
                 lateTables.put(table.sourceTable(), late);
                 commitTargets.add(new CommitTarget(late, table.sourceTable(), true));
             }
+            if (TablePolicies.history(config, table.sourceTable())) {
+                String history = HistoryTable.of(table.target()).toString();
+                histories.add(
+                        new HistoryWriter.Route(
+                                table.sourceTable(),
+                                history,
+                                table.primaryKey(),
+                                TablePolicies.evolution(config, table).evolves()));
+                commitTargets.add(
+                        new CommitTarget(
+                                history,
+                                table.sourceTable(),
+                                CommitTarget.Kind.HISTORY,
+                                contractVersion));
+            }
             orderings.put(table.sourceTable(), table.ordering());
             rules.put(
                     table.sourceTable(),
@@ -110,6 +136,7 @@ record JobWiring(
                 quarantineTables,
                 contracts,
                 commitTargets,
+                histories,
                 orderings,
                 rules);
     }

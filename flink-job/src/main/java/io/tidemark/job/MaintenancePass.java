@@ -5,6 +5,7 @@ import io.tidemark.commit.DanglingDeletes;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.runtime.RunContext;
+import io.tidemark.sink.HistoryTable;
 import io.tidemark.sink.LateTable;
 import io.tidemark.sink.QuarantineTable;
 import java.io.IOException;
@@ -69,8 +70,8 @@ public final class MaintenancePass {
     }
 
     /**
-     * The tables the pipeline commits to that exist in the catalog: each target and its quarantine
-     * and late tables, and the pipeline's quarantine of unrouted changes.
+     * The tables the pipeline commits to that exist in the catalog: each target and its quarantine,
+     * late and history tables, and the pipeline's quarantine of unrouted changes.
      */
     public List<TableIdentifier> tables() {
         Set<TableIdentifier> names = new LinkedHashSet<>();
@@ -81,6 +82,7 @@ public final class MaintenancePass {
             names.add(target);
             names.add(QuarantineTable.of(target));
             names.add(LateTable.of(target));
+            names.add(HistoryTable.of(target));
         }
         if (first != null) {
             names.add(QuarantineTable.unrouted(first));

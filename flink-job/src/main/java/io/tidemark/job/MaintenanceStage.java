@@ -129,7 +129,8 @@ public final class MaintenanceStage {
 
     /**
      * Every table the pipeline commits to: the targets, and their quarantine and late tables
-     * (append-only: compacted and expired as the targets are, their rows kept).
+     * (append-only: compacted and expired as the targets are, their rows kept) and history tables
+     * (upserted by key and version, like the targets).
      */
     static List<TableIdentifier> maintained(PipelineConfig config, List<ResolvedTable> tables) {
         Set<String> names = new LinkedHashSet<>();

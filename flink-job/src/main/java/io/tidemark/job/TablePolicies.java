@@ -88,6 +88,12 @@ final class TablePolicies {
                 : schemaEvolution(config, table.sourceTable());
     }
 
+    /** Whether {@code sourceTable}'s entry keeps a history table ({@code history: scd2}). */
+    static boolean history(PipelineConfig config, String sourceTable) {
+        return config.tables().stream()
+                .anyMatch(table -> table.source().equals(sourceTable) && table.history());
+    }
+
     /**
      * The {@code schema-evolution} of a table without a contract: its entry's or the pipeline's.
      */

@@ -2,7 +2,6 @@ package io.tidemark.job;
 
 import io.tidemark.catalog.Catalogs;
 import io.tidemark.catalog.contract.Contract;
-import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.ChangeWriter;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.commit.TidemarkCommitter;
@@ -282,7 +281,9 @@ public final class TidemarkJob {
                         .transform(
                                 "reconcile",
                                 ChangeEventTypeInfo.INSTANCE,
-                                new ReconcilerOperator(new Reconciler(run, settings)))
+                                new ReconcilerOperator(
+                                        new Reconciler(run, settings)
+                                                .withHistory(wiring.historyTables())))
                         .uid(Uids.RECONCILER);
 
         // -> write files per table, on the reconciler's partitioning (no further exchange); the
@@ -386,37 +387,8 @@ public final class TidemarkJob {
         // -> the schema stage: what the writers need of their tables' schemas, and the tables
         // created in the source while the job runs, applied once
         schema.attach(written.getSideOutput(ChangeWriter.SCHEMA_CHANGES), config, run, live);
-        DataStream<byte[]> toCommit = written;
-        if (!wiring.lateTables().isEmpty()) {
-            toCommit =
-                    toCommit.union(
-                            reconciled
-                                    .getSideOutput(Reconciler.LATE)
-                                    .transform(
-                                            "write late",
-                                            bytes,
-                                            new AppendWriter(
-                                                    run,
-                                                    catalogLoader(config),
-                                                    wiring.lateTables(),
-                                                    "late"))
-                                    .uid(Uids.LATE_WRITER));
-        }
-        if (!wiring.quarantineTables().isEmpty()) {
-            toCommit =
-                    toCommit.union(
-                            gated.getSideOutput(ContractGate.QUARANTINE)
-                                    .transform(
-                                            "write quarantine",
-                                            bytes,
-                                            new AppendWriter(
-                                                    run,
-                                                    catalogLoader(config),
-                                                    wiring.quarantineTables(),
-                                                    "quarantine"))
-                                    .uid(Uids.QUARANTINE_WRITER));
-        }
-        return toCommit;
+        // + the late, quarantined and history rows, each to their tables
+        return SideWriters.attach(written, config, run, wiring, gated, reconciled);
     }
 
     /** Written as the contract version until tables have versioned contracts. */

@@ -13,6 +13,7 @@ public final class Uids {
     public static final String LATE_WRITER = "tidemark-late-writer";
     public static final String CONTRACT_GATE = "tidemark-contract-gate";
     public static final String QUARANTINE_WRITER = "tidemark-quarantine-writer";
+    public static final String HISTORY_WRITER = "tidemark-history-writer";
     public static final String COMMITTER = "tidemark-committer";
     public static final String COMMIT_END = "tidemark-commit-end";
     public static final String SCHEMA_STAGE = "tidemark-schema";

@@ -11,10 +11,13 @@ import io.tidemark.sink.LateTable;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.typeutils.TupleTypeInfo;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimeDomain;
@@ -71,8 +74,23 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     /** Late changes under the {@code quarantine} policy, as rows of the table's late table. */
     public static final OutputTag<RowData> LATE = new OutputTag<>("late", LateTable.TYPE_INFO);
 
+    /**
+     * Every applied change of a table that keeps a history ({@code history: scd2}) with its event
+     * time, when it is applied (before an emit delay collapses it), and each truncate of such a
+     * table: the versions {@code io.tidemark.commit.HistoryWriter} writes.
+     */
+    public static final OutputTag<Tuple2<Long, ChangeEvent>> HISTORY =
+            new OutputTag<>(
+                    "history",
+                    new TupleTypeInfo<>(
+                            org.apache.flink.api.common.typeinfo.Types.LONG,
+                            ChangeEventTypeInfo.INSTANCE));
+
     private final RunContext run;
     private final ReconcileSettings settings;
+
+    /** The source tables whose applied changes go to {@link #HISTORY}. */
+    private Set<String> history = Set.of();
 
     private transient ValueState<KeyState> keyState;
 
@@ -98,6 +116,12 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
     public Reconciler(RunContext run, ReconcileSettings settings) {
         this.run = run;
         this.settings = settings;
+    }
+
+    /** This reconciler, sending the applied changes of {@code tables} to {@link #HISTORY}. */
+    public Reconciler withHistory(Set<String> tables) {
+        this.history = Set.copyOf(tables);
+        return this;
     }
 
     @Override
@@ -158,6 +182,9 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
         }
         if (change.operation() == Operation.TRUNCATE) {
             truncates.truncated(change);
+            if (history.contains(change.table())) {
+                ctx.output(HISTORY, Tuple2.of(OrderingRule.NO_EVENT_TIME, change));
+            }
             out.collect(change);
             return;
         }
@@ -191,6 +218,9 @@ public final class Reconciler extends KeyedProcessFunction<String, ChangeEvent, 
                         rule.latePolicy());
         if (!applies(decision, change, eventTime, watermark, m, ctx)) {
             return;
+        }
+        if (history.contains(change.table())) {
+            ctx.output(HISTORY, Tuple2.of(eventTime, change));
         }
         if (change.operation() == Operation.READ && !rule.ordering().snapshotRowsKeepState()) {
             // nothing to remember (see OrderingRule#snapshotRowsKeepState): no state, no timer

@@ -84,6 +84,27 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void historyIsReadPerTableAndDescribed() {
+        PipelineConfig config =
+                parse(
+                        VALID.replace(
+                                "    target: shop.customers",
+                                "    target: shop.customers\n    history: scd2"));
+        assertThat(config.tables().get(0).history()).isTrue();
+        assertThat(config.tables().get(1).history()).isFalse();
+        assertThat(config.describe())
+                .contains(
+                        "    target: shop.customers\n    primary-key: (source key)\n    history: scd2\n");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        VALID.replace(
+                                                "    target: shop.customers",
+                                                "    target: shop.customers\n    history: scd3")))
+                .hasMessageContaining("'tables[0].history': expected one of [none, scd2]");
+    }
+
+    @Test
     void describeMasksEverySecret() {
         String described = parse(VALID).describe();
 
@@ -589,6 +610,15 @@ class PipelineConfigLoaderTest {
                                                         "new-tables: capture",
                                                         "new-tables: capture\n    late-policy: quarantine")))
                 .hasMessageContaining("'tables[0].late-policy': quarantine needs a late table");
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        pattern.replace("  type: postgres", "  type: mysql")
+                                                .replace(
+                                                        "new-tables: capture",
+                                                        "new-tables: capture\n    history: scd2")))
+                .hasMessageContaining(
+                        "'tables[0].history': scd2 needs a history table per target, made before the start");
         assertThatThrownBy(() -> parse(pattern.replace("new-tables: capture", "new-tables: maybe")))
                 .hasMessageContaining("'tables[0].new-tables': expected one of [ignore, capture]");
     }
