@@ -92,7 +92,7 @@ final class HistoryRows {
         GenericRowData row = new GenericRowData(schema.columns().size());
         RowData[] converted = new RowData[1];
         // a key's update arrives split from its key change (KeyChangeSplitter): one row
-        converter.convert(change, r -> converted[0] = r);
+        converter.convert(fitted(change), r -> converted[0] = r);
         for (int i = 0; i < dataAt.length; i++) {
             row.setField(dataAt[i], ((GenericRowData) converted[0]).getField(i));
         }
@@ -105,6 +105,29 @@ final class HistoryRows {
         row.setField(txId, lsn(change.position().txId()));
         row.setField(rowKey, StringData.fromString(key));
         return row;
+    }
+
+    /**
+     * {@code change} without the null values of columns the history table lacks (a column the
+     * source added, which no row has given a value yet: nothing to add it for).
+     */
+    private ChangeEvent fitted(ChangeEvent change) {
+        Map<String, Object> after = change.after();
+        if (after == null) {
+            return change;
+        }
+        boolean dropped = false;
+        Map<String, Object> kept = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Object> column : after.entrySet()) {
+            if (column.getValue() == null && data.findField(column.getKey()) == null) {
+                dropped = true;
+            } else {
+                kept.put(column.getKey(), column.getValue());
+            }
+        }
+        return dropped
+                ? change.with(change.operation(), change.key(), change.before(), kept)
+                : change;
     }
 
     private static Long lsn(long value) {

@@ -12,9 +12,11 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -91,8 +93,7 @@ public final class HistoryWriter extends FilesWriter<Tuple2<Long, ChangeEvent>> 
     static final String TRUNCATE = "truncate";
 
     /** The operations of a version that holds a row (the others mark it gone). */
-    private static final java.util.Set<String> LIVE =
-            java.util.Set.of(SNAPSHOT, "insert", "update");
+    private static final Set<String> LIVE = Set.of(SNAPSHOT, "insert", "update");
 
     static final ValueStateDescriptor<OpenVersion> OPEN =
             new ValueStateDescriptor<>("history-open", OpenVersionSerializer.INSTANCE);
@@ -273,14 +274,8 @@ public final class HistoryWriter extends FilesWriter<Tuple2<Long, ChangeEvent>> 
                     history.version(
                             change, key, prior.version(), prior.validFromMillis(), operation);
             if (history.sameRow(read, prior.row())) {
-                // the source's row as this history holds it already
-                keep(
-                        key,
-                        new OpenVersion(
-                                prior.version(),
-                                prior.validFromMillis(),
-                                prior.operation(),
-                                change));
+                // the source's row as this history holds it already: the version stays as it
+                // is, with the position of the change that made it
                 return;
             }
             if (SNAPSHOT.equals(prior.operation())) {
@@ -305,6 +300,16 @@ public final class HistoryWriter extends FilesWriter<Tuple2<Long, ChangeEvent>> 
      * Keeps {@code version} as the key's state (taking over from the version read at the start).
      */
     private void keep(String key, OpenVersion version) throws IOException {
+        ChangeEvent change = version.change();
+        if (change != null && change.operation() != Operation.DELETE && change.before() != null) {
+            // the row is its after image; a delete's is its before image's key
+            version =
+                    new OpenVersion(
+                            version.version(),
+                            version.validFromMillis(),
+                            version.operation(),
+                            change.with(change.operation(), change.key(), null, change.after()));
+        }
         open.update(version);
         loaded.remove(key);
     }
@@ -368,13 +373,14 @@ public final class HistoryWriter extends FilesWriter<Tuple2<Long, ChangeEvent>> 
     private void truncate(Route route, ChangeEvent change, RowSink sink) throws Exception {
         HistoryRows history = rows.get(route.sourceTable());
         String prefix = change.table() + '\u0000';
-        List<String> keys = new ArrayList<>();
+        // collected first: the loop below updates the state it would iterate
+        Set<String> keys = new LinkedHashSet<>();
         try (Stream<Object> stored =
                 getKeyedStateBackend().getKeys(OPEN.getName(), VoidNamespace.INSTANCE)) {
             stored.map(String.class::cast).filter(k -> k.startsWith(prefix)).forEach(keys::add);
         }
         for (String key : loaded.keySet()) {
-            if (key.startsWith(prefix) && !keys.contains(key)) {
+            if (key.startsWith(prefix)) {
                 keys.add(key);
             }
         }

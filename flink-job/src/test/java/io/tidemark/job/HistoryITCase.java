@@ -1,10 +1,13 @@
 package io.tidemark.job;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.sink.HistoryTable;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.HistoryChecks;
 import io.tidemark.testing.SharedDatabase;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -66,6 +69,8 @@ class HistoryITCase {
         try (Connection source = DATABASE.get().connect("hist");
                 Statement sql = source.createStatement()) {
             createTables(sql);
+            // a second record, of transaction ids: each version the log made names its change's
+            HistoryChecks.recordChanges(sql, "public.accounts", "id");
             sql.execute(
                     "INSERT INTO public.accounts SELECT g, 'owner ' || g, g * 1.5 "
                             + "FROM generate_series(1, 100) g");
@@ -82,6 +87,7 @@ class HistoryITCase {
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
                 // the snapshot made version 1 of every row; the trigger's record starts here
                 expected = new Expected(rows(sql), lastChange(sql));
+                expected.transactionsFrom = HistoryChecks.lastRecorded(sql);
                 workload(source, sql, new Random(7));
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
                 awaitHistory(catalog, source, sql, expected);
@@ -132,8 +138,10 @@ class HistoryITCase {
             // a start without state, from a new slot: each row is read again by the snapshot. The
             // rows changed meanwhile (once each, and none deleted: the snapshot sees only the net
             // row) get a version; the others, equal to their open version, none
+            expected.snapshotFrom = HistoryChecks.lastRecorded(sql);
             sql.execute("UPDATE public.accounts SET owner = owner || ' moved' WHERE id % 7 = 0");
             sql.execute("INSERT INTO public.accounts VALUES (90001, 'while stopped', 3.25)");
+            expected.snapshotTo = HistoryChecks.lastRecorded(sql);
             job =
                     TestJobs.start(
                             config,
@@ -146,6 +154,81 @@ class HistoryITCase {
                 workload(source, sql, new Random(19));
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
                 awaitHistory(catalog, source, sql, expected);
+            } finally {
+                GroundTruth.cancel(job);
+                DATABASE.get().dropSlot("hist", config.source().slotName());
+                if (catalog instanceof Closeable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Under an event-time ordering the history follows the ordering column: a version begins at its
+     * row's {@code updated_at}, and a change whose {@code updated_at} is older than the row's
+     * applied one (stale: the replica keeps the newer row) makes no version, while one newer than
+     * it (committed later or not) does.
+     */
+    @Test
+    void underAnEventTimeOrderingVersionsFollowTheOrderingColumnAndStaleChangesMakeNone()
+            throws Exception {
+        TableIdentifier prices = TableIdentifier.of("hist", "prices");
+        try (Connection source = DATABASE.get().connect("hist");
+                Statement sql = source.createStatement()) {
+            sql.execute(
+                    "CREATE TABLE public.prices (id bigint PRIMARY KEY, price numeric(12,2) NOT NULL, "
+                            + "updated_at timestamptz NOT NULL)");
+            sql.execute(
+                    "INSERT INTO public.prices SELECT g, g, TIMESTAMPTZ '2026-01-01 00:00:00+00' "
+                            + "FROM generate_series(1, 10) g");
+            PipelineConfig config =
+                    io.tidemark.testing.PipelineYaml.postgres(
+                                    DATABASE.get(), "hist", DATABASE.dir(), "hist-event-time")
+                            .table(
+                                    "public.prices",
+                                    prices.toString(),
+                                    "ordering",
+                                    "event-time:updated_at",
+                                    "history",
+                                    "scd2")
+                            .config();
+            Catalog catalog = TestPipelines.catalog(config);
+            JobClient job = TestJobs.start(config);
+            try {
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of("public.prices", prices), TIMEOUT);
+                sql.execute(
+                        "UPDATE public.prices SET price = 100, "
+                                + "updated_at = TIMESTAMPTZ '2026-01-01 00:05:00+00' WHERE id = 1");
+                // older than the row's: stale, in the replica and in the history
+                sql.execute(
+                        "UPDATE public.prices SET price = 99, "
+                                + "updated_at = TIMESTAMPTZ '2026-01-01 00:03:00+00' WHERE id = 1");
+                sql.execute(
+                        "UPDATE public.prices SET price = 200, "
+                                + "updated_at = TIMESTAMPTZ '2026-01-01 00:10:00+00' WHERE id = 1");
+                sql.execute(
+                        "INSERT INTO public.prices VALUES (11, 11, TIMESTAMPTZ '2026-01-02 00:00:00+00')");
+                // the last change is the newest by the ordering column too: the replica ends equal
+                // to the source, and its checkpoint's history (committed before it) is there
+                GroundTruth.awaitEqual(
+                        job, source, catalog, Map.of("public.prices", prices), TIMEOUT);
+                Map<String, List<Record>> versions =
+                        HistoryChecks.versions(catalog.loadTable(HistoryTable.of(prices)), "id");
+                List<Record> one = versions.get("1");
+                assertThat(one.stream().map(v -> ((BigDecimal) v.getField("price")).intValue()))
+                        .containsExactly(1, 100, 200);
+                OffsetDateTime start = OffsetDateTime.parse("2026-01-01T00:00:00Z");
+                assertThat(one.stream().map(v -> v.getField(HistoryTable.VALID_FROM)))
+                        .containsExactly(start, start.plusMinutes(5), start.plusMinutes(10));
+                assertThat(one.stream().map(v -> v.getField(HistoryTable.VALID_TO)))
+                        .containsExactly(start.plusMinutes(5), start.plusMinutes(10), null);
+                assertThat(versions.get("2")).hasSize(1);
+                // the replica holds the newest row by the ordering column, and so do the history's
+                // open versions
+                assertThat(HistoryChecks.problems(versions, catalog.loadTable(prices), "id"))
+                        .isEmpty();
             } finally {
                 GroundTruth.cancel(job);
                 DATABASE.get().dropSlot("hist", config.source().slotName());
@@ -279,6 +362,12 @@ class HistoryITCase {
         final Map<Long, List<String>> versions = new TreeMap<>();
         long through;
 
+        /** Where the record of transaction ids starts, and the changes a snapshot read. */
+        long transactionsFrom;
+
+        long snapshotFrom;
+        long snapshotTo;
+
         Expected(Map<Long, String> start, long through) {
             start.forEach((id, row) -> versions.put(id, new ArrayList<>(List.of(row))));
             this.through = through;
@@ -312,19 +401,21 @@ class HistoryITCase {
     private static void awaitHistory(
             Catalog catalog, Connection source, Statement sql, Expected expected) throws Exception {
         expected.catchUp(sql);
-        List<String> problems = new ArrayList<>();
+        // the last poll's findings, whole (the poll runs on Awaitility's thread)
+        java.util.concurrent.atomic.AtomicReference<List<String>> problems =
+                new java.util.concurrent.atomic.AtomicReference<>(List.of());
         try {
             Awaitility.await("history table equal to the recorded changes")
                     .atMost(TIMEOUT)
                     .pollInterval(Duration.ofMillis(500))
                     .until(
                             () -> {
-                                problems.clear();
-                                problems.addAll(problems(catalog, sql, expected));
-                                return problems.isEmpty();
+                                List<String> found = problems(catalog, sql, expected);
+                                problems.set(found);
+                                return found.isEmpty();
                             });
         } catch (ConditionTimeoutException e) {
-            throw new AssertionError("history differs: " + problems, e);
+            throw new AssertionError("history differs: " + problems.get(), e);
         }
     }
 
@@ -392,6 +483,15 @@ class HistoryITCase {
         Map<Long, String> source = rows(sql);
         if (!current.equals(source)) {
             problems.add("the current versions differ from the source's rows");
+        }
+        // every version the log made names its change's transaction, also once closed
+        Map<String, List<Long>> log =
+                HistoryChecks.logVersions(HistoryChecks.versions(catalog.loadTable(HISTORY), "id"));
+        Map<String, List<Long>> recorded =
+                HistoryChecks.recordedSince(
+                        sql, expected.transactionsFrom, expected.snapshotFrom, expected.snapshotTo);
+        if (!log.equals(recorded)) {
+            problems.add("transactions of the log's versions " + log + " but recorded " + recorded);
         }
         return problems;
     }

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.config.PipelineConfig;
+import io.tidemark.sink.HistoryTable;
 import io.tidemark.sink.QuarantineTable;
 import io.tidemark.source.resnapshot.ResnapshotRequests;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.EmbeddedMariaDb;
 import io.tidemark.testing.GroundTruth;
+import io.tidemark.testing.HistoryChecks;
 import io.tidemark.testing.PipelineYaml;
 import io.tidemark.testing.TestClusters;
 import io.tidemark.testing.TestJobs;
@@ -223,6 +225,15 @@ class SchemaEvolutionITCase {
                 // both writer subtasks met the new shape; the schema stage applied each change
                 // once: one schema per change after the table's first
                 assertThat(table.schemas()).hasSize(4);
+                // its history: every version chained, the current ones equal to the replica in
+                // every column, the added and widened ones included
+                Table history = catalog.loadTable(HistoryTable.of(items));
+                assertThat(history.schema().findType("color")).isEqualTo(Types.StringType.get());
+                assertThat(history.schema().findType("qty")).isEqualTo(Types.LongType.get());
+                assertThat(
+                                HistoryChecks.problems(
+                                        HistoryChecks.versions(history, "id"), table, "id"))
+                        .isEmpty();
                 Awaitility.await("the new shapes quarantined")
                         .atMost(TIMEOUT)
                         .until(
@@ -615,7 +626,8 @@ class SchemaEvolutionITCase {
             return yaml.set("pipeline.schema-evolution", evolution)
                     .table(schema + "." + only, ns + "." + only);
         }
-        yaml.table(schema + ".items", ns + ".items")
+        // items keeps a history table: the columns added and widened reach it too
+        yaml.table(schema + ".items", ns + ".items", "history", "scd2")
                 .table(schema + ".held", ns + ".held", "schema-evolution", "quarantine")
                 .table(schema + ".priced", ns + ".priced");
         if (mysql) {

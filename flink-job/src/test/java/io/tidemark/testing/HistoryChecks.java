@@ -72,12 +72,25 @@ public final class HistoryChecks {
     /** Per key, the transaction ids of the changes recorded after {@code after}, in order. */
     public static Map<String, List<Long>> recordedSince(Statement sql, long after)
             throws SQLException {
+        return recordedSince(sql, after, 0, 0);
+    }
+
+    /**
+     * As {@link #recordedSince(Statement, long)}, without those after {@code skipFrom} through
+     * {@code skipTo} (changes a snapshot read as one row each, not as versions of the log).
+     */
+    public static Map<String, List<Long>> recordedSince(
+            Statement sql, long after, long skipFrom, long skipTo) throws SQLException {
         Map<String, List<Long>> changes = new TreeMap<>();
         try (ResultSet rs =
                 sql.executeQuery(
                         "SELECT row_key, tx FROM history_audit.changes WHERE seq > "
                                 + after
-                                + " ORDER BY seq")) {
+                                + " AND NOT (seq > "
+                                + skipFrom
+                                + " AND seq <= "
+                                + skipTo
+                                + ") ORDER BY seq")) {
             while (rs.next()) {
                 changes.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getLong(2));
             }
