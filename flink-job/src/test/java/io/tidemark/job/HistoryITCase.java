@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -105,17 +104,7 @@ class HistoryITCase {
                 GroundTruth.awaitEqual(job, source, catalog, tables, TIMEOUT);
                 awaitHistory(catalog, source, sql, expected);
 
-                savepoint =
-                        Path.of(
-                                java.net.URI.create(
-                                        job.stopWithSavepoint(
-                                                        false,
-                                                        DATABASE.dir()
-                                                                .resolve("savepoint")
-                                                                .toUri()
-                                                                .toString(),
-                                                        SavepointFormatType.CANONICAL)
-                                                .get()));
+                savepoint = TestJobs.stopWithSavepoint(job, DATABASE.dir().resolve("savepoint"));
             } catch (Throwable e) {
                 GroundTruth.cancel(job);
                 throw e;

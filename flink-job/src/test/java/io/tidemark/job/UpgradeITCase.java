@@ -127,13 +127,19 @@ class UpgradeITCase {
             assertThat(during).as("statements of the load").isGreaterThan(20);
             Set<String> lineages = new HashSet<>();
             try {
-                // older than the 2030 version applied before the savepoint: must stay dropped
+                // older than the 2030 version applied before the savepoint: must stay dropped. In
+                // one transaction with newer changes of the table, so the commit that counts it
+                // stale holds files (a checkpoint of the table without any commits nothing, and
+                // its counts are in the metrics only)
+                sql.getConnection().setAutoCommit(false);
                 sql.execute(
                         "UPDATE public.orders SET status = 'stale', updated_at = TIMESTAMP '2029-06-01' WHERE id = 7");
                 sql.execute(
                         "UPDATE public.orders SET status = 'b-' || id, "
                                 + "updated_at = TIMESTAMP '2031-01-01' + id * INTERVAL '1 second' "
                                 + "WHERE id BETWEEN 100 AND 300");
+                sql.getConnection().commit();
+                sql.getConnection().setAutoCommit(true);
                 sql.execute("DELETE FROM public.customers WHERE id BETWEEN 401 AND 420");
                 // the new table's log changes, during or after its snapshot
                 sql.execute(

@@ -25,6 +25,18 @@ import org.awaitility.Awaitility;
 /** Starting the real pipeline on the class's MiniCluster, and reading single rows back. */
 public final class TestJobs {
 
+    /** Stops {@code job} with a canonical savepoint under {@code dir}; its path. */
+    public static Path stopWithSavepoint(JobClient job, Path dir) throws Exception {
+        return Path.of(
+                java.net.URI.create(
+                        job.stopWithSavepoint(
+                                        false,
+                                        dir.toUri().toString(),
+                                        org.apache.flink.core.execution.SavepointFormatType
+                                                .CANONICAL)
+                                .get()));
+    }
+
     private TestJobs() {}
 
     /** Starts {@code config}'s pipeline fresh, in a new run, without a commit listener. */
