@@ -1,7 +1,6 @@
 package io.tidemark.commit;
 
 import io.tidemark.decode.ChangeEvent;
-import io.tidemark.decode.Operation;
 import io.tidemark.sink.HistoryTable;
 import io.tidemark.sink.RowDataConverter;
 import java.util.ArrayList;
@@ -167,10 +166,5 @@ final class HistoryRows {
             }
         }
         return true;
-    }
-
-    /** Whether {@code change}'s operation leaves no row: a delete. */
-    static boolean removes(ChangeEvent change) {
-        return change.operation() == Operation.DELETE;
     }
 }
