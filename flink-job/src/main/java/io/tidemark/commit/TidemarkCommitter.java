@@ -95,6 +95,10 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
     private final List<CommitTarget> targets;
     private final String contractVersion;
     private final int reconcilerParallelism;
+
+    /** The gate subtasks that send a tally per checkpoint. */
+    private int gateSubtasks;
+
     private final CommitListener listener;
     private final LiveTables live;
     private final boolean snapshotsOnFreshStart;
@@ -165,9 +169,19 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
         this.targets = List.copyOf(targets);
         this.contractVersion = contractVersion;
         this.reconcilerParallelism = reconcilerParallelism;
+        this.gateSubtasks = reconcilerParallelism;
         this.listener = listener;
         this.live = live;
         this.snapshotsOnFreshStart = snapshotsOnFreshStart;
+    }
+
+    /**
+     * This committer, expecting a tally per checkpoint from {@code subtasks} gate subtasks (every
+     * subtask of every gate) before it checks that the checkpoint adds up.
+     */
+    public TidemarkCommitter countingGates(int subtasks) {
+        this.gateSubtasks = subtasks;
+        return this;
     }
 
     /** This committer, also reporting how far each source's log runs ahead of it. */
@@ -331,8 +345,7 @@ public final class TidemarkCommitter extends AbstractStreamOperator<Void>
             }
         }
         Map<String, Long> quarantined = quarantinedRows(gathered.files);
-        if (gathered.gateTallies >= reconcilerParallelism
-                && gathered.tallies >= reconcilerParallelism) {
+        if (gathered.gateTallies >= gateSubtasks && gathered.tallies >= reconcilerParallelism) {
             CheckpointAudit.checkNothingLost(
                     checkpointId, gathered.gated, gathered.counts, quarantined);
             verified.add(1L);

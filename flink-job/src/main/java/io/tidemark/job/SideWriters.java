@@ -3,7 +3,6 @@ package io.tidemark.job;
 import io.tidemark.commit.AppendWriter;
 import io.tidemark.commit.HistoryWriter;
 import io.tidemark.config.PipelineConfig;
-import io.tidemark.contract.ContractGate;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.reconcile.Reconciler;
 import io.tidemark.runtime.RunContext;
@@ -15,6 +14,7 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.table.data.RowData;
 
 /**
  * The writers of the side tables, on the same checkpoints as the targets' writer: the versions of
@@ -30,7 +30,7 @@ final class SideWriters {
             PipelineConfig config,
             RunContext run,
             JobWiring wiring,
-            SingleOutputStreamOperator<ChangeEvent> gated,
+            DataStream<RowData> quarantined,
             SingleOutputStreamOperator<ChangeEvent> reconciled) {
         TypeInformation<byte[]> bytes = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
         DataStream<byte[]> toCommit = written;
@@ -70,7 +70,7 @@ final class SideWriters {
         if (!wiring.quarantineTables().isEmpty()) {
             toCommit =
                     toCommit.union(
-                            gated.getSideOutput(ContractGate.QUARANTINE)
+                            quarantined
                                     .transform(
                                             "write quarantine",
                                             bytes,

@@ -11,8 +11,6 @@ import io.tidemark.config.PipelineConfig.SourceConfig;
 import io.tidemark.config.PipelineConfig.TableConfig;
 import io.tidemark.config.ReconcileConfig;
 import io.tidemark.config.StartupMode;
-import io.tidemark.contract.ContractGate;
-import io.tidemark.contract.ContractGateOperator;
 import io.tidemark.decode.ChangeEvent;
 import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
 import io.tidemark.decode.Operation;
@@ -30,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -254,29 +251,25 @@ public final class TidemarkJob {
         SchemaStage schema = SchemaStage.afterSource(changes, run, live);
         changes = schema.changes();
         // + the re-snapshots asked for while the job runs
+        DataStream<ChangeEvent> resnapshots = null;
         for (SourceConfig database : config.sources()) {
-            changes =
-                    changes.union(
-                            SourceStage.resnapshots(
-                                    env, config, run, database, wiring.primaryKeys()));
+            DataStream<ChangeEvent> reread =
+                    SourceStage.resnapshots(env, config, run, database, wiring.primaryKeys());
+            resnapshots = resnapshots == null ? reread : resnapshots.union(reread);
         }
 
-        // -> contract gate: changes that break their table's contract go to its quarantine table
+        // -> contract gate, one per input, each in its input's task: changes that break their
+        // table's contract go to its quarantine table
+        // -> split primary-key updates into delete + upsert, truncates into one per reconciler
         KeyChangeSplitter splitter =
                 new KeyChangeSplitter(
                         wiring.primaryKeys(), live, config.parallelism(), config.maxParallelism());
-        SingleOutputStreamOperator<ChangeEvent> gated =
-                gate(changes, config, run, tables, wiring, splitter, live);
+        GateStage gates =
+                GateStage.of(changes, resnapshots, config, run, tables, wiring, splitter, live);
 
-        // -> split primary-key updates into delete + upsert, truncates into one per reconciler
         // -> reconcile per (table, primary key): declared order, tombstones, late policy
         SingleOutputStreamOperator<ChangeEvent> reconciled =
-                gated.flatMap(
-                                (FlatMapFunction<ChangeEvent, ChangeEvent>)
-                                        (change, out) -> splitter.split(change, out::collect),
-                                ChangeEventTypeInfo.INSTANCE)
-                        .uid(Uids.KEY_SPLIT)
-                        .name("split key changes")
+                gates.split()
                         .keyBy((KeySelector<ChangeEvent, String>) Reconciler::keyOf, Types.STRING)
                         .transform(
                                 "reconcile",
@@ -288,13 +281,11 @@ public final class TidemarkJob {
 
         // -> write files per table, on the reconciler's partitioning (no further exchange); the
         // late and quarantined changes to their tables, on the same checkpoints
-        DataStream<byte[]> toCommit = write(config, run, wiring, gated, reconciled, live, schema);
+        DataStream<byte[]> toCommit = write(config, run, wiring, gates, reconciled, live, schema);
 
         // -> one committer: per completed checkpoint one snapshot per table, with provenance
         commit(
-                toCommit.union(
-                        reconciled.getSideOutput(ReconcilerOperator.TALLY),
-                        gated.getSideOutput(ContractGate.TALLY)),
+                toCommit.union(reconciled.getSideOutput(ReconcilerOperator.TALLY), gates.tallies()),
                 config,
                 run,
                 wiring,
@@ -303,31 +294,6 @@ public final class TidemarkJob {
 
         // beside the stream: each table's compaction, snapshot expiry and orphan removal
         MaintenanceStage.attach(env, config, run, tables);
-    }
-
-    /** The contract gate over every change (chained to the source). */
-    private static SingleOutputStreamOperator<ChangeEvent> gate(
-            DataStream<ChangeEvent> changes,
-            PipelineConfig config,
-            RunContext run,
-            List<ResolvedTable> tables,
-            JobWiring wiring,
-            KeyChangeSplitter splitter,
-            LiveTables live) {
-        return changes.transform(
-                        "contract gate",
-                        ChangeEventTypeInfo.INSTANCE,
-                        new ContractGateOperator(
-                                new ContractGate(
-                                        run,
-                                        wiring.contracts(),
-                                        TablePolicies.implicitContracts(config, tables),
-                                        splitter,
-                                        TablePolicies.truncatePolicies(config),
-                                        TablePolicies.orderingColumns(tables),
-                                        live,
-                                        SourceStage.columnDefaults(config))))
-                .uid(Uids.CONTRACT_GATE);
     }
 
     /** The one committer, on one subtask, and the end of the graph. */
@@ -350,6 +316,7 @@ public final class TidemarkJob {
                                         listener,
                                         live,
                                         snapshotsEveryTable(config))
+                                .countingGates(GateStage.gateSubtasks(config))
                                 .watchingLag(SourceLag.of(config.sources()))
                                 .publishingPoints(
                                         config.points(),
@@ -372,7 +339,7 @@ public final class TidemarkJob {
             PipelineConfig config,
             RunContext run,
             JobWiring wiring,
-            SingleOutputStreamOperator<ChangeEvent> gated,
+            GateStage gates,
             SingleOutputStreamOperator<ChangeEvent> reconciled,
             LiveTables live,
             SchemaStage schema) {
@@ -388,7 +355,7 @@ public final class TidemarkJob {
         // created in the source while the job runs, applied once
         schema.attach(written.getSideOutput(ChangeWriter.SCHEMA_CHANGES), config, run, live);
         // + the late, quarantined and history rows, each to their tables
-        return SideWriters.attach(written, config, run, wiring, gated, reconciled);
+        return SideWriters.attach(written, config, run, wiring, gates.quarantined(), reconciled);
     }
 
     /** Written as the contract version until tables have versioned contracts. */

@@ -12,6 +12,13 @@ public final class Uids {
     public static final String WRITER = "tidemark-writer";
     public static final String LATE_WRITER = "tidemark-late-writer";
     public static final String CONTRACT_GATE = "tidemark-contract-gate";
+
+    /** The contract gate of the re-snapshots' changes (the sources' is {@link #CONTRACT_GATE}). */
+    public static final String RESNAPSHOT_GATE = "tidemark-resnapshot-gate";
+
+    /** The split of key changes after {@link #RESNAPSHOT_GATE}. */
+    public static final String RESNAPSHOT_KEY_SPLIT = "tidemark-resnapshot-key-split";
+
     public static final String QUARANTINE_WRITER = "tidemark-quarantine-writer";
     public static final String HISTORY_WRITER = "tidemark-history-writer";
     public static final String COMMITTER = "tidemark-committer";

@@ -31,6 +31,19 @@ class JobGraphTest {
 
     /** Each operator's max parallelism in the graph at {@code parallelism}, by operator id. */
     private static Map<String, Integer> maxParallelismByOperator(int parallelism) throws Exception {
+        Map<String, Integer> byOperator = new HashMap<>();
+        for (JobVertex vertex : jobGraph(parallelism).getVertices()) {
+            for (OperatorIDPair operator : vertex.getOperatorIDs()) {
+                byOperator.put(
+                        operator.getGeneratedOperatorID().toHexString(),
+                        vertex.getMaxParallelism());
+            }
+        }
+        return byOperator;
+    }
+
+    /** The pipeline's job graph at {@code parallelism}, over a source of no changes. */
+    private static JobGraph jobGraph(int parallelism) throws Exception {
         PipelineConfig config =
                 new PipelineConfigLoader()
                         .parse(
@@ -62,16 +75,31 @@ class JobGraphTest {
                                 .uid(Uids.SOURCE)
                                 .assignTimestampsAndWatermarks(watermarks)
                                 .uid("graph-test-watermarks"));
-        JobGraph graph = env.getStreamGraph().getJobGraph();
-        Map<String, Integer> byOperator = new HashMap<>();
-        for (JobVertex vertex : graph.getVertices()) {
-            for (OperatorIDPair operator : vertex.getOperatorIDs()) {
-                byOperator.put(
-                        operator.getGeneratedOperatorID().toHexString(),
-                        vertex.getMaxParallelism());
-            }
-        }
-        return byOperator;
+        return env.getStreamGraph().getJobGraph();
+    }
+
+    /**
+     * Each contract gate and its split of key changes run in the task of their input: a change is
+     * not serialized to another task between the source and the reconciler's exchange (one gate
+     * over the union of the sources and the re-snapshots could chain to neither).
+     */
+    @Test
+    void eachContractGateRunsInItsInputsTask() throws Exception {
+        List<String> tasks = new java.util.ArrayList<>();
+        jobGraph(1).getVertices().forEach(vertex -> tasks.add(vertex.getName()));
+        assertThat(tasks)
+                .anySatisfy(
+                        task ->
+                                assertThat(task)
+                                        .contains("Source")
+                                        .contains("contract gate ->")
+                                        .contains("split key changes"))
+                .anySatisfy(
+                        task ->
+                                assertThat(task)
+                                        .contains("contract gate (re-snapshots)")
+                                        .contains("split key changes"))
+                .noneSatisfy(task -> assertThat(task).startsWith("contract gate ->"));
     }
 
     /**

@@ -1,0 +1,129 @@
+package io.tidemark.job;
+
+import io.tidemark.config.PipelineConfig;
+import io.tidemark.contract.ContractGate;
+import io.tidemark.contract.ContractGateOperator;
+import io.tidemark.decode.ChangeEvent;
+import io.tidemark.decode.ChangeEventTypeInfoFactory.ChangeEventTypeInfo;
+import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.reconcile.KeyChangeSplitter;
+import io.tidemark.runtime.RunContext;
+import io.tidemark.source.LiveTables;
+import java.util.List;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.table.data.RowData;
+
+/**
+ * The contract gate in the graph, one per input so that each chains to what feeds it: the gate of
+ * the CDC sources' changes ({@link Uids#CONTRACT_GATE}, in the source's task: a change is not
+ * serialized to another task before the reconciler's exchange) and the gate of the re-snapshots
+ * ({@link Uids#RESNAPSHOT_GATE}, in the re-snapshot's task). One gate over the union of both could
+ * chain to neither. Each gate is followed by the split of primary-key updates, in its task too.
+ * Both gates check the same contracts and tell the committer what they saw (each subtask of each
+ * gate sends a tally per checkpoint: {@link #gateSubtasks}).
+ */
+final class GateStage {
+
+    /** The gated changes, key changes split, ready for the reconciler's exchange. */
+    private final DataStream<ChangeEvent> split;
+
+    private final DataStream<RowData> quarantined;
+
+    private final DataStream<byte[]> tallies;
+
+    private GateStage(
+            DataStream<ChangeEvent> split,
+            DataStream<RowData> quarantined,
+            DataStream<byte[]> tallies) {
+        this.split = split;
+        this.quarantined = quarantined;
+        this.tallies = tallies;
+    }
+
+    /**
+     * The gates over {@code changes} (the CDC sources') and {@code resnapshots} (null: none), each
+     * followed by {@code splitter}.
+     */
+    static GateStage of(
+            DataStream<ChangeEvent> changes,
+            DataStream<ChangeEvent> resnapshots,
+            PipelineConfig config,
+            RunContext run,
+            List<ResolvedTable> tables,
+            JobWiring wiring,
+            KeyChangeSplitter splitter,
+            LiveTables live) {
+        SingleOutputStreamOperator<ChangeEvent> gated =
+                gate(changes, config, run, tables, wiring, splitter, live).uid(Uids.CONTRACT_GATE);
+        DataStream<ChangeEvent> split = split(gated, splitter).uid(Uids.KEY_SPLIT);
+        DataStream<RowData> quarantined = gated.getSideOutput(ContractGate.QUARANTINE);
+        DataStream<byte[]> tallies = gated.getSideOutput(ContractGate.TALLY);
+        if (resnapshots != null) {
+            SingleOutputStreamOperator<ChangeEvent> reread =
+                    gate(resnapshots, config, run, tables, wiring, splitter, live)
+                            .uid(Uids.RESNAPSHOT_GATE)
+                            .name("contract gate (re-snapshots)");
+            split = split.union(split(reread, splitter).uid(Uids.RESNAPSHOT_KEY_SPLIT));
+            quarantined = quarantined.union(reread.getSideOutput(ContractGate.QUARANTINE));
+            tallies = tallies.union(reread.getSideOutput(ContractGate.TALLY));
+        }
+        return new GateStage(split, quarantined, tallies);
+    }
+
+    /**
+     * How many tallies the committer gets per checkpoint when every gate subtask has sent its own:
+     * one gate of the sources' changes, and one of the re-snapshots when the pipeline has a source.
+     */
+    static int gateSubtasks(PipelineConfig config) {
+        return config.parallelism() * (config.sources().isEmpty() ? 1 : 2);
+    }
+
+    /** The gated changes with primary-key updates split into a delete and an upsert. */
+    DataStream<ChangeEvent> split() {
+        return split;
+    }
+
+    /** The changes the gates quarantined, as rows of their quarantine tables. */
+    DataStream<RowData> quarantined() {
+        return quarantined;
+    }
+
+    /** The gates' tallies for the committer. */
+    DataStream<byte[]> tallies() {
+        return tallies;
+    }
+
+    private static SingleOutputStreamOperator<ChangeEvent> gate(
+            DataStream<ChangeEvent> changes,
+            PipelineConfig config,
+            RunContext run,
+            List<ResolvedTable> tables,
+            JobWiring wiring,
+            KeyChangeSplitter splitter,
+            LiveTables live) {
+        return changes.transform(
+                "contract gate",
+                ChangeEventTypeInfo.INSTANCE,
+                new ContractGateOperator(
+                        new ContractGate(
+                                run,
+                                wiring.contracts(),
+                                TablePolicies.implicitContracts(config, tables),
+                                splitter,
+                                TablePolicies.truncatePolicies(config),
+                                TablePolicies.orderingColumns(tables),
+                                live,
+                                SourceStage.columnDefaults(config))));
+    }
+
+    private static SingleOutputStreamOperator<ChangeEvent> split(
+            DataStream<ChangeEvent> gated, KeyChangeSplitter splitter) {
+        return gated.flatMap(
+                        (FlatMapFunction<ChangeEvent, ChangeEvent>)
+                                (change, out) -> splitter.split(change, out::collect),
+                        ChangeEventTypeInfo.INSTANCE)
+                .name("split key changes");
+    }
+}
