@@ -304,6 +304,8 @@ public final class DemoRunner {
                         work.resolve("trino"),
                         DemoFiles.trinoCatalog(servers, work),
                         Duration.ofMinutes(3));
+        // the query it suggests below, run once so that the first one a user types does not fail
+        trino.awaitQuery("SELECT count(*) FROM iceberg.shop.orders", Duration.ofMinutes(2));
         out.printf(
                 "Trino started in %d s. JDBC URL: %s (user: any name)%n",
                 Duration.between(started, Instant.now()).toSeconds(), trino.jdbcUrl());

@@ -18,6 +18,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -211,6 +213,70 @@ public final class TrinoServer implements AutoCloseable {
             return false;
         }
     }
+
+    /**
+     * Waits until {@code sql} (a scan of a table in a catalog) runs without an error. A server that
+     * reports it has started refuses queries that scan a catalog's tables with "No nodes available
+     * to run query" for some seconds: the coordinator's node manager learns which nodes serve a
+     * catalog from their announcements, which it reads every few seconds. Run through Trino's
+     * client protocol: the statement is posted, then its {@code nextUri} followed until it ends.
+     */
+    public void awaitQuery(String sql, Duration timeout) throws InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (true) {
+            try {
+                Optional<String> error = run(http, sql);
+                if (error.isEmpty()) {
+                    return;
+                }
+                last = error.get();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "Trino did not run " + sql + " within " + timeout + ": " + last);
+            }
+            // polling the server until its node manager has caught up
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
+    }
+
+    /** Runs {@code sql} to its end: the error Trino answered, if any. */
+    private Optional<String> run(HttpClient http, String sql)
+            throws IOException, InterruptedException {
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/statement"))
+                        .timeout(Duration.ofSeconds(30))
+                        .header("X-Trino-User", "tidemark")
+                        .POST(HttpRequest.BodyPublishers.ofString(sql))
+                        .build();
+        for (int page = 0; page < 10_000; page++) {
+            String body = http.send(request, BodyHandlers.ofString()).body();
+            if (body.contains("\"error\"")) {
+                Matcher error = ERROR_MESSAGE.matcher(body);
+                return Optional.of(error.find() ? error.group(1) : body);
+            }
+            Matcher next = NEXT_URI.matcher(body);
+            if (!next.find()) {
+                return Optional.empty();
+            }
+            request =
+                    HttpRequest.newBuilder(URI.create(next.group(1)))
+                            .timeout(Duration.ofSeconds(30))
+                            .header("X-Trino-User", "tidemark")
+                            .GET()
+                            .build();
+        }
+        return Optional.of("no end after 10,000 pages");
+    }
+
+    private static final Pattern NEXT_URI = Pattern.compile("\"nextUri\"\\s*:\\s*\"([^\"]+)\"");
+
+    private static final Pattern ERROR_MESSAGE =
+            Pattern.compile("\"error\"\\s*:\\s*\\{\\s*\"message\"\\s*:\\s*\"([^\"]*)\"");
 
     public int port() {
         return port;

@@ -178,7 +178,7 @@ class ObjectStorageITCase {
                         Duration.ofMinutes(3))) {
             String ns = names.namespace();
             try (Connection trinoConnection =
-                    TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".customers")) {
+                    TrinoQueries.connectWhenScanning(trino, ns + ".customers")) {
                 TrinoQueries.assertShopTablesEqual(trinoConnection, source, ns);
                 assertThat(
                                 TrinoQueries.query(

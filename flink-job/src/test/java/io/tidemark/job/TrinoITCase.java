@@ -146,7 +146,7 @@ class TrinoITCase {
             {
                 String ns = names.namespace();
                 try (Connection trinoConnection =
-                        TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".customers")) {
+                        TrinoQueries.connectWhenScanning(trino, ns + ".customers")) {
                     // rows equal the source, deletes applied
                     TrinoQueries.assertShopTablesEqual(trinoConnection, source, ns);
                     // the partitioned table: its rows in 4 buckets of the key, as Trino sees them
@@ -363,7 +363,7 @@ class TrinoITCase {
             GroundTruth.awaitEqual(job, source, catalog, names.targets(), Duration.ofMinutes(3));
             String ns = names.namespace();
             try (Connection trinoConnection =
-                    TrinoQueries.connectWhenScanning(trino.jdbcUrl(), ns + ".orders")) {
+                    TrinoQueries.connectWhenScanning(trino, ns + ".orders")) {
 
                 // the workload on its own thread, over the source connection, which this one
                 // leaves alone until it stops

@@ -2,6 +2,7 @@ package io.tidemark.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tidemark.deploy.TrinoServer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import org.awaitility.Awaitility;
 
 /** Reading the pipeline's tables through Trino's JDBC driver, as the tests that start Trino do. */
 public final class TrinoQueries {
@@ -19,18 +19,17 @@ public final class TrinoQueries {
     private TrinoQueries() {}
 
     /**
-     * A connection to {@code jdbcUrl} once Trino scans {@code table}: queries that scan fail with
-     * "No nodes available" until the coordinator's own worker has announced itself.
+     * A connection to {@code trino} once it scans {@code table} ({@link TrinoServer#awaitQuery}:
+     * queries that scan fail with "No nodes available" until the coordinator knows its own worker
+     * serves the catalog).
      */
-    public static Connection connectWhenScanning(String jdbcUrl, String table) throws SQLException {
+    public static Connection connectWhenScanning(TrinoServer trino, String table)
+            throws SQLException, InterruptedException {
+        trino.awaitQuery(
+                "SELECT count(*) FROM " + TrinoServer.CATALOG + "." + table, Duration.ofMinutes(2));
         Properties user = new Properties();
         user.setProperty("user", "tidemark");
-        Connection connection = DriverManager.getConnection(jdbcUrl, user);
-        Awaitility.await("Trino scans " + table)
-                .atMost(Duration.ofMinutes(2))
-                .ignoreExceptions()
-                .until(() -> query(connection, "SELECT count(*) FROM " + table).size() == 1);
-        return connection;
+        return DriverManager.getConnection(trino.jdbcUrl(), user);
     }
 
     /** The shop workload's rows in Trino's {@code namespace} equal the source's. */

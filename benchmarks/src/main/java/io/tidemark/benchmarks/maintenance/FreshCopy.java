@@ -10,26 +10,31 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
- * The rows of a table written afresh to a table of their own ({@code <name>_fresh}): one Parquet
- * file, no deletes, one snapshot: what a full read of the table costs at best.
+ * The rows of a table's snapshot written afresh to a table of their own ({@code <name>_<suffix>}):
+ * one Parquet file, no deletes, one snapshot: what a full read of those rows costs at best.
  */
 final class FreshCopy {
 
     private FreshCopy() {}
 
-    /** The copy, or null when {@code readable} is false (a full read of the table gave up). */
-    static Table of(Catalog catalog, Table table, boolean readable) throws Exception {
+    /**
+     * The copy of {@code table}'s rows at {@code snapshotId}, or null when {@code readable} is
+     * false (a full read of the table gave up).
+     */
+    static Table of(Catalog catalog, Table table, long snapshotId, String suffix, boolean readable)
+            throws Exception {
         if (!readable) {
             return null;
         }
         String[] name = table.name().split("\\.");
         TableIdentifier fresh =
-                TableIdentifier.of(name[name.length - 2], name[name.length - 1] + "_fresh");
+                TableIdentifier.of(name[name.length - 2], name[name.length - 1] + "_" + suffix);
         if (catalog.tableExists(fresh)) {
             catalog.dropTable(fresh, true);
         }
         Table copy = catalog.createTable(fresh, table.schema(), PartitionSpec.unpartitioned());
-        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+        try (CloseableIterable<Record> records =
+                IcebergGenerics.read(table).useSnapshot(snapshotId).build()) {
             ParquetAppend.append(copy, "fresh.parquet", appender -> records.forEach(appender::add));
         }
         return copy;

@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.iceberg.Table;
@@ -49,13 +50,22 @@ public final class MaintenanceBenchmark {
             long changes,
             Duration streamed,
             TableFigures table,
+            PointReads current,
+            PointReads mostFiles,
+            String verified) {}
+
+    /**
+     * The full reads of one {@link ReadPoint} by each reader, the table's and its fresh copy's
+     * (wall times in ms; -1: gave up or could not read).
+     */
+    record PointReads(
+            ReadPoint point,
             List<Long> readMillis,
             List<Long> freshReadMillis,
             List<Long> tidemarkReadMillis,
             List<Long> freshTidemarkReadMillis,
             List<Long> trinoReadMillis,
-            List<Long> freshTrinoReadMillis,
-            String verified) {}
+            List<Long> freshTrinoReadMillis) {}
 
     public static void main(String[] args) throws Exception {
         int checkpoints = 2_000;
@@ -188,7 +198,8 @@ public final class MaintenanceBenchmark {
             Table table = catalog.loadTable(target);
             commits.update(table);
             TableFigures tableFigures = TableFigures.of(table);
-            List<Long> reads = TableFigures.timedReads(table, 3);
+            ReadPoint current = ReadPoint.current(table);
+            List<Long> reads = TableFigures.timedReads(table, current.snapshotId(), 3);
             String verified;
             if (reads.get(0) < 0 || reads.get(0) > TableFigures.READ_LIMIT_MS / 2) {
                 // the diff reads the table in full once more
@@ -205,25 +216,77 @@ public final class MaintenanceBenchmark {
                 verified = "equal to the source (" + diff.summary() + ")";
             }
             out.printf("[%s] %s%n", side.name(), verified);
-            Table fresh = FreshCopy.of(catalog, table, reads.get(0) >= 0);
-            List<Long> freshReads =
-                    fresh == null ? List.of(-1L) : TableFigures.timedReads(fresh, 3);
             boolean quick = reads.get(0) >= 0 && reads.get(0) < 60_000;
-            List<List<Long>> tidemarkReads =
-                    fresh == null || !quick
-                            ? List.of(List.of(-1L), List.of(-1L))
-                            : TableFigures.alternatingReads(table, fresh, 5);
-            List<List<Long>> trinoReads =
-                    fresh == null || !quick
-                            ? List.of(List.of(-1L), List.of(-1L))
-                            : TrinoReads.alternating(
-                                    side.database(),
-                                    side.warehouse(),
-                                    side.work(),
+            // the current snapshot, and the end of a compaction cycle when one is retained: the
+            // snapshot with the most files, which a reader meets just before a compaction
+            List<ReadPoint> points = new ArrayList<>();
+            points.add(
+                    current.withFresh(
+                            FreshCopy.of(
+                                    catalog,
                                     table,
-                                    fresh,
-                                    5,
-                                    out);
+                                    current.snapshotId(),
+                                    "fresh",
+                                    reads.get(0) >= 0)));
+            List<List<Long>> genericReads = new ArrayList<>();
+            genericReads.add(reads);
+            if (quick) {
+                Optional<ReadPoint> most = ReadPoint.mostFiles(table);
+                if (most.isPresent()) {
+                    points.add(
+                            most.get()
+                                    .withFresh(
+                                            FreshCopy.of(
+                                                    catalog,
+                                                    table,
+                                                    most.get().snapshotId(),
+                                                    "fresh_most_files",
+                                                    true)));
+                    genericReads.add(TableFigures.timedReads(table, most.get().snapshotId(), 3));
+                }
+            }
+            List<List<List<Long>>> trinoReads =
+                    quick
+                            ? TrinoReads.alternating(
+                                    side.database(), side.warehouse(), side.work(), points, 5, out)
+                            : List.of(List.of(List.of(-1L), List.of(-1L)));
+            List<PointReads> pointReads = new ArrayList<>();
+            for (int i = 0; i < points.size(); i++) {
+                ReadPoint point = points.get(i);
+                List<Long> freshReads =
+                        point.fresh() == null
+                                ? List.of(-1L)
+                                : TableFigures.timedReads(
+                                        point.fresh(),
+                                        point.fresh().currentSnapshot().snapshotId(),
+                                        3);
+                List<List<Long>> tidemarkReads =
+                        point.fresh() == null || !quick
+                                ? List.of(List.of(-1L), List.of(-1L))
+                                : TableFigures.alternatingReads(
+                                        table, point.snapshotId(), point.fresh(), 5);
+                pointReads.add(
+                        new PointReads(
+                                point,
+                                genericReads.get(i),
+                                freshReads,
+                                tidemarkReads.get(0),
+                                tidemarkReads.get(1),
+                                trinoReads.get(i).get(0),
+                                trinoReads.get(i).get(1)));
+                out.printf(
+                        "[%s] %s; full read %d ms (fresh copy %d ms), by Tidemark's reader %d ms"
+                                + " (fresh copy %d ms), by Trino %d ms (fresh copy %d ms)%n",
+                        side.name(),
+                        point,
+                        median(genericReads.get(i)),
+                        median(freshReads),
+                        median(tidemarkReads.get(0)),
+                        median(tidemarkReads.get(1)),
+                        median(trinoReads.get(i).get(0)),
+                        median(trinoReads.get(i).get(1)));
+            }
+            out.printf("[%s] %s%n", side.name(), tableFigures);
             Figures result =
                     new Figures(
                             side.name(),
@@ -231,24 +294,9 @@ public final class MaintenanceBenchmark {
                             changes,
                             streamed,
                             tableFigures,
-                            reads,
-                            freshReads,
-                            tidemarkReads.get(0),
-                            tidemarkReads.get(1),
-                            trinoReads.get(0),
-                            trinoReads.get(1),
+                            pointReads.get(0),
+                            pointReads.size() > 1 ? pointReads.get(1) : null,
                             verified);
-            out.printf(
-                    "[%s] %s; full read %d ms (fresh copy %d ms), by Tidemark's reader %d ms"
-                            + " (fresh copy %d ms), by Trino %d ms (fresh copy %d ms)%n",
-                    side.name(),
-                    tableFigures,
-                    median(reads),
-                    median(freshReads),
-                    median(tidemarkReads.get(0)),
-                    median(tidemarkReads.get(1)),
-                    median(trinoReads.get(0)),
-                    median(trinoReads.get(1)));
             return result;
         } finally {
             if (!cancelled) {

@@ -3,6 +3,7 @@ package io.tidemark.benchmarks.maintenance;
 import static io.tidemark.benchmarks.maintenance.MaintenanceBenchmark.median;
 
 import io.tidemark.benchmarks.maintenance.MaintenanceBenchmark.Figures;
+import io.tidemark.benchmarks.maintenance.MaintenanceBenchmark.PointReads;
 import java.util.List;
 import java.util.function.Function;
 
@@ -21,8 +22,9 @@ final class MaintenanceReport {
                 String.format(
                         "%,d rows, about %,d changes/s (60%% updates, 25%% inserts, 15%% deletes),"
                                 + " checkpoints every %d ms, parallelism 1. Maintenance on:"
-                                + " compaction and snapshot expiry every %d commits, %d snapshots"
-                                + " kept (orphan files are not removed: nothing in this run leaves any)."
+                                + " compaction and snapshot expiry every %d commits (at most one"
+                                + " run of each every %s), %d snapshots kept (orphan files are not"
+                                + " removed: nothing in this run leaves any)."
                                 + " Full read: Iceberg's generic reader, deletes applied, median of"
                                 + " 3 after one warm-up; Tidemark's reader (the one `verify` and"
                                 + " re-reads use: each delete file read once, its equality deletes"
@@ -30,13 +32,17 @@ final class MaintenanceReport {
                                 + " fresh copy in turn, median of 5 after one warm-up; Trino 476"
                                 + " (count(*) and a checksum of every column), the same way; fresh copy:"
                                 + " the same rows in one Parquet"
-                                + " file of a table of their own. A full read gives up after 10"
+                                + " file of a table of their own. Each reader reads the current"
+                                + " snapshot and, when one is retained, the end of a compaction"
+                                + " cycle (the retained snapshot with the most data and delete"
+                                + " files, read at that snapshot beside a fresh copy of its rows). A full read gives up after 10"
                                 + " min; a side whose table reads in under 5 min is diffed against"
                                 + " its source (missing, extra, duplicate, stale all zero).%n%n",
                         rows,
                         rate,
                         MaintenanceSide.CHECKPOINT_INTERVAL_MS,
                         everyCommits,
+                        MaintenanceSide.MIN_INTERVAL,
                         MaintenanceSide.RETAIN_LAST));
         md.append("| figure |");
         sides.forEach(s -> md.append(" maintenance ").append(s.side()).append(" |"));
@@ -73,33 +79,59 @@ final class MaintenanceReport {
                 "files under the location",
                 sides,
                 s -> String.format("%,d", s.table().locationFiles()));
-        reads(
+        pointReads(md, "", sides, Figures::current);
+        row(
                 md,
-                "full read, ms (runs; -1: gave up after 10 min)",
-                "fresh copy's full read, ms (runs)",
-                "full read / fresh copy",
+                "end of a compaction cycle: the retained snapshot with the most files",
                 sides,
-                Figures::readMillis,
-                Figures::freshReadMillis);
-        reads(
-                md,
-                "full read by Tidemark's reader, ms (runs)",
-                "fresh copy's, Tidemark's reader, ms (runs)",
-                "full read / fresh copy, Tidemark's reader",
-                sides,
-                Figures::tidemarkReadMillis,
-                Figures::freshTidemarkReadMillis);
-        reads(
-                md,
-                "full read by Trino 476, ms (runs)",
-                "fresh copy's, Trino, ms (runs)",
-                "full read / fresh copy, Trino",
-                sides,
-                Figures::trinoReadMillis,
-                Figures::freshTrinoReadMillis);
+                s -> s.mostFiles() == null ? "none retained" : s.mostFiles().point().toString());
+        pointReads(md, " (end of a cycle)", sides, Figures::mostFiles);
         row(md, "checked", sides, Figures::verified);
         return md.toString();
     }
+
+    /** The rows of every reader's reads of one point ({@code suffix} names it). */
+    private static void pointReads(
+            StringBuilder md,
+            String suffix,
+            List<Figures> sides,
+            Function<Figures, PointReads> at) {
+        Function<Figures, PointReads> point = s -> at.apply(s) != null ? at.apply(s) : NONE;
+        reads(
+                md,
+                "full read" + suffix + ", ms (runs; -1: gave up after 10 min)",
+                "fresh copy's full read" + suffix + ", ms (runs)",
+                "full read / fresh copy" + suffix,
+                sides,
+                s -> point.apply(s).readMillis(),
+                s -> point.apply(s).freshReadMillis());
+        reads(
+                md,
+                "full read by Tidemark's reader" + suffix + ", ms (runs)",
+                "fresh copy's, Tidemark's reader" + suffix + ", ms (runs)",
+                "full read / fresh copy, Tidemark's reader" + suffix,
+                sides,
+                s -> point.apply(s).tidemarkReadMillis(),
+                s -> point.apply(s).freshTidemarkReadMillis());
+        reads(
+                md,
+                "full read by Trino 476" + suffix + ", ms (runs)",
+                "fresh copy's, Trino" + suffix + ", ms (runs)",
+                "full read / fresh copy, Trino" + suffix,
+                sides,
+                s -> point.apply(s).trinoReadMillis(),
+                s -> point.apply(s).freshTrinoReadMillis());
+    }
+
+    private static final PointReads NONE =
+            new PointReads(
+                    null,
+                    List.of(-1L),
+                    List.of(-1L),
+                    List.of(-1L),
+                    List.of(-1L),
+                    List.of(-1L),
+                    List.of(-1L));
 
     /** The rows of one reader: the table's reads, the fresh copy's, and their medians' ratio. */
     private static void reads(

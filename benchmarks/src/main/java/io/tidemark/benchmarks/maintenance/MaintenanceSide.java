@@ -43,6 +43,9 @@ final class MaintenanceSide {
     /** Compaction and expiry every this many commits, unless {@code --compact-every} says. */
     static final int EVERY_COMMITS = 50;
 
+    /** The least time between two runs of a maintenance task on the table. */
+    static final String MIN_INTERVAL = "5s";
+
     /** Snapshots an expiry keeps. */
     static final int RETAIN_LAST = 20;
 
@@ -146,8 +149,8 @@ final class MaintenanceSide {
         properties.put("warehouse", warehouse);
         root.put("catalog", Map.of("name", CATALOG_NAME, "type", "jdbc", "properties", properties));
         if (maintained) {
-            root.put(
-                    "maintenance",
+            Map<String, Object> maintenance = new LinkedHashMap<>();
+            maintenance.putAll(
                     Map.of(
                             "compaction",
                             Map.of("every-commits", everyCommits),
@@ -160,7 +163,8 @@ final class MaintenanceSide {
                                     "max-age",
                                     "1s"),
                             "min-interval",
-                            "5s"));
+                            MIN_INTERVAL));
+            root.put("maintenance", maintenance);
         }
         root.put("tables", List.of(Map.of("source", SOURCE_TABLE, "target", target().toString())));
         DumperOptions options = new DumperOptions();

@@ -65,30 +65,30 @@ record TableFigures(
      * to warm the JIT and the file system's cache; when that one took over a minute, it is the only
      * one; when it passed {@link #READ_LIMIT_MS}, the list holds -1 (gave up).
      */
-    static List<Long> timedReads(Table table, int times) throws IOException {
+    static List<Long> timedReads(Table table, long snapshotId, int times) throws IOException {
         List<Long> millis = new ArrayList<>();
-        long first = read(table);
+        long first = read(table, snapshotId);
         if (first < 0 || first > 60_000) {
             millis.add(first);
             return millis;
         }
         for (int i = 0; i < times; i++) {
-            millis.add(read(table));
+            millis.add(read(table, snapshotId));
         }
         return millis;
     }
 
     /**
-     * The wall times of full reads of {@code table} and of {@code fresh} by Tidemark's reader
-     * ({@link TableRows}: each delete file read once), one of each in turn {@code times} times
-     * after one of each to warm up, so that a noisy machine slows both alike.
+     * The wall times of full reads of {@code table} at {@code snapshotId} and of {@code fresh} by
+     * Tidemark's reader ({@link TableRows}: each delete file read once), one of each in turn {@code
+     * times} times after one of each to warm up, so that a noisy machine slows both alike.
      */
-    static List<List<Long>> alternatingReads(Table table, Table fresh, int times) {
+    static List<List<Long>> alternatingReads(Table table, long snapshotId, Table fresh, int times) {
         List<Long> tableMillis = new ArrayList<>();
         List<Long> freshMillis = new ArrayList<>();
         for (int i = 0; i <= times; i++) {
-            long tableRead = tidemarkRead(table);
-            long freshRead = tidemarkRead(fresh);
+            long tableRead = tidemarkRead(table, snapshotId);
+            long freshRead = tidemarkRead(fresh, fresh.currentSnapshot().snapshotId());
             if (i > 0) {
                 tableMillis.add(tableRead);
                 freshMillis.add(freshRead);
@@ -97,10 +97,9 @@ record TableFigures(
         return List.of(tableMillis, freshMillis);
     }
 
-    private static long tidemarkRead(Table table) {
+    private static long tidemarkRead(Table table, long snapshotId) {
         long started = System.nanoTime();
-        try (CloseableIterable<Record> records =
-                TableRows.read(table, table.currentSnapshot().snapshotId())) {
+        try (CloseableIterable<Record> records = TableRows.read(table, snapshotId)) {
             for (Record ignored : records) {
                 // read in full
             }
@@ -110,11 +109,15 @@ record TableFigures(
         return (System.nanoTime() - started) / 1_000_000;
     }
 
-    /** Milliseconds to read {@code table} in full, or -1 past {@link #READ_LIMIT_MS}. */
-    private static long read(Table table) throws IOException {
+    /**
+     * Milliseconds to read {@code table} at {@code snapshotId} in full, or -1 past {@link
+     * #READ_LIMIT_MS}.
+     */
+    private static long read(Table table, long snapshotId) throws IOException {
         long started = System.nanoTime();
         long deadline = started + READ_LIMIT_MS * 1_000_000;
-        try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+        try (CloseableIterable<Record> records =
+                IcebergGenerics.read(table).useSnapshot(snapshotId).build()) {
             for (Record ignored : records) {
                 if (System.nanoTime() > deadline) {
                     return -1;

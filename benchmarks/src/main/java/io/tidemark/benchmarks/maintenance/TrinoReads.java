@@ -24,19 +24,23 @@ final class TrinoReads {
 
     private TrinoReads() {}
 
-    /** The wall times of {@code times} reads of {@code table} and of {@code fresh}, in turn. */
-    static List<List<Long>> alternating(
+    /**
+     * Per point, the wall times of {@code times} reads of its table at its snapshot and of its
+     * fresh copy, in turn: {@code [table's, fresh copy's]}; -1 when Trino could not read.
+     */
+    static List<List<List<Long>>> alternating(
             EmbeddedDatabase database,
             String warehouse,
             Path work,
-            Table table,
-            Table fresh,
+            List<ReadPoint> points,
             int times,
             PrintStream out) {
+        List<List<List<Long>>> none = new ArrayList<>();
+        points.forEach(point -> none.add(List.of(List.of(-1L), List.of(-1L))));
         Path trinoDir = Path.of(System.getProperty("tidemark.trino.home", "target/trino"));
         if (!TrinoServer.isDistribution(trinoDir)) {
             out.println("no Trino distribution at " + trinoDir + ": no Trino figures");
-            return List.of(List.of(-1L), List.of(-1L));
+            return none;
         }
         long started = System.nanoTime();
         try (TrinoServer trino =
@@ -53,34 +57,52 @@ final class TrinoReads {
                                 Duration.ofMinutes(3));
                 Connection connection =
                         DriverManager.getConnection(trino.jdbcUrl(), "bench", null)) {
+            trino.awaitQuery(
+                    "SELECT count(*) FROM "
+                            + TrinoServer.CATALOG
+                            + "."
+                            + qualified(points.get(0).table()),
+                    Duration.ofMinutes(2));
             out.printf("Trino started in %d ms%n", (System.nanoTime() - started) / 1_000_000);
-            List<Long> tableMillis = new ArrayList<>();
-            List<Long> freshMillis = new ArrayList<>();
-            for (int i = 0; i <= times; i++) {
-                long tableRead = read(connection, table);
-                long freshRead = read(connection, fresh);
-                if (i > 0) {
-                    tableMillis.add(tableRead);
-                    freshMillis.add(freshRead);
+            List<List<List<Long>>> reads = new ArrayList<>();
+            for (ReadPoint point : points) {
+                List<Long> tableMillis = new ArrayList<>();
+                List<Long> freshMillis = new ArrayList<>();
+                for (int i = 0; i <= times; i++) {
+                    long tableRead = read(connection, point.table(), point.snapshotId());
+                    long freshRead = read(connection, point.fresh(), -1);
+                    if (i > 0) {
+                        tableMillis.add(tableRead);
+                        freshMillis.add(freshRead);
+                    }
                 }
+                reads.add(List.of(tableMillis, freshMillis));
             }
-            return List.of(tableMillis, freshMillis);
+            return reads;
         } catch (Exception e) {
             out.println("Trino reads failed: " + e);
-            return List.of(List.of(-1L), List.of(-1L));
+            return none;
         }
     }
 
-    private static long read(Connection connection, Table table) throws Exception {
+    /** {@code <namespace>.<table>} of {@code table}. */
+    private static String qualified(Table table) {
         String[] name = table.name().split("\\.");
-        String qualified = name[name.length - 2] + "." + name[name.length - 1];
+        return name[name.length - 2] + "." + name[name.length - 1];
+    }
+
+    /** One full read of {@code table}, at {@code snapshotId} unless it is -1. */
+    private static long read(Connection connection, Table table, long snapshotId) throws Exception {
+        String qualified = qualified(table);
+        String version = snapshotId < 0 ? "" : " FOR VERSION AS OF " + snapshotId;
         long started = System.nanoTime();
         try (Statement statement = connection.createStatement();
                 ResultSet result =
                         statement.executeQuery(
                                 "SELECT count(*), checksum(id), checksum(qty), checksum(name),"
                                         + " checksum(updated_at) FROM "
-                                        + qualified)) {
+                                        + qualified
+                                        + version)) {
             result.next();
         }
         return (System.nanoTime() - started) / 1_000_000;
