@@ -10,6 +10,7 @@ import io.tidemark.reconcile.KeyChangeSplitter;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.source.LiveTables;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -55,14 +56,27 @@ final class GateStage {
             JobWiring wiring,
             KeyChangeSplitter splitter,
             LiveTables live) {
+        // each gate an operator of its own, on the same contracts and policies
+        Supplier<ContractGateOperator> operator =
+                () ->
+                        new ContractGateOperator(
+                                new ContractGate(
+                                        run,
+                                        wiring.contracts(),
+                                        TablePolicies.implicitContracts(config, tables),
+                                        splitter,
+                                        TablePolicies.truncatePolicies(config),
+                                        TablePolicies.orderingColumns(tables),
+                                        live,
+                                        SourceStage.columnDefaults(config)));
         SingleOutputStreamOperator<ChangeEvent> gated =
-                gate(changes, config, run, tables, wiring, splitter, live).uid(Uids.CONTRACT_GATE);
+                gate(changes, operator).uid(Uids.CONTRACT_GATE);
         DataStream<ChangeEvent> split = split(gated, splitter).uid(Uids.KEY_SPLIT);
         DataStream<RowData> quarantined = gated.getSideOutput(ContractGate.QUARANTINE);
         DataStream<byte[]> tallies = gated.getSideOutput(ContractGate.TALLY);
         if (resnapshots != null) {
             SingleOutputStreamOperator<ChangeEvent> reread =
-                    gate(resnapshots, config, run, tables, wiring, splitter, live)
+                    gate(resnapshots, operator)
                             .uid(Uids.RESNAPSHOT_GATE)
                             .name("contract gate (re-snapshots)");
             split = split.union(split(reread, splitter).uid(Uids.RESNAPSHOT_KEY_SPLIT));
@@ -96,26 +110,8 @@ final class GateStage {
     }
 
     private static SingleOutputStreamOperator<ChangeEvent> gate(
-            DataStream<ChangeEvent> changes,
-            PipelineConfig config,
-            RunContext run,
-            List<ResolvedTable> tables,
-            JobWiring wiring,
-            KeyChangeSplitter splitter,
-            LiveTables live) {
-        return changes.transform(
-                "contract gate",
-                ChangeEventTypeInfo.INSTANCE,
-                new ContractGateOperator(
-                        new ContractGate(
-                                run,
-                                wiring.contracts(),
-                                TablePolicies.implicitContracts(config, tables),
-                                splitter,
-                                TablePolicies.truncatePolicies(config),
-                                TablePolicies.orderingColumns(tables),
-                                live,
-                                SourceStage.columnDefaults(config))));
+            DataStream<ChangeEvent> changes, Supplier<ContractGateOperator> operator) {
+        return changes.transform("contract gate", ChangeEventTypeInfo.INSTANCE, operator.get());
     }
 
     private static SingleOutputStreamOperator<ChangeEvent> split(
