@@ -20,10 +20,10 @@ import org.apache.flink.table.data.RowData;
  * The contract gate in the graph, one per input so that each chains to what feeds it: the gate of
  * the CDC sources' changes ({@link Uids#CONTRACT_GATE}, in the source's task: a change is not
  * serialized to another task before the reconciler's exchange) and the gate of the re-snapshots
- * ({@link Uids#RESNAPSHOT_GATE}, in the re-snapshot's task). One gate over the union of both could
- * chain to neither. Each gate is followed by the split of primary-key updates, in its task too.
- * Both gates check the same contracts and tell the committer what they saw (each subtask of each
- * gate sends a tally per checkpoint: {@link #gateSubtasks}).
+ * ({@link Uids#RESNAPSHOT_GATE}, after their exchange by key). One gate over the union of both
+ * could chain to neither. Each gate is followed by the split of primary-key updates, in its task
+ * too. Both gates check the same contracts and tell the committer what they saw (each subtask of
+ * each gate sends a tally per checkpoint: {@link #gateSubtasks}).
  */
 final class GateStage {
 
