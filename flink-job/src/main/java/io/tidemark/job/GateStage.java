@@ -23,7 +23,7 @@ import org.apache.flink.table.data.RowData;
  * ({@link Uids#RESNAPSHOT_GATE}, after their exchange by key). One gate over the union of both
  * could chain to neither. Each gate is followed by the split of primary-key updates, in its task
  * too. Both gates check the same contracts and tell the committer what they saw (each subtask of
- * each gate sends a tally per checkpoint: {@link #gateSubtasks}).
+ * each gate sends a tally per checkpoint: {@link #subtasks}).
  */
 final class GateStage {
 
@@ -34,13 +34,18 @@ final class GateStage {
 
     private final DataStream<byte[]> tallies;
 
+    /** How many gates the stage made (each of the pipeline's parallelism). */
+    private final int gates;
+
     private GateStage(
             DataStream<ChangeEvent> split,
             DataStream<RowData> quarantined,
-            DataStream<byte[]> tallies) {
+            DataStream<byte[]> tallies,
+            int gates) {
         this.split = split;
         this.quarantined = quarantined;
         this.tallies = tallies;
+        this.gates = gates;
     }
 
     /**
@@ -74,7 +79,9 @@ final class GateStage {
         DataStream<ChangeEvent> split = split(gated, splitter).uid(Uids.KEY_SPLIT);
         DataStream<RowData> quarantined = gated.getSideOutput(ContractGate.QUARANTINE);
         DataStream<byte[]> tallies = gated.getSideOutput(ContractGate.TALLY);
+        int gates = 1;
         if (resnapshots != null) {
+            gates++;
             SingleOutputStreamOperator<ChangeEvent> reread =
                     gate(resnapshots, operator)
                             .uid(Uids.RESNAPSHOT_GATE)
@@ -83,15 +90,15 @@ final class GateStage {
             quarantined = quarantined.union(reread.getSideOutput(ContractGate.QUARANTINE));
             tallies = tallies.union(reread.getSideOutput(ContractGate.TALLY));
         }
-        return new GateStage(split, quarantined, tallies);
+        return new GateStage(split, quarantined, tallies, gates);
     }
 
     /**
      * How many tallies the committer gets per checkpoint when every gate subtask has sent its own:
-     * one gate of the sources' changes, and one of the re-snapshots when the pipeline has a source.
+     * each gate runs at the pipeline's parallelism.
      */
-    static int gateSubtasks(PipelineConfig config) {
-        return config.parallelism() * (config.sources().isEmpty() ? 1 : 2);
+    int subtasks(PipelineConfig config) {
+        return config.parallelism() * gates;
     }
 
     /** The gated changes with primary-key updates split into a delete and an upsert. */

@@ -290,20 +290,25 @@ public final class TidemarkJob {
                 run,
                 wiring,
                 listener,
-                live);
+                live,
+                gates.subtasks(config));
 
         // beside the stream: each table's compaction, snapshot expiry and orphan removal
         MaintenanceStage.attach(env, config, run, tables);
     }
 
-    /** The one committer, on one subtask, and the end of the graph. */
+    /**
+     * The one committer, on one subtask, and the end of the graph; {@code gateSubtasks} send it a
+     * tally per checkpoint.
+     */
     private static void commit(
             DataStream<byte[]> toCommit,
             PipelineConfig config,
             RunContext run,
             JobWiring wiring,
             CommitListener listener,
-            LiveTables live) {
+            LiveTables live,
+            int gateSubtasks) {
         toCommit.transform(
                         "commit",
                         Types.VOID,
@@ -316,7 +321,7 @@ public final class TidemarkJob {
                                         listener,
                                         live,
                                         snapshotsEveryTable(config))
-                                .countingGates(GateStage.gateSubtasks(config))
+                                .countingGates(gateSubtasks)
                                 .watchingLag(SourceLag.of(config.sources()))
                                 .publishingPoints(
                                         config.points(),
