@@ -147,6 +147,7 @@ final class ConfigDescription {
         out.append("maintenance:\n");
         line(out, "  compaction.every-commits", maintenance.compactEveryCommits());
         line(out, "  compaction.delete-file-threshold", maintenance.compactDeleteFileThreshold());
+        line(out, "  fold-deletes.every-delete-files", maintenance.foldEveryDeleteFiles());
         line(out, "  expire-snapshots.every-commits", maintenance.expireEveryCommits());
         line(out, "  expire-snapshots.retain-last", maintenance.retainLast());
         line(out, "  expire-snapshots.max-age", maintenance.maxSnapshotAge());

@@ -5,13 +5,16 @@ import java.time.Duration;
 
 /**
  * Table maintenance the job runs beside the stream ({@code maintenance.*}), each task off unless
- * the file schedules it: compaction (data files rewritten with their deletes applied), snapshot
- * expiry, orphan-file removal. Runs of one table never overlap (a lock in {@code lockJdbcUri}'s
- * database) and never more often than {@code minInterval}.
+ * the file schedules it: compaction (data files rewritten with their deletes applied), the fold of
+ * the files committed since (see {@code io.tidemark.maintenance.DeleteFold}), snapshot expiry,
+ * orphan-file removal. Runs of one table never overlap (a lock in {@code lockJdbcUri}'s database)
+ * and never more often than {@code minInterval}.
  *
  * @param compactEveryCommits rewrite the data files after this many new commits; 0: never
  * @param compactDeleteFileThreshold a compaction rewrites every data file that at least this many
  *     delete files apply to, whatever its size; 0: size alone decides
+ * @param foldEveryDeleteFiles fold the files committed since the last compaction after this many
+ *     new equality-delete files; 0: never
  * @param expireEveryCommits expire snapshots after this many new commits; 0: never
  * @param retainLast snapshots an expiry always keeps
  * @param maxSnapshotAge snapshots older than this (beyond {@code retainLast}) are expired
@@ -23,6 +26,7 @@ import java.time.Duration;
 public record MaintenanceConfig(
         int compactEveryCommits,
         int compactDeleteFileThreshold,
+        int foldEveryDeleteFiles,
         int expireEveryCommits,
         int retainLast,
         Duration maxSnapshotAge,
@@ -34,6 +38,9 @@ public record MaintenanceConfig(
 
     /** Whether any task is scheduled. */
     public boolean enabled() {
-        return compactEveryCommits > 0 || expireEveryCommits > 0 || !orphanFilesEvery.isZero();
+        return compactEveryCommits > 0
+                || foldEveryDeleteFiles > 0
+                || expireEveryCommits > 0
+                || !orphanFilesEvery.isZero();
     }
 }

@@ -26,6 +26,19 @@ public final class MaintenanceOptions {
                             + "apply to, whatever its size: set it when data files at the target size "
                             + "hold the table's oldest rows, which keep every equality delete committed "
                             + "after them live; 0: the file size alone decides (Iceberg's default).");
+    public static final ConfigKey FOLD_DELETES_EVERY =
+            ConfigKey.optional(
+                    "maintenance.fold-deletes.every-delete-files",
+                    INT,
+                    "0 (off)",
+                    "After this many new equality-delete files in a table, fold the data and delete "
+                            + "files committed since its last compaction into one data file and one "
+                            + "equality-delete file, changing no row: readers open two files where they "
+                            + "opened one pair per commit. A task of the table's maintenance (never "
+                            + "beside its compaction); unpartitioned tables, while those rows are at "
+                            + "most a quarter of the table's. With it, a compaction rewrites every "
+                            + "data file a delete file applies to unless "
+                            + "compaction.delete-file-threshold says otherwise; 0: off.");
     public static final ConfigKey EXPIRE_EVERY =
             ConfigKey.optional(
                     "maintenance.expire-snapshots.every-commits",

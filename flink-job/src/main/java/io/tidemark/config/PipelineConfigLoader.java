@@ -204,6 +204,13 @@ public final class PipelineConfigLoader {
                                         0,
                                         Integer.MAX_VALUE)
                                 : 0,
+                        flat.containsKey(MaintenanceOptions.FOLD_DELETES_EVERY.name())
+                                ? reader.integer(
+                                        flat,
+                                        MaintenanceOptions.FOLD_DELETES_EVERY,
+                                        0,
+                                        Integer.MAX_VALUE)
+                                : 0,
                         flat.containsKey(MaintenanceOptions.EXPIRE_EVERY.name())
                                 ? reader.integer(
                                         flat, MaintenanceOptions.EXPIRE_EVERY, 0, Integer.MAX_VALUE)

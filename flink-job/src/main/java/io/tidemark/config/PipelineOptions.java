@@ -418,6 +418,7 @@ public final class PipelineOptions {
                     CONTRACTS_DIR,
                     MaintenanceOptions.COMPACT_EVERY,
                     MaintenanceOptions.COMPACT_DELETE_FILE_THRESHOLD,
+                    MaintenanceOptions.FOLD_DELETES_EVERY,
                     MaintenanceOptions.EXPIRE_EVERY,
                     MaintenanceOptions.RETAIN_LAST,
                     MaintenanceOptions.MAX_SNAPSHOT_AGE,

@@ -6,6 +6,7 @@ import io.tidemark.commit.CommitTarget;
 import io.tidemark.config.MaintenanceConfig;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.maintenance.FoldDeletes;
 import io.tidemark.runtime.RunContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,12 +36,12 @@ import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
  * pipeline commits to (targets, quarantine and late tables) a monitor of its new snapshots that
  * triggers, as {@code maintenance.*} schedules them, a compaction (data files rewritten with their
  * deletes applied, committed as Iceberg's {@code replace} at the sequence number it started from,
- * so deletes the pipeline commits meanwhile still apply to the rewritten rows), a snapshot expiry
- * and an orphan-file removal; a compaction's snapshot carries the run's provenance ({@link
- * StampingTableLoader}). Runs of one table never overlap (a lock in a JDBC database). It cannot
- * race the committer into a wrong table: Iceberg's optimistic commits let the one that lost retry
- * or give up, and the committer's idempotence rests on its committed-through mark, which expiry and
- * compaction leave in place.
+ * so deletes the pipeline commits meanwhile still apply to the rewritten rows), the fold of the
+ * files committed since ({@link FoldDeletes}), a snapshot expiry and an orphan-file removal; a
+ * compaction's snapshot carries the run's provenance ({@link StampingTableLoader}). Runs of one
+ * table never overlap (a lock in a JDBC database). It cannot race the committer into a wrong table:
+ * Iceberg's optimistic commits let the one that lost retry or give up, and the committer's
+ * idempotence rests on its committed-through mark, which expiry and compaction leave in place.
  */
 public final class MaintenanceStage {
 
@@ -164,19 +165,29 @@ public final class MaintenanceStage {
                                         maintenance.lockJdbcUri(),
                                         lockId(config.pipelineId(), target),
                                         lockProperties))
-                        .uidSuffix(Uids.maintenance(target.toString()))
+                        .uidSuffix(Uids.maintenance(target.toString(), tasks(maintenance)))
                         .rateLimit(maintenance.minInterval())
+                        // a task due while another runs (the lock held) is tried again after
+                        // this, not Iceberg's 30 s: a compaction and a fold take turns
+                        .lockCheckDelay(maintenance.minInterval())
                         .parallelism(1);
         if (maintenance.compactEveryCommits() > 0) {
             RewriteDataFiles.Builder compaction =
                     RewriteDataFiles.builder()
                             .scheduleOnCommitCount(maintenance.compactEveryCommits());
-            if (maintenance.compactDeleteFileThreshold() > 0) {
+            int threshold = maintenance.compactDeleteFileThreshold();
+            if (threshold == 0 && maintenance.foldEveryDeleteFiles() > 0) {
+                // the fold keeps a table's data files too few for a compaction by count or size
+                // (Iceberg's bin-pack rewrites nothing then), and the folded deletes stay live on
+                // the oldest files, growing: a compaction rewrites every file a delete applies to
+                threshold = 1;
+            }
+            if (threshold > 0) {
                 // a data file of the target size is otherwise never rewritten: its sequence
                 // number stays the table's lowest, and every equality delete committed after it
                 // stays live (Iceberg drops a delete file at a commit only once no data file is
                 // older)
-                compaction.deleteFileThreshold(maintenance.compactDeleteFileThreshold());
+                compaction.deleteFileThreshold(threshold);
             }
             builder.add(compaction);
         }
@@ -193,40 +204,86 @@ public final class MaintenanceStage {
                             .scheduleOnInterval(maintenance.orphanFilesEvery())
                             .minAge(maintenance.orphanFilesMinAge()));
         }
+        if (maintenance.foldEveryDeleteFiles() > 0) {
+            builder.add(
+                    FoldDeletes.builder(stamp)
+                            .scheduleOnEqDeleteFileCount(maintenance.foldEveryDeleteFiles()));
+        }
         builder.append();
     }
 
     /**
-     * The ids of the maintenance operators {@code tables} would have with every task scheduled: the
-     * state a start without maintenance may leave unrestored ({@link
+     * The tasks {@code maintenance} schedules, in the order they join a table's maintenance: part
+     * of its operators' uids. Iceberg's trigger manager keeps its state per task, by position, and
+     * fails on a restored state of another number of tasks (at its first trigger, and again at
+     * every restart); with the tasks in the uids, a savepoint's maintenance state restores only
+     * into the same tasks, and is dropped otherwise ({@link RetainedState#withMaintenanceDropped}).
+     */
+    static List<String> tasks(MaintenanceConfig maintenance) {
+        List<String> tasks = new ArrayList<>();
+        if (maintenance.compactEveryCommits() > 0) {
+            tasks.add("compaction");
+        }
+        if (maintenance.expireEveryCommits() > 0) {
+            tasks.add("expire-snapshots");
+        }
+        if (!maintenance.orphanFilesEvery().isZero()) {
+            tasks.add("orphan-files");
+        }
+        if (maintenance.foldEveryDeleteFiles() > 0) {
+            tasks.add("fold-deletes");
+        }
+        return tasks;
+    }
+
+    /**
+     * The ids of the maintenance operators {@code tables} may have, with every set of tasks: the
+     * state a start with other tasks, or none, may leave unrestored ({@link
      * RetainedState#withMaintenanceDropped}).
      */
     public static Set<OperatorID> operatorIds(PipelineConfig config, List<ResolvedTable> tables) {
-        MaintenanceConfig every =
-                new MaintenanceConfig(
-                        1,
-                        1,
-                        1,
-                        1,
-                        Duration.ofDays(1),
-                        Duration.ofDays(1),
-                        Duration.ofDays(1),
-                        Duration.ofMinutes(1),
-                        // never opened: only the graph is made
-                        "jdbc:postgresql://unused/unused");
-        StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
-        attach(env, config, every, tables, Map.of());
         Set<OperatorID> ids = new HashSet<>();
         if (tables.isEmpty()) {
             return ids;
         }
+        for (int set = 1; set < 16; set++) {
+            collect(ids, config, tables, scheduling(set));
+        }
+        return ids;
+    }
+
+    /**
+     * Maintenance with the tasks of {@code set}: bit 0 compaction, 1 expiry, 2 orphan files, 3
+     * fold.
+     */
+    private static MaintenanceConfig scheduling(int set) {
+        return new MaintenanceConfig(
+                set & 1,
+                1,
+                (set >> 3) & 1,
+                (set >> 1) & 1,
+                1,
+                Duration.ofDays(1),
+                (set & 4) == 0 ? Duration.ZERO : Duration.ofDays(1),
+                Duration.ofDays(1),
+                Duration.ofMinutes(1),
+                // never opened: only the graph is made
+                "jdbc:postgresql://unused/unused");
+    }
+
+    private static void collect(
+            Set<OperatorID> ids,
+            PipelineConfig config,
+            List<ResolvedTable> tables,
+            MaintenanceConfig maintenance) {
+        StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
+        attach(env, config, maintenance, tables, Map.of());
         for (JobVertex vertex : env.getStreamGraph().getJobGraph().getVertices()) {
             for (OperatorIDPair pair : vertex.getOperatorIDs()) {
                 ids.add(pair.getGeneratedOperatorID());
                 pair.getUserDefinedOperatorID().ifPresent(ids::add);
             }
         }
-        return ids;
     }
 
     /**

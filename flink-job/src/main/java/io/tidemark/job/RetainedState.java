@@ -168,7 +168,7 @@ public final class RetainedState {
     /**
      * {@code restore}, allowed to leave state unrestored when the only state {@code graph} has no
      * operator for is that of table maintenance ({@code maintenance}: its operators' ids), which a
-     * start without maintenance drops (its schedules begin again when it is turned back on). Any
+     * start without maintenance, or with other tasks, drops (their schedules begin again). Any
      * other unmatched state keeps the restore strict, and Flink names it. {@code maintenance} is
      * asked only when some state is unmatched (it plans every table's maintenance graph).
      */
@@ -190,7 +190,8 @@ public final class RetainedState {
         }
         LOG.info(
                 "{} holds the state of {} table maintenance operator(s) this start does not run "
-                        + "(maintenance.* turned off): it is dropped",
+                        + "(maintenance.* tasks changed or turned off): it is dropped, the "
+                        + "schedules begin again",
                 restore.getRestorePath(),
                 unmatched.size());
         return SavepointRestoreSettings.forPath(

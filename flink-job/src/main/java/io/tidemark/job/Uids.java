@@ -1,5 +1,7 @@
 package io.tidemark.job;
 
+import java.util.List;
+
 /**
  * The one place operator uids are made. Uids name state in savepoints: never change one for an
  * existing operator, or savepoints of earlier releases stop restoring.
@@ -57,9 +59,11 @@ public final class Uids {
 
     /**
      * The uid suffix of one table's maintenance operators (Iceberg's {@code TableMaintenance} names
-     * them by it).
+     * them by it) that run {@code tasks}: its trigger manager keeps state per task, by position, so
+     * a savepoint's restores only into the same tasks. Maintenance state is the one state a start
+     * may drop ({@link RetainedState#withMaintenanceDropped}).
      */
-    public static String maintenance(String targetTable) {
-        return "tidemark-maintenance-" + targetTable;
+    public static String maintenance(String targetTable, List<String> tasks) {
+        return "tidemark-maintenance-" + targetTable + "/" + String.join("+", tasks);
     }
 }

@@ -260,6 +260,16 @@ class PipelineConfigLoaderTest {
                                 .maintenance()
                                 .compactDeleteFileThreshold())
                 .isEqualTo(100);
+        assertThat(maintenance.foldEveryDeleteFiles()).as("off unless scheduled").isZero();
+        MaintenanceConfig folding =
+                parse(
+                                VALID.replace(
+                                        "tables:\n",
+                                        "maintenance:\n  fold-deletes: {every-delete-files: 3}\n"
+                                                + "tables:\n"))
+                        .maintenance();
+        assertThat(folding.enabled()).as("the fold alone is scheduled maintenance").isTrue();
+        assertThat(folding.foldEveryDeleteFiles()).isEqualTo(3);
 
         assertThatThrownBy(
                         () ->

@@ -6,6 +6,7 @@ import io.tidemark.catalog.provenance.Provenance;
 import io.tidemark.commit.CommitListener;
 import io.tidemark.config.PipelineConfig;
 import io.tidemark.job.TidemarkJob.ResolvedTable;
+import io.tidemark.maintenance.DeleteFold;
 import io.tidemark.runtime.RunContext;
 import io.tidemark.testbed.EmbeddedDatabase;
 import io.tidemark.testbed.ShopWorkload;
@@ -92,9 +93,9 @@ class MaintenanceITCase {
                 for (TableIdentifier target : targets.values()) {
                     first.put(target, oldest(catalog.loadTable(target)).snapshotId());
                 }
-                // stream until both tables were compacted and expired, and the pipeline
-                // committed after a compaction
-                Awaitility.await("compaction and expiry of both tables while they stream")
+                // stream until both tables were compacted, folded and expired, and the pipeline
+                // committed after a compaction and after a fold
+                Awaitility.await("compaction, fold and expiry of both tables while they stream")
                         .atMost(Duration.ofMinutes(4))
                         .pollInterval(Duration.ofMillis(200))
                         .until(
@@ -103,7 +104,8 @@ class MaintenanceITCase {
                                     workload.apply(60);
                                     for (TableIdentifier target : targets.values()) {
                                         Table table = catalog.loadTable(target);
-                                        if (!committedAfterACompaction(table)
+                                        if (!committedAfter(table, "compaction")
+                                                || !committedAfter(table, DeleteFold.TASK)
                                                 || table.snapshot(first.get(target)) != null) {
                                             return false;
                                         }
@@ -151,51 +153,85 @@ class MaintenanceITCase {
                     assertThat(kept).as(target + " snapshots kept").isLessThan((int) commits);
                 }
 
-                // maintenance turned off: the savepoint's maintenance state is all the new
-                // graph cannot take, so it is dropped and the pipeline goes on
                 String savepoint =
                         job.stopWithSavepoint(
                                         false,
                                         DATABASE.dir().resolve("savepoints").toUri().toString(),
                                         SavepointFormatType.CANONICAL)
                                 .get(2, TimeUnit.MINUTES);
+                SavepointRestoreSettings strict =
+                        SavepointRestoreSettings.forPath(savepoint, false, RestoreMode.NO_CLAIM);
+
+                // maintenance turned off: the savepoint's maintenance state is all the new
+                // graph cannot take, so it is dropped
                 PipelineConfig off =
                         PipelineYaml.fromResource("maintenance.yaml", database, DATABASE.dir(), id)
                                 .set("maintenance", null)
                                 .config();
                 assertThat(off.maintenance().enabled()).isFalse();
-                StreamExecutionEnvironment offEnv =
-                        StreamExecutionEnvironment.getExecutionEnvironment(
-                                TidemarkJob.flinkConfiguration(off));
-                TidemarkJob.assemble(
-                        offEnv,
-                        off,
-                        RunContext.start(id, "without-maintenance"),
-                        JobPreparation.prepare(off),
-                        SourceStage.cdc(off));
-                StreamGraph graph = offEnv.getStreamGraph();
-                SavepointRestoreSettings strict =
-                        SavepointRestoreSettings.forPath(savepoint, false, RestoreMode.NO_CLAIM);
+                StreamGraph offGraph = graph(off, "without-maintenance");
+                List<ResolvedTable> offTables = JobPreparation.prepare(off);
                 assertThat(
                                 RetainedState.withMaintenanceDropped(
-                                                strict, graph.getJobGraph(), Set::of)
+                                                strict, offGraph.getJobGraph(), Set::of)
                                         .allowNonRestoredState())
                         .as("state of other operators keeps the restore strict")
                         .isFalse();
-                List<ResolvedTable> tables = JobPreparation.prepare(config);
-                SavepointRestoreSettings settings =
+                assertThat(
+                                RetainedState.withMaintenanceDropped(
+                                                strict,
+                                                offGraph.getJobGraph(),
+                                                () -> MaintenanceStage.operatorIds(off, offTables))
+                                        .allowNonRestoredState())
+                        .isTrue();
+
+                // one more task scheduled (orphan-file removal, hourly): Iceberg's trigger
+                // manager keeps its state per task, by position, and failed on the restored
+                // lists of three tasks at its first commit, again at every restart
+                PipelineConfig more =
+                        PipelineYaml.fromResource("maintenance.yaml", database, DATABASE.dir(), id)
+                                .set("maintenance.orphan-files.every", "1h")
+                                .config();
+                StreamGraph graph = graph(more, "with-one-more-task");
+                List<ResolvedTable> moreTables = JobPreparation.prepare(more);
+                graph.setSavepointRestoreSettings(
                         RetainedState.withMaintenanceDropped(
                                 strict,
                                 graph.getJobGraph(),
-                                () -> MaintenanceStage.operatorIds(config, tables));
-                assertThat(settings.allowNonRestoredState()).isTrue();
-                graph.setSavepointRestoreSettings(settings);
-                JobClient restored = offEnv.executeAsync(graph);
+                                () -> MaintenanceStage.operatorIds(more, moreTables)));
+                JobClient restored =
+                        StreamExecutionEnvironment.getExecutionEnvironment(
+                                        TidemarkJob.flinkConfiguration(more))
+                                .executeAsync(graph);
                 try {
+                    Map<TableIdentifier, Long> restoredAt = new LinkedHashMap<>();
+                    for (TableIdentifier target : targets.values()) {
+                        restoredAt.put(
+                                target, catalog.loadTable(target).currentSnapshot().snapshotId());
+                    }
+                    // the restored job's maintenance runs: a compaction after the restore
+                    Awaitility.await("a compaction of each table by the restored job")
+                            .atMost(Duration.ofMinutes(3))
+                            .pollInterval(Duration.ofMillis(200))
+                            .until(
+                                    () -> {
+                                        GroundTruth.assertJobRunning(restored);
+                                        workload.apply(60);
+                                        for (TableIdentifier target : targets.values()) {
+                                            if (!compactedSince(
+                                                    catalog.loadTable(target),
+                                                    restoredAt.get(target))) {
+                                                return false;
+                                            }
+                                        }
+                                        return true;
+                                    });
                     workload.apply(300);
                     GroundTruth.awaitEqual(
                             restored, source, catalog, targets, Duration.ofMinutes(3));
-                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restored)).isEmpty();
+                    assertThat(TestClusters.exceptionHistory(MINI_CLUSTER, restored))
+                            .as("the restored job never failed")
+                            .isEmpty();
                 } finally {
                     GroundTruth.cancel(restored);
                 }
@@ -556,20 +592,48 @@ class MaintenanceITCase {
     }
 
     /**
-     * Whether the history holds a rewrite of the job's compaction that removed files, carrying the
-     * run's provenance, and a pipeline commit after it.
+     * Whether the history holds a rewrite of the job's maintenance {@code task} that removed files,
+     * carrying the run's provenance, and a pipeline commit after it.
      */
-    private static boolean committedAfterACompaction(Table table) {
+    private static boolean committedAfter(Table table, String task) {
         boolean compacted = false;
         for (Snapshot snapshot : history(table)) {
             if (DataOperations.REPLACE.equals(snapshot.operation())
                     && snapshot.summary().get(Provenance.PIPELINE_ID) == null
-                    && "compaction".equals(snapshot.summary().get(Provenance.MAINTENANCE))
+                    && task.equals(snapshot.summary().get(Provenance.MAINTENANCE))
                     && snapshot.summary().get(Provenance.RUN_ID) != null
                     && Long.parseLong(snapshot.summary().getOrDefault("deleted-data-files", "0"))
                             > 0) {
                 compacted = true;
             } else if (compacted && snapshot.summary().get(Provenance.PIPELINE_ID) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The job graph of {@code config}, run {@code runId}. */
+    private static StreamGraph graph(PipelineConfig config, String runId) throws Exception {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(
+                        TidemarkJob.flinkConfiguration(config));
+        TidemarkJob.assemble(
+                env,
+                config,
+                RunContext.start(config.pipelineId(), runId),
+                JobPreparation.prepare(config),
+                SourceStage.cdc(config));
+        return env.getStreamGraph();
+    }
+
+    /** Whether a compaction of the job's maintenance followed snapshot {@code since}. */
+    private static boolean compactedSince(Table table, long since) {
+        boolean after = false;
+        for (Snapshot snapshot : history(table)) {
+            if (snapshot.snapshotId() == since) {
+                after = true;
+            } else if (after
+                    && "compaction".equals(snapshot.summary().get(Provenance.MAINTENANCE))) {
                 return true;
             }
         }

@@ -72,6 +72,8 @@ public final class MaintenanceBenchmark {
         int rows = 20_000;
         int rate = 1_000;
         int everyCommits = MaintenanceSide.EVERY_COMMITS;
+        int foldEvery = 0;
+        String minInterval = MaintenanceSide.MIN_INTERVAL;
         String sides = "both";
         Path work = Path.of("target", "maintenance-bench");
         Path results = Path.of("results");
@@ -82,12 +84,15 @@ public final class MaintenanceBenchmark {
                 case "--rate" -> rate = Integer.parseInt(args[i + 1]);
                 case "--side" -> sides = args[i + 1];
                 case "--compact-every" -> everyCommits = Integer.parseInt(args[i + 1]);
+                case "--fold-every" -> foldEvery = Integer.parseInt(args[i + 1]);
+                case "--min-interval" -> minInterval = args[i + 1];
                 case "--work-dir" -> work = Path.of(args[i + 1]);
                 case "--results-dir" -> results = Path.of(args[i + 1]);
                 default -> {
                     System.err.println(
                             "usage: [--checkpoints N] [--rows R] [--rate changes/s] [--side on|off|both]"
-                                    + " [--compact-every commits]"
+                                    + " [--compact-every commits] [--fold-every delete-files]"
+                                    + " [--min-interval duration]"
                                     + " [--work-dir D] [--results-dir D]; unknown "
                                     + args[i]);
                     System.exit(2);
@@ -98,7 +103,7 @@ public final class MaintenanceBenchmark {
                 checkpoints,
                 rows,
                 rate,
-                everyCommits,
+                new Schedule(everyCommits, foldEvery, minInterval),
                 sides,
                 work.toAbsolutePath(),
                 results.toAbsolutePath(),
@@ -111,7 +116,7 @@ public final class MaintenanceBenchmark {
             int checkpoints,
             int rows,
             int rate,
-            int everyCommits,
+            Schedule schedule,
             String sides,
             Path work,
             Path results,
@@ -132,8 +137,7 @@ public final class MaintenanceBenchmark {
                         continue;
                     }
                     MaintenanceSide side =
-                            new MaintenanceSide(
-                                    database, work, warehouse, maintained, everyCommits);
+                            new MaintenanceSide(database, work, warehouse, maintained, schedule);
                     figures.add(measure(side, catalog, checkpoints, rows, rate, out));
                 }
             } finally {
@@ -147,8 +151,8 @@ public final class MaintenanceBenchmark {
                         LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                                 + "-maintenance.md");
         Files.writeString(
-                report, MaintenanceReport.markdown(figures, checkpoints, rows, rate, everyCommits));
-        out.println(MaintenanceReport.markdown(figures, checkpoints, rows, rate, everyCommits));
+                report, MaintenanceReport.markdown(figures, checkpoints, rows, rate, schedule));
+        out.println(MaintenanceReport.markdown(figures, checkpoints, rows, rate, schedule));
         out.println("Report: " + report);
         return figures;
     }

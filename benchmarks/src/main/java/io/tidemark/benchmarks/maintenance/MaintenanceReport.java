@@ -13,7 +13,7 @@ final class MaintenanceReport {
     private MaintenanceReport() {}
 
     static String markdown(
-            List<Figures> sides, int checkpoints, int rows, int rate, int everyCommits) {
+            List<Figures> sides, int checkpoints, int rows, int rate, Schedule schedule) {
         StringBuilder md = new StringBuilder();
         md.append("# Table maintenance: ")
                 .append(String.format("%,d", checkpoints))
@@ -23,7 +23,7 @@ final class MaintenanceReport {
                         "%,d rows, about %,d changes/s (60%% updates, 25%% inserts, 15%% deletes),"
                                 + " checkpoints every %d ms, parallelism 1. Maintenance on:"
                                 + " compaction and snapshot expiry every %d commits (at most one"
-                                + " run of each every %s), %d snapshots kept (orphan files are not"
+                                + " run of each every %s), %s, %d snapshots kept (orphan files are not"
                                 + " removed: nothing in this run leaves any)."
                                 + " Full read: Iceberg's generic reader, deletes applied, median of"
                                 + " 3 after one warm-up; Tidemark's reader (the one `verify` and"
@@ -41,8 +41,13 @@ final class MaintenanceReport {
                         rows,
                         rate,
                         MaintenanceSide.CHECKPOINT_INTERVAL_MS,
-                        everyCommits,
-                        MaintenanceSide.MIN_INTERVAL,
+                        schedule.compactEvery(),
+                        schedule.minInterval(),
+                        schedule.foldEvery() > 0
+                                ? "the files committed since folded every "
+                                        + schedule.foldEvery()
+                                        + " equality-delete files"
+                                : "no fold",
                         MaintenanceSide.RETAIN_LAST));
         md.append("| figure |");
         sides.forEach(s -> md.append(" maintenance ").append(s.side()).append(" |"));

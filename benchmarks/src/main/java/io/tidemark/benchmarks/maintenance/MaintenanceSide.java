@@ -43,7 +43,7 @@ final class MaintenanceSide {
     /** Compaction and expiry every this many commits, unless {@code --compact-every} says. */
     static final int EVERY_COMMITS = 50;
 
-    /** The least time between two runs of a maintenance task on the table. */
+    /** The least time between two runs of a maintenance task on the table, unless said. */
     static final String MIN_INTERVAL = "5s";
 
     /** Snapshots an expiry keeps. */
@@ -56,19 +56,19 @@ final class MaintenanceSide {
     private final Path work;
     private final String warehouse;
     private final boolean maintained;
-    private final int everyCommits;
+    private final Schedule schedule;
 
     MaintenanceSide(
             EmbeddedDatabase database,
             Path work,
             String warehouse,
             boolean maintained,
-            int everyCommits) {
+            Schedule schedule) {
         this.database = database;
         this.work = work;
         this.warehouse = warehouse;
         this.maintained = maintained;
-        this.everyCommits = everyCommits;
+        this.schedule = schedule;
     }
 
     String name() {
@@ -153,17 +153,20 @@ final class MaintenanceSide {
             maintenance.putAll(
                     Map.of(
                             "compaction",
-                            Map.of("every-commits", everyCommits),
+                            Map.of("every-commits", schedule.compactEvery()),
                             "expire-snapshots",
                             Map.of(
                                     "every-commits",
-                                    everyCommits,
+                                    schedule.compactEvery(),
                                     "retain-last",
                                     RETAIN_LAST,
                                     "max-age",
                                     "1s"),
                             "min-interval",
-                            MIN_INTERVAL));
+                            schedule.minInterval()));
+            if (schedule.foldEvery() > 0) {
+                maintenance.put("fold-deletes", Map.of("every-delete-files", schedule.foldEvery()));
+            }
             root.put("maintenance", maintenance);
         }
         root.put("tables", List.of(Map.of("source", SOURCE_TABLE, "target", target().toString())));

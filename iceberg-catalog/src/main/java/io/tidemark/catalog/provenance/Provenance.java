@@ -73,6 +73,13 @@ public final class Provenance {
     public static final String DANGLING_DELETES_REMOVED = "tidemark.dangling-deletes-removed";
 
     /**
+     * On a snapshot of the job's table maintenance ({@link #MAINTENANCE} {@code fold-deletes}) that
+     * folds the data and delete files committed since a table's last compaction into one data file
+     * and one equality-delete file, changing no row: how many files it replaced.
+     */
+    public static final String DELETES_FOLDED = "tidemark.deletes-folded";
+
+    /**
      * On the empty snapshot the pipeline commits, before a job that removes orphan files, to a
      * table it maintains that has none: Iceberg's orphan-file removal (1.11.0) keeps the metadata
      * files only of tables with a snapshot, and removed the only {@code metadata.json} of a table
@@ -83,8 +90,8 @@ public final class Provenance {
 
     /**
      * On a snapshot the pipeline's table maintenance commits (Iceberg's Flink maintenance tasks,
-     * run by the job): the task, {@code compaction}. Also carries {@link #RUN_ID} and {@link
-     * #CODE_VERSION}, never {@link #PIPELINE_ID} (it holds no checkpoint).
+     * run by the job): the task, {@code compaction} or {@code fold-deletes}. Also carries {@link
+     * #RUN_ID} and {@link #CODE_VERSION}, never {@link #PIPELINE_ID} (it holds no checkpoint).
      */
     public static final String MAINTENANCE = "tidemark.maintenance";
 

@@ -61,8 +61,16 @@ public final class TableRows {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return read(table, tasks, scan.schema());
+    }
+
+    /**
+     * The columns {@code projection} (and those the deletes need, after them) of the rows of {@code
+     * tasks}, planned from one snapshot of {@code table}, each task's deletes applied.
+     */
+    public static CloseableIterable<Record> read(
+            Table table, List<FileScanTask> tasks, Schema projection) {
         Schema tableSchema = table.schema();
-        Schema projection = scan.schema();
         FileIO io = table.io();
         EqualityDeleteIndex equalityDeletes = EqualityDeleteIndex.load(io, tableSchema, tasks);
         BaseDeleteLoader positionDeletes = new BaseDeleteLoader(io::newInputFile);
