@@ -30,10 +30,12 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * Table maintenance measured (issue 20): the same pipeline streams the same changes into a table
  * for {@code --checkpoints} checkpoints (default 2,000) with maintenance off, then on ({@code
  * maintenance.*}: compaction and snapshot expiry every {@value MaintenanceSide#EVERY_COMMITS}
- * commits, {@value MaintenanceSide#RETAIN_LAST} snapshots kept), and reports for each: snapshots,
- * data and delete files, metadata size, and the time of a full read (median of three) beside the
- * same rows freshly written to a table of their own. Each side ends equal to its source ({@link
- * GroundTruthDiff}: missing, extra, duplicate and stale all zero) or the run fails.
+ * commits unless {@code --compact-every} says, the fold every {@code --fold-every} delete files if
+ * given, at most one run every {@code --min-interval}, {@value MaintenanceSide#RETAIN_LAST}
+ * snapshots kept), and reports for each: snapshots, data and delete files, metadata size, and the
+ * time of a full read (median of three) beside the same rows freshly written to a table of their
+ * own. Each side ends equal to its source ({@link GroundTruthDiff}: missing, extra, duplicate and
+ * stale all zero) or the run fails.
  *
  * <pre>
  * ./mvnw -q -Pmaintenance-bench compile -pl benchmarks -am -Dmaintenance.args="--checkpoints 2000"
