@@ -165,12 +165,12 @@ public final class MaintenanceStage {
                                         maintenance.lockJdbcUri(),
                                         lockId(config.pipelineId(), target),
                                         lockProperties))
-                        .uidSuffix(Uids.maintenance(target.toString(), tasks(maintenance)))
                         .rateLimit(maintenance.minInterval())
                         // a task due while another runs (the lock held) is tried again after
                         // this, not Iceberg's 30 s: a compaction and a fold take turns
                         .lockCheckDelay(maintenance.minInterval())
                         .parallelism(1);
+        List<String> tasks = new ArrayList<>();
         if (maintenance.compactEveryCommits() > 0) {
             RewriteDataFiles.Builder compaction =
                     RewriteDataFiles.builder()
@@ -190,6 +190,7 @@ public final class MaintenanceStage {
                 compaction.deleteFileThreshold(threshold);
             }
             builder.add(compaction);
+            tasks.add("compaction");
         }
         if (maintenance.expireEveryCommits() > 0) {
             builder.add(
@@ -197,43 +198,26 @@ public final class MaintenanceStage {
                             .scheduleOnCommitCount(maintenance.expireEveryCommits())
                             .retainLast(maintenance.retainLast())
                             .maxSnapshotAge(maintenance.maxSnapshotAge()));
+            tasks.add("expire-snapshots");
         }
         if (!maintenance.orphanFilesEvery().isZero()) {
             builder.add(
                     DeleteOrphanFiles.builder()
                             .scheduleOnInterval(maintenance.orphanFilesEvery())
                             .minAge(maintenance.orphanFilesMinAge()));
+            tasks.add("orphan-files");
         }
         if (maintenance.foldEveryDeleteFiles() > 0) {
             builder.add(
                     FoldDeletes.builder(stamp)
                             .scheduleOnEqDeleteFileCount(maintenance.foldEveryDeleteFiles()));
-        }
-        builder.append();
-    }
-
-    /**
-     * The tasks {@code maintenance} schedules, in the order they join a table's maintenance: part
-     * of its operators' uids. Iceberg's trigger manager keeps its state per task, by position, and
-     * fails on a restored state of another number of tasks (at its first trigger, and again at
-     * every restart); with the tasks in the uids, a savepoint's maintenance state restores only
-     * into the same tasks, and is dropped otherwise ({@link RetainedState#withMaintenanceDropped}).
-     */
-    static List<String> tasks(MaintenanceConfig maintenance) {
-        List<String> tasks = new ArrayList<>();
-        if (maintenance.compactEveryCommits() > 0) {
-            tasks.add("compaction");
-        }
-        if (maintenance.expireEveryCommits() > 0) {
-            tasks.add("expire-snapshots");
-        }
-        if (!maintenance.orphanFilesEvery().isZero()) {
-            tasks.add("orphan-files");
-        }
-        if (maintenance.foldEveryDeleteFiles() > 0) {
             tasks.add("fold-deletes");
         }
-        return tasks;
+        // the tasks in the uids: Iceberg's trigger manager keeps its state per task, by
+        // position, and failed on a restored state of another number of tasks (at its first
+        // trigger, again at every restart); a savepoint's maintenance state of other tasks is
+        // dropped instead (RetainedState.withMaintenanceDropped)
+        builder.uidSuffix(Uids.maintenance(target.toString(), tasks)).append();
     }
 
     /**

@@ -264,10 +264,11 @@ public final class DeleteFold {
                         .newDataWriter(
                                 EncryptedFiles.plainAsEncryptedOutput(out), format(table), null);
         long rows = 0;
+        // one row, filled again for each record: the writer takes its values as it writes
+        GenericRecord row = GenericRecord.create(schema);
         try (writer;
                 CloseableIterable<Record> records = TableRows.read(table, tasks, schema)) {
             for (Record record : records) {
-                GenericRecord row = GenericRecord.create(schema);
                 for (int i = 0; i < columns; i++) {
                     row.set(i, record.get(i));
                 }
